@@ -13,9 +13,14 @@ find_package(PostgreSQL REQUIRED)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
 add_library(cnats::nats ALIAS PkgConfig::NATS)
 
-# cpp-httplib is header-only; mark it SYSTEM so its warnings never block us.
+# cpp-httplib: Debian ships it split, declarations in httplib.h and the code in libcpp-httplib.so,
+# so link the library and take its compile definitions from pkg-config (OpenSSL, zlib, brotli):
+# a header compiled with other CPPHTTPLIB_* switches than the library has different class
+# layouts. Mark the include SYSTEM so its warnings never block us.
 find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 add_library(httplib_headers INTERFACE)
 target_include_directories(httplib_headers SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
-target_compile_definitions(httplib_headers INTERFACE CPPHTTPLIB_ZLIB_SUPPORT)
-target_link_libraries(httplib_headers INTERFACE ZLIB::ZLIB Threads::Threads)
+target_compile_definitions(httplib_headers INTERFACE ${HTTPLIB_CFLAGS_OTHER})
+target_link_libraries(httplib_headers INTERFACE ${HTTPLIB_LINK_LIBRARIES} ZLIB::ZLIB
+  Threads::Threads)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 namespace chat::telemetry {
@@ -32,6 +33,12 @@ struct Attribute {
   Attribute(AttrKey k, AttributeValue v) : key(k.view()), value(std::move(v)) {}
   Attribute(AttrKey k, const char* v) : key(k.view()), value(std::string(v)) {}
   Attribute(AttrKey k, std::string_view v) : key(k.view()), value(std::string(v)) {}
+  // Without this, {key, some_std_string} is ambiguous (AttributeValue vs string_view).
+  Attribute(AttrKey k, std::string v) : key(k.view()), value(std::move(v)) {}
+  // Exact-match overloads: without them {key, 1.5} is ambiguous and {key, true} would pick the
+  // int overload (bool → int promotion) and record 1 instead of true.
+  Attribute(AttrKey k, bool v) : key(k.view()), value(v) {}
+  Attribute(AttrKey k, double v) : key(k.view()), value(v) {}
   Attribute(AttrKey k, int v) : key(k.view()), value(static_cast<int64_t>(v)) {}
   Attribute(AttrKey k, unsigned v) : key(k.view()), value(static_cast<int64_t>(v)) {}
   Attribute(AttrKey k, long v) : key(k.view()), value(static_cast<int64_t>(v)) {}

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chat/telemetry/trace_context.hpp"
@@ -145,6 +146,12 @@ class MetricRegistry {
   // Called (in registration order) before each exposition, e.g. to refresh queue-size gauges.
   void AddCollectCallback(std::function<void()> cb);
 
+  // Exemplar label names (default "trace_id"/"span_id"; an empty span label omits it). The
+  // telemetry sink uses "traceID"/"" to match Tempo's metrics generator.
+  void SetExemplarLabels(std::string trace_label, std::string span_label);
+  // Labels added to every exposed series (the sink adds source="tempo" to derived series).
+  void SetConstLabels(std::vector<std::pair<std::string, std::string>> labels);
+
   std::string Expose(ExpositionFormat format) const;
   // Names of every family, for the catalogue cross-reference check.
   std::vector<std::string> FamilyNames() const;
@@ -159,6 +166,9 @@ class MetricRegistry {
   std::vector<std::unique_ptr<internal::Family>> families_;
   std::vector<std::function<void()>> callbacks_;
   mutable std::atomic<uint64_t> series_dropped_{0};
+  std::string exemplar_trace_label_ = "trace_id";
+  std::string exemplar_span_label_ = "span_id";
+  std::vector<std::pair<std::string, std::string>> const_labels_;
 };
 
 }  // namespace chat::telemetry

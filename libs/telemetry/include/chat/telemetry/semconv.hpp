@@ -23,6 +23,12 @@ inline constexpr std::string_view kExceptionEvent = "exception";
 inline constexpr std::string_view kExceptionType = "exception.type";
 inline constexpr std::string_view kExceptionMessage = "exception.message";
 
+// W3C Trace Context carrier keys in NATS headers (always the lowercase spelling, §3.1), and the
+// name nats-server 2.11-2.13 may store instead of traceparent in streams (decisions.md §6).
+inline constexpr std::string_view kTraceparentHeader = "traceparent";
+inline constexpr std::string_view kTracestateHeader = "tracestate";
+inline constexpr std::string_view kXraceparentHeader = "Xraceparent";
+
 // Messaging
 inline constexpr std::string_view kMessagingSystem = "messaging.system";
 inline constexpr std::string_view kMessagingOperationName = "messaging.operation.name";

@@ -123,6 +123,10 @@ class SpanProcessor {
   // Exports everything queued; returns false when the deadline passed first.
   virtual bool ForceFlush(std::chrono::milliseconds timeout) = 0;
   virtual bool Shutdown(std::chrono::milliseconds timeout) = 0;
+  // A cleared record (capacity kept) for the provider to fill, or nullptr to have the provider
+  // allocate one. Processors that get their records back after export recycle them this way
+  // so the hot path does not allocate. Must be thread-safe and never block.
+  virtual std::unique_ptr<SpanData> AcquireRecord() { return nullptr; }
 };
 
 struct SpanLimits {

@@ -1,0 +1,139 @@
+// JetStream through natsx: traced publishes (PRODUCER spans carrying the creation context in the
+// stored headers) and durable pull consumers whose per-message CONSUMER spans follow the
+// parent-or-link table of docs/observability.md §3.4 (child on a fresh first delivery, new root
+// plus a link for redeliveries and backlog). Set-up helpers create streams and consumers.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/natsx/connection.hpp"
+
+typedef struct __jsCtx jsCtx;
+
+namespace chat::natsx {
+
+class KeyValue;
+struct KeyValueConfig;
+
+struct StreamConfig {
+  std::string name{};
+  std::vector<std::string> subjects{};  // wildcard patterns ("chat.>")
+  bool memory_storage = false;
+  int64_t max_msgs = -1;
+  int64_t max_bytes = -1;
+  std::chrono::seconds max_age{0};  // 0 = unlimited
+  int replicas = 1;
+  std::chrono::seconds duplicate_window{0};  // 0 = server default
+};
+
+struct ConsumerConfig {
+  std::string stream{};
+  std::string durable{};
+  std::string filter_subject{};  // empty = all subjects of the stream
+  std::chrono::milliseconds ack_wait{30000};
+  int64_t max_deliver = -1;
+  int64_t max_ack_pending = 1000;
+  bool deliver_new_only = false;  // false: deliver all stored messages
+};
+
+struct JetStreamOptions {
+  std::chrono::milliseconds api_timeout{5000};
+  // Bound on in-flight PublishAsync acks; further PublishAsync calls wait (stall) for room.
+  int64_t max_pending_async = 4000;
+  // CHAT_TRACE_LINK_AGE_SECONDS: a first delivery older than this becomes a linked root (backlog).
+  std::chrono::seconds trace_link_age{30};
+  const core::Clock* clock = nullptr;  // nullptr → SystemClock
+};
+
+class PullConsumer;
+
+class JetStream {
+ public:
+  // `conn` must outlive the JetStream object.
+  static core::Result<std::unique_ptr<JetStream>> Create(Connection& conn,
+                                                         JetStreamOptions options = {});
+  ~JetStream();
+  JetStream(const JetStream&) = delete;
+  JetStream& operator=(const JetStream&) = delete;
+
+  // Idempotent set-up helpers (create, or update when it exists).
+  core::Status AddOrUpdateStream(const StreamConfig& config);
+  core::Status AddOrUpdateConsumer(const ConsumerConfig& config);
+  core::Status DeleteStream(const std::string& name);
+
+  // PRODUCER span "publish {template}"; returns the stream sequence (also messaging.message.id).
+  // `msg_id` (optional) sets Nats-Msg-Id for server-side de-duplication.
+  // Errors: invalid_argument, deadline_exceeded (no ack in time), unavailable, internal.
+  core::Result<uint64_t> Publish(const SubjectTemplate& tmpl, Args args, std::string_view payload,
+                                 const telemetry::SpanContext& parent, const Headers& headers = {},
+                                 std::string_view msg_id = {});
+
+  // Same span, but does not wait for the ack; at most JetStreamOptions::max_pending_async are in
+  // flight. Failed acks are counted (natsx_jetstream_async_publish_failed_total) and logged WARN.
+  core::Status PublishAsync(const SubjectTemplate& tmpl, Args args, std::string_view payload,
+                            const telemetry::SpanContext& parent, const Headers& headers = {});
+  // Waits until every async publish is acknowledged; deadline_exceeded otherwise.
+  core::Status PublishAsyncComplete(std::chrono::milliseconds timeout);
+  uint64_t async_failures() const { return async_failures_.load(); }
+
+  // Binds to an existing durable pull consumer (see AddOrUpdateConsumer) whose messages match
+  // `templates`.
+  core::Result<std::unique_ptr<PullConsumer>> BindPullConsumer(
+      const std::string& stream, const std::string& durable, std::vector<SubjectTemplate> templates);
+
+  // KV buckets (see kv.hpp).
+  core::Result<std::unique_ptr<KeyValue>> CreateKeyValue(const KeyValueConfig& config);
+  core::Result<std::unique_ptr<KeyValue>> BindKeyValue(const std::string& bucket);
+
+  Connection& connection() { return conn_; }
+  const JetStreamOptions& options() const { return options_; }
+  jsCtx* native() const { return js_; }
+  // Called from the libnats async-ack error callback (internal).
+  void RecordAsyncFailure(int nats_status, int js_error_code);
+
+ private:
+  JetStream(Connection& conn, JetStreamOptions options);
+
+  Connection& conn_;
+  JetStreamOptions options_;
+  jsCtx* js_ = nullptr;
+  std::atomic<uint64_t> async_failures_{0};
+};
+
+// A bound durable pull consumer. Fetch is meant to be called from one worker thread at a time.
+class PullConsumer {
+ public:
+  ~PullConsumer();
+  PullConsumer(const PullConsumer&) = delete;
+  PullConsumer& operator=(const PullConsumer&) = delete;
+
+  // Fetches up to `batch` messages (waiting at most `timeout` for the first) and runs `handler`
+  // on each inside a CONSUMER span "process {template}". The handler acknowledges through
+  // MessageContext (Ack/Nak/Term); if it does not, natsx acks on OK and naks on error.
+  // Returns the number of messages handled (0 on timeout, which is not an error).
+  core::Result<int> Fetch(int batch, std::chrono::milliseconds timeout, const Handler& handler);
+
+  const std::string& durable() const { return durable_; }
+
+ private:
+  friend class JetStream;
+  PullConsumer(JetStream& js, natsSubscription* sub, std::string stream, std::string durable,
+               std::vector<SubjectTemplate> templates);
+  void Process(natsMsg* msg, const Handler& handler);
+
+  JetStream& js_;
+  natsSubscription* sub_;
+  std::string stream_{};
+  std::string durable_{};
+  std::vector<SubjectTemplate> templates_{};
+  std::vector<std::string> span_names_{};
+};
+
+}  // namespace chat::natsx

@@ -1,0 +1,828 @@
+#include "chat/natsx/connection.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <typeinfo>
+
+#include "chat/telemetry/semconv.hpp"
+#include "internal.hpp"
+
+namespace chat::natsx {
+
+namespace semconv = telemetry::semconv;
+using telemetry::Span;
+using telemetry::SpanContext;
+using telemetry::SpanKind;
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+std::unique_ptr<Connection::Metrics> Connection::Metrics::Create(
+    telemetry::MetricRegistry& registry) {
+  auto m = std::make_unique<Metrics>();
+  auto connected = registry.AddGauge("nats_client_connected", "1 while connected to NATS, else 0");
+  m->connected = &connected.Default();
+  auto reconnects =
+      registry.AddCounter("nats_client_reconnects_total", "Reconnections to the NATS server");
+  m->reconnects = &reconnects.Default();
+  auto errors = registry.AddCounter("nats_client_errors_total",
+                                    "Asynchronous NATS client errors by type", {"type"});
+  m->errors_slow_consumer = &errors.With({"slow_consumer"});
+  m->errors_permission = &errors.With({"permission"});
+  m->errors_other = &errors.With({"other"});
+  auto invalid = registry.AddCounter("trace_context_invalid_total",
+                                     "Inbound traceparent headers rejected, by reason", {"reason"});
+  for (int i = 0; i < 4; ++i) {
+    m->invalid_context[i] = &invalid.With(
+        {telemetry::InvalidContextReasonName(static_cast<telemetry::InvalidContextReason>(i))});
+  }
+  auto fallback = registry.AddCounter(
+      "natsx_traceparent_fallback_total",
+      "Inbound messages whose context was read from the Xraceparent header");
+  m->traceparent_fallback = &fallback.Default();
+  auto rejected = registry.AddCounter("natsx_messages_rejected_total",
+                                      "Inbound messages dropped before any handler ran", {"reason"});
+  m->rejected_oversized = &rejected.With({"oversized"});
+  m->rejected_no_template = &rejected.With({"no_template"});
+  auto exceptions = registry.AddCounter("natsx_handler_exceptions_total",
+                                        "Exceptions that escaped a message handler");
+  m->handler_exceptions = &exceptions.Default();
+  auto async_failed = registry.AddCounter("natsx_jetstream_async_publish_failed_total",
+                                          "JetStream asynchronous publishes that were not acked");
+  m->js_async_publish_failed = &async_failed.Default();
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+namespace internal {
+
+std::string NatsErrorText(natsStatus s) {
+  std::string text = natsStatus_GetText(s);
+  const char* last = nats_GetLastError(nullptr);
+  if (last != nullptr && *last != '\0' && text != last) {
+    text += ": ";
+    text += last;
+  }
+  return text;
+}
+
+core::Status ToStatus(natsStatus s, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += natsStatus_GetText(s);
+  switch (s) {
+    case NATS_OK:
+      return core::Status::Ok();
+    case NATS_TIMEOUT:
+      return core::DeadlineExceeded(std::move(msg));
+    case NATS_NOT_FOUND:
+      return core::NotFound(std::move(msg));
+    case NATS_CONNECTION_AUTH_FAILED:
+      return core::Unauthenticated(std::move(msg));
+    case NATS_NOT_PERMITTED:
+      return core::PermissionDenied(std::move(msg));
+    case NATS_INVALID_ARG:
+    case NATS_INVALID_SUBJECT:
+    case NATS_INVALID_TIMEOUT:
+    case NATS_INVALID_QUEUE_NAME:
+      return core::InvalidArgument(std::move(msg));
+    case NATS_MAX_PAYLOAD:
+      return core::ResourceExhausted(std::move(msg));
+    case NATS_NO_MEMORY:
+    case NATS_SYS_ERROR:
+    case NATS_ILLEGAL_STATE:
+      return core::Internal(std::move(msg));
+    default:
+      return core::Unavailable(std::move(msg));
+  }
+}
+
+core::Status RunHandler(Connection& conn, const Message& msg, MessageContext& ctx, Span& span,
+                        const Handler& handler) {
+  core::Status status;
+  const auto& tel = conn.telemetry();
+  try {
+    status = handler(msg, ctx);
+  } catch (const std::exception& e) {
+    conn.metrics().handler_exceptions->Add(1);
+    span.RecordError(core::ErrorCodeName(core::ErrorCode::kInternal), e.what(),
+                     typeid(e).name(), "handler threw");
+    // The exception text may carry user data only if a handler put it there; keep it off the log
+    // line and on the span only (which has the attribute length limit).
+    tel.logger->Error(span.Context(), "message handler threw an exception",
+                      {{semconv::kMessagingDestinationTemplate,
+                        msg.subject_template() != nullptr ? msg.subject_template()->text()
+                                                          : std::string_view()},
+                       {semconv::kExceptionType, typeid(e).name()}});
+    return core::Internal("handler threw an exception");
+  } catch (...) {
+    conn.metrics().handler_exceptions->Add(1);
+    span.RecordError(core::ErrorCodeName(core::ErrorCode::kInternal), "unknown exception",
+                     "unknown", "handler threw");
+    tel.logger->Error(span.Context(), "message handler threw an exception",
+                      {{semconv::kMessagingDestinationTemplate,
+                        msg.subject_template() != nullptr ? msg.subject_template()->text()
+                                                          : std::string_view()}});
+    return core::Internal("handler threw an exception");
+  }
+  if (!status.ok()) {
+    span.RecordError(core::ErrorCodeName(status.code()), status.message(), {},
+                     "handler failed");
+  }
+  return status;
+}
+
+}  // namespace internal
+
+namespace {
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// All values of header `key`: exact lowercase match first, then any spelling (§3.1).
+struct HeaderLookup {
+  std::string first;
+  int count = 0;
+};
+
+HeaderLookup LookupHeader(natsMsg* msg, std::string_view key, bool case_insensitive) {
+  HeaderLookup out;
+  std::string k(key);
+  const char** values = nullptr;
+  int n = 0;
+  if (natsMsgHeader_Values(msg, k.c_str(), &values, &n) == NATS_OK) {
+    if (n > 0 && values[0] != nullptr) out.first = values[0];
+    out.count = n;
+    std::free(static_cast<void*>(values));
+    return out;
+  }
+  if (!case_insensitive) return out;
+  const char** keys = nullptr;
+  int nkeys = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &nkeys) != NATS_OK) return out;
+  for (int i = 0; i < nkeys; ++i) {
+    if (keys[i] == nullptr || !IEquals(keys[i], key)) continue;
+    if (natsMsgHeader_Values(msg, keys[i], &values, &n) == NATS_OK) {
+      if (out.count == 0 && n > 0 && values[0] != nullptr) out.first = values[0];
+      out.count += n;
+      std::free(static_cast<void*>(values));
+    }
+  }
+  std::free(static_cast<void*>(keys));
+  return out;
+}
+
+bool IsTraceHeader(std::string_view key) {
+  return IEquals(key, semconv::kTraceparentHeader) || IEquals(key, semconv::kTracestateHeader);
+}
+
+natsStatus JwtCallback(char** user_jwt, char** custom_err, void* closure) {
+  auto* conn = static_cast<Connection*>(closure);
+  const std::string& jwt = conn->options().credentials.jwt;
+  if (jwt.empty()) {
+    *custom_err = strdup("no user JWT configured");
+    return NATS_ERR;
+  }
+  *user_jwt = strdup(jwt.c_str());
+  return *user_jwt == nullptr ? NATS_NO_MEMORY : NATS_OK;
+}
+
+natsStatus SignatureCallback(char** custom_err, unsigned char** signature, int* signature_length,
+                             const char* nonce, void* closure) {
+  auto* conn = static_cast<Connection*>(closure);
+  natsStatus s = nats_Sign(conn->options().credentials.seed.c_str(), nonce, signature,
+                           signature_length);
+  if (s != NATS_OK) *custom_err = strdup("could not sign the server nonce with the user seed");
+  return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+
+Credentials Credentials::FromCredsFile(std::string path) {
+  Credentials c;
+  c.kind = Kind::kCredsFile;
+  c.creds_file = std::move(path);
+  return c;
+}
+Credentials Credentials::FromJwtAndSeed(std::string jwt, std::string seed) {
+  Credentials c;
+  c.kind = Kind::kJwtAndSeed;
+  c.jwt = std::move(jwt);
+  c.seed = std::move(seed);
+  return c;
+}
+Credentials Credentials::FromToken(std::string token) {
+  Credentials c;
+  c.kind = Kind::kToken;
+  c.token = std::move(token);
+  return c;
+}
+Credentials Credentials::FromUserPassword(std::string user, std::string password) {
+  Credentials c;
+  c.kind = Kind::kUserPassword;
+  c.user = std::move(user);
+  c.password = std::move(password);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message
+
+Message::Message(natsMsg* msg, const SubjectTemplate* tmpl) : msg_(msg), template_(tmpl) {}
+Message::~Message() {
+  if (msg_ != nullptr) natsMsg_Destroy(msg_);
+}
+Message::Message(Message&& other) noexcept
+    : msg_(std::exchange(other.msg_, nullptr)),
+      template_(other.template_),
+      delivery_(std::move(other.delivery_)) {}
+Message& Message::operator=(Message&& other) noexcept {
+  if (this != &other) {
+    if (msg_ != nullptr) natsMsg_Destroy(msg_);
+    msg_ = std::exchange(other.msg_, nullptr);
+    template_ = other.template_;
+    delivery_ = std::move(other.delivery_);
+  }
+  return *this;
+}
+
+std::string_view Message::subject() const {
+  if (msg_ == nullptr) return {};
+  const char* s = natsMsg_GetSubject(msg_);
+  return s == nullptr ? std::string_view() : std::string_view(s);
+}
+std::string_view Message::payload() const {
+  if (msg_ == nullptr) return {};
+  const char* d = natsMsg_GetData(msg_);
+  int n = natsMsg_GetDataLength(msg_);
+  if (d == nullptr || n <= 0) return {};
+  return {d, static_cast<size_t>(n)};
+}
+std::string_view Message::reply_to() const {
+  if (msg_ == nullptr) return {};
+  const char* r = natsMsg_GetReply(msg_);
+  return r == nullptr ? std::string_view() : std::string_view(r);
+}
+std::optional<std::string_view> Message::Header(std::string_view key) const {
+  if (msg_ == nullptr) return std::nullopt;
+  const char* v = nullptr;
+  if (natsMsgHeader_Get(msg_, std::string(key).c_str(), &v) != NATS_OK || v == nullptr) {
+    return std::nullopt;
+  }
+  return std::string_view(v);
+}
+std::optional<std::string_view> Message::Arg(std::string_view name) const {
+  if (template_ == nullptr) return std::nullopt;
+  return template_->Extract(subject(), name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MessageContext
+
+Span MessageContext::StartSpan(std::string_view name, SpanKind kind) const {
+  return conn_.telemetry().tracer.StartSpan(name, kind, span_.Context());
+}
+const telemetry::Telemetry& MessageContext::telemetry() const { return conn_.telemetry(); }
+
+core::Status MessageContext::Respond(std::string_view payload, const Headers& headers) {
+  if (msg_.reply_to().empty()) return core::FailedPrecondition("message expects no reply");
+  auto st = conn_.Respond(msg_, payload, headers);
+  if (st.ok()) responded_ = true;
+  return st;
+}
+
+core::Status MessageContext::Ack() {
+  if (!msg_.delivery().jetstream) return core::FailedPrecondition("not a JetStream message");
+  if (acked_) return core::FailedPrecondition("already acknowledged");
+  natsStatus s = natsMsg_Ack(msg_.native(), nullptr);
+  if (s != NATS_OK) return internal::ToStatus(s, "ack");
+  acked_ = true;
+  span_.AddEvent("ack");
+  return core::Status::Ok();
+}
+
+core::Status MessageContext::Nak(std::chrono::milliseconds delay) {
+  if (!msg_.delivery().jetstream) return core::FailedPrecondition("not a JetStream message");
+  if (acked_) return core::FailedPrecondition("already acknowledged");
+  natsStatus s = delay.count() > 0 ? natsMsg_NakWithDelay(msg_.native(), delay.count(), nullptr)
+                                   : natsMsg_Nak(msg_.native(), nullptr);
+  if (s != NATS_OK) return internal::ToStatus(s, "nak");
+  acked_ = true;
+  span_.AddEvent("nak", {{"delay_ms", static_cast<int64_t>(delay.count())}});
+  return core::Status::Ok();
+}
+
+core::Status MessageContext::Term(std::string_view reason) {
+  if (!msg_.delivery().jetstream) return core::FailedPrecondition("not a JetStream message");
+  if (acked_) return core::FailedPrecondition("already acknowledged");
+  natsStatus s = natsMsg_Term(msg_.native(), nullptr);
+  if (s != NATS_OK) return internal::ToStatus(s, "term");
+  acked_ = true;
+  span_.AddEvent("term", {{"reason", reason}});
+  return core::Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection
+
+Connection::Connection(ConnectionOptions options, const telemetry::Telemetry& telemetry)
+    : options_(std::move(options)),
+      telemetry_(telemetry),
+      metrics_(Metrics::Create(*telemetry.metrics)) {}
+
+core::Result<std::unique_ptr<Connection>> Connection::Connect(
+    ConnectionOptions options, const telemetry::Telemetry& telemetry) {
+  if (options.urls.empty()) return core::InvalidArgument("no NATS server URL given");
+  std::unique_ptr<Connection> conn(new Connection(std::move(options), telemetry));
+  const ConnectionOptions& o = conn->options_;
+
+  natsOptions* raw = nullptr;
+  natsStatus s = natsOptions_Create(&raw);
+  if (s != NATS_OK) return internal::ToStatus(s, "create NATS options");
+  std::unique_ptr<natsOptions, void (*)(natsOptions*)> opts(raw, natsOptions_Destroy);
+
+  std::vector<const char*> urls;
+  urls.reserve(o.urls.size());
+  for (const auto& u : o.urls) urls.push_back(u.c_str());
+  s = natsOptions_SetServers(opts.get(), urls.data(), static_cast<int>(urls.size()));
+  if (s == NATS_OK && !o.name.empty()) s = natsOptions_SetName(opts.get(), o.name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetTimeout(opts.get(), o.connect_timeout.count());
+  if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts.get(), o.allow_reconnect);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count());
+  if (s == NATS_OK && o.retry_on_failed_connect) {
+    s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, &Connection::OnConnected,
+                                            conn.get());
+  }
+  if (s == NATS_OK) {
+    s = natsOptions_SetDisconnectedCB(opts.get(), &Connection::OnDisconnected, conn.get());
+  }
+  if (s == NATS_OK) {
+    s = natsOptions_SetReconnectedCB(opts.get(), &Connection::OnReconnected, conn.get());
+  }
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts.get(), &Connection::OnClosed, conn.get());
+  if (s == NATS_OK) {
+    s = natsOptions_SetErrorHandler(
+        opts.get(),
+        [](natsConnection* nc, natsSubscription* sub, natsStatus err, void* closure) {
+          Connection::OnError(nc, sub, static_cast<int>(err), closure);
+        },
+        conn.get());
+  }
+  if (s != NATS_OK) return internal::ToStatus(s, "configure NATS options");
+
+  switch (o.credentials.kind) {
+    case Credentials::Kind::kNone:
+      break;
+    case Credentials::Kind::kCredsFile:
+      s = natsOptions_SetUserCredentialsFromFiles(opts.get(), o.credentials.creds_file.c_str(),
+                                                  nullptr);
+      if (s != NATS_OK) return core::Unauthenticated("NATS credentials file is not usable");
+      break;
+    case Credentials::Kind::kJwtAndSeed:
+      if (o.credentials.jwt.empty() || o.credentials.seed.empty()) {
+        return core::InvalidArgument("NATS JWT and seed are both required");
+      }
+      s = natsOptions_SetUserCredentialsCallbacks(opts.get(), JwtCallback, conn.get(),
+                                                  SignatureCallback, conn.get());
+      break;
+    case Credentials::Kind::kToken:
+      s = natsOptions_SetToken(opts.get(), o.credentials.token.c_str());
+      break;
+    case Credentials::Kind::kUserPassword:
+      s = natsOptions_SetUserInfo(opts.get(), o.credentials.user.c_str(),
+                                  o.credentials.password.c_str());
+      break;
+  }
+  if (s != NATS_OK) return internal::ToStatus(s, "configure NATS credentials");
+
+  natsConnection* nc = nullptr;
+  s = natsConnection_Connect(&nc, opts.get());
+  if (s == NATS_NOT_YET_CONNECTED && o.retry_on_failed_connect) {
+    conn->nc_ = nc;
+    conn->metrics_->connected->Set(0);
+    telemetry.logger->Warn("nats not yet connected, retrying in background",
+                           {{semconv::kMessagingClientId, std::string_view(o.name)}});
+    return conn;
+  }
+  if (s != NATS_OK) {
+    if (nc != nullptr) natsConnection_Destroy(nc);
+    conn->metrics_->connected->Set(0);
+    if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED) {
+      return core::Unauthenticated("NATS server refused the credentials");
+    }
+    return internal::ToStatus(s, "connect to NATS");
+  }
+  conn->nc_ = nc;
+  conn->RefreshServerAddress();
+  conn->metrics_->connected->Set(1);
+  return conn;
+}
+
+Connection::~Connection() {
+  if (nc_ == nullptr) return;
+  closing_.store(true);
+  bool already_closed = natsConnection_IsClosed(nc_);
+  if (!already_closed) natsConnection_Close(nc_);
+  {
+    // The closed callback runs on a libnats thread and uses `this`: wait for it (bounded) before
+    // freeing. If the connection was already closed (Drain), the callback has run or is queued.
+    std::unique_lock lock(mu_);
+    closed_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return closed_; });
+  }
+  natsConnection_Destroy(nc_);
+}
+
+void Connection::RefreshServerAddress() {
+  char buf[256] = {};
+  if (natsConnection_GetConnectedUrl(nc_, buf, sizeof(buf)) != NATS_OK || buf[0] == '\0') return;
+  std::string_view url(buf);
+  if (auto p = url.find("://"); p != std::string_view::npos) url = url.substr(p + 3);
+  if (auto at = url.rfind('@'); at != std::string_view::npos) url = url.substr(at + 1);
+  ServerAddress addr;
+  auto colon = url.rfind(':');
+  if (colon != std::string_view::npos) {
+    addr.host = std::string(url.substr(0, colon));
+    addr.port = std::atoll(std::string(url.substr(colon + 1)).c_str());
+  } else {
+    addr.host = std::string(url);
+  }
+  if (addr.host.size() >= 2 && addr.host.front() == '[' && addr.host.back() == ']') {
+    addr.host = addr.host.substr(1, addr.host.size() - 2);
+  }
+  std::lock_guard lock(mu_);
+  server_ = std::move(addr);
+}
+
+Connection::ServerAddress Connection::server_address() const {
+  std::lock_guard lock(mu_);
+  return server_;
+}
+
+void Connection::OnConnected(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  self->RefreshServerAddress();
+  self->metrics_->connected->Set(1);
+  self->telemetry_.logger->Info("nats connected",
+                                {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
+}
+
+void Connection::OnDisconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  self->metrics_->connected->Set(0);
+  if (self->closing_.load()) return;  // our own Close/Drain, not a fault
+  self->telemetry_.logger->Warn("nats disconnected",
+                                {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
+}
+
+void Connection::OnReconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  self->RefreshServerAddress();
+  self->metrics_->connected->Set(1);
+  self->metrics_->reconnects->Add(1);
+  self->telemetry_.logger->Warn("nats reconnected",
+                                {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
+}
+
+void Connection::OnClosed(natsConnection*, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  self->metrics_->connected->Set(0);
+  std::lock_guard lock(self->mu_);
+  self->closed_ = true;
+  self->closed_cv_.notify_all();
+}
+
+void Connection::OnError(natsConnection*, natsSubscription*, int err, void* closure) {
+  auto* self = static_cast<Connection*>(closure);
+  auto status = static_cast<natsStatus>(err);
+  std::string_view type = "other";
+  if (status == NATS_SLOW_CONSUMER) {
+    self->metrics_->errors_slow_consumer->Add(1);
+    type = "slow_consumer";
+  } else if (status == NATS_NOT_PERMITTED) {
+    self->metrics_->errors_permission->Add(1);
+    type = "permission";
+  } else {
+    self->metrics_->errors_other->Add(1);
+  }
+  self->telemetry_.logger->Warn("nats asynchronous error",
+                                {{"type", type}, {"error", natsStatus_GetText(status)}});
+}
+
+bool Connection::IsConnected() const {
+  return nc_ != nullptr && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+core::Status Connection::Flush(std::chrono::milliseconds timeout) {
+  natsStatus s = natsConnection_FlushTimeout(nc_, timeout.count());
+  return internal::ToStatus(s, "flush");
+}
+
+core::Status Connection::Drain(std::chrono::milliseconds timeout) {
+  if (natsConnection_IsClosed(nc_)) return core::Status::Ok();
+  closing_.store(true);
+  natsStatus s = natsConnection_DrainTimeout(nc_, timeout.count());
+  if (s != NATS_OK) return internal::ToStatus(s, "drain");
+  std::unique_lock lock(mu_);
+  if (!closed_cv_.wait_for(lock, timeout, [&] { return closed_; })) {
+    return core::DeadlineExceeded("NATS connection did not close within the drain timeout");
+  }
+  return core::Status::Ok();
+}
+
+void Connection::SetMessagingAttributes(Span& span, std::string_view operation_name,
+                                        std::string_view operation_type, std::string_view subject,
+                                        const SubjectTemplate& tmpl, size_t body_size,
+                                        bool with_server) const {
+  if (!span.IsRecording()) return;
+  span.SetAttribute(semconv::kMessagingSystem, "nats")
+      .SetAttribute(semconv::kMessagingOperationName, operation_name)
+      .SetAttribute(semconv::kMessagingOperationType, operation_type)
+      .SetAttribute(semconv::kMessagingDestinationName, subject)
+      .SetAttribute(semconv::kMessagingDestinationTemplate, tmpl.text())
+      .SetAttribute(semconv::kMessagingMessageBodySize, static_cast<int64_t>(body_size));
+  if (!options_.name.empty()) span.SetAttribute(semconv::kMessagingClientId, options_.name);
+  if (with_server) {
+    auto addr = server_address();
+    if (!addr.host.empty()) {
+      span.SetAttribute(semconv::kServerAddress, addr.host)
+          .SetAttribute(semconv::kServerPort, addr.port);
+    }
+  }
+}
+
+core::Status Connection::InjectHeaders(natsMsg* msg, const SpanContext& ctx,
+                                       const Headers& headers) const {
+  natsStatus s = NATS_OK;
+  if (ctx.IsValid()) {
+    std::string tp = telemetry::FormatTraceparent(ctx);
+    std::string key(semconv::kTraceparentHeader);
+    s = natsMsgHeader_Set(msg, key.c_str(), tp.c_str());
+    if (s == NATS_OK && !ctx.trace_state.empty()) {
+      std::string ts_key(semconv::kTracestateHeader);
+      s = natsMsgHeader_Set(msg, ts_key.c_str(), ctx.trace_state.c_str());
+    }
+  }
+  for (const auto& [k, v] : headers) {
+    if (s != NATS_OK) break;
+    if (k.empty() || IsTraceHeader(k)) continue;  // natsx alone writes trace headers
+    s = natsMsgHeader_Add(msg, k.c_str(), v.c_str());
+  }
+  return internal::ToStatus(s, "set headers");
+}
+
+SpanContext Connection::ExtractContext(natsMsg* msg) const {
+  auto tp = LookupHeader(msg, semconv::kTraceparentHeader, /*case_insensitive=*/true);
+  if (tp.count == 0) {
+    // nats-server 2.11-2.13 may rename the header in streams (decisions.md §6).
+    tp = LookupHeader(msg, semconv::kXraceparentHeader, /*case_insensitive=*/false);
+    if (tp.count == 0) return {};
+    metrics_->traceparent_fallback->Add(1);
+  }
+  std::string tracestate;
+  if (tp.count == 1) {
+    tracestate = LookupHeader(msg, semconv::kTracestateHeader, /*case_insensitive=*/true).first;
+  }
+  auto parsed = telemetry::ParseTraceparent(tp.first, tracestate, tp.count);
+  if (parsed.invalid.has_value()) {
+    auto reason = *parsed.invalid;
+    metrics_->invalid_context[static_cast<int>(reason)]->Add(1);
+    if (telemetry_.logger->Enabled(telemetry::LogLevel::kDebug)) {
+      const char* subj = natsMsg_GetSubject(msg);
+      telemetry_.logger->Log(telemetry::LogLevel::kDebug, nullptr,
+                             "invalid inbound trace context ignored",
+                             {{"reason", telemetry::InvalidContextReasonName(reason)},
+                              {semconv::kMessagingDestinationName,
+                               subj == nullptr ? std::string_view() : std::string_view(subj)}});
+    }
+    return {};
+  }
+  if (parsed.context.has_value()) return *parsed.context;
+  return {};
+}
+
+core::Status Connection::Publish(const SubjectTemplate& tmpl, Args args, std::string_view payload,
+                                 const SpanContext& parent, const Headers& headers) {
+  CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
+  std::string name = "publish ";
+  name += tmpl.text();
+  Span span = telemetry_.tracer.StartSpan(name, SpanKind::kProducer, parent);
+  SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);
+
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  if (s != NATS_OK) {
+    span.RecordError("publish_failed", natsStatus_GetText(s), "nats", "publish failed");
+    return internal::ToStatus(s, "create message");
+  }
+  std::unique_ptr<natsMsg, internal::MsgDeleter> msg(raw);
+  if (auto st = InjectHeaders(msg.get(), span.Context(), headers); !st.ok()) {
+    span.RecordError("publish_failed", st.message(), "nats", "publish failed");
+    return st;
+  }
+  s = natsConnection_PublishMsg(nc_, msg.get());
+  if (s != NATS_OK) {
+    span.RecordError("publish_failed", natsStatus_GetText(s), "nats", "publish failed");
+    return internal::ToStatus(s, "publish");
+  }
+  return core::Status::Ok();
+}
+
+core::Result<Message> Connection::Request(const SubjectTemplate& tmpl, Args args,
+                                          std::string_view payload,
+                                          std::chrono::milliseconds timeout,
+                                          const SpanContext& parent, const Headers& headers) {
+  CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
+  std::string name = "request ";
+  name += tmpl.text();
+  Span span = telemetry_.tracer.StartSpan(name, SpanKind::kClient, parent);
+  SetMessagingAttributes(span, "request", "send", subject, tmpl, payload.size(), true);
+
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  if (s != NATS_OK) {
+    span.RecordError("request_failed", natsStatus_GetText(s), "nats", "request failed");
+    return internal::ToStatus(s, "create message");
+  }
+  std::unique_ptr<natsMsg, internal::MsgDeleter> msg(raw);
+  if (auto st = InjectHeaders(msg.get(), span.Context(), headers); !st.ok()) {
+    span.RecordError("request_failed", st.message(), "nats", "request failed");
+    return st;
+  }
+  natsMsg* reply = nullptr;
+  s = natsConnection_RequestMsg(&reply, nc_, msg.get(), timeout.count());
+  if (s == NATS_TIMEOUT) {
+    span.RecordError("timeout", "no reply within the timeout", "nats", "request timed out");
+    return core::DeadlineExceeded("request timed out");
+  }
+  if (s == NATS_NO_RESPONDERS) {
+    span.RecordError("no_responders", "no responders for the subject", "nats",
+                     "no responders");
+    return core::Unavailable("no responders");
+  }
+  if (s != NATS_OK) {
+    span.RecordError("request_failed", natsStatus_GetText(s), "nats", "request failed");
+    return internal::ToStatus(s, "request");
+  }
+  return Message(reply, nullptr);
+}
+
+core::Status Connection::Respond(const Message& request, std::string_view payload,
+                                 const Headers& headers) {
+  if (request.reply_to().empty()) return core::FailedPrecondition("message expects no reply");
+  std::string reply(request.reply_to());
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, reply.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  if (s != NATS_OK) return internal::ToStatus(s, "create reply");
+  std::unique_ptr<natsMsg, internal::MsgDeleter> msg(raw);
+  // Replies carry no trace headers (§3.3): pass an invalid context.
+  CHAT_RETURN_IF_ERROR(InjectHeaders(msg.get(), SpanContext{}, headers));
+  s = natsConnection_PublishMsg(nc_, msg.get());
+  return internal::ToStatus(s, "reply");
+}
+
+core::Result<std::unique_ptr<Subscription>> Connection::Subscribe(SubscribeOptions options,
+                                                                  Handler handler) {
+  if (options.templates.empty()) return core::InvalidArgument("subscription needs a template");
+  if (!handler) return core::InvalidArgument("subscription needs a handler");
+  std::unique_ptr<Subscription> sub(new Subscription(*this, std::move(options), std::move(handler)));
+  std::vector<std::string> patterns;
+  if (!sub->options_.pattern.empty()) {
+    patterns.push_back(sub->options_.pattern);
+  } else {
+    for (const auto& t : sub->options_.templates) {
+      auto p = t.Pattern();
+      if (std::find(patterns.begin(), patterns.end(), p) == patterns.end()) patterns.push_back(p);
+    }
+  }
+  for (const auto& p : patterns) {
+    natsSubscription* ns = nullptr;
+    natsStatus s;
+    if (sub->options_.queue_group.empty()) {
+      s = natsConnection_Subscribe(&ns, nc_, p.c_str(), &Subscription::OnMessage, sub.get());
+    } else {
+      s = natsConnection_QueueSubscribe(&ns, nc_, p.c_str(), sub->options_.queue_group.c_str(),
+                                        &Subscription::OnMessage, sub.get());
+    }
+    if (s == NATS_OK) {
+      s = natsSubscription_SetOnCompleteCB(ns, &Subscription::OnComplete, sub.get());
+      if (s == NATS_OK) {
+        s = natsSubscription_SetPendingLimits(ns, sub->options_.pending_msgs_limit,
+                                              sub->options_.pending_bytes_limit);
+      }
+      sub->subs_.push_back(ns);
+    }
+    if (s != NATS_OK) return internal::ToStatus(s, "subscribe");  // ~Subscription cleans up
+  }
+  return sub;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscription
+
+Subscription::Subscription(Connection& conn, SubscribeOptions options, Handler handler)
+    : conn_(conn), options_(std::move(options)), handler_(std::move(handler)) {
+  for (const auto& t : options_.templates) {
+    std::string n = "process ";
+    n += t.text();
+    span_names_.push_back(std::move(n));
+  }
+}
+
+Subscription::~Subscription() { Close(); }
+
+void Subscription::Close() {
+  for (auto* ns : subs_) natsSubscription_Unsubscribe(ns);
+  {
+    // The on-complete callback fires once the delivery thread will call the handler no more,
+    // so `this` stays valid for any handler still running.
+    std::unique_lock lock(mu_);
+    done_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return completed_ >= subs_.size(); });
+  }
+  for (auto* ns : subs_) natsSubscription_Destroy(ns);
+  subs_.clear();
+}
+
+core::Status Subscription::Drain(std::chrono::milliseconds timeout) {
+  for (auto* ns : subs_) natsSubscription_Drain(ns);
+  std::unique_lock lock(mu_);
+  if (!done_cv_.wait_for(lock, timeout, [&] { return completed_ >= subs_.size(); })) {
+    return core::DeadlineExceeded("subscription did not drain in time");
+  }
+  return core::Status::Ok();
+}
+
+void Subscription::OnComplete(void* closure) {
+  auto* self = static_cast<Subscription*>(closure);
+  std::lock_guard lock(self->mu_);
+  ++self->completed_;
+  self->done_cv_.notify_all();
+}
+
+void Subscription::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  // noexcept boundary: nats.c threads must never see an exception.
+  try {
+    static_cast<Subscription*>(closure)->Dispatch(msg);
+  } catch (...) {
+  }
+}
+
+void Subscription::Dispatch(natsMsg* raw) {
+  delivered_.fetch_add(1, std::memory_order_relaxed);
+  const char* raw_subject = natsMsg_GetSubject(raw);
+  const SubjectTemplate* tmpl = MatchTemplate(
+      options_.templates, raw_subject == nullptr ? std::string_view() : raw_subject);
+  Message typed(raw, tmpl);  // owns (and destroys) the message from here on
+  const auto& tel = conn_.telemetry();
+  auto& metrics = conn_.metrics();
+  size_t size = typed.payload().size();
+  if (size > conn_.options().max_inbound_payload_bytes) {
+    metrics.rejected_oversized->Add(1);
+    tel.logger->Warn("inbound message rejected: payload too large",
+                     {{"bytes", static_cast<int64_t>(size)},
+                      {"limit", static_cast<int64_t>(conn_.options().max_inbound_payload_bytes)}});
+    return;
+  }
+  if (tmpl == nullptr) {
+    metrics.rejected_no_template->Add(1);
+    tel.logger->Warn("inbound message rejected: subject matches no template",
+                     {{"subscription", std::string_view(options_.pattern.empty()
+                                                            ? options_.templates.front().text()
+                                                            : options_.pattern)}});
+    return;
+  }
+  SpanContext parent = conn_.ExtractContext(typed.native());
+  auto index = static_cast<size_t>(tmpl - options_.templates.data());
+  bool server = options_.kind == ProcessKind::kServer;
+  Span span = tel.tracer.StartSpan(span_names_[index],
+                                   server ? SpanKind::kServer : SpanKind::kConsumer, parent);
+  conn_.SetMessagingAttributes(span, "process", "process", typed.subject(), *tmpl, size, false);
+  if (span.IsRecording() && !options_.queue_group.empty()) {
+    span.SetAttribute(telemetry::semconv::kMessagingConsumerGroupName, options_.queue_group);
+  }
+  MessageContext ctx(conn_, typed, span);
+  (void)internal::RunHandler(conn_, typed, ctx, span, handler_);
+}
+
+}  // namespace chat::natsx

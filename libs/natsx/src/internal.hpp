@@ -1,0 +1,51 @@
+// natsx internals shared by connection.cpp, jetstream.cpp and kv.cpp (not installed).
+#pragma once
+
+#include <nats/nats.h>
+
+#include <string>
+#include <string_view>
+
+#include "chat/core/status.hpp"
+#include "chat/natsx/connection.hpp"
+#include "chat/telemetry/metrics.hpp"
+
+namespace chat::natsx {
+
+// Every metric natsx writes; cells are bound once at Connect (zero-initialised, §6.1).
+struct Connection::Metrics {
+  telemetry::GaugeCell* connected = nullptr;
+  telemetry::CounterCell* reconnects = nullptr;
+  telemetry::CounterCell* errors_slow_consumer = nullptr;
+  telemetry::CounterCell* errors_permission = nullptr;
+  telemetry::CounterCell* errors_other = nullptr;
+  telemetry::CounterCell* invalid_context[4] = {};  // by InvalidContextReason
+  telemetry::CounterCell* traceparent_fallback = nullptr;
+  telemetry::CounterCell* rejected_oversized = nullptr;
+  telemetry::CounterCell* rejected_no_template = nullptr;
+  telemetry::CounterCell* handler_exceptions = nullptr;
+  telemetry::CounterCell* js_async_publish_failed = nullptr;
+
+  static std::unique_ptr<Metrics> Create(telemetry::MetricRegistry& registry);
+};
+
+namespace internal {
+
+// The libnats status text plus the thread's last error detail (no payloads in either).
+std::string NatsErrorText(natsStatus s);
+
+// Maps a libnats status to our error vocabulary (style.md rule 4).
+core::Status ToStatus(natsStatus s, std::string_view what);
+
+// Runs `handler` with exception containment, then records a non-OK status on the span.
+// Returns the handler's status (internal when it threw).
+core::Status RunHandler(Connection& conn, const Message& msg, MessageContext& ctx,
+                        telemetry::Span& span, const Handler& handler);
+
+// Owns a natsMsg until released.
+struct MsgDeleter {
+  void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
+};
+
+}  // namespace internal
+}  // namespace chat::natsx

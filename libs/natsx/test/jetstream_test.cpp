@@ -1,0 +1,308 @@
+#include "chat/natsx/jetstream.hpp"
+
+#include "chat/natsx/kv.hpp"
+#include "chat/telemetry/semconv.hpp"
+#include "fixture.hpp"
+
+namespace natsx_test {
+namespace {
+
+namespace semconv = chat::telemetry::semconv;
+using chat::core::ErrorCode;
+using chat::core::Status;
+using tel::SpanKind;
+using tel::StatusCode;
+
+constexpr natsx::SubjectTemplate kRoom{"chat.{room}"};
+constexpr natsx::SubjectTemplate kThread{"chat.{room}.thread.{thread_id}"};
+
+class JetStreamTest : public NatsxTest {
+ protected:
+  void SetUp() override {
+    NatsxTest::SetUp();
+    if (HasFatalFailure()) return;
+    MakeJs({});
+  }
+  void MakeJs(natsx::JetStreamOptions o) {
+    auto js = natsx::JetStream::Create(*conn_, o);
+    ASSERT_TRUE(js.ok()) << js.status().ToString();
+    js_ = std::move(*js);
+    ASSERT_TRUE(js_->AddOrUpdateStream({.name = "CHAT", .subjects = {"chat.>"},
+                                        .memory_storage = true})
+                    .ok());
+    ASSERT_TRUE(js_->AddOrUpdateConsumer({.stream = "CHAT", .durable = "persist",
+                                          .ack_wait = std::chrono::milliseconds(30000)})
+                    .ok());
+    auto c = js_->BindPullConsumer("CHAT", "persist", {kRoom, kThread});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    consumer_ = std::move(*c);
+  }
+  void TearDown() override {
+    consumer_.reset();
+    js_.reset();
+  }
+  std::unique_ptr<natsx::JetStream> js_;
+  std::unique_ptr<natsx::PullConsumer> consumer_;
+};
+
+TEST_F(JetStreamTest, SetUpHelpersAreIdempotent) {
+  EXPECT_TRUE(js_->AddOrUpdateStream({.name = "CHAT", .subjects = {"chat.>"},
+                                      .memory_storage = true, .max_msgs = 1000})
+                  .ok());
+  EXPECT_TRUE(js_->AddOrUpdateConsumer({.stream = "CHAT", .durable = "persist",
+                                        .ack_wait = std::chrono::milliseconds(20000)})
+                  .ok());
+  auto missing = js_->BindPullConsumer("CHAT", "nobody", {kRoom});
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(JetStreamTest, FirstDeliveryIsChildOfPublish) {
+  auto root = tel_.tracer().StartSpan("send_message", SpanKind::kInternal, tel::SpanContext{});
+  auto seq = js_->Publish(kRoom, {"general"}, "{\"text\":\"hi\"}", root.Context());
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_GT(*seq, 0u);
+
+  std::string got_room;
+  uint64_t got_seq = 0;
+  auto n = consumer_->Fetch(10, 5s, [&](const natsx::Message& m, natsx::MessageContext&) {
+    got_room = std::string(m.Arg("room").value_or(""));
+    got_seq = m.delivery().stream_sequence;
+    EXPECT_EQ(m.delivery().delivery_count, 1u);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(got_room, "general");
+  EXPECT_EQ(got_seq, *seq);
+
+  auto pub = WaitSpan("publish chat.{room}");
+  auto proc = WaitSpan("process chat.{room}");
+  ASSERT_TRUE(pub && proc);
+  EXPECT_EQ(pub->kind, SpanKind::kProducer);
+  EXPECT_EQ(pub->parent_span_id, root.Context().span_id);
+  EXPECT_EQ(Str(*pub, semconv::kMessagingMessageId), std::to_string(*seq));
+  EXPECT_EQ(proc->kind, SpanKind::kConsumer);
+  EXPECT_EQ(proc->trace_id, pub->trace_id);
+  EXPECT_EQ(proc->parent_span_id, pub->span_id);
+  EXPECT_TRUE(proc->links.empty());
+  EXPECT_EQ(Str(*proc, semconv::kMessagingDestinationSubscriptionName), "persist");
+  EXPECT_EQ(Str(*proc, semconv::kMessagingMessageId), std::to_string(*seq));
+  EXPECT_EQ(Int(*proc, semconv::kChatJetstreamDeliveryCount), 1);
+  EXPECT_EQ(Str(*proc, semconv::kMessagingDestinationTemplate), "chat.{room}");
+  EXPECT_EQ(Str(*proc, semconv::kMessagingSystem), "nats");
+  EXPECT_NE(sdk::FindEvent(*proc, "ack"), nullptr);  // auto-ack on OK
+
+  // Acked: nothing more to fetch.
+  auto again = consumer_->Fetch(10, 300ms, [&](const natsx::Message&, natsx::MessageContext&) {
+    return Status::Ok();
+  });
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+}
+
+TEST_F(JetStreamTest, RedeliveryIsRootWithRedeliveryLink) {
+  ASSERT_TRUE(js_->Publish(kThread, {"general", "general-1"}, "x", {}).ok());
+  int calls = 0;
+  auto handler = [&](const natsx::Message& m, natsx::MessageContext& ctx) {
+    ++calls;
+    if (m.delivery().delivery_count == 1) {
+      EXPECT_TRUE(ctx.Nak(std::chrono::milliseconds(0)).ok());
+      return Status::Ok();
+    }
+    return Status::Ok();
+  };
+  auto n1 = consumer_->Fetch(1, 5s, handler);
+  ASSERT_TRUE(n1.ok());
+  ASSERT_EQ(*n1, 1);
+  int total = 0;
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] {
+        auto n = consumer_->Fetch(1, 500ms, handler);
+        if (n.ok()) total += *n;
+        return total >= 1;
+      },
+      10s));
+  EXPECT_EQ(calls, 2);
+  auto pub = WaitSpan("publish chat.{room}.thread.{thread_id}");
+  auto first = WaitSpan("process chat.{room}.thread.{thread_id}", 1);
+  auto second = WaitSpan("process chat.{room}.thread.{thread_id}", 2);
+  ASSERT_TRUE(pub && first && second);
+  EXPECT_EQ(first->parent_span_id, pub->span_id);
+  const auto* nak = sdk::FindEvent(*first, "nak");
+  ASSERT_NE(nak, nullptr);
+  EXPECT_EQ(Int(*second, semconv::kChatJetstreamDeliveryCount), 2);
+  EXPECT_FALSE(second->parent_span_id.IsValid());
+  EXPECT_NE(second->trace_id, pub->trace_id);
+  ASSERT_EQ(second->links.size(), 1u);
+  EXPECT_EQ(second->links[0].context.span_id, pub->span_id);
+  EXPECT_EQ(second->links[0].context.trace_id, pub->trace_id);
+  const auto* reason = sdk::FindAttribute(second->links[0].attributes, semconv::kChatLinkReason);
+  ASSERT_NE(reason, nullptr);
+  EXPECT_EQ(std::get<std::string>(*reason), "redelivery");
+}
+
+TEST_F(JetStreamTest, OldFirstDeliveryIsBacklogRoot) {
+  // A clock 60 s ahead makes every stored message older than CHAT_TRACE_LINK_AGE_SECONDS (30 s).
+  chat::core::FakeClock ahead(chat::core::SystemClock::Instance().NowUnixNanos() +
+                              60'000'000'000LL);
+  consumer_.reset();
+  js_.reset();
+  MakeJs({.trace_link_age = std::chrono::seconds(30), .clock = &ahead});
+  ASSERT_TRUE(js_->Publish(kRoom, {"general"}, "x", {}).ok());
+  auto n = consumer_->Fetch(1, 5s, [&](const natsx::Message&, natsx::MessageContext&) {
+    return Status::Ok();
+  });
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, 1);
+  auto pub = WaitSpan("publish chat.{room}");
+  auto proc = WaitSpan("process chat.{room}");
+  ASSERT_TRUE(pub && proc);
+  EXPECT_FALSE(proc->parent_span_id.IsValid());
+  ASSERT_EQ(proc->links.size(), 1u);
+  EXPECT_EQ(proc->links[0].context.span_id, pub->span_id);
+  EXPECT_EQ(std::get<std::string>(
+                *sdk::FindAttribute(proc->links[0].attributes, semconv::kChatLinkReason)),
+            "backlog");
+}
+
+TEST_F(JetStreamTest, HandlerErrorNaksAndTermIsRecorded) {
+  ASSERT_TRUE(js_->Publish(kRoom, {"a"}, "x", {}).ok());
+  ASSERT_TRUE(js_->Publish(kRoom, {"b"}, "y", {}).ok());
+  auto n = consumer_->Fetch(2, 5s, [&](const natsx::Message& m, natsx::MessageContext& ctx) {
+    if (m.Arg("room") == "a") return chat::core::Unavailable("database down");
+    EXPECT_TRUE(ctx.Term("poison").ok());
+    EXPECT_FALSE(ctx.Ack().ok());  // the first acknowledgement wins
+    return Status::Ok();
+  });
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, 2);
+  auto spans = tel_.FindSpans("process chat.{room}");
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].status_code, StatusCode::kError);
+  EXPECT_EQ(Str(spans[0], semconv::kErrorType), "unavailable");
+  EXPECT_NE(sdk::FindEvent(spans[0], "nak"), nullptr);
+  const auto* term = sdk::FindEvent(spans[1], "term");
+  ASSERT_NE(term, nullptr);
+  ASSERT_NE(sdk::FindAttribute(term->attributes, "reason"), nullptr);
+  EXPECT_EQ(std::get<std::string>(*sdk::FindAttribute(term->attributes, "reason")), "poison");
+  EXPECT_EQ(spans[1].status_code, StatusCode::kUnset);
+}
+
+TEST_F(JetStreamTest, AsyncPublishIsBoundedAndComplete) {
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(js_->PublishAsync(kRoom, {"bulk"}, "x", {}).ok());
+  }
+  ASSERT_TRUE(js_->PublishAsyncComplete(10s).ok());
+  EXPECT_EQ(js_->async_failures(), 0u);
+  EXPECT_EQ(tel_.FindSpans("publish chat.{room}").size(), 200u);
+  int total = 0;
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] {
+        auto n = consumer_->Fetch(100, 500ms, [](const natsx::Message&, natsx::MessageContext&) {
+          return Status::Ok();
+        });
+        if (n.ok()) total += *n;
+        return total >= 200;
+      },
+      20s));
+  EXPECT_EQ(total, 200);
+}
+
+TEST_F(JetStreamTest, KeyValueSpansAndResults) {
+  auto kv = js_->CreateKeyValue({.bucket = "MSG_CACHE", .history = 2, .memory_storage = true});
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  auto& b = **kv;
+  auto parent = tel_.tracer().StartSpan("op", SpanKind::kInternal, tel::SpanContext{});
+
+  auto rev = b.Put("k1", "v1", parent.Context());
+  ASSERT_TRUE(rev.ok()) << rev.status().ToString();
+  auto got = b.Get("k1", parent.Context());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->value, "v1");
+  EXPECT_EQ(got->revision, *rev);
+
+  auto exists = b.Create("k1", "v2", parent.Context());
+  ASSERT_FALSE(exists.ok());
+  EXPECT_EQ(exists.status().code(), ErrorCode::kAlreadyExists);
+  auto created = b.Create("k2", "v2", parent.Context());
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+
+  auto missing = b.Get("nope", parent.Context());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+
+  auto stale = b.Update("k1", "v3", *rev + 100, parent.Context());
+  EXPECT_EQ(stale.status().code(), ErrorCode::kAlreadyExists);
+  auto fresh = b.Update("k1", "v3", *rev, parent.Context());
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+
+  ASSERT_TRUE(b.Delete("k2", parent.Context()).ok());
+  EXPECT_EQ(b.Get("k2", parent.Context()).status().code(), ErrorCode::kNotFound);
+
+  auto put = WaitSpan("put MSG_CACHE");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->kind, SpanKind::kClient);
+  EXPECT_EQ(put->parent_span_id, parent.Context().span_id);
+  EXPECT_EQ(Str(*put, semconv::kDbSystemName), "nats_kv");
+  EXPECT_EQ(Str(*put, semconv::kDbSystem), "nats_kv");
+  EXPECT_EQ(Str(*put, semconv::kDbCollectionName), "MSG_CACHE");
+  EXPECT_EQ(Str(*put, semconv::kDbOperationName), "put");
+  EXPECT_EQ(Str(*put, semconv::kServerAddress), "127.0.0.1");
+  EXPECT_EQ(Str(*put, semconv::kChatKvResult), "ok");
+
+  auto gets = tel_.FindSpans("get MSG_CACHE");
+  ASSERT_EQ(gets.size(), 3u);
+  EXPECT_EQ(Str(gets[0], semconv::kChatKvResult), "ok");
+  EXPECT_EQ(Str(gets[1], semconv::kChatKvResult), "not_found");
+  EXPECT_EQ(gets[1].status_code, StatusCode::kUnset);
+  EXPECT_EQ(Str(gets[2], semconv::kChatKvResult), "not_found");
+
+  auto creates = tel_.FindSpans("create MSG_CACHE");
+  ASSERT_EQ(creates.size(), 2u);
+  EXPECT_EQ(Str(creates[0], semconv::kChatKvResult), "exists");
+  EXPECT_EQ(creates[0].status_code, StatusCode::kUnset);
+  EXPECT_EQ(Str(creates[1], semconv::kChatKvResult), "ok");
+  auto updates = tel_.FindSpans("update MSG_CACHE");
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(Str(updates[0], semconv::kChatKvResult), "exists");
+  EXPECT_EQ(updates[0].status_code, StatusCode::kUnset);
+  auto del = WaitSpan("delete MSG_CACHE");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(Str(*del, semconv::kDbOperationName), "delete");
+}
+
+TEST_F(JetStreamTest, KeyValueWatchSeesUpdates) {
+  auto kv = js_->CreateKeyValue({.bucket = "PRESENCE", .memory_storage = true});
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  ASSERT_TRUE((*kv)->Put("alice", "online", {}).ok());
+  auto w = (*kv)->Watch("", {});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  auto first = (*w)->Next(5s);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ((*first)->key, "alice");
+  auto marker = (*w)->Next(5s);  // end of initial values
+  ASSERT_TRUE(marker.ok());
+  EXPECT_FALSE(marker->has_value());
+  ASSERT_TRUE((*kv)->Put("bob", "away", {}).ok());
+  auto next = (*w)->Next(5s);
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ((*next)->key, "bob");
+  EXPECT_EQ((*next)->value, "away");
+  EXPECT_TRUE(WaitSpan("watch PRESENCE"));
+}
+
+TEST_F(JetStreamTest, KeyValueFailureIsError) {
+  auto kv = js_->CreateKeyValue({.bucket = "GONE", .memory_storage = true});
+  ASSERT_TRUE(kv.ok());
+  ASSERT_TRUE(js_->DeleteStream("KV_GONE").ok());
+  auto r = (*kv)->Put("k", "v", {});
+  ASSERT_FALSE(r.ok());
+  auto put = WaitSpan("put GONE");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status_code, StatusCode::kError);
+  EXPECT_NE(Str(*put, semconv::kErrorType), "<absent>");
+}
+
+}  // namespace
+}  // namespace natsx_test

@@ -1,0 +1,330 @@
+// Integration: keys and JWTs from InitOperatorDir drive a real nats-server 2.9 in operator mode
+// (random ports, temp dir), and libnats connects with the generated .creds files.
+#include <fcntl.h>
+#include <nats/nats.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+
+#include "chat/nkeys/local_operator.hpp"
+#include "chat/testing/wait_for.hpp"
+
+extern char** environ;
+
+namespace chat::nkeys {
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// One nats-server in operator mode, JetStream on, random client and monitoring ports.
+class OperatorNatsServer {
+ public:
+  explicit OperatorNatsServer(const fs::path& dir) : dir_(dir) {}
+  ~OperatorNatsServer() { Stop(); }
+
+  ::testing::AssertionResult Start(const OperatorSetup& setup) {
+    fs::path conf = dir_ / "server.conf";
+    std::ofstream(conf) << "host: 127.0.0.1\nport: -1\nhttp: \"127.0.0.1:-1\"\n"
+                        << "server_name: nkeys_test\n"
+                        << "ports_file_dir: \"" << dir_.string() << "\"\n"
+                        << "jetstream {\n  store_dir: \"" << (dir_ / "js").string()
+                        << "\"\n  max_memory_store: 64MB\n  max_file_store: 64MB\n}\n"
+                        << "include \"" << setup.resolver_conf.filename().string() << "\"\n";
+    // resolver.conf sits next to the config file: nats-server resolves includes from there.
+    std::error_code ec;
+    if (setup.resolver_conf.parent_path() != dir_) {
+      fs::copy_file(setup.resolver_conf, dir_ / setup.resolver_conf.filename(),
+                    fs::copy_options::overwrite_existing, ec);
+      if (ec) return ::testing::AssertionFailure() << "copy resolver.conf: " << ec.message();
+    }
+    log_ = dir_ / "nats-server.log";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::string conf_str = conf.string();
+    char arg0[] = "nats-server";
+    char arg1[] = "-c";
+    char* argv[] = {arg0, arg1, conf_str.data(), nullptr};
+    int rc = posix_spawnp(&pid_, "nats-server", &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return ::testing::AssertionFailure() << "cannot spawn nats-server: " << rc;
+    fs::path ports = dir_ / ("nats-server_" + std::to_string(pid_) + ".ports");
+    bool ready = testing::WaitFor(
+        [&] {
+          auto text = ReadTextFile(ports);
+          if (!text.ok()) return false;
+          auto j = nlohmann::json::parse(*text, nullptr, false);
+          if (!j.is_object() || !j.contains("nats") || j["nats"].empty()) return false;
+          url_ = j["nats"][0].get<std::string>();
+          return true;
+        },
+        15s);
+    if (!ready) return ::testing::AssertionFailure() << "nats-server not ready; log:\n" << Log();
+    return ::testing::AssertionSuccess();
+  }
+
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    bool exited = testing::WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, 10s);
+    if (!exited) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+    pid_ = -1;
+  }
+
+  const std::string& url() const { return url_; }
+  std::string Log() const { return ReadTextFile(log_).ok() ? *ReadTextFile(log_) : ""; }
+
+ private:
+  fs::path dir_;
+  fs::path log_;
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+struct ConnDeleter {
+  void operator()(natsConnection* nc) const { natsConnection_Destroy(nc); }
+};
+using ConnPtr = std::unique_ptr<natsConnection, ConnDeleter>;
+
+// Collects async errors reported by libnats for one connection.
+struct ErrorSink {
+  std::mutex mu;
+  std::vector<natsStatus> errors;
+  std::string last_text;
+  testing::Latch got;
+
+  static void OnError(natsConnection* nc, natsSubscription*, natsStatus err, void* closure) {
+    auto* self = static_cast<ErrorSink*>(closure);
+    const char* text = nullptr;
+    natsConnection_GetLastError(nc, &text);
+    std::lock_guard lock(self->mu);
+    self->errors.push_back(err);
+    self->last_text = text != nullptr ? text : "";
+    self->got.Set();
+  }
+};
+
+class NkeysNatsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/nkeys_it_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto setup = InitOperatorDir(dir_ / "nats", core::SystemClock::Instance());
+    ASSERT_TRUE(setup.ok()) << setup.status().ToString();
+    setup_ = *setup;
+    server_ = std::make_unique<OperatorNatsServer>(dir_);
+    ASSERT_TRUE(server_->Start(setup_));
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  natsStatus Connect(const fs::path& creds, ConnPtr& out, ErrorSink* sink = nullptr) {
+    natsOptions* opts = nullptr;
+    natsStatus s = natsOptions_Create(&opts);
+    if (s == NATS_OK) s = natsOptions_SetURL(opts, server_->url().c_str());
+    if (s == NATS_OK) s = natsOptions_SetUserCredentialsFromFiles(opts, creds.c_str(), nullptr);
+    if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts, false);
+    if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 5000);
+    if (s == NATS_OK && sink != nullptr) {
+      s = natsOptions_SetErrorHandler(opts, &ErrorSink::OnError, sink);
+    }
+    natsConnection* nc = nullptr;
+    if (s == NATS_OK) s = natsConnection_Connect(&nc, opts);
+    natsOptions_Destroy(opts);
+    out.reset(nc);
+    return s;
+  }
+
+  // Mints a CHAT user with the given permissions, signed by the CHAT signing key.
+  fs::path MintUser(const std::string& name, Permission pub, Permission sub, int64_t expires) {
+    auto signer = KeyPair::FromSeed(ReadTextFile(setup_.chat_signing_seed_file).value().substr(0, 58));
+    CHAT_CHECK(signer.ok());
+    auto user = KeyPair::Generate(KeyType::kUser).value();
+    UserClaims claims;
+    claims.subject = user.public_key();
+    claims.name = name;
+    claims.pub = std::move(pub);
+    claims.sub = std::move(sub);
+    claims.issuer_account = setup_.chat_account_public_key;
+    claims.expires = expires;
+    auto jwt = EncodeUserJwt(claims, *signer, core::SystemClock::Instance());
+    CHAT_CHECK(jwt.ok());
+    fs::path path = dir_ / (name + ".creds");
+    CHAT_CHECK(WriteFileAtomic(path, FormatUserCreds(*jwt, user.Seed()),
+                               fs::perms::owner_read | fs::perms::owner_write)
+                   .ok());
+    return path;
+  }
+
+  static int64_t NowSeconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  fs::path dir_;
+  OperatorSetup setup_;
+  std::unique_ptr<OperatorNatsServer> server_;
+};
+
+TEST_F(NkeysNatsServerTest, ServiceCredsPublishSubscribeAndJetStream) {
+  ConnPtr nc;
+  ASSERT_EQ(Connect(setup_.CredsFile("fanout-service"), nc), NATS_OK)
+      << nats_GetLastError(nullptr) << "\n" << server_->Log();
+
+  natsSubscription* raw_sub = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&raw_sub, nc.get(), "it.hello"), NATS_OK);
+  std::unique_ptr<natsSubscription, decltype(&natsSubscription_Destroy)> sub(
+      raw_sub, &natsSubscription_Destroy);
+  ASSERT_EQ(natsConnection_PublishString(nc.get(), "it.hello", "hi"), NATS_OK);
+  natsMsg* msg = nullptr;
+  ASSERT_EQ(natsSubscription_NextMsg(&msg, sub.get(), 5000), NATS_OK);
+  EXPECT_EQ(std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
+            "hi");
+  natsMsg_Destroy(msg);
+
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc.get(), nullptr), NATS_OK);
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = "IT_ORDERS";
+  const char* subjects[] = {"it.orders.>"};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_MemoryStorage;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+  ASSERT_EQ(s, NATS_OK) << "jerr=" << jerr << " " << nats_GetLastError(nullptr);
+  jsStreamInfo_Destroy(si);
+  jsPubAck* ack = nullptr;
+  ASSERT_EQ(js_Publish(&ack, js, "it.orders.1", "x", 1, nullptr, &jerr), NATS_OK);
+  EXPECT_EQ(ack->Stream, std::string("IT_ORDERS"));
+  EXPECT_EQ(ack->Sequence, 1u);
+  jsPubAck_Destroy(ack);
+  jsCtx_Destroy(js);
+}
+
+TEST_F(NkeysNatsServerTest, UserLimitedToOwnSubjectsGetsPermissionViolation) {
+  fs::path alice = MintUser("alice", {{"deliver.alice.>"}, {}}, {{"deliver.alice.>"}, {}},
+                            NowSeconds() + 300);
+  ErrorSink sink;
+  ConnPtr nc;
+  ASSERT_EQ(Connect(alice, nc, &sink), NATS_OK) << nats_GetLastError(nullptr);
+
+  // The allowed subject works: an admin subscriber sees alice's message.
+  ConnPtr admin;
+  ASSERT_EQ(Connect(setup_.CredsFile(std::string(kDevAdminUser)), admin), NATS_OK);
+  natsSubscription* raw_sub = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&raw_sub, admin.get(), "deliver.>"), NATS_OK);
+  std::unique_ptr<natsSubscription, decltype(&natsSubscription_Destroy)> sub(
+      raw_sub, &natsSubscription_Destroy);
+  ASSERT_EQ(natsConnection_Flush(admin.get()), NATS_OK);
+  ASSERT_EQ(natsConnection_PublishString(nc.get(), "deliver.alice.send.x", "ok"), NATS_OK);
+  natsMsg* msg = nullptr;
+  ASSERT_EQ(natsSubscription_NextMsg(&msg, sub.get(), 5000), NATS_OK);
+  EXPECT_STREQ(natsMsg_GetSubject(msg), "deliver.alice.send.x");
+  natsMsg_Destroy(msg);
+
+  // The forbidden subject is refused by the server and reported asynchronously.
+  ASSERT_EQ(natsConnection_PublishString(nc.get(), "deliver.bob.send.x", "no"), NATS_OK);
+  natsConnection_Flush(nc.get());
+  ASSERT_TRUE(sink.got.Wait(5s)) << server_->Log();
+  {
+    std::lock_guard lock(sink.mu);
+    ASSERT_FALSE(sink.errors.empty());
+    EXPECT_EQ(sink.errors.front(), NATS_NOT_PERMITTED);
+    EXPECT_NE(sink.last_text.find("deliver.bob.send.x"), std::string::npos) << sink.last_text;
+  }
+  // And bob never received it.
+  EXPECT_EQ(natsSubscription_NextMsg(&msg, sub.get(), 300), NATS_TIMEOUT);
+}
+
+TEST_F(NkeysNatsServerTest, ExpiredOrUntrustedJwtIsRefused) {
+  fs::path expired = MintUser("old", {{">"}, {}}, {{">"}, {}}, NowSeconds() - 60);
+  ConnPtr nc;
+  natsStatus s = Connect(expired, nc);
+  EXPECT_NE(s, NATS_OK);
+  EXPECT_EQ(nc, nullptr);
+  EXPECT_NE(std::string(nats_GetLastError(nullptr)).find("Authorization Violation"),
+            std::string::npos);
+
+  // A user signed by an account the operator never issued.
+  auto rogue_account = KeyPair::Generate(KeyType::kAccount).value();
+  auto user = KeyPair::Generate(KeyType::kUser).value();
+  UserClaims claims;
+  claims.subject = user.public_key();
+  claims.name = "rogue";
+  claims.pub.allow = {">"};
+  auto jwt = EncodeUserJwt(claims, rogue_account, core::SystemClock::Instance());
+  ASSERT_TRUE(jwt.ok());
+  fs::path rogue = dir_ / "rogue.creds";
+  ASSERT_TRUE(WriteFileAtomic(rogue, FormatUserCreds(*jwt, user.Seed()),
+                              fs::perms::owner_read | fs::perms::owner_write)
+                  .ok());
+  ConnPtr nc2;
+  EXPECT_NE(Connect(rogue, nc2), NATS_OK);
+
+  // A valid JWT presented with someone else's seed fails the nonce challenge.
+  auto valid = ParseUserCreds(ReadTextFile(setup_.CredsFile("room-service")).value()).value();
+  fs::path stolen = dir_ / "stolen.creds";
+  ASSERT_TRUE(WriteFileAtomic(stolen, FormatUserCreds(valid.jwt, user.Seed()),
+                              fs::perms::owner_read | fs::perms::owner_write)
+                  .ok());
+  ConnPtr nc3;
+  EXPECT_NE(Connect(stolen, nc3), NATS_OK);
+  EXPECT_NE(std::string(nats_GetLastError(nullptr)).find("Authorization Violation"),
+            std::string::npos);
+}
+
+TEST_F(NkeysNatsServerTest, InitIsIdempotentAndKeepsSecretsPrivate) {
+  auto again = InitOperatorDir(dir_ / "nats", core::SystemClock::Instance());
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->generated_keys);
+  EXPECT_EQ(again->operator_public_key, setup_.operator_public_key);
+  EXPECT_EQ(again->chat_account_public_key, setup_.chat_account_public_key);
+  auto owner_only = fs::perms::owner_read | fs::perms::owner_write;
+  for (const auto& entry : fs::directory_iterator(dir_ / "nats" / "keys")) {
+    EXPECT_EQ(fs::status(entry).permissions(), owner_only) << entry.path();
+  }
+  for (const std::string& name : DefaultServiceAccounts()) {
+    fs::path creds = setup_.CredsFile(name);
+    ASSERT_TRUE(fs::exists(creds)) << name;
+    EXPECT_EQ(fs::status(creds).permissions(), owner_only) << name;
+    auto parsed = ParseUserCreds(ReadTextFile(creds).value());
+    ASSERT_TRUE(parsed.ok());
+    auto decoded = DecodeAndVerifyJwt(parsed->jwt);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->claims["name"], name);
+    EXPECT_EQ(decoded->claims["nats"]["issuer_account"], setup_.chat_account_public_key);
+  }
+  // A deleted creds file comes back on the next run; the others stay untouched.
+  std::string before = ReadTextFile(setup_.CredsFile("kb-service")).value();
+  fs::remove(setup_.CredsFile("poll-service"));
+  ASSERT_TRUE(InitOperatorDir(dir_ / "nats", core::SystemClock::Instance()).ok());
+  EXPECT_TRUE(fs::exists(setup_.CredsFile("poll-service")));
+  EXPECT_EQ(ReadTextFile(setup_.CredsFile("kb-service")).value(), before);
+}
+
+}  // namespace
+}  // namespace chat::nkeys

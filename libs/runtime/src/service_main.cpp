@@ -1,0 +1,156 @@
+#include "chat/runtime/service_main.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <sstream>
+
+namespace chat::runtime {
+namespace {
+
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+milliseconds Remaining(Steady::time_point deadline) {
+  auto left = std::chrono::duration_cast<milliseconds>(deadline - Steady::now());
+  return left.count() > 0 ? left : milliseconds(0);
+}
+
+// Blocks the termination signals in this thread before any other thread exists, so every thread
+// inherits the mask and only sigwait() below ever sees them (no async signal handler runs).
+sigset_t BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+}  // namespace
+
+NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
+  NatsConfig c;
+  std::string urls = reader.String("NATS_URL", "nats://127.0.0.1:4222");
+  c.urls = SplitComma(urls);
+  if (c.urls.empty()) reader.AddProblem("NATS_URL is empty");
+  for (const auto& u : c.urls) {
+    if (u.find("://") == std::string::npos) {
+      reader.AddProblem("NATS_URL \"" + u + "\" is not a URL");
+    }
+  }
+  c.creds_file = reader.String("NATS_CREDS", "");
+  c.connect_timeout = reader.Millis("NATS_CONNECT_TIMEOUT_MS", milliseconds(2000));
+  return c;
+}
+
+natsx::Connection& ServiceContext::nats() {
+  CHAT_CHECK(nats_ != nullptr);
+  return *nats_;
+}
+
+int ServiceMain(const ServiceInfo& info, const SetupFn& setup) {
+  static const core::ProcessEnv env;  // trivially destructible wrapper over getenv
+  return ServiceMain(info, setup, env, core::SystemClock::Instance());
+}
+
+int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& env,
+                const core::Clock& clock) {
+  sigset_t signals = BlockTerminationSignals();
+
+  // 1. Configuration, validated before anything connects.
+  core::EnvReader reader(env);
+  NatsConfig nats_config;
+  if (info.needs_nats) nats_config = NatsConfig::FromEnv(reader);
+  if (core::Status s = reader.Finish(); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", info.name.c_str(), s.message().c_str());
+    return 2;
+  }
+  auto telemetry_config = telemetry::sdk::TelemetryConfig::FromEnv(env, info.name,
+                                                                   info.metrics_port);
+
+  // 2. Telemetry first, so every later failure is logged with the service's resource.
+  auto sdk = telemetry::sdk::TelemetrySdk::Create(telemetry_config, clock);
+  telemetry::Logger& log = sdk->logger();
+
+  telemetry::sdk::AdminServer admin(
+      sdk->metrics(), {telemetry_config.prometheus_host, telemetry_config.prometheus_port});
+  if (core::Status s = admin.Start(); !s.ok()) {
+    log.Error("admin server failed to start", {{"error.type", "admin_bind"},
+                                               {"exception.message", s.message()}});
+    sdk->Shutdown(milliseconds(2000));
+    return 1;
+  }
+
+  // 3. NATS.
+  std::unique_ptr<natsx::Connection> nats;
+  if (info.needs_nats) {
+    natsx::ConnectionOptions opts;
+    opts.urls = nats_config.urls;
+    opts.name = info.name;
+    opts.connect_timeout = nats_config.connect_timeout;
+    if (!nats_config.creds_file.empty()) {
+      opts.credentials = natsx::Credentials::FromCredsFile(nats_config.creds_file);
+    }
+    auto conn = natsx::Connection::Connect(std::move(opts), sdk->telemetry());
+    if (!conn.ok()) {
+      log.Error("nats connect failed", {{"error.type", "nats_connect"},
+                                        {"exception.message", conn.status().message()}});
+      admin.Stop();
+      sdk->Shutdown(milliseconds(2000));
+      return 1;
+    }
+    nats = std::move(conn).value();
+    natsx::Connection* raw = nats.get();
+    admin.AddReadinessCheck("nats", [raw] {
+      return raw->IsConnected() ? core::Status::Ok() : core::Unavailable("nats disconnected");
+    });
+  }
+
+  // 4. The service itself.
+  ServiceContext ctx(env, clock, *sdk, admin, nats.get());
+  auto service = setup(ctx);
+  if (!service.ok()) {
+    log.Error("service setup failed", {{"error.type", std::string(core::ErrorCodeName(
+                                                          service.status().code()))},
+                                       {"exception.message", service.status().message()}});
+    if (nats) (void)nats->Drain(milliseconds(2000));
+    admin.Stop();
+    sdk->Shutdown(milliseconds(2000));
+    return 1;
+  }
+  log.Info("service started", {{"chat.service.metrics_port", admin.port()}});
+
+  // 5. Wait for SIGTERM/SIGINT.
+  int sig = 0;
+  sigwait(&signals, &sig);
+  auto deadline = Steady::now() + kShutdownBudget;
+  log.Info("draining", {{"chat.signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+
+  // 6. Shutdown in order; telemetry goes last.
+  (*service)->Drain(Remaining(deadline) / 2);
+  if (nats) {
+    if (core::Status s = nats->Drain(Remaining(deadline) / 2); !s.ok()) {
+      log.Warn("nats drain incomplete", {{"exception.message", s.message()}});
+    }
+  }
+  service->reset();
+  nats.reset();
+  log.Info("stopped");
+  admin.Stop();
+  sdk->Shutdown(Remaining(deadline));
+  return 0;
+}
+
+}  // namespace chat::runtime

@@ -1,0 +1,157 @@
+// Admin HTTP server: cpp-httplib on a dedicated thread, serving /metrics, /healthz, /readyz.
+#include "chat/telemetry/sdk/admin_server.hpp"
+
+#include <httplib.h>
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace chat::telemetry::sdk {
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// A media range is refused with q=0 (RFC 9110 §12.4.2); any other q counts as accepted.
+bool HasZeroQuality(std::string_view params) {
+  while (!params.empty()) {
+    size_t semi = params.find(';');
+    std::string_view param = Trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+    if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+      std::string_view q = Trim(param.substr(2));
+      bool zero = !q.empty();
+      for (char c : q) {
+        if (c != '0' && c != '.') zero = false;
+      }
+      return zero;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool AcceptsOpenMetrics(std::string_view accept_header) {
+  while (!accept_header.empty()) {
+    size_t comma = accept_header.find(',');
+    std::string_view range = accept_header.substr(0, comma);
+    accept_header =
+        comma == std::string_view::npos ? std::string_view{} : accept_header.substr(comma + 1);
+    size_t semi = range.find(';');
+    std::string_view type = Trim(range.substr(0, semi));
+    std::string_view params = semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1);
+    if (EqualsIgnoreCase(type, "application/openmetrics-text") && !HasZeroQuality(params)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+AdminServer::AdminServer(MetricRegistry& registry, AdminServerOptions options)
+    : registry_(registry), options_(std::move(options)) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+void AdminServer::AddReadinessCheck(std::string name, ReadinessCheck check) {
+  std::lock_guard lock(checks_mu_);
+  checks_.push_back({std::move(name), std::move(check)});
+}
+
+core::Status AdminServer::Start() {
+  if (server_) return core::FailedPrecondition("admin server: already started");
+  auto server = std::make_unique<httplib::Server>();
+  // httplib's default also sets SO_REUSEPORT, which lets a second process bind the same port and
+  // silently share the scrapes; keep only SO_REUSEADDR so a clash is an error.
+  server->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+
+  server->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    const bool om = AcceptsOpenMetrics(req.get_header_value("Accept"));
+    std::string body = registry_.Expose(om ? ExpositionFormat::kOpenMetrics
+                                           : ExpositionFormat::kPrometheusText);
+    res.set_content(std::move(body),
+                    std::string(om ? kOpenMetricsContentType : kPrometheusTextContentType).c_str());
+  });
+  server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  server->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    std::vector<NamedCheck> checks;
+    {
+      std::lock_guard lock(checks_mu_);
+      checks = checks_;
+    }
+    nlohmann::json failing = nlohmann::json::array();
+    for (const NamedCheck& c : checks) {
+      core::Status st = c.check();
+      if (!st.ok()) failing.push_back({{"name", c.name}, {"error", st.ToString()}});
+    }
+    nlohmann::json body;
+    body["status"] = failing.empty() ? "ready" : "not_ready";
+    body["failing"] = std::move(failing);
+    res.status = body["failing"].empty() ? 200 : 503;
+    res.set_content(body.dump(), "application/json");
+  });
+
+  int port = 0;
+  if (options_.port == 0) {
+    port = server->bind_to_any_port(options_.host);
+    if (port <= 0) {
+      return core::Unavailable("admin server: cannot bind " + options_.host + " on any port");
+    }
+  } else {
+    if (!server->bind_to_port(options_.host, options_.port)) {
+      return core::Unavailable("admin server: cannot bind " + options_.host + ":" +
+                               std::to_string(options_.port) + " (port in use or bad host)");
+    }
+    port = options_.port;
+  }
+
+  httplib::Server* raw = server.get();
+  server_ = std::move(server);
+  bound_port_.store(port);
+  thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  // Stop() only interrupts a server that is already in its accept loop, so wait for it here;
+  // the socket is bound, so requests arriving meanwhile queue in the backlog.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!raw->is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!raw->is_running()) {
+    Stop();
+    return core::Internal("admin server: listener thread did not start");
+  }
+  return core::Status::Ok();
+}
+
+void AdminServer::Stop() {
+  if (!server_) return;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+  server_.reset();
+  bound_port_.store(0);
+}
+
+}  // namespace chat::telemetry::sdk

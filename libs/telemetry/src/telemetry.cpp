@@ -1,0 +1,14 @@
+// The process-wide no-op bundle: function-local statics, built on first use, never destroyed
+// before exit, so libraries and tests work without any set-up.
+#include "chat/telemetry/telemetry.hpp"
+
+namespace chat::telemetry {
+
+const Telemetry& Telemetry::Noop() {
+  static MetricRegistry registry;
+  static Logger logger;
+  static const Telemetry noop{Tracer(), &logger, &registry};
+  return noop;
+}
+
+}  // namespace chat::telemetry

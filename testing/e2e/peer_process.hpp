@@ -1,0 +1,164 @@
+// PeerProcess: runs the chat-peer binary with a given environment, collects its stdout JSON
+// lines on a reader thread, and stops it with SIGTERM (graceful shutdown is part of what the
+// end-to-end tests check: the exit code must be 0 and telemetry must be flushed).
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chat/testing/wait_for.hpp"
+
+extern char** environ;
+
+namespace chat::testing {
+
+class PeerProcess {
+ public:
+  PeerProcess() = default;
+  PeerProcess(const PeerProcess&) = delete;
+  PeerProcess& operator=(const PeerProcess&) = delete;
+  ~PeerProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (reader_.joinable()) reader_.join();
+  }
+
+  bool Start(const std::string& binary, const std::map<std::string, std::string>& env) {
+    std::map<std::string, std::string> merged;
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string kv(*e);
+      size_t eq = kv.find('=');
+      if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : env) merged[k] = v;
+    std::vector<std::string> strings;
+    for (const auto& [k, v] : merged) strings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& s : strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    std::string bin = binary;
+    char* argv[] = {bin.data(), nullptr};
+    int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    if (rc != 0) {
+      ::close(fds[0]);
+      pid_ = -1;
+      return false;
+    }
+    int fd = fds[0];
+    reader_ = std::thread([this, fd] {
+      std::string buf;
+      char chunk[4096];
+      while (true) {
+        ssize_t n = ::read(fd, chunk, sizeof(chunk));
+        if (n <= 0) break;
+        buf.append(chunk, static_cast<size_t>(n));
+        size_t nl;
+        while ((nl = buf.find('\n')) != std::string::npos) {
+          auto j = nlohmann::json::parse(buf.substr(0, nl), nullptr, false);
+          buf.erase(0, nl + 1);
+          if (j.is_discarded()) continue;
+          std::lock_guard lock(mu_);
+          lines_.push_back(std::move(j));
+        }
+      }
+      ::close(fd);
+    });
+    return true;
+  }
+
+  std::vector<nlohmann::json> Lines() const {
+    std::lock_guard lock(mu_);
+    return lines_;
+  }
+
+  // The first line whose "event" equals `event`, waiting up to `timeout`.
+  std::optional<nlohmann::json> WaitForEvent(const std::string& event,
+                                             std::chrono::milliseconds timeout) const {
+    std::optional<nlohmann::json> found;
+    WaitFor(
+        [&] {
+          std::lock_guard lock(mu_);
+          for (const auto& l : lines_) {
+            if (l.value("event", "") == event) {
+              found = l;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return found;
+  }
+
+  // The latest line with `event`.
+  std::optional<nlohmann::json> Last(const std::string& event) const {
+    std::lock_guard lock(mu_);
+    for (auto it = lines_.rbegin(); it != lines_.rend(); ++it) {
+      if (it->value("event", "") == event) return *it;
+    }
+    return std::nullopt;
+  }
+
+  // SIGTERM and wait; returns the exit status (or -1 when it had to be killed).
+  int Stop(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    if (!exited) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+      return -1;
+    }
+    pid_ = -1;
+    if (reader_.joinable()) reader_.join();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // Resident set size in KiB from /proc (0 when unknown).
+  long RssKib() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string key;
+    while (in >> key) {
+      if (key == "VmRSS:") {
+        long kib = 0;
+        in >> kib;
+        return kib;
+      }
+    }
+    return 0;
+  }
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  mutable std::mutex mu_;
+  std::vector<nlohmann::json> lines_;
+  std::thread reader_;
+};
+
+}  // namespace chat::testing

@@ -1,0 +1,147 @@
+// natskeys: operator-mode keys for the local nats-server.
+//   natskeys init --dir var/nats
+//   natskeys user --account-seed FILE|SEED --user-pub U… --name NAME
+//                 [--allow-pub S,S] [--allow-sub S,S] [--deny-pub S,S] [--deny-sub S,S]
+//                 [--expires SECONDS] [--issuer-account A…] [--bearer]
+// Seeds are never printed by `init`; `user` prints only the JWT.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/nkeys/local_operator.hpp"
+
+namespace {
+
+using chat::nkeys::KeyPair;
+
+constexpr std::string_view kUsage =
+    "usage:\n"
+    "  natskeys init --dir DIR\n"
+    "      create (or reuse) the operator, SYS and CHAT accounts, the CHAT signing key,\n"
+    "      resolver.conf and one .creds file per service account plus dev-admin\n"
+    "  natskeys user --account-seed FILE|SEED --user-pub U... --name NAME\n"
+    "                [--allow-pub S1,S2] [--allow-sub S1,S2] [--deny-pub ..] [--deny-sub ..]\n"
+    "                [--expires SECONDS_FROM_NOW] [--issuer-account A...] [--bearer]\n"
+    "      print one user JWT signed by the account (signing) key\n";
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "natskeys: %s\n", message.c_str());
+  return 1;
+}
+
+std::vector<std::string> SplitList(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    size_t comma = s.find(',');
+    std::string_view item = s.substr(0, comma);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// Parses "--key value" pairs; flags listed in `booleans` take no value.
+bool ParseFlags(int argc, char** argv, int start, const std::vector<std::string>& booleans,
+                std::map<std::string, std::string>& out, std::string& error) {
+  for (int i = start; i < argc; ++i) {
+    std::string key = argv[i];
+    if (key.rfind("--", 0) != 0) {
+      error = "unexpected argument " + key;
+      return false;
+    }
+    key = key.substr(2);
+    if (std::find(booleans.begin(), booleans.end(), key) != booleans.end()) {
+      out[key] = "true";
+      continue;
+    }
+    if (i + 1 >= argc) {
+      error = "--" + key + " needs a value";
+      return false;
+    }
+    out[key] = argv[++i];
+  }
+  return true;
+}
+
+int Init(const std::map<std::string, std::string>& flags) {
+  auto dir = flags.find("dir");
+  if (dir == flags.end()) return Fail("init needs --dir");
+  auto setup = chat::nkeys::InitOperatorDir(dir->second, chat::core::SystemClock::Instance());
+  if (!setup.ok()) return Fail(setup.status().ToString());
+  std::printf("operator        %s\n", setup->operator_public_key.c_str());
+  std::printf("system account  %s\n", setup->system_account_public_key.c_str());
+  std::printf("chat account    %s (signing key %s)\n", setup->chat_account_public_key.c_str(),
+              setup->chat_signing_public_key.c_str());
+  std::printf("resolver        %s\n", setup->resolver_conf.c_str());
+  std::printf("creds           %s\n", (setup->dir / "creds").c_str());
+  std::printf("%s\n", setup->generated_keys ? "new keys generated" : "existing keys reused");
+  return 0;
+}
+
+int User(const std::map<std::string, std::string>& flags) {
+  for (const char* required : {"account-seed", "user-pub", "name"}) {
+    if (!flags.contains(required)) return Fail(std::string("user needs --") + required);
+  }
+  std::string seed_arg = flags.at("account-seed");
+  std::string seed = seed_arg;
+  if (seed_arg.rfind("SA", 0) != 0) {
+    auto text = chat::nkeys::ReadTextFile(seed_arg);
+    if (!text.ok()) return Fail(text.status().ToString());
+    seed = *text;
+    while (!seed.empty() && (seed.back() == '\n' || seed.back() == '\r')) seed.pop_back();
+  }
+  auto signer = KeyPair::FromSeed(seed);
+  if (!signer.ok()) return Fail("--account-seed: " + signer.status().message());
+  chat::nkeys::UserClaims claims;
+  claims.subject = flags.at("user-pub");
+  claims.name = flags.at("name");
+  auto list = [&](const char* key) {
+    auto it = flags.find(key);
+    return it == flags.end() ? std::vector<std::string>{} : SplitList(it->second);
+  };
+  claims.pub = {list("allow-pub"), list("deny-pub")};
+  claims.sub = {list("allow-sub"), list("deny-sub")};
+  claims.bearer_token = flags.contains("bearer");
+  if (auto it = flags.find("issuer-account"); it != flags.end()) claims.issuer_account = it->second;
+  if (auto it = flags.find("expires"); it != flags.end()) {
+    char* end = nullptr;
+    long long secs = std::strtoll(it->second.c_str(), &end, 10);
+    if (end == it->second.c_str() || *end != '\0' || secs <= 0) {
+      return Fail("--expires takes a positive number of seconds");
+    }
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   chat::core::SystemClock::Instance().Now().time_since_epoch())
+                   .count();
+    claims.expires = now + secs;
+  }
+  auto jwt = chat::nkeys::EncodeUserJwt(claims, *signer, chat::core::SystemClock::Instance());
+  if (!jwt.ok()) return Fail(jwt.status().ToString());
+  std::printf("%s\n", jwt->c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage.data(), stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage.data(), stdout);
+    return 0;
+  }
+  std::map<std::string, std::string> flags;
+  std::string error;
+  if (!ParseFlags(argc, argv, 2, {"bearer"}, flags, error)) return Fail(error);
+  if (cmd == "init") return Init(flags);
+  if (cmd == "user") return User(flags);
+  std::fputs(kUsage.data(), stderr);
+  return 2;
+}

@@ -1,0 +1,50 @@
+// HTTP front of the telemetry sink (cpp-httplib): OTLP/HTTP receiver with CORS, the JSON query
+// API, /metrics, health endpoints and the explorer page. Owns the listener thread and a
+// housekeeping thread (age eviction, service-graph expiry once a second).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "chat/core/result.hpp"
+#include "sink.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace chat::sink {
+
+// The explorer page served at "/" (ui.cpp).
+extern const char* const kExplorerHtml;
+
+class SinkServer {
+ public:
+  explicit SinkServer(Sink& sink);
+  ~SinkServer();
+  SinkServer(const SinkServer&) = delete;
+  SinkServer& operator=(const SinkServer&) = delete;
+
+  // Binds host:port (port 0 = any free port) and starts serving; returns the bound port.
+  core::Result<uint16_t> Start();
+  // Stops accepting, finishes in-flight requests, joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  void Routes();
+
+  Sink& sink_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
+  std::thread housekeeper_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace chat::sink
