@@ -12,6 +12,7 @@
 #include <string>
 
 #include "chat/pg/migrate.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/pg_cluster.hpp"
 #include "chat/testing/sink_process.hpp"
@@ -22,6 +23,7 @@ namespace chat::testing {
 namespace {
 
 using nlohmann::json;
+namespace semconv = telemetry::semconv;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -36,7 +38,8 @@ std::optional<json> FindSpan(const json& trace, const std::string& name,
   return std::nullopt;
 }
 
-std::string Attr(const json& span, const std::string& key) {
+std::string Attr(const json& span, std::string_view key_view) {
+  std::string key(key_view);
   const auto& a = span["attributes"];
   if (!a.contains(key)) return "<absent>";
   return a[key].is_string() ? a[key].get<std::string>() : a[key].dump();
@@ -156,23 +159,23 @@ TEST_F(FoundationE2E, OneTracePerRoundAcrossProcessesWithDbSpanAndLogs) {
       EXPECT_EQ((*out)["parent_span_id"], (*root)["span_id"]);
       EXPECT_EQ((*in)["parent_span_id"], (*out)["span_id"]) << "consumer is a child of producer";
       for (const auto* s : {&*out, &*in}) {
-        EXPECT_EQ(Attr(*s, "messaging.system"), "nats");
-        EXPECT_NE(Attr(*s, "messaging.destination.template"), "<absent>");
-        EXPECT_NE(Attr(*s, "messaging.operation.type"), "<absent>");
-        EXPECT_NE(Attr(*s, "messaging.message.body.size"), "<absent>");
+        EXPECT_EQ(Attr(*s, semconv::kMessagingSystem), "nats");
+        EXPECT_NE(Attr(*s, semconv::kMessagingDestinationTemplate), "<absent>");
+        EXPECT_NE(Attr(*s, semconv::kMessagingOperationType), "<absent>");
+        EXPECT_NE(Attr(*s, semconv::kMessagingMessageBodySize), "<absent>");
         EXPECT_EQ((*s)["status"]["code"], "STATUS_CODE_UNSET") << s->dump();
       }
-      EXPECT_EQ(Attr(*out, "messaging.destination.name"), hop.subject);
-      EXPECT_EQ(Attr(*in, "messaging.destination.name"), hop.subject);
-      EXPECT_EQ(Attr(*out, "messaging.destination.template"),
+      EXPECT_EQ(Attr(*out, semconv::kMessagingDestinationName), hop.subject);
+      EXPECT_EQ(Attr(*in, semconv::kMessagingDestinationName), hop.subject);
+      EXPECT_EQ(Attr(*out, semconv::kMessagingDestinationTemplate),
                 hop.out_name.substr(hop.out_name.find(' ') + 1));
-      EXPECT_NE(Attr(*out, "server.address"), "<absent>");
+      EXPECT_NE(Attr(*out, semconv::kServerAddress), "<absent>");
     }
     auto core_in = FindSpan(t, "process e2e.{room}", "e2e-consumer");
-    EXPECT_EQ(Attr(*core_in, "messaging.consumer.group.name"), "e2e-workers");
+    EXPECT_EQ(Attr(*core_in, semconv::kMessagingConsumerGroupName), "e2e-workers");
     auto js_in = FindSpan(t, "process e2e.js.{room}", "e2e-consumer");
-    EXPECT_EQ(Attr(*js_in, "messaging.destination.subscription.name"), "e2e-worker");
-    EXPECT_EQ(Attr(*js_in, "chat.jetstream.delivery_count"), "1");
+    EXPECT_EQ(Attr(*js_in, semconv::kMessagingDestinationSubscriptionName), "e2e-worker");
+    EXPECT_EQ(Attr(*js_in, semconv::kChatJetstreamDeliveryCount), "1");
 
     // A Postgres query under each consumer span yields a child db span.
     int selects = 0;
@@ -181,12 +184,12 @@ TEST_F(FoundationE2E, OneTracePerRoundAcrossProcessesWithDbSpanAndLogs) {
       ++selects;
       EXPECT_EQ(s["kind"], "SPAN_KIND_CLIENT");
       EXPECT_EQ(s["status"]["code"], "STATUS_CODE_UNSET") << s.dump();
-      EXPECT_EQ(Attr(s, "db.system.name"), "postgresql");
-      EXPECT_EQ(Attr(s, "db.system"), "postgresql");
-      EXPECT_EQ(Attr(s, "db.collection.name"), "messages");
-      EXPECT_EQ(Attr(s, "db.operation.name"), "SELECT");
-      EXPECT_EQ(Attr(s, "db.query.text"), "SELECT count(*) FROM messages WHERE room = $1");
-      EXPECT_NE(Attr(s, "server.address"), "<absent>");
+      EXPECT_EQ(Attr(s, semconv::kDbSystemName), "postgresql");
+      EXPECT_EQ(Attr(s, semconv::kDbSystem), "postgresql");
+      EXPECT_EQ(Attr(s, semconv::kDbCollectionName), "messages");
+      EXPECT_EQ(Attr(s, semconv::kDbOperationName), "SELECT");
+      EXPECT_EQ(Attr(s, semconv::kDbQueryText), "SELECT count(*) FROM messages WHERE room = $1");
+      EXPECT_NE(Attr(s, semconv::kServerAddress), "<absent>");
       EXPECT_TRUE(s["parent_span_id"] == (*core_in)["span_id"] ||
                   s["parent_span_id"] == (*js_in)["span_id"]);
     }

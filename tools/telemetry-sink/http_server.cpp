@@ -130,7 +130,6 @@ core::Result<uint16_t> SinkServer::Start() {
   if (port <= 0) {
     return core::Unavailable("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port));
   }
-  listener_ = std::thread([this] { server_->listen_after_bind(); });
   housekeeper_ = std::thread([this] {
     std::unique_lock lock(mu_);
     while (!cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) {
@@ -139,11 +138,9 @@ core::Result<uint16_t> SinkServer::Start() {
       lock.lock();
     }
   });
-  // stop() is a no-op until the accept loop runs, so Start returns only once it does (the
-  // socket already listens, so no connection is lost meanwhile).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (core::Status s = listener_.Start(*server_, cfg.host, port); !s.ok()) {
+    Stop();
+    return s;
   }
   ready_ = true;
   return static_cast<uint16_t>(port);
@@ -157,8 +154,7 @@ void SinkServer::Stop() {
     cv_.notify_all();
   }
   ready_ = false;
-  server_->stop();
-  if (listener_.joinable()) listener_.join();
+  listener_.Stop();
   if (housekeeper_.joinable()) housekeeper_.join();
 }
 

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "chat/telemetry/sdk/http_listener.hpp"
+
 #include "chat/core/result.hpp"
 #include "sink.hpp"
 
@@ -39,7 +41,7 @@ class SinkServer {
 
   Sink& sink_;
   std::unique_ptr<httplib::Server> server_;
-  std::thread listener_;
+  telemetry::sdk::HttpListener listener_;
   std::thread housekeeper_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -154,36 +154,22 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// All values of header `key`: exact lowercase match first, then any spelling (§3.1).
+// Values of one header key; views into the message (valid while it lives).
 struct HeaderLookup {
-  std::string first;
+  std::string_view first;
   int count = 0;
 };
 
-HeaderLookup LookupHeader(natsMsg* msg, std::string_view key, bool case_insensitive) {
+HeaderLookup ValuesOf(natsMsg* msg, const char* key) {
   HeaderLookup out;
-  std::string k(key);
+  if (key == nullptr) return out;
   const char** values = nullptr;
   int n = 0;
-  if (natsMsgHeader_Values(msg, k.c_str(), &values, &n) == NATS_OK) {
+  if (natsMsgHeader_Values(msg, key, &values, &n) == NATS_OK) {
     if (n > 0 && values[0] != nullptr) out.first = values[0];
     out.count = n;
     std::free(static_cast<void*>(values));
-    return out;
   }
-  if (!case_insensitive) return out;
-  const char** keys = nullptr;
-  int nkeys = 0;
-  if (natsMsgHeader_Keys(msg, &keys, &nkeys) != NATS_OK) return out;
-  for (int i = 0; i < nkeys; ++i) {
-    if (keys[i] == nullptr || !IEquals(keys[i], key)) continue;
-    if (natsMsgHeader_Values(msg, keys[i], &values, &n) == NATS_OK) {
-      if (out.count == 0 && n > 0 && values[0] != nullptr) out.first = values[0];
-      out.count += n;
-      std::free(static_cast<void*>(values));
-    }
-  }
-  std::free(static_cast<void*>(keys));
   return out;
 }
 
@@ -368,6 +354,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Connect(
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts.get(), o.allow_reconnect);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count());
+  if (s == NATS_OK && o.send_asap) s = natsOptions_SetSendAsap(opts.get(), true);
   if (s == NATS_OK && o.retry_on_failed_connect) {
     s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, &Connection::OnConnected,
                                             conn.get());
@@ -561,10 +548,10 @@ void Connection::SetMessagingAttributes(Span& span, std::string_view operation_n
       .SetAttribute(semconv::kMessagingMessageBodySize, static_cast<int64_t>(body_size));
   if (!options_.name.empty()) span.SetAttribute(semconv::kMessagingClientId, options_.name);
   if (with_server) {
-    auto addr = server_address();
-    if (!addr.host.empty()) {
-      span.SetAttribute(semconv::kServerAddress, addr.host)
-          .SetAttribute(semconv::kServerPort, addr.port);
+    std::lock_guard lock(mu_);
+    if (!server_.host.empty()) {
+      span.SetAttribute(semconv::kServerAddress, server_.host)
+          .SetAttribute(semconv::kServerPort, server_.port);
     }
   }
 }
@@ -590,17 +577,44 @@ core::Status Connection::InjectHeaders(natsMsg* msg, const SpanContext& ctx,
 }
 
 SpanContext Connection::ExtractContext(natsMsg* msg) const {
-  auto tp = LookupHeader(msg, semconv::kTraceparentHeader, /*case_insensitive=*/true);
+  // One pass over the keys finds the trace headers: the exact lowercase spelling wins, any other
+  // spelling is accepted (§3.1), and Xraceparent is the fallback (decisions.md §6).
+  const char** keys = nullptr;
+  int nkeys = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &nkeys) != NATS_OK) return {};  // no headers at all
+  const char* tp_key = nullptr;
+  const char* ts_key = nullptr;
+  const char* x_key = nullptr;
+  bool tp_exact = false;
+  bool ts_exact = false;
+  for (int i = 0; i < nkeys; ++i) {
+    const char* k = keys[i];
+    if (k == nullptr) continue;
+    std::string_view key(k);
+    if (key == semconv::kTraceparentHeader) {
+      tp_key = k;
+      tp_exact = true;
+    } else if (!tp_exact && IEquals(key, semconv::kTraceparentHeader)) {
+      tp_key = k;
+    } else if (key == semconv::kTracestateHeader) {
+      ts_key = k;
+      ts_exact = true;
+    } else if (!ts_exact && IEquals(key, semconv::kTracestateHeader)) {
+      ts_key = k;
+    } else if (key == semconv::kXraceparentHeader) {
+      x_key = k;
+    }
+  }
+  std::free(static_cast<void*>(keys));  // the key strings belong to the message
+
+  HeaderLookup tp = ValuesOf(msg, tp_key);
   if (tp.count == 0) {
-    // nats-server 2.11-2.13 may rename the header in streams (decisions.md §6).
-    tp = LookupHeader(msg, semconv::kXraceparentHeader, /*case_insensitive=*/false);
+    tp = ValuesOf(msg, x_key);
     if (tp.count == 0) return {};
     metrics_->traceparent_fallback->Add(1);
   }
-  std::string tracestate;
-  if (tp.count == 1) {
-    tracestate = LookupHeader(msg, semconv::kTracestateHeader, /*case_insensitive=*/true).first;
-  }
+  std::string_view tracestate;
+  if (tp.count == 1) tracestate = ValuesOf(msg, ts_key).first;
   auto parsed = telemetry::ParseTraceparent(tp.first, tracestate, tp.count);
   if (parsed.invalid.has_value()) {
     auto reason = *parsed.invalid;
@@ -615,16 +629,15 @@ SpanContext Connection::ExtractContext(natsMsg* msg) const {
     }
     return {};
   }
-  if (parsed.context.has_value()) return *parsed.context;
+  if (parsed.context.has_value()) return std::move(*parsed.context);
   return {};
 }
 
 core::Status Connection::Publish(const SubjectTemplate& tmpl, Args args, std::string_view payload,
                                  const SpanContext& parent, const Headers& headers) {
   CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
-  std::string name = "publish ";
-  name += tmpl.text();
-  Span span = telemetry_.tracer.StartSpan(name, SpanKind::kProducer, parent);
+  internal::SpanName name("publish ", tmpl);
+  Span span = telemetry_.tracer.StartSpan(name.view(), SpanKind::kProducer, parent);
   SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);
 
   natsMsg* raw = nullptr;
@@ -652,9 +665,8 @@ core::Result<Message> Connection::Request(const SubjectTemplate& tmpl, Args args
                                           std::chrono::milliseconds timeout,
                                           const SpanContext& parent, const Headers& headers) {
   CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
-  std::string name = "request ";
-  name += tmpl.text();
-  Span span = telemetry_.tracer.StartSpan(name, SpanKind::kClient, parent);
+  internal::SpanName name("request ", tmpl);
+  Span span = telemetry_.tracer.StartSpan(name.view(), SpanKind::kClient, parent);
   SetMessagingAttributes(span, "request", "send", subject, tmpl, payload.size(), true);
 
   natsMsg* raw = nullptr;

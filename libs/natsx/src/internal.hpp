@@ -42,6 +42,31 @@ core::Status ToStatus(natsStatus s, std::string_view what);
 core::Status RunHandler(Connection& conn, const Message& msg, MessageContext& ctx,
                         telemetry::Span& span, const Handler& handler);
 
+// "<operation> <template>" built on the stack (no allocation per message for typical sizes).
+class SpanName {
+ public:
+  SpanName(std::string_view operation, const SubjectTemplate& tmpl) {
+    size_t n = operation.size() + tmpl.text().size();
+    if (n <= sizeof(buf_)) {
+      operation.copy(buf_, operation.size());
+      tmpl.text().copy(buf_ + operation.size(), tmpl.text().size());
+      view_ = std::string_view(buf_, n);
+    } else {
+      heap_.assign(operation);
+      heap_.append(tmpl.text());
+      view_ = heap_;
+    }
+  }
+  SpanName(const SpanName&) = delete;
+  SpanName& operator=(const SpanName&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  char buf_[128];
+  std::string heap_;
+  std::string_view view_;
+};
+
 // Owns a natsMsg until released.
 struct MsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }

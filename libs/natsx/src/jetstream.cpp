@@ -141,9 +141,8 @@ core::Result<uint64_t> JetStream::Publish(const SubjectTemplate& tmpl, Args args
                                           std::string_view payload, const SpanContext& parent,
                                           const Headers& headers, std::string_view msg_id) {
   CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
-  std::string name = "publish ";
-  name += tmpl.text();
-  Span span = conn_.telemetry().tracer.StartSpan(name, SpanKind::kProducer, parent);
+  internal::SpanName name("publish ", tmpl);
+  Span span = conn_.telemetry().tracer.StartSpan(name.view(), SpanKind::kProducer, parent);
   conn_.SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);
 
   natsMsg* raw = nullptr;
@@ -184,11 +183,10 @@ core::Status JetStream::PublishAsync(const SubjectTemplate& tmpl, Args args,
                                      std::string_view payload, const SpanContext& parent,
                                      const Headers& headers) {
   CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
-  std::string name = "publish ";
-  name += tmpl.text();
+  internal::SpanName name("publish ", tmpl);
   // The span covers handing the message to libnats; a later ack failure is counted and logged
   // (the span has ended by then).
-  Span span = conn_.telemetry().tracer.StartSpan(name, SpanKind::kProducer, parent);
+  Span span = conn_.telemetry().tracer.StartSpan(name.view(), SpanKind::kProducer, parent);
   conn_.SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);
   natsMsg* raw = nullptr;
   natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),

@@ -396,9 +396,26 @@ TEST_F(NatsxTest, ConnectedGaugeFlipsAndReconnectsAreCounted) {
 }
 
 TEST_F(NatsxTest, DrainClosesTheConnection) {
+  std::atomic<int> n{0};
+  auto sub = conn_->Subscribe({.templates = {kEvents}},
+                              [&](const natsx::Message&, natsx::MessageContext& ctx) {
+                                ++n;
+                                // A message without reply subject cannot be answered.
+                                EXPECT_EQ(ctx.Respond("x").code(), ErrorCode::kFailedPrecondition);
+                                EXPECT_EQ(ctx.Ack().code(), ErrorCode::kFailedPrecondition);
+                                return Status::Ok();
+                              });
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(conn_->Flush(2s).ok());
+  ASSERT_TRUE(conn_->Publish(kEvents, {"last"}, "x", {}).ok());
+  ASSERT_TRUE(WaitFor([&] { return n.load() == 1; }, 5s));
   ASSERT_TRUE(conn_->Drain(5s).ok());
   EXPECT_EQ(GaugeValue("nats_client_connected"), 0);
   EXPECT_FALSE(conn_->IsConnected());
+  // Our own close is not a fault: no disconnect warning.
+  for (const auto& r : tel_.LogRecords()) EXPECT_NE(r.body, "nats disconnected");
+  sub->reset();  // destroying a subscription of a drained connection returns promptly
+  EXPECT_EQ(conn_->Publish(kEvents, {"late"}, "x", {}).code(), ErrorCode::kUnavailable);
 }
 
 TEST_F(NatsxTest, SlowConsumerIsCounted) {

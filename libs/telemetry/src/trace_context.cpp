@@ -6,7 +6,7 @@
 #include <sys/random.h>
 
 #include <chrono>
-#include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 

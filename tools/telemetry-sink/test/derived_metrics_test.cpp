@@ -14,7 +14,7 @@ namespace {
 
 using namespace chat::sink::test;  // NOLINT(google-build-using-namespace)
 
-class DerivedTest : public ::testing::Test {
+class SinkDerivedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SinkConfig c;
@@ -40,7 +40,7 @@ class DerivedTest : public ::testing::Test {
   std::unique_ptr<Sink> sink_;
 };
 
-TEST_F(DerivedTest, SpanMetricsCountCallsStatusActionAndLatency) {
+TEST_F(SinkDerivedTest, SpanMetricsCountCallsStatusActionAndLatency) {
   SpanList spans;
   auto a = MakeSpan(Tid(1), Sid(1), SpanId{}, "process chat.{room}", SpanKind::kConsumer, 0,
                     3'000'000);  // 3 ms
@@ -120,7 +120,7 @@ SpanList ChildSpan(TraceId t, SpanId id, SpanId parent, const std::string& name,
   return l;
 }
 
-TEST_F(DerivedTest, ClientServerEdgeInEitherOrder) {
+TEST_F(SinkDerivedTest, ClientServerEdgeInEitherOrder) {
   // client first
   Post("web-frontend", ClientSpan(Tid(1), Sid(1), "request msg.get", SpanKind::kClient, 0,
                                   4'000'000));
@@ -147,7 +147,7 @@ TEST_F(DerivedTest, ClientServerEdgeInEitherOrder) {
   EXPECT_EQ(sink_->derived().waiting(), 0u);  // request edges pair once and leave the store
 }
 
-TEST_F(DerivedTest, ProducerConsumerEdgesWithMessagingLatency) {
+TEST_F(SinkDerivedTest, ProducerConsumerEdgesWithMessagingLatency) {
   // fanout publishes chat.{room}; fanout's notify path and persist-worker both consume it.
   Post("persist-worker", ChildSpan(Tid(1), Sid(3), Sid(1), "process chat.{room}",
                                    SpanKind::kConsumer, 12'000'000, 5'000'000));
@@ -183,7 +183,7 @@ TEST_F(DerivedTest, ProducerConsumerEdgesWithMessagingLatency) {
             std::nullopt);
 }
 
-TEST_F(DerivedTest, DatabaseEdgeToAVirtualNodeNamedByServerAddress) {
+TEST_F(SinkDerivedTest, DatabaseEdgeToAVirtualNodeNamedByServerAddress) {
   SpanList spans;
   auto ins = MakeSpan(Tid(1), Sid(2), Sid(1), "INSERT messages", SpanKind::kClient, 0, 2'000'000);
   ins->attributes.push_back(Attribute{"db.system", "postgresql"});
@@ -211,7 +211,7 @@ TEST_F(DerivedTest, DatabaseEdgeToAVirtualNodeNamedByServerAddress) {
   EXPECT_EQ(sink_->derived().waiting(), 0u);
 }
 
-TEST_F(DerivedTest, UnpairedSpansBecomeVirtualNodesOrAreCounted) {
+TEST_F(SinkDerivedTest, UnpairedSpansBecomeVirtualNodesOrAreCounted) {
   SpanList idp;
   auto call = MakeSpan(Tid(1), Sid(1), SpanId{}, "POST {token endpoint}", SpanKind::kClient, 0,
                        1'000'000);
@@ -242,7 +242,7 @@ TEST_F(DerivedTest, UnpairedSpansBecomeVirtualNodesOrAreCounted) {
             1);
 }
 
-TEST(DerivedLimitsTest, FullPairingStoreDropsAndCounts) {
+TEST(SinkDerivedLimitsTest, FullPairingStoreDropsAndCounts) {
   core::FakeClock clock;
   SinkConfig c;
   c.service_graph_max_items = 1;
@@ -261,7 +261,7 @@ TEST(DerivedLimitsTest, FullPairingStoreDropsAndCounts) {
             2);
 }
 
-TEST_F(DerivedTest, ExpositionPassesPromtool) {
+TEST_F(SinkDerivedTest, ExpositionPassesPromtool) {
   Post("web-frontend", ClientSpan(Tid(1), Sid(1), "request msg.get", SpanKind::kClient, 0,
                                   4'000'000));
   Post("fanout-service", ChildSpan(Tid(1), Sid(2), Sid(1), "process msg.get", SpanKind::kServer,

@@ -13,7 +13,7 @@ namespace {
 using namespace chat::sink::test;  // NOLINT(google-build-using-namespace)
 using telemetry::LogLevel;
 
-class IngestTest : public ::testing::Test {
+class SinkIngestTest : public ::testing::Test {
  protected:
   SinkConfig Config() {
     SinkConfig c;
@@ -91,7 +91,7 @@ void ExpectSendTrace(const nlohmann::json& trace, TraceId t) {
   EXPECT_EQ(pub["links"][0]["attributes"]["chat.link.reason"], "backlog");
 }
 
-TEST_F(IngestTest, ProtobufTracesAreStoredExactly) {
+TEST_F(SinkIngestTest, ProtobufTracesAreStoredExactly) {
   auto body = EncodeTraces("web-frontend", SendTrace(Tid(1)));
   auto reply = sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "", body);
   ASSERT_EQ(reply.status, 200) << reply.body;
@@ -102,7 +102,7 @@ TEST_F(IngestTest, ProtobufTracesAreStoredExactly) {
   ExpectSendTrace(nlohmann::json::parse(got.body), Tid(1));
 }
 
-TEST_F(IngestTest, JsonTracesAreStoredExactly) {
+TEST_F(SinkIngestTest, JsonTracesAreStoredExactly) {
   auto body = EncodeTraces("web-frontend", SendTrace(Tid(2)), /*json=*/true);
   auto reply =
       sink_->HandleOtlp(OtlpSignal::kTraces, "application/json; charset=utf-8", "", body);
@@ -113,7 +113,7 @@ TEST_F(IngestTest, JsonTracesAreStoredExactly) {
   ExpectSendTrace(nlohmann::json::parse(got.body), Tid(2));
 }
 
-TEST_F(IngestTest, GzipBodiesAreAccepted) {
+TEST_F(SinkIngestTest, GzipBodiesAreAccepted) {
   auto body = EncodeTraces("web-frontend", SendTrace(Tid(3)));
   auto gz = telemetry::sdk::Gzip(body);
   ASSERT_TRUE(gz.ok());
@@ -124,7 +124,7 @@ TEST_F(IngestTest, GzipBodiesAreAccepted) {
   ExpectSendTrace(nlohmann::json::parse(got.body), Tid(3));
 }
 
-TEST_F(IngestTest, UnknownTraceIs404AndBadIdIs400) {
+TEST_F(SinkIngestTest, UnknownTraceIs404AndBadIdIs400) {
   EXPECT_EQ(sink_->GetTrace(Tid(77).Hex()).status, 404);
   EXPECT_EQ(sink_->GetTrace("xyz").status, 400);
 }
@@ -136,7 +136,7 @@ double Rejected(const Sink& sink, const std::string& signal, const std::string& 
   return v.value_or(-1);
 }
 
-TEST_F(IngestTest, RejectionsHaveTheirStatusAndAreCounted) {
+TEST_F(SinkIngestTest, RejectionsHaveTheirStatusAndAreCounted) {
   EXPECT_EQ(Rejected(*sink_, "traces", "malformed"), 0);  // zero-initialised
 
   auto bad = sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "",
@@ -171,7 +171,7 @@ TEST_F(IngestTest, RejectionsHaveTheirStatusAndAreCounted) {
   EXPECT_EQ(sink_->store().span_count(), 0u);
 }
 
-TEST_F(IngestTest, LogsAreStoredAndQueried) {
+TEST_F(SinkIngestTest, LogsAreStoredAndQueried) {
   LogList logs;
   auto info = MakeLog(LogLevel::kInfo, "message persisted", Tid(5), Sid(3), 1000);
   info->attributes.push_back(Attribute{"chat.message_id", "m-42"});
@@ -220,7 +220,7 @@ TEST_F(IngestTest, LogsAreStoredAndQueried) {
   EXPECT_EQ(services["services"], nlohmann::json({"fanout-service", "persist-worker"}));
 }
 
-TEST_F(IngestTest, MetricsPointsAreCountedNotStored) {
+TEST_F(SinkIngestTest, MetricsPointsAreCountedNotStored) {
   // A hand-built ExportMetricsServiceRequest in JSON: one gauge with two points.
   std::string body = R"({"resourceMetrics":[{"resource":{"attributes":[]},"scopeMetrics":[{
     "metrics":[{"name":"g","gauge":{"dataPoints":[{"asDouble":1},{"asDouble":2}]}}]}]}]})";

@@ -25,7 +25,7 @@ SpanList OneSpan(TraceId t, SpanId s, int64_t offset = 0) {
   return spans;
 }
 
-TEST(StoreTest, EvictsOldestByCountAndCountsIt) {
+TEST(SinkStoreTest, EvictsOldestByCountAndCountsIt) {
   core::FakeClock clock;
   uint64_t evicted = 0;
   TelemetryStore store(StoreLimits{3, 10, std::chrono::seconds(3600)}, clock,
@@ -42,7 +42,7 @@ TEST(StoreTest, EvictsOldestByCountAndCountsIt) {
   EXPECT_TRUE(store.TraceJson(Tid(5)).has_value());
 }
 
-TEST(StoreTest, EvictsByAgeThroughTheSinkAndCountsIt) {
+TEST(SinkStoreTest, EvictsByAgeThroughTheSinkAndCountsIt) {
   core::FakeClock clock;
   SinkConfig config;
   config.max_age = std::chrono::seconds(60);
@@ -75,7 +75,7 @@ TEST(StoreTest, EvictsByAgeThroughTheSinkAndCountsIt) {
   EXPECT_EQ(FindSample(samples, "sink_stored_spans", {}), 1);
 }
 
-class SearchTest : public ::testing::Test {
+class SinkSearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // Trace 1 (older): web root → fanout consumer (error, chat.action=send).
@@ -112,7 +112,7 @@ class SearchTest : public ::testing::Test {
   TelemetryStore store_{StoreLimits{}, clock_};
 };
 
-TEST_F(SearchTest, SummariesNewestFirst) {
+TEST_F(SinkSearchTest, SummariesNewestFirst) {
   auto q = ParseTraceQuery({}, kT0);
   ASSERT_TRUE(q.ok());
   auto found = store_.SearchTraces(*q)["traces"];
@@ -129,7 +129,7 @@ TEST_F(SearchTest, SummariesNewestFirst) {
   EXPECT_EQ(t1["services"], nlohmann::json({"fanout-service", "web-frontend"}));
 }
 
-TEST_F(SearchTest, FiltersMustAllHoldOnOneSpan) {
+TEST_F(SinkSearchTest, FiltersMustAllHoldOnOneSpan) {
   EXPECT_EQ(Ids({{"service", "fanout-service"}}), std::vector<std::string>{Tid(1).Hex()});
   EXPECT_EQ(Ids({{"name", "process chat.history.{room}"}}),
             std::vector<std::string>{Tid(2).Hex()});
@@ -150,7 +150,7 @@ TEST_F(SearchTest, FiltersMustAllHoldOnOneSpan) {
   EXPECT_FALSE(ParseTraceQuery({{"limit", "0"}}, kT0).ok());
 }
 
-TEST(ParseSinceTest, AcceptsNanosRfc3339AndDurations) {
+TEST(SinkParseSinceTest, AcceptsNanosRfc3339AndDurations) {
   const int64_t now = kT0;
   EXPECT_EQ(*ParseSince("123", now), 123);
   EXPECT_EQ(*ParseSince("2023-11-14T22:13:20Z", now), kT0);
@@ -163,7 +163,7 @@ TEST(ParseSinceTest, AcceptsNanosRfc3339AndDurations) {
   EXPECT_EQ(FormatRfc3339Nanos(kT0 + 5), "2023-11-14T22:13:20.000000005Z");
 }
 
-TEST(ConfigTest, DefaultsAndValidation) {
+TEST(SinkConfigTest, DefaultsAndValidation) {
   auto ok = SinkConfig::FromEnv(core::MapEnv{});
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->host, "127.0.0.1");

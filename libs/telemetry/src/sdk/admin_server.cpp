@@ -132,14 +132,7 @@ core::Status AdminServer::Start() {
   httplib::Server* raw = server.get();
   server_ = std::move(server);
   bound_port_.store(port);
-  thread_ = std::thread([raw] { raw->listen_after_bind(); });
-  // Stop() only interrupts a server that is already in its accept loop, so wait for it here;
-  // the socket is bound, so requests arriving meanwhile queue in the backlog.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!raw->is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!raw->is_running()) {
+  if (core::Status s = listener_.Start(*raw, options_.host, port); !s.ok()) {
     Stop();
     return core::Internal("admin server: listener thread did not start");
   }
@@ -148,8 +141,7 @@ core::Status AdminServer::Start() {
 
 void AdminServer::Stop() {
   if (!server_) return;
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  listener_.Stop();
   server_.reset();
   bound_port_.store(0);
 }

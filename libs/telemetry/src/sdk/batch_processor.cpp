@@ -10,7 +10,7 @@ namespace chat::telemetry::sdk {
 namespace {
 
 void ResetRecord(SpanData& r) { r.Reset(); }
-void ResetRecord(LogRecordData& r) {
+[[maybe_unused]] void ResetRecord(LogRecordData& r) {
   r.time_unix_nano = 0;
   r.level = LogLevel::kInfo;
   r.body.clear();
@@ -74,11 +74,18 @@ class BatchCore final : public ProcessorStats {
     if (wake) cv_.notify_one();
   }
 
+  // Records are cleared here, on the producing thread, not on the worker: the strings inside
+  // were allocated by a producer, and freeing them on the worker would make glibc take the
+  // producer's arena lock for every string (cross-thread free), contending with its mallocs.
   std::unique_ptr<Record> Acquire() {
-    std::lock_guard lock(free_mu_);
-    if (free_.empty()) return nullptr;
-    std::unique_ptr<Record> r = std::move(free_.back());
-    free_.pop_back();
+    std::unique_ptr<Record> r;
+    {
+      std::lock_guard lock(free_mu_);
+      if (free_.empty()) return nullptr;
+      r = std::move(free_.back());
+      free_.pop_back();
+    }
+    ResetRecord(*r);
     return r;
   }
 
@@ -108,9 +115,20 @@ class BatchCore final : public ProcessorStats {
  private:
   void Recycle(std::unique_ptr<Record> record) {
     if (record == nullptr) return;
-    ResetRecord(*record);
     std::lock_guard lock(free_mu_);
     if (free_.size() < ring_.size()) free_.push_back(std::move(record));
+  }
+
+  // One lock for a whole exported batch; leaves `batch` empty.
+  void RecycleBatch(std::vector<std::unique_ptr<Record>>& batch) {
+    {
+      std::lock_guard lock(free_mu_);
+      for (auto& r : batch) {
+        if (free_.size() >= ring_.size()) break;
+        free_.push_back(std::move(r));
+      }
+    }
+    batch.clear();  // frees whatever did not fit
   }
 
   // Takes up to one batch off the ring. Caller holds mu_.
@@ -140,7 +158,6 @@ class BatchCore final : public ProcessorStats {
         if (abandon_) {
           TakeBatch(batch, count_);
           lock.unlock();
-          for (auto& r : batch) Recycle(std::move(r));
           batch.clear();
           lock.lock();
           break;
@@ -152,8 +169,7 @@ class BatchCore final : public ProcessorStats {
         ExportResult result = exporter_->Export(batch, options_.export_timeout);
         exported_[static_cast<size_t>(result)].fetch_add(batch.size(),
                                                          std::memory_order_relaxed);
-        for (auto& r : batch) Recycle(std::move(r));
-        batch.clear();
+        RecycleBatch(batch);
         lock.lock();
       } while (count_ > 0 && (draining || count_ >= notify_threshold_));
       if (draining) {

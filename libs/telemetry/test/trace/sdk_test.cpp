@@ -173,5 +173,25 @@ TEST(TelemetrySdkTest, ConfigWarningsBecomeOneWarnLineEach) {
   EXPECT_EQ(sdk->log_processor(), nullptr);
 }
 
+TEST(TelemetrySdkTest, RealOtlpExporterFailureIsCountedNotFatal) {
+  // Nothing listens on port 1: the exporter gets a connection error, the span is counted, and
+  // neither Create nor Shutdown fails or hangs past its budget.
+  core::MapEnv env{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"},
+                   {"OTEL_BSP_EXPORT_TIMEOUT", "300"},
+                   {"OTEL_BLRP_EXPORT_TIMEOUT", "300"}};
+  Lines lines;
+  SdkOverrides o;
+  o.log_writer = lines.Writer();
+  auto sdk = TelemetrySdk::Create(TelemetryConfig::FromEnv(env, "svc"),
+                                  core::SystemClock::Instance(), std::move(o));
+  ASSERT_NE(sdk->span_processor(), nullptr);
+  { Span s = sdk->telemetry().tracer.StartSpan("x"); }
+  sdk->Shutdown(10s);
+  const ProcessorStats& st = sdk->span_processor()->stats();
+  EXPECT_EQ(st.processed(), 1u);
+  EXPECT_EQ(st.exported(ExportResult::kSuccess), 0u);
+  EXPECT_EQ(st.exported(ExportResult::kConnectionError) + st.exported(ExportResult::kTimeout), 1u);
+}
+
 }  // namespace
 }  // namespace chat::telemetry::sdk

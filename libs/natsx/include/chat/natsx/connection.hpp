@@ -67,6 +67,9 @@ struct ConnectionOptions {
   std::chrono::milliseconds reconnect_wait{250};
   // Retry the first connect in the background instead of failing Connect().
   bool retry_on_failed_connect = false;
+  // Write each publish to the socket at once instead of letting the libnats flusher batch
+  // writes (lower latency for request/reply-heavy clients, lower throughput for bulk).
+  bool send_asap = false;
   // Inbound messages with a larger payload are rejected (counted, WARN) before any handler runs.
   size_t max_inbound_payload_bytes = 1024 * 1024;
 };

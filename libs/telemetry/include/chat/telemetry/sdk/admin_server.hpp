@@ -15,6 +15,7 @@
 
 #include "chat/core/status.hpp"
 #include "chat/telemetry/metrics.hpp"
+#include "chat/telemetry/sdk/http_listener.hpp"
 
 namespace httplib {
 class Server;
@@ -71,7 +72,7 @@ class AdminServer {
   MetricRegistry& registry_;
   AdminServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  HttpListener listener_;
   std::atomic<int> bound_port_{0};
   std::mutex checks_mu_;
   std::vector<NamedCheck> checks_;

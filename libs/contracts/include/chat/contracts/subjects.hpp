@@ -1,0 +1,226 @@
+// The subject catalogue of the chat core: every NATS subject template, its queue group, the
+// JetStream stream/KV names, and for each template who publishes it, its request/reply types and
+// which permission tier may publish or subscribe to it. system.md §3 is the source, with the
+// subject changes of docs/adr/0001-identity-on-subjects.md. libs/contracts/subjects.json is the
+// same catalogue for the web client and auth-service; contracts_test proves the two agree.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "chat/natsx/subject.hpp"
+
+namespace chat::contracts {
+
+// Permission tiers of browser users (system.md §2.4): the realm role `admin` → kAdmin, else
+// `user` → kUser, else kNone.
+enum class Tier : std::uint8_t { kAdmin, kUser, kNone };
+
+// Bit sets of tiers, used by the catalogue below.
+using TierMask = std::uint8_t;
+inline constexpr TierMask kNoTiers = 0;
+inline constexpr TierMask kAdminTier = 1;
+inline constexpr TierMask kUserTier = 2;
+inline constexpr TierMask kNoRoleTier = 4;
+inline constexpr TierMask kRoleTiers = kAdminTier | kUserTier;
+inline constexpr TierMask kAllTiers = kAdminTier | kUserTier | kNoRoleTier;
+
+constexpr TierMask TierBit(Tier tier) {
+  return static_cast<TierMask>(1U << static_cast<unsigned>(tier));
+}
+
+namespace subjects {
+
+// ---- message path (fanout-service, persist-worker) ----
+// Ingest: the browser publishes its own messages; only {user} may publish here.
+inline constexpr natsx::SubjectTemplate kDeliverSend{"deliver.{user}.send.{room}"};
+inline constexpr natsx::SubjectTemplate kDeliverSendThread{
+    "deliver.{user}.send.{room}.thread.{thread_id}"};
+// Accepted messages (captured by CHAT_MESSAGES; fanout's notify path and persist-worker consume).
+inline constexpr natsx::SubjectTemplate kChatRoom{"chat.{room}"};
+inline constexpr natsx::SubjectTemplate kChatThread{"chat.{room}.thread.{thread_id}"};
+// Admin channel: admins publish admin.chat directly (system.md §3.2.4).
+inline constexpr natsx::SubjectTemplate kAdminRoom{"admin.{room}"};
+inline constexpr natsx::SubjectTemplate kMsgGet{"msg.get"};
+// Public-room notifications only (ADR 0001); private/DM go per member.
+inline constexpr natsx::SubjectTemplate kRoomNotify{"room.notify.{room}"};
+inline constexpr natsx::SubjectTemplate kDeliverNotify{"deliver.{user}.notify.{room}"};
+inline constexpr natsx::SubjectTemplate kDeliverAdmin{"deliver.{user}.admin.{room}"};
+inline constexpr natsx::SubjectTemplate kDeliverApp{"deliver.{user}.app.{app}.{room}.{event}"};
+// App backends' broadcasts (4 tokens), fanned out to room members by fanout.
+inline constexpr natsx::SubjectTemplate kAppEvent{"app.{app}.{room}.{event}"};
+// App requests from the bridge carry the user last (ADR 0001), 5 tokens.
+inline constexpr natsx::SubjectTemplate kAppRequest{"app.{app}.{room}.{action}.{user}"};
+
+// ---- history-service ----
+inline constexpr natsx::SubjectTemplate kHistory{"chat.history.{room}"};
+inline constexpr natsx::SubjectTemplate kHistoryThread{"chat.history.{room}.thread.{thread_id}"};
+// Was chat.dms (ADR 0001: leaves chat.* which CHAT_MESSAGES captures).
+inline constexpr natsx::SubjectTemplate kHistoryDms{"history.dms"};
+
+// ---- room-service ----
+inline constexpr natsx::SubjectTemplate kRoomJoin{"room.join.{room}.{user}"};
+inline constexpr natsx::SubjectTemplate kRoomLeave{"room.leave.{room}.{user}"};
+inline constexpr natsx::SubjectTemplate kRoomChanged{"room.changed.{room}"};
+inline constexpr natsx::SubjectTemplate kRoomMembers{"room.members.{room}"};
+inline constexpr natsx::SubjectTemplate kRoomCreate{"room.create.{user}"};
+inline constexpr natsx::SubjectTemplate kRoomList{"room.list"};
+inline constexpr natsx::SubjectTemplate kRoomInfo{"room.info.{room}"};
+inline constexpr natsx::SubjectTemplate kRoomInvite{"room.invite.{room}.{user}"};
+inline constexpr natsx::SubjectTemplate kRoomKick{"room.kick.{room}.{user}"};
+inline constexpr natsx::SubjectTemplate kRoomDepart{"room.depart.{room}.{user}"};
+
+// ---- presence-service ----
+inline constexpr natsx::SubjectTemplate kPresenceHeartbeat{"presence.heartbeat.{user}"};
+inline constexpr natsx::SubjectTemplate kPresenceDisconnect{"presence.disconnect.{user}"};
+inline constexpr natsx::SubjectTemplate kPresenceUpdate{"presence.update.{user}"};
+inline constexpr natsx::SubjectTemplate kPresenceRoom{"presence.room.{room}"};
+// Public-room diffs only (ADR 0001); private/DM diffs go per member.
+inline constexpr natsx::SubjectTemplate kRoomPresence{"room.presence.{room}"};
+inline constexpr natsx::SubjectTemplate kDeliverPresence{"deliver.{user}.presence.{room}"};
+
+// ---- read-receipt-service ----
+inline constexpr natsx::SubjectTemplate kReadUpdate{"read.update.{room}.{user}"};
+inline constexpr natsx::SubjectTemplate kReadState{"read.state.{room}"};
+
+// ---- translation, stickers, user search, app registry (catalogue data; services later) ----
+inline constexpr natsx::SubjectTemplate kTranslateRequest{"translate.request.{user}"};
+inline constexpr natsx::SubjectTemplate kDeliverTranslate{"deliver.{user}.translate.response"};
+inline constexpr natsx::SubjectTemplate kTranslatePing{"translate.ping"};
+inline constexpr natsx::SubjectTemplate kStickerProducts{"stickers.products"};
+inline constexpr natsx::SubjectTemplate kStickerProduct{"stickers.product.{product}"};
+inline constexpr natsx::SubjectTemplate kUsersSearch{"users.search"};
+inline constexpr natsx::SubjectTemplate kAppsList{"apps.list"};
+inline constexpr natsx::SubjectTemplate kAppsRoom{"apps.room.{room}"};
+inline constexpr natsx::SubjectTemplate kAppsInstall{"apps.install.{room}.{user}"};
+inline constexpr natsx::SubjectTemplate kAppsUninstall{"apps.uninstall.{room}.{user}"};
+
+// ---- replies (auth-service grants; ADR 0001) ----
+// Per-user reply inbox prefix: clients set it as their custom inbox prefix, and a read-only
+// request whose reply subject is not under _INBOX.{user}. is refused.
+inline constexpr natsx::SubjectTemplate kInbox{"_INBOX.{user}"};
+
+}  // namespace subjects
+
+namespace queue_groups {
+inline constexpr std::string_view kFanoutWorkers = "fanout-workers";
+inline constexpr std::string_view kMsgGetWorkers = "msg-get-workers";
+inline constexpr std::string_view kHistoryWorkers = "history-workers";
+inline constexpr std::string_view kRoomWorkers = "room-workers";
+inline constexpr std::string_view kRoomMembersWorkers = "room-members-workers";
+inline constexpr std::string_view kPresenceWorkers = "presence-workers";
+inline constexpr std::string_view kTranslateWorkers = "translate-workers";
+inline constexpr std::string_view kAppRegistryWorkers = "app-registry-workers";
+inline constexpr std::string_view kPollWorkers = "poll-workers";
+inline constexpr std::string_view kWhiteboardWorkers = "whiteboard-workers";
+inline constexpr std::string_view kKbWorkers = "kb-workers";
+}  // namespace queue_groups
+
+// JetStream stream, durable consumer and KV bucket names (system.md §4).
+namespace jetstream {
+inline constexpr std::string_view kStreamChatMessages = "CHAT_MESSAGES";
+inline constexpr std::array<std::string_view, 3> kChatMessagesSubjects = {
+    "chat.*", "chat.*.thread.*", "admin.*"};
+inline constexpr std::string_view kDurablePersistWorker = "persist-worker";
+
+enum class Storage : std::uint8_t { kFile, kMemory };
+
+struct BucketSpec {
+  std::string_view name;
+  Storage storage;
+  int ttl_seconds;  // 0 = no TTL
+  std::string_view key_format;
+};
+
+inline constexpr std::string_view kBucketRooms = "ROOMS";
+inline constexpr std::string_view kBucketMsgCache = "MSG_CACHE";
+inline constexpr std::string_view kBucketRateLimit = "RATE_LIMIT";
+inline constexpr std::string_view kBucketPresence = "PRESENCE";
+inline constexpr std::string_view kBucketPresenceConn = "PRESENCE_CONN";
+inline constexpr std::string_view kBucketReadState = "READ_STATE";
+
+inline constexpr std::array<BucketSpec, 6> kBuckets = {{
+    {kBucketRooms, Storage::kFile, 0, "{room}.{user}"},
+    {kBucketMsgCache, Storage::kMemory, 300, "{notify_id}"},
+    {kBucketRateLimit, Storage::kMemory, 120, "{user}.{unix_minute}"},
+    {kBucketPresence, Storage::kMemory, 0, "{user}"},
+    {kBucketPresenceConn, Storage::kMemory, 45, "{user}.{conn_id}"},
+    {kBucketReadState, Storage::kFile, 0, "{user}.{room}"},
+}};
+}  // namespace jetstream
+
+enum class Pattern : std::uint8_t { kPublish, kRequest, kSubscribe };
+std::string_view PatternName(Pattern pattern);  // "publish", "request", "subscribe"
+
+// One catalogue row. Empty string_views mean "none" (null in subjects.json).
+struct SubjectSpec {
+  std::string_view name;  // the constant's name, e.g. "kDeliverSend"
+  const natsx::SubjectTemplate* subject;
+  Pattern pattern;
+  std::string_view publishers;  // comma-separated services; "web" = browsers; "any" = responders
+  std::string_view request;     // wire type of the payload/request (README.md lists them)
+  std::string_view reply;       // wire type of the reply (requests only)
+  std::string_view queue_group;
+  // NATS publish permission granted to a browser user for this template ("{user}" is replaced
+  // by the username) and the tiers that get it; several templates may share one permission.
+  std::string_view publish_permission;
+  TierMask publish_tiers;
+  // Subscribe permission that lets a browser receive this template, and its tiers.
+  std::string_view subscribe_permission;
+  TierMask subscribe_tiers;
+};
+
+inline constexpr std::array kSubjectCatalogue = {
+    // clang-format off
+    SubjectSpec{"kDeliverSend", &subjects::kDeliverSend, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "deliver.{user}.send.>", kRoleTiers, "deliver.{user}.>", kAllTiers},
+    SubjectSpec{"kDeliverSendThread", &subjects::kDeliverSendThread, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "deliver.{user}.send.>", kRoleTiers, "deliver.{user}.>", kAllTiers},
+    SubjectSpec{"kChatRoom", &subjects::kChatRoom, Pattern::kPublish, "fanout-service,room-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
+    SubjectSpec{"kChatThread", &subjects::kChatThread, Pattern::kPublish, "fanout-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
+    SubjectSpec{"kAdminRoom", &subjects::kAdminRoom, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "admin.>", kAdminTier, "", kNoTiers},
+    SubjectSpec{"kMsgGet", &subjects::kMsgGet, Pattern::kRequest, "web", "MsgGetRequest", "ChatMessage", queue_groups::kMsgGetWorkers, "msg.get", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kRoomNotify", &subjects::kRoomNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "room.notify.*", kAllTiers},
+    SubjectSpec{"kDeliverNotify", &subjects::kDeliverNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
+    SubjectSpec{"kDeliverAdmin", &subjects::kDeliverAdmin, Pattern::kPublish, "fanout-service", "ChatMessage", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
+    SubjectSpec{"kDeliverApp", &subjects::kDeliverApp, Pattern::kPublish, "fanout-service", "AppEvent", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
+    SubjectSpec{"kAppEvent", &subjects::kAppEvent, Pattern::kPublish, "poll-service,whiteboard-service,kb-service", "AppEvent", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
+    SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.>", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.>", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kRoomJoin", &subjects::kRoomJoin, Pattern::kPublish, "web", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.join.*.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kRoomLeave", &subjects::kRoomLeave, Pattern::kPublish, "web,presence-service", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.leave.*.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kRoomChanged", &subjects::kRoomChanged, Pattern::kPublish, "room-service", "RoomChanged", "", "", "", kNoTiers, "", kNoTiers},
+    SubjectSpec{"kRoomMembers", &subjects::kRoomMembers, Pattern::kRequest, "fanout-service", "Empty", "RoomMembersReply", queue_groups::kRoomMembersWorkers, "", kNoTiers, "", kNoTiers},
+    SubjectSpec{"kRoomCreate", &subjects::kRoomCreate, Pattern::kRequest, "web", "RoomCreateRequest", "RoomInfo", queue_groups::kRoomWorkers, "room.create.{user}", kRoleTiers, "", kNoTiers},
+    SubjectSpec{"kRoomList", &subjects::kRoomList, Pattern::kRequest, "web", "RoomListRequest", "RoomListReply", queue_groups::kRoomWorkers, "room.list", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kRoomInfo", &subjects::kRoomInfo, Pattern::kRequest, "web", "Empty", "RoomInfo", queue_groups::kRoomWorkers, "room.info.*", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kRoomInvite", &subjects::kRoomInvite, Pattern::kRequest, "web", "RoomTargetRequest", "OkReply", queue_groups::kRoomWorkers, "room.invite.*.{user}", kRoleTiers, "", kNoTiers},
+    SubjectSpec{"kRoomKick", &subjects::kRoomKick, Pattern::kRequest, "web", "RoomTargetRequest", "OkReply", queue_groups::kRoomWorkers, "room.kick.*.{user}", kRoleTiers, "", kNoTiers},
+    SubjectSpec{"kRoomDepart", &subjects::kRoomDepart, Pattern::kRequest, "web", "RoomDepartRequest", "OkReply", queue_groups::kRoomWorkers, "room.depart.*.{user}", kRoleTiers, "", kNoTiers},
+    SubjectSpec{"kPresenceHeartbeat", &subjects::kPresenceHeartbeat, Pattern::kPublish, "web", "PresenceHeartbeat", "", queue_groups::kPresenceWorkers, "presence.heartbeat.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kPresenceDisconnect", &subjects::kPresenceDisconnect, Pattern::kPublish, "web", "PresenceHeartbeat", "", queue_groups::kPresenceWorkers, "presence.disconnect.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kPresenceUpdate", &subjects::kPresenceUpdate, Pattern::kPublish, "web", "PresenceUpdate", "", queue_groups::kPresenceWorkers, "presence.update.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kPresenceRoom", &subjects::kPresenceRoom, Pattern::kRequest, "web", "Empty", "PresenceRoomReply", "", "presence.room.*", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kRoomPresence", &subjects::kRoomPresence, Pattern::kPublish, "presence-service", "PresenceDiff", "", "", "", kNoTiers, "room.presence.*", kAllTiers},
+    SubjectSpec{"kDeliverPresence", &subjects::kDeliverPresence, Pattern::kPublish, "presence-service", "PresenceDiff", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
+    SubjectSpec{"kReadUpdate", &subjects::kReadUpdate, Pattern::kPublish, "web", "ReadUpdate", "", "", "read.update.*.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kReadState", &subjects::kReadState, Pattern::kRequest, "web", "Empty", "ReadStateReply", "", "read.state.*", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kTranslateRequest", &subjects::kTranslateRequest, Pattern::kPublish, "web", "TranslateRequest", "", queue_groups::kTranslateWorkers, "translate.request.{user}", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kDeliverTranslate", &subjects::kDeliverTranslate, Pattern::kPublish, "translation-service", "TranslateChunk", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
+    SubjectSpec{"kTranslatePing", &subjects::kTranslatePing, Pattern::kRequest, "web", "Empty", "TranslatePingReply", "", "translate.ping", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kStickerProducts", &subjects::kStickerProducts, Pattern::kRequest, "web", "Empty", "StickerProductList", "", "stickers.products", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kStickerProduct", &subjects::kStickerProduct, Pattern::kRequest, "web", "Empty", "StickerList", "", "stickers.product.*", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kUsersSearch", &subjects::kUsersSearch, Pattern::kRequest, "web", "PlainText", "UserSearchReply", "", "users.search", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kAppsList", &subjects::kAppsList, Pattern::kRequest, "web", "Empty", "AppList", queue_groups::kAppRegistryWorkers, "apps.list", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kAppsRoom", &subjects::kAppsRoom, Pattern::kRequest, "web", "Empty", "RoomAppList", queue_groups::kAppRegistryWorkers, "apps.room.*", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kAppsInstall", &subjects::kAppsInstall, Pattern::kRequest, "web", "AppInstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.install.*.{user}", kRoleTiers, "", kNoTiers},
+    SubjectSpec{"kAppsUninstall", &subjects::kAppsUninstall, Pattern::kRequest, "web", "AppUninstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.uninstall.*.{user}", kRoleTiers, "", kNoTiers},
+    SubjectSpec{"kInbox", &subjects::kInbox, Pattern::kSubscribe, "any", "", "", "", "_INBOX.>", kAllTiers, "_INBOX.{user}.>", kAllTiers},
+    // clang-format on
+};
+
+// The catalogue row for a template text ("room.create.{user}"); nullptr if unknown.
+const SubjectSpec* FindSubject(std::string_view template_text);
+
+}  // namespace chat::contracts

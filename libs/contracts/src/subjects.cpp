@@ -1,0 +1,37 @@
+#include "chat/contracts/subjects.hpp"
+
+namespace chat::contracts {
+
+std::string_view PatternName(Pattern pattern) {
+  switch (pattern) {
+    case Pattern::kPublish: return "publish";
+    case Pattern::kRequest: return "request";
+    case Pattern::kSubscribe: return "subscribe";
+  }
+  return "publish";
+}
+
+const SubjectSpec* FindSubject(std::string_view template_text) {
+  for (const auto& spec : kSubjectCatalogue) {
+    if (spec.subject->text() == template_text) return &spec;
+  }
+  return nullptr;
+}
+
+// Compile-time guards: names are unique and every template is listed once.
+namespace {
+constexpr bool CatalogueIsUnique() {
+  for (std::size_t i = 0; i < kSubjectCatalogue.size(); ++i) {
+    for (std::size_t k = i + 1; k < kSubjectCatalogue.size(); ++k) {
+      if (kSubjectCatalogue[i].name == kSubjectCatalogue[k].name) return false;
+      if (kSubjectCatalogue[i].subject->text() == kSubjectCatalogue[k].subject->text()) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+static_assert(CatalogueIsUnique(), "subject catalogue has a duplicate name or template");
+}  // namespace
+
+}  // namespace chat::contracts

@@ -1,0 +1,46 @@
+// HttpListener: runs a bound httplib::Server's accept loop on its own thread, with a Start and a
+// Stop free of cpp-httplib 0.11's races. Its stop() does nothing until the loop has started, and
+// a stop() that lands between the loop reading the socket and entering accept() leaves accept()
+// blocked for ever (closing a socket does not wake a thread blocked on it). So Start returns only
+// once the loop runs, and Stop repeats stop() and wakes accept() with a loopback connection until
+// the loop has returned. Used by the admin server, the telemetry sink and the dev identity
+// provider.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "chat/core/status.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace chat::telemetry::sdk {
+
+class HttpListener {
+ public:
+  HttpListener() = default;
+  ~HttpListener() { Stop(); }
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  // `server` must already be bound to `host`:`port` and outlive this listener. Internal error when
+  // the loop did not start within `timeout` (the thread is then stopped and joined).
+  core::Status Start(httplib::Server& server, std::string host, int port,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Stops accepting, lets in-flight requests finish and joins the thread. Idempotent.
+  void Stop();
+  bool running() const { return thread_.joinable() && !returned_.load(); }
+
+ private:
+  httplib::Server* server_ = nullptr;
+  std::string host_;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> returned_{false};
+};
+
+}  // namespace chat::telemetry::sdk

@@ -1,0 +1,120 @@
+// IdpServer: the OpenID Connect endpoints of the development issuer (discovery, JWKS, login page
+// with authorization code + PKCE, token grants, userinfo, logout, loopback-only key rotation) on
+// cpp-httplib threads. Each request gets one SERVER span `{method} {http.route}` and the idp_*
+// metrics; tokens, codes and passwords never reach a log. Codes, sessions and refresh tokens
+// live in memory: a restart signs everybody out.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "chat/telemetry/sdk/http_listener.hpp"
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/telemetry/telemetry.hpp"
+#include "config.hpp"
+#include "key_store.hpp"
+#include "users.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace chat::devidp {
+
+class IdpServer {
+ public:
+  // Opens the key store (generating the first key), builds the user directory (seeded or from
+  // config.users_file) and registers the metrics. Nothing listens yet.
+  static core::Result<std::unique_ptr<IdpServer>> Create(IdpConfig config,
+                                                         const telemetry::Telemetry& telemetry,
+                                                         const core::Clock& clock);
+  ~IdpServer();  // Stop()
+  IdpServer(const IdpServer&) = delete;
+  IdpServer& operator=(const IdpServer&) = delete;
+
+  // Binds host:port (kUnavailable when it cannot) and serves on a background thread.
+  core::Status Start();
+  // Stops accepting, lets in-flight requests finish and joins. Idempotent.
+  void Stop();
+
+  int port() const { return port_.load(); }
+  // The effective issuer (known after Start() when config.issuer was empty).
+  std::string issuer() const;
+  KeyStore& keys() { return *keys_; }
+  const UserDirectory& users() const { return users_; }
+
+ private:
+  struct Metrics;
+  struct AuthCode;
+  struct Session;
+  struct RefreshEntry;
+  struct RequestScope;
+  using Params = std::map<std::string, std::string, std::less<>>;
+
+  IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry, const core::Clock& clock,
+            std::unique_ptr<KeyStore> keys, UserDirectory users);
+
+  void RegisterRoutes();
+  // Wraps a handler with the span, metrics and CORS handling shared by every route.
+  template <typename Fn>
+  void Route(const char* method, const std::string& path, const std::string& route, bool cors,
+             Fn fn);
+
+  void HandleDiscovery(RequestScope& rq);
+  void HandleCerts(RequestScope& rq);
+  void HandleAuthGet(RequestScope& rq);
+  void HandleAuthPost(RequestScope& rq);
+  void HandleToken(RequestScope& rq);
+  void HandleUserinfo(RequestScope& rq);
+  void HandleLogout(RequestScope& rq);
+  void HandleRotate(RequestScope& rq);
+
+  // Validates an authorization request; on failure writes the response (error page or error
+  // redirect) and returns false.
+  bool ValidateAuthorizeRequest(RequestScope& rq, const Params& p);
+  void RenderLoginPage(RequestScope& rq, const Params& p, int status, std::string_view error,
+                       std::string_view username);
+  void TokenGrantAuthorizationCode(RequestScope& rq, const Params& p);
+  void TokenGrantPassword(RequestScope& rq, const Params& p);
+  void TokenGrantRefresh(RequestScope& rq, const Params& p);
+  void IssueTokens(RequestScope& rq, const User& user, const std::string& sid,
+                   const std::string& nonce, std::string_view grant_type);
+  void RejectLogin(RequestScope& rq, std::string_view reason, std::string_view username);
+
+  core::Result<std::string> SignJwt(const std::string& payload_json) const;
+  // Verifies signature (any published key), `iss`, and — unless allow_expired — `exp`.
+  core::Result<std::string> VerifyJwt(std::string_view token, bool allow_expired) const;
+  int64_t NowSeconds() const;
+  void PruneLocked(int64_t now);
+
+  IdpConfig config_;
+  const telemetry::Telemetry& telemetry_;
+  const core::Clock& clock_;
+  std::unique_ptr<KeyStore> keys_;
+  UserDirectory users_;
+  std::unique_ptr<Metrics> metrics_;
+  std::string base_path_;       // path of the issuer, e.g. /realms/nats-chat
+  std::string route_prefix_;    // the same with the realm replaced: /realms/{realm}
+
+  mutable std::mutex issuer_mu_;
+  std::string issuer_;
+
+  std::mutex state_mu_;
+  std::map<std::string, AuthCode, std::less<>> codes_;
+  std::map<std::string, Session, std::less<>> sessions_;
+  std::map<std::string, RefreshEntry, std::less<>> refresh_;  // by jti
+
+  std::unique_ptr<httplib::Server> server_;
+  telemetry::sdk::HttpListener listener_;
+  std::atomic<int> port_{0};
+  std::atomic<bool> started_{false};
+};
+
+}  // namespace chat::devidp
