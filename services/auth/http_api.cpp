@@ -1,0 +1,327 @@
+#include "http_api.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "chat/telemetry/semconv.hpp"
+
+namespace chat::auth_service {
+namespace {
+
+namespace semconv = telemetry::semconv;
+using nlohmann::json;
+
+std::string ErrorBody(std::string_view code, std::string_view message) {
+  return json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+std::string CorsAllowHeaders() {
+  return "authorization, content-type, " + std::string(semconv::kTraceparentHeader) + ", " +
+         std::string(semconv::kTracestateHeader);
+}
+
+// The token after "Bearer " (scheme case-insensitive, RFC 6750 §2.1), or nullopt.
+std::optional<std::string> BearerToken(const std::string& header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return std::nullopt;
+  }
+  std::string token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.erase(token.begin());
+  while (!token.empty() && token.back() == ' ') token.pop_back();
+  if (token.empty() || token.find(' ') != std::string::npos) return std::nullopt;
+  return token;
+}
+
+}  // namespace
+
+// ---- RateLimiter ----
+
+bool RateLimiter::Allow(const std::string& source) {
+  auto now = clock_.SteadyNow();
+  std::lock_guard lock(mu_);
+  if (buckets_.size() > 10000) {
+    // Bounded memory under address churn: forget buckets that have refilled completely.
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      double age = std::chrono::duration<double>(now - it->second.last).count();
+      it = age * rate_ >= rate_ ? buckets_.erase(it) : std::next(it);
+    }
+  }
+  auto [it, inserted] = buckets_.try_emplace(source, Bucket{rate_, now});
+  Bucket& b = it->second;
+  if (!inserted) {
+    double elapsed = std::chrono::duration<double>(now - b.last).count();
+    b.tokens = std::min(rate_, b.tokens + elapsed * rate_);
+    b.last = now;
+  }
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+// ---- AuthServer ----
+
+struct AuthServer::Outcome {
+  int status = 200;
+  std::string body;
+  std::string_view result = kResultAuthorized;
+  std::optional<RejectReason> reason;
+  std::string username;
+  std::string tier;
+  bool internal_error = false;
+  bool jwks_unavailable = false;
+};
+
+core::Result<std::unique_ptr<AuthServer>> AuthServer::Create(AuthConfig config,
+                                                            const telemetry::Telemetry& telemetry,
+                                                            const core::Clock& clock) {
+  CHAT_ASSIGN_OR_RETURN(SigningMaterial material, LoadSigningMaterial(config));
+  telemetry.logger->Info("account signing key loaded",
+                         {{"chat.auth.signing_key", material.signing_key.public_key()},
+                          {"chat.auth.account", material.account_public_key}});
+  return std::unique_ptr<AuthServer>(
+      new AuthServer(std::move(config), telemetry, clock, std::move(material)));
+}
+
+AuthServer::AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry,
+                       const core::Clock& clock, SigningMaterial material)
+    : config_(std::move(config)),
+      telemetry_(telemetry),
+      clock_(clock),
+      metrics_(AuthMetrics::Create(*telemetry.metrics)),
+      jwks_(config_, telemetry, clock, metrics_),
+      verifier_(config_, jwks_, telemetry, clock),
+      minter_(std::move(material), config_.jwt_ttl, clock),
+      limiter_(config_.rate_limit_per_second, clock),
+      server_(std::make_unique<httplib::Server>()) {}
+
+AuthServer::~AuthServer() { Stop(); }
+
+core::Status AuthServer::Start() {
+  if (started_.exchange(true)) return core::FailedPrecondition("already started");
+  RegisterRoutes();
+  int bound = 0;
+  if (config_.http_port == 0) {
+    bound = server_->bind_to_any_port(config_.http_host);
+  } else {
+    bound = server_->bind_to_port(config_.http_host, config_.http_port) ? config_.http_port : -1;
+  }
+  if (bound <= 0) {
+    return core::Unavailable("cannot bind " + config_.http_host + ":" +
+                             std::to_string(config_.http_port));
+  }
+  port_.store(bound);
+  jwks_.StartPeriodic();
+  if (core::Status s = listener_.Start(*server_, config_.http_host, bound); !s.ok()) {
+    jwks_.StopPeriodic();
+    return core::Unavailable("http listener stopped at start-up");
+  }
+  return core::Status::Ok();
+}
+
+void AuthServer::Stop() {
+  listener_.Stop();
+  jwks_.StopPeriodic();
+}
+
+bool AuthServer::OriginAllowed(const std::string& origin) const {
+  return !origin.empty() && std::find(config_.cors_origins.begin(), config_.cors_origins.end(),
+                                      origin) != config_.cors_origins.end();
+}
+
+void AuthServer::RegisterRoutes() {
+  // Larger bodies are cut off by httplib itself (413); the handler answers 413 above 16 KiB.
+  server_->set_payload_max_length(4 * kMaxBodyBytes);
+  const std::string route(kCredentialsRoute);
+  server_->Post(route, [this](const httplib::Request& req, httplib::Response& res) {
+    HandleCredentials(req, res);
+  });
+  server_->Options(route, [this](const httplib::Request& req, httplib::Response& res) {
+    std::string origin = req.get_header_value("Origin");
+    if (!OriginAllowed(origin)) {
+      res.status = 403;
+      return;
+    }
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+    res.set_header("Access-Control-Allow-Methods", "POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", CorsAllowHeaders());
+    res.set_header("Access-Control-Max-Age", "600");
+  });
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    if (Ready()) {
+      res.set_content("ready\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("jwks: no keys\n", "text/plain");
+    }
+  });
+}
+
+void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Response& res) {
+  auto start = clock_.SteadyNow();
+  telemetry::SpanContext parent;
+  size_t tp_count = req.get_header_value_count(std::string(semconv::kTraceparentHeader));
+  if (tp_count > 0) {
+    auto parsed = telemetry::ParseTraceparent(
+        req.get_header_value(std::string(semconv::kTraceparentHeader)),
+        req.get_header_value(std::string(semconv::kTracestateHeader)),
+        static_cast<int>(tp_count));
+    if (parsed.context) {
+      parent = *parsed.context;
+    } else if (parsed.invalid) {
+      auto reason = telemetry::InvalidContextReasonName(*parsed.invalid);
+      metrics_.context_invalid.With({reason}).Add();
+      telemetry_.logger->Log(telemetry::LogLevel::kDebug, nullptr, "invalid traceparent ignored",
+                             {{"chat.trace_context.reason", std::string(reason)}});
+    }
+  }
+  const std::string route(kCredentialsRoute);
+  telemetry::SpanStartOptions opts;
+  opts.kind = telemetry::SpanKind::kServer;
+  opts.parent = parent;
+  opts.attributes = {{semconv::kHttpRequestMethod, "POST"},
+                     {semconv::kHttpRoute, route},
+                     {"url.path", req.path},
+                     {"chat.auth.type", kAuthTypeBrowser}};
+  telemetry::Span span = telemetry_.tracer.StartSpan("POST " + route, std::move(opts));
+
+  Outcome out;
+  try {
+    out = Process(req, span.Context());
+  } catch (const std::exception& e) {
+    // Nothing below throws by design; this keeps a bug from killing the process.
+    out = Outcome{};
+    out.status = 500;
+    out.result = kResultError;
+    out.internal_error = true;
+    out.body = ErrorBody("internal", "Internal error.");
+  }
+
+  res.status = out.status;
+  res.set_content(out.body, "application/json");
+  res.set_header("Cache-Control", "no-store");
+  if (out.status == 429) res.set_header("Retry-After", "1");
+  std::string origin = req.get_header_value("Origin");
+  if (OriginAllowed(origin)) {
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+  }
+
+  span.SetAttribute("chat.auth.result", out.result);
+  span.SetAttribute(semconv::kHttpResponseStatusCode, out.status);
+  const std::string client(req.remote_addr);
+  if (out.reason) {
+    std::string reason(RejectReasonName(*out.reason));
+    span.AddEvent("auth.rejected", {{"reason", reason}});
+    std::vector<telemetry::Attribute> fields = {{"chat.auth.reason", reason},
+                                                {"client.address", client},
+                                                {semconv::kHttpResponseStatusCode, out.status}};
+    if (!out.username.empty()) fields.push_back({"chat.user", out.username});
+    telemetry_.logger->Warn(span.Context(), "credential request rejected", std::move(fields));
+  } else if (out.result == kResultRateLimited) {
+    telemetry_.logger->Warn(span.Context(), "credential request rate limited",
+                            {{"client.address", client}});
+  } else if (out.internal_error) {
+    span.RecordError("signing_failed", "signing the user JWT failed", "internal",
+                     "signing failed");
+    telemetry_.logger->Error(span.Context(), "user JWT signing failed",
+                             {{semconv::kErrorType, "signing_failed"},
+                              {"chat.user", out.username}});
+  } else if (out.jwks_unavailable) {
+    span.RecordError("jwks_unavailable", "JWKS unavailable for an unknown kid", "jwks",
+                     "JWKS unavailable");
+    telemetry_.logger->Error(span.Context(), "token key unavailable; JWKS refresh failed",
+                             {{semconv::kErrorType, "jwks_unavailable"},
+                              {"client.address", client}});
+  } else {
+    telemetry_.logger->Info(span.Context(), "credentials issued",
+                            {{"chat.user", out.username}, {"chat.auth.tier", out.tier}});
+  }
+  metrics_.requests.With({out.result, kAuthTypeBrowser}).Add(1, &span.Context());
+  double seconds = std::chrono::duration<double>(clock_.SteadyNow() - start).count();
+  metrics_.duration.With({kAuthTypeBrowser}).Record(seconds, &span.Context());
+}
+
+AuthServer::Outcome AuthServer::Process(const httplib::Request& req,
+                                        const telemetry::SpanContext& ctx) {
+  Outcome out;
+  auto reject = [&out](int status, RejectReason reason) {
+    out.status = status;
+    out.result = kResultRejected;
+    out.reason = reason;
+    out.body = ErrorBody(status == 401 ? "unauthenticated" : "invalid_argument",
+                         RejectReasonMessage(reason));
+    return out;
+  };
+
+  if (!limiter_.Allow(req.remote_addr)) {
+    out.status = 429;
+    out.result = kResultRateLimited;
+    out.body = ErrorBody("resource_exhausted", "Too many credential requests; retry shortly.");
+    return out;
+  }
+  if (req.body.size() > kMaxBodyBytes) {
+    reject(413, RejectReason::kMalformed);
+    out.body = ErrorBody("invalid_argument", "The request body exceeds 16 KiB.");
+    return out;
+  }
+  if (req.get_header_value_count("Authorization") != 1) {
+    return reject(401, RejectReason::kMalformed);
+  }
+  auto token = BearerToken(req.get_header_value("Authorization"));
+  if (!token) return reject(401, RejectReason::kMalformed);
+
+  Verification v = verifier_.Verify(*token, ctx);
+  out.username = v.username;
+  if (!v.token) {
+    if (v.jwks_unavailable) {
+      out.status = 503;
+      out.result = kResultError;
+      out.jwks_unavailable = true;
+      out.body = ErrorBody("unavailable", "The identity provider's keys are unavailable.");
+      return out;
+    }
+    return reject(401, v.reason.value_or(RejectReason::kMalformed));
+  }
+  out.username = v.token->username;
+
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) return reject(400, RejectReason::kMalformed);
+  auto nkey = body.find("nkey");
+  if (nkey == body.end() || (nkey->is_string() && nkey->get<std::string>().empty())) {
+    return reject(400, RejectReason::kMissingNkey);
+  }
+  if (!nkey->is_string() || !nkeys::IsValidPublicKey(nkey->get<std::string>(),
+                                                     nkeys::KeyType::kUser)) {
+    return reject(400, RejectReason::kBadNkey);
+  }
+  auto minted = minter_.Mint(nkey->get<std::string>(), *v.token);
+  if (!minted.ok()) {
+    out.status = 500;
+    out.result = kResultError;
+    out.internal_error = true;
+    out.body = ErrorBody("internal", "Credentials could not be issued.");
+    return out;
+  }
+  out.tier = minted->tier;
+  out.body = json{{"jwt", minted->jwt},
+                  {"expires_at", minted->expires_at_ms},
+                  {"user", minted->user},
+                  {"tier", minted->tier}}
+                 .dump();
+  return out;
+}
+
+}  // namespace chat::auth_service

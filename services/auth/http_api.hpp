@@ -1,0 +1,101 @@
+// AuthServer: auth-service's HTTP API on cpp-httplib (run by telemetry::sdk::HttpListener):
+//   POST /auth/v1/credentials   Bearer OIDC access token + {"nkey":"U…"} → a NATS user JWT
+//   OPTIONS /auth/v1/credentials  CORS preflight for CHAT_AUTH_CORS_ORIGINS
+//   GET /healthz, GET /readyz      live; ready once the JWKS cache holds a key
+// It owns the JWKS cache (periodic refresh), the token verifier and the minter. Each credential
+// request is one SERVER span continuing an inbound traceparent, one auth_requests_total increment
+// and one log line (WARN per rejection, INFO per grant); tokens, JWTs and seeds are never logged.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/telemetry/sdk/http_listener.hpp"
+#include "chat/telemetry/telemetry.hpp"
+#include "config.hpp"
+#include "jwks.hpp"
+#include "metrics.hpp"
+#include "minter.hpp"
+#include "token_verifier.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace chat::auth_service {
+
+inline constexpr std::string_view kCredentialsRoute = "/auth/v1/credentials";
+inline constexpr size_t kMaxBodyBytes = 16 * 1024;
+
+// Token bucket per source address: `rate` requests per second, bursts up to `rate`.
+class RateLimiter {
+ public:
+  RateLimiter(int rate, const core::Clock& clock) : rate_(rate), clock_(clock) {}
+  bool Allow(const std::string& source);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  const double rate_;
+  const core::Clock& clock_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+class AuthServer {
+ public:
+  // Loads the signing material (LoadSigningMaterial) and registers the metrics. Nothing listens
+  // and nothing is fetched yet. Errors: those of LoadSigningMaterial.
+  static core::Result<std::unique_ptr<AuthServer>> Create(AuthConfig config,
+                                                          const telemetry::Telemetry& telemetry,
+                                                          const core::Clock& clock);
+  ~AuthServer();  // Stop()
+  AuthServer(const AuthServer&) = delete;
+  AuthServer& operator=(const AuthServer&) = delete;
+
+  // Binds host:port (unavailable when it cannot), serves on a background thread and starts the
+  // periodic JWKS refresh (the first runs at once). Does not wait for the JWKS: see Ready().
+  core::Status Start();
+  // Stops the refresh loop and the listener (in-flight requests finish). Idempotent.
+  void Stop();
+
+  int port() const { return port_.load(); }
+  bool Ready() const { return jwks_.key_count() > 0; }
+  JwksCache& jwks() { return jwks_; }
+  const Minter& minter() const { return minter_; }
+  const AuthConfig& config() const { return config_; }
+
+ private:
+  struct Outcome;
+  AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry, const core::Clock& clock,
+             SigningMaterial material);
+  void RegisterRoutes();
+  void HandleCredentials(const httplib::Request& req, httplib::Response& res);
+  Outcome Process(const httplib::Request& req, const telemetry::SpanContext& ctx);
+  bool OriginAllowed(const std::string& origin) const;
+
+  AuthConfig config_;
+  const telemetry::Telemetry& telemetry_;
+  const core::Clock& clock_;
+  AuthMetrics metrics_;
+  JwksCache jwks_;
+  TokenVerifier verifier_;
+  Minter minter_;
+  RateLimiter limiter_;
+
+  std::unique_ptr<httplib::Server> server_;
+  telemetry::sdk::HttpListener listener_;
+  std::atomic<int> port_{0};
+  std::atomic<bool> started_{false};
+};
+
+}  // namespace chat::auth_service

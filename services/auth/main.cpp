@@ -1,0 +1,50 @@
+// auth-service: issues short-lived NATS user JWTs for browser users (docs/decisions.md §4).
+// Wiring only; the logic lives in chat_auth_service (README.md).
+#include <cstdio>
+#include <memory>
+
+#include "chat/core/env.hpp"
+#include "chat/runtime/service_main.hpp"
+#include "config.hpp"
+#include "http_api.hpp"
+
+namespace {
+
+class AuthService final : public chat::runtime::Service {
+ public:
+  explicit AuthService(std::unique_ptr<chat::auth_service::AuthServer> server)
+      : server_(std::move(server)) {}
+  void Drain(std::chrono::milliseconds /*timeout*/) override { server_->Stop(); }
+
+ private:
+  std::unique_ptr<chat::auth_service::AuthServer> server_;
+};
+
+}  // namespace
+
+int main() {
+  // Our settings are validated before ServiceMain builds anything (exit 2, one sentence).
+  chat::core::ProcessEnv env;
+  auto config = chat::auth_service::AuthConfig::FromEnv(env);
+  if (!config.ok()) {
+    std::fprintf(stderr, "auth-service: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  chat::runtime::ServiceInfo info{"auth-service", 9401, /*needs_nats=*/false};
+  return chat::runtime::ServiceMain(
+      info, [&](chat::runtime::ServiceContext& ctx)
+                -> chat::core::Result<std::unique_ptr<chat::runtime::Service>> {
+        CHAT_ASSIGN_OR_RETURN(auto server, chat::auth_service::AuthServer::Create(
+                                               *config, ctx.telemetry(), ctx.clock()));
+        CHAT_RETURN_IF_ERROR(server->Start());
+        std::printf("{\"event\":\"listening\",\"port\":%d}\n", server->port());
+        std::fflush(stdout);
+        ctx.sdk().logger().Info("auth-service listening", {{"server.port", server->port()}});
+        chat::auth_service::AuthServer* raw = server.get();
+        ctx.admin().AddReadinessCheck("jwks", [raw] {
+          return raw->Ready() ? chat::core::Status::Ok()
+                              : chat::core::Unavailable("no JWKS key cached yet");
+        });
+        return std::unique_ptr<chat::runtime::Service>(new AuthService(std::move(server)));
+      });
+}
