@@ -195,6 +195,9 @@ class Consumer final : public chat::runtime::Service {
   void Drain(std::chrono::milliseconds timeout) override {
     stop_ = true;
     if (worker_.joinable()) worker_.join();
+    // A pull subscription left open keeps the connection's drain from completing: drop our
+    // interest (the durable stays on the server) before ServiceMain drains the connection.
+    consumer_.reset();
     for (auto& s : subs_) (void)s->Drain(timeout);
   }
   ~Consumer() override { Drain(std::chrono::milliseconds(1000)); }

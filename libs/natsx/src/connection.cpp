@@ -143,6 +143,12 @@ core::Status RunHandler(Connection& conn, const Message& msg, MessageContext& ct
 
 namespace {
 
+// The header names as C strings for libnats (semconv holds them as string_views).
+constexpr char kTraceparentKey[] = "traceparent";
+constexpr char kTracestateKey[] = "tracestate";
+static_assert(semconv::kTraceparentHeader == kTraceparentKey);
+static_assert(semconv::kTracestateHeader == kTracestateKey);
+
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -559,13 +565,13 @@ void Connection::SetMessagingAttributes(Span& span, std::string_view operation_n
 core::Status Connection::InjectHeaders(natsMsg* msg, const SpanContext& ctx,
                                        const Headers& headers) const {
   natsStatus s = NATS_OK;
-  if (ctx.IsValid()) {
-    std::string tp = telemetry::FormatTraceparent(ctx);
-    std::string key(semconv::kTraceparentHeader);
-    s = natsMsgHeader_Set(msg, key.c_str(), tp.c_str());
+  // Formatted on the stack and keyed by NUL-terminated constants: no allocation of ours per
+  // message (libnats still copies key and value into its header map).
+  char tp[telemetry::kTraceparentLength + 1];
+  if (telemetry::FormatTraceparentTo(ctx, tp)) {
+    s = natsMsgHeader_Set(msg, kTraceparentKey, tp);
     if (s == NATS_OK && !ctx.trace_state.empty()) {
-      std::string ts_key(semconv::kTracestateHeader);
-      s = natsMsgHeader_Set(msg, ts_key.c_str(), ctx.trace_state.c_str());
+      s = natsMsgHeader_Set(msg, kTracestateKey, ctx.trace_state.c_str());
     }
   }
   for (const auto& [k, v] : headers) {
@@ -635,7 +641,10 @@ SpanContext Connection::ExtractContext(natsMsg* msg) const {
 
 core::Status Connection::Publish(const SubjectTemplate& tmpl, Args args, std::string_view payload,
                                  const SpanContext& parent, const Headers& headers) {
-  CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
+  // A per-thread buffer: no allocation once it has grown to the longest subject. libnats copies
+  // the subject into the message, so the buffer is free again when this returns.
+  thread_local std::string subject;
+  CHAT_RETURN_IF_ERROR(internal::FormatSubjectInto(tmpl, args.begin(), args.size(), subject));
   internal::SpanName name("publish ", tmpl);
   Span span = telemetry_.tracer.StartSpan(name.view(), SpanKind::kProducer, parent);
   SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "internal.hpp"
+
 namespace chat::natsx {
 
 namespace internal {
@@ -55,37 +57,55 @@ std::vector<std::string_view> SubjectTemplate::ArgNames() const {
   return names;
 }
 
+namespace internal {
+
+core::Status FormatSubjectInto(const SubjectTemplate& tmpl, const std::string_view* args,
+                               size_t arg_count, std::string& out) {
+  // Walks the tokens in place (no vector): Publish calls this for every message.
+  const std::string_view text = tmpl.text();
+  out.clear();
+  size_t next_arg = 0;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find('.', start);
+    std::string_view tok =
+        text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (start != 0) out.push_back('.');
+    if (!IsPlaceholder(tok)) {
+      out.append(tok);
+    } else {
+      std::string_view name = tok.substr(1, tok.size() - 2);
+      if (next_arg >= arg_count) {
+        return core::InvalidArgument("subject argument missing: " + std::string(name));
+      }
+      std::string_view arg = args[next_arg++];
+      // Never echo the value: it may be user input.
+      if (!IsValidArg(arg)) {
+        return core::InvalidArgument("subject argument invalid: " + std::string(name));
+      }
+      out.append(arg);
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  if (next_arg != arg_count) {
+    return core::InvalidArgument("too many subject arguments for " + std::string(text));
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace internal
+
 core::Result<std::string> SubjectTemplate::Format(
     std::initializer_list<std::string_view> args) const {
-  return Format(std::vector<std::string_view>(args));
+  std::string out;
+  CHAT_RETURN_IF_ERROR(internal::FormatSubjectInto(*this, args.begin(), args.size(), out));
+  return out;
 }
 
 core::Result<std::string> SubjectTemplate::Format(const std::vector<std::string_view>& args) const {
   std::string out;
-  out.reserve(text_.size() + 32);
-  size_t next_arg = 0;
-  bool first = true;
-  for (auto tok : SplitSubject(text_)) {
-    if (!first) out.push_back('.');
-    first = false;
-    if (!IsPlaceholder(tok)) {
-      out.append(tok);
-      continue;
-    }
-    std::string_view name = tok.substr(1, tok.size() - 2);
-    if (next_arg >= args.size()) {
-      return core::InvalidArgument("subject argument missing: " + std::string(name));
-    }
-    std::string_view arg = args[next_arg++];
-    // Never echo the value: it may be user input.
-    if (!IsValidArg(arg)) {
-      return core::InvalidArgument("subject argument invalid: " + std::string(name));
-    }
-    out.append(arg);
-  }
-  if (next_arg != args.size()) {
-    return core::InvalidArgument("too many subject arguments for " + std::string(text_));
-  }
+  CHAT_RETURN_IF_ERROR(internal::FormatSubjectInto(*this, args.data(), args.size(), out));
   return out;
 }
 

@@ -34,6 +34,18 @@ void SpanData::Reset() {
   kind = SpanKind::kInternal;
   start_unix_nano = 0;
   end_unix_nano = 0;
+  // Bounded so a record that once carried many long values does not pin that memory forever.
+  constexpr size_t kMaxSpareStrings = 16;
+  constexpr size_t kMaxSpareCapacity = 512;
+  for (Attribute& a : attributes) {
+    if (spare_strings.size() >= kMaxSpareStrings) break;
+    auto* s = std::get_if<std::string>(&a.value);
+    // Only heap buffers are worth keeping: a short string lives inside the variant (SSO).
+    if (s != nullptr && s->capacity() > std::string().capacity() &&
+        s->capacity() <= kMaxSpareCapacity) {
+      spare_strings.push_back(std::move(*s));
+    }
+  }
   attributes.clear();
   events.clear();
   links.clear();

@@ -81,7 +81,16 @@ Span& Span::SetAttribute(AttrKey key, std::string_view value) {
     provider_->dropped_attributes_.fetch_add(1, std::memory_order_relaxed);
     return *this;
   }
-  data_->attributes.emplace_back(key, v);
+  std::vector<std::string>& spare = data_->spare_strings;
+  if (v.size() > std::string().capacity() && !spare.empty()) {
+    // A buffer this record kept from its previous use: no allocation (see SpanData).
+    std::string s = std::move(spare.back());
+    spare.pop_back();
+    s.assign(v);
+    data_->attributes.emplace_back(key, std::move(s));
+  } else {
+    data_->attributes.emplace_back(key, v);
+  }
   return *this;
 }
 
@@ -291,7 +300,10 @@ SpanData* TracerProvider::AcquireRecord() {
   std::unique_ptr<SpanData> record = processor_->AcquireRecord();
   if (record == nullptr) {
     record = std::make_unique<SpanData>();
-    record->attributes.reserve(8);
+    // A messaging span carries 9-10 attributes (natsx); room for them up front means a new
+    // record never reallocates while it is filled.
+    record->attributes.reserve(16);
+    record->spare_strings.reserve(8);
   }
   return record.release();
 }

@@ -15,33 +15,56 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-// -1 for anything that is not a lowercase hex digit (uppercase is invalid per §3.2).
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+// Value of each byte as a lowercase hex digit, -1 for anything else (uppercase is invalid per
+// §3.2). A table instead of range compares: parsing runs for every inbound message.
+constexpr std::array<int8_t, 256> kHexValues = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'a' + 10);
+  return t;
+}();
+
+int HexValue(char c) { return kHexValues[static_cast<unsigned char>(c)]; }
+
+// Both digits of each byte, so formatting is one table load and a 2-byte copy per byte.
+constexpr std::array<char, 512> kHexPairs = [] {
+  std::array<char, 512> t{};
+  for (size_t i = 0; i < 256; ++i) {
+    t[2 * i] = kHexDigits[i >> 4];
+    t[2 * i + 1] = kHexDigits[i & 0x0f];
+  }
+  return t;
+}();
+
+template <size_t N>
+void WriteHex(const std::array<uint8_t, N>& bytes, char* out) {
+  for (size_t i = 0; i < N; ++i) {
+    const char* pair = &kHexPairs[2 * static_cast<size_t>(bytes[i])];
+    out[2 * i] = pair[0];
+    out[2 * i + 1] = pair[1];
+  }
 }
 
 template <size_t N>
 std::string ToHex(const std::array<uint8_t, N>& bytes) {
   std::string out(N * 2, '0');
-  for (size_t i = 0; i < N; ++i) {
-    out[2 * i] = kHexDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kHexDigits[bytes[i] & 0x0f];
-  }
+  WriteHex(bytes, out.data());
   return out;
 }
 
 template <size_t N>
 bool FromHexInto(std::string_view hex, std::array<uint8_t, N>& out) {
   if (hex.size() != N * 2) return false;
+  // Accumulate the invalid bits and test once: no branch per digit.
+  int bad = 0;
   for (size_t i = 0; i < N; ++i) {
     int hi = HexValue(hex[2 * i]);
     int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+    bad |= hi | lo;
+    out[i] = static_cast<uint8_t>(((hi & 0x0f) << 4) | (lo & 0x0f));
   }
-  return true;
+  return bad >= 0;
 }
 
 template <size_t N>
@@ -230,16 +253,25 @@ ParsedContext ParseTraceparent(std::string_view tp, std::string_view tracestate,
   return out;
 }
 
+bool FormatTraceparentTo(const SpanContext& ctx, char (&out)[kTraceparentLength + 1]) {
+  if (!ctx.IsValid()) return false;
+  out[0] = '0';
+  out[1] = '0';
+  out[2] = '-';
+  WriteHex(ctx.trace_id.bytes, out + 3);
+  out[35] = '-';
+  WriteHex(ctx.span_id.bytes, out + 36);
+  out[52] = '-';
+  out[53] = '0';
+  out[54] = ctx.IsSampled() ? '1' : '0';
+  out[kTraceparentLength] = '\0';
+  return true;
+}
+
 std::string FormatTraceparent(const SpanContext& ctx) {
-  if (!ctx.IsValid()) return {};
-  std::string out;
-  out.reserve(55);
-  out.append("00-");
-  out.append(ctx.trace_id.Hex());
-  out.push_back('-');
-  out.append(ctx.span_id.Hex());
-  out.append(ctx.IsSampled() ? "-01" : "-00");
-  return out;
+  char buf[kTraceparentLength + 1];
+  if (!FormatTraceparentTo(ctx, buf)) return {};
+  return std::string(buf, kTraceparentLength);
 }
 
 std::string ValidateTracestate(std::string_view tracestate) {

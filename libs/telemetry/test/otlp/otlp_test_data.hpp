@@ -21,7 +21,11 @@
 
 namespace chat::telemetry::sdk::testdata {
 
-inline std::filesystem::path TestDir() { return std::filesystem::path(__FILE__).parent_path(); }
+// CHAT_SOURCE_DIR is absolute (a compile definition of chat::testing); __FILE__ is not, once
+// ccache rewrites paths relative to the checkout.
+inline std::filesystem::path TestDir() {
+  return std::filesystem::path(CHAT_SOURCE_DIR) / "libs/telemetry/test/otlp";
+}
 inline std::filesystem::path FixtureDir() { return TestDir() / "fixtures"; }
 inline std::filesystem::path ProtoDir() { return TestDir() / "proto"; }
 

@@ -66,7 +66,8 @@ class Service {
  public:
   virtual ~Service() = default;
   // Stop taking new work and finish what is in flight (subscriptions, consumers, workers)
-  // within `timeout`. Called before the NATS connection is drained.
+  // within `timeout`. Called before the NATS connection is drained; JetStream pull consumers
+  // must be released here, or the connection's drain cannot complete.
   virtual void Drain(std::chrono::milliseconds timeout) = 0;
 };
 

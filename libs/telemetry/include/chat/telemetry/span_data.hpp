@@ -49,7 +49,14 @@ struct SpanData {
   uint32_t dropped_events = 0;
   uint32_t dropped_links = 0;
 
-  // Clears for reuse while keeping vector capacity (processors recycle records).
+  // Heap buffers of string attribute values from this record's earlier use. Reset() keeps them
+  // and Span::SetAttribute fills one instead of allocating, so a recycled record is filled
+  // without touching malloc. That matters more than the allocation itself: records migrate
+  // between threads through the processor, and a string freed on another thread than the one
+  // that allocated it takes that thread's glibc arena lock. Not part of the exported span.
+  std::vector<std::string> spare_strings;
+
+  // Clears for reuse while keeping vector and string capacity (processors recycle records).
   void Reset();
 };
 

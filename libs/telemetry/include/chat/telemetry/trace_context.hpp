@@ -59,6 +59,11 @@ ParsedContext ParseTraceparent(std::string_view traceparent, std::string_view tr
 // "00-<trace>-<span>-<flags>"; requires ctx.IsValid().
 std::string FormatTraceparent(const SpanContext& ctx);
 
+// The same text written into a caller's buffer, NUL-terminated, without allocating (the
+// per-message injection path). Returns false and writes nothing when !ctx.IsValid().
+inline constexpr size_t kTraceparentLength = 55;
+bool FormatTraceparentTo(const SpanContext& ctx, char (&out)[kTraceparentLength + 1]);
+
 // Returns the tracestate if it is valid per §3.2 (≤ 512 chars, ≤ 32 members, well-formed keys and
 // values, no duplicate keys), otherwise an empty string (the header is dropped).
 std::string ValidateTracestate(std::string_view tracestate);
