@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "chat/telemetry/semconv.hpp"
 #include "chat/contracts/permissions.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/natsx/connection.hpp"
@@ -573,14 +574,16 @@ TEST_F(AuthServiceTest, InboundTraceparentIsContinuedAndInvalidOnesAreCounted) {
   StartAuth();
   std::string tid = "4bf92f3577b34da6a3ce929d0e0e4736";
   auto r = Post(Token("alice"), "{}",
-                {{"traceparent", "00-" + tid + "-00f067aa0ba902b7-01"}});
+                {{std::string(telemetry::semconv::kTraceparentHeader),
+                  "00-" + tid + "-00f067aa0ba902b7-01"}});
   ASSERT_TRUE(r);
   auto span = tel_.FindSpans("POST /auth/v1/credentials").back();
   EXPECT_EQ(span.trace_id.Hex(), tid);
   EXPECT_EQ(span.parent_span_id.Hex(), "00f067aa0ba902b7");
 
   double before = Counter("trace_context_invalid_total", {"reason"}, {"malformed"});
-  r = Post(Token("alice"), "{}", {{"traceparent", "00-XYZ-00f067aa0ba902b7-01"}});
+  r = Post(Token("alice"), "{}",
+           {{std::string(telemetry::semconv::kTraceparentHeader), "00-XYZ-00f067aa0ba902b7-01"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(Counter("trace_context_invalid_total", {"reason"}, {"malformed"}), before + 1);
   auto root = tel_.FindSpans("POST /auth/v1/credentials").back();
