@@ -321,22 +321,8 @@ void IdpServer::Route(const char* method, const std::string& path, const std::st
   auto handler = [this, span_name, route, cors, method_name = std::string(method), fn](
                      const httplib::Request& req, httplib::Response& res) {
     auto start = clock_.SteadyNow();
-    telemetry::SpanContext parent;
-    size_t tp_count = req.get_header_value_count(std::string(semconv::kTraceparentHeader));
-    if (tp_count > 0) {
-      auto parsed = telemetry::ParseTraceparent(
-          req.get_header_value(std::string(semconv::kTraceparentHeader)),
-          req.get_header_value(std::string(semconv::kTracestateHeader)),
-          static_cast<int>(tp_count));
-      if (parsed.context) {
-        parent = *parsed.context;
-      } else if (parsed.invalid) {
-        auto reason = telemetry::InvalidContextReasonName(*parsed.invalid);
-        metrics_->context_invalid.With({reason}).Add();
-        telemetry_.logger->Log(telemetry::LogLevel::kDebug, nullptr, "invalid traceparent ignored",
-                               {{"chat.trace_context.reason", std::string(reason)}});
-      }
-    }
+    telemetry::SpanContext parent =
+        telemetry::sdk::ExtractHttpContext(req, metrics_->context_invalid, *telemetry_.logger);
     telemetry::SpanStartOptions opts;
     opts.kind = telemetry::SpanKind::kServer;
     opts.parent = parent;

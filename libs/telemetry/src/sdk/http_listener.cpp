@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chat/telemetry/semconv.hpp"
+
 namespace chat::telemetry::sdk {
 namespace {
 
@@ -57,6 +59,25 @@ void HttpListener::Stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the loop observe the stop
   }
   thread_.join();
+}
+
+SpanContext ExtractHttpContext(const httplib::Request& req, const Counter& invalid_counter,
+                               Logger& logger) {
+  const std::string traceparent_key(semconv::kTraceparentHeader);
+  size_t count = req.get_header_value_count(traceparent_key);
+  if (count == 0) return {};
+  ParsedContext parsed =
+      ParseTraceparent(req.get_header_value(traceparent_key),
+                       req.get_header_value(std::string(semconv::kTracestateHeader)),
+                       static_cast<int>(count));
+  if (parsed.context) return *parsed.context;
+  if (parsed.invalid) {
+    auto reason = InvalidContextReasonName(*parsed.invalid);
+    invalid_counter.With({reason}).Add();
+    logger.Log(LogLevel::kDebug, nullptr, "invalid traceparent ignored",
+               {{"chat.trace_context.reason", std::string(reason)}});
+  }
+  return {};
 }
 
 }  // namespace chat::telemetry::sdk

@@ -13,9 +13,13 @@
 #include <thread>
 
 #include "chat/core/status.hpp"
+#include "chat/telemetry/log.hpp"
+#include "chat/telemetry/metrics.hpp"
+#include "chat/telemetry/trace_context.hpp"
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace chat::telemetry::sdk {
@@ -42,5 +46,12 @@ class HttpListener {
   std::thread thread_;
   std::atomic<bool> returned_{false};
 };
+
+// The W3C context of an inbound HTTP request, for the SERVER span's parent: the one place HTTP
+// servers read trace headers (style rule 6). An invalid traceparent is counted in
+// `invalid_counter` (trace_context_invalid_total{reason}) and logged at DEBUG; the caller then
+// starts a new root, never rejecting the request for it. No header → an invalid context.
+SpanContext ExtractHttpContext(const httplib::Request& req, const Counter& invalid_counter,
+                               Logger& logger);
 
 }  // namespace chat::telemetry::sdk
