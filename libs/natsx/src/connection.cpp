@@ -361,6 +361,9 @@ core::Result<std::unique_ptr<Connection>> Connection::Connect(
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count());
   if (s == NATS_OK && o.send_asap) s = natsOptions_SetSendAsap(opts.get(), true);
+  if (s == NATS_OK && !o.inbox_prefix.empty()) {
+    s = natsOptions_SetCustomInboxPrefix(opts.get(), o.inbox_prefix.c_str());
+  }
   if (s == NATS_OK && o.retry_on_failed_connect) {
     s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, &Connection::OnConnected,
                                             conn.get());

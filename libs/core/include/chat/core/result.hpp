@@ -12,6 +12,7 @@ namespace chat::core {
 template <typename T>
 class [[nodiscard]] Result {
  public:
+  using value_type = T;
   Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     CHAT_CHECK(!std::get<Status>(data_).ok());

@@ -70,6 +70,9 @@ struct ConnectionOptions {
   // Write each publish to the socket at once instead of letting the libnats flusher batch
   // writes (lower latency for request/reply-heavy clients, lower throughput for bulk).
   bool send_asap = false;
+  // Reply inbox prefix for requests ("_INBOX.alice"); empty = libnats' "_INBOX". A user's JWT
+  // may subscribe only to _INBOX.{user}.> (docs/adr/0001), so user clients must set it.
+  std::string inbox_prefix{};
   // Inbound messages with a larger payload are rejected (counted, WARN) before any handler runs.
   size_t max_inbound_payload_bytes = 1024 * 1024;
 };

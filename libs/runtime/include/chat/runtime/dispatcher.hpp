@@ -1,0 +1,279 @@
+// runtime::Dispatcher: the one place where every NATS handler of every service gets its
+// cross-cutting work (docs/style.md rule 1). A route is a subject template plus a typed handler:
+//
+//   dispatcher.Serve<contracts::RoomCreateRequest>(
+//       subjects::kRoomCreate, {.queue_group = "room-workers", .identity = Identity::kSubjectUser,
+//                               .metrics = &room_requests_create},
+//       [&](const contracts::RoomCreateRequest& req, RequestContext& ctx)
+//           -> core::Result<contracts::RoomInfo> { ... });
+//
+// natsx already opens the process span (SERVER for Serve, CONSUMER for Consume), extracts the
+// trace context and marks the span ERROR when the handler's status is not OK. On top of that the
+// dispatcher: enforces the identity rules of docs/adr/0001 (the acting user comes from the
+// subject's {user} token or from the per-user reply inbox, and a body user that disagrees is
+// refused); decodes the JSON body (empty body = "{}"; failure = invalid_argument); calls the
+// handler; encodes the reply (value → JSON, error → contracts::ErrorReply); records the route's
+// RED metrics with the span as exemplar; counts every failure in
+// chat_handler_failures_total{template,code}; and writes exactly one log line per request
+// (DEBUG when handled, WARN for a rejected request, ERROR for a failure the service owns).
+// Handlers may run concurrently on several libnats threads: they keep no unguarded state.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "chat/contracts/codec.hpp"
+#include "chat/contracts/replies.hpp"
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/core/status.hpp"
+#include "chat/natsx/connection.hpp"
+#include "chat/natsx/subject.hpp"
+#include "chat/telemetry/metrics.hpp"
+#include "chat/telemetry/telemetry.hpp"
+#include "chat/telemetry/trace.hpp"
+
+namespace chat::runtime {
+
+// Where a route's acting user comes from (docs/adr/0001-identity-on-subjects.md).
+enum class Identity {
+  // No user: service-only subjects (publish permission restricted to service accounts) and
+  // broadcast events such as room.changed.{room}.
+  kNone,
+  // The {user} token of the subject, which only that user's JWT may publish. A body `user` /
+  // `userId` must be empty or equal; an empty one is filled in before the handler runs.
+  kSubjectUser,
+  // Read-only requests: the reply subject must be _INBOX.{user}.… (a user JWT may subscribe only
+  // to its own inbox), so a forged request can only ever answer the real user.
+  kReplyInbox,
+};
+
+// The RED metrics of one route, from the service's metrics struct (docs/style.md rule 8).
+// `requests` has the leading labels `labels` and then a `result` label; `duration` has the
+// leading labels only. Both are optional. Every (labels…, result) series in `results` is created
+// with value 0 when the route is registered (docs/observability.md §6.1).
+struct RouteMetrics {
+  const telemetry::Counter* requests = nullptr;
+  const telemetry::Histogram* duration = nullptr;
+  std::vector<std::string> labels{};
+  // The `result` values this counter allows, e.g. {"ok","denied","not_found","error"}.
+  std::vector<std::string> results{"ok", "error"};
+};
+
+struct RouteOptions {
+  std::string queue_group{};
+  Identity identity = Identity::kNone;
+  const RouteMetrics* metrics = nullptr;  // must outlive the dispatcher
+  // Success logs at DEBUG by default; handlers write their own INFO lines for state changes.
+  telemetry::LogLevel success_level = telemetry::LogLevel::kDebug;
+  // Extra templates served by the same handler (e.g. the thread form of an ingest subject).
+  std::vector<natsx::SubjectTemplate> more_templates{};
+  // Subscription subject when it differs from the templates' own patterns.
+  std::string pattern{};
+  // Native subscriptions in the queue group (each gets its own libnats delivery thread), for
+  // routes whose handlers wait on I/O. Requires a queue group when > 1.
+  int concurrency = 1;
+};
+
+// The request's raw body, for handlers that must forward the exact bytes (fanout republish) or
+// accept non-JSON bodies.
+struct RawPayload {
+  std::string_view bytes;
+};
+// A reply sent verbatim (already-encoded JSON such as a cached ChatMessage or a bare array).
+struct RawReply {
+  std::string bytes;
+};
+// A body that is ignored whatever it holds (the contract's "empty" requests).
+struct IgnoredBody {};
+
+class Dispatcher;
+
+// What a handler receives next to its decoded request. Lives on the handler's stack only.
+class RequestContext {
+ public:
+  RequestContext(Dispatcher& dispatcher, const natsx::Message& msg, natsx::MessageContext& mctx,
+                 std::string_view user)
+      : dispatcher_(dispatcher), msg_(msg), mctx_(mctx), user_(user) {}
+  RequestContext(const RequestContext&) = delete;
+  RequestContext& operator=(const RequestContext&) = delete;
+
+  // The acting user per the route's Identity ("" for kNone).
+  std::string_view user() const { return user_; }
+  // A placeholder of the matched template ("room" in room.join.{room}.{user}); "" if absent.
+  std::string_view Arg(std::string_view name) const;
+  std::string_view subject() const { return msg_.subject(); }
+  const natsx::SubjectTemplate& subject_template() const { return *msg_.subject_template(); }
+  std::string_view payload() const { return msg_.payload(); }
+  std::string_view reply_to() const { return msg_.reply_to(); }
+  const natsx::DeliveryInfo& delivery() const { return msg_.delivery(); }
+
+  // The process span: add chat.* attributes and events to it; StartSpan opens a child.
+  telemetry::Span& span() { return mctx_.span(); }
+  const telemetry::SpanContext& span_context() const { return mctx_.span_context(); }
+  telemetry::Span StartSpan(std::string_view name,
+                            telemetry::SpanKind kind = telemetry::SpanKind::kInternal) const {
+    return mctx_.StartSpan(name, kind);
+  }
+  const telemetry::Telemetry& telemetry() const { return mctx_.telemetry(); }
+  telemetry::Logger& log() const { return *mctx_.telemetry().logger; }
+  const core::Clock& clock() const;
+
+  // Publishes as a child of the process span (natsx makes the PRODUCER span and injects it).
+  core::Status Publish(const natsx::SubjectTemplate& tmpl, natsx::Args args,
+                       std::string_view payload);
+  // Requests as a child of the process span.
+  core::Result<natsx::Message> Request(const natsx::SubjectTemplate& tmpl, natsx::Args args,
+                                       std::string_view payload,
+                                       std::chrono::milliseconds timeout);
+
+  // Overrides the metric `result` label for this request (e.g. "noop", "denied" on a request
+  // that is answered OK but refused by business rules). Must be one of the route's results.
+  void SetResult(std::string_view result) { result_override_ = result; }
+  // A handled, silent refusal on an event route (fanout's non-member drop, a denied join):
+  // event `rejected{chat.reason}` on the span, WARN log, result label `result` (default
+  // "denied"); the handler then returns OK, so the span stays UNSET (§4.4).
+  void Reject(std::string_view reason, std::string_view result = "denied");
+
+  // ---- for the dispatcher ----
+  std::string_view result_override() const { return result_override_; }
+  std::string_view reject_reason() const { return reject_reason_; }
+  natsx::MessageContext& message_context() { return mctx_; }
+
+ private:
+  Dispatcher& dispatcher_;
+  const natsx::Message& msg_;
+  natsx::MessageContext& mctx_;
+  std::string_view user_;
+  std::string_view result_override_{};
+  std::string_view reject_reason_{};
+};
+
+namespace internal {
+// Is T's body user field present? RoomCreateRequest has `user`, RoomMembershipRequest `user_id`.
+template <typename T>
+concept HasUser = requires(T t) { t.user = std::string(); };
+template <typename T>
+concept HasUserId = requires(T t) { t.user_id = std::string(); };
+
+template <typename Req>
+core::Result<Req> Decode(std::string_view payload) {
+  if constexpr (std::is_same_v<Req, RawPayload>) {
+    return RawPayload{payload};
+  } else if constexpr (std::is_same_v<Req, IgnoredBody>) {
+    return IgnoredBody{};
+  } else {
+    return contracts::FromJson<Req>(payload.empty() ? std::string_view("{}") : payload);
+  }
+}
+
+template <typename Rep>
+std::string Encode(const Rep& reply) {
+  if constexpr (std::is_same_v<Rep, RawReply>) {
+    return reply.bytes;
+  } else {
+    using contracts::ToJson;
+    return ToJson(reply);
+  }
+}
+
+// Checks a decoded body's user against the route's user; fills it in when empty.
+template <typename Req>
+core::Status ReconcileBodyUser(Req& req, std::string_view user) {
+  std::string* field = nullptr;
+  if constexpr (HasUser<Req>) field = &req.user;
+  else if constexpr (HasUserId<Req>) field = &req.user_id;
+  if (field == nullptr || user.empty()) return core::Status();
+  if (field->empty()) {
+    *field = std::string(user);
+    return core::Status();
+  }
+  if (*field != user) return core::InvalidArgument("the body's user does not match the subject's user");
+  return core::Status();
+}
+}  // namespace internal
+
+class Dispatcher {
+ public:
+  // A route's type-erased core: runs on libnats threads; returns the reply (nullopt for events)
+  // or the failure.
+  struct Outcome {
+    core::Status status;
+    std::optional<std::string> reply;  // encoded success reply (Serve routes only)
+  };
+  using ErasedHandler = std::function<Outcome(RequestContext&)>;
+
+  Dispatcher(natsx::Connection& conn, const core::Clock& clock);
+  ~Dispatcher();  // unsubscribes every route
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // A request/reply route (SERVER span). `handler(const Req&, RequestContext&)` returns
+  // core::Result<Rep>; Rep is a contracts wire struct (ToJson), or RawReply.
+  template <typename Req, typename F>
+  core::Status Serve(const natsx::SubjectTemplate& tmpl, RouteOptions options, F handler) {
+    using Rep = typename std::invoke_result_t<F, const Req&, RequestContext&>::value_type;
+    return Add(tmpl, std::move(options), natsx::ProcessKind::kServer,
+               [h = std::move(handler)](RequestContext& ctx) -> Outcome {
+                 auto req = internal::Decode<Req>(ctx.payload());
+                 if (!req.ok()) return {req.status(), std::nullopt};
+                 core::Status who = internal::ReconcileBodyUser(*req, ctx.user());
+                 if (!who.ok()) return {who, std::nullopt};
+                 core::Result<Rep> rep = h(*req, ctx);
+                 if (!rep.ok()) return {rep.status(), std::nullopt};
+                 return {core::Status(), internal::Encode(*rep)};
+               });
+  }
+
+  // An event route (CONSUMER span, no reply). `handler(const Req&, RequestContext&)` returns
+  // core::Status.
+  template <typename Req, typename F>
+  core::Status Consume(const natsx::SubjectTemplate& tmpl, RouteOptions options, F handler) {
+    return Add(tmpl, std::move(options), natsx::ProcessKind::kConsumer,
+               [h = std::move(handler)](RequestContext& ctx) -> Outcome {
+                 auto req = internal::Decode<Req>(ctx.payload());
+                 if (!req.ok()) return {req.status(), std::nullopt};
+                 core::Status who = internal::ReconcileBodyUser(*req, ctx.user());
+                 if (!who.ok()) return {who, std::nullopt};
+                 return {h(*req, ctx), std::nullopt};
+               });
+  }
+
+  // Stops every route's subscription and waits for in-flight handlers (within `timeout`).
+  void Drain(std::chrono::milliseconds timeout);
+
+  natsx::Connection& connection() { return conn_; }
+  const core::Clock& clock() const { return clock_; }
+  const telemetry::Telemetry& telemetry() const { return conn_.telemetry(); }
+
+  // The user owning a reply subject "_INBOX.{user}.…", or nullopt.
+  static std::optional<std::string_view> InboxOwner(std::string_view reply_to);
+  // The metric result label for a status: ok, invalid, denied, not_found, or error — adjusted
+  // to what `allowed` contains (a client-caused code falls back to denied, then invalid, then
+  // error; a server-caused one to error).
+  static std::string_view ResultLabel(const core::Status& status,
+                                      const std::vector<std::string>& allowed);
+
+ private:
+  struct Route;
+  core::Status Add(const natsx::SubjectTemplate& tmpl, RouteOptions options,
+                   natsx::ProcessKind kind, ErasedHandler handler);
+  core::Status Run(Route& route, const natsx::Message& msg, natsx::MessageContext& mctx);
+
+  natsx::Connection& conn_;
+  const core::Clock& clock_;
+  telemetry::Counter failures_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace chat::runtime

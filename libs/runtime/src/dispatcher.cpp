@@ -1,0 +1,321 @@
+// The dispatcher's type-erased half: identity, reply, metrics and the one log line per request.
+#include "chat/runtime/dispatcher.hpp"
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <typeinfo>
+
+#include "chat/contracts/attributes.hpp"
+#include "chat/telemetry/semconv.hpp"
+
+namespace chat::runtime {
+
+namespace semconv = telemetry::semconv;
+using core::ErrorCode;
+
+namespace {
+
+constexpr std::string_view kInboxPrefix = "_INBOX.";
+
+// Codes that mean "the request was refused" rather than "the service failed" (docs/style.md
+// rule 4's retry notes): logged at WARN, and never counted as result="error".
+bool ClientCaused(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kUnauthenticated:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kResourceExhausted:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool Contains(const std::vector<std::string>& values, std::string_view v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+// The codes whose failure series exist from start-up on every route, so an alert on
+// increase(chat_handler_failures_total[5m]) sees the first one.
+constexpr std::array<ErrorCode, 4> kZeroInitCodes = {
+    ErrorCode::kInvalidArgument, ErrorCode::kPermissionDenied, ErrorCode::kInternal,
+    ErrorCode::kUnavailable};
+
+}  // namespace
+
+struct Dispatcher::Route {
+  std::vector<natsx::SubjectTemplate> templates;
+  RouteOptions options;
+  natsx::ProcessKind kind;
+  ErasedHandler handler;
+  std::vector<std::unique_ptr<natsx::Subscription>> subs;
+  // Bound metric cells: one counter cell per allowed result, in options.metrics->results order.
+  std::vector<telemetry::CounterCell*> result_cells;
+  telemetry::HistogramCell* duration_cell = nullptr;
+};
+
+// ---- RequestContext ----
+
+std::string_view RequestContext::Arg(std::string_view name) const {
+  auto v = msg_.Arg(name);
+  return v ? *v : std::string_view();
+}
+
+const core::Clock& RequestContext::clock() const { return dispatcher_.clock(); }
+
+core::Status RequestContext::Publish(const natsx::SubjectTemplate& tmpl, natsx::Args args,
+                                     std::string_view payload) {
+  return dispatcher_.connection().Publish(tmpl, args, payload, span_context());
+}
+
+core::Result<natsx::Message> RequestContext::Request(const natsx::SubjectTemplate& tmpl,
+                                                     natsx::Args args, std::string_view payload,
+                                                     std::chrono::milliseconds timeout) {
+  return dispatcher_.connection().Request(tmpl, args, payload, timeout, span_context());
+}
+
+void RequestContext::Reject(std::string_view reason, std::string_view result) {
+  reject_reason_ = reason;
+  result_override_ = result;
+  span().AddEvent("rejected", {{contracts::attr::kReason, std::string(reason)}});
+}
+
+// ---- Dispatcher ----
+
+Dispatcher::Dispatcher(natsx::Connection& conn, const core::Clock& clock)
+    : conn_(conn), clock_(clock) {
+  failures_ = conn_.telemetry().metrics->AddCounter(
+      "chat_handler_failures_total",
+      "NATS requests and events a handler refused or failed, by subject template and error code.",
+      {"template", "code"});
+}
+
+Dispatcher::~Dispatcher() {
+  std::lock_guard lock(mu_);
+  for (auto& route : routes_) route->subs.clear();  // unsubscribes, waits for in-flight handlers
+}
+
+std::optional<std::string_view> Dispatcher::InboxOwner(std::string_view reply_to) {
+  if (reply_to.substr(0, kInboxPrefix.size()) != kInboxPrefix) return std::nullopt;
+  std::string_view rest = reply_to.substr(kInboxPrefix.size());
+  size_t dot = rest.find('.');
+  // "_INBOX.alice" alone is not a per-user inbox: the owner token must be followed by more.
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= rest.size()) return std::nullopt;
+  std::string_view owner = rest.substr(0, dot);
+  if (owner.find_first_of("*>") != std::string_view::npos) return std::nullopt;
+  return owner;
+}
+
+std::string_view Dispatcher::ResultLabel(const core::Status& status,
+                                         const std::vector<std::string>& allowed) {
+  std::string_view natural;
+  switch (status.code()) {
+    case ErrorCode::kOk:
+      natural = "ok";
+      break;
+    case ErrorCode::kInvalidArgument:
+      natural = "invalid";
+      break;
+    case ErrorCode::kUnauthenticated:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kResourceExhausted:
+      natural = "denied";
+      break;
+    case ErrorCode::kNotFound:
+      natural = "not_found";
+      break;
+    default:
+      natural = "error";
+      break;
+  }
+  if (Contains(allowed, natural)) return natural;
+  if (ClientCaused(status.code())) {
+    for (std::string_view alt : {"denied", "invalid"}) {
+      if (Contains(allowed, alt)) return alt;
+    }
+  }
+  return "error";
+}
+
+core::Status Dispatcher::Add(const natsx::SubjectTemplate& tmpl, RouteOptions options,
+                             natsx::ProcessKind kind, ErasedHandler handler) {
+  if (options.concurrency < 1) return core::InvalidArgument("route concurrency must be >= 1");
+  if (options.concurrency > 1 && options.queue_group.empty()) {
+    return core::InvalidArgument("route concurrency > 1 needs a queue group");
+  }
+  auto route = std::make_unique<Route>();
+  route->templates.push_back(tmpl);
+  for (const auto& more : options.more_templates) route->templates.push_back(more);
+  route->kind = kind;
+  route->handler = std::move(handler);
+  route->options = std::move(options);
+
+  // Zero-initialise every series this route can produce (observability §6.1).
+  if (const RouteMetrics* m = route->options.metrics) {
+    if (m->requests != nullptr) {
+      for (const auto& result : m->results) {
+        std::vector<std::string> labels = m->labels;
+        labels.push_back(result);
+        route->result_cells.push_back(&m->requests->With(labels));
+      }
+    }
+    if (m->duration != nullptr) route->duration_cell = &m->duration->With(m->labels);
+  }
+  for (const auto& t : route->templates) {
+    for (ErrorCode code : kZeroInitCodes) {
+      (void)failures_.With({t.text(), core::ErrorCodeName(code)});
+    }
+  }
+
+  natsx::SubscribeOptions sub_options;
+  sub_options.templates = route->templates;
+  sub_options.pattern = route->options.pattern;
+  sub_options.queue_group = route->options.queue_group;
+  sub_options.kind = kind;
+  Route* raw = route.get();
+  for (int i = 0; i < route->options.concurrency; ++i) {
+    auto sub = conn_.Subscribe(sub_options,
+                               [this, raw](const natsx::Message& msg, natsx::MessageContext& mctx) {
+                                 return Run(*raw, msg, mctx);
+                               });
+    if (!sub.ok()) return sub.status();
+    route->subs.push_back(std::move(*sub));
+  }
+  std::lock_guard lock(mu_);
+  routes_.push_back(std::move(route));
+  return core::Status();
+}
+
+core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
+                             natsx::MessageContext& mctx) {
+  auto started = std::chrono::steady_clock::now();
+  const auto& tel = conn_.telemetry();
+  const bool server = route.kind == natsx::ProcessKind::kServer;
+  const natsx::SubjectTemplate& tmpl =
+      msg.subject_template() != nullptr ? *msg.subject_template() : route.templates.front();
+
+  // Identity (docs/adr/0001): who is acting, and may the reply go where it asks?
+  std::string_view user;
+  core::Status status;
+  bool may_reply = server && !msg.reply_to().empty();
+  std::optional<std::string_view> inbox_owner = InboxOwner(msg.reply_to());
+  switch (route.options.identity) {
+    case Identity::kNone:
+      break;
+    case Identity::kSubjectUser: {
+      auto u = msg.Arg("user");
+      if (!u || u->empty()) {
+        status = core::InvalidArgument("the subject carries no user");
+      } else {
+        user = *u;
+      }
+      // Answer only the subject's own user: a reply subject elsewhere would let a client make
+      // the service publish into another user's subjects.
+      if (may_reply && (!inbox_owner || *inbox_owner != user)) {
+        may_reply = false;
+        if (status.ok()) {
+          status = core::PermissionDenied("replies go only to the caller's own inbox");
+        }
+      }
+      break;
+    }
+    case Identity::kReplyInbox:
+      if (!inbox_owner) {
+        may_reply = false;
+        status = core::PermissionDenied(
+            "read requests must use the caller's own reply inbox (_INBOX.<user>.)");
+      } else {
+        user = *inbox_owner;
+      }
+      break;
+  }
+  if (!user.empty() && mctx.span().IsRecording()) {
+    mctx.span().SetAttribute(contracts::attr::kUser, user);
+  }
+
+  RequestContext ctx(*this, msg, mctx, user);
+  Outcome out{status, std::nullopt};
+  std::string exception_type;
+  if (status.ok()) {
+    try {
+      out = route.handler(ctx);
+    } catch (const std::exception& e) {
+      exception_type = typeid(e).name();
+      out = {core::Internal("handler threw an exception"), std::nullopt};
+    } catch (...) {
+      exception_type = "unknown";
+      out = {core::Internal("handler threw an exception"), std::nullopt};
+    }
+  }
+  status = out.status;
+
+  if (may_reply) {
+    std::string payload = status.ok() ? (out.reply ? std::move(*out.reply) : std::string("{}"))
+                                      : contracts::ToJson(contracts::ErrorReplyFromStatus(status));
+    core::Status sent = mctx.Respond(payload);
+    if (!sent.ok() && status.ok()) {
+      status = core::Status(sent.code(), "the reply could not be sent");
+    }
+  }
+
+  // Metrics: the route's RED figures, then the generic failure counter.
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const telemetry::SpanContext& span_ctx = mctx.span_context();
+  std::string_view result = ctx.result_override();
+  if (const RouteMetrics* m = route.options.metrics) {
+    if (result.empty()) result = ResultLabel(status, m->results);
+    for (size_t i = 0; i < route.result_cells.size(); ++i) {
+      if (m->results[i] == result) {
+        route.result_cells[i]->Add(1, &span_ctx);
+        break;
+      }
+    }
+    if (route.duration_cell != nullptr) route.duration_cell->Record(seconds, &span_ctx);
+  }
+  if (!status.ok()) failures_.With({tmpl.text(), core::ErrorCodeName(status.code())}).Add(1);
+
+  // The one log line of this request (observability §7.2). Fields are built only when the
+  // level is enabled: the success line is DEBUG and ingest runs thousands of times a second.
+  const bool rejected = status.ok() && !ctx.reject_reason().empty();
+  telemetry::LogLevel level = route.options.success_level;
+  std::string_view msg_text = "request handled";
+  if (!status.ok()) {
+    level = ClientCaused(status.code()) ? telemetry::LogLevel::kWarn : telemetry::LogLevel::kError;
+    msg_text = ClientCaused(status.code()) ? "request rejected" : "request failed";
+  } else if (rejected) {
+    level = telemetry::LogLevel::kWarn;
+    msg_text = "message rejected";
+  }
+  if (tel.logger->Enabled(level)) {
+    std::vector<telemetry::Attribute> fields;
+    fields.reserve(6);
+    fields.push_back({semconv::kMessagingDestinationTemplate, std::string(tmpl.text())});
+    if (!user.empty()) fields.push_back({contracts::attr::kUser, std::string(user)});
+    fields.push_back({"duration_ms", seconds * 1000.0});
+    if (!status.ok()) {
+      fields.push_back({semconv::kErrorType, std::string(core::ErrorCodeName(status.code()))});
+      fields.push_back({semconv::kExceptionMessage, status.message()});
+      if (!exception_type.empty()) fields.push_back({semconv::kExceptionType, exception_type});
+    } else if (rejected) {
+      fields.push_back({contracts::attr::kReason, std::string(ctx.reject_reason())});
+    }
+    tel.logger->Log(level, &span_ctx, msg_text, std::move(fields));
+  }
+  return status;
+}
+
+void Dispatcher::Drain(std::chrono::milliseconds timeout) {
+  std::lock_guard lock(mu_);
+  for (auto& route : routes_) {
+    for (auto& sub : route->subs) (void)sub->Drain(timeout);
+  }
+}
+
+}  // namespace chat::runtime

@@ -1,0 +1,346 @@
+// Dispatcher against a real nats-server: identity rules of docs/adr/0001, decoding, replies,
+// RED metrics (zero-initialised), the failure counter, span status and the one log line.
+#include "chat/runtime/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "chat/contracts/attributes.hpp"
+#include "chat/contracts/rooms.hpp"
+#include "chat/contracts/subjects.hpp"
+#include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/testing/nats_server.hpp"
+#include "chat/testing/wait_for.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace natsx = chat::natsx;
+namespace tel = chat::telemetry;
+namespace sdk = chat::telemetry::sdk;
+namespace contracts = chat::contracts;
+namespace subjects = chat::contracts::subjects;
+using chat::core::ErrorCode;
+using chat::core::Result;
+using chat::core::Status;
+using chat::runtime::Dispatcher;
+using chat::runtime::Identity;
+using chat::runtime::RequestContext;
+using chat::runtime::RouteMetrics;
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = chat::testing::NatsServer::Create({.jetstream = false});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+    service_conn_ = Connect("service", "", &tel_);
+    ASSERT_NE(service_conn_, nullptr);
+    dispatcher_ = std::make_unique<Dispatcher>(*service_conn_, chat::core::SystemClock::Instance());
+    requests_ = tel_.metrics().AddCounter("room_requests_total", "t", {"action", "result"});
+    duration_ = tel_.metrics().AddHistogram("room_request_duration_seconds", "t",
+                                            tel::kBucketsNats, {"action"});
+    create_metrics_ = RouteMetrics{&requests_, &duration_, {"create"},
+                                   {"ok", "denied", "not_found", "error"}};
+  }
+  void TearDown() override {
+    if (dispatcher_) dispatcher_->Drain(2s);
+    dispatcher_.reset();
+  }
+
+  std::unique_ptr<natsx::Connection> Connect(const std::string& name, const std::string& inbox,
+                                             sdk::InMemoryTelemetry* telemetry = nullptr) {
+    natsx::ConnectionOptions o;
+    o.urls = {server_->url()};
+    o.name = name;
+    o.inbox_prefix = inbox;
+    auto c = natsx::Connection::Connect(
+        o, telemetry != nullptr ? telemetry->telemetry() : client_tel_.telemetry());
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  void ServeCreate() {
+    auto st = dispatcher_->Serve<contracts::RoomCreateRequest>(
+        subjects::kRoomCreate,
+        {.queue_group = "room-workers", .identity = Identity::kSubjectUser,
+         .metrics = &create_metrics_},
+        [this](const contracts::RoomCreateRequest& req,
+               RequestContext& ctx) -> Result<contracts::RoomInfo> {
+          calls_++;
+          seen_user_ = std::string(ctx.user());
+          seen_body_user_ = req.user;
+          if (req.name == "boom") throw std::runtime_error("kaboom");
+          if (req.name == "taken") return chat::core::AlreadyExists("room already exists");
+          if (req.name == "broken") return chat::core::Unavailable("database unavailable");
+          contracts::RoomInfo info;
+          info.name = req.name;
+          info.display_name = req.name;
+          info.creator = req.user;
+          return info;
+        });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_TRUE(service_conn_->Flush(2s).ok());
+  }
+
+  double Count(std::string_view result) {
+    return requests_.With({"create", result}).Value();
+  }
+  double Failures(std::string_view tmpl, std::string_view code) {
+    return tel_.metrics()
+        .AddCounter("chat_handler_failures_total", "", {"template", "code"})
+        .With({tmpl, code})
+        .Value();
+  }
+  bool HasLogLine(std::string_view level, std::string_view msg) {
+    for (const auto& line : tel_.LogLines()) {
+      if (line.find("\"level\":\"" + std::string(level) + "\"") != std::string::npos &&
+          line.find("\"msg\":\"" + std::string(msg) + "\"") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  sdk::InMemoryTelemetry tel_;         // the service's telemetry
+  sdk::InMemoryTelemetry client_tel_;  // the caller's (kept apart so span lookups are clear)
+  std::unique_ptr<chat::testing::NatsServer> server_;
+  std::unique_ptr<natsx::Connection> service_conn_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  tel::Counter requests_;
+  tel::Histogram duration_;
+  RouteMetrics create_metrics_;
+  std::atomic<int> calls_{0};
+  std::string seen_user_, seen_body_user_;
+};
+
+TEST(DispatcherStatic, InboxOwnerAcceptsOnlyPerUserInboxes) {
+  EXPECT_EQ(Dispatcher::InboxOwner("_INBOX.alice.abc123"), "alice");
+  EXPECT_EQ(Dispatcher::InboxOwner("_INBOX.alice.abc.def"), "alice");
+  EXPECT_FALSE(Dispatcher::InboxOwner("_INBOX.alice"));
+  EXPECT_FALSE(Dispatcher::InboxOwner("_INBOX.alice."));
+  EXPECT_FALSE(Dispatcher::InboxOwner("_INBOX..x"));
+  EXPECT_FALSE(Dispatcher::InboxOwner("deliver.alice.notify.general"));
+  EXPECT_FALSE(Dispatcher::InboxOwner(""));
+  EXPECT_FALSE(Dispatcher::InboxOwner("_INBOX.*.x"));
+}
+
+TEST(DispatcherStatic, ResultLabelFallsBackToAllowedValues) {
+  std::vector<std::string> room = {"ok", "denied", "not_found", "error"};
+  EXPECT_EQ(Dispatcher::ResultLabel(Status(), room), "ok");
+  EXPECT_EQ(Dispatcher::ResultLabel(chat::core::InvalidArgument("x"), room), "denied");
+  EXPECT_EQ(Dispatcher::ResultLabel(chat::core::NotFound("x"), room), "not_found");
+  EXPECT_EQ(Dispatcher::ResultLabel(chat::core::Unavailable("x"), room), "error");
+  std::vector<std::string> poll = {"ok", "denied", "invalid", "error"};
+  EXPECT_EQ(Dispatcher::ResultLabel(chat::core::InvalidArgument("x"), poll), "invalid");
+  std::vector<std::string> plain = {"ok", "error"};
+  EXPECT_EQ(Dispatcher::ResultLabel(chat::core::PermissionDenied("x"), plain), "error");
+}
+
+TEST_F(DispatcherTest, ServeDecodesFillsUserRepliesAndCounts) {
+  ServeCreate();
+  // Zero-initialised before any request (observability §6.1).
+  EXPECT_EQ(Count("ok"), 0);
+  EXPECT_EQ(Count("error"), 0);
+  EXPECT_EQ(Failures("room.create.{user}", "internal"), 0);
+
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  auto reply = alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"team-a"})", 2s,
+                              tel::SpanContext{});
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  auto info = contracts::FromReply<contracts::RoomInfo>(reply->payload());
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->name, "team-a");
+  EXPECT_EQ(info->creator, "alice");
+  EXPECT_EQ(seen_user_, "alice");
+  EXPECT_EQ(seen_body_user_, "alice");  // filled from the subject
+  EXPECT_EQ(Count("ok"), 1);
+  EXPECT_EQ(duration_.With({"create"}).Count(), 1U);
+
+  ASSERT_TRUE(chat::testing::WaitFor([&] { return tel_.FindSpan("process room.create.{user}").has_value(); }, 5s));
+  auto span = *tel_.FindSpan("process room.create.{user}");
+  EXPECT_EQ(span.kind, tel::SpanKind::kServer);
+  EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);
+  EXPECT_EQ(sdk::StringAttribute(span, contracts::attr::kUser).value_or(""), "alice");
+}
+
+TEST_F(DispatcherTest, BodyUserThatDisagreesIsRefused) {
+  ServeCreate();
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  auto reply = alice->Request(subjects::kRoomCreate, {"alice"},
+                              R"({"name":"team-a","user":"bob"})", 2s, tel::SpanContext{});
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  auto info = contracts::FromReply<contracts::RoomInfo>(reply->payload());
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(calls_.load(), 0);
+  EXPECT_EQ(Count("denied"), 1);  // invalid maps to the route's "denied"
+  EXPECT_EQ(Failures("room.create.{user}", "invalid_argument"), 1);
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("WARN", "request rejected"); }, 5s));
+}
+
+TEST_F(DispatcherTest, MalformedJsonIsInvalidArgument) {
+  ServeCreate();
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  for (std::string_view body : {"{not json", "[1,2]", R"({"name":42})"}) {
+    auto reply = alice->Request(subjects::kRoomCreate, {"alice"}, body, 2s, tel::SpanContext{});
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    auto err = contracts::FromJson<contracts::ErrorReply>(reply->payload());
+    ASSERT_TRUE(err.ok()) << reply->payload();
+    EXPECT_EQ(err->code, ErrorCode::kInvalidArgument) << body;
+    EXPECT_FALSE(err->message.empty());
+  }
+  EXPECT_EQ(calls_.load(), 0);
+  EXPECT_EQ(Failures("room.create.{user}", "invalid_argument"), 3);
+}
+
+TEST_F(DispatcherTest, HandlerErrorsBecomeErrorRepliesErrorSpansAndOneLog) {
+  ServeCreate();
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  auto reply =
+      alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"broken"})", 2s, tel::SpanContext{});
+  ASSERT_TRUE(reply.ok());
+  auto err = contracts::FromJson<contracts::ErrorReply>(reply->payload());
+  ASSERT_TRUE(err.ok());
+  EXPECT_EQ(err->code, ErrorCode::kUnavailable);
+  EXPECT_EQ(Count("error"), 1);
+  EXPECT_EQ(Failures("room.create.{user}", "unavailable"), 1);
+  ASSERT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("ERROR", "request failed"); }, 5s));
+  auto span = *tel_.FindSpan("process room.create.{user}");
+  EXPECT_EQ(span.status_code, tel::StatusCode::kError);
+  // The ERROR log line carries the span's trace id (observability §1.2).
+  bool found = false;
+  for (const auto& line : tel_.LogLines()) {
+    if (line.find("request failed") != std::string::npos &&
+        line.find(span.trace_id.Hex()) != std::string::npos) {
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+
+  reply = alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"taken"})", 2s, tel::SpanContext{});
+  ASSERT_TRUE(reply.ok());
+  err = contracts::FromJson<contracts::ErrorReply>(reply->payload());
+  ASSERT_TRUE(err.ok());
+  EXPECT_EQ(err->code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Count("denied"), 1);
+}
+
+TEST_F(DispatcherTest, ThrowingHandlerAnswersInternal) {
+  ServeCreate();
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  auto reply =
+      alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"boom"})", 2s, tel::SpanContext{});
+  ASSERT_TRUE(reply.ok());
+  auto err = contracts::FromJson<contracts::ErrorReply>(reply->payload());
+  ASSERT_TRUE(err.ok());
+  EXPECT_EQ(err->code, ErrorCode::kInternal);
+  EXPECT_EQ(err->message.find("kaboom"), std::string::npos);  // no internals leak to clients
+  EXPECT_EQ(Failures("room.create.{user}", "internal"), 1);
+}
+
+TEST_F(DispatcherTest, SubjectUserRoutesAnswerOnlyTheUsersOwnInbox) {
+  ServeCreate();
+  // alice publishes on her own subject but asks for the reply to go to bob's inbox.
+  auto bob = Connect("bob-client", "_INBOX.bob");
+  std::atomic<int> bob_got{0};
+  auto sub = bob->Subscribe({.templates = {natsx::SubjectTemplate{"_INBOX.bob.{id}"}}},
+                            [&](const natsx::Message&, natsx::MessageContext&) {
+                              bob_got++;
+                              return Status();
+                            });
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(bob->Flush(2s).ok());
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  ASSERT_EQ(natsConnection_PublishRequestString(alice->native(), "room.create.alice",
+                                                "_INBOX.bob.forged", R"({"name":"x"})"),
+            NATS_OK);
+  ASSERT_TRUE(alice->Flush(2s).ok());
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return Failures("room.create.{user}", "permission_denied") == 1; }, 5s));
+  EXPECT_EQ(calls_.load(), 0);
+  // A ping through bob's connection proves the forged reply would have arrived by now.
+  ASSERT_TRUE(bob->Flush(2s).ok());
+  EXPECT_EQ(bob_got.load(), 0);
+}
+
+TEST_F(DispatcherTest, ReplyInboxRoutesTakeTheUserFromTheInbox) {
+  RouteMetrics list_metrics{&requests_, nullptr, {"list"}, {"ok", "denied", "not_found", "error"}};
+  auto st = dispatcher_->Serve<contracts::RoomListRequest>(
+      subjects::kRoomList, {.queue_group = "room-workers", .identity = Identity::kReplyInbox,
+                            .metrics = &list_metrics},
+      [&](const contracts::RoomListRequest& req,
+          RequestContext& ctx) -> Result<contracts::RoomListReply> {
+        seen_user_ = std::string(ctx.user());
+        seen_body_user_ = req.user;
+        return contracts::RoomListReply{};
+      });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(service_conn_->Flush(2s).ok());
+
+  auto bob = Connect("bob-client", "_INBOX.bob");
+  auto reply = bob->Request(subjects::kRoomList, {}, "", 2s, tel::SpanContext{});
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(seen_user_, "bob");
+  EXPECT_EQ(seen_body_user_, "bob");
+
+  // Naming someone else in the body does not make the request theirs.
+  reply = bob->Request(subjects::kRoomList, {}, R"({"user":"alice"})", 2s, tel::SpanContext{});
+  ASSERT_TRUE(reply.ok());
+  EXPECT_TRUE(contracts::IsErrorReply(reply->payload()));
+
+  // A reply subject without the "_INBOX.<owner>.<rest>" shape is refused outright. (Which owner
+  // a client may use is pinned by its JWT: a user may subscribe only to _INBOX.{user}.>.)
+  ASSERT_EQ(natsConnection_PublishRequestString(bob->native(), "room.list", "_INBOX.nobody", ""),
+            NATS_OK);
+  ASSERT_TRUE(bob->Flush(2s).ok());
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return Failures("room.list", "permission_denied") == 1; }, 5s));
+}
+
+TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
+  RouteMetrics join_metrics{&requests_, nullptr, {"join"}, {"ok", "noop", "denied", "error"}};
+  chat::testing::Latch done;
+  auto st = dispatcher_->Consume<contracts::RoomMembershipRequest>(
+      subjects::kRoomJoin,
+      {.queue_group = "room-workers", .identity = Identity::kSubjectUser, .metrics = &join_metrics},
+      [&](const contracts::RoomMembershipRequest& req, RequestContext& ctx) -> Status {
+        if (ctx.Arg("room") == "secret") ctx.Reject("access_denied");
+        else if (req.user_id == "alice") ctx.SetResult("noop");
+        done.Set();
+        return Status();
+      });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(service_conn_->Flush(2s).ok());
+
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  ASSERT_TRUE(alice->Publish(subjects::kRoomJoin, {"secret", "alice"}, "{}", tel::SpanContext{}).ok());
+  ASSERT_TRUE(done.Wait(5s));
+  ASSERT_TRUE(chat::testing::WaitFor([&] { return requests_.With({"join", "denied"}).Value() == 1; }, 5s));
+  ASSERT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("WARN", "message rejected"); }, 5s));
+  auto span = *tel_.FindSpan("process room.join.{room}.{user}");
+  EXPECT_EQ(span.kind, tel::SpanKind::kConsumer);
+  EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);
+  bool has_event = false;
+  for (const auto& e : span.events) has_event |= e.name == "rejected";
+  EXPECT_TRUE(has_event);
+  EXPECT_EQ(Failures("room.join.{room}.{user}", "invalid_argument"), 0);
+
+  // An undecodable event is a failure of the consumer span (observability §4.4).
+  ASSERT_TRUE(alice->Publish(subjects::kRoomJoin, {"general", "alice"}, "{nope", tel::SpanContext{}).ok());
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return Failures("room.join.{room}.{user}", "invalid_argument") == 1; }, 5s));
+  EXPECT_EQ(requests_.With({"join", "denied"}).Value(), 2);  // invalid → the route's "denied"
+}
+
+TEST_F(DispatcherTest, ConcurrencyNeedsAQueueGroup) {
+  auto st = dispatcher_->Consume<chat::runtime::RawPayload>(
+      subjects::kRoomChanged, {.concurrency = 3},
+      [](const chat::runtime::RawPayload&, RequestContext&) { return Status(); });
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
