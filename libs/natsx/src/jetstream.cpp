@@ -292,7 +292,39 @@ core::Result<int> PullConsumer::Fetch(int batch, std::chrono::milliseconds timeo
   return handled;
 }
 
-void PullConsumer::Process(natsMsg* raw, const Handler& handler) {
+core::Result<std::vector<std::unique_ptr<ReceivedMessage>>> PullConsumer::FetchBatch(
+    int batch, std::chrono::milliseconds timeout) {
+  std::vector<std::unique_ptr<ReceivedMessage>> out;
+  natsMsgList list{};
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = natsSubscription_Fetch(&list, sub_, batch, timeout.count(), &jerr);
+  if (s == NATS_TIMEOUT && list.Count == 0) {
+    natsMsgList_Destroy(&list);
+    return out;
+  }
+  if (s != NATS_OK && list.Count == 0) {
+    natsMsgList_Destroy(&list);
+    return internal::ToStatus(s, "fetch");
+  }
+  out.reserve(static_cast<size_t>(list.Count));
+  for (int i = 0; i < list.Count; ++i) {
+    natsMsg* m = list.Msgs[i];
+    list.Msgs[i] = nullptr;  // ownership moves to Receive
+    if (m == nullptr) continue;
+    if (auto received = Receive(m)) out.push_back(std::move(received));
+  }
+  natsMsgList_Destroy(&list);
+  return out;
+}
+
+ReceivedMessage::~ReceivedMessage() {
+  if (!ctx_.acknowledged() && msg_.delivery().jetstream) {
+    // Dropped without a decision: hand it back at once rather than after the ack wait.
+    (void)ctx_.Nak();
+  }
+}
+
+std::unique_ptr<ReceivedMessage> PullConsumer::Receive(natsMsg* raw) {
   Connection& conn = js_.connection();
   const auto& tel = conn.telemetry();
   const char* raw_subject = natsMsg_GetSubject(raw);
@@ -322,7 +354,7 @@ void PullConsumer::Process(natsMsg* raw, const Handler& handler) {
                      {{"durable", std::string_view(durable_)},
                       {"stream_sequence", static_cast<int64_t>(d.stream_sequence)}});
     natsMsg_Term(raw, nullptr);
-    return;
+    return nullptr;
   }
 
   // Parent or link (observability §3.4).
@@ -350,13 +382,22 @@ void PullConsumer::Process(natsMsg* raw, const Handler& handler) {
         .SetAttribute(semconv::kChatJetstreamDeliveryCount,
                       static_cast<int64_t>(d.delivery_count));
   }
-  MessageContext ctx(conn, msg, span);
-  core::Status st = internal::RunHandler(conn, msg, ctx, span, handler);
+  return std::unique_ptr<ReceivedMessage>(new ReceivedMessage(conn, std::move(msg), std::move(span)));
+}
+
+void PullConsumer::Process(natsMsg* raw, const Handler& handler) {
+  std::unique_ptr<ReceivedMessage> received = Receive(raw);
+  if (received == nullptr) return;
+  Connection& conn = js_.connection();
+  MessageContext& ctx = received->context();
+  core::Status st =
+      internal::RunHandler(conn, received->message(), ctx, received->span(), handler);
   if (!ctx.acknowledged()) {
     core::Status ack = st.ok() ? ctx.Ack() : ctx.Nak();
     if (!ack.ok()) {
-      tel.logger->Warn(span.Context(), "jetstream acknowledgement failed",
-                       {{"durable", std::string_view(durable_)}, {"error", std::string_view(ack.message())}});
+      conn.telemetry().logger->Warn(received->span().Context(), "jetstream acknowledgement failed",
+                                    {{"durable", std::string_view(durable_)},
+                                     {"error", std::string_view(ack.message())}});
     }
   }
 }

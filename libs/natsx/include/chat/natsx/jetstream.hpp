@@ -107,6 +107,34 @@ class JetStream {
   std::atomic<uint64_t> async_failures_{0};
 };
 
+// One message of PullConsumer::FetchBatch with its started CONSUMER span "process {template}"
+// (same parent-or-link decision and attributes as Fetch). It lets a consumer hold several
+// messages and their spans until a shared outcome is known (persist-worker acks a whole batch
+// only after one database commit). Acknowledge through context() (events ack/nak/term on the
+// span); a message destroyed unacknowledged is NAK'd (no delay) so it is not stuck until the
+// ack wait expires. The span ends when the object is destroyed. Not movable: context() refers
+// to the message and span inside it. Use on one thread at a time.
+class ReceivedMessage {
+ public:
+  ~ReceivedMessage();
+  ReceivedMessage(const ReceivedMessage&) = delete;
+  ReceivedMessage& operator=(const ReceivedMessage&) = delete;
+
+  const Message& message() const { return msg_; }
+  const DeliveryInfo& delivery() const { return msg_.delivery(); }
+  telemetry::Span& span() { return span_; }
+  MessageContext& context() { return ctx_; }
+
+ private:
+  friend class PullConsumer;
+  ReceivedMessage(Connection& conn, Message msg, telemetry::Span span)
+      : msg_(std::move(msg)), span_(std::move(span)), ctx_(conn, msg_, span_) {}
+
+  Message msg_;
+  telemetry::Span span_;
+  MessageContext ctx_;
+};
+
 // A bound durable pull consumer. Fetch is meant to be called from one worker thread at a time.
 class PullConsumer {
  public:
@@ -120,6 +148,13 @@ class PullConsumer {
   // Returns the number of messages handled (0 on timeout, which is not an error).
   core::Result<int> Fetch(int batch, std::chrono::milliseconds timeout, const Handler& handler);
 
+  // Like Fetch, but hands the messages back (in stream order) with their CONSUMER spans started
+  // instead of running a handler, so the caller decides when and how each is acknowledged.
+  // Messages natsx terminates itself (oversized, no matching template) are not returned.
+  // An empty vector on timeout (not an error).
+  core::Result<std::vector<std::unique_ptr<ReceivedMessage>>> FetchBatch(
+      int batch, std::chrono::milliseconds timeout);
+
   const std::string& durable() const { return durable_; }
 
  private:
@@ -127,6 +162,9 @@ class PullConsumer {
   PullConsumer(JetStream& js, natsSubscription* sub, std::string stream, std::string durable,
                std::vector<SubjectTemplate> templates);
   void Process(natsMsg* msg, const Handler& handler);
+  // Takes ownership of `raw`: reads the delivery metadata, terminates undeliverable messages
+  // (returns nullptr) and otherwise starts the process span (parent or link, §3.4).
+  std::unique_ptr<ReceivedMessage> Receive(natsMsg* raw);
 
   JetStream& js_;
   natsSubscription* sub_;

@@ -1,0 +1,33 @@
+// persist-worker configuration (README.md lists every variable). Read once at start-up with
+// core::EnvReader so every problem is reported together (exit 2).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "chat/core/env.hpp"
+#include "chat/core/result.hpp"
+
+namespace chat::persist_worker {
+
+struct PersistConfig {
+  std::string database_url;  // DATABASE_URL (required; never logged)
+  int batch_size = 500;      // PERSIST_BATCH_SIZE: messages per fetch, one transaction per batch
+  std::chrono::milliseconds fetch_timeout{500};  // PERSIST_FETCH_TIMEOUT_MS
+  int workers = 1;  // PERSIST_WORKERS: fetch/commit loops (each its own pull subscription)
+  // NAK delay after a database failure: initial × 2^(delivery_count-1), capped at max.
+  std::chrono::milliseconds nak_delay_initial{1000};  // PERSIST_NAK_DELAY_MS
+  std::chrono::milliseconds nak_delay_max{30000};     // PERSIST_NAK_DELAY_MAX_MS
+  // CHAT_MESSAGES limits (see README "Why the stream keeps 1,000,000 messages").
+  int64_t stream_max_msgs = 1'000'000;  // PERSIST_STREAM_MAX_MSGS
+  std::chrono::seconds stream_max_age{7 * 24 * 3600};
+  int64_t max_ack_pending = 10'000;  // PERSIST_MAX_ACK_PENDING
+  std::chrono::milliseconds ack_wait{30000};
+  std::chrono::milliseconds statement_timeout{5000};  // PERSIST_STATEMENT_TIMEOUT_MS
+
+  static PersistConfig FromEnv(core::EnvReader& reader);
+  static core::Result<PersistConfig> FromEnv(const core::Env& env);
+};
+
+}  // namespace chat::persist_worker
