@@ -836,7 +836,16 @@ void Subscription::Dispatch(natsMsg* raw) {
                                                             : options_.pattern)}});
     return;
   }
-  SpanContext parent = conn_.ExtractContext(typed.native());
+  SpanContext parent;
+  if (options_.traced) {
+    parent = conn_.ExtractContext(typed.native());
+  } else {
+    // A valid, unsampled parent: the parent-based sampler drops this span and its children.
+    parent.trace_id = telemetry::NewTraceId();
+    parent.span_id = telemetry::NewSpanId();
+    parent.trace_flags = 0;
+    parent.is_remote = true;
+  }
   auto index = static_cast<size_t>(tmpl - options_.templates.data());
   bool server = options_.kind == ProcessKind::kServer;
   Span span = tel.tracer.StartSpan(span_names_[index],

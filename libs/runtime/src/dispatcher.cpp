@@ -178,6 +178,7 @@ core::Status Dispatcher::Add(const natsx::SubjectTemplate& tmpl, RouteOptions op
   sub_options.pattern = route->options.pattern;
   sub_options.queue_group = route->options.queue_group;
   sub_options.kind = kind;
+  sub_options.traced = route->options.traced;
   Route* raw = route.get();
   for (int i = 0; i < route->options.concurrency; ++i) {
     auto sub = conn_.Subscribe(sub_options,

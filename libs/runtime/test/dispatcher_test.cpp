@@ -12,6 +12,7 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/telemetry/sdk/sampler.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/wait_for.hpp"
 
@@ -105,7 +106,13 @@ class DispatcherTest : public ::testing::Test {
     return false;
   }
 
-  sdk::InMemoryTelemetry tel_;         // the service's telemetry
+  static sdk::InMemoryTelemetryOptions ServiceTelemetryOptions() {
+    sdk::InMemoryTelemetryOptions o;
+    o.sampler = sdk::MakeParentBasedSampler(sdk::MakeAlwaysOnSampler());  // the SDK's default
+    return o;
+  }
+  // The service's telemetry.
+  sdk::InMemoryTelemetry tel_{ServiceTelemetryOptions(), chat::core::SystemClock::Instance()};
   sdk::InMemoryTelemetry client_tel_;  // the caller's (kept apart so span lookups are clear)
   std::unique_ptr<chat::testing::NatsServer> server_;
   std::unique_ptr<natsx::Connection> service_conn_;
@@ -334,6 +341,34 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   ASSERT_TRUE(chat::testing::WaitFor(
       [&] { return Failures("room.join.{room}.{user}", "invalid_argument") == 1; }, 5s));
   EXPECT_EQ(requests_.With({"join", "denied"}).Value(), 2);  // invalid → the route's "denied"
+}
+
+TEST_F(DispatcherTest, UntracedRoutesRecordNoSpansButStillCount) {
+  RouteMetrics hb{&requests_, nullptr, {"heartbeat"}, {"ok", "error"}};
+  chat::testing::Latch done;
+  bool child_recording = true;
+  auto st = dispatcher_->Consume<chat::runtime::RawPayload>(
+      subjects::kPresenceHeartbeat,
+      {.identity = Identity::kSubjectUser, .metrics = &hb, .traced = false},
+      [&](const chat::runtime::RawPayload&, RequestContext& ctx) -> Status {
+        auto child = ctx.StartSpan("put PRESENCE_CONN", tel::SpanKind::kClient);
+        child_recording = child.IsRecording() || ctx.span().IsRecording();
+        EXPECT_TRUE(ctx.span_context().IsValid());
+        EXPECT_FALSE(ctx.span_context().IsSampled());
+        done.Set();
+        return Status();
+      });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(service_conn_->Flush(2s).ok());
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  auto root = client_tel_.tracer().StartSpan("tab", tel::SpanKind::kInternal, tel::SpanContext{});
+  ASSERT_TRUE(alice->Publish(subjects::kPresenceHeartbeat, {"alice"}, "{}", root.Context()).ok());
+  ASSERT_TRUE(done.Wait(5s));
+  EXPECT_FALSE(child_recording);
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return requests_.With({"heartbeat", "ok"}).Value() == 1; }, 5s));
+  EXPECT_FALSE(tel_.FindSpan("process presence.heartbeat.{user}").has_value());
+  EXPECT_FALSE(tel_.FindSpan("put PRESENCE_CONN").has_value());
 }
 
 TEST_F(DispatcherTest, ConcurrencyNeedsAQueueGroup) {

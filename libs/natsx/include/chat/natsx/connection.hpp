@@ -177,6 +177,10 @@ struct SubscribeOptions {
   ProcessKind kind = ProcessKind::kConsumer;
   // libnats pending limits per native subscription; beyond them messages are dropped and
   // nats_client_errors_total{type="slow_consumer"} counts it.
+  // false: the handler gets a non-recording process span under a fresh *unsampled* context, and
+  // the inbound context is ignored; children (KV, publishes) are then unsampled too instead of
+  // becoming roots. For high-rate keep-alives the contract leaves untraced (presence heartbeats).
+  bool traced = true;
   int pending_msgs_limit = 65536;
   int pending_bytes_limit = 64 * 1024 * 1024;
 };

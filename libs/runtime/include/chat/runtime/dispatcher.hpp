@@ -79,6 +79,9 @@ struct RouteOptions {
   std::vector<natsx::SubjectTemplate> more_templates{};
   // Subscription subject when it differs from the templates' own patterns.
   std::string pattern{};
+  // false for routes the contract leaves untraced (presence heartbeats): no span is recorded,
+  // and children are unsampled; metrics and the log line are unaffected.
+  bool traced = true;
   // Native subscriptions in the queue group (each gets its own libnats delivery thread), for
   // routes whose handlers wait on I/O. Requires a queue group when > 1.
   int concurrency = 1;

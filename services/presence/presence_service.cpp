@@ -1,0 +1,285 @@
+// PresenceService set-up, the PRESENCE_CONN mirror (watch + expiry sweep) and the steps the
+// handlers share (see presence_service.hpp).
+#include "presence_service.hpp"
+
+#include <utility>
+
+#include "chat/contracts/attributes.hpp"
+#include "chat/contracts/subjects.hpp"
+
+namespace chat::presence_service {
+
+namespace subjects = contracts::subjects;
+namespace attr = contracts::attr;
+using contracts::PresenceStatus;
+
+PresenceService::PresenceService(const PresenceConfig& config, natsx::Connection& nats,
+                                 const telemetry::Telemetry& telemetry, const core::Clock& clock)
+    : config_(config),
+      nats_(nats),
+      telemetry_(telemetry),
+      clock_(clock),
+      metrics_(PresenceMetrics::Create(*telemetry.metrics)),
+      query_metrics_{&metrics_.queries, &metrics_.query_duration, {}, {"ok", "denied", "error"}},
+      mirror_(telemetry) {}
+
+PresenceService::~PresenceService() {
+  StopWatcher();
+  dispatcher_.reset();
+}
+
+void PresenceService::StopWatcher() {
+  stopping_.store(true);
+  if (watch_thread_.joinable()) watch_thread_.join();
+  if (watcher_ && !watcher_stopped_) {
+    watcher_->Stop();
+    watcher_stopped_ = true;
+  }
+}
+
+core::Result<std::unique_ptr<PresenceService>> PresenceService::Create(
+    const PresenceConfig& config, natsx::Connection& nats, const telemetry::Telemetry& telemetry,
+    const core::Clock& clock) {
+  std::unique_ptr<PresenceService> service(new PresenceService(config, nats, telemetry, clock));
+  CHAT_RETURN_IF_ERROR(service->Start());
+  return service;
+}
+
+core::Status PresenceService::Start() {
+  natsx::JetStreamOptions js_options;
+  js_options.clock = &clock_;
+  CHAT_ASSIGN_OR_RETURN(js_, natsx::JetStream::Create(nats_, js_options));
+
+  // Idempotent: CreateKeyValue binds to a bucket that already exists.
+  natsx::KeyValueConfig presence{.bucket = std::string(contracts::jetstream::kBucketPresence),
+                                 .memory_storage = true};
+  CHAT_ASSIGN_OR_RETURN(presence_kv_, js_->CreateKeyValue(presence));
+  natsx::KeyValueConfig conns{.bucket = std::string(contracts::jetstream::kBucketPresenceConn),
+                              .ttl = config_.conn_ttl,
+                              .memory_storage = true};
+  CHAT_ASSIGN_OR_RETURN(conn_kv_, js_->CreateKeyValue(conns));
+  // ROOMS belongs to room-service; creating it with the same spec lets presence start first.
+  natsx::KeyValueConfig rooms{.bucket = std::string(contracts::jetstream::kBucketRooms)};
+  CHAT_ASSIGN_OR_RETURN(rooms_kv_, js_->CreateKeyValue(rooms));
+
+  dispatcher_ = std::make_unique<runtime::Dispatcher>(nats_, clock_);
+  // Deltas first, then hydrate: the mirror buffers what arrives meanwhile (system.md §3.8).
+  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
+      subjects::kRoomChanged, {.identity = runtime::Identity::kNone},
+      [this](const contracts::RoomChanged& delta, runtime::RequestContext& ctx) {
+        return OnRoomChanged(delta, ctx);
+      }));
+  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(*rooms_kv_, telemetry::SpanContext{}));
+  CHAT_RETURN_IF_ERROR(LoadConnections());
+  CHAT_RETURN_IF_ERROR(RegisterRoutes());
+  // Ready means the server has our subscriptions: a heartbeat sent after Create() is seen.
+  CHAT_RETURN_IF_ERROR(nats_.Flush(std::chrono::seconds(5)));
+  watch_thread_ = std::thread([this] { WatchLoop(); });
+  telemetry_.logger->Info("presence-service ready",
+                          {{"chat.presence.connections", static_cast<int64_t>(tracker_.Connections())},
+                           {"chat.presence.users", static_cast<int64_t>(tracker_.Users())}});
+  return core::Status();
+}
+
+namespace {
+int64_t EntryTime(const natsx::KvEntry& entry, const core::Clock& clock) {
+  return entry.created_unix_nano > 0 ? entry.created_unix_nano : clock.NowUnixNanos();
+}
+}  // namespace
+
+core::Status PresenceService::LoadConnections() {
+  CHAT_ASSIGN_OR_RETURN(watcher_, conn_kv_->Watch("", telemetry::SpanContext{}));
+  auto deadline = clock_.SteadyNow() + std::chrono::seconds(10);
+  while (true) {
+    bool timed_out = false;
+    auto next = watcher_->Next(std::chrono::milliseconds(500), &timed_out);
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) {
+      if (!timed_out) break;  // every initial value has been delivered
+      if (clock_.SteadyNow() > deadline) {
+        return core::Unavailable("PRESENCE_CONN initial values did not arrive in time");
+      }
+      continue;
+    }
+    const natsx::KvEntry& entry = **next;
+    auto parts = SplitConnKey(entry.key);
+    if (!parts || entry.operation != natsx::KvEntry::Operation::kPut) continue;
+    tracker_.Touch(parts->first, parts->second, EntryTime(entry, clock_));
+  }
+  RefreshGauges();
+  return core::Status();
+}
+
+void PresenceService::WatchLoop() {
+  auto poll = std::min(config_.sweep_interval, std::chrono::milliseconds(250));
+  auto next_sweep = clock_.SteadyNow() + config_.sweep_interval;
+  while (!stopping_.load()) {
+    bool timed_out = false;
+    auto next = watcher_->Next(poll, &timed_out);
+    if (!next.ok()) {
+      telemetry_.logger->Warn("PRESENCE_CONN watch failed; retrying",
+                              {{"error.type", core::ErrorCodeName(next.status().code())}});
+      // Back off briefly so a dead connection does not spin this thread.
+      std::this_thread::sleep_for(poll);
+    } else if (next->has_value()) {
+      const natsx::KvEntry& entry = **next;
+      if (auto parts = SplitConnKey(entry.key)) {
+        if (entry.operation == natsx::KvEntry::Operation::kPut) {
+          tracker_.Touch(parts->first, parts->second, EntryTime(entry, clock_));
+        } else {
+          // A delete comes from the disconnect handler (here or on another instance), which
+          // owns the offline diffs and cleanup; only the mirror changes here.
+          tracker_.Remove(parts->first, parts->second);
+        }
+        RefreshGauges();
+      }
+    }
+    if (clock_.SteadyNow() >= next_sweep) {
+      Sweep();
+      next_sweep = clock_.SteadyNow() + config_.sweep_interval;
+    }
+  }
+}
+
+void PresenceService::Sweep() {
+  auto horizon = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.conn_ttl +
+                                                                      config_.ExpiryGrace());
+  auto expired = tracker_.TakeExpired(clock_.NowUnixNanos() - horizon.count());
+  if (expired.empty()) return;
+  RefreshGauges();
+  for (const auto& e : expired) {
+    if (!e.last) continue;
+    // A periodic job: new root, no link (observability §3.4).
+    telemetry::Span span = telemetry_.tracer.StartSpan("expire_connection",
+                                                       telemetry::SpanKind::kInternal,
+                                                       telemetry::SpanContext{});
+    span.SetAttribute(attr::kUser, e.user);
+    auto won = GoOffline(e.user, "expired", span);
+    if (!won.ok()) {
+      span.RecordError(core::ErrorCodeName(won.status().code()), won.status().message());
+      telemetry_.logger->Error(span.Context(), "offline cleanup after expiry failed",
+                               {{attr::kUser, e.user},
+                                {"error.type", core::ErrorCodeName(won.status().code())}});
+      continue;
+    }
+    // Counted by the CAS winner only, so N instances do not count one expiry N times.
+    if (*won) metrics_.expirations.Default().Add(1, &span.Context());
+  }
+}
+
+core::Result<bool> PresenceService::GoOffline(std::string_view user, std::string_view reason,
+                                              telemetry::Span& span) {
+  const telemetry::SpanContext parent = span.Context();
+  const std::string key(user);
+  const std::string offline = EncodePresenceRecord({PresenceStatus::kOffline,
+                                                    clock_.NowUnixMillis()});
+  auto current = presence_kv_->Get(key, parent);
+  if (current.ok()) {
+    auto record = DecodePresenceRecord(current->value);
+    if (record.ok() && record->status == PresenceStatus::kOffline) {
+      span.AddEvent("already_offline");
+      return false;
+    }
+    auto updated = presence_kv_->Update(key, offline, current->revision, parent);
+    if (!updated.ok()) {
+      if (updated.status().code() == core::ErrorCode::kAlreadyExists) {
+        span.AddEvent("offline_cas_lost");
+        return false;
+      }
+      return updated.status();
+    }
+  } else if (current.status().code() == core::ErrorCode::kNotFound) {
+    // No entry: Create is the compare-and-set on absence, so one instance still wins alone.
+    auto created = presence_kv_->Create(key, offline, parent);
+    if (!created.ok()) {
+      if (created.status().code() == core::ErrorCode::kAlreadyExists) {
+        span.AddEvent("offline_cas_lost");
+        return false;
+      }
+      return created.status();
+    }
+  } else {
+    return current.status();
+  }
+
+  span.SetAttribute(attr::kPresenceStatus, contracts::PresenceStatusName(PresenceStatus::kOffline));
+  auto rooms = mirror_.index().RoomsOf(user);
+  contracts::PresenceDiff diff{contracts::PresenceDiffAction::kOffline, key, std::nullopt};
+  core::Status first_error = PublishDiffToRooms(rooms, diff, parent);
+  const std::string leave = contracts::ToJson(contracts::RoomMembershipRequest{key});
+  for (const auto& room : rooms) {
+    core::Status s = nats_.Publish(subjects::kRoomLeave, {room, user}, leave, parent);
+    if (!s.ok() && first_error.ok()) first_error = s;
+    // room-service's leave delta will say the same; dropping it now keeps queries honest.
+    mirror_.index().Remove(room, user);
+  }
+  telemetry_.logger->Info(parent, "user went offline",
+                          {{attr::kUser, key},
+                           {attr::kReason, reason},
+                           {"chat.presence.rooms_left", static_cast<int64_t>(rooms.size())}});
+  if (!first_error.ok()) return first_error;
+  return true;
+}
+
+core::Status PresenceService::PublishDiff(std::string_view room,
+                                          const contracts::PresenceDiff& diff,
+                                          const telemetry::SpanContext& parent) {
+  const std::string payload = contracts::ToJson(diff);
+  if (room_types_.Visibility(room) == RoomVisibility::kPublic) {
+    return nats_.Publish(subjects::kRoomPresence, {room}, payload, parent);
+  }
+  core::Status first_error;
+  for (const auto& member : mirror_.index().Members(room)) {
+    core::Status s = nats_.Publish(subjects::kDeliverPresence, {member, room}, payload, parent);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  return first_error;
+}
+
+core::Status PresenceService::PublishDiffToRooms(const std::vector<std::string>& rooms,
+                                                 const contracts::PresenceDiff& diff,
+                                                 const telemetry::SpanContext& parent) {
+  core::Status first_error;
+  for (const auto& room : rooms) {
+    core::Status s = PublishDiff(room, diff, parent);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  if (!rooms.empty() && telemetry_.logger->Enabled(telemetry::LogLevel::kDebug)) {
+    telemetry_.logger->Debug(parent, "presence diffs published",
+                             {{attr::kUser, diff.user_id},
+                              {"chat.presence.rooms", static_cast<int64_t>(rooms.size())}});
+  }
+  return first_error;
+}
+
+core::Status PresenceService::PutStatus(std::string_view user, PresenceStatus status,
+                                        const telemetry::SpanContext& parent) {
+  auto put = presence_kv_->Put(user, EncodePresenceRecord({status, clock_.NowUnixMillis()}),
+                               parent);
+  return put.ok() ? core::Status() : put.status();
+}
+
+core::Result<PresenceStatus> PresenceService::StoredStatus(std::string_view user,
+                                                           const telemetry::SpanContext& parent) {
+  auto entry = presence_kv_->Get(user, parent);
+  if (!entry.ok()) {
+    if (entry.status().code() == core::ErrorCode::kNotFound) return PresenceStatus::kOnline;
+    return entry.status();
+  }
+  auto record = DecodePresenceRecord(entry->value);
+  // An unreadable value is someone else's bug; a live connection still means online.
+  if (!record.ok()) return PresenceStatus::kOnline;
+  return record->status;
+}
+
+void PresenceService::RefreshGauges() {
+  metrics_.online_users.Default().Set(static_cast<double>(tracker_.Users()));
+  metrics_.connections.Default().Set(static_cast<double>(tracker_.Connections()));
+}
+
+void PresenceService::Drain(std::chrono::milliseconds timeout) {
+  if (dispatcher_) dispatcher_->Drain(timeout);
+  StopWatcher();
+}
+
+}  // namespace chat::presence_service

@@ -1,0 +1,118 @@
+// PresenceService: who is online, per room (system.md §3.3.4, §6.6, with ADR 0001's subjects).
+// Connections are PRESENCE_CONN keys refreshed by heartbeats; this instance mirrors them through
+// a KV watch and sweeps connections whose TTL ran out (nats-server 2.9 writes no delete marker when
+// a KV entry ages out, so a watcher alone never sees a crashed tab: system.md §10 item 2). The
+// instance that wins the compare-and-set of PRESENCE to offline publishes the offline diffs and
+// the room.leave.{room}.{user} requests. Membership comes from a MembershipMirror of ROOMS.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "chat/contracts/presence.hpp"
+#include "chat/contracts/rooms.hpp"
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/membership/room_index.hpp"
+#include "chat/natsx/connection.hpp"
+#include "chat/natsx/jetstream.hpp"
+#include "chat/natsx/kv.hpp"
+#include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/service_main.hpp"
+#include "chat/telemetry/telemetry.hpp"
+#include "config.hpp"
+#include "metrics.hpp"
+#include "presence_state.hpp"
+
+namespace chat::presence_service {
+
+class PresenceService final : public runtime::Service {
+ public:
+  // Creates the buckets (idempotent), subscribes to room.changed, hydrates membership, loads the
+  // connection mirror, registers the routes and starts the watcher/sweeper thread.
+  // Errors: unavailable (NATS/JetStream unreachable), internal.
+  static core::Result<std::unique_ptr<PresenceService>> Create(const PresenceConfig& config,
+                                                               natsx::Connection& nats,
+                                                               const telemetry::Telemetry& telemetry,
+                                                               const core::Clock& clock);
+  ~PresenceService() override;
+  PresenceService(const PresenceService&) = delete;
+  PresenceService& operator=(const PresenceService&) = delete;
+
+  void Drain(std::chrono::milliseconds timeout) override;
+
+  // Read-only views for tests and readiness checks.
+  const ConnectionTracker& tracker() const { return tracker_; }
+  const membership::MembershipMirror& mirror() const { return mirror_; }
+  const RoomTypes& room_types() const { return room_types_; }
+
+ private:
+  PresenceService(const PresenceConfig& config, natsx::Connection& nats,
+                  const telemetry::Telemetry& telemetry, const core::Clock& clock);
+
+  core::Status Start();
+  core::Status RegisterRoutes();
+  core::Status LoadConnections();
+  void WatchLoop();
+  void Sweep();
+  // Joins the watch thread and stops the KV watch (idempotent; Drain and the destructor).
+  void StopWatcher();
+
+  // ---- handlers (handlers/*.cpp) ----
+  core::Status OnHeartbeat(const contracts::PresenceHeartbeat& req, runtime::RequestContext& ctx);
+  core::Status OnDisconnect(const contracts::PresenceHeartbeat& req, runtime::RequestContext& ctx);
+  core::Status OnUpdate(const contracts::PresenceUpdate& req, runtime::RequestContext& ctx);
+  core::Status OnRoomChanged(const contracts::RoomChanged& delta, runtime::RequestContext& ctx);
+  core::Result<contracts::PresenceRoomReply> OnRoomQuery(runtime::RequestContext& ctx);
+
+  // ---- shared steps ----
+  // Publishes `diff` for `room`: multicast for public rooms, one copy per member otherwise.
+  core::Status PublishDiff(std::string_view room, const contracts::PresenceDiff& diff,
+                           const telemetry::SpanContext& parent);
+  core::Status PublishDiffToRooms(const std::vector<std::string>& rooms,
+                                  const contracts::PresenceDiff& diff,
+                                  const telemetry::SpanContext& parent);
+  core::Status PutStatus(std::string_view user, contracts::PresenceStatus status,
+                         const telemetry::SpanContext& parent);
+  // The user's stored status, or online when PRESENCE has none (a live connection is online).
+  core::Result<contracts::PresenceStatus> StoredStatus(std::string_view user,
+                                                       const telemetry::SpanContext& parent);
+  // Offline cleanup (§6.6): compare-and-set PRESENCE to offline; the winner publishes offline
+  // diffs and room.leave for every room. Returns true when this instance won.
+  core::Result<bool> GoOffline(std::string_view user, std::string_view reason,
+                               telemetry::Span& span);
+  void RefreshGauges();
+
+  PresenceConfig config_;
+  natsx::Connection& nats_;
+  const telemetry::Telemetry& telemetry_;
+  const core::Clock& clock_;
+  PresenceMetrics metrics_;
+  runtime::RouteMetrics query_metrics_;
+
+  std::unique_ptr<natsx::JetStream> js_;
+  std::unique_ptr<natsx::KeyValue> presence_kv_;
+  std::unique_ptr<natsx::KeyValue> conn_kv_;
+  std::unique_ptr<natsx::KeyValue> rooms_kv_;
+
+  membership::MembershipMirror mirror_;
+  ConnectionTracker tracker_;
+  RoomTypes room_types_;
+
+  // Declared after everything its handlers touch, so it is destroyed (unsubscribed) first.
+  std::unique_ptr<runtime::Dispatcher> dispatcher_;
+
+  std::unique_ptr<natsx::KvWatcher> watcher_;
+  bool watcher_stopped_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread watch_thread_;
+};
+
+}  // namespace chat::presence_service

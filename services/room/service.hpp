@@ -1,0 +1,62 @@
+// RoomService: room-service assembled — Postgres pool (connected with retry), the ROOMS bucket
+// (create-or-bind, File storage, history 1), the membership mirror (delta route subscribed
+// first, then hydrated from ROOMS), and every route on one Dispatcher. main.cpp wraps Create()
+// for runtime::ServiceMain; tests call it directly with an in-memory telemetry bundle.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/membership/room_index.hpp"
+#include "chat/natsx/connection.hpp"
+#include "chat/natsx/jetstream.hpp"
+#include "chat/natsx/kv.hpp"
+#include "chat/pg/pool.hpp"
+#include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/service_main.hpp"
+#include "chat/telemetry/telemetry.hpp"
+#include "config.hpp"
+#include "handlers/room_handlers.hpp"
+#include "metrics.hpp"
+#include "repository/room_repository.hpp"
+
+namespace chat::room_service {
+
+class RoomService final : public runtime::Service {
+ public:
+  // Errors: unavailable (Postgres or NATS/JetStream unreachable after the retries), plus
+  // whatever subscribing or hydrating reports. `conn`, `telemetry` and `clock` must outlive it.
+  static core::Result<std::unique_ptr<RoomService>> Create(const RoomConfig& config,
+                                                           natsx::Connection& conn,
+                                                           const telemetry::Telemetry& telemetry,
+                                                           const core::Clock& clock);
+  ~RoomService() override;
+
+  void Drain(std::chrono::milliseconds timeout) override;
+
+  const membership::MembershipMirror& mirror() const { return mirror_; }
+  const RoomMetrics& metrics() const { return metrics_; }
+
+ private:
+  RoomService(const telemetry::Telemetry& telemetry);
+
+  const telemetry::Telemetry& telemetry_;
+  RoomMetrics metrics_;
+  RoomRouteMetrics route_metrics_;
+  std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<natsx::JetStream> js_;
+  std::unique_ptr<natsx::KeyValue> kv_;
+  membership::MembershipMirror mirror_;
+  std::unique_ptr<RoomRepository> repo_;
+  std::unique_ptr<RoomHandlers> handlers_;
+  // Declared last: destroyed first, so no handler runs on the members above while they go.
+  std::unique_ptr<runtime::Dispatcher> dispatcher_;
+};
+
+// Connects the pool, retrying per config (system.md §6.0). unavailable after the last attempt.
+core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(const RoomConfig& config,
+                                                        const telemetry::Telemetry& telemetry);
+
+}  // namespace chat::room_service
