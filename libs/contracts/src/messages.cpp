@@ -262,6 +262,7 @@ std::string ToJson(const MsgGetRequest& v) {
 std::string ToJson(const HistoryRequest& v) {
   Json j = Json::object();
   internal::PutInt(j, "before", v.before);
+  internal::PutInt(j, "limit", v.limit);
   return internal::Dump(j);
 }
 
@@ -310,6 +311,10 @@ core::Result<HistoryRequest> FromJson<HistoryRequest>(std::string_view json) {
         CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
         Reader r(j, path);
         r.Int("before", h.before, Need::kOptional, 0);
+        r.Int("limit", h.limit, Need::kOptional, 1);
+        if (r.ok() && h.limit > kMaxHistoryLimit) {
+          r.Fail("limit", "must be <= " + std::to_string(kMaxHistoryLimit));
+        }
         return r.status();
       },
       /*allow_empty=*/true);

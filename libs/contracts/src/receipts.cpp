@@ -15,6 +15,11 @@ core::Status DecodeEntry(const Json& j, const std::string& path, ReadStateEntry&
   Reader r(j, path);
   r.User("userId", v.user_id, Need::kRequired);
   r.Int("lastRead", v.last_read, Need::kRequired, 1);
+  if (r.Find("unread", Need::kOptional) != nullptr) {
+    std::int64_t unread = 0;
+    r.Int("unread", unread, Need::kOptional, 0);
+    if (r.ok()) v.unread = unread;
+  }
   return r.status();
 }
 
@@ -22,6 +27,7 @@ Json EncodeEntry(const ReadStateEntry& v) {
   Json j = Json::object();
   j["userId"] = v.user_id;
   j["lastRead"] = v.last_read;
+  if (v.unread.has_value()) j["unread"] = *v.unread;
   return j;
 }
 

@@ -214,7 +214,7 @@ TEST(PresenceTest, StructsRoundTrip) {
 }
 
 TEST(ReceiptsAndTranslateTest, StructsRoundTrip) {
-  ReadStateReply state{{{"alice", 5}, {"bob", 7}}};
+  ReadStateReply state{{{"alice", 5, std::nullopt}, {"bob", 7, 3}}};
   EXPECT_EQ(*FromJson<ReadStateReply>(ToJson(state)), state);
   TranslateRequest req{"hi", "de", "bob", MessageId(1740650000123, "bob")};
   EXPECT_EQ(*FromJson<TranslateRequest>(ToJson(req)), req);

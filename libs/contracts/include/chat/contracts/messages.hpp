@@ -69,9 +69,17 @@ struct MsgGetRequest {
   friend bool operator==(const MsgGetRequest&, const MsgGetRequest&) = default;
 };
 
-// chat.history.{room} request: empty body or {"before": ms} (exclusive cursor; 0 = newest page).
+// Page sizes of chat.history.{room}: the reference's fixed 25, and the most a client may ask for.
+inline constexpr std::int64_t kDefaultHistoryLimit = 25;
+inline constexpr std::int64_t kMaxHistoryLimit = 100;
+
+// chat.history.{room} request: empty body or {"before": ms, "limit": n} (exclusive cursor; 0 =
+// newest page). `limit` (nats-chat addition) is the page size, 1..kMaxHistoryLimit; 0 (absent)
+// means kDefaultHistoryLimit. A larger value is refused (invalid_argument), not clamped, so a
+// client never silently receives fewer messages than it asked for.
 struct HistoryRequest {
   std::int64_t before = 0;
+  std::int64_t limit = 0;
 
   friend bool operator==(const HistoryRequest&, const HistoryRequest&) = default;
 };

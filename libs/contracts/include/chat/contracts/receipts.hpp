@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,11 +23,14 @@ struct ReadUpdate {
 struct ReadStateEntry {
   std::string user_id;
   std::int64_t last_read = 0;
+  // nats-chat addition: only on the caller's own entry of a read.state reply, the number of
+  // main-timeline messages of others newer than last_read. Absent (nullopt) on other entries.
+  std::optional<std::int64_t> unread;
 
   friend bool operator==(const ReadStateEntry&, const ReadStateEntry&) = default;
 };
 
-// read.state.{room} reply: a bare JSON array of {"userId","lastRead"}.
+// read.state.{room} reply: a bare JSON array of {"userId","lastRead","unread"?}.
 struct ReadStateReply {
   std::vector<ReadStateEntry> entries;
 

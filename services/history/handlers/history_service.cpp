@@ -1,0 +1,176 @@
+#include "handlers/history_service.hpp"
+
+#include <utility>
+
+#include "chat/contracts/attributes.hpp"
+#include "chat/contracts/ids.hpp"
+#include "chat/contracts/subjects.hpp"
+
+namespace chat::history_service {
+namespace {
+
+namespace attr = contracts::attr;
+using runtime::Dispatcher;
+using runtime::RequestContext;
+
+const std::vector<std::string> kReplyResults{"ok", "denied", "not_found", "invalid", "error"};
+
+// chat.reply.result (§4.3) from the handler's outcome; the dispatcher turns the status into the
+// error reply, the metric label and the log line.
+void SetReplyResult(RequestContext& ctx, const core::Status& status) {
+  ctx.span().SetAttribute(attr::kReplyResult, Dispatcher::ResultLabel(status, kReplyResults));
+}
+
+template <typename T>
+core::Result<T> Finish(RequestContext& ctx, core::Result<T> result) {
+  SetReplyResult(ctx, result.status());
+  return result;
+}
+
+}  // namespace
+
+HistoryService::HistoryService(natsx::Connection& conn, const core::Clock& clock)
+    : conn_(conn),
+      metrics_(HistoryMetrics::Create(*conn.telemetry().metrics)),
+      dispatcher_(std::make_unique<Dispatcher>(conn, clock)) {}
+
+HistoryService::~HistoryService() { dispatcher_.reset(); }
+
+core::Result<std::unique_ptr<HistoryService>> HistoryService::Create(const HistoryConfig& config,
+                                                                     natsx::Connection& conn,
+                                                                     const core::Clock& clock) {
+  std::unique_ptr<HistoryService> service(new HistoryService(conn, clock));
+  pg::PoolOptions options;
+  options.dsn = config.database_url;
+  options.size = config.db_pool_size;
+  options.connect_eagerly = true;
+  options.statement_timeout = config.statement_timeout;
+  options.application_name = "history-service";
+  CHAT_ASSIGN_OR_RETURN(service->pool_, pg::Pool::Create(std::move(options), conn.telemetry()));
+  service->repo_ = std::make_unique<HistoryRepository>(*service->pool_);
+  CHAT_ASSIGN_OR_RETURN(service->js_, natsx::JetStream::Create(conn));
+  // ROOMS belongs to room-service; when it does not exist yet it is bound on first use.
+  auto rooms = service->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
+  if (rooms.ok()) {
+    service->rooms_ = std::move(*rooms);
+  } else {
+    conn.telemetry().logger->Warn("ROOMS bucket not bound yet; admin-room history will retry",
+                                  {{"error.type", core::ErrorCodeName(rooms.status().code())}});
+  }
+  CHAT_RETURN_IF_ERROR(service->Register(static_cast<int>(config.db_pool_size)));
+  return service;
+}
+
+core::Status HistoryService::Register(int concurrency) {
+  using runtime::Identity;
+  const std::string qg(contracts::queue_groups::kHistoryWorkers);
+  // The body is decoded here rather than by the dispatcher so that a malformed one still gets
+  // chat.reply.result=invalid on the span.
+  CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::RawPayload>(
+      contracts::subjects::kHistory,
+      {.queue_group = qg, .identity = Identity::kReplyInbox, .metrics = &metrics_->room,
+       .concurrency = concurrency},
+      [this](const runtime::RawPayload& body, RequestContext& ctx) {
+        auto req = contracts::FromJson<contracts::HistoryRequest>(body.bytes);
+        if (!req.ok()) return Finish(ctx, core::Result<contracts::HistoryPage>(req.status()));
+        return Finish(ctx, HandleRoom(*req, ctx));
+      }));
+  CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
+      contracts::subjects::kHistoryThread,
+      {.queue_group = qg, .identity = Identity::kReplyInbox, .metrics = &metrics_->thread,
+       .concurrency = concurrency},
+      [this](const runtime::IgnoredBody&, RequestContext& ctx) {
+        return Finish(ctx, HandleThread(ctx));
+      }));
+  CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
+      contracts::subjects::kHistoryDms,
+      {.queue_group = qg, .identity = Identity::kReplyInbox, .metrics = &metrics_->dm_discovery,
+       .concurrency = concurrency},
+      [this](const runtime::IgnoredBody&, RequestContext& ctx) {
+        return Finish(ctx, HandleDms(ctx));
+      }));
+  return core::Status();
+}
+
+void HistoryService::Drain(std::chrono::milliseconds timeout) { dispatcher_->Drain(timeout); }
+
+core::Result<natsx::KeyValue*> HistoryService::RoomsBucket() {
+  std::lock_guard<std::mutex> lock(rooms_mu_);
+  if (rooms_ == nullptr) {
+    auto rooms = js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
+    if (!rooms.ok()) return core::Unavailable("room membership store is unavailable");
+    rooms_ = std::move(*rooms);
+  }
+  return rooms_.get();
+}
+
+core::Status HistoryService::CheckAccess(std::string_view room, std::string_view user,
+                                         RequestContext& ctx) {
+  if (contracts::IsDmRoom(room)) {
+    ctx.span().SetAttribute(attr::kRoomType, "dm");
+    if (contracts::IsDmParticipant(room, user)) return core::Status();
+    return core::PermissionDenied("only the two participants may read a direct message");
+  }
+  if (contracts::IsAdminRoom(room)) {
+    ctx.span().SetAttribute(attr::kRoomType, "admin");
+    CHAT_ASSIGN_OR_RETURN(natsx::KeyValue * rooms, RoomsBucket());
+    auto entry = rooms->Get(std::string(kAdminMembershipRoom) + "." + std::string(user),
+                            ctx.span_context());
+    if (entry.ok()) return core::Status();
+    if (entry.status().code() == core::ErrorCode::kNotFound) {
+      return core::PermissionDenied("only admins may read the admin channel");
+    }
+    return core::Unavailable("room membership store is unavailable");
+  }
+  CHAT_ASSIGN_OR_RETURN(RoomAccess access, repo_->Access(ctx.span_context(), room, user));
+  ctx.span().SetAttribute(attr::kRoomType, access.managed ? "private" : "public");
+  if (access.managed && !access.is_member) {
+    return core::PermissionDenied("not a member of this private room");
+  }
+  return core::Status();
+}
+
+core::Result<contracts::HistoryPage> HistoryService::HandleRoom(
+    const contracts::HistoryRequest& req, RequestContext& ctx) {
+  std::string room(ctx.Arg("room"));
+  ctx.span().SetAttribute(attr::kRoom, room);
+  ctx.span().SetAttribute(attr::kUser, ctx.user());
+  CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
+  CHAT_RETURN_IF_ERROR(CheckAccess(room, ctx.user(), ctx));
+  std::int64_t limit = req.limit == 0 ? contracts::kDefaultHistoryLimit : req.limit;
+  CHAT_ASSIGN_OR_RETURN(contracts::HistoryPage page,
+                        repo_->RoomPage(ctx.span_context(), room, req.before, limit));
+  ctx.span().SetAttribute(attr::kHistoryReturned, static_cast<int64_t>(page.messages.size()));
+  return page;
+}
+
+core::Result<contracts::HistoryThreadReply> HistoryService::HandleThread(RequestContext& ctx) {
+  std::string room(ctx.Arg("room"));
+  std::string thread_id(ctx.Arg("thread_id"));
+  ctx.span().SetAttribute(attr::kRoom, room);
+  ctx.span().SetAttribute(attr::kUser, ctx.user());
+  ctx.span().SetAttribute(attr::kThreadId, thread_id);
+  CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
+  // The reference ignored the room token; here the thread must belong to the room whose
+  // membership was checked, or a private thread could be read through a public room's subject.
+  CHAT_ASSIGN_OR_RETURN(auto parsed, contracts::ParseThreadId(thread_id));
+  if (parsed.first != room) {
+    return core::InvalidArgument("the thread id does not belong to the room");
+  }
+  CHAT_RETURN_IF_ERROR(CheckAccess(room, ctx.user(), ctx));
+  contracts::HistoryThreadReply reply;
+  CHAT_ASSIGN_OR_RETURN(reply.messages,
+                        repo_->Thread(ctx.span_context(), room, thread_id, kThreadLimit));
+  ctx.span().SetAttribute(attr::kHistoryReturned, static_cast<int64_t>(reply.messages.size()));
+  return reply;
+}
+
+core::Result<contracts::DmListReply> HistoryService::HandleDms(RequestContext& ctx) {
+  ctx.span().SetAttribute(attr::kUser, ctx.user());
+  contracts::DmListReply reply;
+  CHAT_ASSIGN_OR_RETURN(reply.rooms, repo_->DmRooms(ctx.span_context(), ctx.user()));
+  ctx.span().SetAttribute(attr::kHistoryReturned, static_cast<int64_t>(reply.rooms.size()));
+  return reply;
+}
+
+}  // namespace chat::history_service

@@ -1,0 +1,102 @@
+// read-receipt-service (system.md §3.3.5, §6.7 with docs/adr/0001): monotonic read positions per
+// user and room in READ_STATE KV, flushed to Postgres periodically and at shutdown; read.state
+// answers the room's current members (from the membership mirror) and gives the caller an unread
+// count. State: an in-memory map (loaded from read_receipts and READ_STATE at start), the
+// dirty-key set, and the MembershipMirror fed by room.changed.{room}.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "chat/contracts/receipts.hpp"
+#include "chat/contracts/rooms.hpp"
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/membership/room_index.hpp"
+#include "chat/natsx/connection.hpp"
+#include "chat/natsx/jetstream.hpp"
+#include "chat/natsx/kv.hpp"
+#include "chat/pg/pool.hpp"
+#include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/service_main.hpp"
+#include "config.hpp"
+#include "metrics.hpp"
+#include "repository/receipt_repository.hpp"
+
+namespace chat::read_receipt_service {
+
+// ROOMS membership key of the admin channel (system.md §3.1).
+inline constexpr std::string_view kAdminMembershipRoom = "__admin__chat";
+
+// READ_STATE keys are "{user}.{room}" and split on the first dot (system.md §4.2).
+std::string ReadStateKey(std::string_view user, std::string_view room);
+std::optional<std::pair<std::string, std::string>> SplitReadStateKey(std::string_view key);
+
+class ReadReceiptService final : public runtime::Service {
+ public:
+  // Connects the pool, creates READ_STATE (binds or creates ROOMS), loads positions from
+  // read_receipts and READ_STATE, subscribes to room.changed and hydrates the mirror, then serves
+  // read.update / read.state and starts the flusher.
+  static core::Result<std::unique_ptr<ReadReceiptService>> Create(
+      const ReadReceiptConfig& config, natsx::Connection& conn, const core::Clock& clock);
+  ~ReadReceiptService() override;
+
+  // Stops the routes and the flusher, then flushes once more.
+  void Drain(std::chrono::milliseconds timeout) override;
+
+  // Upserts every dirty position now (the flusher calls this); the failed keys are re-queued.
+  core::Status Flush();
+  size_t dirty_count() const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (user, room)
+
+  ReadReceiptService(const ReadReceiptConfig& config, natsx::Connection& conn,
+                     const core::Clock& clock);
+  core::Status LoadState();
+  core::Status Register();
+  void FlushLoop();
+  void StopFlusher();
+  void UpdateDirtyGauge();  // requires state_mu_
+
+  core::Status HandleUpdate(const contracts::ReadUpdate& req, runtime::RequestContext& ctx);
+  core::Status HandleRoomChanged(const contracts::RoomChanged& delta,
+                                 runtime::RequestContext& ctx);
+  core::Result<contracts::ReadStateReply> HandleState(runtime::RequestContext& ctx);
+
+  ReadReceiptConfig config_;
+  natsx::Connection& conn_;
+  const telemetry::Telemetry& telemetry_;
+  std::unique_ptr<ReadReceiptMetrics> metrics_;
+  std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<ReceiptRepository> repo_;
+  std::unique_ptr<natsx::JetStream> js_;
+  std::unique_ptr<natsx::KeyValue> rooms_;
+  std::unique_ptr<natsx::KeyValue> read_state_;
+  membership::MembershipMirror mirror_;
+
+  std::mutex update_mu_;  // serialises check-then-put of read.update (monotonicity)
+  mutable std::mutex state_mu_;
+  std::map<Key, std::int64_t> positions_;
+  std::set<Key> dirty_;
+
+  std::mutex flush_serial_mu_;  // one flush at a time (timer vs. shutdown)
+  std::mutex flusher_mu_;
+  std::condition_variable flusher_cv_;
+  bool stop_ = false;
+  std::thread flusher_;
+
+  // Last member: destroyed first, so no handler runs while the rest is torn down.
+  std::unique_ptr<runtime::Dispatcher> dispatcher_;
+};
+
+}  // namespace chat::read_receipt_service
