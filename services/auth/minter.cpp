@@ -23,6 +23,7 @@ core::Result<MintedCredentials> Minter::Mint(std::string_view user_nkey,
   claims.name = token.username;
   claims.pub.allow = perms.pub_allow;
   claims.sub.allow = perms.sub_allow;
+  claims.pub.deny = perms.pub_deny;
   claims.resp = nkeys::ResponsePermission{perms.response_max_msgs,
                                           std::chrono::nanoseconds(perms.response_expires)};
   claims.bearer_token = false;  // the client proves possession of the nkey seed

@@ -56,7 +56,7 @@ bool IsAdminRoom(std::string_view room) { return room == kAdminRoom; }
 
 core::Status ValidateRoomKey(std::string_view room) {
   if (room.empty()) return core::InvalidArgument("room key is empty");
-  if (IsAdminRoom(room)) return core::Status::Ok();
+  if (IsAdminRoom(room) || room == kAdminMembershipRoom) return core::Status::Ok();
   if (IsDmRoom(room)) return DmParticipants(room).status();
   if (room.size() > kMaxRoomKeyBytes) {
     return core::InvalidArgument("room key is longer than 64 bytes");

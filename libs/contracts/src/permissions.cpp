@@ -56,6 +56,13 @@ core::Result<Permissions> PermissionsForTier(std::string_view user, Tier tier) {
       AddUnique(p.sub_allow, Substitute(spec.subscribe_permission, user));
     }
   }
+  if (tier != Tier::kAdmin) {
+    for (std::string_view room : {kAdminRoom, kAdminMembershipRoom}) {
+      auto subject = subjects::kRoomJoin.Format({room, user});
+      if (!subject.ok()) return subject.status();
+      p.pub_deny.push_back(std::move(*subject));
+    }
+  }
   return p;
 }
 

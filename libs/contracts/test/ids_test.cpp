@@ -45,7 +45,8 @@ TEST(RoomKeyTest, PlainKeys) {
 
 TEST(RoomKeyTest, AdminAndDmKeys) {
   EXPECT_TRUE(ValidateRoomKey("__admin__").ok());
-  EXPECT_FALSE(ValidateRoomKey("__admin__chat").ok());
+  EXPECT_TRUE(ValidateRoomKey("__admin__chat").ok());  // the admin channel membership key
+  EXPECT_FALSE(ValidateRoomKey("__admin__other").ok());
   EXPECT_TRUE(ValidateRoomKey("dm-alice-bob").ok());
   EXPECT_FALSE(ValidateRoomKey("dm-bob-alice").ok()) << "unsorted DM key";
   EXPECT_FALSE(ValidateRoomKey("dm-alice").ok());

@@ -247,6 +247,7 @@ TEST_F(AuthServiceTest, AliceGetsAnAdminJwtForHerOwnNkey) {
   ASSERT_TRUE(expected.ok());
   EXPECT_EQ(c["nats"]["pub"]["allow"], json(expected->pub_allow));
   EXPECT_EQ(c["nats"]["sub"]["allow"], json(expected->sub_allow));
+  EXPECT_FALSE(c["nats"]["pub"].contains("deny"));  // admins may join the admin channel
   EXPECT_EQ(c["nats"]["resp"]["max"], 1);
   EXPECT_EQ(c["nats"]["resp"]["ttl"], int64_t{300} * 1000 * 1000 * 1000);
   EXPECT_FALSE(c["nats"].value("bearer_token", false));
@@ -312,6 +313,9 @@ TEST_F(AuthServiceTest, CharlieWithoutRolesGetsTheRestrictedSet) {
     EXPECT_FALSE(s.get<std::string>().starts_with("deliver.")) << s;
     EXPECT_FALSE(s.get<std::string>().starts_with("admin.")) << s;
   }
+  // Joining the admin channel's membership is denied outside the admin tier.
+  EXPECT_EQ(decoded->claims["nats"]["pub"]["deny"],
+            json({"room.join.__admin__.charlie", "room.join.__admin__chat.charlie"}));
 }
 
 TEST_F(AuthServiceTest, TokenSignedByAnotherKeyIsBadSignature) {

@@ -19,6 +19,9 @@ inline constexpr std::size_t kMaxRoomKeyBytes = 64;     // public/private keys; 
 inline constexpr std::size_t kMaxTextBytes = 4000;      // ChatMessage/HistoryMessage text
 inline constexpr std::size_t kMaxPayloadBytes = 65536;  // any JSON payload (64 KiB)
 inline constexpr std::string_view kAdminRoom = "__admin__";
+// The ROOMS membership key of the admin channel (system.md §3.1): admins join it; fanout
+// delivers admin.chat to its members; history and read state check it.
+inline constexpr std::string_view kAdminMembershipRoom = "__admin__chat";
 inline constexpr std::string_view kSystemUser = "__system__";
 inline constexpr std::string_view kDmPrefix = "dm-";
 
@@ -28,7 +31,7 @@ inline constexpr std::string_view kDmPrefix = "dm-";
 core::Status ValidateUsername(std::string_view user);
 
 // A room key is one of: a plain key of 1-64 bytes in [a-z0-9-] that does not start with "dm-";
-// a DM key "dm-{a}-{b}" (see DmParticipants); or "__admin__".
+// a DM key "dm-{a}-{b}" (see DmParticipants); "__admin__" or "__admin__chat".
 core::Status ValidateRoomKey(std::string_view room);
 
 bool IsDmRoom(std::string_view room);  // the "dm-" prefix (system.md §3.1)

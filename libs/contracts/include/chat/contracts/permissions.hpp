@@ -22,6 +22,9 @@ Tier TierForRoles(const std::vector<std::string>& roles);
 struct Permissions {
   std::vector<std::string> pub_allow;  // catalogue order, no duplicates
   std::vector<std::string> sub_allow;
+  // Exceptions to pub_allow: only the admin tier may join the admin channel's membership
+  // (room.join.*.{user} would otherwise let anyone receive deliver.{user}.admin.chat).
+  std::vector<std::string> pub_deny;
   // Response permission, identical for all tiers (system.md §2.4): one reply per received
   // request within five minutes.
   int response_max_msgs = 1;

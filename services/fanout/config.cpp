@@ -1,0 +1,35 @@
+#include "config.hpp"
+
+namespace chat::fanout {
+
+std::string_view RateLimitFallbackName(RateLimitFallback fallback) {
+  switch (fallback) {
+    case RateLimitFallback::kAllow: return "allow";
+    case RateLimitFallback::kBlock: return "block";
+    case RateLimitFallback::kWarn: return "warn";
+  }
+  return "allow";
+}
+
+core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
+  core::EnvReader reader(env);
+  FanoutConfig c;
+  c.lru_capacity = static_cast<int>(reader.Int("FANOUT_LRU_CAPACITY", 100, 1, 1'000'000));
+  c.workers = static_cast<int>(reader.Int("FANOUT_WORKERS", 32, 1, 1024));
+  c.queue_capacity = static_cast<int>(reader.Int("FANOUT_QUEUE_CAPACITY", 1000, 1, 1'000'000));
+  c.rate_limit_per_minute = reader.Int("FANOUT_RATE_LIMIT_PER_MINUTE", 60, 1, 1'000'000);
+  std::string fallback =
+      reader.Enum("FANOUT_RATE_LIMIT_FALLBACK", "allow", {"allow", "block", "warn"});
+  if (fallback == "block") c.rate_limit_fallback = RateLimitFallback::kBlock;
+  else if (fallback == "warn") c.rate_limit_fallback = RateLimitFallback::kWarn;
+  else c.rate_limit_fallback = RateLimitFallback::kAllow;
+  c.handler_concurrency = static_cast<int>(reader.Int("FANOUT_HANDLER_CONCURRENCY", 4, 1, 64));
+  c.members_timeout = reader.Millis("FANOUT_MEMBERS_TIMEOUT_MS", std::chrono::milliseconds(2000));
+  if (c.members_timeout.count() <= 0) reader.AddProblem("FANOUT_MEMBERS_TIMEOUT_MS must be > 0");
+  c.kv_timeout = reader.Millis("FANOUT_KV_TIMEOUT_MS", std::chrono::milliseconds(1000));
+  if (c.kv_timeout.count() <= 0) reader.AddProblem("FANOUT_KV_TIMEOUT_MS must be > 0");
+  CHAT_RETURN_IF_ERROR(reader.Finish());
+  return c;
+}
+
+}  // namespace chat::fanout

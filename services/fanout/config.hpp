@@ -1,0 +1,42 @@
+// FanoutConfig: fanout-service settings (system.md §6.2), read once at start-up through
+// core::EnvReader so every problem is reported together and the process exits 2 before it
+// connects anywhere (docs/style.md rule 11).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "chat/core/env.hpp"
+#include "chat/core/result.hpp"
+
+namespace chat::fanout {
+
+// What ingest does when the RATE_LIMIT bucket cannot be used (KV error or open breaker).
+enum class RateLimitFallback { kAllow, kBlock, kWarn };
+
+struct FanoutConfig {
+  int lru_capacity = 100;        // FANOUT_LRU_CAPACITY: rooms kept in the membership LRU
+  int workers = 32;              // FANOUT_WORKERS: per-member delivery threads
+  int queue_capacity = 1000;     // FANOUT_QUEUE_CAPACITY: delivery jobs waiting for a worker
+  // FANOUT_RATE_LIMIT_PER_MINUTE. system.md clamps to 10000; we allow 1,000,000 because the load
+  // generator sends thousands of messages per second from few users (README.md).
+  int64_t rate_limit_per_minute = 60;
+  RateLimitFallback rate_limit_fallback = RateLimitFallback::kAllow;  // FANOUT_RATE_LIMIT_FALLBACK
+  // FANOUT_HANDLER_CONCURRENCY: native subscriptions per queue-grouped route (handlers wait on KV
+  // and room.members, so one libnats thread per route would serialise them).
+  int handler_concurrency = 4;
+  std::chrono::milliseconds members_timeout{2000};  // FANOUT_MEMBERS_TIMEOUT_MS
+  // FANOUT_KV_TIMEOUT_MS: JetStream API / KV wait. An unresponsive bucket holds an ingest
+  // handler this long per operation until the breaker opens, so it stays short.
+  std::chrono::milliseconds kv_timeout{1000};
+  // Circuit breaker of the rate limiter (system.md §6.2; fixed, tests shorten them).
+  int breaker_failures = 5;
+  std::chrono::milliseconds breaker_open_for{30000};
+
+  static core::Result<FanoutConfig> FromEnv(const core::Env& env);
+};
+
+std::string_view RateLimitFallbackName(RateLimitFallback fallback);
+
+}  // namespace chat::fanout

@@ -1,0 +1,195 @@
+#include "service.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+
+#include "chat/contracts/attributes.hpp"
+#include "chat/contracts/ids.hpp"
+#include "chat/contracts/subjects.hpp"
+
+namespace chat::fanout {
+
+namespace subjects = contracts::subjects;
+using runtime::Identity;
+using runtime::RouteOptions;
+
+namespace {
+
+// Cryptographically random hex (the notifyId token is a msg.get capability).
+core::Result<std::string> RandomHex(size_t bytes) {
+  std::array<unsigned char, 32> buf{};
+  if (bytes > buf.size()) return core::Internal("random request too large");
+  if (RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) {
+    return core::Internal("random generator failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (size_t i = 0; i < bytes; ++i) {
+    out.push_back(kHex[buf[i] >> 4]);
+    out.push_back(kHex[buf[i] & 0x0F]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AdminMembershipRoom(std::string_view admin_token) {
+  return std::string(contracts::kAdminRoom) + std::string(admin_token);
+}
+
+FanoutService::FanoutService(const FanoutConfig& config, natsx::Connection& conn,
+                             const core::Clock& clock)
+    : config_(config),
+      conn_(conn),
+      clock_(clock),
+      metrics_(FanoutMetrics::Create(*conn.telemetry().metrics)) {}
+
+FanoutService::~FanoutService() {
+  dispatcher_.reset();  // no handler may run while the state below is destroyed
+  if (pool_) pool_->Stop();
+}
+
+core::Result<std::unique_ptr<FanoutService>> FanoutService::Create(const FanoutConfig& config,
+                                                                   natsx::Connection& conn,
+                                                                   const core::Clock& clock) {
+  std::unique_ptr<FanoutService> svc(new FanoutService(config, conn, clock));
+  CHAT_RETURN_IF_ERROR(svc->Start());
+  return svc;
+}
+
+core::Status FanoutService::Start() {
+  const telemetry::Telemetry& tel = conn_.telemetry();
+  CHAT_ASSIGN_OR_RETURN(instance_id_, RandomHex(4));
+
+  // Buckets (system.md §4.2), created idempotently from the contracts catalogue.
+  natsx::JetStreamOptions js_options;
+  js_options.api_timeout = config_.kv_timeout;
+  js_options.clock = &clock_;
+  CHAT_ASSIGN_OR_RETURN(js_, natsx::JetStream::Create(conn_, js_options));
+  for (const auto& spec : contracts::jetstream::kBuckets) {
+    if (spec.name != contracts::jetstream::kBucketMsgCache &&
+        spec.name != contracts::jetstream::kBucketRateLimit) {
+      continue;
+    }
+    natsx::KeyValueConfig kv;
+    kv.bucket = std::string(spec.name);
+    kv.history = 1;
+    kv.ttl = std::chrono::seconds(spec.ttl_seconds);
+    kv.memory_storage = spec.storage == contracts::jetstream::Storage::kMemory;
+    CHAT_ASSIGN_OR_RETURN(auto handle, js_->CreateKeyValue(kv));
+    if (spec.name == contracts::jetstream::kBucketMsgCache) msg_cache_ = std::move(handle);
+    else rate_kv_ = std::move(handle);
+  }
+  tel.logger->Info("fanout buckets ready", {{"fanout.buckets", "MSG_CACHE,RATE_LIMIT"}});
+
+  limiter_ = std::make_unique<RateLimiter>(*rate_kv_, clock_, config_, metrics_);
+  const telemetry::CounterCell& reconnects =
+      tel.metrics->AddCounter("nats_client_reconnects_total", "Reconnections to the NATS server")
+          .Default();
+  members_ = std::make_unique<MemberCache>(static_cast<size_t>(config_.lru_capacity),
+                                           metrics_.cached_rooms.Default(),
+                                           metrics_.cached_members.Default(), &reconnects);
+  pool_ = std::make_unique<DeliveryPool>(conn_, metrics_, static_cast<size_t>(config_.workers),
+                                         static_cast<size_t>(config_.queue_capacity));
+  dispatcher_ = std::make_unique<runtime::Dispatcher>(conn_, clock_);
+
+  const std::string workers(contracts::queue_groups::kFanoutWorkers);
+  const int concurrency = config_.handler_concurrency;
+  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
+      subjects::kDeliverSend,
+      RouteOptions{.queue_group = workers,
+                   .identity = Identity::kSubjectUser,
+                   .more_templates = {subjects::kDeliverSendThread},
+                   .concurrency = concurrency},
+      [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
+        return Ingest(b, ctx);
+      }));
+  // chat.* and chat.*.thread.* only (the templates' own patterns), so chat.history.* requests
+  // never reach this route.
+  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
+      subjects::kChatRoom,
+      RouteOptions{.queue_group = workers,
+                   .identity = Identity::kNone,
+                   .more_templates = {subjects::kChatThread},
+                   .concurrency = concurrency},
+      [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
+        return Notify(b, ctx);
+      }));
+  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
+      subjects::kAdminRoom,
+      RouteOptions{.queue_group = workers, .identity = Identity::kNone,
+                   .concurrency = concurrency},
+      [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
+        return Admin(b, ctx);
+      }));
+  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
+      subjects::kAppEvent,
+      RouteOptions{.queue_group = workers, .identity = Identity::kNone,
+                   .concurrency = concurrency},
+      [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
+        return AppEvent(b, ctx);
+      }));
+  CHAT_RETURN_IF_ERROR(dispatcher_->Serve<contracts::MsgGetRequest>(
+      subjects::kMsgGet,
+      RouteOptions{.queue_group = std::string(contracts::queue_groups::kMsgGetWorkers),
+                   .identity = Identity::kReplyInbox,
+                   .concurrency = concurrency},
+      [this](const contracts::MsgGetRequest& req, runtime::RequestContext& ctx) {
+        return MsgGet(req, ctx);
+      }));
+  // Plain subscription: every instance keeps its own LRU and room-type map current.
+  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
+      subjects::kRoomChanged, RouteOptions{.identity = Identity::kNone},
+      [this](const contracts::RoomChanged& c, runtime::RequestContext& ctx) {
+        return RoomChanged(c, ctx);
+      }));
+
+  // Subscriptions are active on the server before we call ourselves ready.
+  CHAT_RETURN_IF_ERROR(conn_.Flush(std::chrono::milliseconds(5000)));
+  tel.logger->Info(
+      "fanout-service ready",
+      {{"fanout.instance_id", instance_id_},
+       {"fanout.lru_capacity", config_.lru_capacity},
+       {"fanout.workers", config_.workers},
+       {"fanout.rate_limit_per_minute", static_cast<int64_t>(config_.rate_limit_per_minute)},
+       {"fanout.rate_limit_fallback", RateLimitFallbackName(config_.rate_limit_fallback)}});
+  return core::Status::Ok();
+}
+
+void FanoutService::Drain(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (dispatcher_) dispatcher_->Drain(timeout);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (pool_) pool_->Stop(std::max(left, std::chrono::milliseconds(100)));
+}
+
+RoomClass FanoutService::Classify(std::string_view room) const {
+  if (contracts::IsDmRoom(room)) return RoomClass::kDm;
+  if (contracts::IsAdminRoom(room)) return RoomClass::kAdmin;
+  std::lock_guard<std::mutex> lock(types_mu_);
+  auto it = room_types_.find(std::string(room));
+  if (it != room_types_.end() && it->second != contracts::RoomType::kPublic) {
+    return RoomClass::kPrivate;
+  }
+  return RoomClass::kPublic;
+}
+
+std::string FanoutService::NewNotifyId(std::string_view room) {
+  uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
+  auto token = RandomHex(8);
+  // RAND_bytes failing means the process cannot make capabilities at all: crash loudly.
+  CHAT_CHECK(token.ok());
+  std::string id = EscapeKeyPart(room);
+  id += '.';
+  id += std::to_string(seq);
+  id += '.';
+  id += instance_id_;
+  id += '.';
+  id += *token;
+  return id;
+}
+
+}  // namespace chat::fanout
