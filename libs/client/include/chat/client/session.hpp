@@ -1,0 +1,190 @@
+// chat::client::Session: a command-line/test client that does what the browser does (system.md
+// §7.3, decisions.md §4): OIDC password grant at the issuer, its own user nkey, a NATS user JWT
+// from auth-service, then one natsx connection with the per-user inbox prefix (ADR 0001).
+// Everything it sends uses the contracts structs and subject templates; its spans (send_message,
+// edit_message, …, `POST {url.template}`) go to the Telemetry bundle it is given (service.name
+// chat-cli / chat-load in the tools). Passwords, tokens, JWTs and seeds are never logged.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/contracts/messages.hpp"
+#include "chat/contracts/rooms.hpp"
+#include "chat/core/clock.hpp"
+#include "chat/core/env.hpp"
+#include "chat/core/result.hpp"
+#include "chat/natsx/connection.hpp"
+#include "chat/telemetry/telemetry.hpp"
+
+namespace chat::client {
+
+// Hands out message timestamps (ms) that never repeat for one user: messages are keyed by
+// (room, timestamp, user) (system.md §3.1, the UNIQUE constraint of `messages`), so two sends in
+// the same millisecond would overwrite each other. Share one instance between sessions of the
+// same user (the load generator does). Thread-safe.
+class MessageClock {
+ public:
+  explicit MessageClock(const core::Clock& clock) : clock_(clock) {}
+  int64_t Next();
+
+ private:
+  const core::Clock& clock_;
+  std::atomic<int64_t> last_{0};
+};
+
+struct LoginOptions {
+  // OIDC issuer (the token endpoint comes from its discovery document).
+  std::string idp_base = "http://127.0.0.1:8080/realms/nats-chat";
+  std::string auth_url = "http://127.0.0.1:9430";  // auth-service credential API
+  std::vector<std::string> nats_urls = {"nats://127.0.0.1:4222"};
+  std::string user;
+  std::string password;
+  std::string client_name = "chat-cli";  // NATS connection name
+  std::string client_id = "nats-chat-app";  // the issuer's public client
+  std::chrono::milliseconds http_timeout{5000};
+  std::chrono::milliseconds request_timeout{5000};  // NATS requests (history, room.list, msg.get)
+  std::chrono::milliseconds connect_timeout{3000};
+  // Optional: shared between sessions of the same user (see MessageClock). Null → a private one.
+  std::shared_ptr<MessageClock> message_clock;
+};
+
+// Defaults of the local stack (docs/ports.md): CHAT_IDP_URL, else
+// http://127.0.0.1:${NATS_CHAT_IDP_PORT:-8080}/realms/nats-chat; CHAT_AUTH_URL, else
+// http://127.0.0.1:${CHAT_AUTH_HTTP_PORT:-9430}; NATS_URL (comma list), else
+// nats://127.0.0.1:${NATS_CHAT_NATS_PORT:-4222}; CHAT_USER / CHAT_PASSWORD.
+LoginOptions LoginOptionsFromEnv(const core::Env& env);
+
+// What Send/Edit/Delete/React return: the message key and the trace the action started.
+struct SentMessage {
+  std::string message_id;  // "{timestamp}-{user}"
+  std::string trace_id;    // hex; the root span's trace (valid even when unsampled)
+  int64_t timestamp = 0;   // ms, the message's key timestamp
+};
+
+// One message seen by a watcher.
+struct Delivery {
+  contracts::ChatMessage message;  // full message (msg.get / admin copy) or, without fetch, the
+                                   // notification's fields (user, room, timestamp, action, …)
+  bool fetched = false;            // message came from msg.get or a full admin copy
+  std::string via;                 // "room" (room.notify), "notify" (deliver.{user}.notify), "admin"
+};
+
+struct WatchOptions {
+  // Fetch each notified message with msg.get (as the browser does). Off: deliver the
+  // notification's own fields only (no text), which costs no request per message.
+  bool fetch = true;
+};
+
+class Watch;
+
+class Session {
+ public:
+  // Logs in and connects. Errors: unauthenticated (wrong user/password, token refused by
+  // auth-service, NATS refused the JWT), unavailable (issuer, auth-service or NATS unreachable),
+  // resource_exhausted (auth-service rate limit), invalid_argument (bad options).
+  // `telemetry` and `clock` must outlive the session.
+  static core::Result<std::unique_ptr<Session>> Login(
+      LoginOptions options, const telemetry::Telemetry& telemetry,
+      const core::Clock& clock = core::SystemClock::Instance());
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::string& user() const { return user_; }
+  const std::string& tier() const { return tier_; }  // "admin", "user", "none"
+  natsx::Connection& connection() { return *conn_; }
+
+  // Publishes a new ChatMessage on deliver.{user}.send.{room}[.thread.{thread_id}] inside a root
+  // INTERNAL span send_message. mentions = unique @name tokens of `text`. The span ends once the
+  // publish is handed to the connection (call Flush to wait for the server).
+  core::Result<SentMessage> Send(std::string_view room, std::string_view text,
+                                 std::string_view thread_id = {});
+  // Edit/delete/react on the message (room, timestamp[, thread]) — spans edit_message,
+  // delete_message, react_message.
+  core::Result<SentMessage> Edit(std::string_view room, int64_t timestamp, std::string_view text,
+                                 std::string_view thread_id = {});
+  core::Result<SentMessage> Delete(std::string_view room, int64_t timestamp,
+                                   std::string_view thread_id = {});
+  core::Result<SentMessage> React(std::string_view room, int64_t timestamp,
+                                  std::string_view target_user, std::string_view emoji,
+                                  std::string_view thread_id = {});
+
+  // chat.history.{room} ({"before": ms}, 0 = newest page), span load_history.
+  core::Result<contracts::HistoryPage> History(std::string_view room, int64_t before = 0);
+  // room.list.
+  core::Result<contracts::RoomListReply> Rooms();
+  // room.create.{user}.
+  core::Result<contracts::RoomInfo> CreateRoom(std::string_view name,
+                                               std::string_view display_name = {});
+  // room.join.{room}.{user} / room.leave.{room}.{user} (fire and forget), spans join_room /
+  // leave_room.
+  core::Status Join(std::string_view room);
+  core::Status Leave(std::string_view room);
+
+  // Subscribes room.notify.{room} for each room and deliver.{user}.> (notify and admin copies
+  // of these rooms) and calls `callback` for each message, on libnats threads. The Watch stops
+  // when destroyed.
+  using Callback = std::function<void(const Delivery&)>;
+  core::Result<std::unique_ptr<Watch>> WatchRooms(std::vector<std::string> rooms,
+                                                  Callback callback, WatchOptions options = {});
+  core::Result<std::unique_ptr<Watch>> WatchRoom(std::string_view room, Callback callback,
+                                                 WatchOptions options = {}) {
+    return WatchRooms({std::string(room)}, std::move(callback), options);
+  }
+
+  // Publishes are asynchronous: permission violations come back from the server later. These
+  // report what the connection has seen so far (nats_client_errors_total{type="permission"} and
+  // the server's last error text, e.g. "Permissions Violation for Publish to ...").
+  double PermissionErrors() const;
+  std::string LastError() const;
+
+  core::Status Flush(std::chrono::milliseconds timeout);
+  // Drains and closes the connection.
+  core::Status Close(std::chrono::milliseconds timeout);
+
+ private:
+  Session(LoginOptions options, const telemetry::Telemetry& telemetry, const core::Clock& clock);
+  core::Result<SentMessage> PublishAction(std::string_view span_name, contracts::ChatMessage msg);
+
+  LoginOptions options_;
+  const telemetry::Telemetry& telemetry_;
+  const core::Clock& clock_;
+  std::shared_ptr<MessageClock> message_clock_;
+  std::string user_;
+  std::string tier_;
+  std::unique_ptr<natsx::Connection> conn_;
+};
+
+// Active subscriptions of WatchRooms. Destroying it unsubscribes (waiting for running callbacks).
+class Watch {
+ public:
+  ~Watch();
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+  uint64_t notifications() const { return notifications_.load(); }
+  uint64_t fetch_failures() const { return fetch_failures_.load(); }
+
+ private:
+  friend class Session;
+  Watch() = default;
+  std::vector<std::unique_ptr<natsx::Subscription>> subs_;
+  std::atomic<uint64_t> notifications_{0};
+  std::atomic<uint64_t> fetch_failures_{0};
+};
+
+// Unique "@name" tokens of `text` in order of appearance (the composer's mentions, §7.7).
+std::vector<std::string> ExtractMentions(std::string_view text);
+
+// True when the host of an http(s)/nats/postgresql URL is a loopback address (127.0.0.0/8,
+// ::1, localhost).
+bool IsLoopbackUrl(std::string_view url);
+
+}  // namespace chat::client

@@ -1,0 +1,447 @@
+// chat::client::Session end to end: dev-idp and auth-service run in-process on random ports, a
+// real nats-server in operator mode enforces the minted JWTs, and an observer connected with the
+// dev-admin creds sees (and answers) what actually reaches the bus.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "chat/client/session.hpp"
+#include "chat/contracts/ids.hpp"
+#include "chat/contracts/messages.hpp"
+#include "chat/contracts/rooms.hpp"
+#include "chat/contracts/subjects.hpp"
+#include "chat/natsx/connection.hpp"
+#include "chat/nkeys/local_operator.hpp"
+#include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/testing/nats_server.hpp"
+#include "chat/testing/wait_for.hpp"
+#include "config.hpp"
+#include "http_api.hpp"
+#include "server.hpp"
+
+namespace chat::client {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace subjects = contracts::subjects;
+
+std::string MakeTempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "client-test-XXXXXX").string();
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+// What the observer saw: subject, payload and traceparent of each message.
+struct Seen {
+  std::string subject;
+  std::string payload;
+  std::string traceparent;
+  std::string reply_to;
+};
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    auto setup = nkeys::InitOperatorDir(fs::path(dir_) / "nats", core::SystemClock::Instance());
+    ASSERT_TRUE(setup.ok()) << setup.status().ToString();
+    operator_ = *setup;
+
+    devidp::IdpConfig idp_config;
+    idp_config.port = 0;
+    idp_config.state_dir = dir_ + "/idp";
+    idp_config.pbkdf2_iterations = 1000;  // quick tests; the binary uses 600000
+    auto idp = devidp::IdpServer::Create(idp_config, idp_tel_.telemetry(),
+                                         core::SystemClock::Instance());
+    ASSERT_TRUE(idp.ok()) << idp.status().ToString();
+    idp_ = std::move(idp).value();
+    ASSERT_TRUE(idp_->Start().ok());
+
+    auth_service::AuthConfig c;
+    c.issuer_url = idp_->issuer();
+    c.account_signing_seed_file = operator_.chat_signing_seed_file.string();
+    c.http_port = 0;
+    c.rate_limit_per_second = 1000;
+    auto auth = auth_service::AuthServer::Create(std::move(c), auth_tel_.telemetry(),
+                                                 core::SystemClock::Instance());
+    ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+    auth_ = std::move(auth).value();
+    ASSERT_TRUE(auth_->Start().ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return auth_->Ready(); }, 10s)) << "JWKS never loaded";
+
+    fs::path conf = operator_.dir / "server.conf";
+    std::ofstream(conf) << "include \"resolver.conf\"\n";
+    testing::NatsServer::Options options;
+    options.jetstream = false;
+    options.config_file = conf.string();
+    auto server = testing::NatsServer::Create(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+
+    natsx::ConnectionOptions o;
+    o.urls = {server_->url()};
+    o.name = "observer";
+    o.credentials =
+        natsx::Credentials::FromCredsFile(operator_.CredsFile(nkeys::kDevAdminUser).string());
+    auto obs = natsx::Connection::Connect(std::move(o), observer_tel_.telemetry());
+    ASSERT_TRUE(obs.ok()) << obs.status().ToString();
+    observer_ = std::move(obs).value();
+  }
+
+  void TearDown() override {
+    observer_subs_.clear();
+    observer_.reset();
+    server_.reset();
+    if (auth_) auth_->Stop();
+    auth_.reset();
+    if (idp_) idp_->Stop();
+    idp_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  LoginOptions Options(const std::string& user, const std::string& password) const {
+    LoginOptions o;
+    o.idp_base = idp_->issuer();
+    o.auth_url = "http://127.0.0.1:" + std::to_string(auth_->port());
+    o.nats_urls = {server_->url()};
+    o.user = user;
+    o.password = password;
+    o.client_name = "client-test";
+    o.request_timeout = 3s;
+    return o;
+  }
+
+  core::Result<std::unique_ptr<Session>> LoginAs(const std::string& user) {
+    return Session::Login(Options(user, user + "123"), client_tel_.telemetry());
+  }
+
+  // Records every message on `pattern` (observer side).
+  void Observe(std::vector<natsx::SubjectTemplate> templates, std::string pattern) {
+    natsx::SubscribeOptions so;
+    so.templates = std::move(templates);
+    so.pattern = std::move(pattern);
+    auto sub = observer_->Subscribe(std::move(so), [this](const natsx::Message& m,
+                                                          natsx::MessageContext&) {
+      std::lock_guard lock(mu_);
+      seen_.push_back({std::string(m.subject()), std::string(m.payload()),
+                       std::string(m.Header("traceparent").value_or("")),
+                       std::string(m.reply_to())});
+      return core::Status::Ok();
+    });
+    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    observer_subs_.push_back(std::move(sub).value());
+    ASSERT_TRUE(observer_->Flush(5s).ok());
+  }
+
+  std::vector<Seen> SeenSnapshot() {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+  bool SawSubject(const std::string& subject) {
+    for (const auto& s : SeenSnapshot()) {
+      if (s.subject == subject) return true;
+    }
+    return false;
+  }
+
+  std::string dir_;
+  nkeys::OperatorSetup operator_;
+  telemetry::sdk::InMemoryTelemetry idp_tel_;
+  telemetry::sdk::InMemoryTelemetry auth_tel_;
+  telemetry::sdk::InMemoryTelemetry observer_tel_;
+  telemetry::sdk::InMemoryTelemetry client_tel_;
+  std::unique_ptr<devidp::IdpServer> idp_;
+  std::unique_ptr<auth_service::AuthServer> auth_;
+  std::unique_ptr<testing::NatsServer> server_;
+  std::unique_ptr<natsx::Connection> observer_;
+  std::vector<std::unique_ptr<natsx::Subscription>> observer_subs_;
+  std::mutex mu_;
+  std::vector<Seen> seen_;
+};
+
+TEST_F(ClientTest, LoginConnectsPublishesOwnSubjectAndRepliesReachItsInbox) {
+  Observe({subjects::kDeliverSend, subjects::kDeliverSendThread}, "deliver.*.send.>");
+  // A stand-in room-service answers room.list so the request/reply path over _INBOX.alice is
+  // exercised for real.
+  std::string reply_to;
+  std::mutex reply_mu;
+  natsx::SubscribeOptions so;
+  so.templates = {subjects::kRoomList};
+  so.kind = natsx::ProcessKind::kServer;
+  auto responder = observer_->Subscribe(
+      std::move(so), [&](const natsx::Message& m, natsx::MessageContext& ctx) {
+        {
+          std::lock_guard lock(reply_mu);
+          reply_to = std::string(m.reply_to());
+        }
+        contracts::RoomListReply rooms;
+        rooms.rooms.push_back({"ops", "Ops", "alice", contracts::RoomType::kPrivate, 2, {}});
+        return ctx.Respond(contracts::ToJson(rooms));
+      });
+  ASSERT_TRUE(responder.ok());
+  ASSERT_TRUE(observer_->Flush(5s).ok());
+
+  auto session = LoginAs("alice");
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  EXPECT_EQ((*session)->user(), "alice");
+  EXPECT_EQ((*session)->tier(), "admin");
+
+  auto rooms = (*session)->Rooms();
+  ASSERT_TRUE(rooms.ok()) << rooms.status().ToString();
+  ASSERT_EQ(rooms->rooms.size(), 1u);
+  EXPECT_EQ(rooms->rooms[0].name, "ops");
+  {
+    std::lock_guard lock(reply_mu);
+    EXPECT_EQ(reply_to.rfind("_INBOX.alice.", 0), 0u) << reply_to;
+  }
+
+  // The login made the browser's spans: a root `login` with the two IdP calls (no traceparent
+  // sent) and the credential call, as CLIENT spans with attribute set H.
+  auto login = client_tel_.FindSpan("login");
+  ASSERT_TRUE(login.has_value());
+  auto token_span = client_tel_.FindSpan("POST /realms/{realm}/protocol/openid-connect/token");
+  ASSERT_TRUE(token_span.has_value());
+  EXPECT_EQ(token_span->kind, telemetry::SpanKind::kClient);
+  EXPECT_EQ(token_span->parent_span_id, login->span_id);
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*token_span, "url.template"),
+            "/realms/{realm}/protocol/openid-connect/token");
+  EXPECT_EQ(telemetry::sdk::IntAttribute(*token_span, "http.response.status_code"), 200);
+  auto cred_span = client_tel_.FindSpan("POST /auth/v1/credentials");
+  ASSERT_TRUE(cred_span.has_value());
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*cred_span, "peer.service"), "auth-service");
+  // auth-service continued the client's trace (traceparent sent on that call only).
+  auto server_span = auth_tel_.FindSpan("POST /auth/v1/credentials");
+  ASSERT_TRUE(server_span.has_value());
+  EXPECT_EQ(server_span->trace_id, cred_span->trace_id);
+  auto idp_token = idp_tel_.FindSpan("POST /realms/{realm}/protocol/openid-connect/token");
+  ASSERT_TRUE(idp_token.has_value());
+  EXPECT_NE(idp_token->trace_id, token_span->trace_id);
+
+  auto sent = (*session)->Send("general", "hello @bob and @bob");
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  ASSERT_TRUE((*session)->Flush(5s).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return !SeenSnapshot().empty(); }, 5s));
+  Seen got = SeenSnapshot().front();
+  EXPECT_EQ(got.subject, "deliver.alice.send.general");
+  auto msg = contracts::FromJson<contracts::ChatMessage>(got.payload);
+  ASSERT_TRUE(msg.ok()) << msg.status().ToString();
+  EXPECT_EQ(msg->user, "alice");
+  EXPECT_EQ(msg->room, "general");
+  EXPECT_EQ(msg->text, "hello @bob and @bob");
+  EXPECT_EQ(msg->timestamp, sent->timestamp);
+  EXPECT_EQ(msg->action, contracts::MessageAction::kSend);
+  EXPECT_EQ(msg->mentions, std::vector<std::string>{"bob"});
+  EXPECT_EQ(sent->message_id, contracts::MessageId(sent->timestamp, "alice"));
+  // traceparent: 00-<trace id>-<span id>-01, the trace of the send_message root.
+  ASSERT_EQ(got.traceparent.size(), 55u) << got.traceparent;
+  EXPECT_EQ(got.traceparent.substr(3, 32), sent->trace_id);
+
+  auto span = client_tel_.FindSpan("send_message");
+  ASSERT_TRUE(span.has_value());
+  EXPECT_EQ(span->kind, telemetry::SpanKind::kInternal);
+  EXPECT_FALSE(span->parent_span_id.IsValid());
+  EXPECT_EQ(span->trace_id.Hex(), sent->trace_id);
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*span, "chat.room"), "general");
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*span, "chat.action"), "send");
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*span, "chat.message_id"), sent->message_id);
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*span, "chat.message.kind"), "text");
+  auto publish = client_tel_.FindSpan("publish deliver.{user}.send.{room}");
+  ASSERT_TRUE(publish.has_value());
+  EXPECT_EQ(publish->parent_span_id, span->span_id);
+
+  // Two sends in a row never share a timestamp (messages are keyed by it).
+  auto a = (*session)->Send("general", "one");
+  auto b = (*session)->Send("general", "two");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_LT(a->timestamp, b->timestamp);
+
+  // A thread reply goes to the thread subject with its parent timestamp.
+  std::string thread = contracts::ThreadId("general", sent->timestamp);
+  auto reply = (*session)->Send("general", "in thread", thread);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_TRUE((*session)->Flush(5s).ok());
+  std::string thread_subject = "deliver.alice.send.general.thread." + thread;
+  ASSERT_TRUE(testing::WaitFor([&] { return SawSubject(thread_subject); }, 5s));
+  EXPECT_EQ((*session)->PermissionErrors(), 0);
+}
+
+TEST_F(ClientTest, BadPasswordIsUnauthenticatedWithAHumanMessage) {
+  auto s = Session::Login(Options("alice", "wrong"), client_tel_.telemetry());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), core::ErrorCode::kUnauthenticated);
+  EXPECT_NE(s.status().message().find("wrong username or password"), std::string::npos)
+      << s.status().message();
+  EXPECT_EQ(s.status().message().find("wrong\""), std::string::npos) << "password leaked";
+  auto login = client_tel_.FindSpan("login");
+  ASSERT_TRUE(login.has_value());
+  EXPECT_EQ(login->status_code, telemetry::StatusCode::kError);
+}
+
+TEST_F(ClientTest, AuthServiceDownIsUnavailable) {
+  LoginOptions o = Options("alice", "alice123");
+  int port = auth_->port();
+  auth_->Stop();
+  o.auth_url = "http://127.0.0.1:" + std::to_string(port);
+  auto s = Session::Login(o, client_tel_.telemetry());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), core::ErrorCode::kUnavailable);
+  EXPECT_NE(s.status().message().find("auth-service unreachable"), std::string::npos)
+      << s.status().message();
+}
+
+TEST_F(ClientTest, ServerRefusesWhatTheJwtDoesNotAllow) {
+  Observe({subjects::kDeliverSend, subjects::kDeliverSendThread}, "deliver.*.send.>");
+  Observe({subjects::kAdminRoom}, "admin.*");
+  Observe({subjects::kRoomCreate}, "room.create.*");
+
+  auto alice = LoginAs("alice");
+  ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+  // alice may not speak for bob.
+  ASSERT_TRUE((*alice)->connection()
+                  .Publish(subjects::kDeliverSend, {"bob", "general"}, "{}", {})
+                  .ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 1; }, 5s));
+  EXPECT_NE((*alice)->LastError().find("Permissions Violation"), std::string::npos)
+      << (*alice)->LastError();
+  // …nor read bob's deliveries.
+  natsx::SubscribeOptions so;
+  so.templates = {subjects::kDeliverNotify};
+  so.pattern = "deliver.bob.>";
+  auto sub = (*alice)->connection().Subscribe(std::move(so), [](const natsx::Message&,
+                                                                natsx::MessageContext&) {
+    return core::Status::Ok();
+  });
+  ASSERT_TRUE(sub.ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 2; }, 5s));
+  EXPECT_NE((*alice)->LastError().find("Subscription"), std::string::npos)
+      << (*alice)->LastError();
+
+  auto bob = LoginAs("bob");
+  ASSERT_TRUE(bob.ok()) << bob.status().ToString();
+  EXPECT_EQ((*bob)->tier(), "user");
+  ASSERT_TRUE((*bob)->connection().Publish(subjects::kAdminRoom, {"chat"}, "{}", {}).ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 3; }, 5s))
+      << "bob's admin.chat publish was not refused";
+
+  auto charlie = LoginAs("charlie");
+  ASSERT_TRUE(charlie.ok()) << charlie.status().ToString();
+  EXPECT_EQ((*charlie)->tier(), "none");
+  ASSERT_TRUE(
+      (*charlie)->connection().Publish(subjects::kRoomCreate, {"charlie"}, "{}", {}).ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 4; }, 5s))
+      << "charlie's room.create publish was not refused";
+  auto refused_send = (*charlie)->Send("general", "read-only users cannot send");
+  ASSERT_TRUE(refused_send.ok());  // the publish is asynchronous; the server refuses it
+  EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 5; }, 5s));
+
+  // Nothing refused reached the bus; an allowed publish after them does.
+  auto ok = (*alice)->Send("general", "allowed");
+  ASSERT_TRUE(ok.ok());
+  ASSERT_TRUE((*alice)->Flush(5s).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return SawSubject("deliver.alice.send.general"); }, 5s));
+  for (const auto& s : SeenSnapshot()) {
+    EXPECT_NE(s.subject, "deliver.bob.send.general");
+    EXPECT_NE(s.subject, "admin.chat");
+    EXPECT_NE(s.subject, "room.create.charlie");
+    EXPECT_NE(s.subject, "deliver.charlie.send.general");
+  }
+}
+
+TEST_F(ClientTest, WatchFetchesNotifiedMessagesAndTakesAdminCopies) {
+  // The observer plays fanout: it answers msg.get with the full message.
+  contracts::ChatMessage stored;
+  stored.user = "bob";
+  stored.room = "general";
+  stored.text = "hi alice";
+  stored.timestamp = 1700000000123;
+  std::atomic<int> gets{0};
+  natsx::SubscribeOptions so;
+  so.templates = {subjects::kMsgGet};
+  so.kind = natsx::ProcessKind::kServer;
+  auto responder = observer_->Subscribe(
+      std::move(so), [&](const natsx::Message& m, natsx::MessageContext& ctx) {
+        auto req = contracts::FromJson<contracts::MsgGetRequest>(m.payload());
+        EXPECT_TRUE(req.ok());
+        if (req.ok()) {
+          EXPECT_EQ(req->notify_id, "n-1");
+        }
+        EXPECT_EQ(std::string(m.reply_to()).rfind("_INBOX.alice.", 0), 0u);
+        gets.fetch_add(1);
+        return ctx.Respond(contracts::ToJson(stored));
+      });
+  ASSERT_TRUE(responder.ok());
+  ASSERT_TRUE(observer_->Flush(5s).ok());
+
+  auto alice = LoginAs("alice");
+  ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+  std::mutex mu;
+  std::vector<Delivery> got;
+  auto watch = (*alice)->WatchRooms({"general", "__admin__"}, [&](const Delivery& d) {
+    std::lock_guard lock(mu);
+    got.push_back(d);
+  });
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+
+  contracts::Notification n;
+  n.notify_id = "n-1";
+  n.room = "general";
+  n.user = "bob";
+  n.timestamp = stored.timestamp;
+  ASSERT_TRUE(observer_->Publish(subjects::kRoomNotify, {"general"}, contracts::ToJson(n), {}).ok());
+  // Another room's notification is not ours to show.
+  contracts::Notification other = n;
+  other.room = "random";
+  ASSERT_TRUE(
+      observer_->Publish(subjects::kDeliverNotify, {"alice", "random"}, contracts::ToJson(other), {})
+          .ok());
+  contracts::ChatMessage admin_msg;
+  admin_msg.user = "diana";
+  admin_msg.room = "__admin__";
+  admin_msg.text = "admins only";
+  admin_msg.timestamp = 1700000000999;
+  ASSERT_TRUE(observer_->Publish(subjects::kDeliverAdmin, {"alice", "chat"},
+                                 contracts::ToJson(admin_msg), {})
+                  .ok());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return got.size() >= 2;
+      },
+      5s));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(got.size(), 2u);
+  const Delivery* room = got[0].via == "room" ? &got[0] : &got[1];
+  const Delivery* admin = got[0].via == "admin" ? &got[0] : &got[1];
+  EXPECT_EQ(room->via, "room");
+  EXPECT_TRUE(room->fetched);
+  EXPECT_EQ(room->message, stored);
+  EXPECT_EQ(admin->via, "admin");
+  EXPECT_EQ(admin->message, admin_msg);
+  EXPECT_EQ(gets.load(), 1);
+  EXPECT_EQ((*watch)->notifications(), 2u);
+  EXPECT_EQ((*watch)->fetch_failures(), 0u);
+}
+
+TEST(ClientHelpersTest, MentionsAndLoopback) {
+  EXPECT_EQ(ExtractMentions("@bob hi @alice, @bob! mail@x"),
+            (std::vector<std::string>{"bob", "alice", "x"}));
+  EXPECT_TRUE(ExtractMentions("no mentions @").empty());
+  EXPECT_TRUE(IsLoopbackUrl("http://127.0.0.1:8080/realms/nats-chat"));
+  EXPECT_TRUE(IsLoopbackUrl("nats://localhost:4222"));
+  EXPECT_TRUE(IsLoopbackUrl("postgresql://postgres@127.0.0.1:5433/chatdb"));
+  EXPECT_TRUE(IsLoopbackUrl("http://[::1]:9430"));
+  EXPECT_FALSE(IsLoopbackUrl("http://10.0.0.1:9430"));
+  EXPECT_FALSE(IsLoopbackUrl("nats://nats.example.com:4222"));
+  EXPECT_FALSE(IsLoopbackUrl("http://127.0.0.1.evil.example/"));
+}
+
+}  // namespace
+}  // namespace chat::client
