@@ -24,6 +24,7 @@ PresenceService::PresenceService(const PresenceConfig& config, natsx::Connection
       mirror_(telemetry) {}
 
 PresenceService::~PresenceService() {
+  if (rebuilder_) rebuilder_->Stop();
   StopWatcher();
   dispatcher_.reset();
 }
@@ -50,17 +51,7 @@ core::Status PresenceService::Start() {
   js_options.clock = &clock_;
   CHAT_ASSIGN_OR_RETURN(js_, natsx::JetStream::Create(nats_, js_options));
 
-  // Idempotent: CreateKeyValue binds to a bucket that already exists.
-  natsx::KeyValueConfig presence{.bucket = std::string(contracts::jetstream::kBucketPresence),
-                                 .memory_storage = true};
-  CHAT_ASSIGN_OR_RETURN(presence_kv_, js_->CreateKeyValue(presence));
-  natsx::KeyValueConfig conns{.bucket = std::string(contracts::jetstream::kBucketPresenceConn),
-                              .ttl = config_.conn_ttl,
-                              .memory_storage = true};
-  CHAT_ASSIGN_OR_RETURN(conn_kv_, js_->CreateKeyValue(conns));
-  // ROOMS belongs to room-service; creating it with the same spec lets presence start first.
-  natsx::KeyValueConfig rooms{.bucket = std::string(contracts::jetstream::kBucketRooms)};
-  CHAT_ASSIGN_OR_RETURN(rooms_kv_, js_->CreateKeyValue(rooms));
+  CHAT_RETURN_IF_ERROR(EnsureBuckets());
 
   dispatcher_ = std::make_unique<runtime::Dispatcher>(nats_, clock_);
   // Deltas first, then hydrate: the mirror buffers what arrives meanwhile (system.md §3.8).
@@ -74,9 +65,61 @@ core::Status PresenceService::Start() {
   CHAT_RETURN_IF_ERROR(RegisterRoutes());
   // Ready means the server has our subscriptions: a heartbeat sent after Create() is seen.
   CHAT_RETURN_IF_ERROR(nats_.Flush(std::chrono::seconds(5)));
-  watch_thread_ = std::thread([this] { WatchLoop(); });
+  StartWatchThread();
+  rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
+      nats_, telemetry_,
+      membership::ReconnectRebuilder::Options{.span_name = "rebuild_presence_state"},
+      [this](telemetry::Span& span) { return RebuildAfterReconnect(span); });
   telemetry_.logger->Info("presence-service ready",
                           {{"chat.presence.connections", static_cast<int64_t>(tracker_.Connections())},
+                           {"chat.presence.users", static_cast<int64_t>(tracker_.Users())}});
+  return core::Status();
+}
+
+core::Status PresenceService::EnsureBuckets() {
+  // Idempotent: CreateKeyValue binds to a bucket that already exists.
+  natsx::KeyValueConfig presence{.bucket = std::string(contracts::jetstream::kBucketPresence),
+                                 .memory_storage = true};
+  natsx::KeyValueConfig conns{.bucket = std::string(contracts::jetstream::kBucketPresenceConn),
+                              .ttl = config_.conn_ttl,
+                              .memory_storage = true};
+  // ROOMS belongs to room-service; creating it with the same spec lets presence start first.
+  natsx::KeyValueConfig rooms{.bucket = std::string(contracts::jetstream::kBucketRooms)};
+  CHAT_ASSIGN_OR_RETURN(auto presence_kv, js_->CreateKeyValue(presence));
+  CHAT_ASSIGN_OR_RETURN(auto conn_kv, js_->CreateKeyValue(conns));
+  CHAT_ASSIGN_OR_RETURN(auto rooms_kv, js_->CreateKeyValue(rooms));
+  // At start-up keep the handles; after a reconnect handlers may be using the ones we hold.
+  if (!presence_kv_) presence_kv_ = std::move(presence_kv);
+  if (!conn_kv_) conn_kv_ = std::move(conn_kv);
+  if (!rooms_kv_) rooms_kv_ = std::move(rooms_kv);
+  return core::Status();
+}
+
+void PresenceService::StartWatchThread() {
+  stopping_.store(false);
+  watcher_stopped_ = false;
+  watch_thread_ = std::thread([this] { WatchLoop(); });
+}
+
+core::Status PresenceService::RebuildAfterReconnect(telemetry::Span& span) {
+  CHAT_RETURN_IF_ERROR(EnsureBuckets());
+  // The old watch may be dead (memory buckets vanish with a restarted server) and missed every
+  // update while we were away: replace it, and the tracker with what PRESENCE_CONN holds now.
+  StopWatcher();
+  watcher_.reset();
+  watcher_stopped_ = false;  // refers to the next watcher, which LoadConnections creates
+  tracker_.Clear();
+  core::Status loaded = LoadConnections();
+  if (!loaded.ok()) {
+    RefreshGauges();
+    return loaded;
+  }
+  StartWatchThread();
+  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(*rooms_kv_, span.Context()));
+  span.SetAttribute("chat.presence.connections", static_cast<int64_t>(tracker_.Connections()));
+  telemetry_.logger->Info(span.Context(), "presence state rebuilt after NATS reconnect",
+                          {{"chat.presence.connections",
+                            static_cast<int64_t>(tracker_.Connections())},
                            {"chat.presence.users", static_cast<int64_t>(tracker_.Users())}});
   return core::Status();
 }
@@ -278,6 +321,7 @@ void PresenceService::RefreshGauges() {
 }
 
 void PresenceService::Drain(std::chrono::milliseconds timeout) {
+  if (rebuilder_) rebuilder_->Stop();
   if (dispatcher_) dispatcher_->Drain(timeout);
   StopWatcher();
 }

@@ -20,6 +20,7 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
+#include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
@@ -52,6 +53,8 @@ class PresenceService final : public runtime::Service {
   const ConnectionTracker& tracker() const { return tracker_; }
   const membership::MembershipMirror& mirror() const { return mirror_; }
   const RoomTypes& room_types() const { return room_types_; }
+  // Rebuilds buckets, tracker, watcher and membership after every NATS reconnect (§6.6).
+  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
  private:
   PresenceService(const PresenceConfig& config, natsx::Connection& nats,
@@ -60,6 +63,14 @@ class PresenceService final : public runtime::Service {
   core::Status Start();
   core::Status RegisterRoutes();
   core::Status LoadConnections();
+  // Creates (or binds) PRESENCE, PRESENCE_CONN and ROOMS; the handles are name-based, so the
+  // ones already held keep working once the buckets exist again.
+  core::Status EnsureBuckets();
+  // system.md §6.6 "Reconnect": recreate buckets, clear the tracker and reload it from
+  // PRESENCE_CONN with a fresh watcher (the old one may have died with a memory bucket), restart
+  // the watch thread, re-hydrate membership. Runs on natsx's reconnect worker.
+  core::Status RebuildAfterReconnect(telemetry::Span& span);
+  void StartWatchThread();
   void WatchLoop();
   void Sweep();
   // Joins the watch thread and stops the KV watch (idempotent; Drain and the destructor).
@@ -113,6 +124,9 @@ class PresenceService final : public runtime::Service {
   bool watcher_stopped_ = false;
   std::atomic<bool> stopping_{false};
   std::thread watch_thread_;
+
+  // Stopped first in Drain and the destructor: it restarts the watch thread.
+  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 }  // namespace chat::presence_service

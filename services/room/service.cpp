@@ -40,7 +40,10 @@ RoomService::RoomService(const telemetry::Telemetry& telemetry)
       route_metrics_(metrics_),
       mirror_(telemetry) {}
 
-RoomService::~RoomService() { dispatcher_.reset(); }
+RoomService::~RoomService() {
+  if (rebuilder_) rebuilder_->Stop();
+  dispatcher_.reset();
+}
 
 core::Result<std::unique_ptr<RoomService>> RoomService::Create(
     const RoomConfig& config, natsx::Connection& conn, const telemetry::Telemetry& telemetry,
@@ -70,12 +73,27 @@ core::Result<std::unique_ptr<RoomService>> RoomService::Create(
   }
   s->handlers_->UpdateGauges();
   CHAT_RETURN_IF_ERROR(s->handlers_->RegisterRoutes(*s->dispatcher_, s->route_metrics_));
+  // system.md §6.5: deltas published while we were disconnected are lost to the mirror, so every
+  // reconnect re-binds ROOMS (re-created when the server lost it) and re-hydrates. The delta
+  // route stays subscribed (libnats re-subscribes), so the mirror buffers what races the read.
+  RoomService* self = s.get();
+  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
+      conn, telemetry, membership::ReconnectRebuilder::Options{},
+      [self, bucket](telemetry::Span& span) -> core::Status {
+        // Name-based handle: kv_ keeps working once the bucket exists again.
+        auto rebound = self->js_->CreateKeyValue(bucket);
+        if (!rebound.ok()) return rebound.status();
+        CHAT_RETURN_IF_ERROR(self->mirror_.Hydrate(*self->kv_, span.Context()));
+        self->handlers_->UpdateGauges();
+        return core::Status::Ok();
+      });
   telemetry.logger->Info("room-service ready",
                          {{"db.pool.size", static_cast<int64_t>(config.db_pool_size)}});
   return s;
 }
 
 void RoomService::Drain(std::chrono::milliseconds timeout) {
+  if (rebuilder_) rebuilder_->Stop();
   if (dispatcher_) dispatcher_->Drain(timeout);
 }
 

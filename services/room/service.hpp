@@ -9,6 +9,7 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
+#include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
@@ -38,6 +39,8 @@ class RoomService final : public runtime::Service {
 
   const membership::MembershipMirror& mirror() const { return mirror_; }
   const RoomMetrics& metrics() const { return metrics_; }
+  // Re-binds ROOMS and re-hydrates the mirror after every NATS reconnect (system.md §6.5).
+  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
  private:
   RoomService(const telemetry::Telemetry& telemetry);
@@ -53,6 +56,8 @@ class RoomService final : public runtime::Service {
   std::unique_ptr<RoomHandlers> handlers_;
   // Declared last: destroyed first, so no handler runs on the members above while they go.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
+  // Stopped explicitly before anything else in the destructor and in Drain.
+  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 // Connects the pool, retrying per config (system.md §6.0). unavailable after the last attempt.

@@ -434,6 +434,8 @@ core::Result<std::unique_ptr<Connection>> Connection::Connect(
 }
 
 Connection::~Connection() {
+  // First: a listener may be mid-request on this connection; let it finish, then join.
+  StopReconnectWorker();
   if (nc_ == nullptr) return;
   closing_.store(true);
   bool already_closed = natsConnection_IsClosed(nc_);
@@ -496,6 +498,77 @@ void Connection::OnReconnected(natsConnection*, void* closure) {
   self->metrics_->reconnects->Add(1);
   self->telemetry_.logger->Warn("nats reconnected",
                                 {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
+  if (self->closing_.load()) return;
+  // Listeners may block (KV requests): hand them to the worker instead of running them on this
+  // libnats thread. A pending flag, not a queue: reconnects during a run coalesce into one more.
+  std::lock_guard lock(self->listeners_mu_);
+  self->reconnect_pending_ = true;
+  self->listeners_cv_.notify_all();
+}
+
+uint64_t Connection::AddReconnectListener(std::function<void()> listener) {
+  std::lock_guard lock(listeners_mu_);
+  uint64_t id = next_listener_id_++;
+  listeners_.emplace_back(id, std::make_shared<std::function<void()>>(std::move(listener)));
+  if (!reconnect_worker_.joinable() && !worker_stop_) {
+    reconnect_worker_ = std::thread([this] { RunReconnectListeners(); });
+  }
+  return id;
+}
+
+void Connection::RemoveReconnectListener(uint64_t id) {
+  std::unique_lock lock(listeners_mu_);
+  std::erase_if(listeners_, [&](const auto& l) { return l.first == id; });
+  // From inside the listener itself waiting would deadlock; it is not re-run after returning.
+  if (std::this_thread::get_id() == reconnect_worker_.get_id()) return;
+  listeners_cv_.wait(lock, [&] { return running_listener_ != id; });
+}
+
+void Connection::RunReconnectListeners() {
+  std::unique_lock lock(listeners_mu_);
+  for (;;) {
+    listeners_cv_.wait(lock, [&] { return worker_stop_ || reconnect_pending_; });
+    if (worker_stop_) return;
+    reconnect_pending_ = false;
+    // A snapshot so listeners can add/remove listeners without invalidating the iteration.
+    auto snapshot = listeners_;
+    for (const auto& [id, fn] : snapshot) {
+      if (worker_stop_) return;
+      bool still_registered = std::any_of(listeners_.begin(), listeners_.end(),
+                                          [&](const auto& l) { return l.first == id; });
+      if (!still_registered) continue;
+      running_listener_ = id;
+      lock.unlock();
+      try {
+        (*fn)();
+      } catch (const std::exception& e) {
+        telemetry_.logger->Error("nats reconnect listener threw",
+                                 {{semconv::kMessagingClientId, std::string_view(options_.name)},
+                                  {"error", std::string_view(e.what())}});
+      } catch (...) {
+        telemetry_.logger->Error("nats reconnect listener threw",
+                                 {{semconv::kMessagingClientId, std::string_view(options_.name)},
+                                  {"error", std::string_view("unknown exception")}});
+      }
+      lock.lock();
+      running_listener_ = 0;
+      listeners_cv_.notify_all();
+    }
+  }
+}
+
+void Connection::StopReconnectWorker() {
+  {
+    std::lock_guard lock(listeners_mu_);
+    worker_stop_ = true;
+    listeners_cv_.notify_all();
+  }
+  if (!reconnect_worker_.joinable()) return;
+  if (reconnect_worker_.get_id() != std::this_thread::get_id()) {
+    reconnect_worker_.join();
+  } else {
+    reconnect_worker_.detach();  // destroyed from inside a listener: it returns right after
+  }
 }
 
 void Connection::OnClosed(natsConnection*, void* closure) {
@@ -535,6 +608,12 @@ core::Status Connection::Flush(std::chrono::milliseconds timeout) {
 core::Status Connection::Drain(std::chrono::milliseconds timeout) {
   if (natsConnection_IsClosed(nc_)) return core::Status::Ok();
   closing_.store(true);
+  {
+    // No listener starts after a drain began (the destructor joins the worker).
+    std::lock_guard lock(listeners_mu_);
+    worker_stop_ = true;
+    listeners_cv_.notify_all();
+  }
   natsStatus s = natsConnection_DrainTimeout(nc_, timeout.count());
   if (s != NATS_OK) return internal::ToStatus(s, "drain");
   std::unique_lock lock(mu_);

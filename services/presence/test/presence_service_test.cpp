@@ -497,6 +497,50 @@ TEST_F(PresenceServiceTest, StartUpLoadsConnectionsAndMembership) {
   EXPECT_EQ(room_diffs.Count(), 0u);
 }
 
+TEST_F(PresenceServiceTest, RebuildsStateAfterNatsReconnect) {
+  StartService();
+  Heartbeat("alice", "c1");
+  ASSERT_TRUE(WaitFor([&] { return service_->tracker().HasAny("alice"); }, 5s));
+  Join("general", "alice");  // a delta only: ROOMS never had it
+  // room-service wrote bob to ROOMS, but its delta never reached us (as while disconnected).
+  auto rooms = Bucket(contracts::jetstream::kBucketRooms);
+  ASSERT_NE(rooms, nullptr);
+  ASSERT_TRUE(rooms->Put("general.bob", "{}", tel::SpanContext{}).ok());
+  EXPECT_FALSE(service_->mirror().index().IsMember("general", "bob"));
+
+  // The restarted server lost the memory buckets (PRESENCE, PRESENCE_CONN) and their watch.
+  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(WaitFor([&] { return !svc_conn_->IsConnected(); }, 10s));
+  ASSERT_TRUE(server_->Start().ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return service_->mirror().index().Members("general") == std::vector<std::string>{"bob"};
+      },
+      15s))
+      << "membership not re-hydrated";
+  ASSERT_TRUE(WaitFor([&] { return tel_.FindSpans("rebuild_presence_state").size() == 1; }, 5s));
+  auto span = tel_.FindSpans("rebuild_presence_state").front();
+  EXPECT_EQ(span.kind, tel::SpanKind::kInternal);
+  EXPECT_FALSE(span.parent_span_id.IsValid());
+  EXPECT_NE(span.status_code, tel::StatusCode::kError);
+  EXPECT_EQ(service_->rebuilder().failures(), 0u);
+  // The tracker now mirrors the (empty) recreated PRESENCE_CONN.
+  EXPECT_FALSE(service_->tracker().HasAny("alice"));
+  EXPECT_EQ(Gauge("presence_connections"), 0);
+
+  // The recreated buckets are in use and the restarted watcher follows PRESENCE_CONN again: a
+  // key written behind the service's back (another instance's heartbeat) reaches the tracker.
+  ASSERT_TRUE(WaitFor([&] { return client_->IsConnected(); }, 10s));
+  auto conns = Bucket(contracts::jetstream::kBucketPresenceConn);
+  ASSERT_NE(conns, nullptr);
+  ASSERT_TRUE(conns->Put("dave.d1", "{}", tel::SpanContext{}).ok());
+  ASSERT_TRUE(WaitFor([&] { return service_->tracker().HasAny("dave"); }, 5s))
+      << "watcher not restarted";
+  Heartbeat("alice", "c2");
+  ASSERT_TRUE(WaitFor([&] { return service_->tracker().HasAny("alice"); }, 5s));
+  EXPECT_TRUE(WaitFor([&] { return StoredStatus("alice") == PresenceStatus::kOnline; }, 5s));
+}
+
 TEST(PresenceStateTest, TrackerExpiresOnlyOldConnections) {
   ps::ConnectionTracker t;
   EXPECT_TRUE(t.Touch("alice", "a", 100));

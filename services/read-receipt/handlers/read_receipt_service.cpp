@@ -49,6 +49,7 @@ ReadReceiptService::ReadReceiptService(const ReadReceiptConfig& config, natsx::C
       dispatcher_(std::make_unique<Dispatcher>(conn, clock)) {}
 
 ReadReceiptService::~ReadReceiptService() {
+  if (rebuilder_) rebuilder_->Stop();
   dispatcher_.reset();
   StopFlusher();
 }
@@ -81,7 +82,24 @@ core::Result<std::unique_ptr<ReadReceiptService>> ReadReceiptService::Create(
   CHAT_RETURN_IF_ERROR(s->LoadState());
   CHAT_RETURN_IF_ERROR(s->Register());
   s->flusher_ = std::thread([raw = s.get()] { raw->FlushLoop(); });
+  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
+      conn, conn.telemetry(), membership::ReconnectRebuilder::Options{},
+      [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
   return s;
+}
+
+core::Status ReadReceiptService::RebuildAfterReconnect(telemetry::Span& span) {
+  // Deltas published while we were disconnected are lost to the mirror (system.md §3.8). The
+  // bucket handles are name-based: making sure the buckets exist is the whole re-bind.
+  natsx::KeyValueConfig read_state;
+  read_state.bucket = std::string(contracts::jetstream::kBucketReadState);
+  CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(read_state).status());
+  if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
+    natsx::KeyValueConfig rooms_config;
+    rooms_config.bucket = std::string(contracts::jetstream::kBucketRooms);
+    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(rooms_config).status());
+  }
+  return mirror_.Hydrate(*rooms_, span.Context());
 }
 
 core::Status ReadReceiptService::LoadState() {
@@ -301,6 +319,7 @@ void ReadReceiptService::StopFlusher() {
 }
 
 void ReadReceiptService::Drain(std::chrono::milliseconds timeout) {
+  if (rebuilder_) rebuilder_->Stop();
   dispatcher_->Drain(timeout);
   StopFlusher();
   (void)Flush();  // the final flush (§6.7); a failure is logged and counted

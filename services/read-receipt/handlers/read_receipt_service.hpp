@@ -21,6 +21,7 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
+#include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
@@ -56,6 +57,8 @@ class ReadReceiptService final : public runtime::Service {
   // Upserts every dirty position now (the flusher calls this); the failed keys are re-queued.
   core::Status Flush();
   size_t dirty_count() const;
+  // Re-binds the buckets and re-hydrates membership after every NATS reconnect (§3.8).
+  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
  private:
   using Key = std::pair<std::string, std::string>;  // (user, room)
@@ -66,6 +69,7 @@ class ReadReceiptService final : public runtime::Service {
   core::Status Register();
   void FlushLoop();
   void StopFlusher();
+  core::Status RebuildAfterReconnect(telemetry::Span& span);
   void UpdateDirtyGauge();  // requires state_mu_
 
   core::Status HandleUpdate(const contracts::ReadUpdate& req, runtime::RequestContext& ctx);
@@ -97,6 +101,8 @@ class ReadReceiptService final : public runtime::Service {
 
   // Last member: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
+  // Stopped first in Drain and the destructor.
+  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 }  // namespace chat::read_receipt_service

@@ -268,6 +268,35 @@ TEST_F(ReadReceiptServiceTest, FailedFlushRequeuesAndShutdownFlushes) {
   service_.reset();
 }
 
+TEST_F(ReadReceiptServiceTest, MembershipIsRehydratedAfterNatsReconnect) {
+  Join("general", "alice");
+  StartService();
+  // bob's ROOMS key arrives without a delta (as when it is published while we are away).
+  Join("general", "bob");
+  {
+    auto bob = User("bob");
+    EXPECT_EQ(State(*bob, "general").status().code(), core::ErrorCode::kPermissionDenied);
+  }
+
+  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return !service_conn_->IsConnected(); }, 10s));
+  ASSERT_TRUE(server_->Start().ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return tel_.FindSpans("hydrate_membership").size() >= 1; },
+                               15s));
+  ASSERT_TRUE(testing::WaitFor([&] { return service_->rebuilder().runs() >= 1; }, 5s));
+
+  auto bob = User("bob");
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(testing::WaitFor([&] { return State(*bob, "general").ok(); }, 10s))
+      << "bob still refused after the reconnect";
+  auto state = State(*bob, "general");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(service_->rebuilder().failures(), 0u);
+  auto span = tel_.FindSpans("hydrate_membership").front();
+  EXPECT_FALSE(span.parent_span_id.IsValid());
+  EXPECT_NE(span.status_code, telemetry::StatusCode::kError);
+}
+
 TEST_F(ReadReceiptServiceTest, ReadStateOnlyForMembersWithCallersUnreadCount) {
   Join("general", "alice");
   Join("general", "bob");

@@ -650,6 +650,58 @@ TEST_F(RoomServiceTest, HydratesFromRoomsAtStartAndFollowsOtherInstancesDeltas) 
   (*second)->Drain(2s);
 }
 
+TEST_F(RoomServiceTest, RehydratesMembershipAfterNatsReconnect) {
+  Membership(subjects::kRoomJoin, "general", "alice", "ok");
+  Membership(subjects::kRoomJoin, "general", "carol", "ok");
+  ASSERT_EQ(MembersOf("general"), (Strings{"alice", "carol"}));
+
+  // ROOMS changes whose deltas the service never sees (as when they are published while it is
+  // disconnected): a key written and one deleted directly, no room.changed.
+  {
+    auto js = natsx::JetStream::Create(*observer_);
+    ASSERT_TRUE(js.ok());
+    auto kv = (*js)->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
+    ASSERT_TRUE(kv.ok());
+    ASSERT_TRUE((*kv)->Put(membership::RoomsKey("general", "bob"), "{}", {}).ok());
+    ASSERT_TRUE((*kv)->Delete(membership::RoomsKey("general", "carol"), {}).ok());
+  }
+  ASSERT_TRUE(observer_->Flush(2s).ok());
+  EXPECT_EQ(MembersOf("general"), (Strings{"alice", "carol"}));  // stale until a rebuild
+
+  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return !service_conn_->IsConnected(); }, 10s));
+  ASSERT_TRUE(server_->Start().ok());
+
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return service_->mirror().index().Members("general") == Strings{"alice", "bob"}; },
+      15s))
+      << "mirror not re-hydrated after the reconnect";
+  EXPECT_EQ(MembersOf("general"), (Strings{"alice", "bob"}));
+  EXPECT_EQ(service_->rebuilder().runs(), 1u);
+  EXPECT_EQ(service_->rebuilder().failures(), 0u);
+
+  // Start-up hydration plus the reconnect one: a root INTERNAL span marked as reconnect-driven.
+  ASSERT_TRUE(testing::WaitFor([&] { return tel_.FindSpans("hydrate_membership").size() >= 2; },
+                               5s));
+  auto spans = tel_.FindSpans("hydrate_membership");
+  const auto& rebuilt = spans.back();
+  EXPECT_EQ(rebuilt.kind, telemetry::SpanKind::kInternal);
+  EXPECT_FALSE(rebuilt.parent_span_id.IsValid());
+  EXPECT_EQ(sdk::StringAttribute(rebuilt, "chat.trigger").value_or(""), "nats_reconnect");
+  EXPECT_NE(rebuilt.status_code, telemetry::StatusCode::kError);
+  bool logged = false;
+  for (const auto& r : tel_.LogRecords()) {
+    if (r.body == "Membership hydrated from ROOMS" && r.trace_id == rebuilt.trace_id) {
+      logged = r.level == telemetry::LogLevel::kInfo;
+    }
+  }
+  EXPECT_TRUE(logged) << "no INFO hydration log in the reconnect span's trace";
+
+  // Deltas flow into the re-hydrated mirror as before.
+  Membership(subjects::kRoomJoin, "general", "dave", "ok");
+  EXPECT_EQ(MembersOf("general"), (Strings{"alice", "bob", "dave"}));
+}
+
 TEST(RoomConfigTest, DatabaseUrlIsRequiredAndKnobsAreValidated) {
   core::MapEnv empty;
   auto missing = RoomConfig::FromEnv(empty);

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -222,6 +223,19 @@ class Connection {
   core::Status Drain(std::chrono::milliseconds timeout);
   bool IsConnected() const;
 
+  // Reconnect listeners (docs/system.md §3.8/§6.5/§6.6): messages published while the client was
+  // disconnected are lost to it, so services rebuild their in-memory views after a reconnect.
+  // Listeners run on one worker thread owned by the Connection (never on a libnats thread), so
+  // they may block and make NATS requests (KV reads, watches). Reconnects that happen while the
+  // listeners are still running are coalesced into one more run. Exceptions are caught and
+  // logged. Not called for the first connect (retry_on_failed_connect included), nor after
+  // Drain/close. Thread-safe. Returns an id for RemoveReconnectListener (never 0).
+  uint64_t AddReconnectListener(std::function<void()> listener);
+  // Unregisters; when it returns the listener is not running and will not run again (unless
+  // called from inside that very listener, which is allowed and does not wait). Unknown ids
+  // are ignored.
+  void RemoveReconnectListener(uint64_t id);
+
   const ConnectionOptions& options() const { return options_; }
   const telemetry::Telemetry& telemetry() const { return telemetry_; }
   natsConnection* native() const { return nc_; }
@@ -254,6 +268,8 @@ class Connection {
   static void OnReconnected(natsConnection* nc, void* closure);
   static void OnClosed(natsConnection* nc, void* closure);
   static void OnError(natsConnection* nc, natsSubscription* sub, int err, void* closure);
+  void RunReconnectListeners();  // body of reconnect_worker_
+  void StopReconnectWorker();
 
   ConnectionOptions options_;
   const telemetry::Telemetry& telemetry_;
@@ -265,6 +281,16 @@ class Connection {
   bool closed_ = false;
   std::atomic<bool> closing_{false};  // set by us: the next disconnect is not a fault
   ServerAddress server_{};
+
+  // Reconnect listeners and their worker (started by the first AddReconnectListener).
+  std::mutex listeners_mu_;
+  std::condition_variable listeners_cv_;
+  std::vector<std::pair<uint64_t, std::shared_ptr<std::function<void()>>>> listeners_{};
+  uint64_t next_listener_id_ = 1;
+  uint64_t running_listener_ = 0;  // id of the listener running now, 0 = none
+  bool reconnect_pending_ = false;
+  bool worker_stop_ = false;
+  std::thread reconnect_worker_{};
 };
 
 // An active subscription (one or more native subscriptions sharing one handler).
