@@ -5,48 +5,20 @@
 //
 // CHAT_BENCH_EXPORTER_DOWN_SECONDS shortens the run (default 30, the target's duration).
 #include <benchmark/benchmark.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <thread>
 
 #include "chat/core/env.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
+#include "chat/testing/ports.hpp"
+#include "chat/testing/process.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-long RssKib() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      long kib = 0;
-      in >> kib;
-      return kib;
-    }
-  }
-  return 0;
-}
-
-// A port nothing listens on: bind, read the number, close.
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 void BM_ExporterDown(benchmark::State& state) {
   const char* s = std::getenv("CHAT_BENCH_EXPORTER_DOWN_SECONDS");
@@ -55,7 +27,9 @@ void BM_ExporterDown(benchmark::State& state) {
   constexpr int kSlicesPerSecond = 100;
 
   chat::core::MapEnv env{
-      {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + std::to_string(ClosedPort())},
+      // FreePort: nothing listens there, so every export is refused.
+      {"OTEL_EXPORTER_OTLP_ENDPOINT",
+       "http://127.0.0.1:" + std::to_string(chat::testing::FreePort())},
       {"OTEL_EXPORTER_OTLP_TIMEOUT", "500"},
       {"OTEL_BSP_EXPORT_TIMEOUT", "1000"},
       {"OTEL_LOGS_EXPORTER", "none"},
@@ -80,8 +54,8 @@ void BM_ExporterDown(benchmark::State& state) {
         ++produced;
       }
       // RSS is measured from the end of the first second (queue full, exporter retrying).
-      if (i == kSlicesPerSecond) rss_start = RssKib();
-      if (i > kSlicesPerSecond) rss_peak = std::max(rss_peak, RssKib());
+      if (i == kSlicesPerSecond) rss_start = chat::testing::RssKib();
+      if (i > kSlicesPerSecond) rss_peak = std::max(rss_peak, chat::testing::RssKib());
       next += slice;
       std::this_thread::sleep_until(next);  // pacing to the target rate
     }

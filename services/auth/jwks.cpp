@@ -1,6 +1,5 @@
 #include "jwks.hpp"
 
-#include <curl/curl.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -9,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/nkeys/encoding.hpp"
+#include "chat/telemetry/sdk/http_client.hpp"
 #include "chat/telemetry/semconv.hpp"
 
 namespace chat::auth_service {
@@ -16,45 +16,6 @@ namespace {
 
 namespace semconv = telemetry::semconv;
 using nlohmann::json;
-
-std::once_flag g_curl_init;  // curl_global_init is not thread-safe; run it once per process
-
-size_t WriteBody(char* data, size_t size, size_t count, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  constexpr size_t kMaxBody = 1 << 20;  // a JWKS or discovery document is a few KB
-  if (out->size() + size * count > kMaxBody) return 0;  // aborts the transfer
-  out->append(data, size * count);
-  return size * count;
-}
-
-std::string ErrorTypeForCurl(CURLcode code) {
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return "timeout";
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-      return "connection_error";
-    default:
-      return "transport_error";
-  }
-}
-
-std::string TemplatePath(std::string_view path) {
-  // Keycloak-style issuers put the realm in the path; its name is a value, not part of the
-  // template (span names must not carry values).
-  constexpr std::string_view kRealms = "/realms/";
-  size_t at = path.find(kRealms);
-  if (at == std::string_view::npos) return std::string(path);
-  size_t start = at + kRealms.size();
-  size_t end = path.find('/', start);
-  std::string out(path.substr(0, start));
-  out += "{realm}";
-  if (end != std::string_view::npos) out += path.substr(end);
-  return out;
-}
 
 }  // namespace
 
@@ -110,114 +71,34 @@ bool RsaPublicKey::VerifyRs256(std::string_view data, std::string_view signature
   return ok;
 }
 
-// ---- URL ----
-
-std::optional<UrlParts> ParseUrl(std::string_view url) {
-  UrlParts p;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::nullopt;
-  p.scheme = std::string(url.substr(0, scheme_end));
-  if (p.scheme != "http" && p.scheme != "https") return std::nullopt;
-  size_t auth_start = scheme_end + 3;
-  size_t auth_end = url.find_first_of("/?#", auth_start);
-  if (auth_end == std::string_view::npos) auth_end = url.size();
-  std::string_view authority = url.substr(auth_start, auth_end - auth_start);
-  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority = authority.substr(at + 1);  // credentials never reach an attribute
-  }
-  if (authority.empty()) return std::nullopt;
-  size_t colon = authority.rfind(':');
-  bool bracketed = authority.front() == '[';
-  if (colon != std::string_view::npos && (!bracketed || authority[colon - 1] == ']')) {
-    p.host = std::string(authority.substr(0, colon));
-    std::string port(authority.substr(colon + 1));
-    if (port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string::npos) {
-      return std::nullopt;
-    }
-    p.port = std::stoi(port);
-  } else {
-    p.host = std::string(authority);
-    p.port = p.scheme == "https" ? 443 : 80;
-  }
-  if (p.host.size() > 2 && p.host.front() == '[' && p.host.back() == ']') {
-    p.host = p.host.substr(1, p.host.size() - 2);
-  }
-  size_t path_end = url.find_first_of("?#", auth_end);
-  if (path_end == std::string_view::npos) path_end = url.size();
-  p.path = std::string(url.substr(auth_end, path_end - auth_end));
-  if (p.path.empty()) p.path = "/";
-  p.full = p.scheme + "://" + std::string(authority) + p.path;
-  p.tmpl = TemplatePath(p.path);
-  return p;
-}
-
 // ---- JwksCache ----
 
 JwksCache::JwksCache(const AuthConfig& config, const telemetry::Telemetry& telemetry,
                      const core::Clock& clock, AuthMetrics& metrics)
-    : config_(config), telemetry_(telemetry), clock_(clock), metrics_(metrics) {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+    : config_(config), telemetry_(telemetry), clock_(clock), metrics_(metrics) {}
 
 JwksCache::~JwksCache() { StopPeriodic(); }
 
 core::Result<std::string> JwksCache::Fetch(const std::string& url,
                                            const telemetry::SpanContext& parent) {
-  auto parts = ParseUrl(url);
-  if (!parts) return core::Unavailable("IdP URL is not an http(s) URL");
-  telemetry::SpanStartOptions opts;
-  opts.kind = telemetry::SpanKind::kClient;
-  opts.parent = parent;
-  opts.attributes = {{semconv::kHttpRequestMethod, "GET"},
-                     {semconv::kUrlFull, parts->full},
-                     {semconv::kUrlTemplate, parts->tmpl},
-                     {semconv::kServerAddress, parts->host},
-                     {semconv::kServerPort, parts->port},
-                     {semconv::kPeerService, "idp"}};
-  telemetry::Span span = telemetry_.tracer.StartSpan("GET " + parts->tmpl, std::move(opts));
-
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
-    span.RecordError("transport_error", "curl_easy_init failed", "curl", "IdP request failed");
-    return core::Unavailable("cannot create an HTTP client");
+  telemetry::sdk::HttpRequest request;
+  request.url = url;
+  request.peer_service = "idp";
+  request.send_traceparent = true;
+  request.timeout = config_.http_timeout;
+  request.failure_description = "IdP request failed";
+  request.status_message_prefix = "IdP answered ";
+  auto response = telemetry::sdk::PerformHttp(request, telemetry_, parent);
+  if (!response.ok()) {
+    if (response.status().code() == core::ErrorCode::kInvalidArgument) {
+      return core::Unavailable("IdP URL is not an http(s) URL");
+    }
+    return core::Unavailable("IdP request failed: " + response.status().message());
   }
-  std::string body;
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
-  if (span.Context().IsValid()) {
-    std::string tp = std::string(semconv::kTraceparentHeader) + ": " +
-                     telemetry::FormatTraceparent(span.Context());
-    headers = curl_slist_append(headers, tp.c_str());
+  if (response->status >= 400) {
+    return core::Unavailable("IdP answered HTTP " + std::to_string(response->status));
   }
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.http_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(config_.http_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-
-  if (rc != CURLE_OK) {
-    std::string type = ErrorTypeForCurl(rc);
-    span.RecordError(type, curl_easy_strerror(rc), "curl", "IdP request failed");
-    return core::Unavailable("IdP request failed: " + std::string(curl_easy_strerror(rc)));
-  }
-  span.SetAttribute(semconv::kHttpResponseStatusCode, static_cast<int64_t>(status));
-  if (status >= 400) {
-    span.RecordError(std::to_string(status), "IdP answered HTTP " + std::to_string(status),
-                     "http", "IdP request failed");
-    return core::Unavailable("IdP answered HTTP " + std::to_string(status));
-  }
-  return body;
+  return std::move(response->body);
 }
 
 core::Status JwksCache::Refresh(RefreshTrigger trigger, const telemetry::SpanContext& parent) {

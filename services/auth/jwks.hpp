@@ -44,17 +44,6 @@ class RsaPublicKey {
   evp_pkey_st* pkey_;
 };
 
-// Parts of an http(s) URL that the H attribute set needs.
-struct UrlParts {
-  std::string scheme;
-  std::string host;
-  int port = 0;
-  std::string path;      // without query or fragment, "/" when empty
-  std::string full;      // scheme://host[:port]path — no query, no credentials
-  std::string tmpl;      // path with the realm segment replaced: /realms/{realm}/…
-};
-std::optional<UrlParts> ParseUrl(std::string_view url);
-
 enum class RefreshTrigger { kScheduled, kUnknownKid };
 
 class JwksCache {

@@ -5,12 +5,8 @@
 // stack's temp dir; Kill/Restart exist for the fault drills.
 #pragma once
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,26 +29,12 @@
 #include "chat/telemetry/telemetry.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/pg_cluster.hpp"
+#include "chat/testing/ports.hpp"
+#include "chat/testing/process.hpp"
 #include "chat/testing/sink_process.hpp"
 #include "chat/testing/wait_for.hpp"
 
-extern char** environ;
-
 namespace chat::testing {
-
-// A free TCP port on 127.0.0.1 (bound, read back, closed; the tiny reuse race is acceptable).
-inline int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // One child process: argv + environment (added to ours), stdout and stderr appended to a log file.
 class ChildProcess {
@@ -65,50 +47,18 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool Start() {
-    std::map<std::string, std::string> merged;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv(*e);
-      size_t eq = kv.find('=');
-      if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    for (const auto& [k, v] : env_) merged[k] = v;
-    std::vector<std::string> strings;
-    for (const auto& [k, v] : merged) strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = argv_;
-    std::vector<char*> argvp;
-    for (auto& a : args) argvp.push_back(a.data());
-    argvp.push_back(nullptr);
-
     int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return false;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fd, STDERR_FILENO);
-    int rc = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argvp.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
+    pid_ = SpawnWithEnv(argv_, env_, fd, fd);
     ::close(fd);
-    if (rc != 0) pid_ = -1;
-    return rc == 0;
+    return pid_ > 0;
   }
 
   // SIGTERM and wait (graceful shutdown); returns the exit status, or -1.
   int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(25)) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
-    if (!exited) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-      return -1;
-    }
+    int rc = TerminateAndWait(pid_, timeout);
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
   }
 
   // SIGKILL: the crash of the fault drills.

@@ -4,8 +4,6 @@
 // queries Postgres. The sink must then hold ONE trace per round with the contract's parentage
 // and attributes, and the log line B wrote inside its span must carry that trace id.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,6 +13,7 @@
 #include "chat/telemetry/semconv.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/pg_cluster.hpp"
+#include "chat/testing/ports.hpp"
 #include "chat/testing/sink_process.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "peer_process.hpp"
@@ -43,20 +42,6 @@ std::string Attr(const json& span, std::string_view key_view) {
   const auto& a = span["attributes"];
   if (!a.contains(key)) return "<absent>";
   return a[key].is_string() ? a[key].get<std::string>() : a[key].dump();
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
 }
 
 // The value of one sample line ("name{labels} value") in a Prometheus text exposition.

@@ -5,12 +5,10 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -18,9 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "chat/testing/process.hpp"
 #include "chat/testing/wait_for.hpp"
-
-extern char** environ;
 
 namespace chat::testing {
 
@@ -38,30 +35,11 @@ class PeerProcess {
   }
 
   bool Start(const std::string& binary, const std::map<std::string, std::string>& env) {
-    std::map<std::string, std::string> merged;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv(*e);
-      size_t eq = kv.find('=');
-      if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    for (const auto& [k, v] : env) merged[k] = v;
-    std::vector<std::string> strings;
-    for (const auto& [k, v] : merged) strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    std::string bin = binary;
-    char* argv[] = {bin.data(), nullptr};
-    int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
+    pid_ = SpawnWithEnv({binary}, env, fds[1], -1);
     ::close(fds[1]);
-    if (rc != 0) {
+    if (pid_ <= 0) {
       ::close(fds[0]);
       pid_ = -1;
       return false;
@@ -123,34 +101,14 @@ class PeerProcess {
 
   // SIGTERM and wait; returns the exit status (or -1 when it had to be killed).
   int Stop(std::chrono::milliseconds timeout) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
-    if (!exited) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-      return -1;
-    }
+    int rc = TerminateAndWait(pid_, timeout);
     pid_ = -1;
     if (reader_.joinable()) reader_.join();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
   }
 
   // Resident set size in KiB from /proc (0 when unknown).
-  long RssKib() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    std::string key;
-    while (in >> key) {
-      if (key == "VmRSS:") {
-        long kib = 0;
-        in >> kib;
-        return kib;
-      }
-    }
-    return 0;
-  }
+  long RssKib() const { return pid_ > 0 ? testing::RssKib(pid_) : 0; }
 
   pid_t pid() const { return pid_; }
 

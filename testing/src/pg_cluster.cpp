@@ -2,13 +2,10 @@
 // testing library needs no libpq.
 #include "chat/testing/pg_cluster.hpp"
 
-#include <arpa/inet.h>
 #include <cerrno>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +17,7 @@
 #include <random>
 #include <sstream>
 
+#include "chat/testing/ports.hpp"
 #include "chat/testing/wait_for.hpp"
 
 namespace chat::testing {
@@ -48,23 +46,6 @@ std::string FindBinDir() {
   dir = Trim(dir);
   if (!dir.empty() && std::filesystem::exists(dir + "/initdb")) return dir;
   return "/usr/lib/postgresql/15/bin";
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
-  // The socket API takes a sockaddr*; this is the one sanctioned way to pass it.
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 std::string RandomHex(size_t n) {

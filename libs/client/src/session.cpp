@@ -13,8 +13,8 @@
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/nkeys/nkeys.hpp"
+#include "chat/telemetry/sdk/http_client.hpp"
 #include "chat/telemetry/semconv.hpp"
-#include "http.hpp"
 
 namespace chat::client {
 namespace {
@@ -22,6 +22,25 @@ namespace {
 using nlohmann::json;
 namespace attr = contracts::attr;
 namespace subjects = contracts::subjects;
+namespace sdk = telemetry::sdk;
+
+// application/x-www-form-urlencoded value encoding (the IdP's password grant).
+std::string FormEncode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '.' || u == '_' || u == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
 
 std::string TrimSlash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -98,10 +117,10 @@ std::vector<std::string> ExtractMentions(std::string_view text) {
 }
 
 bool IsLoopbackUrl(std::string_view url) {
-  auto parts = internal::ParseUrl(url);
+  auto parts = sdk::ParseUrl(url);
   if (!parts) {
     // Bare host:port (nats URLs are sometimes written without a scheme).
-    parts = internal::ParseUrl("x://" + std::string(url));
+    parts = sdk::ParseUrl("x://" + std::string(url));
     if (!parts) return false;
   }
   const std::string& h = parts->host;
@@ -163,11 +182,11 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   };
 
   // 1. Discovery → token endpoint (Keycloak and dev-idp both publish it).
-  internal::HttpRequest disc;
+  sdk::HttpRequest disc;
   disc.url = idp + "/.well-known/openid-configuration";
   disc.peer_service = "idp";
   disc.timeout = o.http_timeout;
-  auto disc_r = internal::Perform(disc, telemetry, span.Context());
+  auto disc_r = sdk::PerformHttp(disc, telemetry, span.Context());
   if (!disc_r.ok()) {
     return fail(core::Unavailable("identity provider unreachable at " + idp + " (" +
                                   disc_r.status().message() + ")"),
@@ -185,16 +204,16 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   }
 
   // 2. Password grant. No traceparent: the browser cannot send it cross-origin either.
-  internal::HttpRequest tok;
+  sdk::HttpRequest tok;
   tok.method = "POST";
   tok.url = doc["token_endpoint"].get<std::string>();
   tok.content_type = "application/x-www-form-urlencoded";
-  tok.body = "grant_type=password&client_id=" + internal::FormEncode(o.client_id) +
-             "&username=" + internal::FormEncode(o.user) +
-             "&password=" + internal::FormEncode(o.password) + "&scope=openid";
+  tok.body = "grant_type=password&client_id=" + FormEncode(o.client_id) +
+             "&username=" + FormEncode(o.user) +
+             "&password=" + FormEncode(o.password) + "&scope=openid";
   tok.peer_service = "idp";
   tok.timeout = o.http_timeout;
-  auto tok_r = internal::Perform(tok, telemetry, span.Context());
+  auto tok_r = sdk::PerformHttp(tok, telemetry, span.Context());
   if (!tok_r.ok()) {
     return fail(core::Unavailable("identity provider unreachable (" + tok_r.status().message() +
                                   ")"),
@@ -224,7 +243,7 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   if (!key.ok()) return fail(key.status(), "nkey");
 
   // 4. User JWT from auth-service (traceparent sent: same origin for the browser).
-  internal::HttpRequest cred;
+  sdk::HttpRequest cred;
   cred.method = "POST";
   cred.url = auth + "/auth/v1/credentials";
   cred.content_type = "application/json";
@@ -233,7 +252,7 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   cred.peer_service = "auth-service";
   cred.send_traceparent = true;
   cred.timeout = o.http_timeout;
-  auto cred_r = internal::Perform(cred, telemetry, span.Context());
+  auto cred_r = sdk::PerformHttp(cred, telemetry, span.Context());
   if (!cred_r.ok()) {
     return fail(core::Unavailable("auth-service unreachable at " + auth + " (" +
                                   cred_r.status().message() + ")"),

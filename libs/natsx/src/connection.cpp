@@ -304,7 +304,7 @@ core::Status MessageContext::Respond(std::string_view payload, const Headers& he
 core::Status MessageContext::Ack() {
   if (!msg_.delivery().jetstream) return core::FailedPrecondition("not a JetStream message");
   if (acked_) return core::FailedPrecondition("already acknowledged");
-  natsStatus s = natsMsg_Ack(msg_.native(), nullptr);
+  natsStatus s = internal::PublishJsAck(conn_.native(), msg_.native(), internal::JsAck::kAck);
   if (s != NATS_OK) return internal::ToStatus(s, "ack");
   acked_ = true;
   span_.AddEvent("ack");
@@ -314,8 +314,8 @@ core::Status MessageContext::Ack() {
 core::Status MessageContext::Nak(std::chrono::milliseconds delay) {
   if (!msg_.delivery().jetstream) return core::FailedPrecondition("not a JetStream message");
   if (acked_) return core::FailedPrecondition("already acknowledged");
-  natsStatus s = delay.count() > 0 ? natsMsg_NakWithDelay(msg_.native(), delay.count(), nullptr)
-                                   : natsMsg_Nak(msg_.native(), nullptr);
+  natsStatus s = internal::PublishJsAck(conn_.native(), msg_.native(), internal::JsAck::kNak,
+                                        delay);
   if (s != NATS_OK) return internal::ToStatus(s, "nak");
   acked_ = true;
   span_.AddEvent("nak", {{"delay_ms", static_cast<int64_t>(delay.count())}});
@@ -325,7 +325,7 @@ core::Status MessageContext::Nak(std::chrono::milliseconds delay) {
 core::Status MessageContext::Term(std::string_view reason) {
   if (!msg_.delivery().jetstream) return core::FailedPrecondition("not a JetStream message");
   if (acked_) return core::FailedPrecondition("already acknowledged");
-  natsStatus s = natsMsg_Term(msg_.native(), nullptr);
+  natsStatus s = internal::PublishJsAck(conn_.native(), msg_.native(), internal::JsAck::kTerm);
   if (s != NATS_OK) return internal::ToStatus(s, "term");
   acked_ = true;
   span_.AddEvent("term", {{"reason", reason}});

@@ -3,6 +3,7 @@
 
 #include <nats/nats.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -71,6 +72,13 @@ class SpanName {
   std::string heap_;
   std::string_view view_;
 };
+
+// JetStream acknowledgements are plain publishes to the message's $JS.ACK reply subject:
+// natsMsg_Ack & co. dereference libnats' JetStream subscription state, which natsx's own pull
+// subscriptions (jetstream.cpp) do not have. ILLEGAL_STATE when the message has no reply.
+enum class JsAck { kAck, kNak, kTerm };
+natsStatus PublishJsAck(natsConnection* nc, natsMsg* msg, JsAck kind,
+                        std::chrono::milliseconds nak_delay = std::chrono::milliseconds(0));
 
 // Owns a natsMsg until released.
 struct MsgDeleter {

@@ -2,6 +2,10 @@
 
 #include <nats/nats.h>
 
+#include <array>
+#include <charconv>
+#include <string_view>
+
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/semconv.hpp"
 #include "internal.hpp"
@@ -22,6 +26,72 @@ void OnAsyncPublishError(jsCtx*, jsPubAckErr* pae, void* closure) {
                                                        static_cast<int>(pae->ErrCode));
 }
 
+constexpr std::string_view kJsApiPrefix = "$JS.API";
+constexpr std::string_view kAckPrefix = "$JS.ACK.";
+// Pull requests expire on the server this much before the caller gives up, so the 408 and the
+// last deliveries of a request normally arrive within the same Fetch (libnats does the same).
+constexpr auto kExpiryMargin = std::chrono::milliseconds(10);
+constexpr auto kMinWaitForMargin = std::chrono::milliseconds(20);
+// The inbox subscription only ever holds deliveries of our own pull requests (bounded by the
+// requested batches and the consumer's max_ack_pending), so generous limits cost nothing.
+constexpr int kPendingMsgsLimit = 1 << 20;
+constexpr int kPendingBytesLimit = 512 * 1024 * 1024;
+
+bool IsJsDelivery(natsMsg* m) {
+  const char* reply = natsMsg_GetReply(m);
+  return reply != nullptr && std::string_view(reply).starts_with(kAckPrefix);
+}
+
+template <typename T>
+bool ParseNumber(std::string_view text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// Delivery metadata from the $JS.ACK reply subject:
+//   v1: $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts_ns>.<pending>      (9 tokens)
+//   v2: $JS.ACK.<domain>.<acc_hash>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts_ns>
+//       .<pending>[.<token>...]                                                   (11+ tokens)
+bool ParseAckSubject(std::string_view reply, DeliveryInfo& d) {
+  std::array<std::string_view, 16> tok{};
+  size_t n = 0;
+  while (true) {
+    if (n == tok.size()) return false;
+    size_t dot = reply.find('.');
+    tok[n++] = reply.substr(0, dot);
+    if (dot == std::string_view::npos) break;
+    reply.remove_prefix(dot + 1);
+  }
+  if (n < 9 || (n > 9 && n < 11) || tok[0] != "$JS" || tok[1] != "ACK") return false;
+  size_t base = n == 9 ? 2 : 4;  // index of <stream>
+  uint64_t delivered = 0, sseq = 0, cseq = 0;
+  int64_t ts = 0;
+  if (!ParseNumber(tok[base + 2], delivered) || !ParseNumber(tok[base + 3], sseq) ||
+      !ParseNumber(tok[base + 4], cseq) || !ParseNumber(tok[base + 5], ts)) {
+    return false;
+  }
+  d.stream = std::string(tok[base]);
+  d.consumer = std::string(tok[base + 1]);
+  d.delivery_count = delivered;
+  d.stream_sequence = sseq;
+  d.consumer_sequence = cseq;
+  d.timestamp_unix_nano = ts;
+  return true;
+}
+
+// The code of a JetStream status message (header-only, "NATS/1.0 408 Request Timeout"), or 0.
+int StatusCodeOf(natsMsg* m, std::string_view& description) {
+  const char* v = nullptr;
+  if (natsMsgHeader_Get(m, "Status", &v) != NATS_OK || v == nullptr) return 0;
+  int code = 0;
+  if (!ParseNumber(std::string_view(v), code)) return 0;
+  const char* desc = nullptr;
+  if (natsMsgHeader_Get(m, "Description", &desc) == NATS_OK && desc != nullptr) {
+    description = desc;
+  }
+  return code;
+}
+
 core::Status JsStatus(natsStatus s, jsErrCode code, std::string_view what) {
   if (s == NATS_OK) return core::Status::Ok();
   if (code == JSStreamNotFoundErr || code == JSConsumerNotFoundErr) {
@@ -31,6 +101,25 @@ core::Status JsStatus(natsStatus s, jsErrCode code, std::string_view what) {
 }
 
 }  // namespace
+
+natsStatus internal::PublishJsAck(natsConnection* nc, natsMsg* msg, JsAck kind,
+                                  std::chrono::milliseconds nak_delay) {
+  const char* reply = msg == nullptr ? nullptr : natsMsg_GetReply(msg);
+  if (reply == nullptr || reply[0] == '\0') return NATS_ILLEGAL_STATE;
+  switch (kind) {
+    case JsAck::kAck:
+      return natsConnection_PublishString(nc, reply, "+ACK");
+    case JsAck::kTerm:
+      return natsConnection_PublishString(nc, reply, "+TERM");
+    case JsAck::kNak:
+      break;
+  }
+  if (nak_delay.count() <= 0) return natsConnection_PublishString(nc, reply, "-NAK");
+  std::string body = "-NAK {\"delay\":";
+  body += std::to_string(std::chrono::nanoseconds(nak_delay).count());
+  body += '}';
+  return natsConnection_PublishString(nc, reply, body.c_str());
+}
 
 JetStream::JetStream(Connection& conn, JetStreamOptions options)
     : conn_(conn), options_(options) {
@@ -226,32 +315,41 @@ core::Result<std::unique_ptr<PullConsumer>> JetStream::BindPullConsumer(
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_GetConsumerInfo(&ci, js_, stream.c_str(), durable.c_str(), nullptr, &jerr);
   if (s != NATS_OK) return JsStatus(s, jerr, "consumer info");
-  std::string filter;
-  if (ci->Config != nullptr && ci->Config->FilterSubject != nullptr) {
-    filter = ci->Config->FilterSubject;
-  }
   jsConsumerInfo_Destroy(ci);
 
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = stream.c_str();
-  so.Consumer = durable.c_str();
+  // A unique inbox under the connection's prefix (user JWTs may only allow their own).
+  natsInbox* raw_inbox = nullptr;
+  s = natsInbox_Create(&raw_inbox);
+  if (s != NATS_OK) return internal::ToStatus(s, "create pull inbox");
+  std::string_view unique(raw_inbox);
+  if (unique.starts_with("_INBOX.")) unique.remove_prefix(7);
+  const std::string& prefix = conn_.options().inbox_prefix;
+  std::string inbox = (prefix.empty() ? std::string("_INBOX") : prefix) + "." + std::string(unique);
+  natsInbox_Destroy(raw_inbox);
+
   natsSubscription* sub = nullptr;
-  jerr = static_cast<jsErrCode>(0);
-  s = js_PullSubscribe(&sub, js_, filter.empty() ? nullptr : filter.c_str(), durable.c_str(),
-                       nullptr, &so, &jerr);
-  if (s != NATS_OK) return JsStatus(s, jerr, "bind pull consumer");
-  return std::unique_ptr<PullConsumer>(
-      new PullConsumer(*this, sub, stream, durable, std::move(templates)));
+  s = natsConnection_SubscribeSync(&sub, conn_.native(), (inbox + ".*").c_str());
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, kPendingMsgsLimit, kPendingBytesLimit);
+  if (s != NATS_OK) {
+    if (sub != nullptr) natsSubscription_Destroy(sub);
+    return internal::ToStatus(s, "subscribe pull inbox");
+  }
+  std::string next = std::string(kJsApiPrefix) + ".CONSUMER.MSG.NEXT." + stream + "." + durable;
+  return std::unique_ptr<PullConsumer>(new PullConsumer(*this, sub, std::move(inbox),
+                                                        std::move(next), stream, durable,
+                                                        std::move(templates)));
 }
 
 // ---------------------------------------------------------------------------------------------
 // PullConsumer
 
-PullConsumer::PullConsumer(JetStream& js, natsSubscription* sub, std::string stream,
-                           std::string durable, std::vector<SubjectTemplate> templates)
+PullConsumer::PullConsumer(JetStream& js, natsSubscription* sub, std::string inbox,
+                           std::string next_subject, std::string stream, std::string durable,
+                           std::vector<SubjectTemplate> templates)
     : js_(js),
       sub_(sub),
+      inbox_(std::move(inbox)),
+      next_subject_(std::move(next_subject)),
       stream_(std::move(stream)),
       durable_(std::move(durable)),
       templates_(std::move(templates)) {
@@ -264,56 +362,144 @@ PullConsumer::PullConsumer(JetStream& js, natsSubscription* sub, std::string str
 
 PullConsumer::~PullConsumer() {
   // Leaves the durable consumer on the server (it is shared state), only drops our interest.
-  if (sub_ != nullptr) natsSubscription_Destroy(sub_);
+  if (sub_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(pull_mu_);
+  natsConnection* nc = js_.connection().native();
+  (void)natsSubscription_Unsubscribe(sub_);
+  // Deliveries that arrived after the last Fetch are handed back now instead of after ack_wait.
+  int pending = 0;
+  while (natsSubscription_GetPending(sub_, &pending, nullptr) == NATS_OK && pending > 0) {
+    natsMsg* m = nullptr;
+    if (natsSubscription_NextMsg(&m, sub_, 1) != NATS_OK || m == nullptr) break;
+    if (IsJsDelivery(m)) (void)internal::PublishJsAck(nc, m, internal::JsAck::kNak);
+    natsMsg_Destroy(m);
+  }
+  natsSubscription_Destroy(sub_);
+}
+
+core::Status PullConsumer::SendPullRequest(const std::string& reply, size_t batch,
+                                           std::chrono::nanoseconds expires, bool no_wait) {
+  std::string req = "{\"batch\":";
+  req += std::to_string(batch);
+  req += ",\"expires\":";
+  req += std::to_string(expires.count());
+  if (no_wait) req += ",\"no_wait\":true";
+  req += '}';
+  natsStatus s = natsConnection_PublishRequest(js_.connection().native(), next_subject_.c_str(),
+                                               reply.c_str(), req.data(),
+                                               static_cast<int>(req.size()));
+  return internal::ToStatus(s, "send pull request");
+}
+
+core::Status PullConsumer::Pull(int batch, std::chrono::milliseconds timeout,
+                                std::vector<natsMsg*>& out) {
+  if (batch <= 0) return core::InvalidArgument("fetch batch must be positive");
+  std::lock_guard<std::mutex> lock(pull_mu_);
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  const auto want = static_cast<size_t>(batch);
+
+  // 1. Deliveries of earlier requests that arrived after their Fetch gave up. Stale status
+  //    messages are dropped here.
+  int pending = 0;
+  while (out.size() < want && natsSubscription_GetPending(sub_, &pending, nullptr) == NATS_OK &&
+         pending > 0) {
+    natsMsg* m = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&m, sub_, 1);
+    if (s == NATS_SLOW_CONSUMER) continue;  // counted by the connection's error handler
+    if (s != NATS_OK || m == nullptr) break;
+    if (IsJsDelivery(m)) {
+      out.push_back(m);
+    } else {
+      natsMsg_Destroy(m);
+    }
+  }
+  if (!out.empty()) fprintf(stderr, "TMPDEBUG late=%zu\n", out.size());
+
+  // 2. Pull requests. The first is no_wait (the server answers as soon as it has anything
+  //    instead of holding out for the whole batch); when it ends without a message, one waiting
+  //    request covers the rest of the time.
+  std::string reply;  // of the request in flight; empty = none
+  bool no_wait = false;
+  int requests = 0;
+  while (out.size() < want) {
+    auto remaining = deadline - Clock::now();
+    if (reply.empty()) {
+      if (requests == 2 || remaining <= Clock::duration::zero()) break;
+      if (requests == 1 && remaining < kMinWaitForMargin) break;
+      no_wait = requests == 0 && want - out.size() > 1;
+      auto expires = std::chrono::duration_cast<std::chrono::nanoseconds>(remaining);
+      if (remaining >= kMinWaitForMargin) expires -= kExpiryMargin;
+      reply = inbox_ + "." + std::to_string(++request_seq_);
+      CHAT_RETURN_IF_ERROR(SendPullRequest(reply, want - out.size(), expires, no_wait));
+      ++requests;
+    }
+    auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
+    if (wait_ms <= 0) break;
+    natsMsg* m = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&m, sub_, wait_ms);
+    if (s == NATS_TIMEOUT) break;
+    if (s == NATS_SLOW_CONSUMER) continue;
+    if (s != NATS_OK || m == nullptr) {
+      if (!out.empty()) break;
+      return internal::ToStatus(s, "fetch");
+    }
+    if (IsJsDelivery(m)) {
+      out.push_back(m);
+      continue;
+    }
+    std::string_view description;
+    int code = StatusCodeOf(m, description);
+    const char* subject = natsMsg_GetSubject(m);
+    bool current = subject != nullptr && reply == subject;
+    std::string desc(description);
+    natsMsg_Destroy(m);
+    if (!current || code == 100) continue;  // a stale request's status, or a heartbeat
+    if ((code == 404 || code == 408) && no_wait && out.empty()) {
+      reply.clear();  // nothing was ready: wait properly for the rest of the time
+      continue;
+    }
+    if (code == 404 || code == 408) break;
+    // 409 (consumer deleted, max waiting exceeded, leadership change, ...) or anything else.
+    if (!warned_refused_) {
+      warned_refused_ = true;
+      js_.connection().telemetry().logger->Warn(
+          "jetstream pull request refused",
+          {{"durable", std::string_view(durable_)},
+           {"status", static_cast<int64_t>(code)},
+           {"description", std::string_view(desc)}});
+    }
+    if (out.empty()) {
+      return core::Unavailable("pull request refused: " + std::to_string(code) + " " + desc);
+    }
+    break;
+  }
+  return core::Status::Ok();
 }
 
 core::Result<int> PullConsumer::Fetch(int batch, std::chrono::milliseconds timeout,
                                       const Handler& handler) {
-  natsMsgList list{};
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = natsSubscription_Fetch(&list, sub_, batch, timeout.count(), &jerr);
-  if (s == NATS_TIMEOUT && list.Count == 0) {
-    natsMsgList_Destroy(&list);
-    return 0;
-  }
-  if (s != NATS_OK && list.Count == 0) {
-    natsMsgList_Destroy(&list);
-    return internal::ToStatus(s, "fetch");
-  }
+  std::vector<natsMsg*> raw;
+  core::Status st = Pull(batch, timeout, raw);
+  if (!st.ok() && raw.empty()) return st;
   int handled = 0;
-  for (int i = 0; i < list.Count; ++i) {
-    natsMsg* m = list.Msgs[i];
-    list.Msgs[i] = nullptr;  // ownership moves to Process
-    if (m == nullptr) continue;
-    Process(m, handler);
+  for (natsMsg* m : raw) {
+    Process(m, handler);  // takes ownership
     ++handled;
   }
-  natsMsgList_Destroy(&list);
   return handled;
 }
 
 core::Result<std::vector<std::unique_ptr<ReceivedMessage>>> PullConsumer::FetchBatch(
     int batch, std::chrono::milliseconds timeout) {
   std::vector<std::unique_ptr<ReceivedMessage>> out;
-  natsMsgList list{};
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = natsSubscription_Fetch(&list, sub_, batch, timeout.count(), &jerr);
-  if (s == NATS_TIMEOUT && list.Count == 0) {
-    natsMsgList_Destroy(&list);
-    return out;
+  std::vector<natsMsg*> raw;
+  core::Status st = Pull(batch, timeout, raw);
+  if (!st.ok() && raw.empty()) return st;
+  out.reserve(raw.size());
+  for (natsMsg* m : raw) {
+    if (auto received = Receive(m)) out.push_back(std::move(received));  // takes ownership
   }
-  if (s != NATS_OK && list.Count == 0) {
-    natsMsgList_Destroy(&list);
-    return internal::ToStatus(s, "fetch");
-  }
-  out.reserve(static_cast<size_t>(list.Count));
-  for (int i = 0; i < list.Count; ++i) {
-    natsMsg* m = list.Msgs[i];
-    list.Msgs[i] = nullptr;  // ownership moves to Receive
-    if (m == nullptr) continue;
-    if (auto received = Receive(m)) out.push_back(std::move(received));
-  }
-  natsMsgList_Destroy(&list);
   return out;
 }
 
@@ -333,15 +519,10 @@ std::unique_ptr<ReceivedMessage> PullConsumer::Receive(natsMsg* raw) {
   Message msg(raw, tmpl);
   DeliveryInfo& d = msg.mutable_delivery();
   d.jetstream = true;
-  jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, raw) == NATS_OK && meta != nullptr) {
-    d.stream_sequence = meta->Sequence.Stream;
-    d.consumer_sequence = meta->Sequence.Consumer;
-    d.delivery_count = meta->NumDelivered;
-    d.timestamp_unix_nano = meta->Timestamp;
-    if (meta->Stream != nullptr) d.stream = meta->Stream;
-    if (meta->Consumer != nullptr) d.consumer = meta->Consumer;
-    jsMsgMetaData_Destroy(meta);
+  const char* reply = natsMsg_GetReply(raw);
+  if (reply == nullptr || !ParseAckSubject(reply, d)) {
+    tel.logger->Warn("jetstream delivery has unparsable metadata",
+                     {{"durable", std::string_view(durable_)}});
   }
 
   size_t size = msg.payload().size();
@@ -353,7 +534,7 @@ std::unique_ptr<ReceivedMessage> PullConsumer::Receive(natsMsg* raw) {
                                : "jetstream message terminated: subject matches no template",
                      {{"durable", std::string_view(durable_)},
                       {"stream_sequence", static_cast<int64_t>(d.stream_sequence)}});
-    natsMsg_Term(raw, nullptr);
+    (void)internal::PublishJsAck(conn.native(), raw, internal::JsAck::kTerm);
     return nullptr;
   }
 

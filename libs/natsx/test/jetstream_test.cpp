@@ -1,5 +1,9 @@
 #include "chat/natsx/jetstream.hpp"
 
+#include <atomic>
+#include <map>
+#include <thread>
+
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/semconv.hpp"
 #include "fixture.hpp"
@@ -206,6 +210,166 @@ TEST_F(JetStreamTest, AsyncPublishIsBoundedAndComplete) {
       },
       20s));
   EXPECT_EQ(total, 200);
+}
+
+// Regression: libnats 3.4.1 natsSubscription_Fetch wrote past its message array when
+// deliveries of an expired pull request were still queued (heap corruption in persist-worker
+// at a few thousand msg/s). Short fetches of large batches while a publisher keeps going make
+// requests expire with deliveries in flight; every message must arrive exactly once.
+TEST_F(JetStreamTest, ShortFetchesUnderLoadDeliverEveryMessageOnce) {
+  constexpr int kBacklog = 3000;
+  constexpr int kLive = 3000;
+  for (int i = 0; i < kBacklog; ++i) {
+    ASSERT_TRUE(js_->PublishAsync(kRoom, {"load"}, "x", {}).ok());
+  }
+  ASSERT_TRUE(js_->PublishAsyncComplete(30s).ok());
+
+  std::atomic<bool> publishing{true};
+  std::atomic<int> publish_errors{0};
+  std::thread publisher([&] {
+    for (int i = 0; i < kLive; ++i) {
+      if (!js_->PublishAsync(kThread, {"load", "t1"}, "y", {}).ok()) publish_errors.fetch_add(1);
+    }
+    if (!js_->PublishAsyncComplete(30s).ok()) publish_errors.fetch_add(1);
+    publishing = false;
+  });
+
+  std::map<uint64_t, int> seen;  // stream sequence -> deliveries
+  int fetches = 0;
+  int fetch_errors = 0;
+  bool all = chat::testing::WaitFor(
+      [&] {
+        ++fetches;
+        auto batch = consumer_->FetchBatch(500, 50ms);
+        if (!batch.ok()) {
+          ++fetch_errors;
+          return false;
+        }
+        for (auto& m : *batch) {
+          EXPECT_EQ(m->delivery().delivery_count, 1u);
+          ++seen[m->delivery().stream_sequence];
+          EXPECT_TRUE(m->context().Ack().ok());
+        }
+        return !publishing.load() && seen.size() >= static_cast<size_t>(kBacklog + kLive);
+      },
+      90s);
+  publisher.join();
+  ASSERT_TRUE(all) << "received " << seen.size() << " in " << fetches << " fetches";
+  EXPECT_EQ(publish_errors.load(), 0);
+  EXPECT_EQ(fetch_errors, 0);
+  EXPECT_EQ(js_->async_failures(), 0u);
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kBacklog + kLive));
+  EXPECT_EQ(seen.begin()->first, 1u);
+  EXPECT_EQ(seen.rbegin()->first, static_cast<uint64_t>(kBacklog + kLive));
+  for (const auto& [seq, count] : seen) {
+    ASSERT_EQ(count, 1) << "stream sequence " << seq;
+  }
+  // Everything was acknowledged: nothing comes back.
+  auto rest = consumer_->FetchBatch(500, 300ms);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_TRUE(rest->empty());
+}
+
+TEST_F(JetStreamTest, DeliveryMetadataIsFilled) {
+  const int64_t before = chat::core::SystemClock::Instance().NowUnixNanos();
+  auto s1 = js_->Publish(kRoom, {"meta"}, "a", {});
+  auto s2 = js_->Publish(kThread, {"meta", "t"}, "b", {});
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  const int64_t after = chat::core::SystemClock::Instance().NowUnixNanos();
+  auto batch = consumer_->FetchBatch(10, 5s);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->size(), 2u);
+  const auto& d1 = (*batch)[0]->delivery();
+  const auto& d2 = (*batch)[1]->delivery();
+  EXPECT_TRUE(d1.jetstream);
+  EXPECT_EQ(d1.stream, "CHAT");
+  EXPECT_EQ(d1.consumer, "persist");
+  EXPECT_EQ(d1.stream_sequence, *s1);
+  EXPECT_EQ(d2.stream_sequence, *s2);
+  EXPECT_EQ(d1.consumer_sequence, 1u);
+  EXPECT_EQ(d2.consumer_sequence, 2u);
+  EXPECT_EQ(d1.delivery_count, 1u);
+  EXPECT_EQ(d2.delivery_count, 1u);
+  // The server's store time, read from the ack subject (same host clock; 1 s of slack).
+  EXPECT_GE(d1.timestamp_unix_nano, before - 1'000'000'000LL);
+  EXPECT_LE(d2.timestamp_unix_nano, after + 1'000'000'000LL);
+  EXPECT_LE(d1.timestamp_unix_nano, d2.timestamp_unix_nano);
+  EXPECT_EQ((*batch)[1]->message().Arg("thread_id"), "t");
+  for (auto& m : *batch) EXPECT_TRUE(m->context().Ack().ok());
+}
+
+TEST_F(JetStreamTest, NakWithDelayRedeliversAndTermStopsRedelivery) {
+  ASSERT_TRUE(js_->Publish(kRoom, {"retry"}, "a", {}).ok());
+  ASSERT_TRUE(js_->Publish(kRoom, {"poison"}, "b", {}).ok());
+  {
+    auto first = consumer_->FetchBatch(2, 5s);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    ASSERT_EQ(first->size(), 2u);
+    for (auto& m : *first) {
+      if (m->message().Arg("room") == "retry") {
+        EXPECT_TRUE(m->context().Nak(std::chrono::milliseconds(200)).ok());
+      } else {
+        EXPECT_TRUE(m->context().Term("poison").ok());
+      }
+      EXPECT_FALSE(m->context().Ack().ok());  // the first acknowledgement wins
+    }
+  }
+  std::vector<std::pair<std::string, uint64_t>> redelivered;
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] {
+        auto b = consumer_->FetchBatch(10, 200ms);
+        if (b.ok()) {
+          for (auto& m : *b) {
+            redelivered.emplace_back(std::string(m->message().Arg("room").value_or("")),
+                                     m->delivery().delivery_count);
+            EXPECT_TRUE(m->context().Ack().ok());
+          }
+        }
+        return !redelivered.empty();
+      },
+      10s));
+  ASSERT_EQ(redelivered.size(), 1u);
+  EXPECT_EQ(redelivered[0].first, "retry");
+  EXPECT_EQ(redelivered[0].second, 2u);
+
+  // The terminated message is settled on the server (not waiting for the 30 s ack wait), and
+  // the redelivered one is acked: nothing pending, nothing awaiting an ack.
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] {
+        jsConsumerInfo* ci = nullptr;
+        if (js_GetConsumerInfo(&ci, js_->native(), "CHAT", "persist", nullptr, nullptr) !=
+            NATS_OK) {
+          return false;
+        }
+        bool settled = ci->NumAckPending == 0 && ci->NumPending == 0;
+        jsConsumerInfo_Destroy(ci);
+        return settled;
+      },
+      10s));
+  auto rest = consumer_->FetchBatch(10, 300ms);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_TRUE(rest->empty());
+
+  auto spans = tel_.FindSpans("process chat.{room}");
+  ASSERT_EQ(spans.size(), 3u);
+  const tel::SpanData* nak_span = nullptr;
+  for (const auto& sp : spans) {
+    if (sdk::FindEvent(sp, "nak") != nullptr) nak_span = &sp;
+  }
+  ASSERT_NE(nak_span, nullptr);
+  const auto* delay = sdk::FindAttribute(sdk::FindEvent(*nak_span, "nak")->attributes, "delay_ms");
+  ASSERT_NE(delay, nullptr);
+  EXPECT_EQ(std::get<int64_t>(*delay), 200);
+}
+
+TEST_F(JetStreamTest, FetchFromDeletedConsumerFails) {
+  ASSERT_EQ(js_DeleteConsumer(js_->native(), "CHAT", "persist", nullptr, nullptr), NATS_OK);
+  auto batch = consumer_->FetchBatch(10, 2s);
+  EXPECT_FALSE(batch.ok());
+  auto n = consumer_->Fetch(10, 2s, [](const natsx::Message&, natsx::MessageContext&) {
+    return Status::Ok();
+  });
+  EXPECT_FALSE(n.ok());
 }
 
 TEST_F(JetStreamTest, KeyValueSpansAndResults) {

@@ -814,20 +814,5 @@ TEST(AuthConfigTest, AccountKeyIsDerivedFromTheOperatorDir) {
   fs::remove_all(dir, ec);
 }
 
-TEST(UrlTest, TemplatesHideTheRealmAndUrlsDropQueryAndCredentials) {
-  auto p = ParseUrl(
-      "https://user:pw@idp.example:8443/realms/nats-chat/protocol/openid-connect/certs?x=1");
-  ASSERT_TRUE(p.has_value());
-  EXPECT_EQ(p->host, "idp.example");
-  EXPECT_EQ(p->port, 8443);
-  EXPECT_EQ(p->full, "https://idp.example:8443/realms/nats-chat/protocol/openid-connect/certs");
-  EXPECT_EQ(p->tmpl, "/realms/{realm}/protocol/openid-connect/certs");
-  auto d = ParseUrl("http://idp/.well-known/openid-configuration");
-  ASSERT_TRUE(d.has_value());
-  EXPECT_EQ(d->port, 80);
-  EXPECT_EQ(d->tmpl, "/.well-known/openid-configuration");
-  EXPECT_FALSE(ParseUrl("ftp://x/y").has_value());
-}
-
 }  // namespace
 }  // namespace chat::auth_service

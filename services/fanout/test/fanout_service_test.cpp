@@ -22,7 +22,7 @@
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
-#include "chat/testing/nats_server.hpp"
+#include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "service.hpp"
 
@@ -159,12 +159,11 @@ std::string Msg(const std::string& user, const std::string& room, int64_t ts,
   return contracts::ToJson(m);
 }
 
-class FanoutServiceTest : public ::testing::Test {
+class FanoutServiceTest : public chat::testing::ServiceTest {
  protected:
   void SetUp() override {
-    auto s = chat::testing::NatsServer::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(*s);
+    ServiceTest::SetUp();
+    if (HasFatalFailure()) return;
     peer_ = std::make_unique<RawPeer>(server_->url());
     peer_->ServeMembers();
     peer_->Observe("chat.>");
@@ -195,16 +194,6 @@ class FanoutServiceTest : public ::testing::Test {
     }
     if (service_) service_->Drain(5s);
     service_.reset();
-  }
-
-  std::unique_ptr<natsx::Connection> Connect(const std::string& name, const std::string& inbox) {
-    natsx::ConnectionOptions o;
-    o.urls = {server_->url()};
-    o.name = name;
-    o.inbox_prefix = inbox;
-    auto c = natsx::Connection::Connect(o, tel_.telemetry());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? std::move(*c) : nullptr;
   }
 
   // The browser's ingest publish, traced like the web client's.
@@ -254,9 +243,7 @@ class FanoutServiceTest : public ::testing::Test {
     return tel_.FindSpans(name).front();
   }
 
-  sdk::InMemoryTelemetry tel_;
   chat::core::FakeClock clock_;
-  std::unique_ptr<chat::testing::NatsServer> server_;
   std::unique_ptr<RawPeer> peer_;
   std::unique_ptr<natsx::Connection> service_conn_;
   std::unique_ptr<fanout::FanoutService> service_;

@@ -16,10 +16,8 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
-#include "chat/pg/migrate.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
-#include "chat/testing/nats_server.hpp"
-#include "chat/testing/pg_cluster.hpp"
+#include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "handlers/history_service.hpp"
 #include "repository/history_repository.hpp"
@@ -33,44 +31,15 @@ namespace subjects = contracts::subjects;
 
 constexpr std::int64_t kBase = 1740650000000;
 
-class HistoryServiceTest : public ::testing::Test {
+class HistoryServiceTest : public testing::PgServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    testing::PgCluster::Options options;
-    options.prepare_template = [](const std::string& dsn) {
-      sdk::InMemoryTelemetry t;
-      return pg::Migrate(dsn, CHAT_MIGRATIONS_DIR, t.telemetry()).status();
-    };
-    auto cluster = testing::PgCluster::Create(std::move(options));
-    if (!cluster.ok()) {
-      setup_error_ = cluster.status().ToString();
-      return;
-    }
-    cluster_ = std::move(cluster).value().release();
-    auto server = testing::NatsServer::Create();
-    if (!server.ok()) {
-      setup_error_ = server.status().ToString();
-      return;
-    }
-    server_ = std::move(server).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << setup_error_;
-    ASSERT_NE(server_, nullptr) << setup_error_;
-    auto db = cluster_->CreateDatabase();
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = *db;
+    PgServiceTest::SetUp();
+    if (HasFatalFailure()) return;
     service_conn_ = Connect("history-service", "");
     ASSERT_NE(service_conn_, nullptr);
     HistoryConfig config;
-    config.database_url = cluster_->Dsn(db_);
+    config.database_url = Dsn();
     config.db_pool_size = 2;
     auto service = HistoryService::Create(config, *service_conn_, core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();
@@ -86,24 +55,7 @@ class HistoryServiceTest : public ::testing::Test {
     service_conn_.reset();
   }
 
-  std::unique_ptr<natsx::Connection> Connect(const std::string& name, const std::string& inbox) {
-    natsx::ConnectionOptions o;
-    o.urls = {server_->url()};
-    o.name = name;
-    o.inbox_prefix = inbox;
-    auto c = natsx::Connection::Connect(std::move(o), tel_.telemetry());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? std::move(*c) : nullptr;
-  }
-  // A connection acting as `user` (its replies come back to _INBOX.{user}.…).
-  std::unique_ptr<natsx::Connection> User(const std::string& user) {
-    return Connect("client-" + user, "_INBOX." + user);
-  }
 
-  void Sql(const std::string& sql) {
-    auto r = cluster_->RunSql(db_, sql);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-  }
   void InsertMessage(const std::string& room, const std::string& user, const std::string& text,
                      std::int64_t ts, const std::string& thread_id = "",
                      std::int64_t parent_ts = 0) {
@@ -145,11 +97,6 @@ class HistoryServiceTest : public ::testing::Test {
         .Count();
   }
 
-  static inline testing::PgCluster* cluster_ = nullptr;
-  static inline testing::NatsServer* server_ = nullptr;
-  static inline std::string setup_error_;
-  sdk::InMemoryTelemetry tel_;
-  std::string db_;
   std::unique_ptr<natsx::Connection> service_conn_;
   std::unique_ptr<HistoryService> service_;
 };

@@ -21,7 +21,7 @@
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
-#include "chat/testing/nats_server.hpp"
+#include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "presence_service.hpp"
 #include "presence_state.hpp"
@@ -76,12 +76,11 @@ class Collector {
   std::vector<Received> got_;
 };
 
-class PresenceServiceTest : public ::testing::Test {
+class PresenceServiceTest : public chat::testing::ServiceTest {
  protected:
   void SetUp() override {
-    auto s = chat::testing::NatsServer::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(*s);
+    ServiceTest::SetUp();
+    if (HasFatalFailure()) return;
     svc_conn_ = Connect("presence-service", "", tel_);
     ASSERT_NE(svc_conn_, nullptr);
     client_ = Connect("test-client", "", client_tel_);
@@ -91,17 +90,6 @@ class PresenceServiceTest : public ::testing::Test {
   void TearDown() override {
     if (service_) service_->Drain(2s);
     service_.reset();
-  }
-
-  std::unique_ptr<natsx::Connection> Connect(const std::string& name, const std::string& inbox,
-                                             const sdk::InMemoryTelemetry& t) {
-    natsx::ConnectionOptions o;
-    o.urls = {server_->url()};
-    o.name = name;
-    o.inbox_prefix = inbox;
-    auto c = natsx::Connection::Connect(o, t.telemetry());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? std::move(*c) : nullptr;
   }
 
   void StartService(std::chrono::seconds ttl = 45s) {
@@ -183,9 +171,7 @@ class PresenceServiceTest : public ::testing::Test {
   }
   double Gauge(const std::string& name) { return tel_.metrics().AddGauge(name, "").Default().Value(); }
 
-  sdk::InMemoryTelemetry tel_;
   sdk::InMemoryTelemetry client_tel_;
-  std::unique_ptr<chat::testing::NatsServer> server_;
   std::unique_ptr<natsx::Connection> svc_conn_;
   std::unique_ptr<natsx::Connection> client_;
   std::unique_ptr<natsx::JetStream> js_;

@@ -17,10 +17,8 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
-#include "chat/pg/migrate.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
-#include "chat/testing/nats_server.hpp"
-#include "chat/testing/pg_cluster.hpp"
+#include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "handlers/read_receipt_service.hpp"
 
@@ -33,34 +31,11 @@ namespace subjects = contracts::subjects;
 
 constexpr std::int64_t kBase = 1740650000000;
 
-class ReadReceiptServiceTest : public ::testing::Test {
+class ReadReceiptServiceTest : public testing::PgServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    testing::PgCluster::Options options;
-    options.prepare_template = [](const std::string& dsn) {
-      sdk::InMemoryTelemetry t;
-      return pg::Migrate(dsn, CHAT_MIGRATIONS_DIR, t.telemetry()).status();
-    };
-    auto cluster = testing::PgCluster::Create(std::move(options));
-    if (cluster.ok()) {
-      cluster_ = std::move(cluster).value().release();
-    } else {
-      setup_error_ = cluster.status().ToString();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << setup_error_;
-    auto db = cluster_->CreateDatabase();
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = *db;
-    auto server = testing::NatsServer::Create();
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
+    PgServiceTest::SetUp();
+    if (HasFatalFailure()) return;
     service_conn_ = Connect("read-receipt-service", "");
     ASSERT_NE(service_conn_, nullptr);
     auto js = natsx::JetStream::Create(*service_conn_);
@@ -84,7 +59,7 @@ class ReadReceiptServiceTest : public ::testing::Test {
 
   void StartService(std::chrono::milliseconds flush_interval = std::chrono::hours(1)) {
     ReadReceiptConfig config;
-    config.database_url = cluster_->Dsn(db_);
+    config.database_url = Dsn();
     config.flush_interval = flush_interval;
     auto service = ReadReceiptService::Create(config, *service_conn_, core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();
@@ -96,30 +71,9 @@ class ReadReceiptServiceTest : public ::testing::Test {
     read_state_ = std::move(*kv);
   }
 
-  std::unique_ptr<natsx::Connection> Connect(const std::string& name, const std::string& inbox) {
-    natsx::ConnectionOptions o;
-    o.urls = {server_->url()};
-    o.name = name;
-    o.inbox_prefix = inbox;
-    auto c = natsx::Connection::Connect(std::move(o), tel_.telemetry());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? std::move(*c) : nullptr;
-  }
-  std::unique_ptr<natsx::Connection> User(const std::string& user) {
-    return Connect("client-" + user, "_INBOX." + user);
-  }
 
   void Join(const std::string& room, const std::string& user) {
     ASSERT_TRUE(rooms_->Put(room + "." + user, "{}", telemetry::SpanContext{}).ok());
-  }
-  void Sql(const std::string& sql) {
-    auto r = cluster_->RunSql(db_, sql);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-  }
-  std::string Query(const std::string& sql) {
-    auto r = cluster_->RunSql(db_, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : "";
   }
   void Message(const std::string& room, const std::string& user, std::int64_t ts,
                bool thread = false) {
@@ -152,11 +106,6 @@ class ReadReceiptServiceTest : public ::testing::Test {
     return testing::WaitFor([&] { return Counter(name, result) >= value; }, 10s);
   }
 
-  static inline testing::PgCluster* cluster_ = nullptr;
-  static inline std::string setup_error_;
-  sdk::InMemoryTelemetry tel_;
-  std::string db_;
-  std::unique_ptr<testing::NatsServer> server_;
   std::unique_ptr<natsx::Connection> service_conn_;
   std::unique_ptr<natsx::JetStream> js_;
   std::unique_ptr<natsx::KeyValue> rooms_;

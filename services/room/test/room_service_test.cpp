@@ -21,10 +21,8 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
-#include "chat/pg/migrate.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
-#include "chat/testing/nats_server.hpp"
-#include "chat/testing/pg_cluster.hpp"
+#include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "service.hpp"
 
@@ -45,34 +43,11 @@ struct Seen {
   std::string payload;
 };
 
-class RoomServiceTest : public ::testing::Test {
+class RoomServiceTest : public testing::PgServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    testing::PgCluster::Options options;
-    options.prepare_template = [](const std::string& dsn) {
-      sdk::InMemoryTelemetry t;
-      return pg::Migrate(dsn, CHAT_SOURCE_DIR "/db/migrations", t.telemetry()).status();
-    };
-    auto cluster = testing::PgCluster::Create(std::move(options));
-    if (!cluster.ok()) {
-      setup_error_ = cluster.status().ToString();
-      return;
-    }
-    cluster_ = std::move(cluster).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << setup_error_;
-    auto server = testing::NatsServer::Create();
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    auto db = cluster_->CreateDatabase();
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = *db;
+    PgServiceTest::SetUp();
+    if (HasFatalFailure()) return;
 
     // Observer of everything the service announces.
     observer_ = Connect("observer", "");
@@ -95,7 +70,7 @@ class RoomServiceTest : public ::testing::Test {
     service_conn_ = Connect("room-service", "");
     ASSERT_NE(service_conn_, nullptr);
     RoomConfig config;
-    config.database_url = cluster_->Dsn(db_);
+    config.database_url = Dsn();
     config.db_pool_size = 2;
     config.db_connect_attempts = 1;
     auto service = RoomService::Create(config, *service_conn_, tel_.telemetry(),
@@ -114,21 +89,12 @@ class RoomServiceTest : public ::testing::Test {
     clients_.clear();
   }
 
-  std::unique_ptr<natsx::Connection> Connect(const std::string& name, const std::string& inbox) {
-    natsx::ConnectionOptions o;
-    o.urls = {server_->url()};
-    o.name = name;
-    o.inbox_prefix = inbox;
-    auto c = natsx::Connection::Connect(std::move(o), tel_.telemetry());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? std::move(*c) : nullptr;
-  }
   // A connection acting as `user` (replies come back to _INBOX.{user}.…), cached per user.
   natsx::Connection& As(const std::string& user) {
     for (auto& [name, conn] : clients_) {
       if (name == user) return *conn;
     }
-    clients_.emplace_back(user, Connect("client-" + user, "_INBOX." + user));
+    clients_.emplace_back(user, User(user));
     return *clients_.back().second;
   }
 
@@ -171,10 +137,9 @@ class RoomServiceTest : public ::testing::Test {
     return reply.ok() ? reply->users : Strings{};
   }
 
+  // Query's output without its trailing newline.
   std::string Sql(const std::string& sql) {
-    auto r = cluster_->RunSql(db_, sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    std::string out = r.ok() ? *r : "";
+    std::string out = Query(sql);
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     return out;
   }
@@ -281,12 +246,6 @@ class RoomServiceTest : public ::testing::Test {
     ASSERT_TRUE(info.ok()) << info.status().ToString();
   }
 
-  static inline testing::PgCluster* cluster_ = nullptr;
-  static inline std::string setup_error_;
-
-  sdk::InMemoryTelemetry tel_;
-  std::unique_ptr<testing::NatsServer> server_;
-  std::string db_;
   std::unique_ptr<natsx::Connection> observer_;
   std::unique_ptr<natsx::Subscription> observer_sub_;
   std::mutex seen_mu_;
@@ -637,7 +596,7 @@ TEST_F(RoomServiceTest, HydratesFromRoomsAtStartAndFollowsOtherInstancesDeltas) 
   Membership(subjects::kRoomJoin, "dm-alice-bob", "bob", "ok");
   auto conn = Connect("room-service-2", "");
   RoomConfig config;
-  config.database_url = cluster_->Dsn(db_);
+  config.database_url = Dsn();
   config.db_pool_size = 1;
   config.db_connect_attempts = 1;
   auto second = RoomService::Create(config, *conn, tel_.telemetry(), core::SystemClock::Instance());

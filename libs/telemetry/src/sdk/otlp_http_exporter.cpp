@@ -7,11 +7,11 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 
+#include "chat/telemetry/sdk/http_client.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
 #include "chat/telemetry/sdk/otlp_http_exporter.hpp"
 
@@ -29,11 +29,6 @@ constexpr milliseconds kInitialBackoff{250};
 constexpr milliseconds kMaxBackoff{5000};
 // Bodies we read back from the collector are only for diagnostics; cap what we keep.
 constexpr size_t kMaxResponseBody = 16 * 1024;
-
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct ResponseState {
   std::string body;
@@ -98,7 +93,7 @@ class OtlpHttpClient {
  public:
   explicit OtlpHttpClient(OtlpHttpOptions options)
       : options_(std::move(options)), rng_(std::random_device{}()) {
-    GlobalInitOnce();
+    CurlGlobalInitOnce();
     curl_ = curl_easy_init();
     headers_ = curl_slist_append(headers_, options_.json ? "Content-Type: application/json"
                                                          : "Content-Type: application/x-protobuf");

@@ -2,15 +2,9 @@
 // real Prometheus 2.42 scrape of the OpenMetrics output (exemplars included).
 #include "chat/telemetry/sdk/admin_server.hpp"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "chat/testing/ports.hpp"
+#include "chat/testing/process.hpp"
 #include "chat/testing/wait_for.hpp"
-
-extern char** environ;
 
 namespace chat::telemetry::sdk {
 namespace {
@@ -153,34 +147,13 @@ TEST(AdminServerStartTest, StartTwiceFails) {
 
 // ---- a real Prometheus scrapes the OpenMetrics output ----------------------------------------
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using chat::testing::FreePort;
 
 class ChildProcess {
  public:
-  explicit ChildProcess(std::vector<std::string> argv) {
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = -1;
-  }
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-  }
+  explicit ChildProcess(const std::vector<std::string>& argv)
+      : pid_(chat::testing::SpawnWithEnv(argv, {}, -1, -1)) {}
+  ~ChildProcess() { chat::testing::TerminateAndWait(pid_, std::chrono::seconds(10)); }
   bool ok() const { return pid_ > 0; }
 
  private:

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -135,14 +136,19 @@ class ReceivedMessage {
   MessageContext ctx_;
 };
 
-// A bound durable pull consumer. Fetch is meant to be called from one worker thread at a time.
+// A bound durable pull consumer. Fetch is meant to be called from one worker thread at a time
+// (calls are serialised). Pulling is done by natsx on a plain core-NATS inbox subscription
+// (pull requests to $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>, acks published to the
+// $JS.ACK reply subject), not by natsSubscription_Fetch: libnats 3.4.1 overflows its message
+// array there when deliveries of an expired pull request are still queued. Deliveries that
+// arrive after a Fetch gave up are kept and returned first by the next Fetch.
 class PullConsumer {
  public:
   ~PullConsumer();
   PullConsumer(const PullConsumer&) = delete;
   PullConsumer& operator=(const PullConsumer&) = delete;
 
-  // Fetches up to `batch` messages (waiting at most `timeout` for the first) and runs `handler`
+  // Fetches up to `batch` messages (waiting at most `timeout` in all) and runs `handler`
   // on each inside a CONSUMER span "process {template}". The handler acknowledges through
   // MessageContext (Ack/Nak/Term); if it does not, natsx acks on OK and naks on error.
   // Returns the number of messages handled (0 on timeout, which is not an error).
@@ -159,15 +165,26 @@ class PullConsumer {
 
  private:
   friend class JetStream;
-  PullConsumer(JetStream& js, natsSubscription* sub, std::string stream, std::string durable,
-               std::vector<SubjectTemplate> templates);
+  PullConsumer(JetStream& js, natsSubscription* sub, std::string inbox, std::string next_subject,
+               std::string stream, std::string durable, std::vector<SubjectTemplate> templates);
+  // Collects up to `batch` JetStream deliveries into `out` (ownership passes to the caller):
+  // first those already queued on the inbox, then from pull requests until the deadline or a
+  // terminating status (404/408/409). An error only when nothing was collected.
+  core::Status Pull(int batch, std::chrono::milliseconds timeout, std::vector<natsMsg*>& out);
+  core::Status SendPullRequest(const std::string& reply, size_t batch,
+                               std::chrono::nanoseconds expires, bool no_wait);
   void Process(natsMsg* msg, const Handler& handler);
   // Takes ownership of `raw`: reads the delivery metadata, terminates undeliverable messages
   // (returns nullptr) and otherwise starts the process span (parent or link, §3.4).
   std::unique_ptr<ReceivedMessage> Receive(natsMsg* raw);
 
   JetStream& js_;
-  natsSubscription* sub_;
+  natsSubscription* sub_;  // "<inbox>.*": every pull request replies to "<inbox>.<n>"
+  std::string inbox_{};
+  std::string next_subject_{};  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
+  std::mutex pull_mu_;
+  uint64_t request_seq_ = 0;       // guarded by pull_mu_
+  bool warned_refused_ = false;    // guarded by pull_mu_: one WARN per consumer for 409s
   std::string stream_{};
   std::string durable_{};
   std::vector<SubjectTemplate> templates_{};

@@ -1,4 +1,5 @@
-#include "http.hpp"
+// Traced libcurl HTTP calls: see http_client.hpp.
+#include "chat/telemetry/sdk/http_client.hpp"
 
 #include <curl/curl.h>
 
@@ -6,17 +7,14 @@
 
 #include "chat/telemetry/semconv.hpp"
 
-namespace chat::client::internal {
+namespace chat::telemetry::sdk {
 namespace {
-
-namespace semconv = telemetry::semconv;
-
-std::once_flag g_curl_init;  // curl_global_init is not thread-safe; once per process
 
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
   auto* out = static_cast<std::string*>(user);
-  constexpr size_t kMaxBody = 1 << 20;  // token and credential responses are a few KB
-  if (out->size() + size * count > kMaxBody) return 0;
+  // Discovery, JWKS, token and credential responses are a few KB.
+  constexpr size_t kMaxBody = 1 << 20;
+  if (out->size() + size * count > kMaxBody) return 0;  // aborts the transfer
   out->append(data, size * count);
   return size * count;
 }
@@ -37,7 +35,8 @@ std::string ErrorTypeForCurl(CURLcode code) {
 }
 
 std::string TemplatePath(std::string_view path) {
-  // The realm is a value, not part of the template (span names carry no values).
+  // Keycloak-style issuers put the realm in the path; its name is a value, not part of the
+  // template (span names must not carry values).
   constexpr std::string_view kRealms = "/realms/";
   size_t at = path.find(kRealms);
   if (at == std::string_view::npos) return std::string(path);
@@ -50,6 +49,11 @@ std::string TemplatePath(std::string_view path) {
 }
 
 }  // namespace
+
+void CurlGlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 std::optional<UrlParts> ParseUrl(std::string_view url) {
   UrlParts p;
@@ -67,8 +71,8 @@ std::optional<UrlParts> ParseUrl(std::string_view url) {
   size_t colon = authority.rfind(':');
   bool bracketed = authority.front() == '[';
   size_t close = authority.find(']');
-  if (colon != std::string_view::npos && (!bracketed || (close != std::string_view::npos &&
-                                                         colon > close))) {
+  if (colon != std::string_view::npos &&
+      (!bracketed || (close != std::string_view::npos && colon > close))) {
     p.host = std::string(authority.substr(0, colon));
     std::string port(authority.substr(colon + 1));
     if (port.empty() || port.size() > 5 ||
@@ -92,33 +96,15 @@ std::optional<UrlParts> ParseUrl(std::string_view url) {
   return p;
 }
 
-std::string FormEncode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '.' || u == '_' || u == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
-
-core::Result<HttpResponse> Perform(const HttpRequest& request,
-                                   const telemetry::Telemetry& telemetry,
-                                   const telemetry::SpanContext& parent) {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+core::Result<HttpResponse> PerformHttp(const HttpRequest& request, const Telemetry& telemetry,
+                                       const SpanContext& parent) {
+  CurlGlobalInitOnce();
   auto parts = ParseUrl(request.url);
   if (!parts || (parts->scheme != "http" && parts->scheme != "https")) {
     return core::InvalidArgument("not an http(s) URL");
   }
-  telemetry::SpanStartOptions opts;
-  opts.kind = telemetry::SpanKind::kClient;
+  SpanStartOptions opts;
+  opts.kind = SpanKind::kClient;
   opts.parent = parent;
   opts.attributes = {{semconv::kHttpRequestMethod, request.method},
                      {semconv::kUrlFull, parts->full},
@@ -128,12 +114,12 @@ core::Result<HttpResponse> Perform(const HttpRequest& request,
   if (!request.peer_service.empty()) {
     opts.attributes.push_back({semconv::kPeerService, request.peer_service});
   }
-  telemetry::Span span = telemetry.tracer.StartSpan(request.method + " " + parts->tmpl,
-                                                    std::move(opts));
+  Span span = telemetry.tracer.StartSpan(request.method + " " + parts->tmpl, std::move(opts));
 
   CURL* curl = curl_easy_init();
   if (curl == nullptr) {
-    span.RecordError("transport_error", "curl_easy_init failed", "curl", "HTTP request failed");
+    span.RecordError("transport_error", "curl_easy_init failed", "curl",
+                     request.failure_description);
     return core::Unavailable("cannot create an HTTP client");
   }
   HttpResponse response;
@@ -143,8 +129,8 @@ core::Result<HttpResponse> Perform(const HttpRequest& request,
     headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
   }
   if (request.send_traceparent && span.Context().IsValid()) {
-    std::string tp = std::string(semconv::kTraceparentHeader) + ": " +
-                     telemetry::FormatTraceparent(span.Context());
+    std::string tp =
+        std::string(semconv::kTraceparentHeader) + ": " + FormatTraceparent(span.Context());
     headers = curl_slist_append(headers, tp.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -169,15 +155,17 @@ core::Result<HttpResponse> Perform(const HttpRequest& request,
   curl_easy_cleanup(curl);
 
   if (rc != CURLE_OK) {
-    span.RecordError(ErrorTypeForCurl(rc), curl_easy_strerror(rc), "curl", "HTTP request failed");
+    span.RecordError(ErrorTypeForCurl(rc), curl_easy_strerror(rc), "curl",
+                     request.failure_description);
     return core::Unavailable(std::string(curl_easy_strerror(rc)));
   }
   span.SetAttribute(semconv::kHttpResponseStatusCode, static_cast<int64_t>(response.status));
   if (response.status >= 400) {
     span.RecordError(std::to_string(response.status),
-                     "HTTP " + std::to_string(response.status), "http", "HTTP request failed");
+                     request.status_message_prefix + "HTTP " + std::to_string(response.status),
+                     "http", request.failure_description);
   }
   return response;
 }
 
-}  // namespace chat::client::internal
+}  // namespace chat::telemetry::sdk

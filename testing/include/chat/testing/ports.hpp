@@ -1,0 +1,13 @@
+// FreePort: a TCP port on 127.0.0.1 for a test's server or child process. One implementation for
+// every fixture (Postgres, the e2e stack, the admin server tests, benches) so the bind/getsockname
+// dance lives in one place.
+#pragma once
+
+namespace chat::testing {
+
+// A port the kernel just handed out on 127.0.0.1 (bound, read back, closed again; the tiny reuse
+// race is acceptable in tests). Nothing listens on it on return, so it also serves as a "refused
+// connection" address. 0 when no socket could be bound.
+int FreePort();
+
+}  // namespace chat::testing
