@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -54,7 +55,7 @@ constexpr const char* kUsage =
     "                 [--fetch] [--drain SECONDS] [--db DSN|none] [--idp URL] [--auth URL]\n"
     "                 [--nats URL]\n"
     "Logs in N sessions as the seeded users with a role (more than 11 reuse logins), joins the\n"
-    "public rooms load-1..R, sends RATE messages/s in total (open loop, round-robin over the\n"
+    "public rooms load-1..R (users spread over the rooms), sends RATE messages/s in total (open loop, round-robin over the\n"
     "sessions and rooms) for DURATION seconds, then waits up to --drain seconds for deliveries\n"
     "and rows. delivered = the sender's own room.notify notification (msg.get only with --fetch);\n"
     "persisted = rows in `messages` with this run's nonce (--db, default DATABASE_URL or\n"
@@ -97,6 +98,7 @@ struct Tracker {
   uint64_t delivered_to_sender = 0;
   uint64_t deliveries = 0;
   uint64_t foreign = 0;  // notifications for messages this run did not send
+  std::unordered_set<std::string> warmups_pending;  // warm-up messages not yet echoed
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -295,13 +297,25 @@ int main(int argc, char** argv) {
   }
   const size_t distinct_logins = std::min(sessions.size(), role_users.size());
 
-  // 2. Rooms and watchers.
+  // 2. Rooms and watchers. The users are spread over the rooms (session k is in room k mod R,
+  // and in k+S, k+2S, … when there are more rooms than sessions), so each message reaches the
+  // members of one room, as in a real team chat, rather than every session of the run.
   std::vector<std::string> rooms;
   for (int r = 1; r <= cfg.rooms; ++r) rooms.push_back("load-" + std::to_string(r));
+  std::vector<std::vector<std::string>> rooms_of(sessions.size());
+  for (size_t r = 0; r < rooms.size(); ++r) rooms_of[r % sessions.size()].push_back(rooms[r]);
+  for (size_t k = rooms.size(); k < sessions.size(); ++k) {
+    rooms_of[k].push_back(rooms[k % rooms.size()]);
+  }
+  std::unordered_map<std::string, uint64_t> members_of;  // room → sessions watching it
+  for (const auto& mine : rooms_of) {
+    for (const auto& r : mine) ++members_of[r];
+  }
+  uint64_t deliveries_expected = 0;
   Tracker tracker;
   std::vector<std::unique_ptr<chat::client::Watch>> watches;
   for (size_t k = 0; k < sessions.size(); ++k) {
-    for (const auto& r : rooms) {
+    for (const auto& r : rooms_of[k]) {
       if (auto st = sessions[k]->Join(r); !st.ok()) {
         std::fprintf(stderr, "chat-load: join failed: %s\n", st.message().c_str());
         sdk->Shutdown(3000ms);
@@ -309,14 +323,14 @@ int main(int argc, char** argv) {
       }
     }
     auto w = sessions[k]->WatchRooms(
-        rooms,
+        rooms_of[k],
         [&tracker, k](const chat::client::Delivery& d) {
           auto now = Steady::now();
           std::string id = chat::contracts::MessageId(d.message.timestamp, d.message.user);
           std::lock_guard lock(tracker.mu);
           auto it = tracker.by_id.find(id);
           if (it == tracker.by_id.end()) {
-            ++tracker.foreign;
+            if (tracker.warmups_pending.erase(id) == 0) ++tracker.foreign;
             return;
           }
           ++tracker.deliveries;
@@ -337,9 +351,38 @@ int main(int argc, char** argv) {
     watches.push_back(std::move(w).value());
   }
   for (auto& s : sessions) (void)s->Flush(5s);
-  // room.join is fire-and-forget (no reply to wait for); give room-service a moment to apply
-  // the joins before the first message so membership checks see them.
-  std::this_thread::sleep_for(1s);
+  // room.join is fire-and-forget (no reply). Membership is in effect once fanout accepts a
+  // message from the member: each session sends one warm-up message to each of its rooms and
+  // the run starts when every one has come back (bounded wait). Warm-ups carry no nonce, so
+  // they are not counted below.
+  {
+    std::vector<std::string> ids;
+    for (size_t k = 0; k < sessions.size(); ++k) {
+      for (const auto& r : rooms_of[k]) {
+        std::lock_guard lock(tracker.mu);
+        auto sent_warmup = sessions[k]->Send(r, "chat-load warm-up");
+        if (sent_warmup.ok()) tracker.warmups_pending.insert(sent_warmup->message_id);
+      }
+    }
+    for (auto& s : sessions) (void)s->Flush(5s);
+    auto deadline = Steady::now() + 15s;
+    bool ready = false;
+    while (Steady::now() < deadline) {
+      {
+        std::lock_guard lock(tracker.mu);
+        ready = tracker.warmups_pending.empty();
+      }
+      if (ready) break;
+      std::this_thread::sleep_for(20ms);  // polling a condition with a deadline
+    }
+    if (!ready) {
+      std::fprintf(stderr,
+                   "chat-load: the warm-up messages did not come back within 15 s (joins not "
+                   "applied, or fanout/room-service down)\n");
+      sdk->Shutdown(3000ms);
+      return 1;
+    }
+  }
 
   // 3. Open-loop sending: message i is due at start + i/rate whatever happened before.
   const std::string nonce = Nonce();
@@ -357,7 +400,8 @@ int main(int argc, char** argv) {
     if (now > hard_stop) break;  // far behind schedule: stop rather than run unbounded
     max_lag_ms = std::max(max_lag_ms, std::chrono::duration<double, std::milli>(now - due).count());
     size_t k = static_cast<size_t>(i % sessions.size());
-    const std::string& room = rooms[static_cast<size_t>((i / sessions.size()) % rooms.size())];
+    const auto& mine = rooms_of[k];
+    const std::string& room = mine[static_cast<size_t>((i / sessions.size()) % mine.size())];
     std::string text = "load " + nonce + " " + std::to_string(i);
     // Held across the publish so a fast notification cannot arrive before it is tracked.
     std::lock_guard lock(tracker.mu);
@@ -368,6 +412,7 @@ int main(int argc, char** argv) {
     }
     tracker.by_id[r->message_id] = Tracked{k, Steady::now(), false, 0};
     ++sent;
+    deliveries_expected += members_of[room];
   }
   auto send_end = Steady::now();
   for (auto& s : sessions) (void)s->Flush(5s);
@@ -452,7 +497,7 @@ int main(int argc, char** argv) {
       {"max_schedule_lag_ms", max_lag_ms},
       {"delivered_to_sender", delivered},
       {"deliveries_total", deliveries},
-      {"deliveries_expected", sent * static_cast<uint64_t>(cfg.users)},
+      {"deliveries_expected", deliveries_expected},
       {"foreign_notifications", foreign},
       {"lost_delivery", sent - std::min(sent, delivered)},
       {"permission_errors", permission_errors},
@@ -500,7 +545,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(sent - std::min(sent, delivered)));
     std::printf("  %-28s %llu of %llu expected\n", "deliveries (all watchers)",
                 static_cast<unsigned long long>(deliveries),
-                static_cast<unsigned long long>(sent * static_cast<uint64_t>(cfg.users)));
+                static_cast<unsigned long long>(deliveries_expected));
     std::printf("  %-28s p50 %s  p95 %s  p99 %s ms\n", "send→delivered",
                 num(out["delivered_ms"]["p50"]).c_str(), num(out["delivered_ms"]["p95"]).c_str(),
                 num(out["delivered_ms"]["p99"]).c_str());
