@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <string_view>
@@ -365,15 +366,18 @@ PullConsumer::~PullConsumer() {
   if (sub_ == nullptr) return;
   std::lock_guard<std::mutex> lock(pull_mu_);
   natsConnection* nc = js_.connection().native();
-  (void)natsSubscription_Unsubscribe(sub_);
-  // Deliveries that arrived after the last Fetch are handed back now instead of after ack_wait.
+  // Deliveries that arrived after the last Fetch are handed back now instead of after the ack
+  // wait (a closed subscription no longer yields its queue, hence before unsubscribing).
   int pending = 0;
   while (natsSubscription_GetPending(sub_, &pending, nullptr) == NATS_OK && pending > 0) {
     natsMsg* m = nullptr;
-    if (natsSubscription_NextMsg(&m, sub_, 1) != NATS_OK || m == nullptr) break;
+    natsStatus s = natsSubscription_NextMsg(&m, sub_, 1);
+    if (s == NATS_SLOW_CONSUMER) continue;
+    if (s != NATS_OK || m == nullptr) break;
     if (IsJsDelivery(m)) (void)internal::PublishJsAck(nc, m, internal::JsAck::kNak);
     natsMsg_Destroy(m);
   }
+  (void)natsSubscription_Unsubscribe(sub_);
   natsSubscription_Destroy(sub_);
 }
 
@@ -414,7 +418,6 @@ core::Status PullConsumer::Pull(int batch, std::chrono::milliseconds timeout,
       natsMsg_Destroy(m);
     }
   }
-  if (!out.empty()) fprintf(stderr, "TMPDEBUG late=%zu\n", out.size());
 
   // 2. Pull requests. The first is no_wait (the server answers as soon as it has anything
   //    instead of holding out for the whole batch); when it ends without a message, one waiting
@@ -430,6 +433,7 @@ core::Status PullConsumer::Pull(int batch, std::chrono::milliseconds timeout,
       no_wait = requests == 0 && want - out.size() > 1;
       auto expires = std::chrono::duration_cast<std::chrono::nanoseconds>(remaining);
       if (remaining >= kMinWaitForMargin) expires -= kExpiryMargin;
+      expires = std::max<std::chrono::nanoseconds>(expires, std::chrono::milliseconds(1));
       reply = inbox_ + "." + std::to_string(++request_seq_);
       CHAT_RETURN_IF_ERROR(SendPullRequest(reply, want - out.size(), expires, no_wait));
       ++requests;

@@ -240,7 +240,10 @@ TEST_F(JetStreamTest, ShortFetchesUnderLoadDeliverEveryMessageOnce) {
   bool all = chat::testing::WaitFor(
       [&] {
         ++fetches;
-        auto batch = consumer_->FetchBatch(500, 50ms);
+        // Mostly timeouts shorter than the delivery of 500 messages takes, so requests end
+        // (client-side and server-side) with deliveries still on the way.
+        auto timeout = std::chrono::milliseconds(fetches % 4 == 0 ? 50 : 1 + fetches % 3);
+        auto batch = consumer_->FetchBatch(500, timeout);
         if (!batch.ok()) {
           ++fetch_errors;
           return false;
@@ -362,14 +365,40 @@ TEST_F(JetStreamTest, NakWithDelayRedeliversAndTermStopsRedelivery) {
   EXPECT_EQ(std::get<int64_t>(*delay), 200);
 }
 
-TEST_F(JetStreamTest, FetchFromDeletedConsumerFails) {
-  ASSERT_EQ(js_DeleteConsumer(js_->native(), "CHAT", "persist", nullptr, nullptr), NATS_OK);
-  auto batch = consumer_->FetchBatch(10, 2s);
-  EXPECT_FALSE(batch.ok());
-  auto n = consumer_->Fetch(10, 2s, [](const natsx::Message&, natsx::MessageContext&) {
-    return Status::Ok();
+TEST_F(JetStreamTest, ConsumerDeletedDuringFetchIsAnError) {
+  // The server answers a waiting pull request with 409 Consumer Deleted.
+  std::atomic<bool> done{false};
+  chat::core::Status fetch_status;
+  size_t fetched = 99;
+  std::thread fetcher([&] {
+    auto batch = consumer_->FetchBatch(10, 20s);
+    fetch_status = batch.status();
+    if (batch.ok()) fetched = batch->size();
+    done = true;
   });
-  EXPECT_FALSE(n.ok());
+  auto waiting = [&] {
+    jsConsumerInfo* ci = nullptr;
+    if (js_GetConsumerInfo(&ci, js_->native(), "CHAT", "persist", nullptr, nullptr) != NATS_OK) {
+      return false;
+    }
+    bool w = ci->NumWaiting > 0;
+    jsConsumerInfo_Destroy(ci);
+    return w;
+  };
+  bool registered = chat::testing::WaitFor(waiting, 10s);
+  EXPECT_TRUE(registered);
+  // EXPECT, not ASSERT: the fetcher thread must be joined whatever happens (it ends by 20 s).
+  EXPECT_EQ(js_DeleteConsumer(js_->native(), "CHAT", "persist", nullptr, nullptr), NATS_OK);
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return done.load(); }, 15s));
+  fetcher.join();
+  EXPECT_EQ(fetch_status.code(), ErrorCode::kUnavailable) << fetch_status.ToString();
+  EXPECT_NE(fetch_status.message().find("409"), std::string::npos) << fetch_status.ToString();
+  EXPECT_EQ(fetched, 99u);
+  int refused_logs = 0;
+  for (const auto& r : tel_.LogRecords()) {
+    if (r.body == "jetstream pull request refused") ++refused_logs;
+  }
+  EXPECT_EQ(refused_logs, 1);
 }
 
 TEST_F(JetStreamTest, KeyValueSpansAndResults) {
