@@ -65,7 +65,10 @@ std::string_view ReasonFor(const core::Status& st) {
 // admin channel (system.md §3.2.4). The payload must agree: fanout validated membership against
 // the subject, so persisting into another room would bypass it.
 std::string_view SubjectRoom(const natsx::Message& m) {
-  if (m.subject_template() == &contracts::subjects::kAdminRoom) return contracts::kAdminRoom;
+  // By value: the message points at the consumer's own copy of the template.
+  if (m.subject_template() != nullptr && *m.subject_template() == contracts::subjects::kAdminRoom) {
+    return contracts::kAdminRoom;
+  }
   return m.Arg("room").value_or(std::string_view());
 }
 

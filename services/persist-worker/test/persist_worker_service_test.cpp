@@ -341,6 +341,14 @@ TEST_F(PersistWorkerTest, RedeliveredPayloadIsStoredOnce) {
   EXPECT_EQ(duplicates, 1);
 }
 
+TEST_F(PersistWorkerTest, AdminChannelMessagesArePersistedUnderTheAdminRoom) {
+  auto seq = js_->Publish(subjects::kAdminRoom, {"chat"}, Msg("alice", 3500, "__admin__"), {});
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  ASSERT_TRUE(WaitCount("messages", 1));
+  EXPECT_EQ(Count("messages", "room = '__admin__' AND username = 'alice' AND \"timestamp\" = 3500"), 1);
+  EXPECT_EQ(Errors("send", "invalid_payload"), 0);
+}
+
 TEST_F(PersistWorkerTest, InvalidPayloadIsTerminatedAndCounted) {
   Publish("general", "not json");
   Publish("general", Msg("bob", 4000, "random"));  // room differs from the subject
@@ -418,12 +426,18 @@ TEST_F(PersistWorkerTest, BacklogIsWrittenInBatches) {
   ASSERT_TRUE(testing::WaitFor([&] { return Persisted("send") == kMessages; }, 10s));
   const size_t inserts = tel_.FindSpans("INSERT messages").size();
   EXPECT_LT(inserts, static_cast<size_t>(kMessages));
+  // Process spans end when their batch is released (after the counters move), so wait for them.
   bool linked = false;
   int64_t max_batch = 0;
-  for (auto& s : ProcessSpans()) {
-    max_batch = std::max(max_batch, sdk::IntAttribute(s, "chat.batch.size").value_or(0));
-    if (!s.links.empty()) linked = true;
-  }
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        for (auto& s : ProcessSpans()) {
+          max_batch = std::max(max_batch, sdk::IntAttribute(s, "chat.batch.size").value_or(0));
+          if (!s.links.empty()) linked = true;
+        }
+        return linked && max_batch > 1;
+      },
+      10s));
   EXPECT_GT(max_batch, 1);
   EXPECT_TRUE(linked);
 }
