@@ -22,7 +22,7 @@ struct PersistConfig {
   // CHAT_MESSAGES limits (see README "Why the stream keeps 1,000,000 messages").
   int64_t stream_max_msgs = 1'000'000;  // PERSIST_STREAM_MAX_MSGS
   std::chrono::seconds stream_max_age{7 * 24 * 3600};
-  int64_t max_ack_pending = 10'000;  // PERSIST_MAX_ACK_PENDING
+  int64_t max_ack_pending = 1'000;  // PERSIST_MAX_ACK_PENDING
   std::chrono::milliseconds ack_wait{30000};
   std::chrono::milliseconds statement_timeout{5000};  // PERSIST_STATEMENT_TIMEOUT_MS
 

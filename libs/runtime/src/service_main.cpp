@@ -52,6 +52,8 @@ NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
   }
   c.creds_file = reader.String("NATS_CREDS", "");
   c.connect_timeout = reader.Millis("NATS_CONNECT_TIMEOUT_MS", milliseconds(2000));
+  c.connect_attempts = static_cast<int>(reader.Int("NATS_CONNECT_ATTEMPTS", 15, 1, 1000));
+  c.connect_retry_wait = reader.Millis("NATS_CONNECT_RETRY_MS", milliseconds(1000));
   return c;
 }
 
@@ -103,7 +105,21 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
     if (!nats_config.creds_file.empty()) {
       opts.credentials = natsx::Credentials::FromCredsFile(nats_config.creds_file);
     }
-    auto conn = natsx::Connection::Connect(std::move(opts), sdk->telemetry());
+    // A dependency that is not there yet is retried (system.md §6.0: bounded attempts), and a
+    // refused handshake too: nats-server has been seen to refuse a valid nkey signature once in
+    // a while right after a restart. A termination signal during the wait ends start-up.
+    auto conn = natsx::Connection::Connect(opts, sdk->telemetry());
+    for (int attempt = 2; !conn.ok() && attempt <= nats_config.connect_attempts; ++attempt) {
+      log.Warn("nats connect failed, retrying",
+               {{"error.type", "nats_connect"},
+                {"exception.message", conn.status().message()},
+                {"attempt", static_cast<int64_t>(attempt)}});
+      timespec wait{};
+      wait.tv_sec = static_cast<time_t>(nats_config.connect_retry_wait.count() / 1000);
+      wait.tv_nsec = static_cast<long>((nats_config.connect_retry_wait.count() % 1000) * 1000000);
+      if (sigtimedwait(&signals, nullptr, &wait) > 0) break;  // SIGTERM/SIGINT: give up now
+      conn = natsx::Connection::Connect(opts, sdk->telemetry());
+    }
     if (!conn.ok()) {
       log.Error("nats connect failed", {{"error.type", "nats_connect"},
                                         {"exception.message", conn.status().message()}});

@@ -29,11 +29,14 @@ struct ServiceInfo {
 };
 
 // NATS settings every service reads: NATS_URL (comma-separated), NATS_CREDS (a .creds file),
-// NATS_CONNECT_TIMEOUT_MS.
+// NATS_CONNECT_TIMEOUT_MS, NATS_CONNECT_ATTEMPTS (start-up attempts, default 15) and
+// NATS_CONNECT_RETRY_MS (wait between them, default 1000).
 struct NatsConfig {
   std::vector<std::string> urls;
   std::string creds_file;
   std::chrono::milliseconds connect_timeout{2000};
+  int connect_attempts = 15;
+  std::chrono::milliseconds connect_retry_wait{1000};
   static NatsConfig FromEnv(core::EnvReader& reader);
 };
 
