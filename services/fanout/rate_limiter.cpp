@@ -125,19 +125,30 @@ void RateLimiter::Remember(const std::string& key, int64_t minute, Known known) 
 
 RateLimiter::Outcome RateLimiter::Consult(const std::string& key, int64_t minute,
                                           const telemetry::SpanContext& parent) {
+  const auto now = clock_.SteadyNow();
   Known known;
+  int64_t pending = 0;  // accepted locally, not yet in the bucket
   if (Lookup(key, minute, known)) {
-    if (known.count >= limit_) return Outcome::kLimited;
-    auto updated = kv_.Update(key, std::to_string(known.count + 1), known.revision, parent);
+    const int64_t total = known.count + known.unsynced;
+    if (total >= limit_) return Outcome::kLimited;
+    const bool near_limit = total + 1 > limit_ - limit_ / 5;
+    const bool due = known.unsynced + 1 >= SyncBatch() || now - known.synced_at >= kSyncInterval;
+    if (!near_limit && !due) {
+      ++known.unsynced;
+      Remember(key, minute, known);
+      return Outcome::kAllowed;
+    }
+    auto updated = kv_.Update(key, std::to_string(total + 1), known.revision, parent);
     if (updated.ok()) {
-      Remember(key, minute, {known.count + 1, *updated});
+      Remember(key, minute, {total + 1, *updated, 0, now});
       return Outcome::kAllowed;
     }
     if (updated.status().code() != core::ErrorCode::kAlreadyExists) {
       metrics_.rate_limit_errors.With({kKvUpdate}).Add();
       return Outcome::kFailed;
     }
-    // Another instance counted in between: read the current value below.
+    // Another instance counted in between: read the current value below, keeping ours.
+    pending = known.unsynced;
   }
   for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
     auto got = kv_.Get(key, parent);
@@ -146,9 +157,9 @@ RateLimiter::Outcome RateLimiter::Consult(const std::string& key, int64_t minute
         metrics_.rate_limit_errors.With({kKvGet}).Add();
         return Outcome::kFailed;
       }
-      auto created = kv_.Create(key, "1", parent);
+      auto created = kv_.Create(key, std::to_string(pending + 1), parent);
       if (created.ok()) {
-        Remember(key, minute, {1, *created});
+        Remember(key, minute, {pending + 1, *created, 0, now});
         return Outcome::kAllowed;
       }
       if (created.status().code() == core::ErrorCode::kAlreadyExists) continue;  // raced: re-read
@@ -159,13 +170,13 @@ RateLimiter::Outcome RateLimiter::Consult(const std::string& key, int64_t minute
     const std::string& v = got->value;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), count);
     if (ec != std::errc() || ptr != v.data() + v.size() || count < 0) count = 0;  // corrupt: restart
-    if (count >= limit_) {
-      Remember(key, minute, {count, got->revision});
+    if (count + pending >= limit_) {
+      Remember(key, minute, {count, got->revision, pending, now});
       return Outcome::kLimited;
     }
-    auto updated = kv_.Update(key, std::to_string(count + 1), got->revision, parent);
+    auto updated = kv_.Update(key, std::to_string(count + pending + 1), got->revision, parent);
     if (updated.ok()) {
-      Remember(key, minute, {count + 1, *updated});
+      Remember(key, minute, {count + pending + 1, *updated, 0, now});
       return Outcome::kAllowed;
     }
     if (updated.status().code() == core::ErrorCode::kAlreadyExists) continue;  // lost the CAS

@@ -434,6 +434,20 @@ TEST_F(FanoutServiceTest, RateLimitRefusesOverTheLimit) {
   EXPECT_EQ(peer_->Received("chat.").size(), 3u);
 }
 
+TEST_F(FanoutServiceTest, RateLimitCountsLocallyBetweenWritesAndExactlyNearTheLimit) {
+  fanout::FanoutConfig config;
+  config.rate_limit_per_minute = 100;  // writes every 5 messages, then every message from 81
+  StartService(config);
+  auto alice = Connect("alice", "_INBOX.alice");
+  for (int i = 0; i < 120; ++i) Send(*alice, "alice", "general", Msg("alice", "general", 1000 + i));
+  ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "rate_limited", 20));
+  EXPECT_EQ(Counter("fanout_ingest_total", "result", "accepted"), 100);
+  const size_t writes =
+      tel_.FindSpans("update RATE_LIMIT").size() + tel_.FindSpans("create RATE_LIMIT").size();
+  EXPECT_GT(writes, 20u);   // every message of the last fifth is written
+  EXPECT_LT(writes, 60u);   // but not every message before it
+}
+
 TEST_F(FanoutServiceTest, RateLimitStoreOutageFallsBackAndOpensTheBreaker) {
   fanout::FanoutConfig config;
   config.rate_limit_fallback = fanout::RateLimitFallback::kWarn;
