@@ -88,7 +88,7 @@ core::Result<std::unique_ptr<RoomService>> RoomService::Create(
         return core::Status::Ok();
       });
   telemetry.logger->Info("room-service ready",
-                         {{"db.pool.size", static_cast<int64_t>(config.db_pool_size)}});
+                         {{"room.db_pool_size", static_cast<int64_t>(config.db_pool_size)}});
   return s;
 }
 

@@ -2,6 +2,7 @@
 // real nats-server in operator mode enforces the minted JWTs, and an observer connected with the
 // dev-admin creds sees (and answers) what actually reaches the bus.
 #include <gtest/gtest.h>
+#include "chat/telemetry/semconv.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -132,7 +133,7 @@ class ClientTest : public ::testing::Test {
                                                           natsx::MessageContext&) {
       std::lock_guard lock(mu_);
       seen_.push_back({std::string(m.subject()), std::string(m.payload()),
-                       std::string(m.Header("traceparent").value_or("")),
+                       std::string(m.Header(chat::telemetry::semconv::kTraceparentHeader).value_or("")),
                        std::string(m.reply_to())});
       return core::Status::Ok();
     });

@@ -2,6 +2,7 @@
 // InMemoryTelemetry; a raw libnats connection plays room-service (room.members answers) and
 // observes every subject fanout publishes, without adding spans of its own.
 #include <gtest/gtest.h>
+#include "chat/telemetry/semconv.hpp"
 #include <nats/nats.h>
 
 #include <chrono>
@@ -116,7 +117,7 @@ class RawPeer {
     c.subject = natsMsg_GetSubject(msg);
     c.payload.assign(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
     const char* tp = nullptr;
-    c.has_traceparent = natsMsgHeader_Get(msg, "traceparent", &tp) == NATS_OK;
+    c.has_traceparent = natsMsgHeader_Get(msg, std::string(chat::telemetry::semconv::kTraceparentHeader).c_str(), &tp) == NATS_OK;
     {
       std::lock_guard lock(self->mu_);
       self->received_.push_back(std::move(c));

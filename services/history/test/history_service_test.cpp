@@ -2,6 +2,7 @@
 // built in-process (HistoryService::Create, as main() does) on an InMemoryTelemetry, and users
 // talk to it over natsx connections whose inbox prefix is _INBOX.{user} (docs/adr/0001).
 #include <gtest/gtest.h>
+#include "chat/telemetry/semconv.hpp"
 #include <nats/nats.h>
 
 #include <chrono>
@@ -337,7 +338,7 @@ TEST_F(HistoryServiceTest, ServerSpanParentsTheSelectAndCarriesResult) {
   EXPECT_EQ(sdk::IntAttribute(process, contracts::attr::kHistoryReturned), 2);
   EXPECT_EQ(sdk::StringAttribute(process, contracts::attr::kRoom), "general");
   EXPECT_EQ(sdk::StringAttribute(process, contracts::attr::kUser), "alice");
-  EXPECT_EQ(sdk::StringAttribute(process, "messaging.consumer.group.name"), "history-workers");
+  EXPECT_EQ(sdk::StringAttribute(process, chat::telemetry::semconv::kMessagingConsumerGroupName), "history-workers");
   // The client's request span is the parent (same trace).
   auto request = tel_.FindSpan("request chat.history.{room}");
   ASSERT_TRUE(request.has_value());
@@ -349,8 +350,8 @@ TEST_F(HistoryServiceTest, ServerSpanParentsTheSelectAndCarriesResult) {
     if (s.parent_span_id == process.span_id) {
       found_select = true;
       EXPECT_EQ(s.kind, telemetry::SpanKind::kClient);
-      EXPECT_EQ(sdk::IntAttribute(s, "db.response.returned_rows"), 2);
-      EXPECT_EQ(sdk::StringAttribute(s, "db.system"), "postgresql");
+      EXPECT_EQ(sdk::IntAttribute(s, chat::telemetry::semconv::kDbResponseReturnedRows), 2);
+      EXPECT_EQ(sdk::StringAttribute(s, chat::telemetry::semconv::kDbSystem), "postgresql");
     }
   }
   EXPECT_TRUE(found_select);

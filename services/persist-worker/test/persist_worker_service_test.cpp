@@ -2,6 +2,7 @@
 // (system.md §6.3), idempotent redelivery, invalid payloads, a database outage and recovery, the
 // trace shape of observability.md §5.1 and the metrics of §6.3.
 #include <gtest/gtest.h>
+#include "chat/telemetry/semconv.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -164,7 +165,7 @@ class PersistWorkerTest : public ::testing::Test {
     std::vector<SpanData> out;
     for (auto& s : tel_.Spans()) {
       if (s.name.rfind("process ", 0) == 0 &&
-          sdk::StringAttribute(s, "messaging.destination.subscription.name") ==
+          sdk::StringAttribute(s, chat::telemetry::semconv::kMessagingDestinationSubscriptionName) ==
               std::string("persist-worker")) {
         out.push_back(s);
       }
@@ -295,7 +296,7 @@ TEST_F(PersistWorkerTest, SingleSendTraceShape) {
   EXPECT_EQ(process.status_code, telemetry::StatusCode::kUnset);
   EXPECT_EQ(sdk::StringAttribute(process, "chat.action"), "send");
   EXPECT_EQ(sdk::StringAttribute(process, "chat.room"), "general");
-  EXPECT_EQ(sdk::StringAttribute(process, "messaging.message.id"), "1");
+  EXPECT_EQ(sdk::StringAttribute(process, chat::telemetry::semconv::kMessagingMessageId), "1");
   EXPECT_EQ(sdk::IntAttribute(process, "chat.jetstream.delivery_count"), 1);
   EXPECT_EQ(sdk::IntAttribute(process, "chat.batch.size"), 1);
   EXPECT_NE(sdk::FindEvent(process, "ack"), nullptr);
@@ -307,7 +308,7 @@ TEST_F(PersistWorkerTest, SingleSendTraceShape) {
   ASSERT_EQ(children.size(), 1u);
   EXPECT_EQ(children[0].name, "INSERT messages");
   EXPECT_EQ(children[0].kind, telemetry::SpanKind::kClient);
-  EXPECT_EQ(sdk::StringAttribute(children[0], "db.system.name"), "postgresql");
+  EXPECT_EQ(sdk::StringAttribute(children[0], chat::telemetry::semconv::kDbSystemName), "postgresql");
   EXPECT_EQ(sdk::IntAttribute(children[0], "chat.db.rows_affected"), 1);
 
   // One INFO line per persisted message, findable by trace id.
