@@ -412,6 +412,20 @@ core::Result<std::unique_ptr<Connection>> Connection::Connect(
 
   natsConnection* nc = nullptr;
   s = natsConnection_Connect(&nc, opts.get());
+  // nats-server 2.9 with libnats 3.4.1 refuses a valid nkey signature of its nonce now and then
+  // (about once in 50-100 connects here: the same .creds file succeeds on the next try). The
+  // handshake is repeated, with a fresh nonce, before a refusal is believed.
+  const bool nkey_auth = o.credentials.kind == Credentials::Kind::kCredsFile ||
+                         o.credentials.kind == Credentials::Kind::kJwtAndSeed;
+  for (int retry = 0; nkey_auth && s == NATS_CONNECTION_AUTH_FAILED && retry < 2; ++retry) {
+    if (nc != nullptr) {
+      natsConnection_Destroy(nc);
+      nc = nullptr;
+    }
+    telemetry.logger->Warn("nats refused the nkey handshake, retrying",
+                           {{semconv::kMessagingClientId, std::string_view(o.name)}});
+    s = natsConnection_Connect(&nc, opts.get());
+  }
   if (s == NATS_NOT_YET_CONNECTED && o.retry_on_failed_connect) {
     conn->nc_ = nc;
     conn->metrics_->connected->Set(0);
