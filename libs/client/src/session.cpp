@@ -521,6 +521,7 @@ core::Result<std::unique_ptr<Watch>> Session::WatchRooms(std::vector<std::string
     natsx::SubscribeOptions so;
     so.templates = {subjects::kRoomNotify};
     so.pattern = *pattern;
+    so.link_inbound = true;  // each recipient's handling is its own trace (§5.2)
     auto sub = conn_->Subscribe(std::move(so), on_notification("room"));
     if (!sub.ok()) return sub.status();
     w->subs_.push_back(std::move(sub).value());
@@ -529,6 +530,7 @@ core::Result<std::unique_ptr<Watch>> Session::WatchRooms(std::vector<std::string
     natsx::SubscribeOptions so;
     so.templates = {subjects::kDeliverNotify};
     so.pattern = "deliver." + user_ + ".notify.*";
+    so.link_inbound = true;
     auto sub = conn_->Subscribe(std::move(so), on_notification("notify"));
     if (!sub.ok()) return sub.status();
     w->subs_.push_back(std::move(sub).value());
@@ -537,6 +539,7 @@ core::Result<std::unique_ptr<Watch>> Session::WatchRooms(std::vector<std::string
     natsx::SubscribeOptions so;
     so.templates = {subjects::kDeliverAdmin};
     so.pattern = "deliver." + user_ + ".admin.*";
+    so.link_inbound = true;
     auto sub = conn_->Subscribe(
         std::move(so),
         [w, room_set, cb](const natsx::Message& m, natsx::MessageContext& ctx) -> core::Status {

@@ -941,8 +941,14 @@ void Subscription::Dispatch(natsMsg* raw) {
   }
   auto index = static_cast<size_t>(tmpl - options_.templates.data());
   bool server = options_.kind == ProcessKind::kServer;
-  Span span = tel.tracer.StartSpan(span_names_[index],
-                                   server ? SpanKind::kServer : SpanKind::kConsumer, parent);
+  telemetry::SpanStartOptions start;
+  start.kind = server ? SpanKind::kServer : SpanKind::kConsumer;
+  if (options_.link_inbound && options_.traced) {
+    if (parent.IsValid()) start.links.push_back({parent, {{semconv::kChatLinkReason, "recipient"}}});
+  } else {
+    start.parent = parent;
+  }
+  Span span = tel.tracer.StartSpan(span_names_[index], std::move(start));
   conn_.SetMessagingAttributes(span, "process", "process", typed.subject(), *tmpl, size, false);
   if (span.IsRecording() && !options_.queue_group.empty()) {
     span.SetAttribute(telemetry::semconv::kMessagingConsumerGroupName, options_.queue_group);

@@ -465,3 +465,37 @@ TEST_F(NatsxAuthTest, TokenCredentials) {
 
 }  // namespace
 }  // namespace natsx_test
+
+namespace natsx_test {
+namespace {
+
+TEST_F(NatsxTest, LinkInboundMakesTheRecipientARootLinkedToTheProducer) {
+  chat::testing::Latch got;
+  natsx::SubscribeOptions so;
+  so.templates = {natsx::SubjectTemplate{"room.notify.{room}"}};
+  so.link_inbound = true;
+  auto sub = conn_->Subscribe(so, [&](const natsx::Message&, natsx::MessageContext&) {
+    got.Set();
+    return chat::core::Status::Ok();
+  });
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  ASSERT_TRUE(conn_->Flush(2s).ok());
+  auto root = tel_.tracer().StartSpan("fanout", tel::SpanKind::kInternal, tel::SpanContext{});
+  ASSERT_TRUE(conn_->Publish(natsx::SubjectTemplate{"room.notify.{room}"}, {"general"}, "{}",
+                             root.Context())
+                  .ok());
+  ASSERT_TRUE(got.Wait(5s));
+  auto producer = WaitSpan("publish room.notify.{room}");
+  auto consumer = WaitSpan("process room.notify.{room}");
+  ASSERT_TRUE(producer && consumer);
+  EXPECT_FALSE(consumer->parent_span_id.IsValid()) << "a new root, not a child";
+  EXPECT_NE(consumer->trace_id, producer->trace_id);
+  ASSERT_EQ(consumer->links.size(), 1u);
+  EXPECT_EQ(consumer->links[0].context.span_id, producer->span_id);
+  EXPECT_EQ(consumer->links[0].context.trace_id, producer->trace_id);
+  ASSERT_EQ(consumer->links[0].attributes.size(), 1u);
+  EXPECT_EQ(consumer->links[0].attributes[0].key, chat::telemetry::semconv::kChatLinkReason);
+}
+
+}  // namespace
+}  // namespace natsx_test

@@ -182,6 +182,10 @@ struct SubscribeOptions {
   // the inbound context is ignored; children (KV, publishes) are then unsampled too instead of
   // becoming roots. For high-rate keep-alives the contract leaves untraced (presence heartbeats).
   bool traced = true;
+  // true: the process span is a new root that *links* to the inbound context (reason
+  // `recipient`) instead of being its child — for fan-out deliveries, where each recipient's
+  // handling is its own trace (observability §3.4, §4.5, §5.2).
+  bool link_inbound = false;
   int pending_msgs_limit = 65536;
   int pending_bytes_limit = 64 * 1024 * 1024;
 };
