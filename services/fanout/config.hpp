@@ -26,6 +26,9 @@ struct FanoutConfig {
   // FANOUT_HANDLER_CONCURRENCY: native subscriptions per queue-grouped route (handlers wait on KV
   // and room.members, so one libnats thread per route would serialise them).
   int handler_concurrency = 4;
+  // Ingest keeps one delivery thread per instance by default: with several, two messages of one
+  // user can be republished out of order (an edit could overtake the message it edits).
+  int ingest_concurrency = 1;
   std::chrono::milliseconds members_timeout{2000};  // FANOUT_MEMBERS_TIMEOUT_MS
   // FANOUT_KV_TIMEOUT_MS: JetStream API / KV wait. An unresponsive bucket holds an ingest
   // handler this long per operation until the breaker opens, so it stays short.

@@ -102,7 +102,7 @@ core::Status FanoutService::Start() {
       RouteOptions{.queue_group = workers,
                    .identity = Identity::kSubjectUser,
                    .more_templates = {subjects::kDeliverSendThread},
-                   .concurrency = concurrency},
+                   .concurrency = config_.ingest_concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return Ingest(b, ctx);
       }));
