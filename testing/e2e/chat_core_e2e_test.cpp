@@ -27,6 +27,7 @@
 #include "chat/telemetry/sdk/sdk.hpp"
 #include "chat/telemetry/semconv.hpp"
 #include "chat_stack.hpp"
+#include "trace_json.hpp"
 
 namespace chat::testing {
 namespace {
@@ -39,23 +40,6 @@ namespace attr = contracts::attr;
 ChatStackBinaries Binaries() {
   return {CHAT_DEV_IDP_BIN, CHAT_AUTH_BIN,    CHAT_ROOM_BIN,     CHAT_FANOUT_BIN,
           CHAT_PERSIST_BIN, CHAT_HISTORY_BIN, CHAT_PRESENCE_BIN, CHAT_READ_RECEIPT_BIN};
-}
-
-std::optional<json> FindSpan(const json& trace, const std::string& name,
-                             const std::string& service = "") {
-  for (const auto& s : trace["spans"]) {
-    if (s.value("name", "") == name && (service.empty() || s.value("service_name", "") == service)) {
-      return s;
-    }
-  }
-  return std::nullopt;
-}
-
-std::string Attr(const json& span, std::string_view key_view) {
-  std::string key(key_view);
-  const auto& a = span["attributes"];
-  if (!a.contains(key)) return "<absent>";
-  return a[key].is_string() ? a[key].get<std::string>() : a[key].dump();
 }
 
 class ChatCoreE2eTest : public ::testing::Test {

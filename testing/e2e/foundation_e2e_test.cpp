@@ -16,6 +16,7 @@
 #include "chat/testing/ports.hpp"
 #include "chat/testing/sink_process.hpp"
 #include "chat/testing/wait_for.hpp"
+#include "trace_json.hpp"
 #include "peer_process.hpp"
 
 namespace chat::testing {
@@ -25,24 +26,6 @@ using nlohmann::json;
 namespace semconv = telemetry::semconv;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::optional<json> FindSpan(const json& trace, const std::string& name,
-                             const std::string& service = "") {
-  for (const auto& s : trace["spans"]) {
-    if (s.value("name", "") == name &&
-        (service.empty() || s.value("service_name", "") == service)) {
-      return s;
-    }
-  }
-  return std::nullopt;
-}
-
-std::string Attr(const json& span, std::string_view key_view) {
-  std::string key(key_view);
-  const auto& a = span["attributes"];
-  if (!a.contains(key)) return "<absent>";
-  return a[key].is_string() ? a[key].get<std::string>() : a[key].dump();
-}
 
 // The value of one sample line ("name{labels} value") in a Prometheus text exposition.
 double Sample(const std::string& text, const std::string& series) {
