@@ -313,15 +313,19 @@ TEST_F(PersistWorkerTest, SingleSendTraceShape) {
 
   // One INFO line per persisted message, findable by trace id.
   const std::string trace_hex = process.trace_id.Hex();
-  bool found = false;
-  for (const auto& line : tel_.LogLines()) {
-    if (line.find("\"message persisted\"") != std::string::npos &&
-        line.find(trace_hex) != std::string::npos &&
-        line.find("2000-alice") != std::string::npos) {
-      found = true;
-    }
-  }
-  EXPECT_TRUE(found);
+  // Waited for: the line is written after the span it belongs to has ended.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        for (const auto& line : tel_.LogLines()) {
+          if (line.find("\"message persisted\"") != std::string::npos &&
+              line.find(trace_hex) != std::string::npos &&
+              line.find("2000-alice") != std::string::npos) {
+            return true;
+          }
+        }
+        return false;
+      },
+      5s));
   EXPECT_GT(tel_.metrics().AddHistogram("messages_persist_lag_seconds", "",
                                         telemetry::kBucketsLag).Default().Count(), 0u);
 }
@@ -368,14 +372,18 @@ TEST_F(PersistWorkerTest, InvalidPayloadIsTerminatedAndCounted) {
     EXPECT_EQ(sdk::StringAttribute(s, "error.type"), "invalid_payload");
   }
   EXPECT_EQ(terminated, 3);
-  int error_logs = 0;
-  for (const auto& line : tel_.LogLines()) {
-    if (line.find("\"ERROR\"") != std::string::npos &&
-        line.find("invalid payload") != std::string::npos) {
-      ++error_logs;
+  auto error_logs = [&] {
+    int n = 0;
+    for (const auto& line : tel_.LogLines()) {
+      if (line.find("\"ERROR\"") != std::string::npos &&
+          line.find("invalid payload") != std::string::npos) {
+        ++n;
+      }
     }
-  }
-  EXPECT_EQ(error_logs, 3);
+    return n;
+  };
+  testing::WaitFor([&] { return error_logs() >= 3; }, 5s);
+  EXPECT_EQ(error_logs(), 3);
 }
 
 TEST_F(PersistWorkerTest, DatabaseOutageNaksThenPersistsExactlyOnce) {
@@ -391,14 +399,17 @@ TEST_F(PersistWorkerTest, DatabaseOutageNaksThenPersistsExactlyOnce) {
       error_span = true;
       // The ERROR log of this failure carries the span's trace id.
       const std::string trace_hex = s.trace_id.Hex();
-      bool logged = false;
-      for (const auto& line : tel_.LogLines()) {
-        if (line.find("message persist failed") != std::string::npos &&
-            line.find(trace_hex) != std::string::npos) {
-          logged = true;
-        }
-      }
-      EXPECT_TRUE(logged);
+      EXPECT_TRUE(testing::WaitFor(
+          [&] {
+            for (const auto& line : tel_.LogLines()) {
+              if (line.find("message persist failed") != std::string::npos &&
+                  line.find(trace_hex) != std::string::npos) {
+                return true;
+              }
+            }
+            return false;
+          },
+          5s));
       break;
     }
   }
