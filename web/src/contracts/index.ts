@@ -1,0 +1,61 @@
+// Every wire codec by its contract type name (the fixtures' directory names), plus re-exports.
+import { ChatMessageCodec, DmListReplyCodec, HistoryMessageCodec, HistoryPageCodec, HistoryRequestCodec, HistoryThreadReplyCodec, MsgGetRequestCodec, NotificationCodec } from "./messages";
+import { PresenceDiffCodec, PresenceEntryCodec, PresenceHeartbeatCodec, PresenceRoomReplyCodec, PresenceUpdateCodec } from "./presence";
+import { ReadStateEntryCodec, ReadStateReplyCodec, ReadUpdateCodec } from "./receipts";
+import { ErrorReplyCodec, OkReplyCodec } from "./replies";
+import type { Codec } from "./reader";
+import {
+  RoomChangedCodec,
+  RoomCreateRequestCodec,
+  RoomDepartRequestCodec,
+  RoomInfoCodec,
+  RoomListReplyCodec,
+  RoomListRequestCodec,
+  RoomMemberCodec,
+  RoomMembersReplyCodec,
+  RoomMembershipRequestCodec,
+  RoomTargetRequestCodec,
+} from "./rooms";
+import { TranslateChunkCodec, TranslateRequestCodec } from "./translate";
+
+export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
+  ChatMessage: ChatMessageCodec,
+  Notification: NotificationCodec,
+  MsgGetRequest: MsgGetRequestCodec,
+  HistoryRequest: HistoryRequestCodec,
+  HistoryMessage: HistoryMessageCodec,
+  HistoryPage: HistoryPageCodec,
+  HistoryThreadReply: HistoryThreadReplyCodec,
+  DmListReply: DmListReplyCodec,
+  RoomChanged: RoomChangedCodec,
+  RoomMember: RoomMemberCodec,
+  RoomInfo: RoomInfoCodec,
+  RoomMembershipRequest: RoomMembershipRequestCodec,
+  RoomCreateRequest: RoomCreateRequestCodec,
+  RoomListRequest: RoomListRequestCodec,
+  RoomTargetRequest: RoomTargetRequestCodec,
+  RoomDepartRequest: RoomDepartRequestCodec,
+  RoomListReply: RoomListReplyCodec,
+  RoomMembersReply: RoomMembersReplyCodec,
+  PresenceHeartbeat: PresenceHeartbeatCodec,
+  PresenceUpdate: PresenceUpdateCodec,
+  PresenceDiff: PresenceDiffCodec,
+  PresenceEntry: PresenceEntryCodec,
+  PresenceRoomReply: PresenceRoomReplyCodec,
+  ReadUpdate: ReadUpdateCodec,
+  ReadStateEntry: ReadStateEntryCodec,
+  ReadStateReply: ReadStateReplyCodec,
+  TranslateRequest: TranslateRequestCodec,
+  TranslateChunk: TranslateChunkCodec,
+  ErrorReply: ErrorReplyCodec,
+  OkReply: OkReplyCodec,
+} as Record<string, Codec<unknown>>;
+
+export * from "./ids";
+export * from "./messages";
+export * from "./presence";
+export * from "./receipts";
+export * from "./replies";
+export * from "./rooms";
+export * from "./subjects";
+export { fromJson, toJson, type Codec } from "./reader";

@@ -1,0 +1,163 @@
+import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { roomLabel, type RoomView as Room } from "../chat/model";
+import { Composer } from "./Composer";
+import { useChatState, useClient } from "./hooks";
+import { MessageItem } from "./MessageItem";
+
+function PresenceBar({ room }: { room: Room }) {
+  const entries = Object.entries(room.presence).sort(([a], [b]) => a.localeCompare(b));
+  const online = entries.filter(([, st]) => st !== "offline").length;
+  return (
+    <div className="presence" data-testid="presence-bar" aria-label="Who is here">
+      <span data-testid="online-count">{online} online</span>
+      {entries.map(([u, st]) => (
+        <span key={u} className={`pill pill-${st}`} data-testid={`presence-${u}`} data-status={st} title={st}>
+          {u}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+function MembersPanel({ room }: { room: Room }) {
+  const client = useClient();
+  const { user: me, tier } = useChatState();
+  const [target, setTarget] = useState("");
+  const members = room.members ?? [];
+  const myRole = members.find((m) => m.username === me)?.role;
+  const manage = tier !== "none" && (myRole === "owner" || myRole === "admin");
+  const invite = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await client.invite(room.key, target)) setTarget("");
+  };
+  return (
+    <section className="members" data-testid="members-panel" aria-label="Members">
+      <ul>
+        {members.map((m) => (
+          <li key={m.username} data-testid={`member-${m.username}`}>
+            {m.username} <span className="role">{m.role}</span>
+            {manage && m.role !== "owner" && m.username !== me && (
+              <button type="button" data-testid={`kick-${m.username}`} onClick={() => void client.kick(room.key, m.username)}>
+                Remove
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {manage && (
+        <form className="inline-form" onSubmit={invite}>
+          <label className="sr-only" htmlFor="invite-user">
+            Invite a user
+          </label>
+          <input id="invite-user" data-testid="invite-input" placeholder="Invite username…" value={target} onChange={(e) => setTarget(e.target.value)} />
+          <button type="submit" data-testid="invite-button">
+            Invite
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+export function RoomView({ room }: { room: Room }) {
+  const client = useClient();
+  const s = useChatState();
+  const listRef = useRef<HTMLUListElement>(null);
+  const [showMembers, setShowMembers] = useState(false);
+  const stick = useRef(true);
+  const prevHeight = useRef(0);
+  const prevFirst = useRef<string | undefined>(undefined);
+
+  // Keep the view pinned to the bottom for new messages; keep the position when older ones load.
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    if (!el) return;
+    const first = room.messages[0]?.key;
+    if (prevFirst.current !== undefined && first !== prevFirst.current && !stick.current) {
+      el.scrollTop += el.scrollHeight - prevHeight.current;
+    } else if (stick.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+    prevFirst.current = first;
+    prevHeight.current = el.scrollHeight;
+  }, [room.messages]);
+  useEffect(() => {
+    stick.current = true;
+    setShowMembers(false);
+  }, [room.key]);
+
+  const onScroll = () => {
+    const el = listRef.current;
+    if (!el) return;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    if (el.scrollTop < 100 && room.hasMore && !room.loadingMore) void client.loadMoreHistory(room.key);
+  };
+
+  const prefix = room.kind === "dm" ? "@" : room.kind === "private" ? "🔒 " : room.kind === "admin" ? "★ " : "#";
+  const label = roomLabel(room, s.user);
+  const subject =
+    room.kind === "admin" ? "admin.chat" : `deliver.${s.user}.send.${room.key}`;
+  return (
+    <main className="room" aria-label={`Room ${label}`}>
+      <div className="room-head">
+        <h2 data-testid="room-title" data-room={room.key}>
+          {prefix}
+          {label}
+          {label !== room.key && room.kind !== "admin" && <span className="room-key"> ({room.key})</span>}
+        </h2>
+        <code className="subject" title="Publish subject">
+          {subject}
+        </code>
+        <span className="spacer" />
+        {room.kind === "private" && (
+          <>
+            <button
+              type="button"
+              data-testid="members-toggle"
+              aria-expanded={showMembers}
+              onClick={() => {
+                setShowMembers((v) => !v);
+                if (!showMembers) void client.refreshMembers(room.key);
+              }}
+            >
+              {room.members?.length ?? "?"} {room.members?.length === 1 ? "member" : "members"}
+            </button>
+            {s.tier !== "none" && (
+              <button type="button" data-testid="leave-room" onClick={() => void client.departRoom(room.key)}>
+                Leave
+              </button>
+            )}
+          </>
+        )}
+        {room.kind === "public" && (
+          <button type="button" data-testid="leave-room" onClick={() => void client.leaveRoom(room.key)}>
+            Leave
+          </button>
+        )}
+      </div>
+      <PresenceBar room={room} />
+      {showMembers && room.kind === "private" && <MembersPanel room={room} />}
+      <ul className="messages" ref={listRef} onScroll={onScroll} data-testid="message-list" data-loaded={room.historyLoaded} aria-live="polite">
+        {room.hasMore && (
+          <li className="more">
+            <button type="button" data-testid="load-more" disabled={room.loadingMore} onClick={() => void client.loadMoreHistory(room.key)}>
+              {room.loadingMore ? "Loading…" : "Load older messages"}
+            </button>
+          </li>
+        )}
+        {room.historyLoaded && room.messages.length === 0 && <li className="empty">No messages yet.</li>}
+        {!room.historyLoaded && <li className="empty">Loading…</li>}
+        {room.messages.map((m) => (
+          <MessageItem key={m.key} m={m} allowThreads={room.kind !== "admin"} />
+        ))}
+      </ul>
+      <Composer
+        label={`Message ${prefix}${label}`}
+        placeholder={`Message ${prefix}${label}`}
+        testId="composer-input"
+        sendTestId="send-button"
+        onSend={(text) => void client.send(room.key, text)}
+      />
+    </main>
+  );
+}
