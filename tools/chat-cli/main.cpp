@@ -4,6 +4,7 @@
 // and are flushed before exit, so `send` prints a trace id that can be looked up in the sink.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +28,11 @@ constexpr const char* kUsage =
     "usage: chat-cli [--user U] [--password P] [--idp URL] [--auth URL] [--nats URL]\n"
     "                <command> [args]\n"
     "commands:\n"
-    "  send ROOM TEXT [--thread ID]   publish a message; prints its id and trace id\n"
+    "  send ROOM TEXT [--thread ID] [--timeout S] [--no-wait]\n"
+    "                                 publish a message and wait (default 10 s) for its own echo\n"
+    "                                 (notification + msg.get, as the browser); prints its id,\n"
+    "                                 trace id and echo_ms; no echo → exit 1. --no-wait: only\n"
+    "                                 publish (the server's silence proves nothing)\n"
     "  history ROOM [--before MS]     print a page of history\n"
     "  rooms                          list the rooms visible to the user\n"
     "  join ROOM | leave ROOM         publish room.join / room.leave\n"
@@ -79,6 +84,55 @@ bool Refused(const Session& s) {
          s.LastError().find("Permissions Violation") != std::string::npos;
 }
 
+// `send --no-wait`: the old fire-and-forget path. Only a permission refusal can be seen.
+int SendNoWait(Session& s, const std::string& room, const std::string& text,
+               const std::string& thread) {
+  auto sent = s.Send(room, text, thread);
+  if (!sent.ok()) return Fail(sent.status(), "send");
+  if (auto f = s.Flush(5s); !f.ok()) return Fail(f, "send");
+  std::printf("message_id=%s trace_id=%s\n", sent->message_id.c_str(), sent->trace_id.c_str());
+  // The server refuses a publish outside the JWT's permissions asynchronously; the flush round
+  // trip above has brought any refusal back by now.
+  if (Refused(s)) {
+    std::fprintf(stderr, "chat-cli: the server refused the message: %s\n", s.LastError().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// `send`: waits for the sender's own echo, the only proof that fanout-service accepted the
+// message (ingest rejections are silent, system.md §3.2.3).
+int SendConfirmed(Session& s, const std::string& room, const std::string& text,
+                  const std::string& thread, double timeout_s) {
+  if (timeout_s < 0) timeout_s = 10;
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(timeout_s));
+  auto sent = s.SendAndConfirm(room, text, thread, std::max(timeout, std::chrono::milliseconds(1)));
+  if (sent.ok()) {
+    std::printf("message_id=%s trace_id=%s echo_ms=%.1f\n", sent->message_id.c_str(),
+                sent->trace_id.c_str(),
+                static_cast<double>(sent->echo_latency.count()) / 1000.0);
+    return 0;
+  }
+  const chat::core::Status& st = sent.status();
+  if (st.code() == chat::core::ErrorCode::kPermissionDenied) {
+    std::fprintf(stderr, "chat-cli: the server refused the message: %s\n", st.message().c_str());
+    return 1;
+  }
+  if (st.code() != chat::core::ErrorCode::kDeadlineExceeded) return Fail(st, "send");
+  std::fprintf(stderr,
+               "chat-cli: send not confirmed: %s.\n"
+               "chat-cli: fanout-service refuses messages silently; likely causes:\n"
+               "  - %s is not a member of #%s: run `join %s` first\n"
+               "  - %s is rate limited (too many messages per minute)\n"
+               "  - fanout-service is down or not connected to NATS\n"
+               "chat-cli: the trace id above shows fanout's verdict (chat.ingest.result) in the "
+               "telemetry sink.\n",
+               st.message().c_str(), s.user().c_str(), room.c_str(), room.c_str(),
+               s.user().c_str());
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,8 +151,9 @@ int main(int argc, char** argv) {
   std::string thread;
   int64_t before = 0;
   long count = 0;
-  long timeout_s = 0;
+  double timeout_s = -1;  // -1: the command's default (send: 10 s, watch: none)
   bool fetch = true;
+  bool wait_echo = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -132,9 +187,15 @@ int main(int argc, char** argv) {
       count = std::atol(v);
     } else if (a == "--timeout") {
       if ((v = value()) == nullptr) return Usage("--timeout needs a value");
-      timeout_s = std::atol(v);
+      char* end = nullptr;
+      timeout_s = std::strtod(v, &end);
+      if (end == v || *end != '\0' || !(timeout_s > 0)) {
+        return Usage("--timeout needs a positive number of seconds");
+      }
     } else if (a == "--no-fetch") {
       fetch = false;
+    } else if (a == "--no-wait") {
+      wait_echo = false;
     } else if (a.size() > 1 && a[0] == '-' && a[1] == '-') {
       return Usage(("unknown option " + a).c_str());
     } else {
@@ -169,22 +230,8 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (cmd == "send") {
     if (!need(2)) return finish(Usage("send needs ROOM and TEXT"));
-    auto sent = s.Send(args[1], args[2], thread);
-    if (!sent.ok()) {
-      rc = Fail(sent.status(), "send");
-    } else if (auto f = s.Flush(5s); !f.ok()) {
-      rc = Fail(f, "send");
-    } else {
-      std::printf("message_id=%s trace_id=%s\n", sent->message_id.c_str(),
-                  sent->trace_id.c_str());
-      // The server refuses a publish outside the JWT's permissions asynchronously; the flush
-      // round trip above has brought any refusal back by now.
-      if (Refused(s)) {
-        std::fprintf(stderr, "chat-cli: the server refused the message: %s\n",
-                     s.LastError().c_str());
-        rc = 1;
-      }
-    }
+    rc = wait_echo ? SendConfirmed(s, args[1], args[2], thread, timeout_s)
+                   : SendNoWait(s, args[1], args[2], thread);
   } else if (cmd == "history") {
     if (!need(1)) return finish(Usage("history needs ROOM"));
     auto page = s.History(args[1], before);
@@ -252,7 +299,9 @@ int main(int argc, char** argv) {
     if (!watch.ok()) return finish(Fail(watch.status(), "watch"));
     std::fprintf(stderr, "chat-cli: watching %zu room(s) as %s; Ctrl-C to stop\n", rooms.size(),
                  s.user().c_str());
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(timeout_s));
     while (true) {
       {
         std::lock_guard lock(mu);

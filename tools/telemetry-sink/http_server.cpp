@@ -31,7 +31,16 @@ constexpr const char* kOriginalEncoding = "X-Sink-Content-Encoding";
 
 }  // namespace
 
+// Every process of a stack keeps one keep-alive exporter connection open here, and cpp-httplib
+// serves one connection per pool thread (8 by default, 5 s idle keep-alive): a short-lived
+// client (chat-cli) then queued behind the services' idle connections past its 3 s exit flush
+// and lost its spans. A pool wider than a local stack's processes, and idle connections closed
+// after 1 s, keep a new exporter from waiting.
+constexpr size_t kServerThreads = 48;
+
 SinkServer::SinkServer(Sink& sink) : sink_(sink), server_(std::make_unique<httplib::Server>()) {
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+  server_->set_keep_alive_timeout(1);
   Routes();
 }
 

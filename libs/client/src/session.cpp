@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <set>
 
 #include "chat/contracts/attributes.hpp"
@@ -78,6 +79,44 @@ contracts::ChatMessage FromNotification(const contracts::Notification& n) {
   m.emoji = n.emoji;
   m.target_user = n.target_user;
   return m;
+}
+
+// The waiting caller and the echo watch's callbacks (libnats threads) meet here.
+struct EchoWait {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool echoed = false;
+  bool notified_unfetched = false;  // our notification came, but msg.get did not return it
+  std::chrono::steady_clock::time_point at;
+};
+
+enum class EchoMatch {
+  kNo,       // someone else's message, or another version of ours
+  kYes,      // our own copy, as the browser would render it
+  kKeyOnly,  // our notification, but without the content to compare (msg.get failed)
+};
+
+// Is `d` the echo of `sent`? The key (user, room, timestamp, action, thread) comes with every
+// notification; send and edit are compared on the fetched text too (another process of the same
+// user could have used the same millisecond; an older edit's echo could still be in flight),
+// react on its emoji and target.
+EchoMatch MatchEcho(const contracts::ChatMessage& sent, const Delivery& d) {
+  const contracts::ChatMessage& m = d.message;
+  if (m.user != sent.user || m.room != sent.room || m.timestamp != sent.timestamp ||
+      m.action != sent.action || m.thread_id != sent.thread_id) {
+    return EchoMatch::kNo;
+  }
+  switch (sent.action) {
+    case contracts::MessageAction::kSend:
+    case contracts::MessageAction::kEdit:
+      if (!d.fetched) return EchoMatch::kKeyOnly;
+      return m.text == sent.text ? EchoMatch::kYes : EchoMatch::kNo;
+    case contracts::MessageAction::kReact:
+      return m.emoji == sent.emoji && m.target_user == sent.target_user ? EchoMatch::kYes
+                                                                         : EchoMatch::kNo;
+    default:
+      return EchoMatch::kYes;
+  }
 }
 
 }  // namespace
@@ -310,8 +349,9 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   return s;
 }
 
-core::Result<SentMessage> Session::PublishAction(std::string_view span_name,
-                                                 contracts::ChatMessage msg) {
+core::Result<SentMessage> Session::PublishAction(
+    std::string_view span_name, contracts::ChatMessage msg,
+    std::optional<std::chrono::milliseconds> confirm_timeout) {
   telemetry::SpanStartOptions so;
   so.attributes = {{attr::kRoom, msg.room},
                    {attr::kAction, contracts::MessageActionName(msg.action)},
@@ -319,9 +359,51 @@ core::Result<SentMessage> Session::PublishAction(std::string_view span_name,
                    {attr::kMessageKind, MessageKind(msg)}};
   if (!msg.thread_id.empty()) so.attributes.push_back({attr::kThreadId, msg.thread_id});
   telemetry::Span span = telemetry_.tracer.StartSpan(span_name, std::move(so));
+  // The browser's timeout runs from the user's action, so the subscriptions count against it.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        confirm_timeout.value_or(std::chrono::milliseconds(0));
   SentMessage sent{contracts::MessageId(msg.timestamp, msg.user),
                    span.Context().trace_id.Hex(), msg.timestamp};
 
+  // Confirmation: listen for our own echo BEFORE publishing, so it cannot slip past. (Nothing
+  // of this runs on the fire-and-forget path the load generator uses.)
+  std::shared_ptr<EchoWait> echo;
+  std::unique_ptr<Watch> watch;
+  std::string subject;
+  std::string error_before;
+  if (confirm_timeout) {
+    echo = std::make_shared<EchoWait>();
+    auto w = WatchRooms(
+        {msg.room},
+        [echo, expected = msg, &clock = clock_](const Delivery& d) {
+          EchoMatch match = MatchEcho(expected, d);
+          if (match == EchoMatch::kNo) return;
+          std::lock_guard lock(echo->mu);
+          if (match == EchoMatch::kKeyOnly) {
+            echo->notified_unfetched = true;
+            return;
+          }
+          if (!echo->echoed) {
+            echo->echoed = true;
+            echo->at = clock.SteadyNow();
+            echo->cv.notify_all();
+          }
+        },
+        {.fetch = true});
+    if (!w.ok()) {
+      span.RecordError(std::string(core::ErrorCodeName(w.status().code())), w.status().message(),
+                       "nats", "echo subscription failed");
+      return w.status();
+    }
+    watch = std::move(w).value();
+    auto formatted = msg.thread_id.empty()
+                         ? subjects::kDeliverSend.Format({user_, msg.room})
+                         : subjects::kDeliverSendThread.Format({user_, msg.room, msg.thread_id});
+    if (formatted.ok()) subject = std::move(formatted).value();
+    error_before = LastError();
+  }
+
+  const auto published_at = clock_.SteadyNow();
   core::Status s;
   if (msg.thread_id.empty()) {
     s = conn_->Publish(subjects::kDeliverSend, {user_, msg.room}, contracts::ToJson(msg),
@@ -335,11 +417,57 @@ core::Result<SentMessage> Session::PublishAction(std::string_view span_name,
                      "publish failed");
     return s;
   }
-  return sent;
+  if (!confirm_timeout) return sent;
+
+  // A publish outside the JWT's permissions is refused asynchronously; its -ERR arrives before
+  // the PONG of this flush, so a refusal is known here and need not wait for the timeout.
+  auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  core::Status flushed = conn_->Flush(std::max(remaining, std::chrono::milliseconds(1)));
+  std::string error_after = LastError();
+  if (error_after != error_before &&
+      error_after.find("Permissions Violation") != std::string::npos &&
+      !subject.empty() && error_after.find(subject) != std::string::npos) {
+    span.RecordError("permission_denied", "the server refused the publish", "nats",
+                     "publish refused");
+    return core::PermissionDenied("the server refused the publish: " + error_after);
+  }
+  if (!flushed.ok() && flushed.code() != core::ErrorCode::kDeadlineExceeded) {
+    span.RecordError(std::string(core::ErrorCodeName(flushed.code())), flushed.message(), "nats",
+                     "flush failed");
+    return flushed;
+  }
+
+  bool echoed = false;
+  bool notified_unfetched = false;
+  std::chrono::steady_clock::time_point echoed_at;
+  {
+    std::unique_lock lock(echo->mu);
+    echo->cv.wait_until(lock, deadline, [&] { return echo->echoed; });
+    echoed = echo->echoed;
+    notified_unfetched = echo->notified_unfetched;
+    echoed_at = echo->at;
+  }
+  if (echoed) {
+    span.AddEvent("echo_rendered");
+    span.End();  // the echo is the end of the user's action; unsubscribing is not part of it
+    sent.confirmed = true;
+    sent.echo_latency =
+        std::chrono::duration_cast<std::chrono::microseconds>(echoed_at - published_at);
+    return sent;
+  }
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *confirm_timeout);
+  std::string what = "no echo of message " + sent.message_id + " within " +
+                     std::to_string(waited.count()) + " ms";
+  if (notified_unfetched) what += " (its notification arrived but msg.get failed)";
+  span.RecordError("delivery_timeout", what, "delivery_timeout", "delivery timeout");
+  return core::DeadlineExceeded(what + " (trace_id=" + sent.trace_id + ")");
 }
 
-core::Result<SentMessage> Session::Send(std::string_view room, std::string_view text,
-                                        std::string_view thread_id) {
+core::Result<contracts::ChatMessage> Session::MakeSend(std::string_view room,
+                                                       std::string_view text,
+                                                       std::string_view thread_id) {
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   if (text.empty()) return core::InvalidArgument("message text is empty");
   if (text.size() > contracts::kMaxTextBytes) {
@@ -357,11 +485,12 @@ core::Result<SentMessage> Session::Send(std::string_view room, std::string_view 
     m.thread_id = std::string(thread_id);
     m.parent_timestamp = parsed->second;
   }
-  return PublishAction("send_message", std::move(m));
+  return m;
 }
 
-core::Result<SentMessage> Session::Edit(std::string_view room, int64_t timestamp,
-                                        std::string_view text, std::string_view thread_id) {
+core::Result<contracts::ChatMessage> Session::MakeEdit(std::string_view room, int64_t timestamp,
+                                                       std::string_view text,
+                                                       std::string_view thread_id) {
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   if (text.empty()) return core::InvalidArgument("edit text is empty");
   contracts::ChatMessage m;
@@ -371,11 +500,11 @@ core::Result<SentMessage> Session::Edit(std::string_view room, int64_t timestamp
   m.timestamp = timestamp;
   m.thread_id = std::string(thread_id);
   m.action = contracts::MessageAction::kEdit;
-  return PublishAction("edit_message", std::move(m));
+  return m;
 }
 
-core::Result<SentMessage> Session::Delete(std::string_view room, int64_t timestamp,
-                                          std::string_view thread_id) {
+core::Result<contracts::ChatMessage> Session::MakeDelete(std::string_view room, int64_t timestamp,
+                                                         std::string_view thread_id) {
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   contracts::ChatMessage m;
   m.user = user_;
@@ -383,12 +512,13 @@ core::Result<SentMessage> Session::Delete(std::string_view room, int64_t timesta
   m.timestamp = timestamp;
   m.thread_id = std::string(thread_id);
   m.action = contracts::MessageAction::kDelete;
-  return PublishAction("delete_message", std::move(m));
+  return m;
 }
 
-core::Result<SentMessage> Session::React(std::string_view room, int64_t timestamp,
-                                         std::string_view target_user, std::string_view emoji,
-                                         std::string_view thread_id) {
+core::Result<contracts::ChatMessage> Session::MakeReact(std::string_view room, int64_t timestamp,
+                                                        std::string_view target_user,
+                                                        std::string_view emoji,
+                                                        std::string_view thread_id) {
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   if (emoji.empty() || target_user.empty()) {
     return core::InvalidArgument("a reaction needs an emoji and the message's author");
@@ -401,7 +531,63 @@ core::Result<SentMessage> Session::React(std::string_view room, int64_t timestam
   m.action = contracts::MessageAction::kReact;
   m.emoji = std::string(emoji);
   m.target_user = std::string(target_user);
+  return m;
+}
+
+core::Result<SentMessage> Session::Send(std::string_view room, std::string_view text,
+                                        std::string_view thread_id) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeSend(room, text, thread_id));
+  return PublishAction("send_message", std::move(m));
+}
+
+core::Result<SentMessage> Session::Edit(std::string_view room, int64_t timestamp,
+                                        std::string_view text, std::string_view thread_id) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeEdit(room, timestamp, text, thread_id));
+  return PublishAction("edit_message", std::move(m));
+}
+
+core::Result<SentMessage> Session::Delete(std::string_view room, int64_t timestamp,
+                                          std::string_view thread_id) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeDelete(room, timestamp, thread_id));
+  return PublishAction("delete_message", std::move(m));
+}
+
+core::Result<SentMessage> Session::React(std::string_view room, int64_t timestamp,
+                                         std::string_view target_user, std::string_view emoji,
+                                         std::string_view thread_id) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeReact(room, timestamp, target_user, emoji, thread_id));
   return PublishAction("react_message", std::move(m));
+}
+
+core::Result<SentMessage> Session::SendAndConfirm(std::string_view room, std::string_view text,
+                                                  std::string_view thread_id,
+                                                  std::chrono::milliseconds timeout) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeSend(room, text, thread_id));
+  return PublishAction("send_message", std::move(m), timeout);
+}
+
+core::Result<SentMessage> Session::EditAndConfirm(std::string_view room, int64_t timestamp,
+                                                  std::string_view text,
+                                                  std::string_view thread_id,
+                                                  std::chrono::milliseconds timeout) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeEdit(room, timestamp, text, thread_id));
+  return PublishAction("edit_message", std::move(m), timeout);
+}
+
+core::Result<SentMessage> Session::DeleteAndConfirm(std::string_view room, int64_t timestamp,
+                                                    std::string_view thread_id,
+                                                    std::chrono::milliseconds timeout) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeDelete(room, timestamp, thread_id));
+  return PublishAction("delete_message", std::move(m), timeout);
+}
+
+core::Result<SentMessage> Session::ReactAndConfirm(std::string_view room, int64_t timestamp,
+                                                   std::string_view target_user,
+                                                   std::string_view emoji,
+                                                   std::string_view thread_id,
+                                                   std::chrono::milliseconds timeout) {
+  CHAT_ASSIGN_OR_RETURN(auto m, MakeReact(room, timestamp, target_user, emoji, thread_id));
+  return PublishAction("react_message", std::move(m), timeout);
 }
 
 core::Result<contracts::HistoryPage> Session::History(std::string_view room, int64_t before) {

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -429,6 +431,232 @@ TEST_F(ClientTest, WatchFetchesNotifiedMessagesAndTakesAdminCopies) {
   EXPECT_EQ(gets.load(), 1);
   EXPECT_EQ((*watch)->notifications(), 2u);
   EXPECT_EQ((*watch)->fetch_failures(), 0u);
+}
+
+// ---- confirmed actions: the echo ----
+
+bool HasEvent(const telemetry::SpanData& span, std::string_view name) {
+  for (const auto& e : span.events) {
+    if (e.name == name) return true;
+  }
+  return false;
+}
+
+// The action span with this message id (several sends share the span name).
+std::optional<telemetry::SpanData> ActionSpan(const telemetry::sdk::InMemoryTelemetry& tel,
+                                              std::string_view name,
+                                              const std::string& message_id) {
+  for (auto& s : tel.FindSpans(name)) {
+    if (telemetry::sdk::StringAttribute(s, "chat.message_id") == message_id) return s;
+  }
+  return std::nullopt;
+}
+
+// The observer plays fanout-service for the echo path: every accepted publish on
+// deliver.*.send.> becomes a notification on room.notify.{room} whose msg.get returns the
+// payload. A decoy is a copy with the same key but other text (another process of the same user
+// in the same millisecond, or an older edit): it must not count as the echo.
+enum class Echo { kReal, kDecoyThenReal, kDecoyOnly };
+
+class FanoutStandIn {
+ public:
+  FanoutStandIn(natsx::Connection& observer, bool serve_msg_get, Echo echo)
+      : observer_(observer), echo_(echo) {
+    natsx::SubscribeOptions so;
+    so.templates = {subjects::kDeliverSend, subjects::kDeliverSendThread};
+    so.pattern = "deliver.*.send.>";
+    auto ingest = observer_.Subscribe(std::move(so), [this](const natsx::Message& m,
+                                                           natsx::MessageContext&) {
+      auto msg = contracts::FromJson<contracts::ChatMessage>(m.payload());
+      if (!msg.ok()) return msg.status();
+      if (echo_ != Echo::kReal && (msg->action == contracts::MessageAction::kSend ||
+                                   msg->action == contracts::MessageAction::kEdit)) {
+        contracts::ChatMessage other = *msg;
+        other.text = "someone else's text";
+        Notify(other);
+      }
+      if (echo_ != Echo::kDecoyOnly) Notify(*msg);
+      return core::Status::Ok();
+    });
+    EXPECT_TRUE(ingest.ok()) << ingest.status().ToString();
+    if (ingest.ok()) subs_.push_back(std::move(ingest).value());
+    if (serve_msg_get) {
+      natsx::SubscribeOptions get;
+      get.templates = {subjects::kMsgGet};
+      get.kind = natsx::ProcessKind::kServer;
+      auto responder = observer_.Subscribe(
+          std::move(get), [this](const natsx::Message& m, natsx::MessageContext& ctx) {
+            auto req = contracts::FromJson<contracts::MsgGetRequest>(m.payload());
+            if (!req.ok()) return req.status();
+            std::string payload;
+            {
+              std::lock_guard lock(mu_);
+              auto it = cache_.find(req->notify_id);
+              if (it == cache_.end()) return core::NotFound("no such notification");
+              payload = it->second;
+            }
+            return ctx.Respond(payload);
+          });
+      EXPECT_TRUE(responder.ok()) << responder.status().ToString();
+      if (responder.ok()) subs_.push_back(std::move(responder).value());
+    }
+    EXPECT_TRUE(observer_.Flush(5s).ok());
+  }
+  int notified() const { return notified_.load(); }
+
+ private:
+  void Notify(const contracts::ChatMessage& msg) {
+    contracts::Notification n;
+    n.notify_id = "n-" + std::to_string(next_id_.fetch_add(1));
+    n.room = msg.room;
+    n.user = msg.user;
+    n.timestamp = msg.timestamp;
+    n.thread_id = msg.thread_id;
+    n.action = msg.action;
+    n.emoji = msg.emoji;
+    n.target_user = msg.target_user;
+    {
+      std::lock_guard lock(mu_);
+      cache_[n.notify_id] = contracts::ToJson(msg);
+    }
+    EXPECT_TRUE(
+        observer_.Publish(subjects::kRoomNotify, {msg.room}, contracts::ToJson(n), {}).ok());
+    notified_.fetch_add(1);
+  }
+
+  natsx::Connection& observer_;
+  Echo echo_;
+  std::mutex mu_;
+  std::map<std::string, std::string> cache_;
+  std::atomic<int> next_id_{1};
+  std::atomic<int> notified_{0};
+  std::vector<std::unique_ptr<natsx::Subscription>> subs_;
+};
+
+TEST_F(ClientTest, SendAndConfirmEndsTheSpanAtTheOwnEcho) {
+  FanoutStandIn fanout(*observer_, /*serve_msg_get=*/true, Echo::kDecoyThenReal);
+  auto alice = LoginAs("alice");
+  ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+
+  auto sent = (*alice)->SendAndConfirm("general", "hello echo", {}, 10s);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_TRUE(sent->confirmed);
+  EXPECT_GE(sent->echo_latency.count(), 0);
+  EXPECT_EQ(sent->message_id, contracts::MessageId(sent->timestamp, "alice"));
+  EXPECT_EQ(fanout.notified(), 2);  // the decoy and the real copy
+
+  auto span = ActionSpan(client_tel_, "send_message", sent->message_id);
+  ASSERT_TRUE(span.has_value());
+  EXPECT_EQ(span->trace_id.Hex(), sent->trace_id);
+  EXPECT_EQ(span->status_code, telemetry::StatusCode::kUnset);
+  EXPECT_TRUE(HasEvent(*span, "echo_rendered"));
+  EXPECT_FALSE(HasEvent(*span, "exception"));
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*span, "chat.action"), "send");
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*span, "chat.room"), "general");
+  // The echo was handled as the browser handles every notification (§5.2): its own root
+  // `process room.notify.{room}` with a `request msg.get` child, both before the action ended.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return client_tel_.FindSpans("process room.notify.{room}").size() >= 2; }, 5s));
+  bool rendered_before_end = false;
+  for (const auto& p : client_tel_.FindSpans("process room.notify.{room}")) {
+    EXPECT_FALSE(p.parent_span_id.IsValid());
+    EXPECT_NE(p.trace_id, span->trace_id);  // never inside the send trace
+    if (HasEvent(p, "message_rendered") && p.start_unix_nano <= span->end_unix_nano) {
+      rendered_before_end = true;
+    }
+  }
+  EXPECT_TRUE(rendered_before_end);
+  EXPECT_GE(client_tel_.FindSpans("request msg.get").size(), 2u);
+
+  // A thread reply is confirmed by the echo that carries its thread id.
+  std::string thread = contracts::ThreadId("general", sent->timestamp);
+  auto reply = (*alice)->SendAndConfirm("general", "in thread", thread, 10s);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  auto reply_span = ActionSpan(client_tel_, "send_message", reply->message_id);
+  ASSERT_TRUE(reply_span.has_value());
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*reply_span, "chat.thread_id"), thread);
+  EXPECT_TRUE(HasEvent(*reply_span, "echo_rendered"));
+
+  // Edit, react and delete are confirmed by their own echoes too.
+  auto edit = (*alice)->EditAndConfirm("general", sent->timestamp, "hello echo (edited)", {}, 10s);
+  ASSERT_TRUE(edit.ok()) << edit.status().ToString();
+  auto react = (*alice)->ReactAndConfirm("general", sent->timestamp, "alice", ":+1:", {}, 10s);
+  ASSERT_TRUE(react.ok()) << react.status().ToString();
+  auto del = (*alice)->DeleteAndConfirm("general", sent->timestamp, {}, 10s);
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  for (std::string_view name : {"edit_message", "react_message", "delete_message"}) {
+    auto s = ActionSpan(client_tel_, name, sent->message_id);
+    ASSERT_TRUE(s.has_value()) << name;
+    EXPECT_TRUE(HasEvent(*s, "echo_rendered")) << name;
+    EXPECT_EQ(s->status_code, telemetry::StatusCode::kUnset) << name;
+  }
+}
+
+TEST_F(ClientTest, SendAndConfirmWithoutEchoTimesOutWithDeliveryTimeout) {
+  // Nobody plays fanout: the publish reaches the bus and nothing comes back — what a sender
+  // who is not a member of the room sees.
+  Observe({subjects::kDeliverSend}, "deliver.*.send.>");
+  auto alice = LoginAs("alice");
+  ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+  auto sent = (*alice)->SendAndConfirm("general", "into the void", {}, 1500ms);
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(sent.status().code(), core::ErrorCode::kDeadlineExceeded);
+  EXPECT_TRUE(SawSubject("deliver.alice.send.general"));  // it was published, just not echoed
+  const std::string& text = sent.status().message();
+  EXPECT_NE(text.find("no echo of message "), std::string::npos) << text;
+  EXPECT_NE(text.find("within 1500 ms"), std::string::npos) << text;
+  EXPECT_EQ(text.find("into the void"), std::string::npos) << "message text leaked";
+
+  auto spans = client_tel_.FindSpans("send_message");
+  ASSERT_EQ(spans.size(), 1u);
+  const auto& span = spans[0];
+  EXPECT_NE(text.find("trace_id=" + span.trace_id.Hex()), std::string::npos) << text;
+  EXPECT_EQ(span.status_code, telemetry::StatusCode::kError);
+  EXPECT_EQ(telemetry::sdk::StringAttribute(span, "error.type"), "delivery_timeout");
+  EXPECT_TRUE(HasEvent(span, "exception"));
+  EXPECT_FALSE(HasEvent(span, "echo_rendered"));
+  EXPECT_GE(span.end_unix_nano - span.start_unix_nano, 1'400'000'000);  // waited the timeout
+  for (const auto& e : span.events) {
+    for (const auto& a : e.attributes) {
+      if (auto* v = std::get_if<std::string>(&a.value)) {
+        EXPECT_EQ(v->find("into the void"), std::string::npos);
+      }
+    }
+  }
+
+  // Our notification arrives but msg.get cannot return it: the browser renders nothing, so
+  // this is still a delivery timeout, and the error says what was seen.
+  {
+    FanoutStandIn notify_only(*observer_, /*serve_msg_get=*/false, Echo::kReal);
+    auto half = (*alice)->SendAndConfirm("general", "notified only", {}, 1500ms);
+    ASSERT_FALSE(half.ok());
+    EXPECT_EQ(half.status().code(), core::ErrorCode::kDeadlineExceeded);
+    EXPECT_NE(half.status().message().find("msg.get failed"), std::string::npos)
+        << half.status().message();
+    EXPECT_EQ(notify_only.notified(), 1);
+  }
+
+  // A copy with our key but another text is not our echo.
+  FanoutStandIn decoy_only(*observer_, /*serve_msg_get=*/true, Echo::kDecoyOnly);
+  auto decoyed = (*alice)->SendAndConfirm("general", "mine", {}, 1500ms);
+  ASSERT_FALSE(decoyed.ok());
+  EXPECT_EQ(decoyed.status().code(), core::ErrorCode::kDeadlineExceeded);
+  EXPECT_EQ(decoyed.status().message().find("msg.get failed"), std::string::npos);
+  EXPECT_EQ(decoy_only.notified(), 1);
+}
+
+TEST_F(ClientTest, SendAndConfirmRefusedByThePermissionsFailsAtOnce) {
+  auto charlie = LoginAs("charlie");  // no realm role: may not send at all
+  ASSERT_TRUE(charlie.ok()) << charlie.status().ToString();
+  auto sent = (*charlie)->SendAndConfirm("general", "read-only", {}, 10s);
+  ASSERT_FALSE(sent.ok());
+  // Not a timeout: the refusal is known after the publish's flush.
+  EXPECT_EQ(sent.status().code(), core::ErrorCode::kPermissionDenied) << sent.status().ToString();
+  EXPECT_NE(sent.status().message().find("Permissions Violation"), std::string::npos);
+  auto span = client_tel_.FindSpan("send_message");
+  ASSERT_TRUE(span.has_value());
+  EXPECT_EQ(span->status_code, telemetry::StatusCode::kError);
+  EXPECT_EQ(telemetry::sdk::StringAttribute(*span, "error.type"), "permission_denied");
 }
 
 TEST(ClientHelpersTest, MentionsAndLoopback) {

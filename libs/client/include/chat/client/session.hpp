@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,7 +68,16 @@ struct SentMessage {
   std::string message_id;  // "{timestamp}-{user}"
   std::string trace_id;    // hex; the root span's trace (valid even when unsampled)
   int64_t timestamp = 0;   // ms, the message's key timestamp
+  // …AndConfirm only: the sender's own echo arrived (true on every successful return of those),
+  // and the time from the publish to the echo (notification received and, for send/edit, the
+  // content fetched with msg.get).
+  bool confirmed = false;
+  std::chrono::microseconds echo_latency{0};
 };
+
+// How long a confirmed action waits for its echo: the browser's send_message timeout
+// (observability.md §4.5).
+inline constexpr std::chrono::milliseconds kEchoTimeout{10000};
 
 // One message seen by a watcher.
 struct Delivery {
@@ -117,6 +127,32 @@ class Session {
                                   std::string_view target_user, std::string_view emoji,
                                   std::string_view thread_id = {});
 
+  // The same actions, confirmed the way the browser confirms them (observability.md §4.5): the
+  // ingest path refuses silently (system.md §3.2.3 — not a member, rate limited, fanout down),
+  // so the only truthful signal is the sender's own echo. These subscribe to the room's
+  // notifications (room.notify.{room}, deliver.{user}.notify.{room}, deliver.{user}.admin.*)
+  // BEFORE publishing, then wait for the notification of this very message — same user,
+  // timestamp, action and thread, and for send/edit the msg.get content equal to what was
+  // sent (emoji and target for react) — and end the action span there with event
+  // `echo_rendered`. No echo within `timeout` → deadline_exceeded (the message names the
+  // message id and trace id), span ERROR with error.type=delivery_timeout and an exception
+  // event. A publish the server refuses for the JWT's permissions → permission_denied at once.
+  // Costs three subscriptions, a flush and a msg.get per call: the load generator keeps the
+  // fire-and-forget forms above.
+  core::Result<SentMessage> SendAndConfirm(std::string_view room, std::string_view text,
+                                           std::string_view thread_id = {},
+                                           std::chrono::milliseconds timeout = kEchoTimeout);
+  core::Result<SentMessage> EditAndConfirm(std::string_view room, int64_t timestamp,
+                                           std::string_view text, std::string_view thread_id = {},
+                                           std::chrono::milliseconds timeout = kEchoTimeout);
+  core::Result<SentMessage> DeleteAndConfirm(std::string_view room, int64_t timestamp,
+                                             std::string_view thread_id = {},
+                                             std::chrono::milliseconds timeout = kEchoTimeout);
+  core::Result<SentMessage> ReactAndConfirm(std::string_view room, int64_t timestamp,
+                                            std::string_view target_user, std::string_view emoji,
+                                            std::string_view thread_id = {},
+                                            std::chrono::milliseconds timeout = kEchoTimeout);
+
   // chat.history.{room} ({"before": ms}, 0 = newest page), span load_history.
   core::Result<contracts::HistoryPage> History(std::string_view room, int64_t before = 0);
   // room.list.
@@ -152,7 +188,21 @@ class Session {
 
  private:
   Session(LoginOptions options, const telemetry::Telemetry& telemetry, const core::Clock& clock);
-  core::Result<SentMessage> PublishAction(std::string_view span_name, contracts::ChatMessage msg);
+  // Builds the ChatMessage of each action (validation included).
+  core::Result<contracts::ChatMessage> MakeSend(std::string_view room, std::string_view text,
+                                                std::string_view thread_id);
+  core::Result<contracts::ChatMessage> MakeEdit(std::string_view room, int64_t timestamp,
+                                                std::string_view text, std::string_view thread_id);
+  core::Result<contracts::ChatMessage> MakeDelete(std::string_view room, int64_t timestamp,
+                                                  std::string_view thread_id);
+  core::Result<contracts::ChatMessage> MakeReact(std::string_view room, int64_t timestamp,
+                                                 std::string_view target_user,
+                                                 std::string_view emoji,
+                                                 std::string_view thread_id);
+  // Publishes `msg` inside the action span; with `confirm_timeout` set, waits for its echo.
+  core::Result<SentMessage> PublishAction(
+      std::string_view span_name, contracts::ChatMessage msg,
+      std::optional<std::chrono::milliseconds> confirm_timeout = std::nullopt);
 
   LoginOptions options_;
   const telemetry::Telemetry& telemetry_;
