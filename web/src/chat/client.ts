@@ -6,7 +6,7 @@
 //
 // Subjects follow ADR 0001: mutations carry `.{user}` last; read-only requests are answered to
 // the `_INBOX.{user}.` inbox the connection uses. All traffic goes through TracedNats.
-import { type Context, ROOT_CONTEXT, type Tracer } from "@opentelemetry/api";
+import { type Context, ROOT_CONTEXT, type Tracer, trace } from "@opentelemetry/api";
 import { ErrorCode, type Msg, type NatsConnection, type Subscription } from "nats.ws";
 import { type NatsCredentials, createUserKey, fetchCredentials, type UserKey } from "../auth/credentials";
 import {
@@ -107,6 +107,27 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * A child failure the parent absorbs (`fallback`) or retries (`retry`) leaves the parent UNSET
+ * with that event (observability.md §4.4); the failed child span itself already says why.
+ */
+function parentEvent(ctx: Context, name: "retry" | "fallback", e: unknown): void {
+  trace.getSpan(ctx)?.addEvent(name, { [Attr.errorType]: errorTypeOf(e) });
+}
+
+/**
+ * Inbound messages are handled off the subscription callback; nothing they throw may escape
+ * into nats.ws or the page (robustness: a bad message is dropped and noted at debug level).
+ */
+function guarded(what: string, run: () => Promise<void> | void): void {
+  try {
+    const p = run();
+    if (p) p.catch(() => console.debug(`${what}: message dropped (handler failed)`));
+  } catch {
+    console.debug(`${what}: message dropped (handler failed)`);
+  }
+}
+
 /** Human text for an error shown in the banner (never tokens or payloads). */
 export function describeError(what: string, e: unknown): string {
   if (e instanceof NatsCallError) {
@@ -137,7 +158,9 @@ export class ChatClient {
   private readonly connId = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0")).join("");
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly echoes = new Map<EchoKey, Action>();
+  // Actions waiting for their echo, oldest first per key: the same change can be in flight twice
+  // (a reaction toggled on and off, an edit saved twice) and each echo settles one of them.
+  private readonly echoes = new Map<EchoKey, Action[]>();
   private readonly roomSubs = new Map<string, Subscription[]>();
   private readonly joined = new Set<string>();
   private readonly markReadTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -495,12 +518,12 @@ export class ChatClient {
     }
     const notify = this.nc.subscribe(`room.notify.${key}`, {
       callback: (err, msg) => {
-        if (!err) void this.onNotification(Subjects.roomNotify, msg);
+        if (!err) guarded("room.notify", () => this.onNotification(Subjects.roomNotify, msg));
       },
     });
     const presence = this.nc.subscribe(`room.presence.${key}`, {
       callback: (err, msg) => {
-        if (!err) this.onPresenceDiff(key, msg);
+        if (!err) guarded("room.presence", () => this.onPresenceDiff(key, msg));
       },
     });
     this.roomSubs.set(key, [notify, presence]);
@@ -512,25 +535,27 @@ export class ChatClient {
     this.nc!.subscribe(`deliver.${me}.>`, {
       callback: (err, msg) => {
         if (err) return;
-        const kind = msg.subject.split(".")[2];
-        switch (kind) {
-          case "notify":
-            void this.onNotification(Subjects.deliverNotify, msg);
-            break;
-          case "admin":
-            void this.onAdminMessage(msg);
-            break;
-          case "presence": {
-            const p = parseSubject(Subjects.deliverPresence, msg.subject);
-            if (p) this.onPresenceDiff(p.room === kAdminMembershipRoom ? kAdminRoom : p.room!, msg);
-            break;
-          }
-          default:
-            // send (our own ingest echo), translate and app events: not used by this client.
-            break;
-        }
+        guarded("deliver", () => this.onDeliver(msg));
       },
     });
+  }
+
+  private onDeliver(msg: Msg): Promise<void> | void {
+    const kind = msg.subject.split(".")[2];
+    switch (kind) {
+      case "notify":
+        return this.onNotification(Subjects.deliverNotify, msg);
+      case "admin":
+        return this.onAdminMessage(msg);
+      case "presence": {
+        const p = parseSubject(Subjects.deliverPresence, msg.subject);
+        if (p) this.onPresenceDiff(p.room === kAdminMembershipRoom ? kAdminRoom : p.room!, msg);
+        return;
+      }
+      default:
+        // send (our own ingest echo), translate and app events: not used by this client.
+        return;
+    }
   }
 
   /** Opens a room: joins it first if needed, else loads what is missing (root load_history). */
@@ -562,26 +587,26 @@ export class ChatClient {
     const t = this.traced!;
     const room = this.store.getState().rooms[key];
     if (!room) return;
-    if (parent !== null) {
-      // presence.room under join_room, as in §5.4.
-      void this.loadPresence(parent.ctx, key);
-    } else if (own) {
-      void this.loadPresence(own.ctx, key);
-    }
+    // presence.room under join_room (§5.4), or under the root load_history. It runs alongside the
+    // history requests but the action ends only once presence is loaded too (§4.5 join_room:
+    // "subscriptions, presence and history loaded"); loadPresence never rejects.
+    const presenceCtx = parent?.ctx ?? own?.ctx;
+    const presence = presenceCtx ? this.loadPresence(presenceCtx, key) : Promise.resolve();
     const history = own ?? new Action(this.tracer, SpanNames.loadHistory, { [Attr.room]: key }, parent!.ctx);
     try {
       if (room.kind === "private") {
-        const info = await this.withMembershipRetry(() => t.request(history.ctx, Subjects.roomInfo, { room: key }, "", RoomInfoCodec));
+        const info = await this.withMembershipRetry(history.ctx, () => t.request(history.ctx, Subjects.roomInfo, { room: key }, "", RoomInfoCodec));
         if (!info.members.some((m) => m.username === this.user)) {
           this.store.pushError(`You are no longer a member of ${key}.`);
           this.removeRoom(key);
-          history.end();
+          await presence;
+          if (!own) history.end();
           return;
         }
         this.store.updateRoom(key, () => ({ members: info.members, displayName: info.displayName }));
       }
       await this.loadReadState(history.ctx, key, false);
-      const page = await this.withMembershipRetry(() =>
+      const page = await this.withMembershipRetry(history.ctx, () =>
         t.request(history.ctx, Subjects.history, { room: key }, toJson(HistoryRequestCodec, { before: 0, limit: 0 }), HistoryPageCodec),
       );
       history.setAttributes({ "chat.history.returned": page.messages.length });
@@ -593,6 +618,7 @@ export class ChatClient {
       await new Promise<void>((resolve) => this.store.afterRender(resolve));
       history.event("history_rendered");
       if (!own) history.end();
+      await presence;
     } catch (e) {
       if (!own) history.fail(errorTypeOf(e), e);
       throw e;
@@ -603,12 +629,13 @@ export class ChatClient {
    * Membership-checked requests right after our own join may reach a service before it has seen
    * the join (room.changed is asynchronous): retry a permission_denied twice, shortly after.
    */
-  private async withMembershipRetry<T>(fn: () => Promise<T>): Promise<T> {
+  private async withMembershipRetry<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (e) {
         if (!(e instanceof NatsCallError) || e.type !== "permission_denied" || attempt >= 2) throw e;
+        parentEvent(ctx, "retry", e);
         await sleep(300 * (attempt + 1));
       }
     }
@@ -616,21 +643,22 @@ export class ChatClient {
 
   private async loadPresence(ctx: Context, key: string): Promise<void> {
     try {
-      const reply = await this.withMembershipRetry(() =>
+      const reply = await this.withMembershipRetry(ctx, () =>
         this.traced!.request(ctx, Subjects.presenceRoom, { room: this.membershipKey(key) }, "", PresenceRoomReplyCodec),
       );
       const presence: Record<string, PresenceStatus> = {};
       for (const e of reply.members) presence[e.userId] = e.status;
       this.store.updateRoom(key, () => ({ presence }));
-    } catch {
-      // Presence is decoration: the failed request span already records why.
+    } catch (e) {
+      // Presence is decoration: the failed request span records why, the action goes on.
+      parentEvent(ctx, "fallback", e);
     }
   }
 
   /** read.state.{room}: own lastRead and (on the own entry) the unread count. */
   private async loadReadState(ctx: Context, key: string, quiet: boolean): Promise<void> {
     try {
-      const reply = await this.withMembershipRetry(() => this.traced!.request(ctx, Subjects.readState, { room: key }, "", ReadStateReplyCodec));
+      const reply = await this.withMembershipRetry(ctx, () => this.traced!.request(ctx, Subjects.readState, { room: key }, "", ReadStateReplyCodec));
       const own = reply.entries.find((e) => e.userId === this.user);
       const active = this.store.getState().activeRoom === key;
       this.store.updateRoom(key, (r) => ({
@@ -639,6 +667,7 @@ export class ChatClient {
       }));
     } catch (e) {
       if (!quiet) throw e;
+      parentEvent(ctx, "fallback", e);
     }
   }
 
@@ -647,7 +676,7 @@ export class ChatClient {
     const t = this.traced!;
     const action = new Action(this.tracer, SpanNames.loadHistory, { [Attr.room]: key });
     try {
-      const page = await this.withMembershipRetry(() =>
+      const page = await this.withMembershipRetry(action.ctx, () =>
         t.request(action.ctx, Subjects.history, { room: key }, toJson(HistoryRequestCodec, { before: 0, limit: 0 }), HistoryPageCodec),
       );
       action.setAttributes({ "chat.history.returned": page.messages.length });
@@ -838,6 +867,8 @@ export class ChatClient {
     try {
       diff = fromJson(PresenceDiffCodec, msg.string());
     } catch {
+      // Presence diffs are untraced (§4.5): a rejected one is only noted at debug level.
+      console.debug("presence diff rejected: invalid payload");
       return;
     }
     const status: PresenceStatus = diff.action === "offline" ? "offline" : diff.status ?? "online";
@@ -946,16 +977,16 @@ export class ChatClient {
     };
     if (m.threadId !== "") attrs[Attr.threadId] = m.threadId;
     const action = new Action(this.tracer, spanName, attrs);
-    this.echoes.set(echo, action);
+    this.echoes.set(echo, [...(this.echoes.get(echo) ?? []), action]);
     action.deadline(kEchoTimeoutMs, "delivery_timeout", "the message was not echoed back within 10 s", () => {
-      this.echoes.delete(echo);
+      this.dropEcho(echo, action);
       onFail();
       this.store.pushError("The chat server did not confirm your change within 10 seconds.");
     });
     try {
       await this.publishMessage(action, m);
     } catch (e) {
-      this.echoes.delete(echo);
+      this.dropEcho(echo, action);
       action.fail(errorTypeOf(e), e);
       onFail();
       this.store.pushError(describeError("Could not send", e));
@@ -1034,6 +1065,11 @@ export class ChatClient {
     const d = t.startDelivery(template, msg, attrs);
     try {
       await this.ensureRoomKnown(d, n.room);
+      if (!this.store.getState().rooms[n.room]) {
+        // Not a room of ours (or not visible to us): nothing is rendered.
+        d.end();
+        return;
+      }
       if (n.action === "delete" || n.action === "react") {
         // Applied straight from the notification (system.md §3.5), no msg.get.
         this.apply(chatMessage({ user: n.user, timestamp: n.timestamp, room: n.room, action: n.action, emoji: n.emoji, targetUser: n.targetUser, threadId: n.threadId }));
@@ -1043,9 +1079,10 @@ export class ChatClient {
           full = await t.request(d.ctx, Subjects.msgGet, {}, toJson(MsgGetRequestCodec, { notifyId: n.notifyId, room: n.room }), ChatMessageCodec, {
             timeoutMs: kMsgGetTimeoutMs,
           });
-        } catch {
-          // system.md §7.5: a failed fetch is not retried; the message is skipped.
-          d.span.addEvent("fallback", { "chat.reason": "fetch_failed" });
+        } catch (e) {
+          // system.md §7.5: a failed fetch is not retried; the message is skipped. The event
+          // carries error.type (a registered key), the request span the full error (§4.3, §4.4).
+          parentEvent(d.ctx, "fallback", e);
           d.end();
           return;
         }
@@ -1075,8 +1112,12 @@ export class ChatClient {
       d.end();
       return;
     }
-    this.apply(m);
-    this.store.afterRender(() => d.rendered());
+    try {
+      this.apply(m);
+      this.store.afterRender(() => d.rendered());
+    } catch (e) {
+      d.fail(errorTypeOf(e), e);
+    }
   }
 
   /** Invitation/DM discovery (system.md §7.5): a message for a room we do not list. */
@@ -1095,8 +1136,9 @@ export class ChatClient {
         this.addRoom(room, "private", info.displayName);
         void this.joinRoom(room, { background: true });
       }
-    } catch {
+    } catch (e) {
       // Not visible to us: ignore the message.
+      parentEvent(d.ctx, "fallback", e);
     }
   }
 
@@ -1123,11 +1165,9 @@ export class ChatClient {
         if (inThread) {
           const thread = s.threads[m.threadId];
           const isNew = !thread?.messages.some((x) => x.key === view.key && x.state === "sent");
-          if (!this.updateThread(m.threadId, (list) => upsertMessage(list, view))) {
-            this.store.update((st) => ({
-              threads: { ...st.threads, [m.threadId]: { threadId: m.threadId, room: m.room, parentTimestamp: m.parentTimestamp, messages: [view], loaded: false } },
-            }));
-          }
+          // Only threads this page has opened keep their replies (open_thread loads the rest
+          // from history): replies to never-opened threads must not pile up in memory.
+          this.updateThread(m.threadId, (list) => upsertMessage(list, view));
           if (isNew) {
             this.store.updateRoom(m.room, (r) => ({
               messages: r.messages.map((x) => (x.timestamp === m.parentTimestamp && x.threadId === "" ? { ...x, replyCount: x.replyCount + 1 } : x)),
@@ -1163,13 +1203,20 @@ export class ChatClient {
 
   /** Our own change is on screen: echo_rendered, end the action (§4.5). */
   private settleEcho(key: EchoKey): void {
-    const action = this.echoes.get(key);
+    const waiting = this.echoes.get(key);
+    const action = waiting?.shift();
+    if (waiting?.length === 0) this.echoes.delete(key);
     if (!action) return;
-    this.echoes.delete(key);
     this.store.afterRender(() => {
       action.event("echo_rendered");
       action.end();
     });
+  }
+
+  private dropEcho(key: EchoKey, action: Action): void {
+    const rest = (this.echoes.get(key) ?? []).filter((a) => a !== action);
+    if (rest.length > 0) this.echoes.set(key, rest);
+    else this.echoes.delete(key);
   }
 
   dismissError(id: number): void {

@@ -7,7 +7,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HistoryPageCodec } from "../contracts/messages";
 import { Subjects } from "../contracts/subjects";
 import { Action } from "../telemetry/actions";
-import { extractContext, NatsCallError, type NatsTransport, TracedNats, traceHeaders } from "./traced";
+import {
+  extractContext,
+  NatsCallError,
+  type NatsTransport,
+  parseTraceparent,
+  TracedNats,
+  traceHeaders,
+  validateTracestate,
+} from "./traced";
 
 const kTraceparent = /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/;
 const enc = new TextEncoder();
@@ -225,5 +233,70 @@ describe("deliveries", () => {
     const d = traced.startDelivery(Subjects.roomNotify, { subject: "room.notify.general", data: enc.encode(""), headers: bad });
     d.end();
     expect(spansNamed("process room.notify.{room}")[0]!.links).toHaveLength(0);
+  });
+
+  it("apply every rule of observability.md §3.2 to traceparent, stricter than the OTel propagator", () => {
+    const id = "0af7651916cd43dd8448eb211c80319c";
+    const parent = "b7ad6b7169203331";
+    const ok = parseTraceparent(`00-${id}-${parent}-01`);
+    expect(ok).toEqual({ traceId: id, spanId: parent, traceFlags: 1 });
+    // The OTel regex allows one space on either side; §3.2: version 00 is exactly 55 chars.
+    expect(parseTraceparent(` 00-${id}-${parent}-01`)).toBe("malformed");
+    expect(parseTraceparent(`00-${id}-${parent}-01 `)).toBe("malformed");
+    expect(parseTraceparent(`00-${id}-${parent}-01-extra`)).toBe("malformed");
+    expect(parseTraceparent(`00-${id.toUpperCase()}-${parent}-01`)).toBe("malformed");
+    expect(parseTraceparent(`00-${id}-${parent}-0G`)).toBe("malformed");
+    expect(parseTraceparent(`00-${id.slice(1)}-${parent}-01`)).toBe("malformed");
+    expect(parseTraceparent("")).toBe("malformed");
+    expect(parseTraceparent(`ff-${id}-${parent}-01`)).toBe("bad_version");
+    expect(parseTraceparent(`00-${"0".repeat(32)}-${parent}-01`)).toBe("zero_id");
+    expect(parseTraceparent(`00-${id}-${"0".repeat(16)}-01`)).toBe("zero_id");
+    // A higher version is parsed by its first four fields; extra parts must start with '-'.
+    expect(parseTraceparent(`01-${id}-${parent}-01-what-ever`)).toEqual({ traceId: id, spanId: parent, traceFlags: 1 });
+    expect(parseTraceparent(`01-${id}-${parent}-01what`)).toBe("malformed");
+    // Flag bits other than "sampled" are ignored and not forwarded.
+    expect(parseTraceparent(`00-${id}-${parent}-ff`)).toEqual({ traceId: id, spanId: parent, traceFlags: 1 });
+    expect(parseTraceparent(`00-${id}-${parent}-fe`)).toEqual({ traceId: id, spanId: parent, traceFlags: 0 });
+  });
+
+  it("drop an invalid traceparent (new root, no link) and mask unknown flags on the link", () => {
+    const id = "0af7651916cd43dd8448eb211c80319c";
+    const padded = natsHeaders();
+    // (nats.ws trims header values itself, so spaces never reach the parser from the wire.)
+    padded.set("traceparent", `00-${id}-b7ad6b7169203331-01-x`);
+    expect(extractContext(padded)).toBeNull();
+    const d = traced.startDelivery(Subjects.roomNotify, { subject: "room.notify.general", data: enc.encode("{}"), headers: padded });
+    d.end();
+    const [root] = spansNamed("process room.notify.{room}");
+    expect(root!.links).toHaveLength(0);
+    expect(root!.parentSpanContext).toBeUndefined();
+
+    const flagged = natsHeaders();
+    flagged.set("traceparent", `00-${id}-b7ad6b7169203331-03`);
+    const sc = trace.getSpanContext(extractContext(flagged)!);
+    expect(sc?.traceFlags).toBe(1);
+    expect(sc?.isRemote).toBe(true);
+  });
+
+  it("keep tracestate only when the whole header is valid (§3.2)", () => {
+    expect(validateTracestate("congo=t61rcWkgMzE, rojo=00f067aa0ba902b7")).toBe("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+    expect(validateTracestate("tenant@vendor=x,,a=b")).toBe("tenant@vendor=x,a=b");
+    expect(validateTracestate("a=1,a=2")).toBe("");
+    expect(validateTracestate("Upper=1")).toBe("");
+    expect(validateTracestate("a=1,novalue")).toBe("");
+    expect(validateTracestate("a=x=y")).toBe("");
+    expect(validateTracestate(`a=${"x".repeat(520)}`)).toBe("");
+    const members = Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(",");
+    expect(validateTracestate(members)).toBe("");
+    expect(validateTracestate(Array.from({ length: 32 }, (_, i) => `k${i}=v`).join(","))).not.toBe("");
+
+    const h = natsHeaders();
+    h.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    h.set("tracestate", "a=1,a=2");
+    const sc = trace.getSpanContext(extractContext(h)!);
+    expect(sc?.traceId).toBe("0af7651916cd43dd8448eb211c80319c");
+    expect(sc?.traceState).toBeUndefined();
+    h.set("tracestate", "a=1,b=2");
+    expect(trace.getSpanContext(extractContext(h)!)?.traceState?.serialize()).toBe("a=1,b=2");
   });
 });

@@ -10,10 +10,13 @@
 import {
   type Attributes,
   type Context,
+  createTraceState,
   type Link,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
+  TraceFlags,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
@@ -84,27 +87,96 @@ export function traceHeaders(ctx: Context): MsgHdrs {
   return h;
 }
 
-/** Reads one header as W3C requires: exact lowercase key first, then any case; null if 0 or >1 values. */
-function headerValue(h: MsgHdrs | undefined, key: string): string | null {
-  if (!h) return null;
-  let values = h.values(key);
-  if (values.length === 0) values = h.values(key, Match.IgnoreCase);
-  return values.length === 1 ? values[0]! : null;
+/** Reads one header as W3C requires: exact lowercase key first, then any case; null if absent. */
+function headerValues(h: MsgHdrs | undefined, key: string): string[] {
+  if (!h) return [];
+  const values = h.values(key);
+  return values.length > 0 ? values : h.values(key, Match.IgnoreCase);
 }
 
-/** The producer context a delivered message carries, or null when absent/invalid (§3.2). */
+/** Why an inbound traceparent was refused (the reasons of observability.md §3.2). */
+export type InvalidContextReason = "malformed" | "multiple" | "zero_id" | "bad_version";
+
+export interface ParsedTraceparent {
+  traceId: string;
+  spanId: string;
+  /** Only the sampled bit: the other flag bits are ignored and never forwarded (§3.2). */
+  traceFlags: number;
+}
+
+const kHex = /^[0-9a-f]*$/;
+const kV0Length = 55;
+
+/**
+ * The validation table of observability.md §3.2, a port of ParseTraceparent in
+ * libs/telemetry/src/trace_context.cpp. Stricter than the OTel JS propagator, which accepts a
+ * leading/trailing space (so a version-00 value of length 56) and forwards every flag bit.
+ */
+export function parseTraceparent(tp: string): ParsedTraceparent | InvalidContextReason {
+  if (tp.length < 2 || !kHex.test(tp.slice(0, 2))) return "malformed";
+  const version = parseInt(tp.slice(0, 2), 16);
+  if (version === 0xff) return "bad_version";
+  if (tp.length < kV0Length || tp[2] !== "-" || tp[35] !== "-" || tp[52] !== "-") return "malformed";
+  if (version === 0 && tp.length !== kV0Length) return "malformed";
+  // A future version may append fields; they must be introduced by '-'.
+  if (version > 0 && tp.length > kV0Length && tp[kV0Length] !== "-") return "malformed";
+  const traceId = tp.slice(3, 35);
+  const spanId = tp.slice(36, 52);
+  const flags = tp.slice(53, 55);
+  if (!kHex.test(traceId) || !kHex.test(spanId) || !kHex.test(flags)) return "malformed";
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return "zero_id";
+  return { traceId, spanId, traceFlags: parseInt(flags, 16) & TraceFlags.SAMPLED };
+}
+
+const kTracestateKey = /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
+const kTracestateValue = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+
+/**
+ * tracestate as §3.2 keeps it: the whole header is dropped ("") when longer than 512
+ * characters, with more than 32 members, or with a malformed or duplicated member (port of
+ * ValidateTracestate in trace_context.cpp). Empty list members are allowed and ignored.
+ */
+export function validateTracestate(ts: string): string {
+  if (ts.length > 512) return "";
+  const keys = new Set<string>();
+  const out: string[] = [];
+  for (const raw of ts.split(",")) {
+    const member = raw.replace(/^[ \t]+|[ \t]+$/g, "");
+    if (member === "") continue;
+    const eq = member.indexOf("=");
+    if (eq < 0) return "";
+    const key = member.slice(0, eq);
+    const value = member.slice(eq + 1);
+    if (!kTracestateKey.test(key) || !kTracestateValue.test(value) || keys.has(key)) return "";
+    keys.add(key);
+    if (keys.size > 32) return "";
+    out.push(member);
+  }
+  return out.join(",");
+}
+
+/**
+ * The producer context a delivered message carries, or null when absent or invalid (§3.2:
+ * invalid context is ignored — no link — and logged at debug level only, reason without value).
+ */
 export function extractContext(h: MsgHdrs | undefined): Context | null {
-  const traceparent = headerValue(h, "traceparent");
-  if (traceparent === null) return null;
-  const tracestate = headerValue(h, "tracestate");
-  const carrier: Record<string, string> = { traceparent };
-  if (tracestate !== null && tracestate.length <= 512) carrier.tracestate = tracestate;
-  const ctx = propagator.extract(ROOT_CONTEXT, carrier, {
-    get: (c, k) => c[k],
-    keys: (c) => Object.keys(c),
-  });
-  const sc = trace.getSpanContext(ctx);
-  return sc && trace.isSpanContextValid(sc) ? ctx : null;
+  const tps = headerValues(h, "traceparent");
+  if (tps.length === 0) return null;
+  const parsed = tps.length > 1 ? "multiple" : parseTraceparent(tps[0]!);
+  if (typeof parsed === "string") {
+    console.debug(`inbound traceparent ignored: ${parsed}`);
+    return null;
+  }
+  const states = headerValues(h, "tracestate");
+  const tracestate = states.length === 1 ? validateTracestate(states[0]!) : "";
+  const sc: SpanContext = {
+    traceId: parsed.traceId,
+    spanId: parsed.spanId,
+    traceFlags: parsed.traceFlags,
+    isRemote: true,
+    ...(tracestate !== "" ? { traceState: createTraceState(tracestate) } : {}),
+  };
+  return trace.setSpanContext(ROOT_CONTEXT, sc);
 }
 
 /** An inbound delivery being handled: CONSUMER root span + its context for child requests. */

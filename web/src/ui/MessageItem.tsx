@@ -1,6 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { kReactionEmojis, type MessageView } from "../chat/model";
-import { avatarColour, formatTime, useChatState, useClient } from "./hooks";
+import { avatarColour, formatTime, isoTime, useChatState, useClient } from "./hooks";
 
 /** Message text with @mentions highlighted (plain text otherwise; newlines kept by CSS). */
 function MessageText({ text, me }: { text: string; me: string }) {
@@ -71,7 +71,7 @@ export function MessageItem({
           <span className="author" data-testid="message-author">
             {m.user}
           </span>
-          <time dateTime={new Date(m.timestamp).toISOString()}>{formatTime(m.timestamp)}</time>
+          <time dateTime={isoTime(m.timestamp)}>{formatTime(m.timestamp)}</time>
           {m.state === "pending" && <span className="state">sending…</span>}
           {m.state === "failed" && <span className="state failed">not delivered</span>}
         </div>
