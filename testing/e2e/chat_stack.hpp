@@ -138,6 +138,33 @@ class ChatStack {
   SinkProcess& sink() { return *sink_; }
   Service& service(const std::string& name) { return services_.at(name); }
   const std::filesystem::path& dir() const { return dir_; }
+  // The chat services in start order (their names are the Prometheus job names).
+  const std::vector<std::string>& service_names() const { return order_; }
+  int nats_monitoring_port() const { return nats_->monitoring_port(); }
+  // dev-idp's state dir (keys/<kid>.pem, signing-kid): tests that forge tokens read the key here.
+  std::filesystem::path idp_state_dir() const { return dir_ / "idp"; }
+
+  // Starts tools/nats-exporter against the nats-server's monitoring port (what `./nats-chat up`
+  // scrapes as job "nats"); returns its metrics port. Stopped with the stack.
+  core::Result<int> StartNatsExporter(const std::string& binary) {
+    if (nats_exporter_) return nats_exporter_port_;
+    nats_exporter_port_ = FreePort();
+    nats_exporter_ = std::make_unique<ChildProcess>(
+        "nats-exporter",
+        std::vector<std::string>{binary, "--host", "127.0.0.1", "--port",
+                                 std::to_string(nats_exporter_port_),
+                                 "http://127.0.0.1:" + std::to_string(nats_->monitoring_port())},
+        std::map<std::string, std::string>{}, dir_ / "nats-exporter.log");
+    if (!nats_exporter_->Start()) return core::Internal("could not start nats-exporter");
+    const int port = nats_exporter_port_;
+    if (!WaitFor([&] { return HttpGet(port, "/healthz").ok() || !nats_exporter_->Alive(); },
+                 std::chrono::seconds(20)) ||
+        !nats_exporter_->Alive()) {
+      return core::Unavailable("nats-exporter not ready: " + nats_exporter_->LogTail());
+    }
+    return nats_exporter_port_;
+  }
+  int nats_exporter_port() const { return nats_exporter_port_; }
 
   // Restarts a (stopped or killed) service with the same environment and waits until ready.
   core::Status Restart(const std::string& name) {
@@ -297,6 +324,8 @@ class ChatStack {
   int auth_port_ = 0;
   std::vector<std::string> order_;
   std::map<std::string, Service> services_;
+  std::unique_ptr<ChildProcess> nats_exporter_;
+  int nats_exporter_port_ = 0;
 };
 
 }  // namespace chat::testing
