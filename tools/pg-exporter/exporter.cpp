@@ -2,9 +2,7 @@
 // collectors and legacy metric map), Prometheus text rendering and the HTTP listener.
 #include "exporter.hpp"
 
-#include <httplib.h>
 #include <libpq-fe.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
@@ -599,60 +597,12 @@ std::string Collector::Scrape() {
   return out.Render();
 }
 
+// The official exporter answers / with a landing page; deploy/k8s probes it.
 ExporterServer::ExporterServer(Collector& collector, Config config)
-    : collector_(collector), config_(std::move(config)) {}
-
-ExporterServer::~ExporterServer() { Stop(); }
-
-core::Status ExporterServer::Start() {
-  if (server_) return core::FailedPrecondition("pg-exporter: already started");
-  auto server = std::make_unique<httplib::Server>();
-  // No SO_REUSEPORT (httplib's default): a second exporter on the same port must fail.
-  server->set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(collector_.Scrape(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain; charset=utf-8");
-  });
-  // The official exporter answers / with a landing page; deploy/k8s probes it.
-  server->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("pg-exporter (postgres_exporter stand-in): /metrics\n",
-                    "text/plain; charset=utf-8");
-  });
-  int port = config_.port;
-  if (port == 0) {
-    port = server->bind_to_any_port(config_.host);
-    if (port <= 0) return core::Unavailable("pg-exporter: cannot bind " + config_.host);
-  } else if (!server->bind_to_port(config_.host, port)) {
-    return core::Unavailable("pg-exporter: cannot bind " + config_.host + ":" +
-                             std::to_string(port));
-  }
-  httplib::Server* raw = server.get();
-  server_ = std::move(server);
-  bound_port_.store(port);
-  thread_ = std::thread([raw] { raw->listen_after_bind(); });
-  // stop() only reaches a server inside its accept loop: wait until it is there.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!raw->is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!raw->is_running()) {
-    Stop();
-    return core::Internal("pg-exporter: listener thread did not start");
-  }
-  return core::Status::Ok();
-}
-
-void ExporterServer::Stop() {
-  if (!server_) return;
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
-  server_.reset();
-  bound_port_.store(0);
-}
+    : collector_(collector),
+      config_(std::move(config)),
+      server_({"pg-exporter", config_.host, config_.port,
+               "pg-exporter (postgres_exporter stand-in): /metrics\n"},
+              [this] { return collector_.Scrape(); }) {}
 
 }  // namespace chat::pg_exporter

@@ -17,10 +17,7 @@
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 #include "chat/core/status.hpp"
-
-namespace httplib {
-class Server;
-}
+#include "chat/telemetry/sdk/scrape_server.hpp"
 
 namespace chat::pg {
 class Pool;
@@ -88,21 +85,18 @@ class Collector {
 class ExporterServer {
  public:
   explicit ExporterServer(Collector& collector, Config config);
-  ~ExporterServer();
   ExporterServer(const ExporterServer&) = delete;
   ExporterServer& operator=(const ExporterServer&) = delete;
 
   // kUnavailable when the listen address cannot be bound.
-  core::Status Start();
-  void Stop();
-  int port() const { return bound_port_.load(); }
+  core::Status Start() { return server_.Start(); }
+  void Stop() { server_.Stop(); }
+  int port() const { return server_.port(); }
 
  private:
   Collector& collector_;
   Config config_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  std::atomic<int> bound_port_{0};
+  telemetry::sdk::ScrapeServer server_;
 };
 
 }  // namespace chat::pg_exporter

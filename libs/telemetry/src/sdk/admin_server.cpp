@@ -80,13 +80,6 @@ void AdminServer::AddReadinessCheck(std::string name, ReadinessCheck check) {
 core::Status AdminServer::Start() {
   if (server_) return core::FailedPrecondition("admin server: already started");
   auto server = std::make_unique<httplib::Server>();
-  // httplib's default also sets SO_REUSEPORT, which lets a second process bind the same port and
-  // silently share the scrapes; keep only SO_REUSEADDR so a clash is an error.
-  server->set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-
   server->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     const bool om = AcceptsOpenMetrics(req.get_header_value("Accept"));
     std::string body = registry_.Expose(om ? ExpositionFormat::kOpenMetrics
@@ -115,20 +108,8 @@ core::Status AdminServer::Start() {
     res.set_content(body.dump(), "application/json");
   });
 
-  int port = 0;
-  if (options_.port == 0) {
-    port = server->bind_to_any_port(options_.host);
-    if (port <= 0) {
-      return core::Unavailable("admin server: cannot bind " + options_.host + " on any port");
-    }
-  } else {
-    if (!server->bind_to_port(options_.host, options_.port)) {
-      return core::Unavailable("admin server: cannot bind " + options_.host + ":" +
-                               std::to_string(options_.port) + " (port in use or bad host)");
-    }
-    port = options_.port;
-  }
-
+  CHAT_ASSIGN_OR_RETURN(int port,
+                        BindExclusive(*server, options_.host, options_.port, "admin server"));
   httplib::Server* raw = server.get();
   server_ = std::move(server);
   bound_port_.store(port);

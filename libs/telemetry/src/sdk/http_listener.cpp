@@ -27,6 +27,24 @@ void WakeAccept(const std::string& host, int port) {
 
 }  // namespace
 
+core::Result<int> BindExclusive(httplib::Server& server, const std::string& host, int port,
+                                std::string_view who) {
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  if (port == 0) {
+    int bound = server.bind_to_any_port(host);
+    if (bound <= 0) return core::Unavailable(std::string(who) + ": cannot bind " + host + " on any port");
+    return bound;
+  }
+  if (!server.bind_to_port(host, port)) {
+    return core::Unavailable(std::string(who) + ": cannot bind " + host + ":" +
+                             std::to_string(port) + " (port in use or bad host)");
+  }
+  return port;
+}
+
 core::Status HttpListener::Start(httplib::Server& server, std::string host, int port,
                                  std::chrono::milliseconds timeout) {
   if (thread_.joinable()) return core::FailedPrecondition("http listener already started");

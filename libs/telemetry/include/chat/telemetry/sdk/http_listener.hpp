@@ -3,8 +3,8 @@
 // a stop() that lands between the loop reading the socket and entering accept() leaves accept()
 // blocked for ever (closing a socket does not wake a thread blocked on it). So Start returns only
 // once the loop runs, and Stop repeats stop() and wakes accept() with a loopback connection until
-// the loop has returned. Used by the admin server, the telemetry sink and the dev identity
-// provider.
+// the loop has returned. Used by the admin server, the scrape server of the exporters, the
+// telemetry sink and the dev identity provider.
 #pragma once
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "chat/core/result.hpp"
 #include "chat/core/status.hpp"
 #include "chat/telemetry/log.hpp"
 #include "chat/telemetry/metrics.hpp"
@@ -23,6 +24,13 @@ struct Request;
 }
 
 namespace chat::telemetry::sdk {
+
+// Binds `server` to `host`:`port` (0: any free port) with SO_REUSEADDR only. cpp-httplib's
+// default also sets SO_REUSEPORT, which lets a second process bind the same port and silently
+// share the requests; without it a clash is an error. Returns the bound port, or kUnavailable
+// naming `who`.
+core::Result<int> BindExclusive(httplib::Server& server, const std::string& host, int port,
+                                std::string_view who);
 
 class HttpListener {
  public:

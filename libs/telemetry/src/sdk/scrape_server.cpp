@@ -1,0 +1,50 @@
+// Scrape server of the standalone exporters: /metrics from a callback, /healthz, optional /.
+#include "chat/telemetry/sdk/scrape_server.hpp"
+
+#include <httplib.h>
+
+#include <utility>
+
+#include "chat/telemetry/sdk/admin_server.hpp"
+
+namespace chat::telemetry::sdk {
+
+ScrapeServer::ScrapeServer(ScrapeServerOptions options, Scrape scrape)
+    : options_(std::move(options)), scrape_(std::move(scrape)) {}
+
+ScrapeServer::~ScrapeServer() { Stop(); }
+
+core::Status ScrapeServer::Start() {
+  if (server_) return core::FailedPrecondition(options_.name + ": already started");
+  auto server = std::make_unique<httplib::Server>();
+  server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(scrape_(), std::string(kPrometheusTextContentType).c_str());
+  });
+  server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  if (!options_.landing.empty()) {
+    server->Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(options_.landing, "text/plain; charset=utf-8");
+    });
+  }
+  CHAT_ASSIGN_OR_RETURN(int port, BindExclusive(*server, options_.host, options_.port,
+                                                options_.name));
+  httplib::Server* raw = server.get();
+  server_ = std::move(server);
+  bound_port_.store(port);
+  if (core::Status s = listener_.Start(*raw, options_.host, port); !s.ok()) {
+    Stop();
+    return core::Internal(options_.name + ": listener thread did not start");
+  }
+  return core::Status::Ok();
+}
+
+void ScrapeServer::Stop() {
+  if (!server_) return;
+  listener_.Stop();
+  server_.reset();
+  bound_port_.store(0);
+}
+
+}  // namespace chat::telemetry::sdk
