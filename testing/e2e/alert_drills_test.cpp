@@ -53,11 +53,6 @@ using namespace std::chrono_literals;
 // the recording group's `interval: 30s` → 1.5 s.
 constexpr RuleTimeScale kScale{20, 1000ms, 5000ms};
 
-ChatStackBinaries Binaries() {
-  return {CHAT_DEV_IDP_BIN, CHAT_AUTH_BIN,    CHAT_ROOM_BIN,     CHAT_FANOUT_BIN,
-          CHAT_PERSIST_BIN, CHAT_HISTORY_BIN, CHAT_PRESENCE_BIN, CHAT_READ_RECEIPT_BIN};
-}
-
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -140,7 +135,7 @@ class AlertDrillsTest : public ::testing::Test {
 
   static std::string Setup(Shared& s) {
     auto stack = ChatStack::Create(
-        Binaries(), {.per_service_env = {{"fanout-service", {{"FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}}}});
+        ChatStackBinaries::FromBuild(), {.per_service_env = {{"fanout-service", {{"FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}}}});
     if (!stack.ok()) return "stack: " + stack.status().ToString();
     s.stack = std::move(*stack);
     auto exporter_port = s.stack->StartNatsExporter(CHAT_NATS_EXPORTER_BIN);

@@ -37,17 +37,12 @@ using namespace std::chrono_literals;
 namespace semconv = telemetry::semconv;
 namespace attr = contracts::attr;
 
-ChatStackBinaries Binaries() {
-  return {CHAT_DEV_IDP_BIN, CHAT_AUTH_BIN,    CHAT_ROOM_BIN,     CHAT_FANOUT_BIN,
-          CHAT_PERSIST_BIN, CHAT_HISTORY_BIN, CHAT_PRESENCE_BIN, CHAT_READ_RECEIPT_BIN};
-}
-
 class ChatCoreE2eTest : public ::testing::Test {
  protected:
   void StartStack(ChatStackOptions options = {}) {
     // DEBUG lines are where fanout reports accepted messages (observability §7.2).
     options.service_env["LOG_LEVEL"] = "debug";
-    auto stack = ChatStack::Create(Binaries(), std::move(options));
+    auto stack = ChatStack::Create(ChatStackBinaries::FromBuild(), std::move(options));
     ASSERT_TRUE(stack.ok()) << stack.status().ToString();
     stack_ = std::move(*stack);
     core::MapEnv env({{"OTEL_SERVICE_NAME", "chat-cli"},

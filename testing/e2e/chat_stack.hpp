@@ -91,6 +91,15 @@ class ChildProcess {
 // Binary paths, from the build (CMake passes them as compile definitions).
 struct ChatStackBinaries {
   std::string dev_idp, auth, room, fanout, persist, history, presence, read_receipt;
+
+#ifdef CHAT_DEV_IDP_BIN
+  // This build's binaries: the compile definitions cmake/chat_stack.cmake's chat_stack_test()
+  // gives a test target.
+  static ChatStackBinaries FromBuild() {
+    return {CHAT_DEV_IDP_BIN, CHAT_AUTH_BIN,    CHAT_ROOM_BIN,     CHAT_FANOUT_BIN,
+            CHAT_PERSIST_BIN, CHAT_HISTORY_BIN, CHAT_PRESENCE_BIN, CHAT_READ_RECEIPT_BIN};
+  }
+#endif
 };
 
 struct ChatStackOptions {

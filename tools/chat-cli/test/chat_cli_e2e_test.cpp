@@ -37,11 +37,6 @@ using namespace std::chrono_literals;
 namespace attr = contracts::attr;
 namespace fs = std::filesystem;
 
-ChatStackBinaries Binaries() {
-  return {CHAT_DEV_IDP_BIN, CHAT_AUTH_BIN,    CHAT_ROOM_BIN,     CHAT_FANOUT_BIN,
-          CHAT_PERSIST_BIN, CHAT_HISTORY_BIN, CHAT_PRESENCE_BIN, CHAT_READ_RECEIPT_BIN};
-}
-
 struct CliRun {
   int exit_code = -1;
   std::string out;
@@ -72,7 +67,7 @@ class ChatCliE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // DEBUG lines are where fanout reports accepted messages; rejections are WARN.
-    auto stack = ChatStack::Create(Binaries(), {.service_env = {{"LOG_LEVEL", "debug"}}});
+    auto stack = ChatStack::Create(ChatStackBinaries::FromBuild(), {.service_env = {{"LOG_LEVEL", "debug"}}});
     ASSERT_TRUE(stack.ok()) << stack.status().ToString();
     stack_ = std::move(*stack);
   }
