@@ -14,6 +14,7 @@
 #include <string>
 
 #include "prometheus_process.hpp"
+#include "chat/testing/process.hpp"
 
 namespace chat::testing {
 namespace {
@@ -23,18 +24,6 @@ std::string ReadFile(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Runs a shell command; its exit status and combined output.
-std::pair<int, std::string> RunShell(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
 }
 
 // Every duration replaced by a placeholder: two files equal under this mask differ only in time
@@ -120,7 +109,7 @@ TEST(RuleProfileTest, ProfilePassesPromtoolCheckRules) {
   TempDir dir;
   const auto path = dir.path() / "chat-test-profile.yaml";
   std::ofstream(path) << *profile;
-  auto [rc, out] = RunShell("promtool check rules " + path.string());
+  auto [rc, out] = RunCommand("promtool check rules " + path.string());
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("SUCCESS"), std::string::npos) << out;
 }
@@ -140,7 +129,7 @@ TEST(RuleProfileTest, GeneratedConfigPassesPromtoolCheckConfig) {
   EXPECT_NE(config.find("job_name: persist-worker"), std::string::npos) << config;
   EXPECT_NE(config.find("job_name: prometheus"), std::string::npos) << config;
   std::ofstream(dir.path() / "prometheus.yml") << config;
-  auto [rc, out] = RunShell("promtool check config " + (dir.path() / "prometheus.yml").string());
+  auto [rc, out] = RunCommand("promtool check config " + (dir.path() / "prometheus.yml").string());
   EXPECT_EQ(rc, 0) << out << "\n" << config;
 }
 
@@ -211,7 +200,7 @@ tests:
         alertname: PersistWorkerErrors
         exp_alerts: []
 )yaml";
-  auto [rc, out] = RunShell("cd " + dir.path().string() + " && promtool test rules profile_test.yaml");
+  auto [rc, out] = RunCommand("cd " + dir.path().string() + " && promtool test rules profile_test.yaml");
   EXPECT_EQ(rc, 0) << out;
 }
 

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "chat/testing/wait_for.hpp"
@@ -68,6 +70,28 @@ long RssKib(pid_t pid) {
     }
   }
   return 0;
+}
+
+CommandResult RunCommand(const std::string& command, const std::string& input) {
+  CommandResult result;
+  char path[] = "/tmp/chat_command_input_XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return result;
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << input;
+  }
+  const std::string full = "{ " + command + " ; } < " + path + " 2>&1";
+  if (FILE* pipe = popen(full.c_str(), "r")) {
+    char buf[4096];
+    size_t n = 0;
+    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
+    int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  unlink(path);
+  return result;
 }
 
 }  // namespace chat::testing

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "chat/testing/wait_for.hpp"
+#include "chat/testing/process.hpp"
 #include "exporter.hpp"
 
 extern char** environ;
@@ -253,24 +254,11 @@ TEST_F(NatsExporterTest, OutputPassesPromtool) {
   CreateStreamAndConsumer();
   Publish(3);
   std::string text = ScrapeText();
-  fs::path file = fs::temp_directory_path() / ("nats_exporter_" + std::to_string(getpid()));
-  {
-    std::ofstream out(file);
-    out << text;
-  }
-  std::string cmd = "/usr/bin/promtool check metrics < " + file.string() + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, n);
-  int status = pclose(pipe);
-  fs::remove(file);
+  auto [exit_code, output] = chat::testing::RunCommand("/usr/bin/promtool check metrics", text);
   // promtool parses, then lints. The official name jetstream_stream_consumer_count draws the
   // lint "should not have _count suffix"; we keep the official name, so that one finding is
   // allowed and anything else (a parse error above all) fails.
-  EXPECT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_NE(exit_code, -1) << output;
   EXPECT_THAT(output, Not(HasSubstr("error while linting"))) << output;
   std::istringstream lines(output);
   for (std::string line; std::getline(lines, line);) {

@@ -235,24 +235,11 @@ TEST_F(PgExporterTest, OutputPassesPromtool) {
   if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool not installed";
   std::string text = ScrapeText();
   ASSERT_FALSE(text.empty());
-  fs::path file = fs::temp_directory_path() / ("pg_exporter_" + std::to_string(getpid()));
-  {
-    std::ofstream out(file);
-    out << text;
-  }
-  std::string cmd = "/usr/bin/promtool check metrics < " + file.string() + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, n);
-  int status = pclose(pipe);
-  fs::remove(file);
+  auto [exit_code, output] = chat::testing::RunCommand("/usr/bin/promtool check metrics", text);
   // promtool parses, then lints. Upstream's names draw lints we keep on purpose (counters
   // without `_total`, gauges ending in `_count`, settings named like tcp_keepalives_count);
   // anything else (a parse error above all) fails.
-  EXPECT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_NE(exit_code, -1) << output;
   EXPECT_THAT(output, Not(HasSubstr("error while linting"))) << output;
   std::istringstream lines(output);
   for (std::string line; std::getline(lines, line);) {

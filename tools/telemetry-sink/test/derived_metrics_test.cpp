@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "chat/core/clock.hpp"
+#include "chat/testing/process.hpp"
 #include "sink.hpp"
 #include "test_util.hpp"
 
@@ -267,18 +268,7 @@ TEST_F(SinkDerivedTest, ExpositionPassesPromtool) {
   Post("fanout-service", ChildSpan(Tid(1), Sid(2), Sid(1), "process msg.get", SpanKind::kServer,
                                    1'000'000, 2'000'000));
   std::string text = sink_->Metrics(false).body;
-  std::string path = ::testing::TempDir() + "sink_metrics.txt";
-  {
-    std::ofstream f(path);
-    f << text;
-  }
-  std::string cmd = std::string(CHAT_PROMTOOL) + " check metrics < " + path + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof(buf), p) != nullptr) out += buf;
-  int rc = pclose(p);
+  auto [rc, out] = chat::testing::RunCommand(std::string(CHAT_PROMTOOL) + " check metrics", text);
   EXPECT_EQ(rc, 0) << out << "\n--- exposition ---\n" << text.substr(0, 4000);
 }
 

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "chat/testing/process.hpp"
+
 namespace chat::telemetry {
 namespace {
 
@@ -57,34 +59,6 @@ std::string SampleLine(const std::string& text, const std::string& prefix) {
     if (line.rfind(prefix + " ", 0) == 0) return line;
   }
   return "<missing>";
-}
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Feeds `input` to `command` on stdin (through a temp file) and captures stdout+stderr.
-CommandResult RunWithStdin(const std::string& command, const std::string& input) {
-  char path[] = "/tmp/metrics_test_XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  {
-    std::ofstream out(path);
-    out << input;
-  }
-  close(fd);
-  CommandResult result;
-  std::string full = command + " < " + path + " 2>&1";
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  unlink(path);
-  return result;
 }
 
 // A registry with one of everything, exemplars included.
@@ -386,7 +360,8 @@ TEST(MetricRegistryPromtoolTest, PrometheusTextPassesPromtool) {
   MetricRegistry registry;
   Populate(registry);
   std::string text = registry.Expose(ExpositionFormat::kPrometheusText);
-  CommandResult r = RunWithStdin(std::string(kPromtool) + " check metrics", text);
+  chat::testing::CommandResult r =
+      chat::testing::RunCommand(std::string(kPromtool) + " check metrics", text);
   EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
 }
 
