@@ -23,7 +23,7 @@ core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
   if (fallback == "block") c.rate_limit_fallback = RateLimitFallback::kBlock;
   else if (fallback == "warn") c.rate_limit_fallback = RateLimitFallback::kWarn;
   else c.rate_limit_fallback = RateLimitFallback::kAllow;
-  c.handler_concurrency = static_cast<int>(reader.Int("FANOUT_HANDLER_CONCURRENCY", 4, 1, 64));
+  c.handler_concurrency = static_cast<int>(reader.Int("FANOUT_HANDLER_CONCURRENCY", 16, 1, 64));
   c.ingest_concurrency = static_cast<int>(reader.Int("FANOUT_INGEST_CONCURRENCY", 1, 1, 64));
   c.members_timeout = reader.Millis("FANOUT_MEMBERS_TIMEOUT_MS", std::chrono::milliseconds(2000));
   if (c.members_timeout.count() <= 0) reader.AddProblem("FANOUT_MEMBERS_TIMEOUT_MS must be > 0");

@@ -55,6 +55,19 @@ core::Status WriteIfNeeded(const fs::path& path, bool force, std::string_view co
   return WriteFileAtomic(path, content, mode);
 }
 
+// Credentials issued before service accounts lost their response permission (see
+// ServiceAccountClaims) are re-issued: an existing var/ would otherwise keep the slow path.
+bool StaleServiceCreds(const fs::path& creds_path) {
+  auto text = ReadTextFile(creds_path);
+  if (!text.ok()) return true;
+  auto creds = ParseUserCreds(*text);
+  if (!creds.ok()) return true;
+  auto decoded = DecodeAndVerifyJwt(creds->jwt);
+  if (!decoded.ok()) return true;
+  const nlohmann::json& nats = decoded->claims.value("nats", nlohmann::json::object());
+  return nats.contains("resp");
+}
+
 }  // namespace
 
 const std::vector<std::string>& DefaultServiceAccounts() {
@@ -74,7 +87,12 @@ UserClaims ServiceAccountClaims(std::string_view name, std::string_view user_pub
   c.name = std::string(name);
   c.pub.allow = {">"};
   c.sub.allow = {">"};
-  c.resp = ResponsePermission{kNoLimit, std::chrono::minutes(5)};
+  // No response permission (system.md §2.3 gives the reference's services "responses unlimited
+  // for 5 minutes"): publish ">" already allows every reply, so it grants nothing, and it is not
+  // free. nats-server 2.9 records the reply subject of every message delivered to a client that
+  // has one and, past 4,096 entries, rescans that whole map on each delivery; with a 5 minute
+  // TTL a persist-worker receiving JetStream messages (each with its own ack subject) at
+  // 4,000/s made nats-server spend over half its CPU in that scan (pprof: pruneReplyPerms).
   c.issuer_account = std::string(chat_account_public_key);
   return c;
 }
@@ -198,7 +216,7 @@ core::Result<OperatorSetup> InitOperatorDir(const fs::path& dir, const core::Clo
   users.emplace_back(kDevAdminUser);
   for (const std::string& name : users) {
     fs::path creds_path = out.CredsFile(name);
-    if (!force && fs::exists(creds_path)) continue;
+    if (!force && fs::exists(creds_path) && !StaleServiceCreds(creds_path)) continue;
     CHAT_ASSIGN_OR_RETURN(KeyPair user, KeyPair::Generate(KeyType::kUser));
     UserClaims claims = ServiceAccountClaims(name, user.public_key(), chat.public_key());
     CHAT_ASSIGN_OR_RETURN(std::string user_jwt, EncodeUserJwt(claims, chat_signing, clock));

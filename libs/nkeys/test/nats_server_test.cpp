@@ -326,5 +326,36 @@ TEST_F(NkeysNatsServerTest, InitIsIdempotentAndKeepsSecretsPrivate) {
   EXPECT_EQ(ReadTextFile(setup_.CredsFile("kb-service")).value(), before);
 }
 
+TEST_F(NkeysNatsServerTest, CredsWithAResponsePermissionAreReissuedWithoutIt) {
+  // What versions before the nats-server pruneReplyPerms finding wrote for every service.
+  fs::path path = setup_.CredsFile("fanout-service");
+  auto seed = ReadTextFile(setup_.chat_signing_seed_file);
+  ASSERT_TRUE(seed.ok());
+  std::string seed_text = *seed;
+  while (!seed_text.empty() && seed_text.back() == '\n') seed_text.pop_back();
+  auto signer = KeyPair::FromSeed(seed_text);
+  ASSERT_TRUE(signer.ok());
+  auto user = KeyPair::Generate(KeyType::kUser);
+  ASSERT_TRUE(user.ok());
+  UserClaims old = ServiceAccountClaims("fanout-service", user->public_key(),
+                                        setup_.chat_account_public_key);
+  old.resp = ResponsePermission{kNoLimit, std::chrono::minutes(5)};
+  auto jwt = EncodeUserJwt(old, *signer, core::SystemClock::Instance());
+  ASSERT_TRUE(jwt.ok());
+  ASSERT_TRUE(WriteFileAtomic(path, FormatUserCreds(*jwt, user->Seed()),
+                              fs::perms::owner_read | fs::perms::owner_write)
+                  .ok());
+  std::string untouched = ReadTextFile(setup_.CredsFile("kb-service")).value();
+
+  ASSERT_TRUE(InitOperatorDir(dir_ / "nats", core::SystemClock::Instance()).ok());
+  auto parsed = ParseUserCreds(ReadTextFile(path).value());
+  ASSERT_TRUE(parsed.ok());
+  auto decoded = DecodeAndVerifyJwt(parsed->jwt);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(decoded->claims["nats"].contains("resp"));
+  EXPECT_EQ(decoded->claims["name"], "fanout-service");
+  EXPECT_EQ(ReadTextFile(setup_.CredsFile("kb-service")).value(), untouched);
+}
+
 }  // namespace
 }  // namespace chat::nkeys

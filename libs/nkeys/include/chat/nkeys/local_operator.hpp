@@ -51,13 +51,15 @@ struct OperatorSetup {
 };
 
 // Idempotent: existing seeds are loaded and kept; derived files (JWTs, resolver.conf, creds)
-// are rewritten only when missing or when a key was generated in this call.
+// are rewritten only when missing or when a key was generated in this call (and creds also
+// when they still carry the response permission that older versions issued).
 core::Result<OperatorSetup> InitOperatorDir(const std::filesystem::path& dir,
                                             const core::Clock& clock,
                                             const OperatorSetupOptions& options = {});
 
-// Service-account permissions (system.md §2.5): publish and subscribe ">", replies without a
-// count limit for 5 minutes. Signed by the CHAT signing key, no expiry (local stack only).
+// Service-account permissions (system.md §2.5): publish and subscribe ">". No response
+// permission: ">" already covers replies, and nats-server pays per delivered message for one.
+// Signed by the CHAT signing key, no expiry (local stack only).
 UserClaims ServiceAccountClaims(std::string_view name, std::string_view user_public_key,
                                 std::string_view chat_account_public_key);
 
