@@ -403,6 +403,9 @@ int main(int argc, char** argv) {
   uint64_t sent = 0;
   uint64_t send_errors = 0;
   double max_lag_ms = 0;
+  // The `./nats-chat load --drill` wrapper times its fault from this line.
+  std::fprintf(stderr, "chat-load: sending started\n");
+  std::fflush(stderr);
   auto start = Steady::now();
   auto hard_stop = start + std::chrono::duration_cast<Steady::duration>(
                                std::chrono::duration<double>(cfg.duration_s * 2 + 5));
