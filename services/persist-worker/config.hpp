@@ -20,7 +20,7 @@ struct PersistConfig {
   std::chrono::milliseconds nak_delay_initial{1000};  // PERSIST_NAK_DELAY_MS
   std::chrono::milliseconds nak_delay_max{30000};     // PERSIST_NAK_DELAY_MAX_MS
   // CHAT_MESSAGES limits (see README "Why the stream keeps 1,000,000 messages").
-  int64_t stream_max_msgs = 200'000;  // PERSIST_STREAM_MAX_MSGS
+  int64_t stream_max_msgs = 1'000'000;  // PERSIST_STREAM_MAX_MSGS (README: why)
   std::chrono::seconds stream_max_age{7 * 24 * 3600};
   int64_t max_ack_pending = 1'000;  // PERSIST_MAX_ACK_PENDING
   std::chrono::milliseconds ack_wait{30000};
