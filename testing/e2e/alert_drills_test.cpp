@@ -14,6 +14,9 @@
 //     renamed back → resolved.
 //   * BadTokenBurst: malformed, tampered and expired (IdP-signed) tokens plus some good ones at
 //     auth-service's credential endpoint → AuthRejectionSpike; good traffic only → resolved.
+//   * SinkDown: the trace/log backend stopped while chat goes on → TelemetryDropping (failed
+//     exports) and ServiceDown{job="telemetry-sink"}, nothing else; restarted on the same port →
+//     both resolve and new traces arrive.
 // One stack and one Prometheus serve the drills in order (a fixture shared by the suite; ctest
 // runs the executable as one test), each drill starting from a quiet alert state.
 #include <gtest/gtest.h>
@@ -39,6 +42,7 @@
 #include "chat/nkeys/nkeys.hpp"
 #include "chat/telemetry/sdk/config.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
+#include "chat/testing/process.hpp"
 #include "chat_stack.hpp"
 #include "crypto.hpp"  // tools/dev-idp: RS256 with the IdP's own key for the expired tokens
 #include "prometheus_process.hpp"
@@ -651,6 +655,72 @@ TEST_F(AlertDrillsTest, BadTokenBurstFiresAuthRejectionSpikeThenResolves) {
   EXPECT_TRUE(prom().WaitForGone("AuthRejectionSpike", {{"job", "auth-service"}}, 90s))
       << Describe(prom().Firing());
   recovery.reset();
+  EXPECT_TRUE(UnexpectedFiring().empty()) << Describe(UnexpectedFiring());
+}
+
+// Last on purpose: it replaces the stack's sink, so traces recorded before it are gone.
+TEST_F(AlertDrillsTest, SinkDownFiresTelemetryDroppingThenResolves) {
+  ExpectQuiet();
+  // The fault: the trace/log backend goes away; every service's exporter fails (connection
+  // refused), counts the failed spans and log records, and the chat must keep working.
+  const uint16_t port = stack().sink().port();
+  const pid_t fanout_pid = stack().service("fanout-service").process->pid();
+  const long rss_before_kib = RssKib(fanout_pid);
+  stack().sink().Stop();
+  bool restarted = false;
+  auto restart = [&] {
+    if (restarted) return;
+    restarted = true;
+    SinkProcessOptions o;
+    o.env["SINK_PORT"] = std::to_string(port);  // the services keep their endpoint
+    auto st = stack().sink().Start(o);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  };
+  ScopeExit restart_guard(restart);
+
+  std::atomic<int> sent{0}, refused{0};
+  auto traffic = std::make_unique<Ticker>(200ms, [&](int n) {
+    if (alice().Send("general", "telemetry drill " + std::to_string(n)).ok()) {
+      ++sent;
+    } else {
+      ++refused;
+    }
+  });
+  auto dropping = prom().WaitForFiring("TelemetryDropping", {{"job", "fanout-service"}}, 120s);
+  ASSERT_TRUE(dropping) << "firing:" << Describe(prom().Firing()) << "\nfailed exports/s: "
+                        << Scalar(R"(sum(rate(otel_sdk_exporter_span_exported_total{job="fanout-service",error_type!=""}[15s])))");
+  ExpectAnnotated(*dropping, "warning", "fanout-service", "telemetrydropping");
+  // The sink is a scrape target as well: its own absence is reported (5m → 15 s here).
+  auto sink_down = prom().WaitForFiring("ServiceDown", {{"job", "telemetry-sink"}}, 60s);
+  ASSERT_TRUE(sink_down) << "firing:" << Describe(prom().Firing());
+  ExpectAnnotated(*sink_down, "warning", "telemetry-sink", "servicedown");
+  // Only the telemetry path is hurt: no chat service is down and no request failed.
+  for (const auto& a : prom().Firing()) {
+    EXPECT_FALSE(AlertMatches(a, "HighErrorRate", {}) || AlertMatches(a, "PersistWorkerStalled", {}))
+        << a.Describe();
+    if (AlertMatches(a, "ServiceDown", {})) {
+      EXPECT_EQ(a.labels.at("job"), "telemetry-sink");
+    }
+  }
+  EXPECT_GT(sent.load(), 0);
+  EXPECT_EQ(refused.load(), 0);
+  // What cannot be exported is dropped and counted, not hoarded: the queues are bounded
+  // (OTEL_BSP_MAX_QUEUE_SIZE 2,048 spans, the log queue alike), so memory stays put.
+  const long rss_growth_kib = RssKib(fanout_pid) - rss_before_kib;
+  EXPECT_LT(rss_growth_kib, 20 * 1024) << "fanout-service RSS grew by " << rss_growth_kib << " KiB";
+
+  restart();
+  EXPECT_TRUE(prom().WaitForGone("TelemetryDropping", {}, 120s)) << Describe(prom().Firing());
+  EXPECT_TRUE(prom().WaitForGone("ServiceDown", {{"job", "telemetry-sink"}}, 60s))
+      << Describe(prom().Firing());
+  // New traces reach the restarted sink: the pipeline recovered, not just the counters.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto r = stack().sink().SearchTraces("service=fanout-service&limit=1");
+        return r.ok() && r->contains("traces") && !(*r)["traces"].empty();
+      },
+      30s));
+  traffic.reset();
   EXPECT_TRUE(UnexpectedFiring().empty()) << Describe(UnexpectedFiring());
 }
 

@@ -70,6 +70,7 @@ class ChildProcess {
   }
 
   bool Alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  pid_t pid() const { return pid_; }
   const std::string& name() const { return name_; }
   const std::filesystem::path& log() const { return log_; }
   std::string LogTail(size_t max_bytes = 4000) const {
