@@ -25,6 +25,9 @@ struct PersistConfig {
   int64_t max_ack_pending = 1'000;  // PERSIST_MAX_ACK_PENDING
   std::chrono::milliseconds ack_wait{30000};
   std::chrono::milliseconds statement_timeout{5000};  // PERSIST_STATEMENT_TIMEOUT_MS
+  // CHAT_TRACE_LINK_AGE_SECONDS of the telemetry config (main copies it in): a first delivery
+  // older than this is a backlog replay, traced as a linked root (observability.md §3.4).
+  std::chrono::seconds trace_link_age{30};
 
   static PersistConfig FromEnv(core::EnvReader& reader);
   static core::Result<PersistConfig> FromEnv(const core::Env& env);

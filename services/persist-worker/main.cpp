@@ -34,6 +34,9 @@ int main() {
   return chat::runtime::ServiceMain(
       info, [&](chat::runtime::ServiceContext& ctx)
                 -> chat::core::Result<std::unique_ptr<chat::runtime::Service>> {
+        // The parent-vs-link threshold is a telemetry setting; without this the worker kept
+        // natsx's default whatever CHAT_TRACE_LINK_AGE_SECONDS said.
+        config->trace_link_age = ctx.sdk().config().trace_link_age;
         CHAT_ASSIGN_OR_RETURN(auto worker, chat::persist_worker::PersistWorker::Create(
                                                *config, ctx.nats(), ctx.telemetry(), ctx.clock()));
         CHAT_RETURN_IF_ERROR(worker->Start());

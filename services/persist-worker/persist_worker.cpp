@@ -34,6 +34,7 @@ core::Result<std::unique_ptr<PersistWorker>> PersistWorker::Create(
   CHAT_ASSIGN_OR_RETURN(w->pool_, pg::Pool::Create(po, telemetry));
   natsx::JetStreamOptions jo;
   jo.clock = &clock;
+  jo.trace_link_age = w->config_.trace_link_age;
   CHAT_ASSIGN_OR_RETURN(w->js_, natsx::JetStream::Create(nats, jo));
   w->processor_ =
       std::make_unique<BatchProcessor>(w->config_, *w->pool_, w->metrics_, telemetry, clock);

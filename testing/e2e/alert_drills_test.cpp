@@ -46,6 +46,7 @@
 #include "chat_stack.hpp"
 #include "crypto.hpp"  // tools/dev-idp: RS256 with the IdP's own key for the expired tokens
 #include "prometheus_process.hpp"
+#include "trace_json.hpp"
 
 namespace chat::testing {
 namespace {
@@ -138,8 +139,12 @@ class AlertDrillsTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(shared_->error.empty()) << shared_->error; }
 
   static std::string Setup(Shared& s) {
+    // The trace profile is scaled like the rules: persist-worker's parent-vs-link age (30 s)
+    // becomes 2 s, so the outage replay of the persist drill is a backlog replay as in production.
     auto stack = ChatStack::Create(
-        ChatStackBinaries::FromBuild(), {.per_service_env = {{"fanout-service", {{"FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}}}});
+        ChatStackBinaries::FromBuild(),
+        {.per_service_env = {{"fanout-service", {{"FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}},
+                             {"persist-worker", {{"CHAT_TRACE_LINK_AGE_SECONDS", "2"}}}}});
     if (!stack.ok()) return "stack: " + stack.status().ToString();
     s.stack = std::move(*stack);
     auto exporter_port = s.stack->StartNatsExporter(CHAT_NATS_EXPORTER_BIN);
@@ -487,10 +492,12 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
   // queue in CHAT_MESSAGES for the dead consumer.
   constexpr int kCount = 150;
   std::vector<int64_t> sent;
+  std::vector<client::SentMessage> sent_messages;
   for (int i = 0; i < kCount; ++i) {
     auto s = alice().Send("general", "drill-a " + std::to_string(i));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     sent.push_back(s->timestamp);
+    sent_messages.push_back(*s);
     if (i % 20 == 19) {
       ASSERT_TRUE(alice().Flush(5s).ok());
     }
@@ -542,6 +549,47 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
   for (std::string row; std::getline(rows, row);) stored.insert(row);
   for (auto ts : sent) {
     EXPECT_TRUE(stored.count(std::to_string(ts))) << ts << " not persisted";
+  }
+
+  // The replay is traced as observability.md §3.4 asks (§11 drill A): each persist span of a
+  // queued message is a new root linked to its creation context (the send's trace) with
+  // chat.link.reason backlog or redelivery — not a child stretching the user's trace over the
+  // outage. Checked for every 15th message.
+  for (size_t i = 0; i < sent_messages.size(); i += 15) {
+    const client::SentMessage& m = sent_messages[i];
+    std::optional<nlohmann::json> span;
+    WaitFor(
+        [&] {
+          auto found = stack().sink().SearchTraces("service=persist-worker&attr.chat.message_id=" +
+                                                   m.message_id + "&limit=5");
+          if (!found.ok() || !found->contains("traces")) return false;
+          for (const auto& t : (*found)["traces"]) {
+            auto trace = stack().sink().GetTrace(t["trace_id"].get<std::string>());
+            if (!trace.ok()) continue;
+            for (const auto& s : (*trace)["spans"]) {
+              if (s.value("service_name", "") == "persist-worker" &&
+                  s.value("name", "").rfind("process chat.", 0) == 0 &&
+                  Attr(s, "chat.message_id") == m.message_id) {
+                span = s;
+                return true;
+              }
+            }
+          }
+          return false;
+        },
+        30s);
+    ASSERT_TRUE(span) << "no persist span for " << m.message_id;
+    EXPECT_EQ((*span)["parent_span_id"], "") << "replayed persist span is not a root: " << span->dump();
+    EXPECT_NE((*span)["trace_id"], m.trace_id) << "the replay stretched the send's trace";
+    bool linked = false;
+    for (const auto& link : (*span)["links"]) {
+      const std::string reason = link["attributes"].value("chat.link.reason", "");
+      if (link["trace_id"] == m.trace_id && (reason == "backlog" || reason == "redelivery")) {
+        linked = true;
+      }
+    }
+    EXPECT_TRUE(linked) << "no backlog/redelivery link to trace " << m.trace_id << ": "
+                        << span->dump();
   }
   EXPECT_TRUE(UnexpectedFiring().empty()) << Describe(UnexpectedFiring());
 }
