@@ -477,12 +477,18 @@ TEST_F(FanoutServiceTest, RateLimitStoreOutageFallsBackAndOpensTheBreaker) {
                      Counter("fanout_rate_limit_errors_total", "operation", "create") +
                      Counter("fanout_rate_limit_errors_total", "operation", "update");
   EXPECT_EQ(kv_errors, 5);
-  int fallbacks = 0;
+  // The counter moves before the handler's span ends: wait for the sixth span, not the count.
+  auto fallbacks = [&] {
+    int n = 0;
+    for (const auto& s : tel_.FindSpans("process deliver.{user}.send.{room}")) {
+      if (sdk::FindEvent(s, "kv_fallback") != nullptr) ++n;
+    }
+    return n;
+  };
+  EXPECT_TRUE(WaitFor([&] { return fallbacks() == 6; }, 5s)) << fallbacks();
   for (const auto& s : tel_.FindSpans("process deliver.{user}.send.{room}")) {
-    if (sdk::FindEvent(s, "kv_fallback") != nullptr) ++fallbacks;
     EXPECT_EQ(s.status_code, tel::StatusCode::kUnset);
   }
-  EXPECT_EQ(fallbacks, 6);
   EXPECT_TRUE(HasWarn("rate limit store unavailable, fallback applied", ""));
   EXPECT_TRUE(peer_->WaitOne("chat.general", 5).has_value());
   EXPECT_EQ(peer_->Received("chat.").size(), 6u);
