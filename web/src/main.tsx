@@ -6,6 +6,7 @@ import { ChatClient } from "./chat/client";
 import { loadConfig } from "./config";
 import { initTelemetry } from "./telemetry/setup";
 import { App } from "./ui/App";
+import { ErrorBoundary } from "./ui/ErrorBoundary";
 import { ClientContext } from "./ui/hooks";
 import "./styles.css";
 
@@ -27,9 +28,11 @@ async function main(): Promise<void> {
   const client = new ChatClient();
   createRoot(rootEl).render(
     <StrictMode>
-      <ClientContext.Provider value={client}>
-        <App />
-      </ClientContext.Provider>
+      <ErrorBoundary>
+        <ClientContext.Provider value={client}>
+          <App />
+        </ClientContext.Provider>
+      </ErrorBoundary>
     </StrictMode>,
   );
   await client.start(config);
