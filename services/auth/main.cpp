@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "chat/contracts/grant_audit.hpp"
 #include "chat/core/env.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "config.hpp"
@@ -28,6 +29,14 @@ int main() {
   auto config = chat::auth_service::AuthConfig::FromEnv(env);
   if (!config.ok()) {
     std::fprintf(stderr, "auth-service: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  // Never mint a grant that reaches past its own templates (a stream filter, a bucket, another
+  // service's subscription): the catalogue is compiled in, so this only fails on a bad build.
+  if (auto overlaps = chat::contracts::AuditGrants(); !overlaps.empty()) {
+    for (const auto& o : overlaps) {
+      std::fprintf(stderr, "auth-service: unsafe grant: %s\n", chat::contracts::Describe(o).c_str());
+    }
     return 2;
   }
   chat::runtime::ServiceInfo info{"auth-service", 9401, /*needs_nats=*/false};

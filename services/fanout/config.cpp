@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "chat/contracts/messages.hpp"
+
 namespace chat::fanout {
 
 std::string_view RateLimitFallbackName(RateLimitFallback fallback) {
@@ -29,6 +31,11 @@ core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
   if (c.members_timeout.count() <= 0) reader.AddProblem("FANOUT_MEMBERS_TIMEOUT_MS must be > 0");
   c.kv_timeout = reader.Millis("FANOUT_KV_TIMEOUT_MS", std::chrono::milliseconds(1000));
   if (c.kv_timeout.count() <= 0) reader.AddProblem("FANOUT_KV_TIMEOUT_MS must be > 0");
+  c.sticker_base_url = reader.String("FANOUT_STICKER_BASE_URL", "/stickers/");
+  if (!contracts::IsValidStickerBaseUrl(c.sticker_base_url)) {
+    reader.AddProblem(
+        "FANOUT_STICKER_BASE_URL must be an http(s) URL or an absolute path ending with '/'");
+  }
   CHAT_RETURN_IF_ERROR(reader.Finish());
   return c;
 }

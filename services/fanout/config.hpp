@@ -32,6 +32,9 @@ struct FanoutConfig {
   // user can be republished out of order (an edit could overtake the message it edits).
   int ingest_concurrency = 1;
   std::chrono::milliseconds members_timeout{2000};  // FANOUT_MEMBERS_TIMEOUT_MS
+  // FANOUT_STICKER_BASE_URL: a message's stickerUrl must name an image under it (issue 11 item
+  // 14); the local stack serves the sticker set from nginx on the web client's origin.
+  std::string sticker_base_url = "/stickers/";
   // FANOUT_KV_TIMEOUT_MS: JetStream API / KV wait. An unresponsive bucket holds an ingest
   // handler this long per operation until the breaker opens, so it stays short.
   std::chrono::milliseconds kv_timeout{1000};

@@ -117,9 +117,10 @@ core::Status FanoutService::Start() {
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return Notify(b, ctx);
       }));
+  // admin.{room}.{user}: the author is the subject's user (only that admin's JWT may publish it).
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
       subjects::kAdminRoom,
-      RouteOptions{.queue_group = workers, .identity = Identity::kNone,
+      RouteOptions{.queue_group = workers, .identity = Identity::kSubjectUser,
                    .concurrency = concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return Admin(b, ctx);
@@ -171,10 +172,14 @@ RoomClass FanoutService::Classify(std::string_view room) const {
   if (contracts::IsAdminRoom(room)) return RoomClass::kAdmin;
   std::lock_guard<std::mutex> lock(types_mu_);
   auto it = room_types_.find(std::string(room));
-  if (it != room_types_.end() && it->second != contracts::RoomType::kPublic) {
-    return RoomClass::kPrivate;
-  }
-  return RoomClass::kPublic;
+  if (it == room_types_.end()) return RoomClass::kUnknown;
+  return it->second == contracts::RoomType::kPublic ? RoomClass::kPublic : RoomClass::kPrivate;
+}
+
+void FanoutService::LearnRoomType(std::string_view room, contracts::RoomType type) {
+  std::lock_guard<std::mutex> lock(types_mu_);
+  auto [it, inserted] = room_types_.try_emplace(std::string(room), type);
+  if (!inserted && type != contracts::RoomType::kPublic) it->second = type;
 }
 
 std::string FanoutService::NewNotifyId(std::string_view room) {

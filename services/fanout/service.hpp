@@ -30,8 +30,10 @@
 
 namespace chat::fanout {
 
-// How a room's messages are delivered (chat.fanout.kind plus the DM special case).
-enum class RoomClass { kPublic, kPrivate, kDm, kAdmin };
+// How a room's messages are delivered (chat.fanout.kind plus the DM special case). kUnknown: a
+// room whose type fanout has not learnt yet — handled like a private room (fail closed, issue 11
+// item 2) until room.members or a room.changed delta says it is public.
+enum class RoomClass { kPublic, kPrivate, kDm, kAdmin, kUnknown };
 
 class FanoutService final : public runtime::Service {
  public:
@@ -49,6 +51,9 @@ class FanoutService final : public runtime::Service {
   const RateLimiter& rate_limiter() const { return *limiter_; }
   const std::string& instance_id() const { return instance_id_; }
   RoomClass Classify(std::string_view room) const;
+  // Records what room-service said about a room's type. A private/DM type always wins; public
+  // is recorded only for a room not already known as restricted (never downgraded).
+  void LearnRoomType(std::string_view room, contracts::RoomType type);
 
  private:
   FanoutService(const FanoutConfig& config, natsx::Connection& conn, const core::Clock& clock);
@@ -91,7 +96,9 @@ class FanoutService final : public runtime::Service {
   std::unique_ptr<DeliveryPool> pool_;
 
   mutable std::mutex types_mu_;
-  std::unordered_map<std::string, contracts::RoomType> room_types_;  // never cleared (§3.2.5)
+  // Learnt from room.members replies and room.changed deltas; never cleared (§3.2.5). A room not
+  // in here is kUnknown, never public.
+  std::unordered_map<std::string, contracts::RoomType> room_types_;
 
   std::string instance_id_;
   std::atomic<uint64_t> seq_{0};

@@ -81,9 +81,9 @@ class ChatCoreE2eTest : public ::testing::Test {
         [&] {
           auto r = (*observer)->Request(kMembers, {room}, "{}", 2s, telemetry::SpanContext{});
           if (!r.ok()) return false;
-          auto members = json::parse(r->payload(), nullptr, false);
-          if (!members.is_array()) return false;
-          for (const auto& m : members) {
+          auto reply = json::parse(r->payload(), nullptr, false);
+          if (!reply.is_object() || !reply["users"].is_array()) return false;
+          for (const auto& m : reply["users"]) {
             if (m.is_string() && m.get<std::string>() == s.user()) return true;
           }
           return false;

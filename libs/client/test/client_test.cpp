@@ -302,7 +302,7 @@ TEST_F(ClientTest, AuthServiceDownIsUnavailable) {
 
 TEST_F(ClientTest, ServerRefusesWhatTheJwtDoesNotAllow) {
   Observe({subjects::kDeliverSend, subjects::kDeliverSendThread}, "deliver.*.send.>");
-  Observe({subjects::kAdminRoom}, "admin.*");
+  Observe({subjects::kAdminRoom}, "admin.*.*");
   Observe({subjects::kRoomCreate}, "room.create.*");
 
   auto alice = LoginAs("alice");
@@ -330,7 +330,7 @@ TEST_F(ClientTest, ServerRefusesWhatTheJwtDoesNotAllow) {
   auto bob = LoginAs("bob");
   ASSERT_TRUE(bob.ok()) << bob.status().ToString();
   EXPECT_EQ((*bob)->tier(), "user");
-  ASSERT_TRUE((*bob)->connection().Publish(subjects::kAdminRoom, {"chat"}, "{}", {}).ok());
+  ASSERT_TRUE((*bob)->connection().Publish(subjects::kAdminRoom, {"chat", "bob"}, "{}", {}).ok());
   EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 3; }, 5s))
       << "bob's admin.chat publish was not refused";
 

@@ -355,4 +355,40 @@ core::Result<DmListReply> FromJson<DmListReply>(std::string_view json) {
       });
 }
 
+bool IsValidStickerBaseUrl(std::string_view base) {
+  if (base.empty() || base.back() != '/' || base.size() > 512) return false;
+  for (char c : base) {
+    if (c <= ' ' || c >= 0x7f || c == '?' || c == '#' || c == '"' || c == '\\') return false;
+  }
+  if (base.front() == '/') return base.size() == 1 || base[1] != '/';  // path, not "//host"
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (base.substr(0, scheme.size()) == scheme && base.size() > scheme.size() + 1 &&
+        base[scheme.size()] != '/') {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsAllowedStickerUrl(std::string_view url, std::string_view base) {
+  if (!IsValidStickerBaseUrl(base) || url.size() <= base.size()) return false;
+  if (url.substr(0, base.size()) != base) return false;
+  std::string_view rest = url.substr(base.size());
+  if (rest.size() > 256 || rest.front() == '/' || rest.back() == '/') return false;
+  std::size_t segment_start = 0;
+  for (std::size_t i = 0; i <= rest.size(); ++i) {
+    if (i == rest.size() || rest[i] == '/') {
+      std::string_view segment = rest.substr(segment_start, i - segment_start);
+      if (segment.empty() || segment == "." || segment == "..") return false;
+      segment_start = i + 1;
+      continue;
+    }
+    char c = rest[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace chat::contracts

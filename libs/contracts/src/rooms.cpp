@@ -197,7 +197,12 @@ std::string ToJson(const RoomListReply& v) {
   return internal::Dump(a);
 }
 
-std::string ToJson(const RoomMembersReply& v) { return internal::Dump(Json(v.users)); }
+std::string ToJson(const RoomMembersReply& v) {
+  Json j = Json::object();
+  j["users"] = v.users;
+  if (v.type) j["type"] = RoomTypeName(*v.type);
+  return internal::Dump(j);
+}
 
 template <>
 core::Result<RoomChanged> FromJson<RoomChanged>(std::string_view json) {
@@ -271,15 +276,26 @@ template <>
 core::Result<RoomMembersReply> FromJson<RoomMembersReply>(std::string_view json) {
   return internal::DecodeTop<RoomMembersReply>(
       json, "RoomMembersReply", [](const Json& j, const std::string& path, RoomMembersReply& v) {
-        return internal::DecodeArray(
-            j, path, v.users, [](const Json& e, const std::string& p, std::string& user) {
+        CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
+        const auto users = j.find("users");
+        if (users == j.end()) return core::InvalidArgument(path + ".users: is required");
+        CHAT_RETURN_IF_ERROR(internal::DecodeArray(
+            *users, path + ".users", v.users,
+            [](const Json& e, const std::string& p, std::string& user) {
               if (!e.is_string()) return core::InvalidArgument(p + ": must be a string");
               user = e.get<std::string>();
               if (!ValidateUsername(user).ok()) {
                 return core::InvalidArgument(p + ": is not a valid username");
               }
               return core::Status::Ok();
-            });
+            }));
+        Reader r(j, path);
+        if (r.Find("type", Need::kOptional) != nullptr) {
+          RoomType type = RoomType::kPublic;
+          ReadRoomType(r, type, Need::kNonEmpty);
+          if (r.ok()) v.type = type;
+        }
+        return r.status();
       });
 }
 

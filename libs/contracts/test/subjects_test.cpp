@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/contracts/grant_audit.hpp"
 #include "chat/contracts/permissions.hpp"
 
 namespace chat::contracts {
@@ -173,7 +174,7 @@ TEST_F(SubjectsJsonTest, StreamCapturesOnlyMessageTemplates) {
     return false;
   };
   std::set<std::string_view> want = {"chat.{room}", "chat.{room}.thread.{thread_id}",
-                                     "admin.{room}"};
+                                     "admin.{room}.{user}"};
   for (const auto& spec : kSubjectCatalogue) {
     EXPECT_EQ(captured(spec.subject->text()), want.count(spec.subject->text()) == 1)
         << spec.subject->text();
@@ -204,7 +205,7 @@ TEST_F(SubjectsJsonTest, NoTwoTemplatesAreAmbiguous) {
 // ADR 0001: everything a user publishes that changes state carries {user} in the permission.
 TEST_F(SubjectsJsonTest, StateChangingPermissionsAreScopedToTheUser) {
   for (const auto& spec : kSubjectCatalogue) {
-    if (spec.publish_tiers == kNoTiers || spec.name == "kAdminRoom" || spec.name == "kInbox") {
+    if (spec.publish_tiers == kNoTiers) {
       continue;
     }
     bool state_changing = spec.pattern == Pattern::kPublish ||
@@ -250,8 +251,9 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
   auto has = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };
-  EXPECT_TRUE(has(alice->pub_allow, "admin.>"));
-  EXPECT_FALSE(has(bob->pub_allow, "admin.>"));
+  EXPECT_TRUE(has(alice->pub_allow, "admin.*.alice"));
+  EXPECT_FALSE(has(alice->pub_allow, "admin.>"));
+  EXPECT_FALSE(has(bob->pub_allow, "admin.*.bob"));
   EXPECT_TRUE(has(bob->pub_allow, "deliver.bob.send.>"));
   EXPECT_FALSE(has(charlie->pub_allow, "deliver.charlie.send.>"));
   EXPECT_TRUE(has(bob->pub_allow, "room.create.bob"));
@@ -260,7 +262,16 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
   EXPECT_TRUE(has(charlie->pub_allow, "room.leave.*.charlie"));
   EXPECT_TRUE(has(charlie->pub_allow, "history.dms"));
   EXPECT_FALSE(has(charlie->pub_allow, "chat.dms"));
-  EXPECT_TRUE(has(charlie->pub_allow, "chat.history.>"));
+  // Exactly the two request templates: chat.history.> also matched chat.*.thread.*, which the
+  // CHAT_MESSAGES stream captures (issue 11: forged messages).
+  EXPECT_TRUE(has(charlie->pub_allow, "chat.history.*"));
+  EXPECT_TRUE(has(charlie->pub_allow, "chat.history.*.thread.*"));
+  EXPECT_FALSE(has(charlie->pub_allow, "chat.history.>"));
+  // Nobody publishes into reply inboxes (issue 11 item 13: reply spoofing); replies come from
+  // services, whose identities publish `>`.
+  for (const auto* p : {&alice->pub_allow, &bob->pub_allow, &charlie->pub_allow}) {
+    for (const auto& g : *p) EXPECT_NE(g.rfind("_INBOX", 0), 0u) << g;
+  }
   EXPECT_TRUE(has(charlie->pub_allow, "msg.get"));
   EXPECT_TRUE(has(charlie->pub_allow, "app.*.*.*.charlie"));
   EXPECT_TRUE(has(bob->pub_allow, "apps.install.*.bob"));
@@ -322,6 +333,53 @@ TEST_F(SubjectsJsonTest, ReadmeTableMatchesSubjectsJson) {
   ASSERT_NE(e, std::string::npos);
   std::string got = readme.substr(b + begin.size(), e - b - begin.size());
   EXPECT_EQ(got, want) << "expected table:\n" << want;
+}
+
+}  // namespace
+}  // namespace chat::contracts
+
+namespace chat::contracts {
+namespace {
+
+TEST(GrantAuditTest, PatternAlgebra) {
+  EXPECT_EQ(IntersectPatterns("chat.history.>", "chat.*.thread.*"), "chat.history.thread.*");
+  EXPECT_EQ(IntersectPatterns("chat.history.*", "chat.*.thread.*"), std::nullopt);
+  EXPECT_EQ(IntersectPatterns("chat.history.*.thread.*", "chat.*.thread.*"), std::nullopt);
+  EXPECT_EQ(IntersectPatterns("deliver.bob.>", "deliver.*.send.*"), "deliver.bob.send.*");
+  EXPECT_EQ(IntersectPatterns(">", "a.b"), "a.b");
+  EXPECT_EQ(IntersectPatterns("a.>", "a"), std::nullopt) << "'>' needs at least one token";
+  EXPECT_EQ(IntersectPatterns("a.*", "*.b"), "a.b");
+  EXPECT_EQ(IntersectPatterns("_INBOX.>", "_INBOX.bob.>"), "_INBOX.bob.>");
+  EXPECT_TRUE(PatternCovers("a.>", "a.b.c"));
+  EXPECT_TRUE(PatternCovers("a.*", "a.b"));
+  EXPECT_TRUE(PatternCovers("a.*.c", "a.*.c"));
+  EXPECT_FALSE(PatternCovers("a.*", "a.>"));
+  EXPECT_FALSE(PatternCovers("a.b", "a.*"));
+  EXPECT_FALSE(PatternCovers("chat.history.*", "chat.history.thread.*"));
+}
+
+// Issue 11 item 1: every tier's publish and subscribe grants, intersected with every template,
+// stream filter, bucket and server namespace, reach only their own templates.
+TEST(GrantAuditTest, NoGrantReachesBeyondItsOwnTemplates) {
+  for (std::string_view user : {"alice", "bob", "charlie", "auditor"}) {
+    for (const auto& overlap : AuditGrants(user)) ADD_FAILURE() << Describe(overlap);
+  }
+}
+
+// The audit sees what it must: the targets include the stream filters, every bucket and the
+// server's own namespaces, so a grant like the old chat.history.> or _INBOX.> would be reported.
+TEST(GrantAuditTest, TargetsCoverStreamsBucketsAndServerNamespaces) {
+  auto targets = AuditTargets();
+  auto has = [&](std::string_view pattern) {
+    return std::any_of(targets.begin(), targets.end(),
+                       [&](const AuditTarget& t) { return t.pattern == pattern; });
+  };
+  for (auto filter : jetstream::kChatMessagesSubjects) EXPECT_TRUE(has(filter)) << filter;
+  for (const auto& b : jetstream::kBuckets) EXPECT_TRUE(has("$KV." + std::string(b.name) + ".>"));
+  for (std::string_view ns : {"$JS.>", "$SYS.>", "_INBOX.>"}) EXPECT_TRUE(has(ns)) << ns;
+  EXPECT_TRUE(IntersectPatterns("chat.history.>", "chat.*.thread.*").has_value());
+  EXPECT_TRUE(IntersectPatterns("_INBOX.>", "_INBOX.>").has_value());
+  EXPECT_FALSE(PatternCovers("_INBOX.bob.>", "_INBOX.>"));
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <memory>
 #include <mutex>
 
+#include "chat/contracts/permissions.hpp"
+#include "chat/contracts/subjects.hpp"
 #include "chat/nkeys/local_operator.hpp"
 #include "chat/testing/wait_for.hpp"
 
@@ -258,6 +260,91 @@ TEST_F(NkeysNatsServerTest, UserLimitedToOwnSubjectsGetsPermissionViolation) {
   }
   // And bob never received it.
   EXPECT_EQ(natsSubscription_NextMsg(&msg, sub.get(), 300), NATS_TIMEOUT);
+}
+
+// Issue 11 items 1, 3, 13 on a real server: the permissions auth-service mints from the subject
+// catalogue (contracts::PermissionsForRoles) cannot write into the CHAT_MESSAGES stream except
+// through the admin channel's own template with the admin's own name, nor into another inbox.
+TEST_F(NkeysNatsServerTest, CatalogueGrantsCannotForgeStreamMessagesOrReplies) {
+  // The stream exactly as persist-worker creates it, under a service identity.
+  ConnPtr service;
+  ASSERT_EQ(Connect(setup_.CredsFile("persist-worker"), service), NATS_OK) << server_->Log();
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, service.get(), nullptr), NATS_OK);
+  std::unique_ptr<jsCtx, decltype(&jsCtx_Destroy)> js_owner(js, &jsCtx_Destroy);
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = contracts::jetstream::kStreamChatMessages.data();
+  std::vector<const char*> filters;
+  std::vector<std::string> filter_text;
+  for (auto f : contracts::jetstream::kChatMessagesSubjects) filter_text.emplace_back(f);
+  for (const auto& f : filter_text) filters.push_back(f.c_str());
+  cfg.Subjects = filters.data();
+  cfg.SubjectsLen = static_cast<int>(filters.size());
+  cfg.Storage = js_MemoryStorage;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_AddStream(&si, js, &cfg, nullptr, &jerr), NATS_OK) << jerr;
+  jsStreamInfo_Destroy(si);
+
+  auto mint = [&](const std::string& name, const std::vector<std::string>& roles) {
+    auto perms = contracts::PermissionsForRoles(name, roles);
+    CHAT_CHECK(perms.ok());
+    return MintUser(name, {perms->pub_allow, perms->pub_deny}, {perms->sub_allow, {}},
+                    NowSeconds() + 300);
+  };
+  ErrorSink charlie_errors;
+  ConnPtr charlie;
+  ASSERT_EQ(Connect(mint("charlie", {}), charlie, &charlie_errors), NATS_OK);
+  ErrorSink alice_errors;
+  ConnPtr alice;
+  ASSERT_EQ(Connect(mint("alice", {"admin", "user"}), alice, &alice_errors), NATS_OK);
+
+  const std::string forged =
+      R"({"user":"alice","room":"history","text":"forged","timestamp":1,"threadId":"1-alice"})";
+  auto publish = [](natsConnection* nc, const std::string& subject, const std::string& body) {
+    EXPECT_EQ(natsConnection_Publish(nc, subject.c_str(), body.data(),
+                                     static_cast<int>(body.size())),
+              NATS_OK);
+    EXPECT_EQ(natsConnection_Flush(nc), NATS_OK);
+  };
+  auto refused = [&](ErrorSink& sink, const std::string& subject) {
+    return testing::WaitFor(
+        [&] {
+          std::lock_guard lock(sink.mu);
+          return sink.last_text.find(subject) != std::string::npos;
+        },
+        5s);
+  };
+  // The old chat.history.> grant matched chat.*.thread.*: this was stored as alice's message.
+  publish(charlie.get(), "chat.history.thread.1-alice", forged);
+  EXPECT_TRUE(refused(charlie_errors, "chat.history.thread.1-alice")) << server_->Log();
+  publish(charlie.get(), "_INBOX.alice.x", forged);
+  EXPECT_TRUE(refused(charlie_errors, "_INBOX.alice.x"));
+  // The request templates themselves still pass (and are not captured by the stream).
+  publish(charlie.get(), "chat.history.general", "{}");
+  publish(charlie.get(), "chat.history.general.thread.1-alice", "");
+  // An admin writes the admin channel only under their own name.
+  publish(alice.get(), "admin.chat.bob", R"({"user":"bob","room":"__admin__","text":"x","timestamp":2})");
+  EXPECT_TRUE(refused(alice_errors, "admin.chat.bob"));
+  publish(alice.get(), "admin.chat.alice",
+          R"({"user":"alice","room":"__admin__","text":"ok","timestamp":3})");
+
+  // Only the admin's own message reached the stream.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        jsStreamInfo* info = nullptr;
+        if (js_GetStreamInfo(&info, js, cfg.Name, nullptr, nullptr) != NATS_OK) return false;
+        bool one = info->State.Msgs == 1;
+        jsStreamInfo_Destroy(info);
+        return one;
+      },
+      5s));
+  jsStreamInfo* info = nullptr;
+  ASSERT_EQ(js_GetStreamInfo(&info, js, cfg.Name, nullptr, nullptr), NATS_OK);
+  EXPECT_EQ(info->State.Msgs, 1u);
+  EXPECT_EQ(info->State.LastSeq, 1u);
+  jsStreamInfo_Destroy(info);
 }
 
 TEST_F(NkeysNatsServerTest, ExpiredOrUntrustedJwtIsRefused) {

@@ -758,9 +758,9 @@ TEST_F(AuthServiceTest, MintedJwtsAreEnforcedByARealNatsServer) {
   ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kDeliverSend, {"bob", "general"}, "{}", {})
                   .ok());
   EXPECT_TRUE(testing::WaitFor([&] { return alice.PermissionErrors() >= 1; }, 5s));
-  ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kAdminRoom, {"chat"}, "{}", {}).ok());
+  ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kAdminRoom, {"chat", "alice"}, "{}", {}).ok());
   ASSERT_TRUE(alice.conn->Flush(5s).ok());
-  EXPECT_EQ(next_subject(), "admin.chat");  // admins may use the admin channel
+  EXPECT_EQ(next_subject(), "admin.chat.alice");  // admins may use the admin channel
 
   Client charlie;
   ASSERT_NO_FATAL_FAILURE(connect_as("charlie", charlie));
@@ -768,7 +768,7 @@ TEST_F(AuthServiceTest, MintedJwtsAreEnforcedByARealNatsServer) {
       charlie.conn->Publish(contracts::subjects::kDeliverSend, {"charlie", "general"}, "{}", {})
           .ok());
   EXPECT_TRUE(testing::WaitFor([&] { return charlie.PermissionErrors() >= 1; }, 5s));
-  ASSERT_TRUE(charlie.conn->Publish(contracts::subjects::kAdminRoom, {"chat"}, "{}", {}).ok());
+  ASSERT_TRUE(charlie.conn->Publish(contracts::subjects::kAdminRoom, {"chat", "charlie"}, "{}", {}).ok());
   EXPECT_TRUE(testing::WaitFor([&] { return charlie.PermissionErrors() >= 2; }, 5s));
   // Nothing of charlie's reached the bus: the next thing the observer sees is alice again.
   ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kDeliverSend, {"alice", "random"}, "{}", {})

@@ -3,6 +3,7 @@
 // unchanged bytes. Refusals are silent for the sender: counted, `rejected{reason}` event, WARN.
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
+#include "chat/contracts/messages.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "service.hpp"
 
@@ -49,6 +50,12 @@ core::Status FanoutService::Ingest(const runtime::RawPayload& body,
 
   // (c) the author is the subject's user (only that user's JWT may publish this subject).
   if (msg->user != user) return Refuse(ctx, attr::ingest::kRejectedSender, "sender_mismatch");
+  // A sticker is an image under our sticker base URL, never an arbitrary URL that every member's
+  // browser would fetch (issue 11 item 14).
+  if (!msg->sticker_url.empty() &&
+      !contracts::IsAllowedStickerUrl(msg->sticker_url, config_.sticker_base_url)) {
+    return Refuse(ctx, attr::ingest::kInvalid, "sticker_url");
+  }
 
   // (d) membership, fail-closed: a room.members failure means "not a member".
   if (msg->user != contracts::kSystemUser) {

@@ -24,6 +24,9 @@ core::Result<MemberSnapshot> FanoutService::Members(std::string_view membership_
                                                   config_.members_timeout));
     CHAT_ASSIGN_OR_RETURN(auto list,
                           contracts::FromReply<contracts::RoomMembersReply>(reply.payload()));
+    // The reply also says what kind of room it is: how fanout learns the type of a room created
+    // before it started (issue 11 item 2). No type = room-service could not tell: stay unknown.
+    if (list.type) LearnRoomType(membership_room, *list.type);
     return std::move(list.users);
   });
   metrics_.cache_lookups.With({hit ? "hit" : "miss"}).Add();

@@ -47,6 +47,8 @@ core::Result<runtime::RawReply> FanoutService::MsgGet(const contracts::MsgGetReq
   span.SetAttribute(attr::kRoom, room);
 
   // Membership first, so a non-member learns nothing about which ids exist.
+  // Only a room known to be public skips the check: an unknown type is restricted (issue 11
+  // item 2), and the member lookup below teaches fanout the type.
   RoomClass cls = Classify(room);
   if (cls != RoomClass::kPublic) {
     const std::string membership_room =
@@ -56,7 +58,7 @@ core::Result<runtime::RawReply> FanoutService::MsgGet(const contracts::MsgGetReq
       finish(kFetchInvalid);
       return core::Unavailable("membership could not be checked");
     }
-    if (!*member) {
+    if (!*member && !(cls == RoomClass::kUnknown && Classify(room) == RoomClass::kPublic)) {
       finish(kFetchInvalid);
       return core::PermissionDenied("not a member of this room");
     }

@@ -1,4 +1,4 @@
-// Notify (chat.{room}[.thread.{thread_id}]), the admin channel (admin.{room}) and app events
+// Notify (chat.{room}[.thread.{thread_id}]), the admin channel (admin.{room}.{user}) and app events
 // (app.{app}.{room}.{event}): system.md §3.2.3 step 3, §3.2.4, §3.3.1 with ADR 0001 — only
 // public rooms use room.notify.{room}; private rooms, DMs, admin and app traffic go per member.
 // fanout_duration_seconds{kind} measures each handler (the process span), with the span as
@@ -88,6 +88,15 @@ core::Status FanoutService::Notify(const runtime::RawPayload& body,
   const std::string payload = contracts::ToJson(n);
 
   RoomClass cls = Classify(room);
+  MemberSnapshot members;
+  if (cls == RoomClass::kUnknown) {
+    // Fail closed (issue 11 item 2): a room whose type is unknown (fanout restarted, delta
+    // missed) is never announced on room.notify.{room}, which every user may subscribe to. The
+    // member lookup asks room-service, whose reply carries the type.
+    CHAT_ASSIGN_OR_RETURN(members, Members(room, ctx));
+    cls = Classify(room);
+    if (cls == RoomClass::kUnknown) span.AddEvent("room_type_unknown");
+  }
   if (cls == RoomClass::kPublic) {
     timer.set_kind(kKindRoom);
     CHAT_RETURN_IF_ERROR(ctx.Publish(subjects::kRoomNotify, {room}, payload));
@@ -98,7 +107,9 @@ core::Status FanoutService::Notify(const runtime::RawPayload& body,
   // Messages written to chat.__admin__ belong to the admin channel's members.
   const std::string membership_room =
       cls == RoomClass::kAdmin ? AdminMembershipRoom("chat") : std::string(room);
-  CHAT_ASSIGN_OR_RETURN(auto members, Members(membership_room, ctx));
+  if (!members || membership_room != room) {
+    CHAT_ASSIGN_OR_RETURN(members, Members(membership_room, ctx));
+  }
   DeliverToMembers(ctx, subjects::kDeliverNotify, *members, {std::string(room)}, payload,
                    kKindPrivate);
   return core::Status::Ok();
@@ -108,13 +119,23 @@ core::Status FanoutService::Admin(const runtime::RawPayload& body, runtime::Requ
   RouteTimer timer(metrics_, clock_, ctx);
   timer.set_kind(kKindAdmin);
   const std::string_view token = ctx.Arg("room");
+  const std::string_view user = ctx.user();
   const std::string membership_room = AdminMembershipRoom(token);
   ctx.span().SetAttribute(attr::kRoom, token == "chat" ? std::string(contracts::kAdminRoom)
                                                        : membership_room);
+  ctx.span().SetAttribute(attr::kUser, user);
+  // The author is the subject's user (issue 11 item 3): a body naming anybody else is refused
+  // here, and persist-worker refuses to store it under that name either.
   auto msg = contracts::FromJson<contracts::ChatMessage>(body.bytes);
-  if (msg.ok()) {
-    ctx.span().SetAttribute(attr::kUser, msg->user);
-    ctx.span().SetAttribute(attr::kMessageId, contracts::MessageId(msg->timestamp, msg->user));
+  if (!msg.ok()) return Refuse(ctx, attr::ingest::kInvalid, "invalid_payload");
+  ctx.span().SetAttribute(attr::kMessageId, contracts::MessageId(msg->timestamp, msg->user));
+  if (msg->user != user) return Refuse(ctx, attr::ingest::kRejectedSender, "sender_mismatch");
+  if (msg->room != contracts::kAdminRoom) {
+    return Refuse(ctx, attr::ingest::kInvalid, "room_mismatch");
+  }
+  if (!msg->sticker_url.empty() &&
+      !contracts::IsAllowedStickerUrl(msg->sticker_url, config_.sticker_base_url)) {
+    return Refuse(ctx, attr::ingest::kInvalid, "sticker_url");
   }
   CHAT_ASSIGN_OR_RETURN(auto members, Members(membership_room, ctx));
   // Admin copies carry the full payload (system.md §3.2.4).

@@ -1,5 +1,5 @@
 // room.changed.{room}: membership deltas for the LRU (cached rooms only) and the room-type map
-// (system.md §3.2.5: the only way fanout learns that a room is private).
+// (system.md §3.2.5); room.members replies teach the rest (handlers/members.cpp).
 #include "chat/contracts/attributes.hpp"
 #include "service.hpp"
 
@@ -12,11 +12,10 @@ core::Status FanoutService::RoomChanged(const contracts::RoomChanged& change,
   const std::string_view room = ctx.Arg("room");
   ctx.span().SetAttribute(attr::kRoom, room);
   ctx.span().SetAttribute(attr::kUser, change.user_id);
-  if (change.type != contracts::RoomType::kPublic) {
-    // Never downgraded: a delta without `type` must not make a private room public.
-    std::lock_guard<std::mutex> lock(types_mu_);
-    room_types_[std::string(room)] = change.type;
-  }
+  // room-service computes the delta's type from the database (a join or leave fails rather than
+  // guess), so a public delta is trusted for a room not yet known; it never downgrades a room
+  // already known as private.
+  LearnRoomType(room, change.type);
   if (change.action == contracts::RoomChangeAction::kJoin) {
     members_->ApplyJoin(room, change.user_id);
   } else {

@@ -77,9 +77,13 @@ class RawPeer {
     Flush();
   }
 
-  void SetMembers(const std::string& room, std::vector<std::string> users) {
+  // What the fake room-service answers for `room`: its users and type (nullopt = the type is
+  // unknown, as when room-service cannot read Postgres).
+  void SetMembers(const std::string& room, std::vector<std::string> users,
+                  std::optional<contracts::RoomType> type = contracts::RoomType::kPublic) {
     std::lock_guard lock(mu_);
     members_[room] = std::move(users);
+    types_[room] = type;
   }
   int member_requests() {
     std::lock_guard lock(mu_);
@@ -134,6 +138,8 @@ class RawPeer {
       ++self->member_requests_;
       auto it = self->members_.find(room);
       if (it != self->members_.end()) reply.users = it->second;
+      auto t = self->types_.find(room);
+      if (t != self->types_.end()) reply.type = t->second;
     }
     std::string json = contracts::ToJson(reply);
     if (natsMsg_GetReply(msg) != nullptr) {
@@ -146,6 +152,7 @@ class RawPeer {
   std::vector<natsSubscription*> subs_;
   std::mutex mu_;
   std::map<std::string, std::vector<std::string>> members_;
+  std::map<std::string, std::optional<contracts::RoomType>> types_;
   int member_requests_ = 0;
   std::vector<Captured> received_;
 };
@@ -608,7 +615,7 @@ TEST_F(FanoutServiceTest, AdminAndAppEventsGoToMembers) {
   m.timestamp = 42;
   m.text = "maintenance";
   const std::string admin_payload = contracts::ToJson(m);
-  peer_->Publish("admin.chat", admin_payload);
+  peer_->Publish("admin.chat.root", admin_payload);
   auto to_root = peer_->WaitOne("deliver.root.admin.chat");
   auto to_ops = peer_->WaitOne("deliver.ops.admin.chat");
   ASSERT_TRUE(to_root && to_ops);
@@ -623,6 +630,108 @@ TEST_F(FanoutServiceTest, AdminAndAppEventsGoToMembers) {
   EXPECT_TRUE(WaitCounter("fanout_deliveries_total", "kind", "app", 2));
   EXPECT_EQ(Counter("fanout_messages_total", "kind", "admin"), 1);
   EXPECT_EQ(Counter("fanout_messages_total", "kind", "app"), 1);
+}
+
+// Issue 11 item 2: a private room created before this fanout instance started (no room.changed
+// delta seen) was treated as public: its notifications went to room.notify.{room}, which every
+// user may subscribe to, and msg.get skipped the membership check. The room.members reply now
+// carries the type, and a room whose type is unknown is restricted.
+TEST_F(FanoutServiceTest, PrivateRoomCreatedBeforeStartUpNeverReachesRoomNotify) {
+  peer_->SetMembers("secret-club", {"alice", "bob"}, contracts::RoomType::kPrivate);
+  StartService();  // no delta for secret-club will ever arrive
+  EXPECT_EQ(service_->Classify("secret-club"), fanout::RoomClass::kUnknown);
+  auto alice = Connect("alice", "_INBOX.alice");
+  auto charlie = Connect("charlie", "_INBOX.charlie");
+  const std::string payload = Msg("alice", "secret-club", 7, "the plan");
+  Send(*alice, "alice", "secret-club", payload);
+  auto to_bob = peer_->WaitOne("deliver.bob.notify.secret-club");
+  ASSERT_TRUE(to_bob.has_value());
+  EXPECT_EQ(service_->Classify("secret-club"), fanout::RoomClass::kPrivate);
+  ASSERT_TRUE(peer_->WaitOne("chat.secret-club").has_value());
+  EXPECT_TRUE(peer_->Received("room.notify.").empty()) << "a private room's notification was public";
+
+  auto n = contracts::FromJson<contracts::Notification>(to_bob->payload);
+  ASSERT_TRUE(n.ok());
+  auto as_charlie = MsgGet(*charlie, n->notify_id);
+  ASSERT_FALSE(as_charlie.ok()) << "a non-member read " << *as_charlie;
+  EXPECT_EQ(as_charlie.status().code(), chat::core::ErrorCode::kPermissionDenied);
+}
+
+// When room-service cannot tell the type (no `type` in the reply), the room stays restricted:
+// per-member delivery and msg.get only for members — and msg.get on a room fanout has never
+// looked up checks membership before anything else.
+TEST_F(FanoutServiceTest, RoomOfUnknownTypeIsRestricted) {
+  peer_->SetMembers("lab", {"alice"}, std::nullopt);
+  StartService();
+  auto alice = Connect("alice", "_INBOX.alice");
+  auto charlie = Connect("charlie", "_INBOX.charlie");
+  const std::string payload = Msg("alice", "lab", 8, "results");
+  peer_->Publish("chat.lab", payload);  // as fanout's own republish would arrive
+  auto to_alice = peer_->WaitOne("deliver.alice.notify.lab");
+  ASSERT_TRUE(to_alice.has_value());
+  EXPECT_EQ(service_->Classify("lab"), fanout::RoomClass::kUnknown);
+  EXPECT_TRUE(peer_->Received("room.notify.").empty());
+  auto n = contracts::FromJson<contracts::Notification>(to_alice->payload);
+  ASSERT_TRUE(n.ok());
+  auto as_charlie = MsgGet(*charlie, n->notify_id);
+  ASSERT_FALSE(as_charlie.ok());
+  EXPECT_EQ(as_charlie.status().code(), chat::core::ErrorCode::kPermissionDenied);
+  auto as_alice = MsgGet(*alice, n->notify_id);
+  ASSERT_TRUE(as_alice.ok()) << as_alice.status().ToString();
+  EXPECT_EQ(*as_alice, payload);
+}
+
+// A public room is still announced on room.notify once room-service says it is public.
+TEST_F(FanoutServiceTest, PublicTypeFromMembersReplyKeepsRoomNotify) {
+  StartService();
+  auto alice = Connect("alice", "_INBOX.alice");
+  Send(*alice, "alice", "general", Msg("alice", "general", 9));
+  ASSERT_TRUE(peer_->WaitOne("room.notify.general").has_value());
+  EXPECT_EQ(service_->Classify("general"), fanout::RoomClass::kPublic);
+  EXPECT_TRUE(peer_->Received("deliver.").empty());
+}
+
+// Issue 11 item 3: the admin channel's author is the subject's user; a body naming another user
+// is refused (nothing delivered), counted and logged.
+TEST_F(FanoutServiceTest, AdminMessageNamingAnotherAuthorIsRefused) {
+  StartService();
+  peer_->SetMembers("__admin__chat", {"root", "ops"});
+  contracts::ChatMessage m;
+  m.user = "ops";  // root pretends to be ops
+  m.room = "__admin__";
+  m.timestamp = 43;
+  m.text = "rotate the keys";
+  peer_->Publish("admin.chat.root", contracts::ToJson(m));
+  ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "rejected_sender", 1));
+  EXPECT_TRUE(HasWarn("message rejected", "sender_mismatch"));
+  m.user = "root";
+  m.timestamp = 44;
+  peer_->Publish("admin.chat.root", contracts::ToJson(m));
+  auto to_ops = peer_->WaitOne("deliver.ops.admin.chat");
+  ASSERT_TRUE(to_ops.has_value());
+  EXPECT_NE(to_ops->payload.find("\"timestamp\":44"), std::string::npos) << to_ops->payload;
+  EXPECT_EQ(peer_->Received("deliver.ops.admin.").size(), 1u);
+}
+
+// Issue 11 item 14: a stickerUrl outside the sticker base URL is refused at ingest.
+TEST_F(FanoutServiceTest, StickerUrlOutsideTheStickerBaseIsRefused) {
+  StartService();
+  auto alice = Connect("alice", "_INBOX.alice");
+  contracts::ChatMessage m;
+  m.user = "alice";
+  m.room = "general";
+  m.timestamp = 50;
+  m.sticker_url = "https://tracker.example/pixel.gif";
+  Send(*alice, "alice", "general", contracts::ToJson(m));
+  ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "invalid", 1));
+  EXPECT_TRUE(HasWarn("message rejected", "sticker_url"));
+  m.timestamp = 51;
+  m.sticker_url = "/stickers/cats/wave.svg";
+  Send(*alice, "alice", "general", contracts::ToJson(m));
+  auto republished = peer_->WaitOne("chat.general");
+  ASSERT_TRUE(republished.has_value());
+  EXPECT_NE(republished->payload.find("/stickers/cats/wave.svg"), std::string::npos);
+  EXPECT_EQ(peer_->Received("chat.general").size(), 1u);
 }
 
 // Manual throughput probe (not a CI assertion: the machine is shared and noisy). Run with

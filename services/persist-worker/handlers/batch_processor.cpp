@@ -61,7 +61,7 @@ std::string_view ReasonFor(const core::Status& st) {
   }
 }
 
-// The room the subject addresses: chat.{room}[.thread.{thread_id}] → {room}; admin.{x} → the
+// The room the subject addresses: chat.{room}[.thread.{thread_id}] → {room}; admin.{x}.{user} → the
 // admin channel (system.md §3.2.4). The payload must agree: fanout validated membership against
 // the subject, so persisting into another room would bypass it.
 std::string_view SubjectRoom(const natsx::Message& m) {
@@ -105,8 +105,15 @@ void BatchProcessor::Process(std::vector<std::unique_ptr<natsx::ReceivedMessage>
     if (decoded.ok()) {
       const std::string_view room = SubjectRoom(m);
       const std::string_view subject_thread = m.Arg("thread_id").value_or(std::string_view());
+      // admin.{room}.{user}: the author is the subject's user (issue 11 item 3). Only that
+      // admin's JWT may publish the subject; the body alone never names the stored author.
+      const std::string_view subject_user = m.Arg("user").value_or(std::string_view());
+      const bool admin_subject = m.subject_template() != nullptr &&
+                                 *m.subject_template() == contracts::subjects::kAdminRoom;
       if (decoded->room != room) {
         invalid = core::InvalidArgument("payload room does not match the subject");
+      } else if (admin_subject && decoded->user != subject_user) {
+        invalid = core::InvalidArgument("payload user does not match the subject");
       } else if (!subject_thread.empty() && !decoded->thread_id.empty() &&
                  decoded->thread_id != subject_thread) {
         invalid = core::InvalidArgument("payload threadId does not match the subject");

@@ -347,11 +347,24 @@ TEST_F(PersistWorkerTest, RedeliveredPayloadIsStoredOnce) {
 }
 
 TEST_F(PersistWorkerTest, AdminChannelMessagesArePersistedUnderTheAdminRoom) {
-  auto seq = js_->Publish(subjects::kAdminRoom, {"chat"}, Msg("alice", 3500, "__admin__"), {});
+  auto seq = js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("alice", 3500, "__admin__"), {});
   ASSERT_TRUE(seq.ok()) << seq.status().ToString();
   ASSERT_TRUE(WaitCount("messages", 1));
   EXPECT_EQ(Count("messages", "room = '__admin__' AND username = 'alice' AND \"timestamp\" = 3500"), 1);
   EXPECT_EQ(Errors("send", "invalid_payload"), 0);
+}
+
+// Issue 11 item 3: the admin channel's author is the subject's user. A body naming another user
+// (alice posting as bob) is terminated as invalid, never stored under bob's name.
+TEST_F(PersistWorkerTest, AdminMessageWhoseBodyNamesAnotherAuthorIsNotStored) {
+  auto forged = js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("bob", 3600, "__admin__"), {});
+  ASSERT_TRUE(forged.ok()) << forged.status().ToString();
+  ASSERT_TRUE(testing::WaitFor([&] { return Errors("send", "invalid_payload") == 1; }, 10s));
+  auto own = js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("alice", 3601, "__admin__"), {});
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  ASSERT_TRUE(WaitCount("messages", 1));
+  EXPECT_EQ(Count("messages", "username = 'bob'"), 0);
+  EXPECT_EQ(Count("messages", "room = '__admin__' AND username = 'alice'"), 1);
 }
 
 TEST_F(PersistWorkerTest, InvalidPayloadIsTerminatedAndCounted) {

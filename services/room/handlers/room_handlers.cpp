@@ -258,6 +258,25 @@ core::Result<contracts::RoomMembersReply> RoomHandlers::Members(RequestContext& 
   ctx.span().SetAttribute(attr::kRoom, room);
   contracts::RoomMembersReply reply;
   reply.users = mirror_.index().Members(room);
+  // The type lets fanout decide between room.notify and per-member delivery; fanout treats a
+  // room it cannot classify as restricted, so a database failure omits the type (fail closed)
+  // instead of failing the member list, which ingest needs even while Postgres is down.
+  if (contracts::IsDmRoom(room)) {
+    reply.type = RoomType::kDm;
+  } else if (contracts::IsAdminRoom(room) || room == contracts::kAdminMembershipRoom) {
+    reply.type = RoomType::kPrivate;
+  } else {
+    auto stored = repo_.TypeOf(ctx.span_context(), room);
+    if (stored.ok()) {
+      reply.type = stored->value_or(RoomType::kPublic);
+    } else {
+      ctx.span().AddEvent("fallback", {{attr::kReason, "room_type_unknown"}});
+      ctx.log().Warn(ctx.span_context(), "room type unknown, members sent without it",
+                     {{attr::kRoom, room},
+                      {telemetry::semconv::kErrorType, core::ErrorCodeName(stored.status().code())}});
+    }
+  }
+  if (reply.type) ctx.span().SetAttribute(attr::kRoomType, RoomTypeAttribute(room, *reply.type));
   ctx.span().SetAttribute(attr::kReplyResult, attr::reply::kOk);
   return reply;
 }

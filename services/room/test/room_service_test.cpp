@@ -15,6 +15,7 @@
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/replies.hpp"
+#include "chat/contracts/ids.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/membership/room_index.hpp"
@@ -126,6 +127,15 @@ class RoomServiceTest : public testing::PgServiceTest {
         [&] { return (join ? Joins(expect_result) : Leaves(expect_result)) >= before + 1; }, 10s))
         << (join ? "join" : "leave") << " of " << user << " to " << room << " not counted as "
         << expect_result;
+  }
+
+  contracts::RoomMembersReply MembersReply(const std::string& room) {
+    auto r = service_conn_->Request(subjects::kRoomMembers, {room}, "{}", 5s, {});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return {};
+    auto reply = contracts::FromJson<contracts::RoomMembersReply>(r->payload());
+    EXPECT_TRUE(reply.ok()) << r->payload();
+    return reply.ok() ? *reply : contracts::RoomMembersReply{};
   }
 
   Strings MembersOf(const std::string& room) {
@@ -552,6 +562,27 @@ TEST_F(RoomServiceTest, PrivateRoomJoinNeedsMembershipRow) {
             (RoomChanged{"secret", RoomChangeAction::kJoin, "bob", RoomType::kPrivate}));
   EXPECT_EQ(deltas[2], (RoomChanged{"secret", RoomChangeAction::kLeave, "bob", RoomType::kPrivate}));
   EXPECT_EQ(Settled([&] { return Joins("denied"); }, 1), 1);
+}
+
+// Issue 11 item 2: room.members tells fanout each room's type, so a fanout instance that never
+// saw a room's deltas (it restarted) still knows a private room is private.
+TEST_F(RoomServiceTest, MembersReplyCarriesTheRoomType) {
+  CreateRoom("alice", "secret");
+  Membership(subjects::kRoomJoin, "general", "bob", "ok");
+  auto secret = MembersReply("secret");
+  EXPECT_EQ(secret.users, (Strings{"alice"}));
+  ASSERT_TRUE(secret.type.has_value());
+  EXPECT_EQ(*secret.type, RoomType::kPrivate);
+  auto general = MembersReply("general");
+  EXPECT_EQ(general.users, (Strings{"bob"}));
+  ASSERT_TRUE(general.type.has_value());
+  EXPECT_EQ(*general.type, RoomType::kPublic);
+  auto dm = MembersReply("dm-alice-bob");
+  ASSERT_TRUE(dm.type.has_value());
+  EXPECT_EQ(*dm.type, RoomType::kDm);
+  auto admin = MembersReply(std::string(contracts::kAdminMembershipRoom));
+  ASSERT_TRUE(admin.type.has_value());
+  EXPECT_EQ(*admin.type, RoomType::kPrivate);
 }
 
 TEST_F(RoomServiceTest, DmJoinOnlyForTheTwoParticipants) {

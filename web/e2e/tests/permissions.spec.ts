@@ -33,12 +33,21 @@ test("charlie (no role) has no admin action, and a forged publish from the conso
     nc.publish("admin.chat", enc.encode(JSON.stringify(admin)));
     const asBob = { user: "bob", text, timestamp: Date.now(), room: "general" };
     nc.publish("deliver.bob.send.general", enc.encode(JSON.stringify(asBob)));
+    // Issue 11: the history grant used to reach the CHAT_MESSAGES stream (chat.*.thread.*), the
+    // admin channel took its author from the body, and every tier could publish into inboxes.
+    const asAlice = { user: "alice", text, timestamp: Date.now(), room: "history", threadId: "1700000000000-alice" };
+    nc.publish("chat.history.thread.1700000000000-alice", enc.encode(JSON.stringify(asAlice)));
+    nc.publish("admin.chat.charlie", enc.encode(JSON.stringify(admin)));
+    nc.publish("_INBOX.alice.forged", enc.encode(JSON.stringify(asAlice)));
     await nc.flush();
-    for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && seen.length < 5; i++) await new Promise((r) => setTimeout(r, 100));
     return seen;
   }, nonce);
   expect(errors.join("\n")).toMatch(/permissions[ _]violation publish admin\.chat/i);
   expect(errors.join("\n")).toMatch(/permissions[ _]violation publish deliver\.bob\.send\.general/i);
+  expect(errors.join("\n")).toMatch(/permissions[ _]violation publish chat\.history\.thread\./i);
+  expect(errors.join("\n")).toMatch(/permissions[ _]violation publish admin\.chat\.charlie/i);
+  expect(errors.join("\n")).toMatch(/permissions[ _]violation publish _INBOX\.alice\.forged/i);
   // Neither reached the bus.
   await tap.flush();
   expect(tap.count((c) => JSON.stringify(c.body).includes(nonce))).toBe(0);

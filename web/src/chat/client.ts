@@ -950,12 +950,12 @@ export class ChatClient {
     return this.traced !== null;
   }
 
-  /** Publishes a ChatMessage on its ingest subject (the admin channel goes to admin.chat). */
+  /** Publishes a ChatMessage on its ingest subject (the admin channel goes to admin.chat.{user}). */
   private async publishMessage(action: Action, m: ChatMessage): Promise<void> {
     const t = this.traced!;
     const body = toJson(ChatMessageCodec, m);
     if (m.room === kAdminRoom) {
-      await t.publish(action.ctx, Subjects.adminRoom, { room: "chat" }, body, { attributes: { [Attr.room]: m.room } });
+      await t.publish(action.ctx, Subjects.adminRoom, { room: "chat", user: this.user }, body, { attributes: { [Attr.room]: m.room } });
     } else if (m.threadId !== "") {
       await t.publish(action.ctx, Subjects.deliverSendThread, { user: this.user, room: m.room, thread_id: m.threadId }, body);
     } else {

@@ -435,3 +435,18 @@ export const DmListReplyCodec: Codec<DmListReply> = {
     return [...v.rooms];
   },
 };
+
+/** The same-origin path the sticker set is served from (FANOUT_STICKER_BASE_URL's default). */
+export const kStickerBasePath = "/stickers/";
+
+/**
+ * libs/contracts IsAllowedStickerUrl: `url` names an image under `base` — a relative path of
+ * [A-Za-z0-9._-] segments with no "..", query or fragment. The client renders nothing else, so a
+ * stickerUrl that slipped past the server could still not make this browser fetch a foreign URL.
+ */
+export function isAllowedStickerUrl(url: string, base: string = kStickerBasePath): boolean {
+  if (base === "" || !base.endsWith("/") || url.length <= base.length || !url.startsWith(base)) return false;
+  const rest = url.slice(base.length);
+  if (rest.length > 256) return false;
+  return rest.split("/").every((seg) => seg !== "" && seg !== "." && seg !== ".." && /^[A-Za-z0-9._-]+$/.test(seg));
+}

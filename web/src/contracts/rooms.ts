@@ -198,18 +198,31 @@ export const RoomListReplyCodec: Codec<RoomListReply> = {
   encode: (v) => v.rooms.map(encodeRoomInfo),
 };
 
+/** room.members.{room} (services only); `type` absent = room-service could not tell. */
 export interface RoomMembersReply {
   users: string[];
+  type?: RoomType;
 }
 
 export const RoomMembersReplyCodec: Codec<RoomMembersReply> = {
   type: "RoomMembersReply",
-  decode: (j, path) => ({
-    users: decodeArray(j, path, (e, p) => {
+  decode: (j, path) => {
+    const o = expectObject(j, path);
+    if (!("users" in o)) throw new ValidationError(`${path}.users: is required`);
+    const users = decodeArray(o.users, `${path}.users`, (e, p) => {
       if (typeof e !== "string") throw new ValidationError(`${p}: must be a string`);
       if (usernameProblem(e) !== null) throw new ValidationError(`${p}: is not a valid username`);
       return e;
-    }),
-  }),
-  encode: (v) => [...v.users],
+    });
+    const r = new Reader(o, path);
+    const present = o.type !== undefined && o.type !== null;
+    const type = present ? readRoomType(r, Need.NonEmpty) : undefined;
+    r.check();
+    return type === undefined ? { users } : { users, type };
+  },
+  encode: (v) => {
+    const j: JsonObject = { users: [...v.users] };
+    if (v.type !== undefined) j.type = v.type;
+    return j;
+  },
 };

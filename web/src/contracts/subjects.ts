@@ -10,7 +10,7 @@ import { roomKeyProblem, usernameProblem, ValidationError, parseThreadId } from 
 export const Subjects = {
   deliverSend: "deliver.{user}.send.{room}",
   deliverSendThread: "deliver.{user}.send.{room}.thread.{thread_id}",
-  adminRoom: "admin.{room}",
+  adminRoom: "admin.{room}.{user}",
   msgGet: "msg.get",
   roomNotify: "room.notify.{room}",
   deliverNotify: "deliver.{user}.notify.{room}",

@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { kReactionEmojis, type MessageView } from "../chat/model";
+import { isAllowedStickerUrl } from "../contracts/messages";
 import { avatarColour, formatTime, isoTime, useChatState, useClient } from "./hooks";
 
 /** Message text with @mentions highlighted (plain text otherwise; newlines kept by CSS). */
@@ -93,7 +94,9 @@ export function MessageItem({
         ) : (
           <>
             <MessageText text={m.text} me={me} />
-            {m.stickerUrl && <img className="sticker" src={m.stickerUrl} alt="sticker" />}
+            {m.stickerUrl && isAllowedStickerUrl(m.stickerUrl) && (
+              <img className="sticker" src={m.stickerUrl} alt="sticker" />
+            )}
             {m.edited && (
               <span className="edited" data-testid="message-edited">
                 {" "}

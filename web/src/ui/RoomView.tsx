@@ -96,7 +96,7 @@ export function RoomView({ room }: { room: Room }) {
   const prefix = room.kind === "dm" ? "@" : room.kind === "private" ? "🔒 " : room.kind === "admin" ? "★ " : "#";
   const label = roomLabel(room, s.user);
   const subject =
-    room.kind === "admin" ? "admin.chat" : `deliver.${s.user}.send.${room.key}`;
+    room.kind === "admin" ? `admin.chat.${s.user}` : `deliver.${s.user}.send.${room.key}`;
   return (
     <main className="room" aria-label={`Room ${label}`}>
       <div className="room-head">

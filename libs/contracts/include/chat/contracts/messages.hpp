@@ -132,6 +132,14 @@ struct DmListReply {
   friend bool operator==(const DmListReply&, const DmListReply&) = default;
 };
 
+// stickerUrl must name an image under the sticker base URL (issue 11 item 14: any other URL is a
+// tracking pixel fetched by every member's browser). `base` is absolute ("https://host/stickers/")
+// or a same-origin path ("/stickers/") and ends with '/'; the rest is a relative path of
+// [A-Za-z0-9._-] segments with no "..", no query and no fragment.
+bool IsAllowedStickerUrl(std::string_view url, std::string_view base);
+// A usable sticker base URL (the shape IsAllowedStickerUrl expects).
+bool IsValidStickerBaseUrl(std::string_view base);
+
 std::string ToJson(const ChatMessage& v);
 std::string ToJson(const Notification& v);
 std::string ToJson(const MsgGetRequest& v);

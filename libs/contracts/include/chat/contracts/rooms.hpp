@@ -100,9 +100,12 @@ struct RoomListReply {
   friend bool operator==(const RoomListReply&, const RoomListReply&) = default;
 };
 
-// room.members.{room} reply: a bare JSON array of usernames.
+// room.members.{room} reply (services only): {"users":[…],"type"?}. `type` is the room's type as
+// room-service knows it; absent when it could not be determined (the database is down), and
+// then fanout keeps treating the room as restricted (fail closed: issue 11 item 2).
 struct RoomMembersReply {
   std::vector<std::string> users;
+  std::optional<RoomType> type;
 
   friend bool operator==(const RoomMembersReply&, const RoomMembersReply&) = default;
 };

@@ -41,7 +41,9 @@ inline constexpr natsx::SubjectTemplate kDeliverSendThread{
 inline constexpr natsx::SubjectTemplate kChatRoom{"chat.{room}"};
 inline constexpr natsx::SubjectTemplate kChatThread{"chat.{room}.thread.{thread_id}"};
 // Admin channel: admins publish admin.chat directly (system.md §3.2.4).
-inline constexpr natsx::SubjectTemplate kAdminRoom{"admin.{room}"};
+// The author is the last token (ADR 0001): only that admin's JWT may publish it, so the stored
+// author never comes from the body alone.
+inline constexpr natsx::SubjectTemplate kAdminRoom{"admin.{room}.{user}"};
 inline constexpr natsx::SubjectTemplate kMsgGet{"msg.get"};
 // Public-room notifications only (ADR 0001); private/DM go per member.
 inline constexpr natsx::SubjectTemplate kRoomNotify{"room.notify.{room}"};
@@ -121,7 +123,7 @@ inline constexpr std::string_view kKbWorkers = "kb-workers";
 namespace jetstream {
 inline constexpr std::string_view kStreamChatMessages = "CHAT_MESSAGES";
 inline constexpr std::array<std::string_view, 3> kChatMessagesSubjects = {
-    "chat.*", "chat.*.thread.*", "admin.*"};
+    "chat.*", "chat.*.thread.*", "admin.*.*"};
 inline constexpr std::string_view kDurablePersistWorker = "persist-worker";
 
 enum class Storage : std::uint8_t { kFile, kMemory };
@@ -177,7 +179,7 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kDeliverSendThread", &subjects::kDeliverSendThread, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "deliver.{user}.send.>", kRoleTiers, "deliver.{user}.>", kAllTiers},
     SubjectSpec{"kChatRoom", &subjects::kChatRoom, Pattern::kPublish, "fanout-service,room-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
     SubjectSpec{"kChatThread", &subjects::kChatThread, Pattern::kPublish, "fanout-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
-    SubjectSpec{"kAdminRoom", &subjects::kAdminRoom, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "admin.>", kAdminTier, "", kNoTiers},
+    SubjectSpec{"kAdminRoom", &subjects::kAdminRoom, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "admin.*.{user}", kAdminTier, "", kNoTiers},
     SubjectSpec{"kMsgGet", &subjects::kMsgGet, Pattern::kRequest, "web", "MsgGetRequest", "ChatMessage", queue_groups::kMsgGetWorkers, "msg.get", kAllTiers, "", kNoTiers},
     SubjectSpec{"kRoomNotify", &subjects::kRoomNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "room.notify.*", kAllTiers},
     SubjectSpec{"kDeliverNotify", &subjects::kDeliverNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
@@ -185,8 +187,8 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kDeliverApp", &subjects::kDeliverApp, Pattern::kPublish, "fanout-service", "AppEvent", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
     SubjectSpec{"kAppEvent", &subjects::kAppEvent, Pattern::kPublish, "poll-service,whiteboard-service,kb-service", "AppEvent", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
     SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.>", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.>", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.*", kAllTiers, "", kNoTiers},
+    SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.*.thread.*", kAllTiers, "", kNoTiers},
     SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers},
     SubjectSpec{"kRoomJoin", &subjects::kRoomJoin, Pattern::kPublish, "web", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.join.*.{user}", kAllTiers, "", kNoTiers},
     SubjectSpec{"kRoomLeave", &subjects::kRoomLeave, Pattern::kPublish, "web,presence-service", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.leave.*.{user}", kAllTiers, "", kNoTiers},
@@ -216,7 +218,7 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kAppsRoom", &subjects::kAppsRoom, Pattern::kRequest, "web", "Empty", "RoomAppList", queue_groups::kAppRegistryWorkers, "apps.room.*", kAllTiers, "", kNoTiers},
     SubjectSpec{"kAppsInstall", &subjects::kAppsInstall, Pattern::kRequest, "web", "AppInstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.install.*.{user}", kRoleTiers, "", kNoTiers},
     SubjectSpec{"kAppsUninstall", &subjects::kAppsUninstall, Pattern::kRequest, "web", "AppUninstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.uninstall.*.{user}", kRoleTiers, "", kNoTiers},
-    SubjectSpec{"kInbox", &subjects::kInbox, Pattern::kSubscribe, "any", "", "", "", "_INBOX.>", kAllTiers, "_INBOX.{user}.>", kAllTiers},
+    SubjectSpec{"kInbox", &subjects::kInbox, Pattern::kSubscribe, "any", "", "", "", "", kNoTiers, "_INBOX.{user}.>", kAllTiers},
     // clang-format on
 };
 
