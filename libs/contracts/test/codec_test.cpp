@@ -263,3 +263,27 @@ TEST(RepliesTest, FromReplyReturnsTheValueOrTheErrorStatus) {
 
 }  // namespace
 }  // namespace chat::contracts
+
+namespace chat::contracts {
+namespace {
+
+// Issue 11 item 14: a stickerUrl names an image under the sticker base, nothing else (the web
+// client's isAllowedStickerUrl mirrors this; messages.test.ts has the same cases).
+TEST(StickerUrlTest, OnlyImagesUnderTheStickerBase) {
+  EXPECT_TRUE(IsAllowedStickerUrl("/stickers/cats/wave.svg", "/stickers/"));
+  EXPECT_TRUE(IsAllowedStickerUrl("https://chat.example/stickers/a.png", "https://chat.example/stickers/"));
+  for (std::string_view url :
+       {"https://tracker.example/pixel.gif", "/stickers/", "/stickers/../auth/v1/credentials",
+        "/stickers/a//b.svg", "/stickers/a.svg?x=1", "/stickers/a.svg#f",
+        "//tracker.example/stickers/a.svg", "/stickersx/a.svg", "javascript:alert(1)"}) {
+    EXPECT_FALSE(IsAllowedStickerUrl(url, "/stickers/")) << url;
+  }
+  EXPECT_TRUE(IsValidStickerBaseUrl("/stickers/"));
+  EXPECT_TRUE(IsValidStickerBaseUrl("https://cdn.example/s/"));
+  for (std::string_view base : {"", "/stickers", "//evil/", "ftp://x/", "https:///", "/a b/"}) {
+    EXPECT_FALSE(IsValidStickerBaseUrl(base)) << base;
+  }
+}
+
+}  // namespace
+}  // namespace chat::contracts
