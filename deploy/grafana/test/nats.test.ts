@@ -55,6 +55,14 @@ test('nats config: route authorization from the environment and mutual TLS on ro
   assert.ok(!/no_auth_user|authorization\s*\{\s*\}/.test(cluster), 'no anonymous route user, no empty authorization');
 });
 
+test('nats config: TLS offered to clients with the mounted certificate', () => {
+  // The top-level tls block: the cluster block (which has its own) removed first.
+  const outsideCluster = kConf().replace(/^cluster\s*\{[\s\S]*?^\}/m, '');
+  assert.ok(!/^cluster\s*\{/m.test(outsideCluster), 'cluster block removed');
+  const tls = block(outsideCluster, 'tls');
+  for (const k of ['cert_file', 'key_file', 'ca_file']) assert.match(value(tls, k) ?? '', /^\/etc\/nats\/tls\//, k);
+});
+
 test('nats config: monitoring on loopback only, never all interfaces', () => {
   const conf = kConf();
   const top = topLevel(conf);
