@@ -4,9 +4,12 @@
 // constants (`for:`, the group `interval:`, range windows `[5m]`) by a factor and leaves every
 // expression, threshold, label and annotation as written, so the real rules fire on real signals.
 // Plus helpers over the HTTP API: instant queries, /api/v1/alerts, wait until an alert fires/ends.
+// It runs with the local stack's flags (deploy/local/prometheus.flags, read by ./nats-chat too):
+// no lifecycle API, so a reload is Reload() (SIGHUP), as in the stack.
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -139,8 +142,24 @@ struct ScrapeJob {
   std::vector<std::string> targets;  // host:port
 };
 
+// The shared flag list: one flag a line, `#` comments and blank lines skipped.
+inline core::Result<std::vector<std::string>> ReadPrometheusFlags(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return core::NotFound("cannot read " + file.string());
+  std::vector<std::string> flags;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto b = line.find_first_not_of(" \t");
+    if (b == std::string::npos || line[b] == '#') continue;
+    const auto e = line.find_last_not_of(" \t\r");
+    flags.push_back(line.substr(b, e - b + 1));
+  }
+  return flags;
+}
+
 struct PrometheusOptions {
   std::string binary = "/usr/bin/prometheus";
+  std::string flags_file = CHAT_SOURCE_DIR "/deploy/local/prometheus.flags";
   std::vector<ScrapeJob> jobs;           // the `prometheus` self-scrape job is always added
   std::vector<std::string> rule_files;   // absolute paths
   std::string scrape_interval = "1s";
@@ -196,6 +215,9 @@ class PrometheusProcess {
   PrometheusProcess& operator=(const PrometheusProcess&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Re-reads the config file (and rules): SIGHUP, the only reload without the lifecycle API.
+  bool Reload() const { return pid_ > 0 && ::kill(pid_, SIGHUP) == 0; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path config_path() const { return dir_ / "prometheus.yml"; }
@@ -350,13 +372,17 @@ class PrometheusProcess {
     std::ofstream(config_path()) << RenderConfig(options, port_);
     int fd = ::open((dir_ / "prometheus.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return core::Internal("cannot open prometheus.log");
-    pid_ = SpawnWithEnv(
-        {options.binary, "--config.file=" + config_path().string(),
-         "--storage.tsdb.path=" + (dir_ / "data").string(),
-         "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-         // Short lookback is not needed: scrapes every second keep series fresh.
-         "--storage.tsdb.retention.time=1d", "--log.level=warn"},
-        {}, fd, fd);
+    auto flags = ReadPrometheusFlags(options.flags_file);
+    if (!flags.ok()) {
+      ::close(fd);
+      return flags.status();
+    }
+    std::vector<std::string> argv{options.binary, "--config.file=" + config_path().string(),
+                                  "--storage.tsdb.path=" + (dir_ / "data").string(),
+                                  "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
+    argv.insert(argv.end(), flags->begin(), flags->end());
+    argv.push_back("--log.level=warn");
+    pid_ = SpawnWithEnv(argv, {}, fd, fd);
     ::close(fd);
     if (pid_ <= 0) return core::Internal("could not spawn " + options.binary);
     const int port = port_;
