@@ -81,20 +81,34 @@ core::Status PgCluster::Init() {
   if (mkdtemp(tmpl) == nullptr) return core::Internal("mkdtemp failed");
   dir_ = tmpl;
   data_dir_ = dir_ + "/data";
+  // The superuser's password goes to initdb through a file readable only by the server user.
+  superuser_password_ = RandomHex(32);
+  const std::string pwfile = dir_ + "/superuser.pw";
+  {
+    const int fd = open(pwfile.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) return core::Internal("cannot write " + pwfile);
+    const std::string line = superuser_password_ + "\n";
+    const bool written = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    close(fd);
+    if (!written) return core::Internal("cannot write " + pwfile);
+  }
   if (geteuid() == 0) {
     // initdb and postgres refuse to run as root.
     const passwd* pw = getpwnam("postgres");
     if (pw == nullptr) pw = getpwnam("nobody");
     if (pw == nullptr) return core::Internal("running as root and no postgres/nobody user exists");
     run_as_ = pw->pw_name;
-    if (chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    if (chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0 ||
+        chown(pwfile.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
       return core::Internal("cannot chown " + dir_ + " to " + run_as_);
     }
   }
   std::string out;
-  const int rc = Run({bin_dir_ + "/initdb", "-D", data_dir_, "-U", kSuperuser, "--auth=trust",
-                      "--no-locale", "-E", "UTF8", "--no-sync"},
+  const int rc = Run({bin_dir_ + "/initdb", "-D", data_dir_, "-U", kSuperuser,
+                      "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+                      "--pwfile=" + pwfile, "--no-locale", "-E", "UTF8", "--no-sync"},
                      /*as_server_user=*/true, &out);
+  unlink(pwfile.c_str());
   if (rc != 0) return core::Internal("initdb failed (exit " + std::to_string(rc) + "): " + out);
   std::ofstream conf(data_dir_ + "/postgresql.conf", std::ios::app);
   conf << "\n# chat::testing::PgCluster\n"
@@ -181,7 +195,7 @@ core::Result<std::string> PgCluster::RunSql(const std::string& dbname, const std
   std::string out;
   const int rc = Run({bin_dir_ + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
                       host_, "-p", std::to_string(port_), "-U", kSuperuser, "-d", dbname, "-c", sql},
-                     false, &out);
+                     false, &out, {"PGPASSWORD=" + superuser_password_});
   if (rc != 0) return core::Internal("psql failed (exit " + std::to_string(rc) + "): " + out);
   return out;
 }
@@ -194,17 +208,24 @@ core::Result<std::string> PgCluster::CreateDatabase() {
 }
 
 std::string PgCluster::Dsn(const std::string& dbname) const {
-  return "host=" + host_ + " port=" + std::to_string(port_) + " dbname=" + dbname +
-         " user=" + kSuperuser;
+  return DsnAs(dbname, kSuperuser, superuser_password_);
 }
 
 std::string PgCluster::SocketDsn(const std::string& dbname) const {
   return "host=" + dir_ + " port=" + std::to_string(port_) + " dbname=" + dbname +
-         " user=" + kSuperuser;
+         " user=" + kSuperuser + " password=" + superuser_password_;
+}
+
+std::string PgCluster::DsnAs(const std::string& dbname, const std::string& user,
+                             const std::string& password) const {
+  std::string dsn = "host=" + host_ + " port=" + std::to_string(port_) + " dbname=" + dbname +
+                    " user=" + user;
+  if (!password.empty()) dsn += " password=" + password;
+  return dsn;
 }
 
 int PgCluster::Run(const std::vector<std::string>& argv, bool as_server_user,
-                   std::string* output) const {
+                   std::string* output, const std::vector<std::string>& env) const {
   // Output goes to a file, not a pipe: pg_ctl start leaves a postmaster behind that would keep a
   // pipe open forever.
   static int counter = 0;
@@ -220,6 +241,12 @@ int PgCluster::Run(const std::vector<std::string>& argv, bool as_server_user,
   std::vector<char*> args;
   for (auto& a : full) args.push_back(a.data());
   args.push_back(nullptr);
+  // The child's environment, built before fork (nothing allocates after it).
+  std::vector<std::string> env_strings = env;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   const pid_t pid = fork();
   if (pid == 0) {
@@ -229,7 +256,7 @@ int PgCluster::Run(const std::vector<std::string>& argv, bool as_server_user,
     dup2(out_fd, 2);
     // The server user may not be able to enter our working directory (e.g. /root).
     if (chdir(dir_.c_str()) != 0) _exit(126);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     _exit(127);
   }
   close(out_fd);

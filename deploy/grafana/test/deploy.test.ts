@@ -183,6 +183,48 @@ test('chat services: OTEL_* env, ports equal services.list, probes and limits in
   }
 });
 
+// Issue 11 item 9: SCRAM only, and every service that uses Postgres logs in as its own role
+// (db/migrations/0003_service_roles.sql), never as the owner `chat`; the others get no DSN.
+test('postgres: scram-sha-256 initdb, one database role per service, passwords only from secrets', () => {
+  const kDbRoles = ['room-service', 'persist-worker', 'history-service', 'read-receipt-service'];
+  const migration = fs.readFileSync(path.join(kDeployDir, '..', 'db', 'migrations', '0003_service_roles.sql'), 'utf8');
+  for (const r of [...kDbRoles, 'pg-exporter']) assert.ok(migration.includes(`'${r}'`), `0003 lacks role ${r}`);
+  const c = readYaml(D('compose', 'docker-compose.yaml'));
+  const pg = c.services.postgres.environment;
+  assert.match(pg.POSTGRES_INITDB_ARGS, /--auth-local=scram-sha-256/);
+  assert.match(pg.POSTGRES_INITDB_ARGS, /--auth-host=scram-sha-256/);
+  assert.equal(pg.POSTGRES_HOST_AUTH_METHOD, 'scram-sha-256');
+  const envExample = fs.readFileSync(D('compose', 'env.example'), 'utf8');
+  for (const svc of kChatServices) {
+    const url: string | undefined = c.services[svc].environment.DATABASE_URL;
+    if (!kDbRoles.includes(svc)) { assert.equal(url, undefined, `${svc} uses no database`); continue; }
+    const m = /^postgresql:\/\/([a-z-]+):\$\{([A-Z_]+):\?[^}]*\}@postgres:5432\/chatdb$/.exec(url ?? '');
+    assert.ok(m, `${svc} DATABASE_URL ${url}`);
+    assert.equal(m[1], svc, `${svc} logs in as its own role`);
+    assert.match(envExample, new RegExp(`^${m[2]}=$`, 'm'), `env.example lacks ${m[2]}`);
+    assert.ok(c.services['db-migrate'].secrets.some((x: any) => x.target === `/run/pg-roles/${svc}`), `db-migrate lacks ${svc}`);
+  }
+  assert.match(c.services['postgres-exporter'].environment.DATA_SOURCE_NAME, /^postgresql:\/\/pg-exporter:\$\{PG_EXPORTER_PASSWORD/);
+  const k8sPg = readDocs(D('k8s', 'postgres.yaml'));
+  const kpg = new Map<string, string>(k8sPg.find((d) => d.kind === 'StatefulSet').spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+  assert.match(kpg.get('POSTGRES_INITDB_ARGS') ?? '', /--auth-local=scram-sha-256 --auth-host=scram-sha-256/);
+  const exporter = k8sPg.find((d) => d.kind === 'Deployment' && d.metadata.name === 'postgres-exporter').spec.template.spec.containers[0].env;
+  assert.equal(exporter.find((e: any) => e.name === 'DATA_SOURCE_USER').value, 'pg-exporter');
+  assert.deepEqual(exporter.find((e: any) => e.name === 'DATA_SOURCE_PASS').valueFrom.secretKeyRef, { name: 'nats-chat-pg-roles', key: 'pg-exporter' });
+  const k8s = readDocs(D('k8s', 'services.yaml'));
+  for (const svc of kChatServices) {
+    const env: any[] = k8s.find((d) => d.kind === 'Deployment' && d.metadata.name === svc).spec.template.spec.containers[0].env;
+    const url = env.find((e) => e.name === 'DATABASE_URL')?.value;
+    assert.ok(!env.some((e) => e.valueFrom?.secretKeyRef?.key === 'postgres-password'), `${svc} sees the owner's password`);
+    if (!kDbRoles.includes(svc)) { assert.equal(url, undefined, `${svc} uses no database`); continue; }
+    assert.equal(url, `postgresql://${svc}:$(DB_PASSWORD)@postgres:5432/chatdb`);
+    assert.deepEqual(env.find((e) => e.name === 'DB_PASSWORD').valueFrom.secretKeyRef, { name: 'nats-chat-pg-roles', key: svc });
+  }
+  const job = k8s.find((d) => d.kind === 'Job' && d.metadata.name === 'db-migrate').spec.template.spec;
+  assert.equal(job.containers[0].env.find((e: any) => e.name === 'CHAT_PG_ROLE_PASSWORDS_DIR').value, '/etc/chat/pg-roles');
+  assert.equal(job.volumes.find((v: any) => v.name === 'pg-roles').secret.secretName, 'nats-chat-pg-roles');
+});
+
 test('k8s: every workload has liveness/readiness probes and a memory limit; collector limit matches §8.2', () => {
   const problems: string[] = [];
   for (const f of fs.readdirSync(D('k8s')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {

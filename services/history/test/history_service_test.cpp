@@ -40,7 +40,7 @@ class HistoryServiceTest : public testing::PgServiceTest {
     service_conn_ = Connect("history-service", "");
     ASSERT_NE(service_conn_, nullptr);
     HistoryConfig config;
-    config.database_url = Dsn();
+    config.database_url = ServiceDsn("history-service");  // its own role, as deployed
     config.db_pool_size = 2;
     auto service = HistoryService::Create(config, *service_conn_, core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();

@@ -19,6 +19,7 @@
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/pg_cluster.hpp"
+#include "chat/testing/pg_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "config.hpp"
 #include "persist_worker.hpp"
@@ -34,12 +35,8 @@ using telemetry::SpanData;
 class PersistWorkerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    testing::PgCluster::Options options;
-    options.prepare_template = [](const std::string& dsn) {
-      sdk::InMemoryTelemetry t;
-      return pg::Migrate(dsn, CHAT_SOURCE_DIR "/db/migrations", t.telemetry()).status();
-    };
-    auto cluster = testing::PgCluster::Create(std::move(options));
+    // Migrated, with the service roles' passwords set: the worker connects as persist-worker.
+    auto cluster = testing::CreateMigratedPgCluster();
     if (cluster.ok()) {
       cluster_ = std::move(cluster).value().release();
     } else {
@@ -96,7 +93,8 @@ class PersistWorkerTest : public ::testing::Test {
 
   PersistConfig Config() {
     PersistConfig c;
-    c.database_url = cluster_->Dsn(db_);
+    c.database_url = cluster_->DsnAs(db_, "persist-worker",  // its own role, as deployed
+                                     testing::ServiceRolePassword("persist-worker"));
     c.fetch_timeout = 100ms;
     c.nak_delay_initial = 200ms;
     c.nak_delay_max = 1000ms;

@@ -59,7 +59,7 @@ class ReadReceiptServiceTest : public testing::PgServiceTest {
 
   void StartService(std::chrono::milliseconds flush_interval = std::chrono::hours(1)) {
     ReadReceiptConfig config;
-    config.database_url = Dsn();
+    config.database_url = ServiceDsn("read-receipt-service");  // its own role, as deployed
     config.flush_interval = flush_interval;
     auto service = ReadReceiptService::Create(config, *service_conn_, core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();

@@ -71,7 +71,7 @@ class RoomServiceTest : public testing::PgServiceTest {
     service_conn_ = Connect("room-service", "");
     ASSERT_NE(service_conn_, nullptr);
     RoomConfig config;
-    config.database_url = Dsn();
+    config.database_url = ServiceDsn("room-service");  // its own role, as deployed
     config.db_pool_size = 2;
     config.db_connect_attempts = 1;
     auto service = RoomService::Create(config, *service_conn_, tel_.telemetry(),
@@ -627,7 +627,7 @@ TEST_F(RoomServiceTest, HydratesFromRoomsAtStartAndFollowsOtherInstancesDeltas) 
   Membership(subjects::kRoomJoin, "dm-alice-bob", "bob", "ok");
   auto conn = Connect("room-service-2", "");
   RoomConfig config;
-  config.database_url = Dsn();
+  config.database_url = ServiceDsn("room-service");
   config.db_pool_size = 1;
   config.db_connect_attempts = 1;
   auto second = RoomService::Create(config, *conn, tel_.telemetry(), core::SystemClock::Instance());

@@ -1,6 +1,8 @@
 // testing::PgCluster: a throwaway PostgreSQL 15 cluster for integration tests (style.md rule 15).
 //
-// Create() runs initdb in a fresh temp dir, starts postgres on a random free 127.0.0.1 port plus
+// Create() runs initdb in a fresh temp dir with scram-sha-256 authentication for local and TCP
+// connections (like the local stack and deploy/: no trust anywhere, so tests exercise SCRAM) and
+// a random superuser password, starts postgres on a random free 127.0.0.1 port plus
 // a Unix socket in that dir (fsync and synchronous_commit off), waits for readiness with a
 // deadline, and builds the template database `chat_template` (optionally prepared by a callback,
 // e.g. one that applies db/migrations). Each test then takes its own CREATE DATABASE t_<random>
@@ -46,10 +48,14 @@ class PgCluster {
   // Runs SQL with psql as the superuser (ON_ERROR_STOP); returns psql's unaligned output.
   core::Result<std::string> RunSql(const std::string& dbname, const std::string& sql);
 
-  // "host=127.0.0.1 port=N dbname=<db> user=postgres" (TCP).
+  // "host=127.0.0.1 port=N dbname=<db> user=postgres password=<superuser password>" (TCP).
   std::string Dsn(const std::string& dbname) const;
   // Same over the Unix socket in the temp dir.
   std::string SocketDsn(const std::string& dbname) const;
+  // TCP DSN for another role; an empty password leaves `password=` out (to prove a refusal).
+  std::string DsnAs(const std::string& dbname, const std::string& user,
+                    const std::string& password) const;
+  const std::string& superuser_password() const { return superuser_password_; }
 
   int port() const { return port_; }
   const std::string& host() const { return host_; }
@@ -64,7 +70,9 @@ class PgCluster {
   core::Status StartServer();
   bool IsReady() const;
   // Runs a server binary (as the unprivileged user when we are root); output to a log file.
-  int Run(const std::vector<std::string>& argv, bool as_server_user, std::string* output) const;
+  // `env` (KEY=VALUE) is added to the child's environment.
+  int Run(const std::vector<std::string>& argv, bool as_server_user, std::string* output,
+          const std::vector<std::string>& env = {}) const;
 
   Options options_;
   std::string bin_dir_;
@@ -74,6 +82,7 @@ class PgCluster {
   int port_ = 0;
   bool running_ = false;
   std::string run_as_;     // user for runuser, empty when not root
+  std::string superuser_password_;
 };
 
 }  // namespace chat::testing

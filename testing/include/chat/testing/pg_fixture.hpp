@@ -9,20 +9,38 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chat/core/result.hpp"
 #include "chat/pg/migrate.hpp"
+#include "chat/pg/roles.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/pg_cluster.hpp"
 
 namespace chat::testing {
 
-// A PgCluster whose template database has every migration of db/migrations applied.
+// The services' database roles (db/migrations/0003_service_roles.sql) that tests log in as.
+inline const std::vector<std::string>& ServiceRoles() {
+  static const std::vector<std::string> roles{"persist-worker", "history-service", "room-service",
+                                              "read-receipt-service", "pg-exporter"};
+  return roles;
+}
+
+// The password a test cluster gives a service role (roles are cluster-wide; the value only has
+// to differ from role to role and from the superuser's).
+inline std::string ServiceRolePassword(const std::string& role) { return "test-pw-" + role; }
+
+// A PgCluster whose template database has every migration of db/migrations applied, and whose
+// service roles log in with ServiceRolePassword (as db-migrate sets them in the local stack).
 inline core::Result<std::unique_ptr<PgCluster>> CreateMigratedPgCluster() {
   PgCluster::Options options;
   options.prepare_template = [](const std::string& dsn) {
     telemetry::sdk::InMemoryTelemetry t;  // migration spans are not what tests look at
-    return pg::Migrate(dsn, CHAT_SOURCE_DIR "/db/migrations", t.telemetry()).status();
+    CHAT_RETURN_IF_ERROR(
+        pg::Migrate(dsn, CHAT_SOURCE_DIR "/db/migrations", t.telemetry()).status());
+    pg::RolePasswords passwords;
+    for (const auto& role : ServiceRoles()) passwords[role] = ServiceRolePassword(role);
+    return pg::SetRolePasswords(dsn, passwords);
   };
   return PgCluster::Create(std::move(options));
 }
@@ -53,7 +71,12 @@ class PgDatabaseTest : public ::testing::Test {
     db_ = *db;
   }
 
+  // The superuser's DSN (set-up and assertions); the code under test connects with ServiceDsn.
   std::string Dsn() const { return cluster_->Dsn(db_); }
+  // db_ as a service's own least-privilege role, as the local stack and deploy/ connect it.
+  std::string ServiceDsn(const std::string& role) const {
+    return cluster_->DsnAs(db_, role, ServiceRolePassword(role));
+  }
 
   // Runs SQL in db_ (through psql, outside the code under test) and returns its output.
   std::string Query(const std::string& sql) {
