@@ -21,6 +21,9 @@
 #include <vector>
 
 #include "chat/client/session.hpp"
+#include "chat/contracts/messages.hpp"
+#include "chat/contracts/replies.hpp"
+#include "chat/contracts/subjects.hpp"
 #include "chat/contracts/attributes.hpp"
 #include "chat/core/env.hpp"
 #include "chat/telemetry/sdk/config.hpp"
@@ -363,6 +366,80 @@ TEST_F(ChatCoreE2eTest, PersistWorkerKilledMidLoadLosesAndDuplicatesNothing) {
     EXPECT_EQ(it->second, 1) << s.message_id << " delivered " << it->second << " times";
   }
   EXPECT_GT(PersistMetric("messages_persisted_total{action=\"send\"}"), 0);
+}
+
+// Issue 11 item 2 with every service real: a private room created before fanout-service starts
+// (fanout restarted: no room.changed delta for it since) must stay private. A non-member
+// subscribed to room.notify.* sees nothing of it, and msg.get with the member's notifyId answers
+// permission_denied. Before the fix, fanout treated the unknown room as public.
+TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
+  StartStack();
+  auto alice = Login("alice", "alice123");
+  auto charlie = Login("charlie", "charlie123");
+  ASSERT_NE(alice, nullptr);
+  ASSERT_NE(charlie, nullptr);
+  auto created = alice->CreateRoom("hideout");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  JoinAndWait(*alice, "general");
+  ASSERT_TRUE(stack_->Restart("fanout-service").ok());
+
+  std::mutex mu;
+  std::vector<std::string> charlie_saw;  // subjects of room.notify.* copies
+  std::vector<std::string> alice_ids;    // notifyIds of alice's deliver.alice.notify.hideout
+  natsx::SubscribeOptions watch_public;
+  watch_public.templates = {contracts::subjects::kRoomNotify};
+  auto public_sub = charlie->connection().Subscribe(
+      std::move(watch_public), [&](const natsx::Message& m, natsx::MessageContext&) {
+        std::lock_guard lock(mu);
+        charlie_saw.emplace_back(m.subject());
+        return core::Status::Ok();
+      });
+  ASSERT_TRUE(public_sub.ok()) << public_sub.status().ToString();
+  natsx::SubscribeOptions own;
+  own.templates = {contracts::subjects::kDeliverNotify};
+  own.pattern = "deliver.alice.notify.hideout";
+  auto own_sub = alice->connection().Subscribe(
+      std::move(own), [&](const natsx::Message& m, natsx::MessageContext&) {
+        auto n = contracts::FromJson<contracts::Notification>(m.payload());
+        std::lock_guard lock(mu);
+        if (n.ok()) alice_ids.push_back(n->notify_id);
+        return core::Status::Ok();
+      });
+  ASSERT_TRUE(own_sub.ok()) << own_sub.status().ToString();
+  ASSERT_TRUE(charlie->Flush(5s).ok());
+  ASSERT_TRUE(alice->Flush(5s).ok());
+
+  auto secret = alice->SendAndConfirm("hideout", "the plan");
+  ASSERT_TRUE(secret.ok()) << secret.status().ToString();
+  // Barrier: a public message sent afterwards reaches charlie through room.notify.general.
+  auto open = alice->SendAndConfirm("general", "hello all");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return !alice_ids.empty() &&
+               std::find(charlie_saw.begin(), charlie_saw.end(), "room.notify.general") !=
+                   charlie_saw.end();
+      },
+      15s));
+  std::string notify_id;
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(std::count(charlie_saw.begin(), charlie_saw.end(), "room.notify.hideout"), 0)
+        << "a non-member saw the private room's notification";
+    notify_id = alice_ids.front();
+  }
+  contracts::MsgGetRequest req;
+  req.notify_id = notify_id;
+  auto got = charlie->connection().Request(contracts::subjects::kMsgGet, {},
+                                           contracts::ToJson(req), 5s, telemetry::SpanContext{});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const std::string body(got->payload());
+  EXPECT_EQ(body.find("the plan"), std::string::npos) << "msg.get leaked: " << body;
+  ASSERT_TRUE(contracts::IsErrorReply(body)) << body;
+  auto err = contracts::FromJson<contracts::ErrorReply>(body);
+  ASSERT_TRUE(err.ok()) << body;
+  EXPECT_EQ(contracts::ToStatus(*err).code(), core::ErrorCode::kPermissionDenied) << body;
 }
 
 }  // namespace
