@@ -332,10 +332,13 @@ TEST_F(RoomServiceTest, CreateRefusesBadInputAndStoresNothing) {
   EXPECT_EQ(dup.status().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(Sql("SELECT creator FROM rooms"), "alice");
   EXPECT_EQ(Sql("SELECT count(*) FROM room_members"), "1");
-  // The failed request is an ERROR span (an error reply escaped it).
+  // A refused request is a business result, not a failure (observability §1.3): UNSET, with
+  // its result on the span.
   auto spans = WaitSpans("process room.create.{user}", "bob", 1);
   ASSERT_EQ(spans.size(), 1u);
-  EXPECT_EQ(spans[0].status_code, telemetry::StatusCode::kError);
+  EXPECT_EQ(spans[0].status_code, telemetry::StatusCode::kUnset);
+  EXPECT_EQ(telemetry::sdk::StringAttribute(spans[0], contracts::attr::kReplyResult).value_or(""),
+            "denied");
 }
 
 TEST_F(RoomServiceTest, ListAndInfoAnswerMembersOnly) {
