@@ -287,8 +287,8 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
 
   // The span's outcome (observability §1.3, §4.4). A refusal (a client-caused code: not a
   // member, not found, malformed, rate limited) is a business result, like an HTTP 4xx on a
-  // server span: status stays UNSET, the span carries chat.reply.result (SERVER routes) and a
-  // `rejected{chat.reason=<code>}` event. Only a failure the service owns (internal,
+  // server span: status stays UNSET, the span carries its code (error.type), chat.reply.result
+  // (SERVER routes) and a `rejected{chat.reason=<code>}` event — no exception event. Only a failure the service owns (internal,
   // unavailable, deadline_exceeded, …) is handed back to natsx, which makes the span ERROR with
   // error.type and an exception event; HighErrorRate counts exactly those. One exception,
   // §4.4's "undecodable payload on a consumer": an event on a service-only subject
@@ -301,6 +301,7 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   if (span.IsRecording() && !status.ok()) {
     if (server) span.SetAttribute(contracts::attr::kReplyResult, ResultLabel(status, kReplyResults));
     if (refused) {
+      span.SetAttribute(semconv::kErrorType, core::ErrorCodeName(status.code()));
       span.AddEvent("rejected", {{contracts::attr::kReason,
                                   std::string(core::ErrorCodeName(status.code()))}});
     }

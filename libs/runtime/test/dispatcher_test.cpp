@@ -307,7 +307,7 @@ TEST_F(DispatcherTest, RefusalsLeaveTheSpanUnsetWithTheirResultAndFaultsSetError
       EXPECT_EQ(sdk::FindEvent(span, "rejected"), nullptr);
     } else {
       EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);
-      EXPECT_FALSE(sdk::StringAttribute(span, "error.type").has_value());
+      EXPECT_EQ(sdk::StringAttribute(span, "error.type").value_or(""), want[i].code);
       EXPECT_EQ(sdk::FindEvent(span, "exception"), nullptr);
       const tel::SpanEvent* rejected = sdk::FindEvent(span, "rejected");
       ASSERT_NE(rejected, nullptr);

@@ -439,8 +439,11 @@ TEST_F(RoomServiceTest, InviteKickAndDepartManageMembersAndPostSystemMessages) {
 
   auto kick = WaitSpans("process room.kick.{room}.{user}", "alice", 4);
   ASSERT_FALSE(kick.empty());
+  // Refused kicks are business results (observability §1.3): UNSET like the accepted one, with
+  // a `rejected` event that the accepted one does not have.
+  for (const auto& s : kick) EXPECT_EQ(s.status_code, telemetry::StatusCode::kUnset);
   auto ok_kick = std::find_if(kick.begin(), kick.end(), [](const auto& s) {
-    return s.status_code == telemetry::StatusCode::kUnset;
+    return sdk::FindEvent(s, "rejected") == nullptr;
   });
   ASSERT_NE(ok_kick, kick.end());
   EXPECT_EQ(sdk::StringAttribute(*ok_kick, contracts::attr::kTargetUser), "bob");
