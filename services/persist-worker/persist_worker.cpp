@@ -93,9 +93,8 @@ void PersistWorker::Loop(natsx::PullConsumer& consumer) {
         telemetry_.logger->Warn("persist-worker fetch failed",
                                 {{"error", std::string_view(batch.status().message())}});
       }
-      for (int i = 0; i < 10 && !stopping_.load(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+      std::unique_lock lock(stop_mu_);
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_.load(); });
       continue;
     }
     if (batch->empty()) continue;
@@ -107,7 +106,11 @@ void PersistWorker::Loop(natsx::PullConsumer& consumer) {
 
 void PersistWorker::Drain(std::chrono::milliseconds timeout) {
   if (threads_.empty() && consumers_.empty()) return;
-  stopping_ = true;
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // A loop finishes its in-flight batch, then sees stopping_ after at most one fetch timeout.
   for (auto& t : threads_) {

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -60,6 +62,10 @@ class PersistWorker {
   std::vector<std::unique_ptr<natsx::PullConsumer>> consumers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
+  // Back-off waits (fetch failures) wait on this, so Drain — run the moment SIGTERM arrives —
+  // ends them at once instead of after a sleep.
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
   std::atomic<int> running_{0};
 };
 

@@ -22,7 +22,7 @@ int main() {
           -> chat::core::Result<std::unique_ptr<chat::runtime::Service>> {
         CHAT_ASSIGN_OR_RETURN(auto service, chat::presence_service::PresenceService::Create(
                                                 *config, ctx.nats(), ctx.telemetry(),
-                                                ctx.clock()));
+                                                ctx.clock(), &ctx.shutdown()));
         return std::unique_ptr<chat::runtime::Service>(std::move(service));
       });
 }

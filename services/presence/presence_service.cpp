@@ -30,7 +30,11 @@ PresenceService::~PresenceService() {
 }
 
 void PresenceService::StopWatcher() {
-  stopping_.store(true);
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_.store(true);
+  }
+  stop_cv_.notify_all();
   if (watch_thread_.joinable()) watch_thread_.join();
   if (watcher_ && !watcher_stopped_) {
     watcher_->Stop();
@@ -40,8 +44,9 @@ void PresenceService::StopWatcher() {
 
 core::Result<std::unique_ptr<PresenceService>> PresenceService::Create(
     const PresenceConfig& config, natsx::Connection& nats, const telemetry::Telemetry& telemetry,
-    const core::Clock& clock) {
+    const core::Clock& clock, const runtime::ShutdownSignal* shutdown) {
   std::unique_ptr<PresenceService> service(new PresenceService(config, nats, telemetry, clock));
+  service->shutdown_ = shutdown;
   CHAT_RETURN_IF_ERROR(service->Start());
   return service;
 }
@@ -139,6 +144,10 @@ core::Status PresenceService::LoadConnections() {
     if (!next.ok()) return next.status();
     if (!next->has_value()) {
       if (!timed_out) break;  // every initial value has been delivered
+      // Up to 10 s of waiting: a SIGTERM meanwhile ends start-up instead.
+      if (shutdown_ != nullptr && shutdown_->requested()) {
+        return core::Unavailable("shutdown requested while loading PRESENCE_CONN");
+      }
       if (clock_.SteadyNow() > deadline) {
         return core::Unavailable("PRESENCE_CONN initial values did not arrive in time");
       }
@@ -162,8 +171,9 @@ void PresenceService::WatchLoop() {
     if (!next.ok()) {
       telemetry_.logger->Warn("PRESENCE_CONN watch failed; retrying",
                               {{"error.type", core::ErrorCodeName(next.status().code())}});
-      // Back off briefly so a dead connection does not spin this thread.
-      std::this_thread::sleep_for(poll);
+      // Back off briefly so a dead connection does not spin this thread; StopWatcher wakes it.
+      std::unique_lock lock(stop_mu_);
+      stop_cv_.wait_for(lock, poll, [&] { return stopping_.load(); });
     } else if (next->has_value()) {
       const natsx::KvEntry& entry = **next;
       if (auto parts = SplitConnKey(entry.key)) {

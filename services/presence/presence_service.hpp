@@ -27,6 +27,7 @@
 #include "chat/natsx/kv.hpp"
 #include "chat/runtime/dispatcher.hpp"
 #include "chat/runtime/service_main.hpp"
+#include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
@@ -38,11 +39,11 @@ class PresenceService final : public runtime::Service {
  public:
   // Creates the buckets (idempotent), subscribes to room.changed, hydrates membership, loads the
   // connection mirror, registers the routes and starts the watcher/sweeper thread.
-  // Errors: unavailable (NATS/JetStream unreachable), internal.
-  static core::Result<std::unique_ptr<PresenceService>> Create(const PresenceConfig& config,
-                                                               natsx::Connection& nats,
-                                                               const telemetry::Telemetry& telemetry,
-                                                               const core::Clock& clock);
+  // Errors: unavailable (NATS/JetStream unreachable, or `shutdown` fired while start-up
+  // waited), internal. `shutdown` (ServiceMain's; may be null) must outlive the service.
+  static core::Result<std::unique_ptr<PresenceService>> Create(
+      const PresenceConfig& config, natsx::Connection& nats, const telemetry::Telemetry& telemetry,
+      const core::Clock& clock, const runtime::ShutdownSignal* shutdown = nullptr);
   ~PresenceService() override;
   PresenceService(const PresenceService&) = delete;
   PresenceService& operator=(const PresenceService&) = delete;
@@ -123,6 +124,11 @@ class PresenceService final : public runtime::Service {
   std::unique_ptr<natsx::KvWatcher> watcher_;
   bool watcher_stopped_ = false;
   std::atomic<bool> stopping_{false};
+  // The watch thread's back-off waits here, so StopWatcher (Drain, right after SIGTERM) ends it
+  // at once.
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  const runtime::ShutdownSignal* shutdown_ = nullptr;
   std::thread watch_thread_;
 
   // Stopped first in Drain and the destructor: it restarts the watch thread.

@@ -21,7 +21,8 @@ int main() {
       [&](chat::runtime::ServiceContext& ctx)
           -> chat::core::Result<std::unique_ptr<chat::runtime::Service>> {
         CHAT_ASSIGN_OR_RETURN(auto service, chat::room_service::RoomService::Create(
-                                                *config, ctx.nats(), ctx.telemetry(), ctx.clock()));
+                                                *config, ctx.nats(), ctx.telemetry(), ctx.clock(),
+                                                &ctx.shutdown()));
         return std::unique_ptr<chat::runtime::Service>(std::move(service));
       });
 }

@@ -1,7 +1,6 @@
 #include "service.hpp"
 
 #include <string>
-#include <thread>
 
 #include "chat/contracts/subjects.hpp"
 #include "chat/telemetry/semconv.hpp"
@@ -9,7 +8,8 @@
 namespace chat::room_service {
 
 core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(const RoomConfig& config,
-                                                        const telemetry::Telemetry& telemetry) {
+                                                        const telemetry::Telemetry& telemetry,
+                                                        const runtime::ShutdownSignal* shutdown) {
   pg::PoolOptions options;
   options.dsn = config.database_url;
   options.size = config.db_pool_size;
@@ -27,7 +27,13 @@ core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(const RoomConfig& config
                            {{"attempt", attempt},
                             {"max_attempts", config.db_connect_attempts},
                             {telemetry::semconv::kErrorType, core::ErrorCodeName(last.code())}});
-    if (attempt < config.db_connect_attempts) std::this_thread::sleep_for(config.db_connect_interval);
+    if (attempt == config.db_connect_attempts) break;
+    // The wait between attempts ends early on SIGTERM: a stuck start-up must not hold up a
+    // shutdown (30 attempts × 2 s would outlast any orchestrator's grace period).
+    static const runtime::ShutdownSignal kNever;  // callers without a process (unit tests)
+    if ((shutdown != nullptr ? *shutdown : kNever).WaitFor(config.db_connect_interval)) {
+      return core::Unavailable("shutdown requested while waiting for the database");
+    }
   }
   return core::Unavailable("database unreachable after " +
                            std::to_string(config.db_connect_attempts) + " attempts: " +
@@ -47,9 +53,9 @@ RoomService::~RoomService() {
 
 core::Result<std::unique_ptr<RoomService>> RoomService::Create(
     const RoomConfig& config, natsx::Connection& conn, const telemetry::Telemetry& telemetry,
-    const core::Clock& clock) {
+    const core::Clock& clock, const runtime::ShutdownSignal* shutdown) {
   std::unique_ptr<RoomService> s(new RoomService(telemetry));
-  CHAT_ASSIGN_OR_RETURN(s->pool_, ConnectDatabase(config, telemetry));
+  CHAT_ASSIGN_OR_RETURN(s->pool_, ConnectDatabase(config, telemetry, shutdown));
   CHAT_ASSIGN_OR_RETURN(s->js_, natsx::JetStream::Create(conn));
   natsx::KeyValueConfig bucket;
   bucket.bucket = std::string(contracts::jetstream::kBucketRooms);

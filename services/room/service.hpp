@@ -17,6 +17,7 @@
 #include "chat/pg/pool.hpp"
 #include "chat/runtime/dispatcher.hpp"
 #include "chat/runtime/service_main.hpp"
+#include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "handlers/room_handlers.hpp"
@@ -27,12 +28,12 @@ namespace chat::room_service {
 
 class RoomService final : public runtime::Service {
  public:
-  // Errors: unavailable (Postgres or NATS/JetStream unreachable after the retries), plus
-  // whatever subscribing or hydrating reports. `conn`, `telemetry` and `clock` must outlive it.
-  static core::Result<std::unique_ptr<RoomService>> Create(const RoomConfig& config,
-                                                           natsx::Connection& conn,
-                                                           const telemetry::Telemetry& telemetry,
-                                                           const core::Clock& clock);
+  // Errors: unavailable (Postgres or NATS/JetStream unreachable after the retries, or
+  // `shutdown` fired during the database retries), plus whatever subscribing or hydrating
+  // reports. `conn`, `telemetry`, `clock` and `shutdown` must outlive it.
+  static core::Result<std::unique_ptr<RoomService>> Create(
+      const RoomConfig& config, natsx::Connection& conn, const telemetry::Telemetry& telemetry,
+      const core::Clock& clock, const runtime::ShutdownSignal* shutdown = nullptr);
   ~RoomService() override;
 
   void Drain(std::chrono::milliseconds timeout) override;
@@ -60,8 +61,10 @@ class RoomService final : public runtime::Service {
   std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
-// Connects the pool, retrying per config (system.md §6.0). unavailable after the last attempt.
-core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(const RoomConfig& config,
-                                                        const telemetry::Telemetry& telemetry);
+// Connects the pool, retrying per config (system.md §6.0). unavailable after the last attempt,
+// or as soon as `shutdown` (when given) fires — a retry wait never outlasts a SIGTERM.
+core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(
+    const RoomConfig& config, const telemetry::Telemetry& telemetry,
+    const runtime::ShutdownSignal* shutdown = nullptr);
 
 }  // namespace chat::room_service

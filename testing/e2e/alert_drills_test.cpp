@@ -38,6 +38,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/client/session.hpp"
+#include "chat/contracts/replies.hpp"
+#include "chat/contracts/subjects.hpp"
 #include "chat/core/env.hpp"
 #include "chat/nkeys/nkeys.hpp"
 #include "chat/telemetry/sdk/config.hpp"
@@ -591,6 +593,66 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
     EXPECT_TRUE(linked) << "no backlog/redelivery link to trace " << m.trace_id << ": "
                         << span->dump();
   }
+  EXPECT_TRUE(UnexpectedFiring().empty()) << Describe(UnexpectedFiring());
+}
+
+TEST_F(AlertDrillsTest, RefusalBurstLeavesHighErrorRateSilent) {
+  ExpectQuiet();
+  // Refusals are business results, not failures (observability §1.3): their SERVER spans stay
+  // UNSET, so a client hammering the services with bad requests cannot page anyone. The burst:
+  // msg.get with malformed notifyIds (fanout-service, invalid_argument) and history requests
+  // for a DM bob is not part of (history-service, permission_denied), ten of each per second —
+  // every one of them refused. The next drill proves a real fault still fires HighErrorRate.
+  std::atomic<int> malformed{0}, denied{0}, other{0};
+  auto burst = std::make_unique<Ticker>(100ms, [&](int n) {
+    const std::string body = R"({"notifyId":"not-a-notify-id-)" + std::to_string(n) + R"("})";
+    auto got = alice().connection().Request(contracts::subjects::kMsgGet, {}, body, 2s, {});
+    auto err = got.ok() ? contracts::FromJson<contracts::ErrorReply>(got->payload())
+                        : core::Result<contracts::ErrorReply>(got.status());
+    if (err.ok() && err->code == core::ErrorCode::kInvalidArgument) {
+      ++malformed;
+    } else {
+      ++other;
+    }
+    auto page = bob().History("dm-alice-carol");
+    if (!page.ok() && page.status().code() == core::ErrorCode::kPermissionDenied) {
+      ++denied;
+    } else {
+      ++other;
+    }
+  });
+  // Longer than HighErrorRate's shortened `for:` (5m → 15 s) plus its [5m] window (→ 15 s).
+  const auto until = std::chrono::steady_clock::now() + 15s + 15s + 5s;
+  std::vector<PromAlert> fired;
+  while (std::chrono::steady_clock::now() < until) {
+    for (const auto& a : prom().Firing()) {
+      if (AlertMatches(a, "HighErrorRate", {})) fired.push_back(a);
+    }
+    if (!fired.empty()) break;
+    WaitFor([] { return false; }, 500ms);  // the poll period of this watch
+  }
+  const double fanout_calls = Scalar(R"(service:spanmetrics_calls:rate5m{service="fanout-service"})");
+  const double fanout_ratio =
+      Scalar(R"(service:spanmetrics_errors_per_calls:ratio_rate5m{service="fanout-service"})");
+  const double history_ratio =
+      Scalar(R"(service:spanmetrics_errors_per_calls:ratio_rate5m{service="history-service"})");
+  burst.reset();
+  EXPECT_TRUE(fired.empty()) << "refusals fired:" << Describe(fired);
+  EXPECT_GT(malformed.load(), 100);
+  EXPECT_GT(denied.load(), 100);
+  EXPECT_EQ(other.load(), 0) << "a request was not refused the expected way";
+  // The rules saw the burst: fanout's entry-span rate is well above the alert's traffic guard,
+  // and the refused spans did not count as errors.
+  EXPECT_GT(fanout_calls, 1.0);
+  EXPECT_TRUE(std::isnan(fanout_ratio) || fanout_ratio < 0.05) << fanout_ratio;
+  EXPECT_TRUE(std::isnan(history_ratio) || history_ratio < 0.05) << history_ratio;
+  // The refusals are still counted where they belong: the dispatcher's failure counter.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Scalar(R"(sum(chat_handler_failures_total{job="fanout-service",template="msg.get",code="invalid_argument"}))") >=
+               malformed.load();
+      },
+      10s));
   EXPECT_TRUE(UnexpectedFiring().empty()) << Describe(UnexpectedFiring());
 }
 

@@ -25,6 +25,8 @@
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/contracts/attributes.hpp"
+#include "chat/contracts/presence.hpp"
+#include "chat/contracts/subjects.hpp"
 #include "chat/core/env.hpp"
 #include "chat/telemetry/sdk/config.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
@@ -115,6 +117,62 @@ class ChatCoreE2eTest : public ::testing::Test {
   std::unique_ptr<ChatStack> stack_;
   std::unique_ptr<telemetry::sdk::TelemetrySdk> client_sdk_;
 };
+
+// Every client takes part in presence (issue 11): alice's command-line session A, and another
+// connection of hers, B — a browser tab: presence.heartbeat, later presence.disconnect, with its
+// own connection id (sent here over A's NATS connection; presence tells connections apart by
+// that id only). When B goes, alice still has A, so presence-service must not take her out of
+// her rooms. Before, A never heartbeated: B's disconnect was alice's "last connection", she left
+// every room, and A's sends were silently refused as not_member.
+TEST_F(ChatCoreE2eTest, ClosingAnotherConnectionOfTheUserKeepsThisClientAMember) {
+  StartStack();
+  auto a = Login("alice", "alice123");
+  ASSERT_NE(a, nullptr);
+  JoinAndWait(*a, "general");
+  auto presence_metric = [&](const std::string& series) {
+    auto m = stack_->Metrics("presence-service");
+    return m.ok() ? ChatStack::SeriesValue(*m, series) : -1;
+  };
+
+  const std::string tab = "7ab0c0de";
+  ASSERT_NE(a->conn_id(), tab);
+  const std::string body = contracts::ToJson(contracts::PresenceHeartbeat{"alice", tab});
+  ASSERT_TRUE(a->connection().Publish(contracts::subjects::kPresenceHeartbeat, {"alice"}, body, {}).ok());
+  ASSERT_TRUE(a->Flush(5s).ok());
+  // presence-service tracks both: A's own connection (its session heartbeats) and the tab.
+  ASSERT_TRUE(WaitFor([&] { return presence_metric("presence_connections") == 2; }, 15s))
+      << "presence_connections=" << presence_metric("presence_connections")
+      << " (the command-line session sent no heartbeat?)";
+
+  // The tab closes.
+  const double disconnects = presence_metric("presence_disconnects_total");
+  ASSERT_TRUE(a->connection().Publish(contracts::subjects::kPresenceDisconnect, {"alice"}, body, {}).ok());
+  ASSERT_TRUE(a->Flush(5s).ok());
+  ASSERT_TRUE(WaitFor([&] { return presence_metric("presence_disconnects_total") > disconnects; }, 15s));
+
+  // alice stays a member (an offline cleanup would have her leave within a moment) ...
+  natsx::ConnectionOptions o;
+  o.urls = {stack_->nats_url()};
+  o.name = "e2e-observer";
+  o.credentials = natsx::Credentials::FromCredsFile(stack_->creds("dev-admin"));
+  auto observer = natsx::Connection::Connect(o, telemetry::Telemetry::Noop());
+  ASSERT_TRUE(observer.ok()) << observer.status().ToString();
+  static constexpr natsx::SubjectTemplate kMembers{"room.members.{room}"};
+  auto is_member = [&] {
+    auto r = (*observer)->Request(kMembers, {"general"}, "{}", 2s, telemetry::SpanContext{});
+    if (!r.ok()) return true;  // unknown: not evidence of a removal
+    auto members = json::parse(r->payload(), nullptr, false);
+    if (!members.is_array()) return true;
+    for (const auto& m : members) {
+      if (m.is_string() && m.get<std::string>() == "alice") return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(WaitFor([&] { return !is_member(); }, 5s)) << "alice was taken out of #general";
+  // ... and A's sends are still accepted: the echo comes back.
+  auto sent = a->SendAndConfirm("general", "still here after the tab closed");
+  EXPECT_TRUE(sent.ok()) << sent.status().ToString();
+}
 
 TEST_F(ChatCoreE2eTest, SendTraceHasTheContractShapeAndLogsCarryItsId) {
   StartStack();

@@ -87,6 +87,7 @@ bool Refused(const Session& s) {
 // `send --no-wait`: the old fire-and-forget path. Only a permission refusal can be seen.
 int SendNoWait(Session& s, const std::string& room, const std::string& text,
                const std::string& thread) {
+  (void)s.JoinAndWait(room, std::chrono::milliseconds(5000));  // see SendConfirmed
   auto sent = s.Send(room, text, thread);
   if (!sent.ok()) return Fail(sent.status(), "send");
   if (auto f = s.Flush(5s); !f.ok()) return Fail(f, "send");
@@ -107,6 +108,10 @@ int SendConfirmed(Session& s, const std::string& room, const std::string& text,
   if (timeout_s < 0) timeout_s = 10;
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::duration<double>(timeout_s));
+  // This process is one presence connection of the user (libs/client): its live membership
+  // lasts as long as it does, so it enters the room first, as a browser tab does. A room it may
+  // not enter (private, not invited) stays closed and the send below is refused.
+  (void)s.JoinAndWait(room, std::min(timeout, std::chrono::milliseconds(5000)));
   auto sent = s.SendAndConfirm(room, text, thread, std::max(timeout, std::chrono::milliseconds(1)));
   if (sent.ok()) {
     std::printf("message_id=%s trace_id=%s echo_ms=%.1f\n", sent->message_id.c_str(),
@@ -123,13 +128,13 @@ int SendConfirmed(Session& s, const std::string& room, const std::string& text,
   std::fprintf(stderr,
                "chat-cli: send not confirmed: %s.\n"
                "chat-cli: fanout-service refuses messages silently; likely causes:\n"
-               "  - %s is not a member of #%s: run `join %s` first\n"
+               "  - %s is not a member of #%s and may not join it (a private room needs an "
+               "invitation)\n"
                "  - %s is rate limited (too many messages per minute)\n"
                "  - fanout-service is down or not connected to NATS\n"
                "chat-cli: the trace id above shows fanout's verdict (chat.ingest.result) in the "
                "telemetry sink.\n",
-               st.message().c_str(), s.user().c_str(), room.c_str(), room.c_str(),
-               s.user().c_str());
+               st.message().c_str(), s.user().c_str(), room.c_str(), s.user().c_str());
   return 1;
 }
 

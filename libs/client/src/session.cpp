@@ -11,6 +11,7 @@
 
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
+#include "chat/contracts/presence.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/nkeys/nkeys.hpp"
@@ -67,6 +68,16 @@ std::string_view MessageKind(const contracts::ChatMessage& m) {
   if (m.action == contracts::MessageAction::kSystem) return "system";
   if (!m.sticker_url.empty()) return "sticker";
   return "text";
+}
+
+// A valid but unsampled parent: the parent-based sampler drops the publish/request span (and
+// the receivers' spans) instead of starting a root trace for every keep-alive.
+telemetry::SpanContext Untraced() {
+  telemetry::SpanContext c;
+  c.trace_id = telemetry::NewTraceId();
+  c.span_id = telemetry::NewSpanId();
+  c.trace_flags = 0;
+  return c;
 }
 
 contracts::ChatMessage FromNotification(const contracts::Notification& n) {
@@ -200,7 +211,48 @@ Session::Session(LoginOptions options, const telemetry::Telemetry& telemetry,
                                           : std::make_shared<MessageClock>(clock_);
 }
 
-Session::~Session() = default;
+Session::~Session() {
+  if (!conn_) return;
+  StopPresence();
+  // Best effort: the disconnect should reach the server before the connection closes.
+  (void)conn_->Flush(std::chrono::milliseconds(1000));
+}
+
+void Session::StartPresence() {
+  // A per-session connection id, like the browser's per-tab one: 8 hex chars.
+  conn_id_ = telemetry::NewSpanId().Hex().substr(0, 8);
+  (void)PublishPresence(subjects::kPresenceHeartbeat);
+  std::lock_guard guard(presence_mu_);
+  presence_started_ = true;
+  presence_thread_ = std::thread([this] {
+    std::unique_lock lock(presence_mu_);
+    while (!presence_cv_.wait_for(lock, options_.presence_heartbeat_interval,
+                                  [this] { return presence_stop_; })) {
+      lock.unlock();
+      // A failed heartbeat (disconnected) is retried at the next tick; libnats reconnects.
+      (void)PublishPresence(subjects::kPresenceHeartbeat);
+      lock.lock();
+    }
+  });
+}
+
+void Session::StopPresence() {
+  {
+    std::lock_guard lock(presence_mu_);
+    if (!presence_started_ || presence_stop_) return;
+    presence_stop_ = true;
+  }
+  presence_cv_.notify_all();
+  if (presence_thread_.joinable()) presence_thread_.join();
+  (void)PublishPresence(subjects::kPresenceDisconnect);
+}
+
+core::Status Session::PublishPresence(const natsx::SubjectTemplate& tmpl) {
+  // Heartbeats are never traced (observability §4.5).
+  return conn_->Publish(tmpl, {user_},
+                        contracts::ToJson(contracts::PresenceHeartbeat{user_, conn_id_}),
+                        Untraced());
+}
 
 core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
                                                       const telemetry::Telemetry& telemetry,
@@ -346,6 +398,7 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
     connect_span.SetAttribute(telemetry::semconv::kServerPort, addr.port);
   }
   span.SetAttribute(attr::kUser, s->user_);
+  s->StartPresence();
   return s;
 }
 
@@ -639,6 +692,33 @@ core::Status Session::Join(std::string_view room) {
   return s;
 }
 
+core::Status Session::JoinAndWait(std::string_view room, std::chrono::milliseconds timeout) {
+  CHAT_RETURN_IF_ERROR(Join(room));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  core::Status last = core::DeadlineExceeded("the join of #" + std::string(room) +
+                                             " did not take effect in time");
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return last;
+    // Polls are plumbing, not user actions: untraced like heartbeats.
+    auto reply = conn_->Request(subjects::kPresenceRoom, {room}, "{}",
+                                std::min(left, std::chrono::milliseconds(1000)), Untraced());
+    if (reply.ok()) {
+      auto members = contracts::FromReply<contracts::PresenceRoomReply>(reply->payload());
+      if (members.ok()) {
+        for (const auto& m : members->members) {
+          if (m.user_id == user_) return core::Status::Ok();
+        }
+      }
+    }
+    // The join is applied asynchronously (room-service, then the room.changed delta): ask again
+    // shortly, within the caller's deadline.
+    std::unique_lock lock(presence_mu_);
+    presence_cv_.wait_for(lock, std::min(left, std::chrono::milliseconds(100)));
+  }
+}
+
 core::Status Session::Leave(std::string_view room) {
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   telemetry::SpanStartOptions so;
@@ -767,6 +847,7 @@ core::Status Session::Flush(std::chrono::milliseconds timeout) { return conn_->F
 
 core::Status Session::Close(std::chrono::milliseconds timeout) {
   if (!conn_) return core::Status::Ok();
+  StopPresence();  // presence.disconnect goes out before the drain flushes
   return conn_->Drain(timeout);
 }
 

@@ -17,11 +17,13 @@
 #include "chat/client/session.hpp"
 #include "chat/contracts/ids.hpp"
 #include "chat/contracts/messages.hpp"
+#include "chat/contracts/presence.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/nkeys/local_operator.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/telemetry/sdk/sampler.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "config.hpp"
@@ -274,6 +276,51 @@ TEST_F(ClientTest, LoginConnectsPublishesOwnSubjectAndRepliesReachItsInbox) {
   std::string thread_subject = "deliver.alice.send.general.thread." + thread;
   ASSERT_TRUE(testing::WaitFor([&] { return SawSubject(thread_subject); }, 5s));
   EXPECT_EQ((*session)->PermissionErrors(), 0);
+}
+
+// Every client takes part in presence like a browser tab (system.md §7.3): a heartbeat with its
+// own connection id at once and on every interval, and presence.disconnect with that id on Close.
+TEST_F(ClientTest, SessionHeartbeatsLikeABrowserTabAndDisconnectsOnClose) {
+  Observe({subjects::kPresenceHeartbeat, subjects::kPresenceDisconnect}, "presence.>");
+  LoginOptions o = Options("bob", "bob123");
+  o.presence_heartbeat_interval = 100ms;
+  // The SDK's default sampler (parent-based), which the tools use.
+  telemetry::sdk::InMemoryTelemetryOptions to;
+  to.sampler = telemetry::sdk::MakeParentBasedSampler(telemetry::sdk::MakeAlwaysOnSampler());
+  telemetry::sdk::InMemoryTelemetry tel(std::move(to), core::SystemClock::Instance());
+  auto session = Session::Login(o, tel.telemetry());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  const std::string conn_id = (*session)->conn_id();
+  ASSERT_EQ(conn_id.size(), 8u);
+  EXPECT_EQ(conn_id.find_first_not_of("0123456789abcdef"), std::string::npos) << conn_id;
+  auto count = [&](const std::string& subject) {
+    int n = 0;
+    for (const auto& seen : SeenSnapshot()) {
+      if (seen.subject != subject) continue;
+      auto hb = contracts::FromJson<contracts::PresenceHeartbeat>(seen.payload);
+      EXPECT_TRUE(hb.ok()) << seen.payload;
+      if (hb.ok() && hb->user_id == "bob" && hb->conn_id == conn_id) ++n;
+    }
+    return n;
+  };
+  // The first heartbeat at login, then one per interval.
+  ASSERT_TRUE(testing::WaitFor([&] { return count("presence.heartbeat.bob") >= 3; }, 10s))
+      << count("presence.heartbeat.bob");
+  EXPECT_EQ(count("presence.disconnect.bob"), 0);
+  ASSERT_TRUE((*session)->Close(5s).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return count("presence.disconnect.bob") == 1; }, 5s));
+  // Heartbeats are never traced (observability §4.5): no publish span was recorded for them,
+  // and what they carry is an unsampled context.
+  EXPECT_FALSE(tel.FindSpan("publish presence.heartbeat.{user}").has_value());
+  EXPECT_FALSE(tel.FindSpan("publish presence.disconnect.{user}").has_value());
+  EXPECT_TRUE(tel.FindSpan("login").has_value());
+  for (const auto& seen : SeenSnapshot()) {
+    EXPECT_TRUE(seen.traceparent.empty() || seen.traceparent.substr(53) == "00") << seen.traceparent;
+  }
+  // A second session of the same user is a second connection id.
+  auto other = Session::Login(Options("bob", "bob123"), client_tel_.telemetry());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_NE((*other)->conn_id(), conn_id);
 }
 
 TEST_F(ClientTest, BadPasswordIsUnauthenticatedWithAHumanMessage) {

@@ -53,6 +53,10 @@ std::unique_ptr<Connection::Metrics> Connection::Metrics::Create(
   auto exceptions = registry.AddCounter("natsx_handler_exceptions_total",
                                         "Exceptions that escaped a message handler");
   m->handler_exceptions = &exceptions.Default();
+  auto dispatch_exceptions = registry.AddCounter(
+      "natsx_dispatch_exceptions_total",
+      "Exceptions thrown while delivering a message outside its handler; the message is dropped");
+  m->dispatch_exceptions = &dispatch_exceptions.Default();
   auto async_failed = registry.AddCounter("natsx_jetstream_async_publish_failed_total",
                                           "JetStream asynchronous publishes that were not acked");
   m->js_async_publish_failed = &async_failed.Default();
@@ -915,10 +919,34 @@ void Subscription::OnComplete(void* closure) {
 }
 
 void Subscription::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  // noexcept boundary: nats.c threads must never see an exception.
+  // noexcept boundary: nats.c threads must never see an exception. The handler's own exceptions
+  // are contained by RunHandler; what arrives here came from the delivery code around it (span
+  // set-up, a log write that failed, an allocation): counted and logged, never silent.
+  auto* self = static_cast<Subscription*>(closure);
+  std::string what;
+  std::string type;
   try {
-    static_cast<Subscription*>(closure)->Dispatch(msg);
+    self->Dispatch(msg);
+    return;
+  } catch (const std::exception& e) {
+    what = e.what();
+    type = typeid(e).name();
   } catch (...) {
+    what = "unknown exception";
+    type = "unknown";
+  }
+  try {
+    self->conn_.metrics().dispatch_exceptions->Add(1);
+    self->conn_.telemetry().logger->Error(
+        "nats message delivery threw; message dropped",
+        {{semconv::kMessagingDestinationTemplate,
+          std::string_view(self->options_.pattern.empty() ? self->options_.templates.front().text()
+                                                          : self->options_.pattern)},
+         {semconv::kExceptionType, std::string_view(type)},
+         {semconv::kExceptionMessage, std::string_view(what)}});
+  } catch (...) {
+    // The logger itself is what failed (the counter above is already incremented when it can
+    // be); there is nowhere left to report to.
   }
 }
 

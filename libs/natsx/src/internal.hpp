@@ -25,6 +25,9 @@ struct Connection::Metrics {
   telemetry::CounterCell* rejected_oversized = nullptr;
   telemetry::CounterCell* rejected_no_template = nullptr;
   telemetry::CounterCell* handler_exceptions = nullptr;
+  // Exceptions thrown by natsx's own delivery code around the handler (span set-up, logging):
+  // the message is dropped, the subscription lives on.
+  telemetry::CounterCell* dispatch_exceptions = nullptr;
   telemetry::CounterCell* js_async_publish_failed = nullptr;
 
   static std::unique_ptr<Metrics> Create(telemetry::MetricRegistry& registry);

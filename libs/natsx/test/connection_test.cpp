@@ -1,4 +1,8 @@
+#include <ios>
+#include <mutex>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "chat/telemetry/semconv.hpp"
 #include "fixture.hpp"
@@ -363,6 +367,57 @@ TEST_F(NatsxTest, OversizedPayloadIsRejected) {
   EXPECT_EQ(Str(*s, semconv::kMessagingDestinationName), "events.small");
   EXPECT_EQ(n.load(), 1);
   EXPECT_EQ(CounterValue("natsx_messages_rejected_total", {"oversized"}, {"reason"}), 1);
+}
+
+// An exception thrown by natsx's delivery code around the handler (here: the log line of an
+// oversized message, written to an output that fails the way a closed stderr with exceptions
+// enabled does) was swallowed by an empty catch. It is counted and logged, and the subscription
+// keeps delivering.
+TEST_F(NatsxTest, ExceptionOutsideTheHandlerIsCountedAndLogged) {
+  std::mutex lines_mu;
+  std::vector<std::string> lines;
+  tel::Logger logger("natsx-test", tel::LogLevel::kDebug, nullptr,
+                     chat::core::SystemClock::Instance(), [&](std::string_view line) {
+                       if (line.find("payload too large") != std::string_view::npos) {
+                         throw std::ios_base::failure("write to the log output failed");
+                       }
+                       std::lock_guard lock(lines_mu);
+                       lines.emplace_back(line);
+                     });
+  tel::MetricRegistry registry;
+  tel::Telemetry telemetry{tel::Tracer{}, &logger, &registry};
+  natsx::ConnectionOptions o;
+  o.urls = {server_->url()};
+  o.name = "failing-log";
+  o.max_inbound_payload_bytes = 16;
+  auto conn = natsx::Connection::Connect(o, telemetry);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  std::atomic<int> n{0};
+  auto sub = (*conn)->Subscribe({.templates = {kEvents}},
+                                [&](const natsx::Message&, natsx::MessageContext&) {
+                                  ++n;
+                                  return Status::Ok();
+                                });
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE((*conn)->Flush(2s).ok());
+  auto counter = registry.AddCounter("natsx_dispatch_exceptions_total", "");
+  EXPECT_EQ(counter.Default().Value(), 0);  // zero-initialised (§6.1)
+
+  ASSERT_TRUE(conn_->Publish(kEvents, {"big"}, std::string(100, 'x'), {}).ok());
+  ASSERT_TRUE(conn_->Publish(kEvents, {"small"}, "tiny", {}).ok());
+  ASSERT_TRUE(WaitFor([&] { return n.load() == 1; }, 5s)) << "the subscription stopped delivering";
+  EXPECT_EQ(counter.Default().Value(), 1);
+  std::lock_guard lock(lines_mu);
+  bool logged = false;
+  for (const auto& line : lines) {
+    if (line.find("\"level\":\"ERROR\"") != std::string::npos &&
+        line.find("nats message delivery threw") != std::string::npos &&
+        line.find("write to the log output failed") != std::string::npos) {
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged);
+  sub->reset();
 }
 
 TEST_F(NatsxTest, ConnectedGaugeFlipsAndReconnectsAreCounted) {

@@ -35,6 +35,9 @@ bool ClientCaused(ErrorCode code) {
   }
 }
 
+// chat.reply.result's values (observability §4.3), for the SERVER span of a failed request.
+const std::vector<std::string> kReplyResults{"ok", "denied", "not_found", "invalid", "error"};
+
 bool Contains(const std::vector<std::string>& values, std::string_view v) {
   return std::find(values.begin(), values.end(), v) != values.end();
 }
@@ -282,14 +285,36 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   }
   if (!status.ok()) failures_.With({tmpl.text(), core::ErrorCodeName(status.code())}).Add(1);
 
+  // The span's outcome (observability §1.3, §4.4). A refusal (a client-caused code: not a
+  // member, not found, malformed, rate limited) is a business result, like an HTTP 4xx on a
+  // server span: status stays UNSET, the span carries its code (error.type), chat.reply.result
+  // (SERVER routes) and a `rejected{chat.reason=<code>}` event — no exception event. Only a failure the service owns (internal,
+  // unavailable, deadline_exceeded, …) is handed back to natsx, which makes the span ERROR with
+  // error.type and an exception event; HighErrorRate counts exactly those. One exception,
+  // §4.4's "undecodable payload on a consumer": an event on a service-only subject
+  // (Identity::kNone: room.changed, chat.{room}, …) that does not decode is a peer service's
+  // fault, not a user's, and stays an error.
+  const bool peer_garbage = status.code() == ErrorCode::kInvalidArgument && !server &&
+                            route.options.identity == Identity::kNone;
+  const bool refused = !status.ok() && ClientCaused(status.code()) && !peer_garbage;
+  telemetry::Span& span = mctx.span();
+  if (span.IsRecording() && !status.ok()) {
+    if (server) span.SetAttribute(contracts::attr::kReplyResult, ResultLabel(status, kReplyResults));
+    if (refused) {
+      span.SetAttribute(semconv::kErrorType, core::ErrorCodeName(status.code()));
+      span.AddEvent("rejected", {{contracts::attr::kReason,
+                                  std::string(core::ErrorCodeName(status.code()))}});
+    }
+  }
+
   // The one log line of this request (observability §7.2). Fields are built only when the
   // level is enabled: the success line is DEBUG and ingest runs thousands of times a second.
   const bool rejected = status.ok() && !ctx.reject_reason().empty();
   telemetry::LogLevel level = route.options.success_level;
   std::string_view msg_text = "request handled";
   if (!status.ok()) {
-    level = ClientCaused(status.code()) ? telemetry::LogLevel::kWarn : telemetry::LogLevel::kError;
-    msg_text = ClientCaused(status.code()) ? "request rejected" : "request failed";
+    level = refused ? telemetry::LogLevel::kWarn : telemetry::LogLevel::kError;
+    msg_text = refused ? "request rejected" : "request failed";
   } else if (rejected) {
     level = telemetry::LogLevel::kWarn;
     msg_text = "message rejected";
@@ -309,7 +334,8 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
     }
     tel.logger->Log(level, &span_ctx, msg_text, std::move(fields));
   }
-  return status;
+  // natsx's handler contract: a handled refusal is OK (annotated above), a failure is not.
+  return refused ? core::Status() : status;
 }
 
 void Dispatcher::Drain(std::chrono::milliseconds timeout) {

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <thread>
 
 namespace chat::runtime {
 namespace {
@@ -22,13 +23,15 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
+std::string_view SignalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
 milliseconds Remaining(Steady::time_point deadline) {
   auto left = std::chrono::duration_cast<milliseconds>(deadline - Steady::now());
   return left.count() > 0 ? left : milliseconds(0);
 }
 
 // Blocks the termination signals in this thread before any other thread exists, so every thread
-// inherits the mask and only sigwait() below ever sees them (no async signal handler runs).
+// inherits the mask and only the watcher's sigwait() ever sees them (no async handler runs).
 sigset_t BlockTerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -37,6 +40,29 @@ sigset_t BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
+
+// The thread that turns SIGTERM/SIGINT into ShutdownSignal::Request, from the first moment on:
+// start-up retries and service loops wait on the signal, so a termination during start-up or in
+// the middle of a back-off ends the process promptly. Ending ServiceMain without a signal (a
+// failed start-up) wakes the watcher with a signal aimed at its own thread.
+class SignalWatcher {
+ public:
+  SignalWatcher(const sigset_t& signals, ShutdownSignal& shutdown)
+      : shutdown_(shutdown), thread_([signals, &stop = shutdown] {
+          int sig = 0;
+          if (sigwait(&signals, &sig) == 0) stop.Request(sig);
+        }) {}
+  ~SignalWatcher() {
+    if (!shutdown_.requested()) pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+ private:
+  ShutdownSignal& shutdown_;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -70,6 +96,8 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup) {
 int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& env,
                 const core::Clock& clock) {
   sigset_t signals = BlockTerminationSignals();
+  ShutdownSignal stop;
+  SignalWatcher watcher(signals, stop);
 
   // 1. Configuration, validated before anything connects.
   core::EnvReader reader(env);
@@ -114,11 +142,14 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
                {{"error.type", "nats_connect"},
                 {"exception.message", conn.status().message()},
                 {"attempt", static_cast<int64_t>(attempt)}});
-      timespec wait{};
-      wait.tv_sec = static_cast<time_t>(nats_config.connect_retry_wait.count() / 1000);
-      wait.tv_nsec = static_cast<long>((nats_config.connect_retry_wait.count() % 1000) * 1000000);
-      if (sigtimedwait(&signals, nullptr, &wait) > 0) break;  // SIGTERM/SIGINT: give up now
+      if (stop.WaitFor(nats_config.connect_retry_wait)) break;  // SIGTERM/SIGINT: give up now
       conn = natsx::Connection::Connect(opts, sdk->telemetry());
+    }
+    if (!conn.ok() && stop.requested()) {
+      log.Info("stopped during start-up", {{"chat.signal", SignalName(stop.signal())}});
+      admin.Stop();
+      sdk->Shutdown(milliseconds(2000));
+      return 0;
     }
     if (!conn.ok()) {
       log.Error("nats connect failed", {{"error.type", "nats_connect"},
@@ -135,8 +166,18 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
   }
 
   // 4. The service itself.
-  ServiceContext ctx(env, clock, *sdk, admin, nats.get());
+  ServiceContext ctx(env, clock, *sdk, admin, nats.get(), stop);
   auto service = setup(ctx);
+  if (!service.ok() && stop.requested()) {
+    // A termination signal cut a start-up wait short (e.g. room-service's database retry):
+    // not a failure, the orchestrator asked us to stop.
+    log.Info("stopped during start-up", {{"chat.signal", SignalName(stop.signal())},
+                                         {"exception.message", service.status().message()}});
+    if (nats) (void)nats->Drain(milliseconds(2000));
+    admin.Stop();
+    sdk->Shutdown(milliseconds(2000));
+    return 0;
+  }
   if (!service.ok()) {
     log.Error("service setup failed", {{"error.type", std::string(core::ErrorCodeName(
                                                           service.status().code()))},
@@ -148,11 +189,10 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
   }
   log.Info("service started", {{"chat.service.metrics_port", admin.port()}});
 
-  // 5. Wait for SIGTERM/SIGINT.
-  int sig = 0;
-  sigwait(&signals, &sig);
+  // 5. Wait for SIGTERM/SIGINT (it may have come already, during start-up).
+  stop.Wait();
   auto deadline = Steady::now() + kShutdownBudget;
-  log.Info("draining", {{"chat.signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  log.Info("draining", {{"chat.signal", SignalName(stop.signal())}});
 
   // 6. Shutdown in order; telemetry goes last.
   (*service)->Drain(Remaining(deadline) / 2);

@@ -6,6 +6,9 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <optional>
+#include <variant>
+#include <vector>
 #include <stdexcept>
 
 #include "chat/contracts/attributes.hpp"
@@ -259,6 +262,67 @@ TEST_F(DispatcherTest, ThrowingHandlerAnswersInternal) {
   ExpectFailuresReach("room.create.{user}", "internal", 1);
 }
 
+// The process span of the index-th room.create request (one delivery thread: they end in order).
+std::optional<tel::SpanData> SpanOfRequest(sdk::InMemoryTelemetry& t, std::size_t index) {
+  std::vector<tel::SpanData> found;
+  for (auto& s : t.Spans()) {
+    if (s.name == "process room.create.{user}") found.push_back(std::move(s));
+  }
+  if (found.size() <= index) return std::nullopt;
+  return found[index];
+}
+
+// observability §1.3: a refusal is a business result (like an HTTP 4xx on a server span), so
+// HighErrorRate — which counts ERROR entry spans — must not see it; a fault of the service must.
+TEST_F(DispatcherTest, RefusalsLeaveTheSpanUnsetWithTheirResultAndFaultsSetError) {
+  ServeCreate();
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  // In this order: already_exists, invalid_argument (body user), unavailable, internal (throws).
+  for (std::string_view body : {R"({"name":"taken"})", R"({"name":"x","user":"bob"})",
+                                R"({"name":"broken"})", R"({"name":"boom"})"}) {
+    auto reply = alice->Request(subjects::kRoomCreate, {"alice"}, body, 2s, tel::SpanContext{});
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    ASSERT_TRUE(contracts::IsErrorReply(reply->payload())) << reply->payload();
+  }
+  ASSERT_TRUE(chat::testing::WaitFor([&] { return SpanOfRequest(tel_, 3).has_value(); }, 5s));
+
+  struct Want {
+    std::string_view reply_result, code;
+    bool error;
+  };
+  const Want want[] = {{"denied", "already_exists", false},
+                       {"invalid", "invalid_argument", false},
+                       {"error", "unavailable", true},
+                       {"error", "internal", true}};
+  for (std::size_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(want[i].code);
+    auto span = *SpanOfRequest(tel_, i);
+    EXPECT_EQ(span.kind, tel::SpanKind::kServer);
+    EXPECT_EQ(sdk::StringAttribute(span, contracts::attr::kReplyResult).value_or(""),
+              want[i].reply_result);
+    if (want[i].error) {
+      EXPECT_EQ(span.status_code, tel::StatusCode::kError);
+      EXPECT_EQ(sdk::StringAttribute(span, "error.type").value_or(""), want[i].code);
+      EXPECT_NE(sdk::FindEvent(span, "exception"), nullptr);
+      EXPECT_EQ(sdk::FindEvent(span, "rejected"), nullptr);
+    } else {
+      EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);
+      EXPECT_EQ(sdk::StringAttribute(span, "error.type").value_or(""), want[i].code);
+      EXPECT_EQ(sdk::FindEvent(span, "exception"), nullptr);
+      const tel::SpanEvent* rejected = sdk::FindEvent(span, "rejected");
+      ASSERT_NE(rejected, nullptr);
+      const auto* reason = sdk::FindAttribute(rejected->attributes, contracts::attr::kReason);
+      ASSERT_NE(reason, nullptr);
+      EXPECT_EQ(std::get<std::string>(*reason), want[i].code);
+    }
+  }
+  // Still counted and logged as what they are.
+  ExpectFailuresReach("room.create.{user}", "already_exists", 1);
+  ExpectFailuresReach("room.create.{user}", "internal", 1);
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("WARN", "request rejected"); }, 5s));
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("ERROR", "request failed"); }, 5s));
+}
+
 TEST_F(DispatcherTest, SubjectUserRoutesAnswerOnlyTheUsersOwnInbox) {
   ServeCreate();
   // alice publishes on her own subject but asks for the reply to go to bob's inbox.
@@ -346,11 +410,33 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   EXPECT_TRUE(has_event);
   EXPECT_EQ(Failures("room.join.{room}.{user}", "invalid_argument"), 0);
 
-  // An undecodable event is a failure of the consumer span (observability §4.4).
+  // An undecodable event from a user (the subject's {user}) is that user's malformed request:
+  // counted and refused, but not an error of the service (observability §1.3).
+  tel_.Clear();
   ASSERT_TRUE(alice->Publish(subjects::kRoomJoin, {"general", "alice"}, "{nope", tel::SpanContext{}).ok());
   ASSERT_TRUE(chat::testing::WaitFor(
       [&] { return Failures("room.join.{room}.{user}", "invalid_argument") == 1; }, 5s));
   EXPECT_EQ(requests_.With({"join", "denied"}).Value(), 2);  // invalid → the route's "denied"
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return tel_.FindSpan("process room.join.{room}.{user}").has_value(); }, 5s));
+  EXPECT_EQ(tel_.FindSpan("process room.join.{room}.{user}")->status_code, tel::StatusCode::kUnset);
+}
+
+TEST_F(DispatcherTest, UndecodableEventOnAServiceSubjectIsAnError) {
+  // room.changed is published by services only: garbage there is a peer's fault (§4.4).
+  auto st = dispatcher_->Consume<contracts::RoomChanged>(
+      subjects::kRoomChanged, {.identity = Identity::kNone},
+      [](const contracts::RoomChanged&, RequestContext&) { return Status(); });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(service_conn_->Flush(2s).ok());
+  auto peer = Connect("peer", "");
+  ASSERT_TRUE(peer->Publish(subjects::kRoomChanged, {"general"}, "{nope", tel::SpanContext{}).ok());
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return tel_.FindSpan("process room.changed.{room}").has_value(); }, 5s));
+  auto span = *tel_.FindSpan("process room.changed.{room}");
+  EXPECT_EQ(span.status_code, tel::StatusCode::kError);
+  EXPECT_EQ(sdk::StringAttribute(span, "error.type").value_or(""), "invalid_argument");
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("ERROR", "request failed"); }, 5s));
 }
 
 TEST_F(DispatcherTest, UntracedRoutesRecordNoSpansButStillCount) {

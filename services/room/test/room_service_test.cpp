@@ -342,10 +342,13 @@ TEST_F(RoomServiceTest, CreateRefusesBadInputAndStoresNothing) {
   EXPECT_EQ(dup.status().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(Sql("SELECT creator FROM rooms"), "alice");
   EXPECT_EQ(Sql("SELECT count(*) FROM room_members"), "1");
-  // The failed request is an ERROR span (an error reply escaped it).
+  // A refused request is a business result, not a failure (observability §1.3): UNSET, with
+  // its result on the span.
   auto spans = WaitSpans("process room.create.{user}", "bob", 1);
   ASSERT_EQ(spans.size(), 1u);
-  EXPECT_EQ(spans[0].status_code, telemetry::StatusCode::kError);
+  EXPECT_EQ(spans[0].status_code, telemetry::StatusCode::kUnset);
+  EXPECT_EQ(telemetry::sdk::StringAttribute(spans[0], contracts::attr::kReplyResult).value_or(""),
+            "denied");
 }
 
 TEST_F(RoomServiceTest, ListAndInfoAnswerMembersOnly) {
@@ -446,8 +449,11 @@ TEST_F(RoomServiceTest, InviteKickAndDepartManageMembersAndPostSystemMessages) {
 
   auto kick = WaitSpans("process room.kick.{room}.{user}", "alice", 4);
   ASSERT_FALSE(kick.empty());
+  // Refused kicks are business results (observability §1.3): UNSET like the accepted one, with
+  // a `rejected` event that the accepted one does not have.
+  for (const auto& s : kick) EXPECT_EQ(s.status_code, telemetry::StatusCode::kUnset);
   auto ok_kick = std::find_if(kick.begin(), kick.end(), [](const auto& s) {
-    return s.status_code == telemetry::StatusCode::kUnset;
+    return sdk::FindEvent(s, "rejected") == nullptr;
   });
   ASSERT_NE(ok_kick, kick.end());
   EXPECT_EQ(sdk::StringAttribute(*ok_kick, contracts::attr::kTargetUser), "bob");

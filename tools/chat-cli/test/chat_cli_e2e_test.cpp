@@ -136,15 +136,18 @@ class ChatCliE2eTest : public ::testing::Test {
 };
 
 TEST_F(ChatCliE2eTest, SendWaitsForTheEchoAndANonMembersSendFailsLoudly) {
-  // 1. alice is not a member of #general on a fresh stack: fanout refuses silently, the CLI
-  //    waits for an echo that never comes, says why it probably did not, and exits 1.
-  CliRun refused = Cli({"send", "general", "before joining", "--timeout", "2"});
+  // 1. bob's private room: alice may not enter it, so her `send` (which joins the room first, as
+  //    a browser tab does) is refused silently by fanout; the CLI waits for an echo that never
+  //    comes, says why it probably did not, and exits 1.
+  CliRun created = Cli({"create", "ops"}, "bob");
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  CliRun refused = Cli({"send", "ops", "before joining", "--timeout", "2"});
   EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
   EXPECT_EQ(refused.out.find("echo_ms="), std::string::npos) << refused.out;
   EXPECT_NE(refused.err.find("send not confirmed"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("within 2000 ms"), std::string::npos) << refused.err;
-  EXPECT_NE(refused.err.find("not a member of #general"), std::string::npos) << refused.err;
-  EXPECT_NE(refused.err.find("join general"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("not a member of #ops"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("private room"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("rate limited"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("fanout-service is down"), std::string::npos) << refused.err;
   EXPECT_EQ(refused.err.find("before joining"), std::string::npos) << "message text on stderr";
@@ -167,15 +170,15 @@ TEST_F(ChatCliE2eTest, SendWaitsForTheEchoAndANonMembersSendFailsLoudly) {
   EXPECT_FALSE(FindSpan(*rt, "publish chat.{room}", "fanout-service"));
 
   // `--no-wait` keeps the old fire-and-forget behaviour: exit 0, nothing proven.
-  CliRun no_wait = Cli({"send", "general", "still not a member", "--no-wait"});
+  CliRun no_wait = Cli({"send", "ops", "still not a member", "--no-wait"});
   EXPECT_EQ(no_wait.exit_code, 0) << no_wait.err;
   EXPECT_NE(no_wait.out.find("message_id="), std::string::npos) << no_wait.out;
   EXPECT_EQ(no_wait.out.find("echo_ms="), std::string::npos) << no_wait.out;
 
-  // 2. After `join general` the same command is confirmed by the echo.
+  // 2. A public room: `join` works as before, and `send` — its own presence connection, whose
+  //    membership lasts as long as it runs — enters the room itself and is confirmed by the echo.
   CliRun join = Cli({"join", "general"});
   ASSERT_EQ(join.exit_code, 0) << join.err;
-  ASSERT_TRUE(IsMember("general", "alice"));
   CliRun ok = Cli({"send", "general", "after joining"});
   ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   const std::string trace_id = Capture(ok.out, "trace_id=([0-9a-f]{32})");

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "chat/contracts/messages.hpp"
@@ -55,6 +57,12 @@ struct LoginOptions {
   std::chrono::milliseconds connect_timeout{3000};
   // Optional: shared between sessions of the same user (see MessageClock). Null → a private one.
   std::shared_ptr<MessageClock> message_clock;
+  // Presence (system.md §7.3): like a browser tab, every session is one presence connection —
+  // presence.heartbeat.{user} {userId, connId} at once and every interval, and
+  // presence.disconnect.{user} on Close. presence-service takes a user out of every room when
+  // their last connection goes; a client that did not heartbeat was invisible to it, so closing
+  // the same user's browser tab silently cut this client off (its sends refused as not_member).
+  std::chrono::milliseconds presence_heartbeat_interval{10000};
 };
 
 // Defaults of the local stack (docs/ports.md): CHAT_IDP_URL, else
@@ -110,6 +118,8 @@ class Session {
 
   const std::string& user() const { return user_; }
   const std::string& tier() const { return tier_; }  // "admin", "user", "none"
+  // This session's presence connection id: 8 hex chars, fixed for the session (system.md §3.1).
+  const std::string& conn_id() const { return conn_id_; }
   natsx::Connection& connection() { return *conn_; }
 
   // Publishes a new ChatMessage on deliver.{user}.send.{room}[.thread.{thread_id}] inside a root
@@ -164,6 +174,13 @@ class Session {
   // leave_room.
   core::Status Join(std::string_view room);
   core::Status Leave(std::string_view room);
+  // Join, then wait (up to `timeout`) until the membership is live: presence.room.{room} lists
+  // this user (presence-service learns it from the same room.changed delta fanout's ingest
+  // check does). A session's live membership lasts as long as its presence connection — a
+  // one-shot client (chat-cli send) joins the room it is about to use, as a browser tab does.
+  // deadline_exceeded when the join did not take effect in time (e.g. a private room the user
+  // may not enter).
+  core::Status JoinAndWait(std::string_view room, std::chrono::milliseconds timeout);
 
   // Subscribes room.notify.{room} for each room and deliver.{user}.> (notify and admin copies
   // of these rooms) and calls `callback` for each message, on libnats threads. The Watch stops
@@ -183,7 +200,8 @@ class Session {
   std::string LastError() const;
 
   core::Status Flush(std::chrono::milliseconds timeout);
-  // Drains and closes the connection.
+  // Stops the heartbeats, publishes presence.disconnect, then drains and closes the connection.
+  // The destructor does the same (with a short flush) when Close was not called.
   core::Status Close(std::chrono::milliseconds timeout);
 
  private:
@@ -204,13 +222,25 @@ class Session {
       std::string_view span_name, contracts::ChatMessage msg,
       std::optional<std::chrono::milliseconds> confirm_timeout = std::nullopt);
 
+  // Presence: one heartbeat now and a thread for the next ones; StopPresence ends the thread
+  // and, the first time, publishes presence.disconnect. Untraced (observability §4.5).
+  void StartPresence();
+  void StopPresence();
+  core::Status PublishPresence(const natsx::SubjectTemplate& tmpl);
+
   LoginOptions options_;
   const telemetry::Telemetry& telemetry_;
   const core::Clock& clock_;
   std::shared_ptr<MessageClock> message_clock_;
   std::string user_;
   std::string tier_;
+  std::string conn_id_;
   std::unique_ptr<natsx::Connection> conn_;
+  std::mutex presence_mu_;
+  std::condition_variable presence_cv_;
+  bool presence_stop_ = false;
+  bool presence_started_ = false;
+  std::thread presence_thread_;
 };
 
 // Active subscriptions of WatchRooms. Destroying it unsubscribes (waiting for running callbacks).

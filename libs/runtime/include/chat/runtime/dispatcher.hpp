@@ -8,8 +8,11 @@
 //           -> core::Result<contracts::RoomInfo> { ... });
 //
 // natsx already opens the process span (SERVER for Serve, CONSUMER for Consume), extracts the
-// trace context and marks the span ERROR when the handler's status is not OK. On top of that the
-// dispatcher: enforces the identity rules of docs/adr/0001 (the acting user comes from the
+// trace context and marks the span ERROR when the status handed back to it is not OK. On top of
+// that the dispatcher: decides the span's outcome (a refusal — a client-caused code such as
+// permission_denied, not_found, invalid_argument — stays UNSET with its code as error.type,
+// chat.reply.result and a `rejected{chat.reason}` event, observability §1.3; only a failure the service owns, such as
+// internal or unavailable, reaches natsx as an error and turns the span ERROR); enforces the identity rules of docs/adr/0001 (the acting user comes from the
 // subject's {user} token or from the per-user reply inbox, and a body user that disagrees is
 // refused); decodes the JSON body (empty body = "{}"; failure = invalid_argument); calls the
 // handler; encodes the reply (value → JSON, error → contracts::ErrorReply); records the route's

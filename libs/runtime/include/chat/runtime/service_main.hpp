@@ -1,7 +1,8 @@
 // ServiceMain: the lifecycle every nats-chat process shares, so each main.cpp only wires things.
 // It validates configuration before connecting anywhere (exit 2 with one sentence), builds the
 // telemetry SDK, starts the admin server (/metrics, /healthz, /readyz), connects to NATS, runs
-// the service's setup, waits for SIGTERM/SIGINT, then shuts down in the fixed order of
+// the service's setup, waits for SIGTERM/SIGINT (ShutdownSignal, which start-up waits honour
+// too: a signal during setup ends the process at once, exit 0), then shuts down in the fixed order of
 // docs/style.md rule 13: drain subscriptions and in-flight handlers, drain the connection, let
 // the service release its resources, flush telemetry last (so shutdown itself is observed).
 #pragma once
@@ -17,6 +18,7 @@
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 #include "chat/natsx/connection.hpp"
+#include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/sdk/admin_server.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
 
@@ -45,8 +47,8 @@ class ServiceContext {
  public:
   ServiceContext(const core::Env& env, const core::Clock& clock,
                  telemetry::sdk::TelemetrySdk& sdk, telemetry::sdk::AdminServer& admin,
-                 natsx::Connection* nats)
-      : env_(env), clock_(clock), sdk_(sdk), admin_(admin), nats_(nats) {}
+                 natsx::Connection* nats, const ShutdownSignal& shutdown)
+      : env_(env), clock_(clock), sdk_(sdk), admin_(admin), nats_(nats), shutdown_(shutdown) {}
 
   const core::Env& env() const { return env_; }
   const core::Clock& clock() const { return clock_; }
@@ -55,6 +57,9 @@ class ServiceContext {
   telemetry::sdk::AdminServer& admin() { return admin_; }
   // CHAT_CHECKs that the service asked for NATS.
   natsx::Connection& nats();
+  // Fired by SIGTERM/SIGINT, from before setup runs until the process ends: every wait in the
+  // service (start-up retries, back-offs) waits on it with its deadline, never in a bare sleep.
+  const ShutdownSignal& shutdown() const { return shutdown_; }
 
  private:
   const core::Env& env_;
@@ -62,6 +67,7 @@ class ServiceContext {
   telemetry::sdk::TelemetrySdk& sdk_;
   telemetry::sdk::AdminServer& admin_;
   natsx::Connection* nats_;
+  const ShutdownSignal& shutdown_;
 };
 
 // What setup returns: owns the service's subscriptions, pools and workers.
@@ -76,8 +82,8 @@ class Service {
 
 using SetupFn = std::function<core::Result<std::unique_ptr<Service>>(ServiceContext&)>;
 
-// Exit codes: 0 after a graceful shutdown, 1 when start-up failed (dependency unreachable),
-// 2 for invalid configuration.
+// Exit codes: 0 after a graceful shutdown (also when SIGTERM/SIGINT cut start-up short), 1 when
+// start-up failed (dependency unreachable), 2 for invalid configuration.
 int ServiceMain(const ServiceInfo& info, const SetupFn& setup);
 int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& env,
                 const core::Clock& clock);
