@@ -679,7 +679,9 @@ TEST_F(IdpTest, FailedLoginsAreThrottledPerAddress) {
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 429) << refused->body;
   EXPECT_EQ(server_->users().hashes_computed(), hashes);
-  auto line = LinesWith("login throttled").back();
+  auto throttled = LinesWith("login throttled");
+  ASSERT_EQ(throttled.size(), 1u);
+  const std::string& line = throttled.back();
   EXPECT_NE(line.find("\"chat.idp.throttle\":\"address\""), std::string::npos) << line;
   EXPECT_NE(line.find("\"client.address\":\"127.0.0.2\""), std::string::npos) << line;
   EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"throttled"}), 1);
