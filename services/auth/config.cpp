@@ -77,6 +77,15 @@ AuthConfig AuthConfig::FromEnv(core::EnvReader& reader) {
   }
   c.rate_limit_per_second =
       static_cast<int>(reader.Int("CHAT_AUTH_RATE_LIMIT_PER_SECOND", 20, 1, 100000));
+  c.user_rate_limit_per_minute =
+      static_cast<int>(reader.Int("CHAT_AUTH_USER_RATE_LIMIT_PER_MINUTE", 60, 1, 1000000));
+  auto proxies =
+      TrustedProxies::Parse(reader.String("CHAT_AUTH_TRUSTED_PROXIES", "127.0.0.1,::1"));
+  if (proxies.ok()) {
+    c.trusted_proxies = std::move(proxies).value();
+  } else {
+    reader.AddProblem("CHAT_AUTH_TRUSTED_PROXIES: " + proxies.status().message());
+  }
   c.http_timeout = std::chrono::milliseconds(
       reader.Int("CHAT_AUTH_IDP_TIMEOUT_MS", 5000, 100, 60000));
   return c;

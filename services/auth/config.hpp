@@ -13,6 +13,7 @@
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 #include "chat/nkeys/nkeys.hpp"
+#include "client_address.hpp"
 
 namespace chat::auth_service {
 
@@ -28,13 +29,17 @@ struct AuthConfig {
   std::chrono::seconds jwks_refresh{300};
   std::chrono::seconds jwks_min_refresh_interval{10};
   std::vector<std::string> cors_origins;  // exact origins; empty = same-origin only
-  int rate_limit_per_second = 20;          // per source IP; the bucket holds one second's worth
+  int rate_limit_per_second = 20;          // per client address; the bucket holds one second's worth
+  // Per user (the verified token's `sub`): a minute's worth may come at once, then this rate.
+  int user_rate_limit_per_minute = 60;
+  // Peers whose X-Forwarded-For names the client (nginx). Loopback: nginx on this host.
+  TrustedProxies trusted_proxies = TrustedProxies::Loopback();
   std::chrono::milliseconds http_timeout{5000};  // each IdP fetch (discovery, JWKS)
 
   // CHAT_AUTH_ISSUER_URL (required), _AUDIENCE, _CLOCK_SKEW_SECONDS,
   // _ACCOUNT_SIGNING_SEED_FILE, _ACCOUNT_PUBLIC_KEY, _JWT_TTL_SECONDS, _HTTP_HOST, _HTTP_PORT,
   // _JWKS_REFRESH_SECONDS, _JWKS_MIN_REFRESH_INTERVAL_SECONDS, _CORS_ORIGINS,
-  // _RATE_LIMIT_PER_SECOND, _IDP_TIMEOUT_MS. Problems are recorded in `reader`.
+  // _RATE_LIMIT_PER_SECOND, _USER_RATE_LIMIT_PER_MINUTE, _TRUSTED_PROXIES, _IDP_TIMEOUT_MS. Problems are recorded in `reader`.
   static AuthConfig FromEnv(core::EnvReader& reader);
   static core::Result<AuthConfig> FromEnv(const core::Env& env);
 };

@@ -44,21 +44,23 @@ std::optional<std::string> BearerToken(const std::string& header) {
 
 // ---- RateLimiter ----
 
-bool RateLimiter::Allow(const std::string& source) {
+bool RateLimiter::Allow(const std::string& key) {
   auto now = clock_.SteadyNow();
   std::lock_guard lock(mu_);
   if (buckets_.size() > 10000) {
     // Bounded memory under address churn: forget buckets that have refilled completely.
     for (auto it = buckets_.begin(); it != buckets_.end();) {
       double age = std::chrono::duration<double>(now - it->second.last).count();
-      it = age * rate_ >= rate_ ? buckets_.erase(it) : std::next(it);
+      it = it->second.tokens + age * rate_ >= burst_ ? buckets_.erase(it) : std::next(it);
     }
+    // Still full (a flood from many addresses): start over rather than scan on every request.
+    if (buckets_.size() > 10000) buckets_.clear();
   }
-  auto [it, inserted] = buckets_.try_emplace(source, Bucket{rate_, now});
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
   Bucket& b = it->second;
   if (!inserted) {
     double elapsed = std::chrono::duration<double>(now - b.last).count();
-    b.tokens = std::min(rate_, b.tokens + elapsed * rate_);
+    b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
     b.last = now;
   }
   if (b.tokens < 1.0) return false;
@@ -75,6 +77,7 @@ struct AuthServer::Outcome {
   std::optional<RejectReason> reason;
   std::string username;
   std::string tier;
+  std::string_view limit;  // which limit refused it: "address" or "user"
   bool internal_error = false;
   bool jwks_unavailable = false;
 };
@@ -99,7 +102,9 @@ AuthServer::AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry,
       jwks_(config_, telemetry, clock, metrics_),
       verifier_(config_, jwks_, telemetry, clock),
       minter_(std::move(material), config_.jwt_ttl, clock),
-      limiter_(config_.rate_limit_per_second, clock),
+      limiter_(config_.rate_limit_per_second, config_.rate_limit_per_second, clock),
+      user_limiter_(config_.user_rate_limit_per_minute / 60.0, config_.user_rate_limit_per_minute,
+                    clock),
       server_(std::make_unique<httplib::Server>()) {}
 
 AuthServer::~AuthServer() { Stop(); }
@@ -183,9 +188,18 @@ void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Respons
                      {"chat.auth.type", kAuthTypeBrowser}};
   telemetry::Span span = telemetry_.tracer.StartSpan("POST " + route, std::move(opts));
 
+  // Behind nginx the peer is nginx: the client is what a trusted proxy says it is.
+  std::string forwarded;
+  for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; ++i) {
+    if (i > 0) forwarded += ',';
+    forwarded += req.get_header_value("X-Forwarded-For", i);
+  }
+  const std::string client = config_.trusted_proxies.ClientAddress(req.remote_addr, forwarded);
+  span.SetAttribute("client.address", client);
+
   Outcome out;
   try {
-    out = Process(req, span.Context());
+    out = Process(req, client, span.Context());
   } catch (const std::exception& e) {
     // Nothing below throws by design; this keeps a bug from killing the process.
     out = Outcome{};
@@ -207,7 +221,6 @@ void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Respons
 
   span.SetAttribute("chat.auth.result", out.result);
   span.SetAttribute(semconv::kHttpResponseStatusCode, out.status);
-  const std::string client(req.remote_addr);
   if (out.reason) {
     std::string reason(RejectReasonName(*out.reason));
     span.AddEvent("auth.rejected", {{"reason", reason}});
@@ -217,8 +230,12 @@ void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Respons
     if (!out.username.empty()) fields.push_back({"chat.user", out.username});
     telemetry_.logger->Warn(span.Context(), "credential request rejected", std::move(fields));
   } else if (out.result == kResultRateLimited) {
-    telemetry_.logger->Warn(span.Context(), "credential request rate limited",
-                            {{"client.address", client}});
+    span.SetAttribute("chat.auth.limit", out.limit);
+    std::vector<telemetry::Attribute> fields = {{"client.address", client},
+                                                {"network.peer.address", req.remote_addr},
+                                                {"chat.auth.limit", std::string(out.limit)}};
+    if (!out.username.empty()) fields.push_back({"chat.user", out.username});
+    telemetry_.logger->Warn(span.Context(), "credential request rate limited", std::move(fields));
   } else if (out.internal_error) {
     span.RecordError("signing_failed", "signing the user JWT failed", "internal",
                      "signing failed");
@@ -240,7 +257,7 @@ void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Respons
   metrics_.duration.With({kAuthTypeBrowser}).Record(seconds, &span.Context());
 }
 
-AuthServer::Outcome AuthServer::Process(const httplib::Request& req,
+AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::string& client,
                                         const telemetry::SpanContext& ctx) {
   Outcome out;
   auto reject = [&out](int status, RejectReason reason) {
@@ -252,12 +269,14 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req,
     return out;
   };
 
-  if (!limiter_.Allow(req.remote_addr)) {
+  auto rate_limited = [&out](std::string_view limit) {
     out.status = 429;
     out.result = kResultRateLimited;
+    out.limit = limit;
     out.body = ErrorBody("resource_exhausted", "Too many credential requests; retry shortly.");
     return out;
-  }
+  };
+  if (!limiter_.Allow(client)) return rate_limited("address");
   if (req.body.size() > kMaxBodyBytes) {
     reject(413, RejectReason::kMalformed);
     out.body = ErrorBody("invalid_argument", "The request body exceeds 16 KiB.");
@@ -282,6 +301,8 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req,
     return reject(401, v.reason.value_or(RejectReason::kMalformed));
   }
   out.username = v.token->username;
+  // One user's token replayed from many addresses still has one budget.
+  if (!user_limiter_.Allow(v.token->subject)) return rate_limited("user");
 
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) return reject(400, RejectReason::kMalformed);

@@ -34,11 +34,13 @@ namespace chat::auth_service {
 inline constexpr std::string_view kCredentialsRoute = "/auth/v1/credentials";
 inline constexpr size_t kMaxBodyBytes = 16 * 1024;
 
-// Token bucket per source address: `rate` requests per second, bursts up to `rate`.
+// Token bucket per key (a client address, a user): `per_second` requests per second, bursts up
+// to `burst`. At most ~10000 keys are kept (full buckets are forgotten first).
 class RateLimiter {
  public:
-  RateLimiter(int rate, const core::Clock& clock) : rate_(rate), clock_(clock) {}
-  bool Allow(const std::string& source);
+  RateLimiter(double per_second, double burst, const core::Clock& clock)
+      : rate_(per_second), burst_(burst), clock_(clock) {}
+  bool Allow(const std::string& key);
 
  private:
   struct Bucket {
@@ -46,6 +48,7 @@ class RateLimiter {
     std::chrono::steady_clock::time_point last;
   };
   const double rate_;
+  const double burst_;
   const core::Clock& clock_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
@@ -80,7 +83,8 @@ class AuthServer {
              SigningMaterial material);
   void RegisterRoutes();
   void HandleCredentials(const httplib::Request& req, httplib::Response& res);
-  Outcome Process(const httplib::Request& req, const telemetry::SpanContext& ctx);
+  Outcome Process(const httplib::Request& req, const std::string& client,
+                  const telemetry::SpanContext& ctx);
   bool OriginAllowed(const std::string& origin) const;
 
   AuthConfig config_;
@@ -90,7 +94,8 @@ class AuthServer {
   JwksCache jwks_;
   TokenVerifier verifier_;
   Minter minter_;
-  RateLimiter limiter_;
+  RateLimiter limiter_;       // per client address (TrustedProxies::ClientAddress)
+  RateLimiter user_limiter_;  // per verified token subject
 
   std::unique_ptr<httplib::Server> server_;
   telemetry::sdk::HttpListener listener_;

@@ -1,6 +1,9 @@
 #include "token_verifier.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
@@ -20,12 +23,46 @@ std::optional<std::string> DecodeSegment(std::string_view segment) {
   return std::string(bytes->begin(), bytes->end());
 }
 
-std::optional<int64_t> IntClaim(const json& claims, const char* name) {
+// A NumericDate claim, clamped to ±kMaxTokenTimeSeconds: an issuer may write 2^63 - 1, 1e300
+// or -2^63, and both `exp + skew` and a double-to-integer cast of those are undefined.
+std::optional<int64_t> TimeClaim(const json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  if (it->is_number_float()) return static_cast<int64_t>(it->get<double>());
+  if (it->is_number_unsigned()) {
+    return static_cast<int64_t>(
+        std::min<uint64_t>(it->get<uint64_t>(), static_cast<uint64_t>(kMaxTokenTimeSeconds)));
+  }
+  if (it->is_number_integer()) {
+    return std::clamp(it->get<int64_t>(), -kMaxTokenTimeSeconds, kMaxTokenTimeSeconds);
+  }
+  if (it->is_number_float()) {
+    double d = it->get<double>();
+    if (!std::isfinite(d)) return std::nullopt;
+    constexpr auto kMax = static_cast<double>(kMaxTokenTimeSeconds);
+    return static_cast<int64_t>(std::clamp(d, -kMax, kMax));
+  }
   return std::nullopt;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// An access token says so: RFC 9068's header `typ` "at+jwt", or Keycloak's `typ` claim "Bearer"
+// (its ID tokens say "ID", its refresh tokens "Refresh"). Anything else — no type at all
+// included — is refused: an ID token proves a login to the client, it grants nothing to us.
+bool IsAccessToken(const json& header, const json& claims) {
+  if (auto t = header.find("typ"); t != header.end() && t->is_string()) {
+    const auto& typ = t->get_ref<const std::string&>();
+    if (EqualsIgnoreCase(typ, "at+jwt") || EqualsIgnoreCase(typ, "application/at+jwt")) {
+      return true;
+    }
+  }
+  auto t = claims.find("typ");
+  return t != claims.end() && t->is_string() && *t == "Bearer";
 }
 
 }  // namespace
@@ -39,6 +76,7 @@ std::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kNotYetValid: return "not_yet_valid";
     case RejectReason::kWrongIssuer: return "wrong_issuer";
     case RejectReason::kWrongAudience: return "wrong_audience";
+    case RejectReason::kWrongTokenType: return "wrong_token_type";
     case RejectReason::kBadUsername: return "bad_username";
     case RejectReason::kMissingNkey: return "missing_nkey";
     case RejectReason::kBadNkey: return "bad_nkey";
@@ -54,7 +92,9 @@ std::string_view RejectReasonMessage(RejectReason r) {
     case RejectReason::kExpired: return "The token has expired.";
     case RejectReason::kNotYetValid: return "The token is not valid yet.";
     case RejectReason::kWrongIssuer: return "The token was issued by another issuer.";
-    case RejectReason::kWrongAudience: return "The token was issued for another client.";
+    case RejectReason::kWrongAudience: return "The token was issued for another audience.";
+    case RejectReason::kWrongTokenType:
+      return "Only access tokens are accepted; this is another kind of token (e.g. an ID token).";
     case RejectReason::kBadUsername: return "The token carries no usable username.";
     case RejectReason::kMissingNkey: return "The request body names no user nkey.";
     case RejectReason::kBadNkey: return "The nkey is not a valid user public key.";
@@ -125,6 +165,8 @@ Verification TokenVerifier::VerifyInSpan(std::string_view token, telemetry::Span
   if (iss == claims.end() || !iss->is_string() || *iss != config_.issuer_url) {
     return reject(RejectReason::kWrongIssuer);
   }
+  if (!IsAccessToken(header, claims)) return reject(RejectReason::kWrongTokenType);
+  // The audience must name us; `azp` (the client that asked) is not an audience (RFC 9068 §4).
   bool audience_ok = false;
   if (auto aud = claims.find("aud"); aud != claims.end()) {
     if (aud->is_string()) {
@@ -135,21 +177,18 @@ Verification TokenVerifier::VerifyInSpan(std::string_view token, telemetry::Span
       }
     }
   }
-  if (auto azp = claims.find("azp"); azp != claims.end() && azp->is_string()) {
-    audience_ok = audience_ok || *azp == config_.audience;
-  }
   if (!audience_ok) return reject(RejectReason::kWrongAudience);
 
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           clock_.Now().time_since_epoch()).count();
   const int64_t skew = config_.clock_skew.count();
-  auto exp = IntClaim(claims, "exp");
+  auto exp = TimeClaim(claims, "exp");
   if (!exp) return reject(RejectReason::kMalformed);  // exp caps the NATS JWT: required
   if (now > *exp + skew) return reject(RejectReason::kExpired);
-  if (auto nbf = IntClaim(claims, "nbf"); nbf && now + skew < *nbf) {
+  if (auto nbf = TimeClaim(claims, "nbf"); nbf && now + skew < *nbf) {
     return reject(RejectReason::kNotYetValid);
   }
-  if (auto iat = IntClaim(claims, "iat"); iat && now + skew < *iat) {
+  if (auto iat = TimeClaim(claims, "iat"); iat && now + skew < *iat) {
     return reject(RejectReason::kNotYetValid);
   }
 
@@ -160,6 +199,12 @@ Verification TokenVerifier::VerifyInSpan(std::string_view token, telemetry::Span
   }
   VerifiedToken t;
   t.username = user->get<std::string>();
+  if (auto sub = claims.find("sub"); sub != claims.end() && sub->is_string() &&
+                                     !sub->get_ref<const std::string&>().empty()) {
+    t.subject = sub->get<std::string>().substr(0, 256);
+  } else {
+    t.subject = t.username;
+  }
   t.expires_unix = *exp;
   t.kid = kid;
   if (auto ra = claims.find("realm_access"); ra != claims.end() && ra->is_object()) {

@@ -26,6 +26,7 @@ enum class RejectReason {
   kNotYetValid,
   kWrongIssuer,
   kWrongAudience,
+  kWrongTokenType,
   kBadUsername,
   kMissingNkey,
   kBadNkey,
@@ -33,10 +34,15 @@ enum class RejectReason {
 std::string_view RejectReasonName(RejectReason r);     // "bad_signature"
 std::string_view RejectReasonMessage(RejectReason r);  // a sentence for the HTTP reply
 
+// Time claims are clamped to ±kMaxTokenTimeSeconds (the end of year 9999) so that adding the
+// clock skew, or comparing with now + TTL, can never overflow whatever the issuer wrote.
+inline constexpr int64_t kMaxTokenTimeSeconds = 253402300799;
+
 struct VerifiedToken {
   std::string username;            // preferred_username, valid as a subject token
+  std::string subject;             // `sub` (the IdP's stable user id); the username when absent
   std::vector<std::string> roles;  // realm_access.roles
-  int64_t expires_unix = 0;        // exp
+  int64_t expires_unix = 0;        // exp, clamped (see kMaxTokenTimeSeconds)
   std::string kid;
 };
 

@@ -161,9 +161,9 @@ TEST_F(ChatCoreE2eTest, ClosingAnotherConnectionOfTheUserKeepsThisClientAMember)
   auto is_member = [&] {
     auto r = (*observer)->Request(kMembers, {"general"}, "{}", 2s, telemetry::SpanContext{});
     if (!r.ok()) return true;  // unknown: not evidence of a removal
-    auto members = json::parse(r->payload(), nullptr, false);
-    if (!members.is_array()) return true;
-    for (const auto& m : members) {
+    auto reply = json::parse(r->payload(), nullptr, false);
+    if (!reply.is_object() || !reply["users"].is_array()) return true;
+    for (const auto& m : reply["users"]) {
       if (m.is_string() && m.get<std::string>() == "alice") return true;
     }
     return false;

@@ -304,6 +304,7 @@ class ChatStack {
       env["CHAT_AUTH_HTTP_PORT"] = std::to_string(auth_port_);
       env["CHAT_AUTH_ACCOUNT_SIGNING_SEED_FILE"] = op_.chat_signing_seed_file.string();
       env["CHAT_AUTH_RATE_LIMIT_PER_SECOND"] = "1000";
+      env["CHAT_AUTH_USER_RATE_LIMIT_PER_MINUTE"] = "100000";  // drills replay one user's token
     }
     for (const auto& [k, v] : options_.service_env) env[k] = v;
     if (auto it = options_.per_service_env.find(name); it != options_.per_service_env.end()) {

@@ -107,6 +107,10 @@ IdpConfig IdpConfig::FromEnv(core::EnvReader& reader) {
   c.users_file = reader.String("CHAT_IDP_USERS_FILE", "");
   c.pbkdf2_iterations =
       static_cast<int>(reader.Int("CHAT_IDP_PBKDF2_ITERATIONS", 600000, 1000, 10'000'000));
+  c.login_failures_per_user_per_minute = static_cast<int>(
+      reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_USER_PER_MINUTE", 10, 1, 100000));
+  c.login_failures_per_address_per_minute = static_cast<int>(
+      reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", 30, 1, 100000));
   return c;
 }
 

@@ -29,9 +29,14 @@ struct IdpConfig {
   std::chrono::seconds code_ttl{60};
   std::chrono::seconds refresh_ttl{1800};    // realm SSO idle timeout
   std::chrono::seconds session_max{36000};   // realm SSO max lifespan
+  // Failed sign-ins allowed per minute (bursts up to the same number), per account (the typed
+  // login, known or not) and per client address; beyond them 429 before any password hashing.
+  int login_failures_per_user_per_minute = 10;
+  int login_failures_per_address_per_minute = 30;
 
   // CHAT_IDP_HOST, _PORT, _ISSUER, _STATE_DIR, _TOKEN_TTL_SECONDS, _CLIENT_ID,
-  // _REDIRECT_ORIGINS, _USERS_FILE, _PBKDF2_ITERATIONS. Problems are recorded in `reader`.
+  // _REDIRECT_ORIGINS, _USERS_FILE, _PBKDF2_ITERATIONS, _LOGIN_FAILURES_PER_USER_PER_MINUTE,
+  // _LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE. Problems are recorded in `reader`.
   static IdpConfig FromEnv(core::EnvReader& reader);
   static core::Result<IdpConfig> FromEnv(const core::Env& env);
 };

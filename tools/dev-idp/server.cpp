@@ -28,7 +28,8 @@ constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded
 constexpr std::string_view kScope = "openid profile email";
 constexpr std::string_view kCodeClasses[] = {"2xx", "3xx", "4xx", "5xx"};
 constexpr std::string_view kLoginFailureReasons[] = {"bad_password", "unknown_user", "bad_pkce",
-                                                     "bad_code", "bad_redirect"};
+                                                     "bad_code",     "bad_redirect", "throttled",
+                                                     "refresh_reuse"};
 constexpr std::string_view kGrantTypes[] = {"authorization_code", "password", "refresh_token"};
 
 std::string RegexEscape(std::string_view s) {
@@ -188,6 +189,9 @@ struct IdpServer::Session {
 struct IdpServer::RefreshEntry {
   std::string sid;
   int64_t expires_at = 0;
+  // Rotation spends a refresh token but keeps its entry until it expires, so that the spent
+  // token coming back is recognised as reuse (a copy in a thief's hands) and not as junk.
+  bool used = false;
 };
 
 struct IdpServer::RequestScope {
@@ -245,6 +249,9 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
       keys_(std::move(keys)),
       users_(std::move(users)),
       metrics_(std::make_unique<Metrics>()),
+      user_throttle_(config_.login_failures_per_user_per_minute, clock),
+      address_throttle_(config_.login_failures_per_address_per_minute, clock),
+      log_key_(RandomBytes(32)),
       server_(std::make_unique<httplib::Server>()) {
   auto& reg = *telemetry_.metrics;
   metrics_->requests = reg.AddCounter("idp_requests_total", "HTTP requests by route and status class",
@@ -639,12 +646,80 @@ void IdpServer::HandleAuthGet(RequestScope& rq) {
   RenderLoginPage(rq, *params, 200, "", Get(*params, "login_hint"));
 }
 
-void IdpServer::RejectLogin(RequestScope& rq, std::string_view reason, std::string_view username) {
+void IdpServer::AddLoginFields(std::vector<telemetry::Attribute>& fields, const User* user,
+                               std::string_view typed) const {
+  if (user != nullptr) {
+    fields.push_back({"chat.idp.username", user->username});  // validated at load: log-safe
+    return;
+  }
+  if (typed.empty()) return;
+  // Not an account: the text may be a password typed into the username field, so it never
+  // reaches the log. A keyed hash (key per process, so it cannot be brute-forced offline)
+  // still lets an operator see that the same thing was tried again.
+  std::string lowered(typed.substr(0, 256));
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string digest = Sha256(log_key_ + lowered);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string ref;
+  for (size_t i = 0; i < 6; ++i) {
+    auto b = static_cast<unsigned char>(digest[i]);
+    ref += kHex[b >> 4];
+    ref += kHex[b & 15];
+  }
+  fields.push_back({"chat.idp.username", "unknown"});
+  fields.push_back({"chat.idp.login_ref", ref});
+}
+
+void IdpServer::RejectLogin(RequestScope& rq, std::string_view reason, const User* user,
+                            std::string_view typed) {
   metrics_->login_failures.With({reason}).Add(1, &rq.ctx);
-  // Username only: the password (right or wrong) never reaches a log.
-  telemetry_.logger->Warn(rq.ctx, "login rejected",
-                          {{"chat.idp.reason", std::string(reason)},
-                           {"chat.idp.username", std::string(username.substr(0, 64))}});
+  // The password (right or wrong) never reaches a log; the login only when it is an account.
+  std::vector<telemetry::Attribute> fields = {{"chat.idp.reason", std::string(reason)}};
+  AddLoginFields(fields, user, typed);
+  telemetry_.logger->Warn(rq.ctx, "login rejected", std::move(fields));
+}
+
+IdpServer::LoginAttempt IdpServer::AttemptOf(RequestScope& rq, std::string_view typed,
+                                             const User* named) const {
+  LoginAttempt a;
+  if (named != nullptr) {
+    a.user_key = "user:" + named->id;  // username and e-mail share one budget
+  } else {
+    // Unknown logins are throttled like accounts, so the throttle does not tell which exist.
+    std::string lowered(typed.substr(0, 128));
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    a.user_key = "login:" + lowered;
+  }
+  a.address_key = rq.req.remote_addr;
+  return a;
+}
+
+bool IdpServer::AdmitLogin(RequestScope& rq, const LoginAttempt& attempt, const User* named,
+                           std::string_view typed, int64_t& retry_after) {
+  std::string_view scope;
+  if (!address_throttle_.TryAcquire(attempt.address_key, retry_after)) {
+    scope = "address";
+  } else if (!user_throttle_.TryAcquire(attempt.user_key, retry_after)) {
+    address_throttle_.Release(attempt.address_key);
+    scope = "user";
+  } else {
+    return true;
+  }
+  metrics_->login_failures.With({"throttled"}).Add(1, &rq.ctx);
+  std::vector<telemetry::Attribute> fields = {{"chat.idp.reason", "throttled"},
+                                              {"chat.idp.throttle", std::string(scope)},
+                                              {"client.address", rq.req.remote_addr},
+                                              {"chat.idp.retry_after_s", retry_after}};
+  AddLoginFields(fields, named, typed);
+  telemetry_.logger->Warn(rq.ctx, "login throttled", std::move(fields));
+  return false;
+}
+
+void IdpServer::LoginSucceeded(const LoginAttempt& attempt) {
+  user_throttle_.Release(attempt.user_key);
+  address_throttle_.Release(attempt.address_key);
 }
 
 void IdpServer::HandleAuthPost(RequestScope& rq) {
@@ -665,12 +740,24 @@ void IdpServer::HandleAuthPost(RequestScope& rq) {
     RenderLoginPage(rq, p, 200, "Please enter your username and password.", username);
     return;
   }
+  const User* named = users_.FindByLogin(username);
+  LoginAttempt attempt = AttemptOf(rq, username, named);
+  int64_t retry_after = 0;
+  if (!AdmitLogin(rq, attempt, named, username, retry_after)) {
+    RenderLoginPage(rq, p, 429,
+                    "Too many failed sign-in attempts. Try again in " +
+                        std::to_string(retry_after) + " seconds.",
+                    username);
+    rq.res.set_header("Retry-After", std::to_string(retry_after));
+    return;
+  }
   auto auth = users_.Authenticate(username, password);
   if (!auth.user) {
-    RejectLogin(rq, LoginFailureName(*auth.failure), username);
+    RejectLogin(rq, LoginFailureName(*auth.failure), auth.named, username);
     RenderLoginPage(rq, p, 200, "Invalid username or password.", username);
     return;
   }
+  LoginSucceeded(attempt);
   std::string code = RandomToken(32);
   int64_t now = NowSeconds();
   {
@@ -717,6 +804,13 @@ void IdpServer::PruneLocked(int64_t now) {
     bool dead = it->second.auth_time + config_.session_max.count() <= now ||
                 it->second.last_refresh + config_.refresh_ttl.count() <= now;
     it = dead ? sessions_.erase(it) : std::next(it);
+  }
+}
+
+void IdpServer::RevokeSessionLocked(const std::string& sid) {
+  sessions_.erase(sid);
+  for (auto it = refresh_.begin(); it != refresh_.end();) {
+    it = it->second.sid == sid ? refresh_.erase(it) : std::next(it);
   }
 }
 
@@ -778,13 +872,13 @@ void IdpServer::TokenGrantAuthorizationCode(RequestScope& rq, const Params& p) {
     }
   }
   if (!entry || entry->expires_at <= now || entry->client_id != config_.client_id) {
-    RejectLogin(rq, "bad_code", "");
+    RejectLogin(rq, "bad_code", nullptr);
     TokenError(rq.res, 400, "invalid_grant", "Code not valid");
     return;
   }
   const User* user = users_.FindById(entry->user_id);
   if (entry->redirect_uri != redirect_uri) {
-    RejectLogin(rq, "bad_redirect", user ? user->username : "");
+    RejectLogin(rq, "bad_redirect", user);
     TokenError(rq.res, 400, "invalid_grant", "Incorrect redirect_uri");
     return;
   }
@@ -792,7 +886,7 @@ void IdpServer::TokenGrantAuthorizationCode(RequestScope& rq, const Params& p) {
                              ? Base64UrlEncode(Sha256(verifier))
                              : std::string();
   if (computed.empty() || !ConstantTimeEquals(computed, entry->code_challenge)) {
-    RejectLogin(rq, "bad_pkce", user ? user->username : "");
+    RejectLogin(rq, "bad_pkce", user);
     TokenError(rq.res, 400, "invalid_grant", "PKCE verification failed: Invalid code verifier");
     return;
   }
@@ -815,12 +909,23 @@ void IdpServer::TokenGrantPassword(RequestScope& rq, const Params& p) {
     TokenError(rq.res, 400, "invalid_request", "Missing parameter: username or password");
     return;
   }
+  const User* named = users_.FindByLogin(username);
+  LoginAttempt attempt = AttemptOf(rq, username, named);
+  int64_t retry_after = 0;
+  if (!AdmitLogin(rq, attempt, named, username, retry_after)) {
+    rq.res.set_header("Retry-After", std::to_string(retry_after));
+    TokenError(rq.res, 429, "temporarily_unavailable",
+               "Too many failed sign-in attempts; retry in " + std::to_string(retry_after) +
+                   " seconds.");
+    return;
+  }
   auto auth = users_.Authenticate(username, password);
   if (!auth.user) {
-    RejectLogin(rq, LoginFailureName(*auth.failure), username);
+    RejectLogin(rq, LoginFailureName(*auth.failure), auth.named, username);
     TokenError(rq.res, 401, "invalid_grant", "Invalid user credentials");
     return;
   }
+  LoginSucceeded(attempt);
   int64_t now = NowSeconds();
   std::string sid = RandomToken(16);
   {
@@ -850,18 +955,35 @@ void IdpServer::TokenGrantRefresh(RequestScope& rq, const Params& p) {
   std::string sid = claims["sid"].get<std::string>();
   int64_t now = NowSeconds();
   std::string user_id;
+  bool reused = false;
   {
     std::lock_guard lock(state_mu_);
     PruneLocked(now);
     auto it = refresh_.find(jti);
     auto session = sessions_.find(sid);
-    if (it == refresh_.end() || it->second.sid != sid || session == sessions_.end()) {
+    if (it != refresh_.end() && it->second.sid == sid && it->second.used) {
+      // A spent refresh token came back: two parties hold this session's tokens and we cannot
+      // tell which is the user, so the whole family (every token of this login) is revoked
+      // (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+      reused = true;
+      if (session != sessions_.end()) user_id = session->second.user_id;
+      RevokeSessionLocked(sid);
+    } else if (it == refresh_.end() || it->second.sid != sid || session == sessions_.end()) {
       user_id.clear();
     } else {
-      refresh_.erase(it);  // rotation: each refresh token works once
+      it->second.used = true;  // rotation: each refresh token works once
       session->second.last_refresh = now;
       user_id = session->second.user_id;
     }
+  }
+  if (reused) {
+    metrics_->login_failures.With({"refresh_reuse"}).Add(1, &rq.ctx);
+    std::vector<telemetry::Attribute> fields = {{"chat.idp.reason", "refresh_reuse"},
+                                                {"client.address", rq.req.remote_addr}};
+    AddLoginFields(fields, user_id.empty() ? nullptr : users_.FindById(user_id), {});
+    telemetry_.logger->Warn(rq.ctx, "refresh token reused; session revoked", std::move(fields));
+    TokenError(rq.res, 400, "invalid_grant", "Token is not active");
+    return;
   }
   const User* user = user_id.empty() ? nullptr : users_.FindById(user_id);
   if (user == nullptr) {

@@ -18,6 +18,7 @@
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "key_store.hpp"
+#include "throttle.hpp"
 #include "users.hpp"
 
 namespace httplib {
@@ -86,7 +87,29 @@ class IdpServer {
   void TokenGrantRefresh(RequestScope& rq, const Params& p);
   void IssueTokens(RequestScope& rq, const User& user, const std::string& sid,
                    const std::string& nonce, std::string_view grant_type);
-  void RejectLogin(RequestScope& rq, std::string_view reason, std::string_view username);
+  // Counts idp_login_failures_total{reason} and logs WARN "login rejected". `user` is the
+  // account the attempt named (nullptr when none); `typed` what was typed, logged only as a
+  // keyed hash when it names no account (it may be a password typed into the wrong field).
+  void RejectLogin(RequestScope& rq, std::string_view reason, const User* user,
+                   std::string_view typed = {});
+  // chat.idp.username (+ chat.idp.login_ref) for a log line about a typed login.
+  void AddLoginFields(std::vector<telemetry::Attribute>& fields, const User* user,
+                      std::string_view typed) const;
+
+  // Throttle keys of one sign-in attempt.
+  struct LoginAttempt {
+    std::string user_key;
+    std::string address_key;
+  };
+  LoginAttempt AttemptOf(RequestScope& rq, std::string_view typed, const User* named) const;
+  // Reserves one failure unit per key; when a budget is spent, counts
+  // idp_login_failures_total{throttled}, logs WARN "login throttled", sets `retry_after` and
+  // returns false. Runs before any password hashing.
+  bool AdmitLogin(RequestScope& rq, const LoginAttempt& attempt, const User* named,
+                  std::string_view typed, int64_t& retry_after);
+  void LoginSucceeded(const LoginAttempt& attempt);  // gives the reserved units back
+  // Ends session `sid` and every refresh token of its family. Caller holds state_mu_.
+  void RevokeSessionLocked(const std::string& sid);
 
   core::Result<std::string> SignJwt(const std::string& payload_json) const;
   // Verifies signature (any published key), `iss`, and — unless allow_expired — `exp`.
@@ -102,6 +125,9 @@ class IdpServer {
   std::unique_ptr<Metrics> metrics_;
   std::string base_path_;       // path of the issuer, e.g. /realms/nats-chat
   std::string route_prefix_;    // the same with the realm replaced: /realms/{realm}
+  LoginThrottle user_throttle_;
+  LoginThrottle address_throttle_;
+  const std::string log_key_;   // per-process key of chat.idp.login_ref hashes
 
   mutable std::mutex issuer_mu_;
   std::string issuer_;

@@ -143,9 +143,11 @@ UserDirectory::AuthResult UserDirectory::Authenticate(std::string_view login,
     }
   }
   // Always hash, so an unknown user takes as long as a wrong password.
+  hashes_->fetch_add(1);
   std::string computed = Pbkdf2Sha256(password, cred->salt, iterations_);
   bool match = ConstantTimeEquals(computed, cred->hash);
   AuthResult r;
+  r.named = user;
   if (user == nullptr) {
     r.failure = LoginFailure::kUnknownUser;
   } else if (!match) {
@@ -154,6 +156,14 @@ UserDirectory::AuthResult UserDirectory::Authenticate(std::string_view login,
     r.user = user;
   }
   return r;
+}
+
+const User* UserDirectory::FindByLogin(std::string_view login) const {
+  std::string key = Lower(login);
+  for (const auto& u : users_) {
+    if (u.username == key || u.email == key) return &u;
+  }
+  return nullptr;
 }
 
 const User* UserDirectory::FindByUsername(std::string_view username) const {

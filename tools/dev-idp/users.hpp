@@ -4,6 +4,9 @@
 // user costs the same hash as a known one, so timing does not reveal which usernames exist.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,14 +58,19 @@ class UserDirectory {
   struct AuthResult {
     const User* user = nullptr;           // set on success
     std::optional<LoginFailure> failure;  // set on failure
+    const User* named = nullptr;          // the account `login` names, also on a bad password
   };
   // `login` is a username or an e-mail address (the realm allows login with e-mail);
   // usernames match case-insensitively, as in Keycloak.
   AuthResult Authenticate(std::string_view login, std::string_view password) const;
 
+  // The account a typed login names (username or e-mail, case-insensitive), without hashing.
+  const User* FindByLogin(std::string_view login) const;
   const User* FindByUsername(std::string_view username) const;
   const User* FindById(std::string_view id) const;
   const std::vector<User>& users() const { return users_; }
+  // PBKDF2 computations so far (each Authenticate is one): what a login costs the server.
+  uint64_t hashes_computed() const { return hashes_->load(); }
 
  private:
   struct Credential {
@@ -75,6 +83,7 @@ class UserDirectory {
   std::vector<User> users_;
   std::vector<Credential> credentials_;  // parallel to users_
   Credential dummy_;                     // burned on unknown users
+  std::unique_ptr<std::atomic<uint64_t>> hashes_ = std::make_unique<std::atomic<uint64_t>>(0);
 };
 
 }  // namespace chat::devidp

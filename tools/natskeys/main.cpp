@@ -117,7 +117,10 @@ int User(const std::map<std::string, std::string>& flags) {
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
                    chat::core::SystemClock::Instance().Now().time_since_epoch())
                    .count();
-    claims.expires = now + secs;
+    // Saturate instead of overflowing: libs/nkeys clamps to the end of year 9999 anyway.
+    claims.expires = secs >= chat::nkeys::kMaxJwtTimeSeconds - now
+                         ? chat::nkeys::kMaxJwtTimeSeconds
+                         : now + secs;
   }
   auto jwt = chat::nkeys::EncodeUserJwt(claims, *signer, chat::core::SystemClock::Instance());
   if (!jwt.ok()) return Fail(jwt.status().ToString());

@@ -354,6 +354,16 @@ test('keycloak realm: public PKCE client and the 13 seeded users with their role
   assert.equal(roles.alice, 'admin,user');
   assert.equal(roles.charlie, '');
   assert.equal(r.accessTokenLifespan, 300);
+  // As dev-idp issues them: the access token's aud names nats-chat-app (auth-service requires
+  // it, CHAT_AUTH_AUDIENCE); the ID token keeps aud = client id and typ "ID" and is refused.
+  const aud = client.protocolMappers.find((m: any) => m.protocolMapper === 'oidc-audience-mapper');
+  assert.equal(aud?.config['included.client.audience'], 'nats-chat-app');
+  assert.equal(aud?.config['access.token.claim'], 'true');
+  assert.equal(aud?.config['id.token.claim'], 'false');
+  // Brute-force throttling and single-use refresh tokens, as in dev-idp.
+  assert.equal(r.bruteForceProtected, true);
+  assert.equal(r.revokeRefreshToken, true);
+  assert.equal(r.refreshTokenMaxReuse, 0);
 });
 
 // `nats-server -t` on the cluster config and its route/monitoring settings: nats.test.ts.
@@ -367,6 +377,9 @@ test('nginx: config passes `nginx -t` (when installed) and exposes only the §8.
   assert.ok(!/location \/otlp\/? /.test(conf), 'only the exact traces path is exposed');
   assert.match(conf, /location = \/nats \{[^}]*Upgrade \$http_upgrade/s);
   assert.match(conf, /location \/auth\/ \{/);
+  // Credential requests: limited per client address, which real_ip recovers behind the balancer.
+  assert.match(conf, /location \/auth\/ \{[^}]*limit_req zone=auth /s);
+  assert.match(conf, /real_ip_header X-Forwarded-For;/);
   if (!have('nginx')) { t.skip('nginx not installed'); return; }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nginxcfg-'));
   try {

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace chat::nkeys {
@@ -59,9 +60,16 @@ void AddNatsLimits(OJson& j, const NatsLimits& l) {
 
 core::Result<std::string> Sign(StdClaims std_claims, OJson nats, const KeyPair& signer,
                                const core::Clock& clock) {
+  // nats-server treats exp <= 0 as "never expires" (nats-io/jwt: `Expires > 0 && now > Expires`),
+  // so a negative value that slipped through arithmetic would mint an immortal credential.
+  if (std_claims.expires < 0) {
+    return core::InvalidArgument("expires must be 0 (never) or a unix time in seconds");
+  }
+  std_claims.expires = std::min(std_claims.expires, kMaxJwtTimeSeconds);
   std_claims.issuer = signer.public_key();
-  std_claims.issued_at =
-      std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
+  std_claims.issued_at = std::clamp<int64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count(), 0,
+      kMaxJwtTimeSeconds);
   CHAT_ASSIGN_OR_RETURN(std::string jti, Sha512_256Base32(StdClaimsJson(std_claims, "").dump()));
   OJson claims = StdClaimsJson(std_claims, jti);
   nats["version"] = 2;

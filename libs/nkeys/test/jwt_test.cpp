@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "chat/nkeys/local_operator.hpp"
 
 namespace chat::nkeys {
@@ -64,6 +66,37 @@ TEST_F(JwtTest, AccountJwtCarriesLimitsJetStreamAndSigningKeys) {
   auto plain = DecodeAndVerifyJwt(EncodeAccountJwt(claims, op_, clock_).value());
   ASSERT_TRUE(plain.ok());
   EXPECT_FALSE(plain->claims["nats"]["limits"].contains("mem_storage"));
+}
+
+// A negative exp would read as "never expires" to nats-server; a huge one is clamped so no
+// consumer's arithmetic on it overflows. (UBSan in the asan preset checks the clamping.)
+TEST_F(JwtTest, ExtremeExpiriesAreRefusedOrClamped) {
+  UserClaims claims;
+  claims.subject = user_.public_key();
+  claims.name = "alice";
+  claims.issuer_account = account_.public_key();
+  for (int64_t bad : {int64_t{-1}, std::numeric_limits<int64_t>::min()}) {
+    claims.expires = bad;
+    auto jwt = EncodeUserJwt(claims, signing_, clock_);
+    ASSERT_FALSE(jwt.ok()) << bad;
+    EXPECT_EQ(jwt.status().code(), core::ErrorCode::kInvalidArgument);
+  }
+  claims.expires = std::numeric_limits<int64_t>::max();
+  auto jwt = EncodeUserJwt(claims, signing_, clock_);
+  ASSERT_TRUE(jwt.ok()) << jwt.status().ToString();
+  auto decoded = DecodeAndVerifyJwt(*jwt);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->claims["exp"], kMaxJwtTimeSeconds);
+
+  // A clock far beyond year 9999 still yields a bounded iat.
+  core::FakeClock far{std::numeric_limits<int64_t>::max()};
+  claims.expires = 0;
+  auto far_jwt = EncodeUserJwt(claims, signing_, far);
+  ASSERT_TRUE(far_jwt.ok());
+  auto far_decoded = DecodeAndVerifyJwt(*far_jwt);
+  ASSERT_TRUE(far_decoded.ok());
+  EXPECT_LE(far_decoded->claims["iat"].get<int64_t>(), kMaxJwtTimeSeconds);
+  EXPECT_FALSE(far_decoded->claims.contains("exp"));
 }
 
 TEST_F(JwtTest, UserJwtCarriesPermissionsIssuerAccountAndExpiry) {

@@ -7,10 +7,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <limits>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <regex>
 #include <string>
 
 #include "chat/telemetry/semconv.hpp"
@@ -22,6 +29,8 @@
 #include "chat/nkeys/nkeys.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/nats_server.hpp"
+#include "chat/testing/ports.hpp"
+#include "chat/testing/process.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "config.hpp"
 #include "crypto.hpp"
@@ -122,15 +131,19 @@ class AuthServiceTest : public ::testing::Test {
   }
   void StartAuth() { StartAuth(Config()); }
 
-  std::string Token(const std::string& user) {
+  // The IdP's whole token response (access, ID and refresh token) for a password grant.
+  json TokenResponse(const std::string& user) {
     auto r = idp_client_->Post(std::string(kOidc) + "/token",
                                "grant_type=password&client_id=nats-chat-app&username=" + user +
                                    "&password=" + user + "123",
                                kForm);
     EXPECT_TRUE(r);
-    if (!r) return {};
+    if (!r) return json::object();
     EXPECT_EQ(r->status, 200) << r->body;
-    return json::parse(r->body)["access_token"].get<std::string>();
+    return json::parse(r->body, nullptr, false);
+  }
+  std::string Token(const std::string& user) {
+    return TokenResponse(user).value("access_token", "");
   }
 
   httplib::Result Post(const std::string& token, const std::string& body,
@@ -395,6 +408,100 @@ TEST_F(AuthServiceTest, ClaimProblemsMapToTheirReasons) {
   ExpectRejected(Forge(c), nkey_body, 401, "unauthenticated", "expired");
   c.erase("exp");
   ExpectRejected(Forge(c), nkey_body, 401, "unauthenticated", "malformed");
+}
+
+// ---- only access tokens (issue 11 item 7) ----
+
+TEST_F(AuthServiceTest, AnIdTokenIsNotAnAccessToken) {
+  StartAuth();
+  auto user = nkeys::KeyPair::Generate(nkeys::KeyType::kUser);
+  std::string nkey_body = NkeyBody(user->public_key());
+  json tokens = TokenResponse("alice");
+  // Same issuer, same key, aud = the client id, preferred_username and roles: everything but
+  // the type says "use me". It must not buy NATS credentials.
+  const std::string id_token = tokens.value("id_token", "");
+  ASSERT_EQ(SplitToken(id_token).claims["typ"], "ID");
+  ASSERT_EQ(SplitToken(id_token).claims["aud"], "nats-chat-app");
+  ExpectRejected(id_token, nkey_body, 401, "unauthenticated", "wrong_token_type");
+  auto line = LinesWith("credential request rejected").back();
+  EXPECT_NE(line.find("\"chat.user\":\"alice\""), std::string::npos) << line;
+  auto r = Post(id_token, nkey_body);
+  ASSERT_TRUE(r);
+  EXPECT_NE(json::parse(r->body)["error"]["message"].get<std::string>().find("access token"),
+            std::string::npos)
+      << r->body;
+  // The refresh token is for the IdP alone.
+  ExpectRejected(tokens.value("refresh_token", ""), nkey_body, 401, "unauthenticated",
+                 "wrong_token_type");
+
+  // No type at all is no access token either; RFC 9068's header type "at+jwt" is one.
+  json c = GoodClaims();
+  c.erase("typ");
+  ExpectRejected(Forge(c), nkey_body, 401, "unauthenticated", "wrong_token_type");
+  json at_header = {{"alg", "RS256"}, {"typ", "at+jwt"}, {"kid", IdpKey().kid()}};
+  auto ok = Post(SignToken(at_header, c, IdpKey()), nkey_body);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  // The access token itself still works.
+  auto access = Post(tokens.value("access_token", ""), nkey_body);
+  ASSERT_TRUE(access);
+  EXPECT_EQ(access->status, 200) << access->body;
+}
+
+TEST_F(AuthServiceTest, TheAudienceMustNameUsNotJustTheAuthorizedParty) {
+  StartAuth();
+  auto user = nkeys::KeyPair::Generate(nkeys::KeyType::kUser);
+  json c = GoodClaims();
+  c["aud"] = "account";  // Keycloak's default without an audience mapper
+  c["azp"] = "nats-chat-app";
+  ExpectRejected(Forge(c), NkeyBody(user->public_key()), 401, "unauthenticated",
+                 "wrong_audience");
+}
+
+// ---- time claims at the edges of int64 (issue 11 item 15; UBSan checks the arithmetic) ----
+
+TEST_F(AuthServiceTest, ExtremeTimeClaimsAreClampedNeverOverflowed) {
+  AuthConfig config = Config();
+  config.jwt_ttl = 600s;
+  StartAuth(config);
+  auto user = nkeys::KeyPair::Generate(nkeys::KeyType::kUser);
+  std::string nkey_body = NkeyBody(user->public_key());
+  const int64_t now = clock_.NowUnixMillis() / 1000;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+
+  // A far-future exp (int64 max, uint64 max, 1e300) is the issuer's choice: the user JWT is
+  // then capped by our TTL, not wrapped into the past by exp + skew.
+  for (json exp : {json(kMax), json(std::numeric_limits<uint64_t>::max()), json(1e300)}) {
+    json c = GoodClaims();
+    c["exp"] = exp;
+    auto r = Post(Forge(c), nkey_body);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << exp.dump() << " " << r->body;
+    auto decoded = nkeys::DecodeAndVerifyJwt(json::parse(r->body)["jwt"].get<std::string>());
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->claims["exp"].get<int64_t>(), now + 600) << exp.dump();
+    EXPECT_EQ(json::parse(r->body)["expires_at"].get<int64_t>(), (now + 600) * 1000);
+  }
+  // Far-past and negative values are expired, never "no expiry".
+  for (json exp : {json(kMin), json(-1), json(0), json(-1e300)}) {
+    json c = GoodClaims();
+    c["exp"] = exp;
+    ExpectRejected(Forge(c), nkey_body, 401, "unauthenticated", "expired");
+  }
+  // nbf / iat at the far future are not yet valid; at the far past they are harmless.
+  for (const char* claim : {"nbf", "iat"}) {
+    json c = GoodClaims();
+    c[claim] = kMax;
+    ExpectRejected(Forge(c), nkey_body, 401, "unauthenticated", "not_yet_valid");
+    c[claim] = 1e300;
+    ExpectRejected(Forge(c), nkey_body, 401, "unauthenticated", "not_yet_valid");
+    c[claim] = kMin;
+    auto r = Post(Forge(c), nkey_body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << claim << " " << r->body;
+  }
+  EXPECT_EQ(Requests("error"), 0);
 }
 
 TEST_F(AuthServiceTest, MalformedRequestsAreRejectedWithoutServerErrors) {
@@ -667,6 +774,199 @@ TEST_F(AuthServiceTest, CorsPreflightOnlyForConfiguredOrigins) {
   EXPECT_EQ(post->get_header_value("Access-Control-Allow-Origin"), "http://localhost:3000");
 }
 
+// ---- per-client and per-user limits behind a real nginx (issue 11 item 5) ----
+
+// nginx with the local stack's own config (deploy/local/nginx.conf, rendered the way
+// `nats-chat up` renders it) in front of the test's auth-service, on a random port.
+class NginxFront {
+ public:
+  static std::unique_ptr<NginxFront> Start(const std::string& dir, int auth_port) {
+    auto n = std::unique_ptr<NginxFront>(new NginxFront);
+    n->dir_ = dir;
+    fs::create_directories(fs::path(dir) / "tmp");
+    fs::create_directories(fs::path(dir) / "www");
+    std::ifstream in(std::string(CHAT_SOURCE_DIR) + "/deploy/local/nginx.conf");
+    EXPECT_TRUE(in) << "deploy/local/nginx.conf not found";
+    std::string conf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    n->port_ = testing::FreePort();
+    const std::map<std::string, std::string> vars = {
+        // As root, nginx would hand requests to workers running as nobody, who cannot enter
+        // the test's 0700 directory.
+        {"NGINX_USER", ::geteuid() == 0 ? "user root root;" : ""},
+        {"NGINX_DIR", dir},
+        {"LOG_DIR", dir},
+        {"HOST", "127.0.0.1"},
+        {"WEB_PORT", std::to_string(n->port_)},
+        {"WEB_ROOT", dir + "/www"},
+        {"AUTH_HTTP_PORT", std::to_string(auth_port)},
+        {"SINK_PORT", std::to_string(testing::FreePort())},  // never reached by these tests
+        {"NATS_WS_PORT", std::to_string(testing::FreePort())},
+    };
+    for (const auto& [key, value] : vars) {
+      const std::string token = "@" + key + "@";
+      for (size_t pos = conf.find(token); pos != std::string::npos; pos = conf.find(token, pos)) {
+        conf.replace(pos, token.size(), value);
+        pos += value.size();
+      }
+    }
+    std::smatch left;
+    EXPECT_FALSE(std::regex_search(conf, left, std::regex("@[A-Z_]+@")))
+        << "an unrendered placeholder is left: " << left.str();
+    std::ofstream(dir + "/nginx.conf") << conf;
+    const std::string binary = fs::exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+    int log = ::open((dir + "/nginx.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    n->pid_ = testing::SpawnWithEnv({binary, "-p", dir, "-c", dir + "/nginx.conf", "-e",
+                                     dir + "/web-error.log", "-g", "daemon off;"},
+                                    {}, log, log);
+    if (log >= 0) ::close(log);
+    EXPECT_GT(n->pid_, 0) << "could not start nginx";
+    httplib::Client probe("127.0.0.1", n->port_);
+    probe.set_connection_timeout(1);
+    bool up = testing::WaitFor([&] { return static_cast<bool>(probe.Get("/")); }, 10s);
+    EXPECT_TRUE(up) << "nginx did not come up: " << n->Log();
+    return up && n->pid_ > 0 ? std::move(n) : nullptr;
+  }
+  ~NginxFront() {
+    if (pid_ > 0) testing::TerminateAndWait(pid_, 5s);
+  }
+  int port() const { return port_; }
+  std::string Log() const {
+    std::string out;
+    for (const char* f : {"/nginx.out", "/web-error.log"}) {
+      std::ifstream in(dir_ + f);
+      out += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
+    return out;
+  }
+  // A client of this nginx whose connections come from `source` (any 127.x address is local on
+  // Linux): distinct sources are distinct clients to nginx.
+  std::unique_ptr<httplib::Client> ClientFrom(const std::string& source) const {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    c->set_interface(source);
+    return c;
+  }
+
+ private:
+  NginxFront() = default;
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+class AuthBehindNginxTest : public AuthServiceTest {
+ protected:
+  void StartBoth(AuthConfig config) {
+    ASSERT_NO_FATAL_FAILURE(StartAuth(std::move(config)));
+    nginx_ = NginxFront::Start(dir_ + "/nginx", auth_->port());
+    ASSERT_NE(nginx_, nullptr);
+  }
+  void TearDown() override {
+    nginx_.reset();
+    AuthServiceTest::TearDown();
+  }
+  httplib::Result PostVia(httplib::Client& c, const std::string& token, const std::string& body,
+                          httplib::Headers extra = {}) {
+    if (!token.empty()) extra.emplace("Authorization", "Bearer " + token);
+    return c.Post(std::string(kCredentialsRoute), extra, body, "application/json");
+  }
+  std::unique_ptr<NginxFront> nginx_;
+};
+
+TEST_F(AuthBehindNginxTest, OneAbusiveClientIsLimitedWhileAnotherIsServed) {
+  AuthConfig config = Config();
+  config.rate_limit_per_second = 3;  // the fake clock stands still: 3 per client, no refill
+  StartBoth(config);
+  auto abuser = nginx_->ClientFrom("127.0.0.2");
+  auto other = nginx_->ClientFrom("127.0.0.3");
+  for (int i = 0; i < 3; ++i) {
+    // A forged X-Forwarded-For does not buy a fresh bucket: nginx states the address it saw.
+    auto r = PostVia(*abuser, "", "{}", {{"X-Forwarded-For", "10.0.0." + std::to_string(i)}});
+    ASSERT_TRUE(r) << "no answer through nginx from 127.0.0.2\n" << nginx_->Log();
+    EXPECT_EQ(r->status, 401) << r->body;
+  }
+  auto limited = PostVia(*abuser, "", "{}", {{"X-Forwarded-For", "10.0.0.99"}});
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429) << limited->body;
+  EXPECT_EQ(json::parse(limited->body)["error"]["code"], "resource_exhausted");
+  EXPECT_EQ(limited->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(Requests("rate_limited"), 1);  // auth-service's own limit answered, and counted
+  auto warn = LinesWith("credential request rate limited");
+  ASSERT_EQ(warn.size(), 1u);
+  EXPECT_NE(warn[0].find("\"client.address\":\"127.0.0.2\""), std::string::npos) << warn[0];
+  EXPECT_NE(warn[0].find("\"network.peer.address\":\"127.0.0.1\""), std::string::npos);
+  EXPECT_NE(warn[0].find("\"chat.auth.limit\":\"address\""), std::string::npos);
+  auto span = tel_.FindSpans("POST /auth/v1/credentials").back();
+  EXPECT_EQ(telemetry::sdk::StringAttribute(span, "client.address"), "127.0.0.2");
+
+  // Another client through the same nginx still gets its credentials.
+  auto user = nkeys::KeyPair::Generate(nkeys::KeyType::kUser);
+  auto served = PostVia(*other, Token("bob"), NkeyBody(user->public_key()));
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200) << served->body;
+  EXPECT_EQ(Requests("rate_limited"), 1);
+}
+
+TEST_F(AuthBehindNginxTest, ThePerUserLimitTripsForThatUserOnly) {
+  AuthConfig config = Config();
+  config.user_rate_limit_per_minute = 3;  // a burst of 3, then one every 20 s (clock frozen)
+  StartBoth(config);
+  auto laptop = nginx_->ClientFrom("127.0.0.2");
+  auto phone = nginx_->ClientFrom("127.0.0.3");
+  auto key = nkeys::KeyPair::Generate(nkeys::KeyType::kUser);
+  const std::string body = NkeyBody(key->public_key());
+  const std::string alice = Token("alice");
+  // One user's token from two addresses shares one budget.
+  EXPECT_EQ(PostVia(*laptop, alice, body)->status, 200);
+  EXPECT_EQ(PostVia(*phone, alice, body)->status, 200);
+  EXPECT_EQ(PostVia(*laptop, alice, body)->status, 200);
+  auto limited = PostVia(*phone, alice, body);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429) << limited->body;
+  EXPECT_EQ(json::parse(limited->body)["error"]["code"], "resource_exhausted");
+  auto warn = LinesWith("credential request rate limited");
+  ASSERT_EQ(warn.size(), 1u);
+  EXPECT_NE(warn[0].find("\"chat.auth.limit\":\"user\""), std::string::npos) << warn[0];
+  EXPECT_NE(warn[0].find("\"chat.user\":\"alice\""), std::string::npos) << warn[0];
+  EXPECT_EQ(Requests("rate_limited"), 1);
+  // bob, from the very addresses alice used, is served.
+  const std::string bob = Token("bob");
+  EXPECT_EQ(PostVia(*laptop, bob, body)->status, 200);
+  EXPECT_EQ(PostVia(*phone, bob, body)->status, 200);
+  clock_.Advance(20s);  // one unit back for alice
+  EXPECT_EQ(PostVia(*phone, alice, body)->status, 200);
+}
+
+TEST_F(AuthBehindNginxTest, NginxItselfLimitsCredentialRequestsPerAddress) {
+  AuthConfig config = Config();
+  config.rate_limit_per_second = 100000;  // only nginx's limit_req is in play
+  StartBoth(config);
+  auto flood = nginx_->ClientFrom("127.0.0.4");
+  int refused_by_nginx = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto r = PostVia(*flood, "", "{}");
+    ASSERT_TRUE(r);
+    if (r->status == 429) {
+      ++refused_by_nginx;
+      // A JSON error like auth-service's, so clients handle both the same way.
+      json j = json::parse(r->body, nullptr, false);
+      EXPECT_EQ(j["error"]["code"], "resource_exhausted") << r->body;
+      EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+    } else {
+      EXPECT_EQ(r->status, 401) << r->body;
+    }
+  }
+  // 60 requests sent back to back exceed nginx's 5 r/s + burst 10 unless they took > 9 s.
+  EXPECT_GT(refused_by_nginx, 0);
+  // What nginx refused never reached auth-service.
+  EXPECT_EQ(Requests("rejected"), 60 - refused_by_nginx);
+  EXPECT_EQ(Requests("rate_limited"), 0);
+  // A different client address is still let through.
+  auto other = nginx_->ClientFrom("127.0.0.5");
+  auto r = PostVia(*other, "", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << r->body;
+}
+
 // ---- end to end: a real nats-server in operator mode enforces what auth-service minted ----
 
 struct NatsConnDeleter {
@@ -778,12 +1078,53 @@ TEST_F(AuthServiceTest, MintedJwtsAreEnforcedByARealNatsServer) {
   EXPECT_EQ(alice.PermissionErrors(), 1);
 }
 
+// ---- which address a request comes from ----
+
+TEST(TrustedProxiesTest, ForwardedForCountsOnlyFromATrustedPeer) {
+  auto proxies = TrustedProxies::Parse("127.0.0.1, ::1, 10.0.0.0/8");
+  ASSERT_TRUE(proxies.ok()) << proxies.status().ToString();
+  // An untrusted peer is the client, whatever it claims.
+  EXPECT_EQ(proxies->ClientAddress("203.0.113.7", "198.51.100.1"), "203.0.113.7");
+  // From a trusted proxy: the rightmost hop that is not a proxy.
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "198.51.100.1"), "198.51.100.1");
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "6.6.6.6, 198.51.100.1, 10.1.2.3"),
+            "198.51.100.1");
+  EXPECT_EQ(proxies->ClientAddress("::ffff:127.0.0.1", " 198.51.100.1 "), "198.51.100.1");
+  EXPECT_EQ(proxies->ClientAddress("::1", "[2001:db8::1]:443"), "2001:db8::1");
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "198.51.100.1:5555"), "198.51.100.1");
+  // No header, or junk in it: the nearest address we can vouch for.
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", ""), "127.0.0.1");
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "unknown"), "127.0.0.1");
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "198.51.100.1, evil\r\nx, 10.0.0.2"),
+            "10.0.0.2");
+  // Trusted all the way: the leftmost hop.
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "10.0.0.9,, 10.0.0.2"), "10.0.0.9");
+  // Only the last 32 hops are read, however long the header.
+  std::string longest;
+  for (int i = 0; i < 10000; ++i) longest += "10.0.0.1,";
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", longest + "10.0.0.2"), "10.0.0.1");
+
+  auto none = TrustedProxies::Parse("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->ClientAddress("127.0.0.1", "198.51.100.1"), "127.0.0.1");
+  EXPECT_FALSE(TrustedProxies::Parse("10.0.0.0/33").ok());
+  EXPECT_FALSE(TrustedProxies::Parse("nginx").ok());
+  EXPECT_FALSE(TrustedProxies::Parse("::/129").ok());
+  auto v6 = TrustedProxies::Parse("fd00::/8");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_TRUE(v6->Contains(*IpAddress::Parse("fd12:3456::1")));
+  EXPECT_FALSE(v6->Contains(*IpAddress::Parse("fe80::1")));
+}
+
 // ---- configuration ----
 
 TEST(AuthConfigTest, IssuerIsRequiredAndProblemsAreReportedTogether) {
-  core::MapEnv env{{"CHAT_AUTH_HTTP_PORT", "70000"}, {"CHAT_AUTH_CORS_ORIGINS", "not-an-origin"}};
+  core::MapEnv env{{"CHAT_AUTH_HTTP_PORT", "70000"},
+                   {"CHAT_AUTH_CORS_ORIGINS", "not-an-origin"},
+                   {"CHAT_AUTH_TRUSTED_PROXIES", "127.0.0.1,nginx"}};
   auto c = AuthConfig::FromEnv(env);
   ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("CHAT_AUTH_TRUSTED_PROXIES"), std::string::npos);
   EXPECT_NE(c.status().message().find("CHAT_AUTH_ISSUER_URL"), std::string::npos);
   EXPECT_NE(c.status().message().find("CHAT_AUTH_HTTP_PORT"), std::string::npos);
   EXPECT_NE(c.status().message().find("CHAT_AUTH_CORS_ORIGINS"), std::string::npos);
@@ -802,6 +1143,10 @@ TEST(AuthConfigTest, DefaultsFollowTheContract) {
   EXPECT_EQ(c->jwks_min_refresh_interval, 10s);
   EXPECT_TRUE(c->cors_origins.empty());
   EXPECT_EQ(c->account_signing_seed_file, "var/nats/keys/CHAT-signing.seed");
+  EXPECT_EQ(c->user_rate_limit_per_minute, 60);
+  EXPECT_EQ(c->trusted_proxies.size(), 2u);  // loopback: nginx on this host
+  EXPECT_TRUE(c->trusted_proxies.Contains(*IpAddress::Parse("127.0.0.1")));
+  EXPECT_FALSE(c->trusted_proxies.Contains(*IpAddress::Parse("127.0.0.2")));
 }
 
 TEST(AuthConfigTest, AccountKeyIsDerivedFromTheOperatorDir) {

@@ -141,7 +141,34 @@ class IdpTest : public ::testing::Test {
     c.port = 0;
     c.state_dir = dir_ + "/state";
     c.pbkdf2_iterations = 1000;  // keeps tests quick; the binary uses 600000
+    c.login_failures_per_user_per_minute = failures_per_user_;
+    c.login_failures_per_address_per_minute = failures_per_address_;
     return c;
+  }
+
+  // A client whose connections come from `source` (any 127.x address is local on Linux), so
+  // one test can play several client addresses.
+  std::unique_ptr<httplib::Client> ClientFrom(const std::string& source) {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    c->set_interface(source);
+    c->set_follow_location(false);
+    return c;
+  }
+
+  httplib::Result PasswordGrantVia(httplib::Client& c, const std::string& user,
+                                   const std::string& password) {
+    return c.Post(std::string(kOidc) + "/token",
+                  "grant_type=password&client_id=nats-chat-app&username=" + Enc(user) +
+                      "&password=" + Enc(password),
+                  kForm);
+  }
+
+  std::vector<std::string> LinesWith(const std::string& needle) const {
+    std::vector<std::string> out;
+    for (const auto& l : tel_.LogLines()) {
+      if (l.find(needle) != std::string::npos) out.push_back(l);
+    }
+    return out;
   }
 
   void StartServer() {
@@ -221,6 +248,8 @@ class IdpTest : public ::testing::Test {
   }
 
   std::string dir_;
+  int failures_per_user_ = 10;
+  int failures_per_address_ = 30;
   const core::Clock* clock_ = &core::SystemClock::Instance();
   telemetry::sdk::InMemoryTelemetry tel_;
   std::unique_ptr<IdpServer> server_;
@@ -569,6 +598,178 @@ TEST_F(IdpTest, UserinfoAndLogout) {
   ASSERT_TRUE(evil);
   EXPECT_EQ(evil->status, 400);
   EXPECT_FALSE(evil->has_header("Location"));
+}
+
+// ---- brute-force throttling, safe username logs, refresh-token reuse (issue 11 item 11) ----
+
+TEST_F(IdpTest, FailedLoginsAreThrottledPerUserBeforeAnyHashing) {
+  core::FakeClock fake;  // stands still: no refill unless the test advances it
+  clock_ = &fake;
+  failures_per_user_ = 3;  // then one more every 20 s
+  failures_per_address_ = 1000;
+  StartServer();
+  for (int i = 0; i < 3; ++i) {
+    auto r = PasswordGrant("alice", "guess-" + std::to_string(i));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << r->body;
+  }
+  // The budget is spent: even the right password is refused, and nothing is hashed for it.
+  uint64_t hashes = server_->users().hashes_computed();
+  auto t = PasswordGrant("alice", "alice123");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->status, 429) << t->body;
+  EXPECT_EQ(json::parse(t->body)["error"], "temporarily_unavailable");
+  EXPECT_EQ(t->get_header_value("Retry-After"), "20");
+  // The same account by e-mail shares the budget; so does the login form.
+  auto by_mail = PasswordGrant("ALICE@example.com", "alice123");
+  ASSERT_TRUE(by_mail);
+  EXPECT_EQ(by_mail->status, 429);
+  auto form = client_->Post(std::string(kOidc) + "/auth",
+                            AuthQuery(PkceChallenge(RandomToken(48))) +
+                                "&username=alice&password=alice123",
+                            kForm);
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 429);
+  EXPECT_NE(form->body.find("Too many failed sign-in attempts"), std::string::npos);
+  EXPECT_EQ(server_->users().hashes_computed(), hashes);
+  EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"throttled"}), 3);
+  EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"bad_password"}), 3);
+  auto throttled = LinesWith("login throttled");
+  ASSERT_EQ(throttled.size(), 3u);
+  EXPECT_NE(throttled[0].find("\"chat.idp.throttle\":\"user\""), std::string::npos) << throttled[0];
+  EXPECT_NE(throttled[0].find("\"chat.idp.username\":\"alice\""), std::string::npos);
+  EXPECT_NE(throttled[0].find("WARN"), std::string::npos);
+
+  // Another user from the same address is not affected.
+  auto bob = PasswordGrant("bob", "bob123");
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->status, 200) << bob->body;
+  // Successes cost nothing: bob's budget is whole after many sign-ins.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(PasswordGrant("bob", "bob123")->status, 200);
+
+  // An unknown login is throttled the same way (the throttle does not reveal who exists), and
+  // once throttled it costs no hash either.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(PasswordGrant("mallory", "x" + std::to_string(i))->status, 401);
+  hashes = server_->users().hashes_computed();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(PasswordGrant("mallory", "y")->status, 429);
+  EXPECT_EQ(server_->users().hashes_computed(), hashes);
+
+  fake.Advance(std::chrono::seconds(20));  // one unit back
+  auto later = PasswordGrant("alice", "alice123");
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200) << later->body;
+}
+
+TEST_F(IdpTest, FailedLoginsAreThrottledPerAddress) {
+  core::FakeClock fake;
+  clock_ = &fake;
+  failures_per_user_ = 1000;
+  failures_per_address_ = 4;
+  StartServer();
+  auto attacker = ClientFrom("127.0.0.2");
+  auto other = ClientFrom("127.0.0.3");
+  // Spraying: a different username each time, so only the address budget can catch it.
+  for (const char* user : {"u1", "u2", "bob", "u4"}) {
+    auto r = PasswordGrantVia(*attacker, user, "spray");
+    ASSERT_TRUE(r) << "could not connect from 127.0.0.2";
+    EXPECT_EQ(r->status, 401) << user;
+  }
+  uint64_t hashes = server_->users().hashes_computed();
+  auto refused = PasswordGrantVia(*attacker, "evan", "evan123");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429) << refused->body;
+  EXPECT_EQ(server_->users().hashes_computed(), hashes);
+  auto throttled = LinesWith("login throttled");
+  ASSERT_EQ(throttled.size(), 1u);
+  const std::string& line = throttled.back();
+  EXPECT_NE(line.find("\"chat.idp.throttle\":\"address\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"client.address\":\"127.0.0.2\""), std::string::npos) << line;
+  EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"throttled"}), 1);
+
+  // Another client address is served, the attacked account included.
+  auto served = PasswordGrantVia(*other, "bob", "bob123");
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200) << served->body;
+}
+
+TEST_F(IdpTest, TypedUsernamesAreLoggedOnlyWhenTheyNameAnAccount) {
+  // A password typed into the username field, and a log-injection attempt.
+  const std::string secret = "Tr0ub4dor&3-secret";
+  const std::string injected = "evil\n{\"level\":\"ERROR\"}";
+  EXPECT_EQ(PasswordGrant(secret, "whatever")->status, 401);
+  EXPECT_EQ(PasswordGrant(injected, "whatever")->status, 401);
+  EXPECT_EQ(PasswordGrant(secret, "again")->status, 401);
+  EXPECT_EQ(PasswordGrant("Alice@Example.com", "wrong")->status, 401);
+  std::string verifier = RandomToken(48);
+  auto form = client_->Post(std::string(kOidc) + "/auth",
+                            AuthQuery(PkceChallenge(verifier)) + "&username=" + Enc(secret) +
+                                "&password=x",
+                            kForm);
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 200);
+
+  auto rejected = LinesWith("login rejected");
+  ASSERT_EQ(rejected.size(), 5u);
+  for (const auto& l : tel_.LogLines()) {
+    EXPECT_EQ(l.find("Tr0ub4dor"), std::string::npos) << l;
+    EXPECT_EQ(l.find("evil"), std::string::npos) << l;
+    EXPECT_EQ(l.find("Alice@Example.com"), std::string::npos) << l;
+  }
+  auto ref_of = [](const std::string& line) {
+    std::smatch m;
+    std::regex re("\"chat.idp.login_ref\":\"([0-9a-f]+)\"");
+    return std::regex_search(line, m, re) ? m[1].str() : std::string();
+  };
+  EXPECT_NE(rejected[0].find("\"chat.idp.username\":\"unknown\""), std::string::npos)
+      << rejected[0];
+  EXPECT_EQ(ref_of(rejected[0]).size(), 12u);
+  EXPECT_EQ(ref_of(rejected[0]), ref_of(rejected[2]));  // the same text: correlatable
+  EXPECT_EQ(ref_of(rejected[0]), ref_of(rejected[4]));  // through the form as well
+  EXPECT_NE(ref_of(rejected[0]), ref_of(rejected[1]));
+  // A known account is logged by its username, however it was typed.
+  EXPECT_NE(rejected[3].find("\"chat.idp.username\":\"alice\""), std::string::npos)
+      << rejected[3];
+  EXPECT_EQ(ref_of(rejected[3]), "");
+}
+
+TEST_F(IdpTest, RefreshTokenReuseRevokesTheWholeSession) {
+  auto refresh = [&](const std::string& token) {
+    return client_->Post(std::string(kOidc) + "/token",
+                         "grant_type=refresh_token&client_id=nats-chat-app&refresh_token=" + token,
+                         kForm);
+  };
+  json first = json::parse(PasswordGrant("bob", "bob123")->body);
+  json other_session = json::parse(PasswordGrant("bob", "bob123")->body);  // a second device
+  auto r2 = refresh(first["refresh_token"]);
+  ASSERT_EQ(r2->status, 200) << r2->body;
+  json second = json::parse(r2->body);
+  auto r3 = refresh(second["refresh_token"]);
+  ASSERT_EQ(r3->status, 200) << r3->body;
+  json third = json::parse(r3->body);
+
+  // The first refresh token comes back (a stolen copy): refused, and the family is revoked.
+  auto reuse = refresh(first["refresh_token"]);
+  ASSERT_TRUE(reuse);
+  EXPECT_EQ(reuse->status, 400);
+  EXPECT_EQ(json::parse(reuse->body)["error"], "invalid_grant");
+  EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"refresh_reuse"}), 1);
+  auto warn = LinesWith("refresh token reused; session revoked");
+  ASSERT_EQ(warn.size(), 1u);
+  EXPECT_NE(warn[0].find("\"chat.idp.username\":\"bob\""), std::string::npos) << warn[0];
+  EXPECT_NE(warn[0].find("WARN"), std::string::npos);
+
+  // The newest token of that login, unspent until now, is dead too; so is the session.
+  auto newest = refresh(third["refresh_token"]);
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->status, 400) << newest->body;
+  httplib::Headers auth = {{"Authorization", "Bearer " + third["access_token"].get<std::string>()}};
+  EXPECT_EQ(client_->Get(std::string(kOidc) + "/userinfo", auth)->status, 401);
+
+  // bob's other login is another family: untouched.
+  auto untouched = refresh(other_session["refresh_token"]);
+  ASSERT_TRUE(untouched);
+  EXPECT_EQ(untouched->status, 200) << untouched->body;
+  EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"refresh_reuse"}), 1);
 }
 
 TEST_F(IdpTest, KeyPersistsAcrossRestarts) {

@@ -21,6 +21,9 @@
 namespace chat::nkeys {
 
 inline constexpr int64_t kNoLimit = -1;
+// exp and iat are clamped to the end of year 9999 (a caller's now + TTL may overflow that far
+// but no further); a negative exp is refused, since nats-server reads exp <= 0 as "never".
+inline constexpr int64_t kMaxJwtTimeSeconds = 253402300799;
 
 struct Permission {
   std::vector<std::string> allow;
@@ -89,7 +92,8 @@ struct UserClaims {
 };
 
 // Each signer must have the right type (operator signs operator and account JWTs, an account
-// key signs user JWTs); `clock` supplies iat.
+// key signs user JWTs); `clock` supplies iat. `expires` < 0 is invalid_argument; above
+// kMaxJwtTimeSeconds it is clamped.
 core::Result<std::string> EncodeOperatorJwt(const OperatorClaims& claims, const KeyPair& signer,
                                             const core::Clock& clock);
 core::Result<std::string> EncodeAccountJwt(const AccountClaims& claims, const KeyPair& signer,
