@@ -10,15 +10,21 @@
 namespace chat::telemetry::sdk {
 
 ScrapeServer::ScrapeServer(ScrapeServerOptions options, Scrape scrape)
-    : options_(std::move(options)), scrape_(std::move(scrape)) {}
+    : options_(std::move(options)),
+      scrape_(std::move(scrape)),
+      guard_(options_.name.empty() ? std::string("scrape") : options_.name, own_metrics_, nullptr) {}
 
 ScrapeServer::~ScrapeServer() { Stop(); }
 
 core::Status ScrapeServer::Start() {
   if (server_) return core::FailedPrecondition(options_.name + ": already started");
   auto server = std::make_unique<httplib::Server>();
+  guard_.Install(*server);
   server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(scrape_(), std::string(kPrometheusTextContentType).c_str());
+    std::string text = scrape_();
+    if (!text.empty() && text.back() != '\n') text.push_back('\n');
+    text += own_metrics_.Expose(ExpositionFormat::kPrometheusText);
+    res.set_content(std::move(text), std::string(kPrometheusTextContentType).c_str());
   });
   server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
