@@ -245,6 +245,8 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
       keys_(std::move(keys)),
       users_(std::move(users)),
       metrics_(std::make_unique<Metrics>()),
+      guard_(std::make_unique<telemetry::sdk::HttpBodyGuard>("dev-idp", *telemetry.metrics,
+                                                             telemetry.logger)),
       server_(std::make_unique<httplib::Server>()) {
   auto& reg = *telemetry_.metrics;
   metrics_->requests = reg.AddCounter("idp_requests_total", "HTTP requests by route and status class",
@@ -367,13 +369,14 @@ void IdpServer::Route(const char* method, const std::string& path, const std::st
   if (m == "GET") {
     server_->Get(pattern, handler);
   } else if (m == "POST") {
-    server_->Post(pattern, handler);
+    guard_->Post(*server_, pattern, telemetry::sdk::BodyPolicy{kMaxBodyBytes, false}, handler);
   } else if (m == "OPTIONS") {
     server_->Options(pattern, handler);
   }
 }
 
 void IdpServer::RegisterRoutes() {
+  guard_->Install(*server_);
   const std::string oidc = base_path_ + "/protocol/openid-connect";
   const std::string oidc_route = route_prefix_ + "/protocol/openid-connect";
   struct Entry {
