@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include <string_view>
 #include <utility>
 
 #include "chat/telemetry/sdk/admin_server.hpp"
@@ -23,7 +24,19 @@ core::Status ScrapeServer::Start() {
   server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::string text = scrape_();
     if (!text.empty() && text.back() != '\n') text.push_back('\n');
-    text += own_metrics_.Expose(ExpositionFormat::kPrometheusText);
+    // Only the refusal counter: the exporter's own text may already carry the registry
+    // self-metric (otel_sdk_metric_series_dropped_total), and a family must appear once.
+    const std::string own = own_metrics_.Expose(ExpositionFormat::kPrometheusText);
+    for (size_t pos = 0; pos < own.size();) {
+      size_t end = own.find('\n', pos);
+      if (end == std::string::npos) end = own.size();
+      std::string_view line(own.data() + pos, end - pos);
+      if (line.find("http_server_rejected_requests_total") != std::string_view::npos) {
+        text.append(line);
+        text.push_back('\n');
+      }
+      pos = end + 1;
+    }
     res.set_content(std::move(text), std::string(kPrometheusTextContentType).c_str());
   });
   server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
