@@ -339,6 +339,12 @@ test('nginx: config passes `nginx -t` (when installed) and exposes only the §8.
   assert.ok(!/location \/otlp\/? /.test(conf), 'only the exact traces path is exposed');
   assert.match(conf, /location = \/nats \{[^}]*Upgrade \$http_upgrade/s);
   assert.match(conf, /location \/auth\/ \{/);
+  // issue 11 §4: auth-service takes no Content-Encoding; nginx refuses it (both configs).
+  for (const c of [conf, fs.readFileSync(D('local', 'nginx.conf'), 'utf8')]) {
+    const auth = /location \/auth\/ \{([\s\S]*?)\n    \}/.exec(c)?.[1] ?? '';
+    assert.match(auth, /if \(\$http_content_encoding\) \{ return 415; \}/);
+    assert.match(auth, /client_max_body_size 16k;/);
+  }
   if (!have('nginx')) { t.skip('nginx not installed'); return; }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nginxcfg-'));
   try {
