@@ -105,6 +105,7 @@ AuthServer::AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry,
       limiter_(config_.rate_limit_per_second, config_.rate_limit_per_second, clock),
       user_limiter_(config_.user_rate_limit_per_minute / 60.0, config_.user_rate_limit_per_minute,
                     clock),
+      guard_("auth", *telemetry.metrics, telemetry.logger),
       server_(std::make_unique<httplib::Server>()) {}
 
 AuthServer::~AuthServer() { Stop(); }
@@ -142,12 +143,15 @@ bool AuthServer::OriginAllowed(const std::string& origin) const {
 }
 
 void AuthServer::RegisterRoutes() {
-  // Larger bodies are cut off by httplib itself (413); the handler answers 413 above 16 KiB.
-  server_->set_payload_max_length(4 * kMaxBodyBytes);
+  // The guard reads the body with the 16 KiB bound (chunked or not) and refuses any
+  // Content-Encoding and any body elsewhere, before a handler runs: 413/415, counted in
+  // http_server_rejected_requests_total{server="auth"} and logged.
+  guard_.Install(*server_);
   const std::string route(kCredentialsRoute);
-  server_->Post(route, [this](const httplib::Request& req, httplib::Response& res) {
-    HandleCredentials(req, res);
-  });
+  guard_.Post(*server_, route, telemetry::sdk::BodyPolicy{kMaxBodyBytes, false},
+              [this](const httplib::Request& req, httplib::Response& res) {
+                HandleCredentials(req, res);
+              });
   server_->Options(route, [this](const httplib::Request& req, httplib::Response& res) {
     std::string origin = req.get_header_value("Origin");
     if (!OriginAllowed(origin)) {

@@ -15,6 +15,7 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
+#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
@@ -97,6 +98,8 @@ class AuthServer {
   RateLimiter limiter_;       // per client address (TrustedProxies::ClientAddress)
   RateLimiter user_limiter_;  // per verified token subject
 
+  // Bodies up to kMaxBodyBytes on the credential route only, no Content-Encoding (issue 11 §4).
+  telemetry::sdk::HttpBodyGuard guard_;
   std::unique_ptr<httplib::Server> server_;
   telemetry::sdk::HttpListener listener_;
   std::atomic<int> port_{0};

@@ -252,6 +252,8 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
       user_throttle_(config_.login_failures_per_user_per_minute, clock),
       address_throttle_(config_.login_failures_per_address_per_minute, clock),
       log_key_(RandomBytes(32)),
+      guard_(std::make_unique<telemetry::sdk::HttpBodyGuard>("dev-idp", *telemetry.metrics,
+                                                             telemetry.logger)),
       server_(std::make_unique<httplib::Server>()) {
   auto& reg = *telemetry_.metrics;
   metrics_->requests = reg.AddCounter("idp_requests_total", "HTTP requests by route and status class",
@@ -374,13 +376,14 @@ void IdpServer::Route(const char* method, const std::string& path, const std::st
   if (m == "GET") {
     server_->Get(pattern, handler);
   } else if (m == "POST") {
-    server_->Post(pattern, handler);
+    guard_->Post(*server_, pattern, telemetry::sdk::BodyPolicy{kMaxBodyBytes, false}, handler);
   } else if (m == "OPTIONS") {
     server_->Options(pattern, handler);
   }
 }
 
 void IdpServer::RegisterRoutes() {
+  guard_->Install(*server_);
   const std::string oidc = base_path_ + "/protocol/openid-connect";
   const std::string oidc_route = route_prefix_ + "/protocol/openid-connect";
   struct Entry {

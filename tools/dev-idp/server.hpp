@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
@@ -31,6 +32,9 @@ namespace chat::devidp {
 
 class IdpServer {
  public:
+  // Request bodies (urlencoded forms) are small; anything larger is refused unread (413).
+  static constexpr size_t kMaxBodyBytes = 16 * 1024;
+
   // Opens the key store (generating the first key), builds the user directory (seeded or from
   // config.users_file) and registers the metrics. Nothing listens yet.
   static core::Result<std::unique_ptr<IdpServer>> Create(IdpConfig config,
@@ -137,6 +141,8 @@ class IdpServer {
   std::map<std::string, Session, std::less<>> sessions_;
   std::map<std::string, RefreshEntry, std::less<>> refresh_;  // by jti
 
+  // Form bodies up to kMaxBodyBytes on the POST routes; no Content-Encoding anywhere.
+  std::unique_ptr<telemetry::sdk::HttpBodyGuard> guard_;
   std::unique_ptr<httplib::Server> server_;
   telemetry::sdk::HttpListener listener_;
   std::atomic<int> port_{0};

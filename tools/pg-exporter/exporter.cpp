@@ -426,7 +426,7 @@ core::Result<Config> Config::FromArgs(const std::vector<std::string>& args, cons
   core::EnvReader reader(env);
   Config c;
   c.dsn = reader.RequiredString("DATA_SOURCE_NAME");
-  std::string listen = reader.String("PG_EXPORTER_WEB_LISTEN_ADDRESS", ":9187");
+  std::string listen = reader.String("PG_EXPORTER_WEB_LISTEN_ADDRESS", "127.0.0.1:9187");
   const int64_t timeout_ms = reader.Int("PG_EXPORTER_QUERY_TIMEOUT_MS", 5000, 100, 600000);
   c.query_timeout = std::chrono::milliseconds(timeout_ms);
   std::optional<uint16_t> port_flag;

@@ -33,7 +33,7 @@ namespace chat::pg_exporter {
 struct Config {
   // libpq connection string or URI. Never logged or echoed (it may hold a password).
   std::string dsn;
-  std::string host = "0.0.0.0";
+  std::string host = "127.0.0.1";  // loopback unless configured
   uint16_t port = 9187;  // 0: pick a free port (tests)
   // Server-side statement_timeout of the exporter's connection and the libpq connect timeout.
   std::chrono::milliseconds query_timeout{5000};

@@ -13,12 +13,54 @@ core::Result<SinkConfig> SinkConfig::FromEnv(const core::Env& env) {
   c.max_spans = static_cast<size_t>(r.Int("SINK_MAX_SPANS", 200000, 1, 50'000'000));
   c.max_logs = static_cast<size_t>(r.Int("SINK_MAX_LOGS", 200000, 1, 50'000'000));
   c.max_age = std::chrono::seconds(r.Int("SINK_MAX_AGE_SECONDS", 3600, 1, 30L * 24 * 3600));
+  c.max_bytes = static_cast<size_t>(
+      r.Int("SINK_MAX_BYTES", 256L * 1024 * 1024, 1024 * 1024, 64L * 1024 * 1024 * 1024));
   c.max_body_bytes = static_cast<size_t>(
       r.Int("SINK_MAX_BODY_BYTES", 8L * 1024 * 1024, 1024, 1024L * 1024 * 1024));
-  c.cors_origin = r.String("SINK_CORS_ORIGIN", c.cors_origin);
-  if (c.cors_origin.find_first_of("\r\n") != std::string::npos) {
-    r.AddProblem("SINK_CORS_ORIGIN must be a single header value");
+  if (auto old = env.Get("SINK_CORS_ORIGIN"); old && !old->empty()) {
+    r.AddProblem("SINK_CORS_ORIGIN was replaced by SINK_CORS_ORIGINS (a comma-separated list)");
   }
+  if (auto origins = env.Get("SINK_CORS_ORIGINS"); origins && !origins->empty()) {
+    c.cors_origins.clear();
+    std::string list = *origins;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t comma = list.find(',', start);
+      std::string o = list.substr(start, comma == std::string::npos ? std::string::npos
+                                                                     : comma - start);
+      while (!o.empty() && o.front() == ' ') o.erase(o.begin());
+      while (!o.empty() && o.back() == ' ') o.pop_back();
+      if (!o.empty()) {
+        const bool scheme = o.rfind("http://", 0) == 0 || o.rfind("https://", 0) == 0;
+        if (o != "*" && (!scheme || o.back() == '/' ||
+                         o.find_first_of(" \t\r\n,") != std::string::npos)) {
+          r.AddProblem("SINK_CORS_ORIGINS entry \"" + o +
+                       "\" is not an origin (scheme://host[:port], or *)");
+        }
+        c.cors_origins.push_back(o);
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  // Span limits: the OpenTelemetry variables, with the general ones as fallback.
+  const int64_t count_default = r.Int("OTEL_ATTRIBUTE_COUNT_LIMIT", 128, 0, 100'000);
+  const int64_t length_default = r.Int("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 65536, 0, 1 << 30);
+  SpanLimits& l = c.span_limits;
+  l.attribute_count =
+      static_cast<size_t>(r.Int("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", count_default, 0, 100'000));
+  l.attribute_value_length = static_cast<size_t>(
+      r.Int("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", length_default, 0, 1 << 30));
+  l.event_count = static_cast<size_t>(r.Int("OTEL_SPAN_EVENT_COUNT_LIMIT", 128, 0, 100'000));
+  l.link_count = static_cast<size_t>(r.Int("OTEL_SPAN_LINK_COUNT_LIMIT", 128, 0, 100'000));
+  l.event_attribute_count =
+      static_cast<size_t>(r.Int("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 128, 0, 100'000));
+  l.link_attribute_count =
+      static_cast<size_t>(r.Int("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 128, 0, 100'000));
+  l.log_attribute_count = static_cast<size_t>(
+      r.Int("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", count_default, 0, 100'000));
+  l.log_attribute_value_length = static_cast<size_t>(
+      r.Int("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", length_default, 0, 1 << 30));
   c.service_graph_wait =
       std::chrono::seconds(r.Int("SINK_SERVICE_GRAPH_WAIT_SECONDS", 10, 1, 3600));
   c.service_graph_max_items =

@@ -23,11 +23,14 @@ std::optional<OtlpSignal> SignalForPath(const std::string& path) {
   return std::nullopt;
 }
 
-// cpp-httplib inflates gzip request bodies itself, with no bound on the inflated size. We take
-// the header away before the body is read so the sink inflates with sdk::Gunzip and its limit.
-// Routing hands the handler a const Request, but the object itself is a mutable local of the
-// connection loop, so writing through const_cast is defined behaviour.
-constexpr const char* kOriginalEncoding = "X-Sink-Content-Encoding";
+// The guard's reasons as sink_rejected_requests_total reasons.
+std::string_view SinkReason(std::string_view guard_reason) {
+  namespace sdk = telemetry::sdk;
+  if (guard_reason == sdk::kRefusedTooLarge) return "too_large";
+  if (guard_reason == sdk::kRefusedEncoding) return "unsupported_encoding";
+  if (guard_reason == sdk::kRefusedMediaType) return "unsupported_media_type";
+  return "malformed";
+}
 
 }  // namespace
 
@@ -38,7 +41,10 @@ constexpr const char* kOriginalEncoding = "X-Sink-Content-Encoding";
 // after 1 s, keep a new exporter from waiting.
 constexpr size_t kServerThreads = 48;
 
-SinkServer::SinkServer(Sink& sink) : sink_(sink), server_(std::make_unique<httplib::Server>()) {
+SinkServer::SinkServer(Sink& sink)
+    : sink_(sink),
+      guard_("telemetry-sink", sink.self_registry(), nullptr),
+      server_(std::make_unique<httplib::Server>()) {
   server_->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
   server_->set_keep_alive_timeout(1);
   Routes();
@@ -49,35 +55,43 @@ SinkServer::~SinkServer() { Stop(); }
 void SinkServer::Routes() {
   httplib::Server& svr = *server_;
   const SinkConfig& cfg = sink_.config();
-  svr.set_payload_max_length(cfg.max_body_bytes);
-  svr.set_default_headers({{"Access-Control-Allow-Origin", cfg.cors_origin},
-                           {"Access-Control-Expose-Headers", "Content-Type"}});
 
-  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
+  // Refusals of OTLP requests are also counted per signal, as the sink's own are.
+  guard_.set_observer([this](const httplib::Request& req, std::string_view reason) {
+    if (auto signal = SignalForPath(req.path); signal && req.method == "POST") {
+      sink_.CountRejected(*signal, SinkReason(reason));
+    }
+  });
+  guard_.Install(svr, [this](const httplib::Request& req, httplib::Response& res) {
+    // A page of another origin may not post spans (the browser sends Origin on every POST;
+    // services and collectors send none). Refused before the body is read.
+    if (req.method != "POST" || !req.has_header("Origin")) return false;
     auto signal = SignalForPath(req.path);
-    if (!signal) return httplib::Server::HandlerResponse::Unhandled;
-    auto& headers = const_cast<httplib::Request&>(req).headers;  // see kOriginalEncoding
-    auto enc = headers.find("Content-Encoding");
-    if (enc != headers.end()) {
-      std::string value = enc->second;
-      headers.erase(enc);
-      headers.emplace(kOriginalEncoding, std::move(value));
-    }
-    if (req.has_header("Content-Length")) {
-      const std::string& text = req.get_header_value("Content-Length");
-      char* end = nullptr;
-      unsigned long long length = std::strtoull(text.c_str(), &end, 10);
-      if (end != text.c_str() && length > sink_.config().max_body_bytes) {
-        Send(res, sink_.RejectTooLarge(*signal, static_cast<size_t>(length)));
-        res.set_header("Connection", "close");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+    if (!signal) return false;
+    std::string origin = req.get_header_value("Origin");
+    if (sink_.OriginAllowed(origin)) return false;
+    HttpReply reply = sink_.RejectOrigin(*signal, origin);
+    telemetry::sdk::HttpBodyGuard::AnswerAndClose(res, reply.status, reply.body,
+                                                  reply.content_type);
+    return true;
   });
 
-  svr.Options(R"(/.*)", [](const httplib::Request&, httplib::Response& res) {
+  // CORS: the allowed origins only, echoed (with Vary: Origin); nothing for any other page.
+  svr.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    std::string origin = req.get_header_value("Origin");
+    if (!sink_.OriginAllowed(origin)) return;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+    res.set_header("Access-Control-Expose-Headers", "Content-Type");
+  });
+
+  svr.Options(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!sink_.OriginAllowed(req.get_header_value("Origin"))) {
+      res.status = 403;
+      res.set_content(R"({"error":{"code":"permission_denied","message":"origin not allowed"}})",
+                      "application/json");
+      return;
+    }
     res.status = 204;
     res.set_header("Access-Control-Allow-Methods", "POST, GET, OPTIONS");
     res.set_header("Access-Control-Allow-Headers",
@@ -88,12 +102,16 @@ void SinkServer::Routes() {
   auto otlp = [this](OtlpSignal signal) {
     return [this, signal](const httplib::Request& req, httplib::Response& res) {
       Send(res, sink_.HandleOtlp(signal, req.get_header_value("Content-Type"),
-                                 req.get_header_value(kOriginalEncoding), req.body));
+                                 telemetry::sdk::HttpBodyGuard::OriginalContentEncoding(req),
+                                 req.body));
     };
   };
-  svr.Post("/v1/traces", otlp(OtlpSignal::kTraces));
-  svr.Post("/v1/logs", otlp(OtlpSignal::kLogs));
-  svr.Post("/v1/metrics", otlp(OtlpSignal::kMetrics));
+  // The raw (possibly gzip) body is bounded by SINK_MAX_BODY_BYTES while it is read, chunked
+  // or not; HandleOtlp inflates it with the same bound.
+  const telemetry::sdk::BodyPolicy otlp_policy{cfg.max_body_bytes, /*accept_gzip=*/true};
+  guard_.Post(svr, "/v1/traces", otlp_policy, otlp(OtlpSignal::kTraces));
+  guard_.Post(svr, "/v1/logs", otlp_policy, otlp(OtlpSignal::kLogs));
+  guard_.Post(svr, "/v1/metrics", otlp_policy, otlp(OtlpSignal::kMetrics));
 
   svr.Get(R"(/api/traces/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     Send(res, sink_.GetTrace(req.matches[1].str()));

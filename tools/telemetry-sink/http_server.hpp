@@ -1,5 +1,7 @@
 // HTTP front of the telemetry sink (cpp-httplib): OTLP/HTTP receiver with CORS, the JSON query
-// API, /metrics, health endpoints and the explorer page. Owns the listener thread and a
+// API, /metrics, health endpoints and the explorer page. CORS answers only the origins of
+// SINK_CORS_ORIGINS (the web client's, by default): any other page in the user's browser can
+// neither read traces and logs nor post spans (issue 11 §8). Owns the listener thread and a
 // housekeeping thread (age eviction, service-graph expiry once a second).
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 
 #include "chat/core/result.hpp"
@@ -40,6 +43,9 @@ class SinkServer {
   void Routes();
 
   Sink& sink_;
+  // Bodies, encodings and framing (server label "telemetry-sink"); only the OTLP routes take a
+  // body, and gzip, which the sink inflates with its own bound.
+  telemetry::sdk::HttpBodyGuard guard_;
   std::unique_ptr<httplib::Server> server_;
   telemetry::sdk::HttpListener listener_;
   std::thread housekeeper_;

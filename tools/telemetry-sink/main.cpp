@@ -48,7 +48,9 @@ int main() {
        {"max_spans", config->max_spans},
        {"max_logs", config->max_logs},
        {"max_age_seconds", config->max_age.count()},
+       {"max_bytes", config->max_bytes},
        {"max_body_bytes", config->max_body_bytes},
+       {"cors_origins", config->cors_origins},
        {"service_graph_wait_seconds", config->service_graph_wait.count()},
        {"forward", config->forward_endpoint.empty() ? "off" : "on"}});
 

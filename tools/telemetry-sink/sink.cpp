@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "chat/telemetry/sdk/otlp.hpp"
+#include "span_limits.hpp"
 
 namespace chat::sink {
 namespace {
@@ -84,7 +85,9 @@ std::string WithoutFamily(const std::string& text, std::string_view family) {
 }
 
 constexpr std::string_view kReasons[] = {"malformed", "too_large", "unsupported_media_type",
-                                         "unsupported_encoding"};
+                                         "unsupported_encoding", "forbidden_origin"};
+constexpr std::string_view kLimitWhat[] = {"attribute",       "event",          "link",
+                                           "event_attribute", "link_attribute", "log_attribute"};
 constexpr OtlpSignal kSignals[] = {OtlpSignal::kTraces, OtlpSignal::kLogs, OtlpSignal::kMetrics};
 
 }  // namespace
@@ -119,9 +122,12 @@ Sink::Sink(SinkConfig config, const core::Clock& clock)
       clock_(clock),
       derived_(config_.max_series_per_family),
       self_(200),
-      store_(StoreLimits{config_.max_spans, config_.max_logs, config_.max_age}, clock,
+      store_(StoreLimits{config_.max_spans, config_.max_logs, config_.max_age, config_.max_bytes},
+             clock,
              [this](Signal signal, EvictReason reason, uint64_t n) {
-               const char* r = reason == EvictReason::kCount ? "count" : "age";
+               const char* r = reason == EvictReason::kCount ? "count"
+                               : reason == EvictReason::kAge ? "age"
+                                                             : "bytes";
                (signal == Signal::kSpans ? evicted_spans_ : evicted_logs_)
                    .With({r})
                    .Add(static_cast<double>(n));
@@ -158,20 +164,31 @@ Sink::Sink(SinkConfig config, const core::Clock& clock)
   for (OtlpSignal s : kSignals) {
     for (std::string_view r : kReasons) rejected_.With({OtlpSignalName(s), r}).Add(0);
   }
-  for (const char* r : {"count", "age"}) {
+  for (const char* r : {"count", "age", "bytes"}) {
     evicted_spans_.With({r}).Add(0);
     evicted_logs_.With({r}).Add(0);
   }
+  limit_dropped_ = self_.AddCounter(
+      "sink_span_limit_dropped_total",
+      "Attributes, events and links dropped by the OpenTelemetry span and log-record limits.",
+      {"what"});
+  for (std::string_view w : kLimitWhat) limit_dropped_.With({w}).Add(0);
+  truncated_ = self_.AddCounter("sink_attribute_values_truncated_total",
+                                "String values cut to the attribute value length limit.");
+  truncated_.Default().Add(0);
 
   auto stored_spans = self_.AddGauge("sink_stored_spans", "Spans held in the store.");
   auto stored_logs = self_.AddGauge("sink_stored_log_records", "Log records held in the store.");
   auto stored_traces = self_.AddGauge("sink_stored_traces", "Traces held in the store.");
+  auto stored_bytes = self_.AddGauge(
+      "sink_stored_bytes", "Approximate heap bytes of the stored spans and log records.");
   auto waiting = self_.AddGauge("sink_service_graph_waiting_edges",
                                 "Service-graph halves waiting for their pair.");
   auto series_dropped = self_.AddGauge(
       "sink_derived_series_dropped", "Derived series refused by the per-family cap (cumulative).");
-  self_.AddCollectCallback([this, stored_spans, stored_logs, stored_traces, waiting,
-                            series_dropped] {
+  self_.AddCollectCallback([this, stored_spans, stored_logs, stored_traces, stored_bytes,
+                            waiting, series_dropped] {
+    stored_bytes.Default().Set(static_cast<double>(store_.bytes()));
     stored_spans.Default().Set(static_cast<double>(store_.span_count()));
     stored_logs.Default().Set(static_cast<double>(store_.log_count()));
     stored_traces.Default().Set(static_cast<double>(store_.trace_count()));
@@ -195,14 +212,44 @@ HttpReply Sink::Reject(OtlpSignal signal, int status, std::string_view reason,
   LogLine("WARN", "otlp request rejected",
           {{"signal", OtlpSignalName(signal)}, {"reason", reason}, {"detail", message},
            {"http.response.status_code", status}});
-  std::string_view code = status == 413 ? "resource_exhausted" : "invalid_argument";
+  std::string_view code = status == 413   ? "resource_exhausted"
+                          : status == 403 ? "permission_denied"
+                                          : "invalid_argument";
   return ErrorReply(status, code, message);
+}
+
+void Sink::CountRejected(OtlpSignal signal, std::string_view reason) {
+  rejected_.With({OtlpSignalName(signal), reason}).Add(1);
+}
+
+bool Sink::OriginAllowed(std::string_view origin) const {
+  if (origin.empty()) return false;
+  for (const std::string& o : config_.cors_origins) {
+    if (o == "*" || o == origin) return true;
+  }
+  return false;
+}
+
+HttpReply Sink::RejectOrigin(OtlpSignal signal, const std::string& origin) {
+  // The Origin is the page's, not a secret; it says who tried.
+  HttpReply reply = Reject(signal, 403, "forbidden_origin",
+                           "origin " + origin.substr(0, 200) + " may not post telemetry here");
+  return reply;
 }
 
 HttpReply Sink::RejectTooLarge(OtlpSignal signal, size_t declared_length) {
   return Reject(signal, 413, "too_large",
                 "body of " + std::to_string(declared_length) + " bytes exceeds the limit of " +
                     std::to_string(config_.max_body_bytes));
+}
+
+void Sink::CountLimits(const LimitCounts& c) {
+  const uint64_t values[] = {c.attributes,       c.events,          c.links,
+                             c.event_attributes, c.link_attributes, c.log_attributes};
+  for (size_t i = 0; i < std::size(values); ++i) {
+    if (values[i] > 0) limit_dropped_.With({kLimitWhat[i]}).Add(static_cast<double>(values[i]));
+  }
+  if (c.truncated_values > 0) truncated_.Default().Add(static_cast<double>(c.truncated_values));
 }
 
 HttpReply Sink::HandleOtlp(OtlpSignal signal, std::string_view content_type,
@@ -238,6 +285,9 @@ HttpReply Sink::HandleOtlp(OtlpSignal signal, std::string_view content_type,
     case OtlpSignal::kTraces: {
       auto spans = proto ? sdk::DecodeTracesProtobuf(body) : sdk::DecodeTracesJson(body);
       if (!spans.ok()) return Reject(signal, 400, "malformed", spans.status().message());
+      LimitCounts counts;
+      ApplySpanLimits(*spans, config_.span_limits, counts);
+      CountLimits(counts);
       received_spans_.With({fmt}).Add(static_cast<double>(spans->size()));
       derived_metrics_.Observe(*spans);
       store_.AddSpans(std::move(spans).value());
@@ -246,6 +296,9 @@ HttpReply Sink::HandleOtlp(OtlpSignal signal, std::string_view content_type,
     case OtlpSignal::kLogs: {
       auto logs = proto ? sdk::DecodeLogsProtobuf(body) : sdk::DecodeLogsJson(body);
       if (!logs.ok()) return Reject(signal, 400, "malformed", logs.status().message());
+      LimitCounts counts;
+      ApplyLogLimits(*logs, config_.span_limits, counts);
+      CountLimits(counts);
       received_logs_.With({fmt}).Add(static_cast<double>(logs->size()));
       store_.AddLogs(std::move(logs).value());
       break;

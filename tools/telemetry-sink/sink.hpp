@@ -19,6 +19,8 @@
 
 namespace chat::sink {
 
+struct LimitCounts;  // span_limits.hpp
+
 enum class OtlpSignal { kTraces, kLogs, kMetrics };
 std::string_view OtlpSignalName(OtlpSignal s);  // "traces", "logs", "metrics"
 
@@ -43,6 +45,13 @@ class Sink {
                        std::string_view content_encoding, std::string body);
   // Counts and describes a rejection decided before the body was read (Content-Length too big).
   HttpReply RejectTooLarge(OtlpSignal signal, size_t declared_length);
+  // Counts (sink_rejected_requests_total) a request refused by the HTTP layer before the sink saw
+  // it; `reason` is one of the label values (the HTTP layer logged it already).
+  void CountRejected(OtlpSignal signal, std::string_view reason);
+  // A POST whose Origin is not in SINK_CORS_ORIGINS: 403, counted as forbidden_origin.
+  HttpReply RejectOrigin(OtlpSignal signal, const std::string& origin);
+  // True when `origin` may read the API and post OTLP from a page (exact match, or "*").
+  bool OriginAllowed(std::string_view origin) const;
 
   HttpReply GetTrace(std::string_view trace_id_hex) const;
   HttpReply SearchTraces(const QueryParams& params) const;
@@ -64,6 +73,7 @@ class Sink {
 
  private:
   HttpReply Reject(OtlpSignal signal, int status, std::string_view reason, std::string message);
+  void CountLimits(const LimitCounts& counts);
 
   const SinkConfig config_;
   const core::Clock& clock_;
@@ -80,6 +90,8 @@ class Sink {
   telemetry::Counter rejected_;
   telemetry::Counter evicted_spans_;
   telemetry::Counter evicted_logs_;
+  telemetry::Counter limit_dropped_;
+  telemetry::Counter truncated_;
 };
 
 }  // namespace chat::sink

@@ -346,13 +346,63 @@ TelemetryStore::TelemetryStore(StoreLimits limits, const core::Clock& clock,
                                EvictionListener on_evict)
     : limits_(limits), clock_(clock), on_evict_(std::move(on_evict)) {}
 
+namespace {
+
+// Per-object overhead of a heap allocation plus a shared_ptr control block, roughly.
+constexpr size_t kNodeOverhead = 64;
+
+size_t StringBytes(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;  // beyond the small-string buffer
+}
+
+size_t AttributesBytes(const std::vector<DecodedAttribute>& attrs) {
+  size_t n = attrs.capacity() * sizeof(DecodedAttribute);
+  for (const auto& a : attrs) {
+    n += StringBytes(a.key);
+    if (const auto* s = std::get_if<std::string>(&a.value)) n += StringBytes(*s);
+  }
+  return n;
+}
+
+}  // namespace
+
+size_t ApproxBytes(const DecodedSpan& span) {
+  size_t n = sizeof(DecodedSpan) + kNodeOverhead + StringBytes(span.scope_name) +
+             StringBytes(span.trace_state) + StringBytes(span.name) +
+             StringBytes(span.status_message) + AttributesBytes(span.attributes) +
+             span.events.capacity() * sizeof(telemetry::sdk::DecodedEvent) +
+             span.links.capacity() * sizeof(telemetry::sdk::DecodedLink);
+  for (const auto& e : span.events) n += StringBytes(e.name) + AttributesBytes(e.attributes);
+  for (const auto& l : span.links) n += StringBytes(l.trace_state) + AttributesBytes(l.attributes);
+  return n;
+}
+
+size_t ApproxBytes(const DecodedLogRecord& record) {
+  return sizeof(DecodedLogRecord) + kNodeOverhead + StringBytes(record.scope_name) +
+         StringBytes(record.severity_text) + StringBytes(record.body) +
+         AttributesBytes(record.attributes);
+}
+
+size_t ApproxBytes(const telemetry::sdk::DecodedResource& resource) {
+  return sizeof(telemetry::sdk::DecodedResource) + kNodeOverhead +
+         StringBytes(resource.service_name) + AttributesBytes(resource.attributes);
+}
+
 void TelemetryStore::AddSpans(std::vector<DecodedSpan> spans) {
   const int64_t now = clock_.NowUnixNanos();
   std::unique_lock lock(mu_);
+  const telemetry::sdk::DecodedResource* last_resource = nullptr;
   for (auto& s : spans) {
     NoteServiceLocked(ServiceOf(s));
     std::string key = s.trace_id.Hex();
-    auto stored = std::make_shared<const StoredSpan>(StoredSpan{std::move(s), now});
+    size_t bytes = ApproxBytes(s) + key.size();
+    // A resource is shared by the spans of one request: charged to the first of them.
+    if (s.resource && s.resource.get() != last_resource) {
+      bytes += ApproxBytes(*s.resource);
+      last_resource = s.resource.get();
+    }
+    bytes_ += bytes;
+    auto stored = std::make_shared<const StoredSpan>(StoredSpan{std::move(s), now, bytes});
     spans_.push_back(stored);
     traces_[key].push_back(std::move(stored));
   }
@@ -362,11 +412,18 @@ void TelemetryStore::AddSpans(std::vector<DecodedSpan> spans) {
 void TelemetryStore::AddLogs(std::vector<DecodedLogRecord> records) {
   const int64_t now = clock_.NowUnixNanos();
   std::unique_lock lock(mu_);
+  const telemetry::sdk::DecodedResource* last_resource = nullptr;
   for (auto& r : records) {
     NoteServiceLocked(ServiceOf(r));
     bool has_trace = r.trace_id.IsValid();
     std::string key = has_trace ? r.trace_id.Hex() : std::string();
-    auto stored = std::make_shared<const StoredLog>(StoredLog{std::move(r), now});
+    size_t bytes = ApproxBytes(r);
+    if (r.resource && r.resource.get() != last_resource) {
+      bytes += ApproxBytes(*r.resource);
+      last_resource = r.resource.get();
+    }
+    bytes_ += bytes;
+    auto stored = std::make_shared<const StoredLog>(StoredLog{std::move(r), now, bytes});
     logs_.push_back(stored);
     if (has_trace) logs_by_trace_[key].push_back(std::move(stored));
   }
@@ -381,6 +438,7 @@ void TelemetryStore::EvictExpired() {
 
 void TelemetryStore::PopSpanLocked() {
   const SpanPtr& front = spans_.front();
+  bytes_ -= front->bytes;
   auto it = traces_.find(front->span.trace_id.Hex());
   // Both deques are in arrival order, so the globally oldest span is its trace's oldest.
   if (it != traces_.end()) {
@@ -392,6 +450,7 @@ void TelemetryStore::PopSpanLocked() {
 
 void TelemetryStore::PopLogLocked() {
   const LogPtr& front = logs_.front();
+  bytes_ -= front->bytes;
   if (front->record.trace_id.IsValid()) {
     auto it = logs_by_trace_.find(front->record.trace_id.Hex());
     if (it != logs_by_trace_.end()) {
@@ -429,6 +488,23 @@ void TelemetryStore::EvictLocked(int64_t now) {
   }
   if (on_evict_ && by_count > 0) on_evict_(Signal::kLogs, EvictReason::kCount, by_count);
   if (on_evict_ && by_age > 0) on_evict_(Signal::kLogs, EvictReason::kAge, by_age);
+  // The byte bound: the oldest record of either kind goes first.
+  uint64_t spans_by_bytes = 0;
+  uint64_t logs_by_bytes = 0;
+  while (bytes_ > limits_.max_bytes && (!spans_.empty() || !logs_.empty())) {
+    const bool span_older =
+        !spans_.empty() &&
+        (logs_.empty() || spans_.front()->received_unix_nano <= logs_.front()->received_unix_nano);
+    if (span_older) {
+      PopSpanLocked();
+      ++spans_by_bytes;
+    } else {
+      PopLogLocked();
+      ++logs_by_bytes;
+    }
+  }
+  if (on_evict_ && spans_by_bytes > 0) on_evict_(Signal::kSpans, EvictReason::kBytes, spans_by_bytes);
+  if (on_evict_ && logs_by_bytes > 0) on_evict_(Signal::kLogs, EvictReason::kBytes, logs_by_bytes);
 }
 
 void TelemetryStore::NoteServiceLocked(const std::string& service) {
@@ -559,6 +635,11 @@ size_t TelemetryStore::log_count() const {
 size_t TelemetryStore::trace_count() const {
   std::shared_lock lock(mu_);
   return traces_.size();
+}
+
+size_t TelemetryStore::bytes() const {
+  std::shared_lock lock(mu_);
+  return bytes_;
 }
 
 }  // namespace chat::sink

@@ -1,8 +1,11 @@
 // The sink's bounded, in-memory trace and log store: what Tempo and Loki hold in production,
 // reduced to what local tests and the explorer page ask of them (docs/observability.md §11.4-5).
 //
-// Bounded three ways (span count, log count, age since receipt); the oldest records go first and
-// each eviction is reported to the owner's callback so it can be counted. Spans are indexed by
+// Bounded four ways (span count, log count, age since receipt, and bytes: the approximate heap
+// size of every stored span and log record together, resources included once per batch); the
+// oldest records go first — for the byte bound, whichever of the oldest span and the oldest log
+// record arrived first — and each eviction is reported to the owner's callback so it can be
+// counted. A span count alone let ten 4 MiB spans cost 200 MB (issue 11 §8). Spans are indexed by
 // trace id, logs by trace id too. Thread-safe: ingest threads take the write lock, queries the
 // read lock, and queries copy what they return.
 #pragma once
@@ -73,10 +76,17 @@ struct StoreLimits {
   size_t max_spans = 200000;
   size_t max_logs = 200000;
   std::chrono::seconds max_age{3600};
+  size_t max_bytes = 256 * 1024 * 1024;
 };
 
 enum class Signal { kSpans, kLogs };
-enum class EvictReason { kCount, kAge };
+enum class EvictReason { kCount, kAge, kBytes };
+
+// Approximate heap bytes a stored record holds (strings, vectors, the record itself), without
+// its resource, which is shared by the records of one request.
+size_t ApproxBytes(const DecodedSpan& span);
+size_t ApproxBytes(const DecodedLogRecord& record);
+size_t ApproxBytes(const telemetry::sdk::DecodedResource& resource);
 
 class TelemetryStore {
  public:
@@ -100,15 +110,18 @@ class TelemetryStore {
   size_t span_count() const;
   size_t log_count() const;
   size_t trace_count() const;
+  size_t bytes() const;  // what the byte bound compares: spans and logs together
 
  private:
   struct StoredSpan {
     DecodedSpan span;
     int64_t received_unix_nano = 0;
+    size_t bytes = 0;
   };
   struct StoredLog {
     DecodedLogRecord record;
     int64_t received_unix_nano = 0;
+    size_t bytes = 0;
   };
   using SpanPtr = std::shared_ptr<const StoredSpan>;
   using LogPtr = std::shared_ptr<const StoredLog>;
@@ -130,6 +143,7 @@ class TelemetryStore {
   std::deque<LogPtr> logs_;
   std::unordered_map<std::string, std::deque<LogPtr>> logs_by_trace_;
   std::set<std::string> services_;
+  size_t bytes_ = 0;
 };
 
 }  // namespace chat::sink

@@ -378,8 +378,14 @@ test('nginx: config passes `nginx -t` (when installed) and exposes only the §8.
   assert.match(conf, /location = \/nats \{[^}]*Upgrade \$http_upgrade/s);
   assert.match(conf, /location \/auth\/ \{/);
   // Credential requests: limited per client address, which real_ip recovers behind the balancer.
-  assert.match(conf, /location \/auth\/ \{[^}]*limit_req zone=auth /s);
+  assert.match(/location \/auth\/ \{([\s\S]*?)\n    \}/.exec(conf)?.[1] ?? '', /limit_req zone=auth /);
   assert.match(conf, /real_ip_header X-Forwarded-For;/);
+  // issue 11 §4: auth-service takes no Content-Encoding; nginx refuses it (both configs).
+  for (const c of [conf, fs.readFileSync(D('local', 'nginx.conf'), 'utf8')]) {
+    const auth = /location \/auth\/ \{([\s\S]*?)\n    \}/.exec(c)?.[1] ?? '';
+    assert.match(auth, /if \(\$http_content_encoding\) \{ return 415; \}/);
+    assert.match(auth, /client_max_body_size 16k;/);
+  }
   if (!have('nginx')) { t.skip('nginx not installed'); return; }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nginxcfg-'));
   try {

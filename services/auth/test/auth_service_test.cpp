@@ -29,6 +29,7 @@
 #include "chat/nkeys/nkeys.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/nats_server.hpp"
+#include "chat/testing/http_bomb.hpp"
 #include "chat/testing/ports.hpp"
 #include "chat/testing/process.hpp"
 #include "chat/testing/wait_for.hpp"
@@ -512,8 +513,14 @@ TEST_F(AuthServiceTest, MalformedRequestsAreRejectedWithoutServerErrors) {
   std::string token = Token("alice");
   ExpectRejected(token, "this is not json", 400, "invalid_argument", "malformed");
   ExpectRejected(token, "[1,2]", 400, "invalid_argument", "malformed");
-  ExpectRejected(token, std::string(kMaxBodyBytes + 1, ' '), 413, "invalid_argument",
-                 "malformed");
+  // Above 16 KiB the body is refused before it is read (HttpBodyGuard), so before the handler.
+  auto big = Post(token, std::string(kMaxBodyBytes + 1, ' '));
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(json::parse(big->body, nullptr, false)["error"]["code"], "resource_exhausted");
+  EXPECT_EQ(Counter("http_server_rejected_requests_total", {"server", "reason"},
+                    {"auth", "too_large"}),
+            1);
   auto r = client_->Post(std::string(kCredentialsRoute),
                          {{"Authorization", "Basic YWxpY2U6YWxpY2UxMjM="}}, "{}",
                          "application/json");
@@ -1117,6 +1124,45 @@ TEST(TrustedProxiesTest, ForwardedForCountsOnlyFromATrustedPeer) {
 }
 
 // ---- configuration ----
+
+// Issue 11 §4: gzip, deflate and br bodies are refused unread (415) and a 50 MiB chunked body
+// stops at the 16 KiB limit (413); this process's peak RSS grows by at most 5 MiB.
+TEST_F(AuthServiceTest, BodyBombsAreRefusedWithoutMemory) {
+  using chat::testing::BombEncoding;
+  const size_t inflated = 64 * 1024 * 1024;
+  const std::pair<std::string, std::string> bombs[] = {
+      {"gzip", chat::testing::CompressedZeros(BombEncoding::kGzip, inflated)},
+      {"deflate", chat::testing::CompressedZeros(BombEncoding::kDeflate, inflated)},
+      {"br", chat::testing::CompressedZeros(BombEncoding::kBrotli, inflated)}};
+  StartAuth();
+  ASSERT_TRUE(client_->Get("/healthz"));
+  const long before = chat::testing::PeakRssKib();
+  const std::string route(kCredentialsRoute);
+  for (const auto& [encoding, body] : bombs) {
+    auto r = chat::testing::SendWithLength(
+        auth_->port(), "POST", route,
+        {{"Content-Encoding", encoding}, {"Content-Type", "application/json"}}, body);
+    EXPECT_EQ(r.status, 415) << encoding << " " << r.error << r.head;
+    EXPECT_NE(r.body.find("\"error\""), std::string::npos) << r.body;
+  }
+  auto chunked = chat::testing::SendChunked(auth_->port(), "POST", route,
+                                            {{"Content-Type", "application/json"}},
+                                            50 * 1024 * 1024);
+  EXPECT_EQ(chunked.status, 413) << chunked.error << chunked.head;
+  EXPECT_LT(chunked.body_bytes_sent, 50u * 1024 * 1024);
+  auto healthz_body =
+      chat::testing::SendWithLength(auth_->port(), "POST", "/healthz", {}, bombs[0].second);
+  EXPECT_EQ(healthz_body.status, 413);
+  const long growth = chat::testing::PeakRssKib() - before;
+  EXPECT_LE(growth, 5 * 1024) << "peak RSS grew by " << growth << " KiB";
+  EXPECT_EQ(Counter("http_server_rejected_requests_total", {"server", "reason"},
+                    {"auth", "unsupported_encoding"}),
+            3);
+  EXPECT_EQ(Counter("http_server_rejected_requests_total", {"server", "reason"},
+                    {"auth", "too_large"}),
+            2);
+  EXPECT_FALSE(LinesWith("http request refused").empty());
+}
 
 TEST(AuthConfigTest, IssuerIsRequiredAndProblemsAreReportedTogether) {
   core::MapEnv env{{"CHAT_AUTH_HTTP_PORT", "70000"},

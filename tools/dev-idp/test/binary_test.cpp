@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "chat/testing/http_bomb.hpp"
+#include "chat/testing/ports.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "key_store.hpp"
 
@@ -152,6 +154,68 @@ TEST_F(BinaryTest, ServesOnARandomPortAndStopsOnSigterm) {
   std::string err = ReadAll(c.err_fd);
   EXPECT_NE(err.find("signing key generated"), std::string::npos);
   EXPECT_EQ(err.find("julia123"), std::string::npos);
+  ::close(c.out_fd);
+  ::close(c.err_fd);
+}
+
+// Issue 11 §4: the token endpoint (a form route) and the admin server's /metrics answer gzip,
+// deflate and br bombs with 415 and a 50 MiB chunked body with 413, unread; the process's peak
+// RSS grows by at most 5 MiB and every refusal is counted.
+TEST_F(BinaryTest, BodyBombsAreRefusedWithoutMemory) {
+  using chat::testing::BombEncoding;
+  const size_t inflated = 64 * 1024 * 1024;
+  const std::pair<std::string, std::string> bombs[] = {
+      {"gzip", chat::testing::CompressedZeros(BombEncoding::kGzip, inflated)},
+      {"deflate", chat::testing::CompressedZeros(BombEncoding::kDeflate, inflated)},
+      {"br", chat::testing::CompressedZeros(BombEncoding::kBrotli, inflated)}};
+  const int admin_port = chat::testing::FreePort();
+  auto env = BaseEnv();
+  for (auto& e : env) {
+    if (e.rfind("OTEL_EXPORTER_PROMETHEUS_PORT=", 0) == 0) {
+      e = "OTEL_EXPORTER_PROMETHEUS_PORT=" + std::to_string(admin_port);
+    }
+  }
+  Child c = Spawn({DEV_IDP_BINARY}, env);
+  json ev = json::parse(ReadLine(c.out_fd, 30s), nullptr, false);
+  ASSERT_TRUE(ev.is_object());
+  const int port = ev["port"].get<int>();
+  httplib::Client admin("127.0.0.1", admin_port);
+  ASSERT_TRUE(testing::WaitFor([&] { return static_cast<bool>(admin.Get("/metrics")); }, 10s));
+  httplib::Client api("127.0.0.1", port);
+  ASSERT_TRUE(api.Get("/realms/nats-chat/.well-known/openid-configuration"));
+  const long before = chat::testing::PeakRssKib(c.pid);
+
+  const std::string token = "/realms/nats-chat/protocol/openid-connect/token";
+  for (const auto& [target_port, path] :
+       {std::pair{port, token}, std::pair{admin_port, std::string("/metrics")}}) {
+    for (const auto& [encoding, body] : bombs) {
+      auto r = chat::testing::SendWithLength(
+          target_port, "POST", path,
+          {{"Content-Encoding", encoding}, {"Content-Type", "application/x-www-form-urlencoded"}},
+          body);
+      EXPECT_EQ(r.status, 415) << path << " " << encoding << " " << r.error << r.head;
+    }
+    auto r = chat::testing::SendChunked(target_port, "POST", path,
+                                        {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                        50 * 1024 * 1024);
+    EXPECT_EQ(r.status, 413) << path << " " << r.error << r.head;
+    EXPECT_LT(r.body_bytes_sent, 50u * 1024 * 1024) << path;
+  }
+  const long growth = chat::testing::PeakRssKib(c.pid) - before;
+  EXPECT_LE(growth, 5 * 1024) << "dev-idp peak RSS grew by " << growth << " KiB";
+  auto metrics = admin.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("http_server_rejected_requests_total{server=\"dev-idp\","
+                               "reason=\"unsupported_encoding\"} 3"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("http_server_rejected_requests_total{server=\"admin\","
+                               "reason=\"too_large\"} 1"),
+            std::string::npos);
+
+  ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(c.pid, 30s), 0);
+  std::string err = ReadAll(c.err_fd);
+  EXPECT_NE(err.find("http request refused"), std::string::npos);
   ::close(c.out_fd);
   ::close(c.err_fd);
 }

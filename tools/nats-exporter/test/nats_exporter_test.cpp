@@ -297,6 +297,7 @@ TEST(NatsExporterConfigTest, FlagsOverrideEnvironment) {
   auto defaults = Config::FromArgs({}, core::MapEnv{});
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->port, 7777);
+  EXPECT_EQ(defaults->host, "127.0.0.1");  // loopback unless configured (issue 11 §15)
 }
 
 TEST(NatsExporterConfigTest, ReportsEveryProblem) {

@@ -395,7 +395,7 @@ TEST(PgExporterConfigTest, EnvironmentThenFlags) {
 
   auto defaults = Config::FromArgs({}, core::MapEnv{{"DATA_SOURCE_NAME", "dbname=chat"}});
   ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
-  EXPECT_EQ(defaults->host, "0.0.0.0");
+  EXPECT_EQ(defaults->host, "127.0.0.1");  // loopback unless configured (issue 11 §15)
   EXPECT_EQ(defaults->port, 9187);  // postgres_exporter's port
   EXPECT_EQ(defaults->server_label, "localhost:5432");
 }

@@ -32,7 +32,7 @@ SinkConfig TestConfig() {
   SinkConfig c;
   c.port = 0;
   c.max_body_bytes = 16 * 1024;
-  c.cors_origin = "http://localhost:5173";
+  c.cors_origins = {"http://localhost:5173"};
   return c;
 }
 
@@ -54,7 +54,8 @@ TEST(SinkHttpTest, CorsPreflightAndHeaders) {
 
   SpanList spans;
   spans.push_back(MakeSpan(Tid(1), Sid(1), SpanId{}, "send_message", SpanKind::kInternal, 0, 10));
-  auto post = cli.Post("/v1/traces", EncodeTraces("web-frontend", spans, true), "application/json");
+  auto post = cli.Post("/v1/traces", {{"Origin", "http://localhost:5173"}},
+                       EncodeTraces("web-frontend", spans, true), "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 200);
   EXPECT_EQ(post->body, "{}");

@@ -170,7 +170,8 @@ TEST(SinkConfigTest, DefaultsAndValidation) {
   EXPECT_EQ(ok->port, 4318);
   EXPECT_EQ(ok->max_spans, 200000u);
   EXPECT_EQ(ok->max_body_bytes, 8u * 1024 * 1024);
-  EXPECT_EQ(ok->cors_origin, "*");
+  EXPECT_EQ(ok->cors_origins, std::vector<std::string>{"http://127.0.0.1:3000"});
+  EXPECT_EQ(ok->max_bytes, 256u * 1024 * 1024);
   EXPECT_EQ(ok->service_graph_wait, std::chrono::seconds(10));
 
   auto bad = SinkConfig::FromEnv(core::MapEnv{{"SINK_PORT", "70000"},

@@ -68,7 +68,9 @@ bool AcceptsOpenMetrics(std::string_view accept_header) {
 }
 
 AdminServer::AdminServer(MetricRegistry& registry, AdminServerOptions options)
-    : registry_(registry), options_(std::move(options)) {}
+    : registry_(registry),
+      options_(std::move(options)),
+      guard_("admin", registry_, options_.logger) {}
 
 AdminServer::~AdminServer() { Stop(); }
 
@@ -80,6 +82,7 @@ void AdminServer::AddReadinessCheck(std::string name, ReadinessCheck check) {
 core::Status AdminServer::Start() {
   if (server_) return core::FailedPrecondition("admin server: already started");
   auto server = std::make_unique<httplib::Server>();
+  guard_.Install(*server);
   server->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     const bool om = AcceptsOpenMetrics(req.get_header_value("Accept"));
     std::string body = registry_.Expose(om ? ExpositionFormat::kOpenMetrics

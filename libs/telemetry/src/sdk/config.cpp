@@ -218,7 +218,7 @@ TelemetryConfig TelemetryConfig::FromEnv(const core::Env& env,
       ParseKeyValueList(r.String("OTEL_EXPORTER_OTLP_HEADERS", ""), "OTEL_EXPORTER_OTLP_HEADERS",
                         extra);
 
-  c.prometheus_host = r.String("OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0");
+  c.prometheus_host = r.String("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1");
   c.prometheus_port = r.Port("OTEL_EXPORTER_PROMETHEUS_PORT", default_metrics_port);
 
   c.span_batch = ReadBatch(r, "OTEL_BSP", c.span_batch);

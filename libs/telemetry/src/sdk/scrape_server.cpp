@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include <string_view>
 #include <utility>
 
 #include "chat/telemetry/sdk/admin_server.hpp"
@@ -10,15 +11,33 @@
 namespace chat::telemetry::sdk {
 
 ScrapeServer::ScrapeServer(ScrapeServerOptions options, Scrape scrape)
-    : options_(std::move(options)), scrape_(std::move(scrape)) {}
+    : options_(std::move(options)),
+      scrape_(std::move(scrape)),
+      guard_(options_.name.empty() ? std::string("scrape") : options_.name, own_metrics_, nullptr) {}
 
 ScrapeServer::~ScrapeServer() { Stop(); }
 
 core::Status ScrapeServer::Start() {
   if (server_) return core::FailedPrecondition(options_.name + ": already started");
   auto server = std::make_unique<httplib::Server>();
+  guard_.Install(*server);
   server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(scrape_(), std::string(kPrometheusTextContentType).c_str());
+    std::string text = scrape_();
+    if (!text.empty() && text.back() != '\n') text.push_back('\n');
+    // Only the refusal counter: the exporter's own text may already carry the registry
+    // self-metric (otel_sdk_metric_series_dropped_total), and a family must appear once.
+    const std::string own = own_metrics_.Expose(ExpositionFormat::kPrometheusText);
+    for (size_t pos = 0; pos < own.size();) {
+      size_t end = own.find('\n', pos);
+      if (end == std::string::npos) end = own.size();
+      std::string_view line(own.data() + pos, end - pos);
+      if (line.find("http_server_rejected_requests_total") != std::string_view::npos) {
+        text.append(line);
+        text.push_back('\n');
+      }
+      pos = end + 1;
+    }
+    res.set_content(std::move(text), std::string(kPrometheusTextContentType).c_str());
   });
   server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");

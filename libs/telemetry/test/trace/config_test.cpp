@@ -42,7 +42,7 @@ TEST(TelemetryConfigTest, DefaultsMatchTheContract) {
   EXPECT_EQ(c.otlp_timeout, 10000ms);
   EXPECT_EQ(c.otlp_compression, "gzip");
   EXPECT_TRUE(c.otlp_headers.empty());
-  EXPECT_EQ(c.prometheus_host, "0.0.0.0");
+  EXPECT_EQ(c.prometheus_host, "127.0.0.1");  // loopback unless configured
   EXPECT_EQ(c.prometheus_port, 9405);
   EXPECT_EQ(c.span_batch.schedule_delay, 2000ms);
   EXPECT_EQ(c.span_batch.export_timeout, 10000ms);

@@ -2,7 +2,8 @@
 // by the Accept header), /healthz (liveness: 200 while the process serves) and /readyz (200 only
 // when every registered readiness check passes, else 503 naming the failing checks).
 // It runs on its own thread, separate from the NATS callbacks, so a scrape never waits on a
-// handler. Owned by main (runtime::ServiceMain); tests start one on port 0.
+// handler. Owned by main (runtime::ServiceMain); tests start one on port 0. Request bodies and
+// Content-Encoding are refused before they are read (HttpBodyGuard, server label "admin").
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 
 #include "chat/core/status.hpp"
 #include "chat/telemetry/metrics.hpp"
+#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 
 namespace httplib {
@@ -24,8 +26,12 @@ class Server;
 namespace chat::telemetry::sdk {
 
 struct AdminServerOptions {
-  std::string host = "0.0.0.0";
+  // Loopback unless configured (OTEL_EXPORTER_PROMETHEUS_HOST): /metrics and /readyz describe
+  // the process and are for the local scraper; a deployment that scrapes over the network
+  // (compose, k8s) sets the host explicitly.
+  std::string host = "127.0.0.1";
   int port = 0;  // 0: the kernel picks a free port; read it back with AdminServer::port()
+  Logger* logger = nullptr;  // refused requests are logged here (null: JSON lines on stderr)
 };
 
 // Content types of the two exposition formats.
@@ -71,6 +77,7 @@ class AdminServer {
 
   MetricRegistry& registry_;
   AdminServerOptions options_;
+  HttpBodyGuard guard_;  // no route takes a body: any body or Content-Encoding is refused
   std::unique_ptr<httplib::Server> server_;
   HttpListener listener_;
   std::atomic<int> bound_port_{0};

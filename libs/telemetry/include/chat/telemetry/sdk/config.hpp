@@ -40,7 +40,7 @@ struct TelemetryConfig {
   std::string otlp_compression = "gzip";  // or none
   std::vector<std::pair<std::string, std::string>> otlp_headers;  // values are credentials
 
-  std::string prometheus_host = "0.0.0.0";
+  std::string prometheus_host = "127.0.0.1";  // loopback unless configured
   uint16_t prometheus_port = 0;
 
   BatchOptions span_batch{2048, 512, std::chrono::milliseconds(2000),

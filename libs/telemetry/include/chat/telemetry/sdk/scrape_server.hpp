@@ -2,7 +2,9 @@
 // tools/pg-exporter) — GET /metrics answers with what the exporter's scrape callback returns
 // (Prometheus text 0.0.4, produced per request), /healthz with "ok", and / with a short landing
 // text when one is given. Services use AdminServer instead (their own registry, /readyz). The
-// accept loop runs on an HttpListener, so Start/Stop avoid cpp-httplib 0.11's races.
+// accept loop runs on an HttpListener, so Start/Stop avoid cpp-httplib 0.11's races. Request
+// bodies and Content-Encoding are refused unread (HttpBodyGuard); the refusal counter is appended
+// to the exporter's own /metrics text.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,8 @@
 #include <string>
 
 #include "chat/core/status.hpp"
+#include "chat/telemetry/metrics.hpp"
+#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 
 namespace httplib {
@@ -20,8 +24,8 @@ class Server;
 namespace chat::telemetry::sdk {
 
 struct ScrapeServerOptions {
-  std::string name;  // the exporter's name, in error messages
-  std::string host = "0.0.0.0";
+  std::string name;  // the exporter's name, in error messages and refusal logs
+  std::string host = "127.0.0.1";  // loopback unless configured
   int port = 0;         // 0: the kernel picks a free port; read it back with port()
   std::string landing;  // body of GET /; empty: no / route
 };
@@ -46,6 +50,9 @@ class ScrapeServer {
  private:
   ScrapeServerOptions options_;
   Scrape scrape_;
+  // http_server_rejected_requests_total{server=<name>}, appended to every /metrics answer.
+  MetricRegistry own_metrics_;
+  HttpBodyGuard guard_;  // no route takes a body
   std::unique_ptr<httplib::Server> server_;
   HttpListener listener_;
   std::atomic<int> bound_port_{0};
