@@ -2,12 +2,16 @@
 // route authorization from the environment (never literals), mutual TLS on routes, monitoring on
 // loopback only; `nats-server -t` with throwaway certificates from deploy/nats/make-route-certs.sh;
 // and, with the real binary, a two-server cluster from that very config that forms its route while
-// servers without TLS, with another CA's certificate or with a wrong password are refused.
+// servers without TLS, with another CA's certificate or with a wrong password are refused; clients
+// must use TLS (no allow_non_tls): every service reaching NATS has tls:// URLs and NATS_TLS_CA on
+// the mounted route CA (ca.crt alone), and the real server refuses a plain client and a client
+// trusting another CA while one trusting the cluster CA gets its PONG.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -61,6 +65,60 @@ test('nats config: TLS offered to clients with the mounted certificate', () => {
   assert.ok(!/^cluster\s*\{/m.test(outsideCluster), 'cluster block removed');
   const tls = block(outsideCluster, 'tls');
   for (const k of ['cert_file', 'key_file', 'ca_file']) assert.match(value(tls, k) ?? '', /^\/etc\/nats\/tls\//, k);
+});
+
+test('nats config: clients must use TLS (no allow_non_tls), so plain clients are refused', () => {
+  const conf = kConf().replace(/#.*$/gm, '');
+  assert.ok(!/allow_non_tls/.test(conf), 'allow_non_tls keeps plaintext open on the client port');
+  const top = topLevel(conf);
+  assert.ok(!/^\s*no_tls\s*[:=]/m.test(top), 'no no_tls at the top level');
+});
+
+// Every NATS client of compose and k8s (a workload with NATS_URL) dials tls:// URLs only and trusts
+// the cluster CA through NATS_TLS_CA, a file mounted from the route-TLS secret — ca.crt, never a key.
+test('every service that reaches NATS uses tls:// URLs and NATS_TLS_CA on the mounted route CA (compose and k8s)', () => {
+  const tlsUrls = (where: string, v: string) => {
+    const urls = String(v).split(',').filter(Boolean);
+    assert.ok(urls.length > 0, `${where}: NATS_URL empty`);
+    for (const u of urls) assert.match(u, /^tls:\/\/[a-z0-9.-]+:4222$/, `${where}: ${u}`);
+  };
+  const c = parseYaml(fs.readFileSync(D('compose', 'docker-compose.yaml'), 'utf8'), { merge: true });
+  const composeClients: string[] = [];
+  for (const [name, s] of Object.entries<any>(c.services)) {
+    const env = s.environment ?? {};
+    if (!('NATS_URL' in env)) continue;
+    composeClients.push(name);
+    tlsUrls(`compose ${name}`, env.NATS_URL);
+    const ca = env.NATS_TLS_CA;
+    assert.match(ca ?? '', /^\/.+\.crt$/, `compose ${name}: NATS_TLS_CA`);
+    const vols = (s.volumes ?? []).map(String);
+    assert.ok(vols.includes(`./secrets/nats-tls/ca.crt:${ca}:ro`), `compose ${name}: ${ca} mounted from the route CA`);
+    assert.ok(!vols.some((v: string) => /secrets\/nats-tls(\/tls\.key)?:/.test(v)), `compose ${name}: only ca.crt, not the directory with the key`);
+  }
+  assert.ok(composeClients.length >= 7, `compose NATS clients: ${composeClients}`);
+
+  const k8sClients: string[] = [];
+  for (const f of fs.readdirSync(D('k8s')).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(fs.readFileSync(D('k8s', f), 'utf8')).map((d) => d.toJSON())) {
+      const pod = doc?.spec?.template?.spec;
+      if (!pod) continue;
+      for (const ctr of pod.containers ?? []) {
+        const env = new Map<string, any>((ctr.env ?? []).map((e: any) => [e.name, e.value]));
+        if (!env.has('NATS_URL')) continue;
+        const where = `k8s ${doc.metadata.name}/${ctr.name}`;
+        k8sClients.push(where);
+        tlsUrls(where, env.get('NATS_URL'));
+        const ca: string = env.get('NATS_TLS_CA') ?? '';
+        assert.match(ca, /^\/.+\/ca\.crt$/, `${where}: NATS_TLS_CA`);
+        const mount = (ctr.volumeMounts ?? []).find((m: any) => m.mountPath === path.posix.dirname(ca));
+        assert.ok(mount, `${where}: ${path.posix.dirname(ca)} mounted`);
+        const vol = pod.volumes.find((v: any) => v.name === mount.name);
+        assert.equal(vol?.secret?.secretName, 'nats-route-tls', `${where}: the CA comes from the route-TLS secret`);
+        assert.deepEqual(vol.secret.items, [{ key: 'ca.crt', path: 'ca.crt' }], `${where}: ca.crt alone, no key`);
+      }
+    }
+  }
+  assert.ok(k8sClients.length >= 7, `k8s NATS clients: ${k8sClients}`);
 });
 
 test('nats config: monitoring on loopback only, never all interfaces', () => {
@@ -288,6 +346,88 @@ test('a cluster from the production config forms its route; servers without TLS,
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(procs.map((p) => (p.exitCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r)))));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// Reads the server's INFO line from a fresh TCP connection to the client port.
+function natsHello(port: number): Promise<{ sock: net.Socket; info: any }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    let buf = '';
+    sock.once('error', reject);
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      const nl = buf.indexOf('\r\n');
+      if (nl < 0) return;
+      sock.removeAllListeners('data');
+      sock.removeAllListeners('error');
+      sock.pause();
+      resolve({ sock, info: JSON.parse(buf.slice(0, nl).replace(/^INFO\s+/, '')) });
+    });
+  });
+}
+
+// CONNECT + PING on `sock`; 'pong' when the server answers, else why the connection ended.
+function pingPong(sock: net.Socket | tls.TLSSocket): Promise<string> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const timer = setTimeout(() => { sock.destroy(); resolve('no answer'); }, 10000);
+    const done = (r: string) => { clearTimeout(timer); sock.destroy(); resolve(r); };
+    sock.on('data', (d) => { buf += d.toString('latin1'); if (buf.includes('PONG')) done('pong'); });
+    sock.once('error', (e) => done(`error: ${e.message}`));
+    sock.once('close', () => done(`closed: ${buf.trim()}`));
+    sock.resume();
+    sock.write('CONNECT {"verbose":false,"pedantic":false,"tls_required":true}\r\nPING\r\n');
+  });
+}
+
+// TLS upgrade after INFO (nats-server 2.9), trusting `caFile`, expecting the name nats-1.
+function upgrade(sock: net.Socket, caFile: string): Promise<tls.TLSSocket | string> {
+  return new Promise((resolve) => {
+    const t = tls.connect({ socket: sock, ca: fs.readFileSync(caFile), servername: 'nats-1' });
+    t.once('secureConnect', () => resolve(t));
+    t.once('error', (e) => { t.destroy(); resolve(`refused: ${e.message}`); });
+  });
+}
+
+test('the production config refuses plain clients and clients trusting another CA; a client trusting the cluster CA is served', async (t) => {
+  if (!have('nats-server') || !have('openssl')) { t.skip('nats-server or openssl not installed'); return; }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'natsclient-'));
+  let proc: ChildProcess | null = null;
+  try {
+    setup(tmp);
+    certs(path.join(tmp, 'tls'));
+    certs(path.join(tmp, 'other-ca'));
+    const p = { client: await freePort(), cluster: await freePort(), ws: await freePort(), monitor: await freePort() };
+    const dead = [await freePort(), await freePort()];
+    const route = (port: number) => `nats-route://u:p@127.0.0.1:${port}`;
+    proc = spawn('nats-server', ['-c', localConf(tmp, p, path.join(tmp, 'tls'), 'solo'), '-l', path.join(tmp, 'solo.log')], {
+      env: { ...process.env, SERVER_NAME: 'solo', CLUSTER_USER: 'u', CLUSTER_PASSWORD: 'p', ROUTE_1: route(p.cluster), ROUTE_2: route(dead[0]), ROUTE_3: route(dead[1]) },
+      stdio: 'ignore',
+    });
+    await waitFor('the server', async () => (await getJson(`http://127.0.0.1:${p.monitor}/varz`)) !== null);
+
+    const plain = await natsHello(p.client);
+    assert.equal(plain.info.tls_required, true, 'INFO announces that TLS is required');
+    const plainResult = await pingPong(plain.sock);
+    assert.notEqual(plainResult, 'pong', 'a plain client is served');
+
+    const foreign = await natsHello(p.client);
+    const foreignResult = await upgrade(foreign.sock, path.join(tmp, 'other-ca', 'ca.crt'));
+    assert.equal(typeof foreignResult, 'string', 'a client trusting another CA completed the handshake');
+    assert.match(foreignResult as string, /^refused: .*(certificate|verify)/i);
+
+    const good = await natsHello(p.client);
+    const secured = await upgrade(good.sock, path.join(tmp, 'tls', 'ca.crt'));
+    assert.notEqual(typeof secured, 'string', String(secured));
+    assert.equal(await pingPong(secured as tls.TLSSocket), 'pong');
+  } finally {
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise((r) => proc!.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });

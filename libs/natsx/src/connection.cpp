@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <mutex>
 #include <typeinfo>
 
@@ -353,6 +354,51 @@ void OpenNatsLibraryOnce() {
   std::call_once(once, [] { (void)nats_Open(0); });
 }
 
+bool ReadableFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return in.good() && in.peek() != std::ifstream::traits_type::eof();
+}
+
+// TLS from ConnectionOptions::tls: on when a URL is tls:// or a TLS setting is given. A file
+// problem is a configuration error (invalid_argument naming the file), reported before any
+// connection attempt, so a service refuses to start instead of retrying a hopeless connect.
+core::Status ConfigureTls(natsOptions* opts, const ConnectionOptions& o) {
+  const TlsOptions& t = o.tls;
+  bool secure = t.configured();
+  for (const auto& u : o.urls) secure = secure || u.rfind("tls://", 0) == 0;
+  if (!secure) return core::Status::Ok();
+  if (t.cert_file.empty() != t.key_file.empty()) {
+    return core::InvalidArgument("NATS TLS client certificate and key must be given together");
+  }
+  natsStatus s = natsOptions_SetSecure(opts, true);
+  if (s != NATS_OK) return internal::ToStatus(s, "enable NATS TLS");
+  if (!t.ca_file.empty()) {
+    if (!ReadableFile(t.ca_file)) {
+      return core::InvalidArgument("NATS TLS CA file \"" + t.ca_file + "\" is missing or unreadable");
+    }
+    if (natsOptions_LoadCATrustedCertificates(opts, t.ca_file.c_str()) != NATS_OK) {
+      return core::InvalidArgument("NATS TLS CA file \"" + t.ca_file + "\" holds no PEM certificate");
+    }
+  }
+  if (!t.cert_file.empty()) {
+    for (const std::string* f : {&t.cert_file, &t.key_file}) {
+      if (!ReadableFile(*f)) {
+        return core::InvalidArgument("NATS TLS file \"" + *f + "\" is missing or unreadable");
+      }
+    }
+    if (natsOptions_LoadCertificatesChain(opts, t.cert_file.c_str(), t.key_file.c_str()) !=
+        NATS_OK) {
+      return core::InvalidArgument("NATS TLS certificate \"" + t.cert_file + "\" and key \"" +
+                                   t.key_file + "\" are not a matching PEM pair");
+    }
+  }
+  if (!t.expected_hostname.empty()) {
+    s = natsOptions_SetExpectedHostname(opts, t.expected_hostname.c_str());
+    if (s != NATS_OK) return internal::ToStatus(s, "set the NATS TLS expected hostname");
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 Connection::Connection(ConnectionOptions options, const telemetry::Telemetry& telemetry)
@@ -405,6 +451,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Connect(
         conn.get());
   }
   if (s != NATS_OK) return internal::ToStatus(s, "configure NATS options");
+  if (core::Status st = ConfigureTls(opts.get(), o); !st.ok()) return st;
 
   switch (o.credentials.kind) {
     case Credentials::Kind::kNone:
@@ -459,6 +506,13 @@ core::Result<std::unique_ptr<Connection>> Connection::Connect(
     conn->metrics_->connected->Set(0);
     if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED) {
       return core::Unauthenticated("NATS server refused the credentials");
+    }
+    if (s == NATS_SSL_ERROR || s == NATS_SECURE_CONNECTION_REQUIRED) {
+      // libnats' status text alone ("SSL Error") does not say why; its last error does
+      // (e.g. "certificate verify failed"). It is a plain reason, never a secret.
+      const char* why = nats_GetLastError(nullptr);
+      return core::Unavailable(std::string("connect to NATS over TLS: ") + natsStatus_GetText(s) +
+                               (why != nullptr && *why != '\0' ? std::string(": ") + why : ""));
     }
     return internal::ToStatus(s, "connect to NATS");
   }

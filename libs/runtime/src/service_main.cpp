@@ -2,10 +2,12 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace chat::runtime {
 namespace {
@@ -77,6 +79,22 @@ NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
     }
   }
   c.creds_file = reader.String("NATS_CREDS", "");
+  // TLS files are checked here, not at connect time: a wrong path is a configuration error
+  // (exit 2, one sentence), not a dependency to retry.
+  c.tls.ca_file = reader.String("NATS_TLS_CA", "");
+  c.tls.cert_file = reader.String("NATS_TLS_CERT", "");
+  c.tls.key_file = reader.String("NATS_TLS_KEY", "");
+  c.tls.expected_hostname = reader.String("NATS_TLS_HOSTNAME", "");
+  for (auto [name, path] : {std::pair<const char*, const std::string*>{"NATS_TLS_CA", &c.tls.ca_file},
+                            {"NATS_TLS_CERT", &c.tls.cert_file},
+                            {"NATS_TLS_KEY", &c.tls.key_file}}) {
+    if (!path->empty() && ::access(path->c_str(), R_OK) != 0) {
+      reader.AddProblem(std::string(name) + " \"" + *path + "\" is not a readable file");
+    }
+  }
+  if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
+    reader.AddProblem("NATS_TLS_CERT and NATS_TLS_KEY must be set together");
+  }
   c.connect_timeout = reader.Millis("NATS_CONNECT_TIMEOUT_MS", milliseconds(2000));
   c.connect_attempts = static_cast<int>(reader.Int("NATS_CONNECT_ATTEMPTS", 15, 1, 1000));
   c.connect_retry_wait = reader.Millis("NATS_CONNECT_RETRY_MS", milliseconds(1000));
@@ -130,6 +148,7 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
     opts.urls = nats_config.urls;
     opts.name = info.name;
     opts.connect_timeout = nats_config.connect_timeout;
+    opts.tls = nats_config.tls;
     if (!nats_config.creds_file.empty()) {
       opts.credentials = natsx::Credentials::FromCredsFile(nats_config.creds_file);
     }

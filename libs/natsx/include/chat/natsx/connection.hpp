@@ -58,10 +58,30 @@ struct Credentials {
   static Credentials FromUserPassword(std::string user, std::string password);
 };
 
+// TLS to the server. It is on when any URL is tls:// or any field below is set; the server's
+// certificate is then verified (there is no "skip verification" setting on purpose).
+struct TlsOptions {
+  // PEM file of the CA(s) that signed the server certificate. Empty: libnats' default trust.
+  std::string ca_file{};
+  // Client certificate chain and its key (PEM) for servers that verify clients (mutual TLS);
+  // both or neither.
+  std::string cert_file{};
+  std::string key_file{};
+  // The name the server certificate must carry, when it differs from the URL's host (e.g. the
+  // URL names an IP address or a load balancer). Empty: the URL's host.
+  std::string expected_hostname{};
+
+  bool configured() const {
+    return !ca_file.empty() || !cert_file.empty() || !key_file.empty() ||
+           !expected_hostname.empty();
+  }
+};
+
 struct ConnectionOptions {
   std::vector<std::string> urls = {"nats://127.0.0.1:4222"};
   std::string name{};  // NATS connection name; also messaging.client.id on every span
   Credentials credentials{};
+  TlsOptions tls{};
   std::chrono::milliseconds connect_timeout{2000};
   bool allow_reconnect = true;
   int max_reconnect = -1;  // -1 = forever
@@ -193,8 +213,10 @@ struct SubscribeOptions {
 class Connection {
  public:
   // Connects (or, with retry_on_failed_connect, starts connecting). `telemetry` must outlive the
-  // connection. Errors: unavailable (no server reachable), unauthenticated (credentials refused
-  // or unreadable), invalid_argument (bad options).
+  // connection. Errors: unavailable (no server reachable, or the TLS handshake failed: server
+  // certificate not trusted, server without TLS, TLS required by the server but not configured),
+  // unauthenticated (credentials refused or unreadable), invalid_argument (bad options, a TLS
+  // file that is missing, unreadable or not PEM).
   static core::Result<std::unique_ptr<Connection>> Connect(ConnectionOptions options,
                                                            const telemetry::Telemetry& telemetry);
   ~Connection();  // closes without draining; waits (bounded) for the closed callback

@@ -32,10 +32,15 @@ struct ServiceInfo {
 
 // NATS settings every service reads: NATS_URL (comma-separated), NATS_CREDS (a .creds file),
 // NATS_CONNECT_TIMEOUT_MS, NATS_CONNECT_ATTEMPTS (start-up attempts, default 15) and
-// NATS_CONNECT_RETRY_MS (wait between them, default 1000).
+// NATS_CONNECT_RETRY_MS (wait between them, default 1000); TLS: NATS_TLS_CA (PEM CA file that
+// signed the server certificate; setting it turns TLS on, as a tls:// URL does), NATS_TLS_CERT
+// and NATS_TLS_KEY (client certificate and key, both or neither, for servers that verify
+// clients), NATS_TLS_HOSTNAME (the name the server certificate must carry, when not the URL's).
+// Each TLS file must exist and be readable at start-up (exit 2 otherwise).
 struct NatsConfig {
   std::vector<std::string> urls;
   std::string creds_file;
+  natsx::TlsOptions tls;
   std::chrono::milliseconds connect_timeout{2000};
   int connect_attempts = 15;
   std::chrono::milliseconds connect_retry_wait{1000};
