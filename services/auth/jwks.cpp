@@ -73,6 +73,31 @@ bool RsaPublicKey::VerifyRs256(std::string_view data, std::string_view signature
 
 // ---- JwksCache ----
 
+core::Result<JwksKeys> ParseJwks(std::string_view text) {
+  json jwks = json::parse(text, nullptr, false);
+  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
+    return core::Unavailable("JWKS document has no keys array");
+  }
+  JwksKeys fresh;
+  for (const auto& k : jwks["keys"]) {
+    if (!k.is_object()) continue;
+    auto str = [&](const char* name) -> std::string {
+      auto it = k.find(name);
+      return it != k.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (str("kty") != "RSA" || str("kid").empty()) continue;
+    std::string use = str("use");
+    std::string alg = str("alg");
+    if (!use.empty() && use != "sig") continue;
+    if (!alg.empty() && alg != "RS256") continue;
+    auto key = RsaPublicKey::FromJwk(str("n"), str("e"));
+    if (!key.ok()) continue;
+    fresh.emplace(str("kid"), std::move(key).value());
+  }
+  if (fresh.empty()) return core::Unavailable("JWKS holds no usable RS256 key");
+  return fresh;
+}
+
 JwksCache::JwksCache(const AuthConfig& config, const telemetry::Telemetry& telemetry,
                      const core::Clock& clock, AuthMetrics& metrics)
     : config_(config), telemetry_(telemetry), clock_(clock), metrics_(metrics) {}
@@ -126,27 +151,9 @@ core::Status JwksCache::Refresh(RefreshTrigger trigger, const telemetry::SpanCon
   }
   auto jwks_text = Fetch(jwks_uri_, parent);
   if (!jwks_text.ok()) return fail(jwks_text.status());
-  json jwks = json::parse(*jwks_text, nullptr, false);
-  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
-    return fail(core::Unavailable("JWKS document has no keys array"));
-  }
-  std::map<std::string, std::shared_ptr<const RsaPublicKey>, std::less<>> fresh;
-  for (const auto& k : jwks["keys"]) {
-    if (!k.is_object()) continue;
-    auto str = [&](const char* name) -> std::string {
-      auto it = k.find(name);
-      return it != k.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    if (str("kty") != "RSA" || str("kid").empty()) continue;
-    std::string use = str("use");
-    std::string alg = str("alg");
-    if (!use.empty() && use != "sig") continue;
-    if (!alg.empty() && alg != "RS256") continue;
-    auto key = RsaPublicKey::FromJwk(str("n"), str("e"));
-    if (!key.ok()) continue;
-    fresh.emplace(str("kid"), std::move(key).value());
-  }
-  if (fresh.empty()) return fail(core::Unavailable("JWKS holds no usable RS256 key"));
+  auto parsed = ParseJwks(*jwks_text);
+  if (!parsed.ok()) return fail(parsed.status());
+  JwksKeys fresh = std::move(parsed).value();
   size_t count = fresh.size();
   {
     std::lock_guard keys_lock(keys_mu_);

@@ -44,6 +44,13 @@ class RsaPublicKey {
   evp_pkey_st* pkey_;
 };
 
+// The usable keys of a JWKS document (RFC 7517) by kid: kty RSA with a kid, use absent or "sig",
+// alg absent or "RS256", n/e a valid key of at least 2048 bits; other entries are skipped.
+// unavailable when the document has no keys array or no usable key. (Its own function so the
+// fuzz target fuzz/fuzz_auth_jwks reaches it.)
+using JwksKeys = std::map<std::string, std::shared_ptr<const RsaPublicKey>, std::less<>>;
+core::Result<JwksKeys> ParseJwks(std::string_view text);
+
 enum class RefreshTrigger { kScheduled, kUnknownKid };
 
 class JwksCache {
@@ -90,7 +97,7 @@ class JwksCache {
   AuthMetrics& metrics_;
 
   mutable std::mutex keys_mu_;
-  std::map<std::string, std::shared_ptr<const RsaPublicKey>, std::less<>> keys_;
+  JwksKeys keys_;
 
   std::mutex refresh_mu_;  // one refresh at a time; guards the fields below
   std::string jwks_uri_;   // from discovery; cleared when a fetch fails so discovery reruns

@@ -621,10 +621,12 @@ void Connection::RunReconnectListeners() {
     reconnect_pending_ = false;
     // A snapshot so listeners can add/remove listeners without invalidating the iteration.
     auto snapshot = listeners_;
-    for (const auto& [id, fn] : snapshot) {
+    for (const auto& entry : snapshot) {
+      const auto& [id, fn] = entry;
       if (worker_stop_) return;
+      // Compares with entry.first: clang 14 cannot capture a structured binding in a lambda.
       bool still_registered = std::any_of(listeners_.begin(), listeners_.end(),
-                                          [&](const auto& l) { return l.first == id; });
+                                          [&](const auto& l) { return l.first == entry.first; });
       if (!still_registered) continue;
       running_listener_ = id;
       lock.unlock();
@@ -753,12 +755,15 @@ core::Status Connection::InjectHeaders(natsMsg* msg, const SpanContext& ctx,
   return internal::ToStatus(s, "set headers");
 }
 
-SpanContext Connection::ExtractContext(natsMsg* msg) const {
+namespace internal {
+
+InboundTraceHeaders ReadTraceHeaders(natsMsg* msg) {
   // One pass over the keys finds the trace headers: the exact lowercase spelling wins, any other
   // spelling is accepted (§3.1), and Xraceparent is the fallback (decisions.md §6).
+  InboundTraceHeaders out;
   const char** keys = nullptr;
   int nkeys = 0;
-  if (natsMsgHeader_Keys(msg, &keys, &nkeys) != NATS_OK) return {};  // no headers at all
+  if (natsMsgHeader_Keys(msg, &keys, &nkeys) != NATS_OK) return out;  // no headers at all
   const char* tp_key = nullptr;
   const char* ts_key = nullptr;
   const char* x_key = nullptr;
@@ -787,12 +792,21 @@ SpanContext Connection::ExtractContext(natsMsg* msg) const {
   HeaderLookup tp = ValuesOf(msg, tp_key);
   if (tp.count == 0) {
     tp = ValuesOf(msg, x_key);
-    if (tp.count == 0) return {};
-    metrics_->traceparent_fallback->Add(1);
+    if (tp.count == 0) return out;
+    out.fallback = true;
   }
   std::string_view tracestate;
   if (tp.count == 1) tracestate = ValuesOf(msg, ts_key).first;
-  auto parsed = telemetry::ParseTraceparent(tp.first, tracestate, tp.count);
+  out.parsed = telemetry::ParseTraceparent(tp.first, tracestate, tp.count);
+  return out;
+}
+
+}  // namespace internal
+
+SpanContext Connection::ExtractContext(natsMsg* msg) const {
+  internal::InboundTraceHeaders headers = internal::ReadTraceHeaders(msg);
+  if (headers.fallback) metrics_->traceparent_fallback->Add(1);
+  telemetry::ParsedContext& parsed = headers.parsed;
   if (parsed.invalid.has_value()) {
     auto reason = *parsed.invalid;
     metrics_->invalid_context[static_cast<int>(reason)]->Add(1);

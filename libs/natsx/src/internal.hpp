@@ -10,6 +10,7 @@
 #include "chat/core/status.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/telemetry/metrics.hpp"
+#include "chat/telemetry/trace_context.hpp"
 
 namespace chat::natsx {
 
@@ -37,6 +38,15 @@ namespace internal {
 
 // The libnats status text plus the thread's last error detail (no payloads in either).
 std::string NatsErrorText(natsStatus s);
+
+// The trace context a message's headers carry (§3.1/§3.2): traceparent in any spelling (the exact
+// lowercase one wins), else the Xraceparent fallback, with tracestate. Nothing counted or logged
+// here (Connection::ExtractContext does that); the fuzz target fuzz/fuzz_nats_headers calls it.
+struct InboundTraceHeaders {
+  telemetry::ParsedContext parsed;  // neither field set: no trace header at all
+  bool fallback = false;            // taken from Xraceparent
+};
+InboundTraceHeaders ReadTraceHeaders(natsMsg* msg);
 
 // Maps a libnats status to our error vocabulary (style.md rule 4).
 core::Status ToStatus(natsStatus s, std::string_view what);

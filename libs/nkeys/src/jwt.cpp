@@ -12,6 +12,13 @@ using OJson = nlohmann::ordered_json;
 
 constexpr std::string_view kHeader = R"({"typ":"JWT","alg":"ed25519-nkey"})";
 
+// The string at `key`, or "" when it is absent or not a string. json::value(key, "") throws
+// type_error when the key holds another type ({"typ":1}): found by fuzz/fuzz_nkeys.
+std::string StringField(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 struct StdClaims {
   int64_t expires = 0;
   int64_t issued_at = 0;
@@ -167,13 +174,13 @@ core::Result<DecodedJwt> DecodeAndVerifyJwt(std::string_view token) {
   if (!out.header.is_object() || !out.claims.is_object()) {
     return core::InvalidArgument("jwt segments are not JSON objects");
   }
-  if (out.header.value("typ", "") != "JWT" || out.header.value("alg", "") != "ed25519-nkey") {
+  if (StringField(out.header, "typ") != "JWT" || StringField(out.header, "alg") != "ed25519-nkey") {
     return core::InvalidArgument("jwt header is not a NATS ed25519-nkey JWT");
   }
-  out.issuer = out.claims.value("iss", "");
-  out.subject = out.claims.value("sub", "");
+  out.issuer = StringField(out.claims, "iss");
+  out.subject = StringField(out.claims, "sub");
   if (auto it = out.claims.find("nats"); it != out.claims.end() && it->is_object()) {
-    out.type = it->value("type", "");
+    out.type = StringField(*it, "type");
   }
   CHAT_RETURN_IF_ERROR(Verify(out.issuer, token.substr(0, dot2), sig));
   return out;

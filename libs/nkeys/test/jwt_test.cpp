@@ -182,6 +182,20 @@ TEST_F(JwtTest, WrongSignerOrSubjectTypeIsInvalidArgument) {
   EXPECT_FALSE(EncodeAccountJwt(acc, op_, clock_).ok());
 }
 
+// Found by fuzz/fuzz_nkeys (kept as fuzz/corpus/fuzz_nkeys/crash-typ-not-string): a header or
+// claim of another JSON type than string threw nlohmann's type_error out of the decoder.
+TEST(Jwt, FieldsOfTheWrongTypeAreAnErrorNotAnException) {
+  auto seg = [](std::string_view json) { return Base64UrlEncode(json); };
+  for (std::string token : {seg(R"({"typ":1,"alg":"ed25519-nkey"})") + "." + seg("{}") + ".c2ln",
+                            seg(R"({"typ":"JWT","alg":["ed25519-nkey"]})") + "." + seg("{}") + ".c2ln",
+                            seg(R"({"typ":"JWT","alg":"ed25519-nkey"})") + "." +
+                                seg(R"({"iss":7,"sub":{},"nats":{"type":false}})") + ".c2ln"}) {
+    core::Result<DecodedJwt> decoded = core::InvalidArgument("not run");
+    EXPECT_NO_THROW(decoded = DecodeAndVerifyJwt(token)) << token;
+    EXPECT_FALSE(decoded.ok()) << token;
+  }
+}
+
 TEST(Creds, FormatMatchesNscAndParsesBack) {
   std::string text = FormatUserCreds("eyJhbGc.e30.c2ln", "SUAFAKE");
   EXPECT_EQ(text,

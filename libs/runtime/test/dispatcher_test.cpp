@@ -133,6 +133,12 @@ class DispatcherTest : public ::testing::Test {
   tel::Counter requests_;
   tel::Histogram duration_;
   RouteMetrics create_metrics_;
+  // Routes keep a pointer to their metrics until the dispatcher is gone (TearDown), so a test's
+  // route metrics live in the fixture, not on the test's stack (TSan saw a handler thread read
+  // them after the test body had returned).
+  RouteMetrics heartbeat_metrics_;
+  RouteMetrics list_metrics_;
+  RouteMetrics join_metrics_;
   std::atomic<int> calls_{0};
   std::string seen_user_, seen_body_user_;
 };
@@ -349,10 +355,11 @@ TEST_F(DispatcherTest, SubjectUserRoutesAnswerOnlyTheUsersOwnInbox) {
 }
 
 TEST_F(DispatcherTest, ReplyInboxRoutesTakeTheUserFromTheInbox) {
-  RouteMetrics list_metrics{&requests_, nullptr, {"list"}, {"ok", "denied", "not_found", "error"}};
+  list_metrics_ =
+      RouteMetrics{&requests_, nullptr, {"list"}, {"ok", "denied", "not_found", "error"}};
   auto st = dispatcher_->Serve<contracts::RoomListRequest>(
       subjects::kRoomList, {.queue_group = "room-workers", .identity = Identity::kReplyInbox,
-                            .metrics = &list_metrics},
+                            .metrics = &list_metrics_},
       [&](const contracts::RoomListRequest& req,
           RequestContext& ctx) -> Result<contracts::RoomListReply> {
         seen_user_ = std::string(ctx.user());
@@ -383,11 +390,11 @@ TEST_F(DispatcherTest, ReplyInboxRoutesTakeTheUserFromTheInbox) {
 }
 
 TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
-  RouteMetrics join_metrics{&requests_, nullptr, {"join"}, {"ok", "noop", "denied", "error"}};
+  join_metrics_ = RouteMetrics{&requests_, nullptr, {"join"}, {"ok", "noop", "denied", "error"}};
   chat::testing::Latch done;
   auto st = dispatcher_->Consume<contracts::RoomMembershipRequest>(
       subjects::kRoomJoin,
-      {.queue_group = "room-workers", .identity = Identity::kSubjectUser, .metrics = &join_metrics},
+      {.queue_group = "room-workers", .identity = Identity::kSubjectUser, .metrics = &join_metrics_},
       [&](const contracts::RoomMembershipRequest& req, RequestContext& ctx) -> Status {
         if (ctx.Arg("room") == "secret") ctx.Reject("access_denied");
         else if (req.user_id == "alice") ctx.SetResult("noop");
@@ -440,12 +447,12 @@ TEST_F(DispatcherTest, UndecodableEventOnAServiceSubjectIsAnError) {
 }
 
 TEST_F(DispatcherTest, UntracedRoutesRecordNoSpansButStillCount) {
-  RouteMetrics hb{&requests_, nullptr, {"heartbeat"}, {"ok", "error"}};
+  heartbeat_metrics_ = RouteMetrics{&requests_, nullptr, {"heartbeat"}, {"ok", "error"}};
   chat::testing::Latch done;
   bool child_recording = true;
   auto st = dispatcher_->Consume<chat::runtime::RawPayload>(
       subjects::kPresenceHeartbeat,
-      {.identity = Identity::kSubjectUser, .metrics = &hb, .traced = false},
+      {.identity = Identity::kSubjectUser, .metrics = &heartbeat_metrics_, .traced = false},
       [&](const chat::runtime::RawPayload&, RequestContext& ctx) -> Status {
         auto child = ctx.StartSpan("put PRESENCE_CONN", tel::SpanKind::kClient);
         child_recording = child.IsRecording() || ctx.span().IsRecording();

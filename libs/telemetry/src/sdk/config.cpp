@@ -143,7 +143,10 @@ TelemetryConfig TelemetryConfig::FromEnv(const core::Env& env,
 
   // Resource: OTEL_RESOURCE_ATTRIBUTES first, OTEL_SERVICE_NAME wins for service.name.
   std::string attrs = r.String("OTEL_RESOURCE_ATTRIBUTES", "");
-  for (auto& [k, v] : ParseKeyValueList(attrs, "OTEL_RESOURCE_ATTRIBUTES", extra)) {
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  for (auto& kv : ParseKeyValueList(attrs, "OTEL_RESOURCE_ATTRIBUTES", extra)) {
+    const std::string& k = kv.first;
+    std::string& v = kv.second;
     auto it = std::find_if(c.resource.attributes.begin(), c.resource.attributes.end(),
                            [&](const OwnedAttribute& a) { return a.key == k; });
     if (it != c.resource.attributes.end()) {
