@@ -98,7 +98,9 @@ AuthServer::AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry,
       metrics_(AuthMetrics::Create(*telemetry.metrics)),
       jwks_(config_, telemetry, clock, metrics_),
       verifier_(config_, jwks_, telemetry, clock),
-      minter_(std::move(material), config_.jwt_ttl, clock),
+      minter_(std::move(material), config_.jwt_ttl, clock,
+              nkeys::NatsLimits{config_.user_max_subscriptions, nkeys::kNoLimit,
+                                config_.user_max_payload_bytes}),
       limiter_(config_.rate_limit_per_second, clock),
       server_(std::make_unique<httplib::Server>()) {}
 

@@ -29,6 +29,10 @@ core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
   if (c.members_timeout.count() <= 0) reader.AddProblem("FANOUT_MEMBERS_TIMEOUT_MS must be > 0");
   c.kv_timeout = reader.Millis("FANOUT_KV_TIMEOUT_MS", std::chrono::milliseconds(1000));
   if (c.kv_timeout.count() <= 0) reader.AddProblem("FANOUT_KV_TIMEOUT_MS must be > 0");
+  c.msg_cache_limits =
+      contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketMsgCache);
+  c.rate_limit_limits =
+      contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketRateLimit);
   CHAT_RETURN_IF_ERROR(reader.Finish());
   return c;
 }

@@ -16,8 +16,9 @@ namespace chat::contracts::quotas {
 
 // User JWT `nats.limits` (nats-server 2.9 enforces subs and payload per user connection).
 // Payload: the largest legitimate client payload is a contract payload, which every FromJson caps
-// at kMaxPayloadBytes (64 KiB, README "Validation rules"); a bigger publish closes the sender's
-// connection ("Maximum Payload Violation") and reaches nobody. Subscriptions: the web client
+// at kMaxPayloadBytes (64 KiB, README "Validation rules"). The server announces the limit as the
+// connection's max_payload (clients refuse bigger publishes) and disconnects a client that sends
+// one anyway ("Maximum Payload Violation"). Subscriptions: the web client
 // holds 2 per joined public room plus deliver.{user}.> and its inbox, so 500 leaves room for
 // ~245 public rooms per tab.
 inline constexpr int64_t kUserMaxPayloadBytes = static_cast<int64_t>(kMaxPayloadBytes);

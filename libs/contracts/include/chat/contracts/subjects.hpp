@@ -136,7 +136,8 @@ struct BucketSpec {
   Storage storage;
   int ttl_seconds;  // 0 = no TTL
   std::string_view key_format;
-  // Quotas (issue 11 item 6): the bucket's total bytes and one value's bytes. Defaults; each
+  // Quotas (issue 11 item 6): the bucket's total bytes and one stored entry's bytes — value
+  // plus KV headers (a compare-and-set or delete carries ~60 bytes of them). Defaults; each
   // creating service may override them with KV_{BUCKET}_MAX_BYTES / KV_{BUCKET}_MAX_VALUE_SIZE
   // (contracts/quotas.hpp). Memory buckets together stay well under the CHAT account's
   // JetStream memory limit, so one full bucket cannot starve the others.
@@ -153,11 +154,11 @@ inline constexpr std::string_view kBucketReadState = "READ_STATE";
 
 inline constexpr std::array<BucketSpec, 6> kBuckets = {{
     {kBucketRooms, Storage::kFile, 0, "{room}.{user}", 128 << 20, 1024},
-    {kBucketMsgCache, Storage::kMemory, 300, "{notify_id}", 64 << 20, 64 * 1024},
-    {kBucketRateLimit, Storage::kMemory, 120, "{user}.{unix_minute}", 8 << 20, 32},
-    {kBucketPresence, Storage::kMemory, 0, "{user}", 8 << 20, 256},
-    {kBucketPresenceConn, Storage::kMemory, 45, "{user}.{conn_id}", 8 << 20, 64},
-    {kBucketReadState, Storage::kFile, 0, "{user}.{room}", 128 << 20, 256},
+    {kBucketMsgCache, Storage::kMemory, 300, "{notify_id}", 64 << 20, 65 * 1024},
+    {kBucketRateLimit, Storage::kMemory, 120, "{user}.{unix_minute}", 8 << 20, 256},
+    {kBucketPresence, Storage::kMemory, 0, "{user}", 8 << 20, 512},
+    {kBucketPresenceConn, Storage::kMemory, 45, "{user}.{conn_id}", 8 << 20, 256},
+    {kBucketReadState, Storage::kFile, 0, "{user}.{room}", 128 << 20, 512},
 }};
 }  // namespace jetstream
 
