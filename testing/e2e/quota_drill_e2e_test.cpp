@@ -196,7 +196,10 @@ TEST_F(QuotaDrillTest, OneUserExhaustsEachQuotaWhileAnotherKeepsChatting) {
   //    nothing of it reaches anyone.
   auto bob2 = Login("bob", "bob123");
   ASSERT_NE(bob2, nullptr);
-  EXPECT_EQ(natsConnection_GetMaxPayload(bob2->connection().native()), 64 * 1024);
+  // The user's limit arrives in an INFO update right after the CONNECT is accepted.
+  EXPECT_TRUE(WaitFor(
+      [&] { return natsConnection_GetMaxPayload(bob2->connection().native()) == 64 * 1024; }, 10s))
+      << natsConnection_GetMaxPayload(bob2->connection().native());
   const std::string huge_text(70 * 1024, 'x');
   const std::string body =
       json{{"user", "bob"}, {"text", huge_text}, {"timestamp", 1}, {"room", "general"}}.dump();

@@ -470,7 +470,9 @@ TEST_F(NkeysNatsServerTest, UserJwtPayloadAndSubscriptionLimitsAreEnforced) {
   // The server announces the user's payload limit in its INFO, so the client refuses a bigger
   // publish itself (nats.ws does the same); one that sends it anyway is disconnected by the
   // server ("Maximum Payload Violation"). Nothing reaches bob.
-  EXPECT_EQ(natsConnection_GetMaxPayload(m.get()), 1024);
+  // The user's limit arrives in an INFO update right after the CONNECT is accepted.
+  EXPECT_TRUE(testing::WaitFor([&] { return natsConnection_GetMaxPayload(m.get()) == 1024; }, 5s))
+      << natsConnection_GetMaxPayload(m.get());
   std::string big(2000, 'x');
   EXPECT_EQ(natsConnection_Publish(m.get(), "it.chat", big.data(), static_cast<int>(big.size())),
             NATS_MAX_PAYLOAD);
