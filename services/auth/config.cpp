@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/contracts/quotas.hpp"
 #include "chat/nkeys/local_operator.hpp"
 
 namespace chat::auth_service {
@@ -88,6 +89,12 @@ AuthConfig AuthConfig::FromEnv(core::EnvReader& reader) {
   }
   c.http_timeout = std::chrono::milliseconds(
       reader.Int("CHAT_AUTH_IDP_TIMEOUT_MS", 5000, 100, 60000));
+  c.user_max_subscriptions = reader.Int("CHAT_AUTH_USER_MAX_SUBSCRIPTIONS",
+                                        contracts::quotas::kUserMaxSubscriptions, 10, 1'000'000);
+  // At least one contract payload (64 KiB); at most nats-server's own max_payload (1 MB).
+  c.user_max_payload_bytes =
+      reader.Int("CHAT_AUTH_USER_MAX_PAYLOAD_BYTES", contracts::quotas::kUserMaxPayloadBytes,
+                 contracts::quotas::kUserMaxPayloadBytes, 1 << 20);
   return c;
 }
 

@@ -35,11 +35,16 @@ struct AuthConfig {
   // Peers whose X-Forwarded-For names the client (nginx). Loopback: nginx on this host.
   TrustedProxies trusted_proxies = TrustedProxies::Loopback();
   std::chrono::milliseconds http_timeout{5000};  // each IdP fetch (discovery, JWKS)
+  // Per-user limits written into every minted user JWT (issue 11 item 6; nats-server enforces
+  // them per connection): subscriptions and the largest payload one publish may carry.
+  int64_t user_max_subscriptions = 500;
+  int64_t user_max_payload_bytes = 65536;
 
   // CHAT_AUTH_ISSUER_URL (required), _AUDIENCE, _CLOCK_SKEW_SECONDS,
   // _ACCOUNT_SIGNING_SEED_FILE, _ACCOUNT_PUBLIC_KEY, _JWT_TTL_SECONDS, _HTTP_HOST, _HTTP_PORT,
   // _JWKS_REFRESH_SECONDS, _JWKS_MIN_REFRESH_INTERVAL_SECONDS, _CORS_ORIGINS,
-  // _RATE_LIMIT_PER_SECOND, _USER_RATE_LIMIT_PER_MINUTE, _TRUSTED_PROXIES, _IDP_TIMEOUT_MS. Problems are recorded in `reader`.
+  // _RATE_LIMIT_PER_SECOND, _USER_RATE_LIMIT_PER_MINUTE, _TRUSTED_PROXIES, _IDP_TIMEOUT_MS,
+  // _USER_MAX_SUBSCRIPTIONS, _USER_MAX_PAYLOAD_BYTES. Problems are recorded in `reader`.
   static AuthConfig FromEnv(core::EnvReader& reader);
   static core::Result<AuthConfig> FromEnv(const core::Env& env);
 };

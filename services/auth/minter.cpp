@@ -3,9 +3,18 @@
 #include <algorithm>
 
 #include "chat/contracts/permissions.hpp"
+#include "chat/contracts/quotas.hpp"
 #include "chat/nkeys/jwt.hpp"
 
 namespace chat::auth_service {
+
+nkeys::NatsLimits Minter::DefaultUserLimits() {
+  nkeys::NatsLimits l;
+  l.subs = contracts::quotas::kUserMaxSubscriptions;
+  l.data = nkeys::kNoLimit;
+  l.payload = contracts::quotas::kUserMaxPayloadBytes;
+  return l;
+}
 
 core::Result<MintedCredentials> Minter::Mint(std::string_view user_nkey,
                                              const VerifiedToken& token) const {
@@ -32,6 +41,7 @@ core::Result<MintedCredentials> Minter::Mint(std::string_view user_nkey,
   claims.bearer_token = false;  // the client proves possession of the nkey seed
   claims.issuer_account = material_.account_public_key;
   claims.expires = exp;
+  claims.limits = limits_;
   auto jwt = nkeys::EncodeUserJwt(claims, material_.signing_key, clock_);
   if (!jwt.ok()) return core::Internal("signing the user JWT failed");
 

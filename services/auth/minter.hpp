@@ -11,6 +11,7 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
+#include "chat/nkeys/jwt.hpp"
 #include "config.hpp"
 #include "token_verifier.hpp"
 
@@ -25,8 +26,14 @@ struct MintedCredentials {
 
 class Minter {
  public:
-  Minter(SigningMaterial material, std::chrono::seconds ttl, const core::Clock& clock)
-      : material_(std::move(material)), ttl_(ttl), clock_(clock) {}
+  // `limits` go into every JWT's nats.limits (subs, data, payload); nats-server 2.9 enforces
+  // subs and payload for users, not data (left unlimited).
+  Minter(SigningMaterial material, std::chrono::seconds ttl, const core::Clock& clock,
+         nkeys::NatsLimits limits = DefaultUserLimits())
+      : material_(std::move(material)), ttl_(ttl), clock_(clock), limits_(limits) {}
+
+  // contracts::quotas: 500 subscriptions, 64 KiB payload, data unlimited.
+  static nkeys::NatsLimits DefaultUserLimits();
 
   // invalid_argument when `user_nkey` is not a user public key ("U…") or the username is
   // unusable; internal when encoding or signing fails.
@@ -40,6 +47,7 @@ class Minter {
   SigningMaterial material_;
   std::chrono::seconds ttl_;
   const core::Clock& clock_;
+  nkeys::NatsLimits limits_;
 };
 
 }  // namespace chat::auth_service

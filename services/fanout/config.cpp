@@ -36,6 +36,10 @@ core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
     reader.AddProblem(
         "FANOUT_STICKER_BASE_URL must be an http(s) URL or an absolute path ending with '/'");
   }
+  c.msg_cache_limits =
+      contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketMsgCache);
+  c.rate_limit_limits =
+      contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketRateLimit);
   CHAT_RETURN_IF_ERROR(reader.Finish());
   return c;
 }

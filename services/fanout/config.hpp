@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "chat/contracts/quotas.hpp"
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 
@@ -41,6 +42,12 @@ struct FanoutConfig {
   // Circuit breaker of the rate limiter (system.md §6.2; fixed, tests shorten them).
   int breaker_failures = 5;
   std::chrono::milliseconds breaker_open_for{30000};
+  // Bucket bounds (issue 11 item 6): KV_MSG_CACHE_MAX_BYTES / _MAX_VALUE_SIZE and
+  // KV_RATE_LIMIT_MAX_BYTES / _MAX_VALUE_SIZE, defaults from contracts::jetstream::kBuckets.
+  contracts::quotas::BucketLimits msg_cache_limits =
+      contracts::quotas::DefaultLimits(contracts::jetstream::kBucketMsgCache);
+  contracts::quotas::BucketLimits rate_limit_limits =
+      contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRateLimit);
 
   static core::Result<FanoutConfig> FromEnv(const core::Env& env);
 };

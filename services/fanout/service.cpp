@@ -73,16 +73,28 @@ core::Status FanoutService::Start() {
         spec.name != contracts::jetstream::kBucketRateLimit) {
       continue;
     }
+    const bool cache = spec.name == contracts::jetstream::kBucketMsgCache;
+    const contracts::quotas::BucketLimits& limits =
+        cache ? config_.msg_cache_limits : config_.rate_limit_limits;
     natsx::KeyValueConfig kv;
     kv.bucket = std::string(spec.name);
     kv.history = 1;
     kv.ttl = std::chrono::seconds(spec.ttl_seconds);
     kv.memory_storage = spec.storage == contracts::jetstream::Storage::kMemory;
+    kv.max_bytes = limits.max_bytes;
+    kv.max_value_size = limits.max_value_size;
+    // MSG_CACHE is a cache: when full (someone flooding within the rate limit) the oldest
+    // entries go, and new messages still reach msg.get. RATE_LIMIT refuses new keys instead
+    // (the limiter's fallback policy then decides).
+    kv.discard_old = cache;
     CHAT_ASSIGN_OR_RETURN(auto handle, js_->CreateKeyValue(kv));
-    if (spec.name == contracts::jetstream::kBucketMsgCache) msg_cache_ = std::move(handle);
+    if (cache) msg_cache_ = std::move(handle);
     else rate_kv_ = std::move(handle);
   }
-  tel.logger->Info("fanout buckets ready", {{"fanout.buckets", "MSG_CACHE,RATE_LIMIT"}});
+  tel.logger->Info("fanout buckets ready",
+                   {{"fanout.buckets", "MSG_CACHE,RATE_LIMIT"},
+                    {"fanout.msg_cache_max_bytes", config_.msg_cache_limits.max_bytes},
+                    {"fanout.rate_limit_max_bytes", config_.rate_limit_limits.max_bytes}});
 
   limiter_ = std::make_unique<RateLimiter>(*rate_kv_, clock_, config_, metrics_);
   const telemetry::CounterCell& reconnects =

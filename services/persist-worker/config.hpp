@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "chat/contracts/subjects.hpp"
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 
@@ -22,6 +23,10 @@ struct PersistConfig {
   // CHAT_MESSAGES limits (see README "Why the stream keeps 1,000,000 messages").
   int64_t stream_max_msgs = 1'000'000;  // PERSIST_STREAM_MAX_MSGS (README: why)
   std::chrono::seconds stream_max_age{7 * 24 * 3600};
+  // Byte bounds (issue 11 item 6): without them 1,000,000 messages of up to 1 MiB could hold
+  // ~1 TB of disk. PERSIST_STREAM_MAX_BYTES, PERSIST_STREAM_MAX_MSG_SIZE (payload + headers).
+  int64_t stream_max_bytes = contracts::jetstream::kChatMessagesMaxBytes;
+  int32_t stream_max_msg_size = contracts::jetstream::kChatMessagesMaxMsgSize;
   int64_t max_ack_pending = 1'000;  // PERSIST_MAX_ACK_PENDING
   std::chrono::milliseconds ack_wait{30000};
   std::chrono::milliseconds statement_timeout{5000};  // PERSIST_STATEMENT_TIMEOUT_MS

@@ -50,6 +50,8 @@ core::Status PersistWorker::Start() {
   for (auto s : js_names::kChatMessagesSubjects) sc.subjects.emplace_back(s);
   sc.max_msgs = config_.stream_max_msgs;
   sc.max_age = config_.stream_max_age;
+  sc.max_bytes = config_.stream_max_bytes;
+  sc.max_msg_size = config_.stream_max_msg_size;
   CHAT_RETURN_IF_ERROR(js_->AddOrUpdateStream(sc));
 
   natsx::ConsumerConfig cc;
@@ -77,7 +79,8 @@ core::Status PersistWorker::Start() {
                            {"durable", std::string_view(cc.durable)},
                            {"workers", static_cast<int64_t>(config_.workers)},
                            {"batch_size", static_cast<int64_t>(config_.batch_size)},
-                           {"stream_max_msgs", config_.stream_max_msgs}});
+                           {"stream_max_msgs", config_.stream_max_msgs},
+                           {"stream_max_bytes", config_.stream_max_bytes}});
   return core::Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "chat/contracts/quotas.hpp"
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 
@@ -16,9 +17,20 @@ struct PresenceConfig {
   std::chrono::seconds conn_ttl{45};
   // How often the expiry sweeper looks for connections past their TTL.
   std::chrono::milliseconds sweep_interval{1000};
+  // Live connection ids one user may hold (issue 11 item 6): a heartbeat with a new connId
+  // beyond this is refused (presence_rejected_total{reason="too_many_connections"}).
+  int max_connections_per_user = contracts::quotas::kPresenceMaxConnectionsPerUser;
+  // Bucket bounds: KV_PRESENCE_*, KV_PRESENCE_CONN_*, KV_ROOMS_* (_MAX_BYTES, _MAX_VALUE_SIZE).
+  contracts::quotas::BucketLimits presence_limits =
+      contracts::quotas::DefaultLimits(contracts::jetstream::kBucketPresence);
+  contracts::quotas::BucketLimits conn_limits =
+      contracts::quotas::DefaultLimits(contracts::jetstream::kBucketPresenceConn);
+  contracts::quotas::BucketLimits rooms_limits =
+      contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRooms);
 
   // PRESENCE_CONN_TTL_SECONDS (1..3600, default 45), PRESENCE_SWEEP_INTERVAL_MS (50..60000,
-  // default min(1000, ttl/4)).
+  // default min(1000, ttl/4)), PRESENCE_MAX_CONNECTIONS_PER_USER (1..1000, default 8), the
+  // bucket bounds above.
   static core::Result<PresenceConfig> FromEnv(const core::Env& env);
 
   // Extra time past the TTL before a connection counts as expired, so a heartbeat that is

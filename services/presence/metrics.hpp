@@ -11,6 +11,10 @@
 namespace chat::presence_service {
 
 inline constexpr std::string_view kStatuses[] = {"online", "away", "busy", "offline"};
+// presence_rejected_total{reason}: a heartbeat with a new connId beyond the per-user cap, and a
+// non-offline update from a user without a live connection.
+inline constexpr std::string_view kRejectTooManyConnections = "too_many_connections";
+inline constexpr std::string_view kRejectNotConnected = "not_connected";
 
 struct PresenceMetrics {
   telemetry::Counter heartbeats;       // presence_heartbeats_total
@@ -18,6 +22,7 @@ struct PresenceMetrics {
   telemetry::Counter expirations;      // presence_expirations_total
   telemetry::Counter updates;          // presence_updates_total{status}
   telemetry::Counter queries;          // presence_queries_total{result}
+  telemetry::Counter rejected;         // presence_rejected_total{reason}
   telemetry::Histogram query_duration;  // presence_query_duration_seconds (B_NATS, exemplars)
   telemetry::Gauge online_users;       // presence_online_users
   telemetry::Gauge connections;        // presence_connections
@@ -32,6 +37,10 @@ struct PresenceMetrics {
                             {"status"}),
         registry.AddCounter("presence_queries_total", "Room presence queries by result.",
                             {"result"}),
+        registry.AddCounter("presence_rejected_total",
+                            "Heartbeats and updates refused, by reason (too_many_connections: a "
+                            "new connId beyond the per-user cap; not_connected).",
+                            {"reason"}),
         registry.AddHistogram("presence_query_duration_seconds",
                               "Time to answer a room presence query.", telemetry::kBucketsNats),
         registry.AddGauge("presence_online_users",
@@ -44,6 +53,8 @@ struct PresenceMetrics {
     m.disconnects.Default();
     m.expirations.Default();
     for (std::string_view status : kStatuses) m.updates.With({status});
+    m.rejected.With({kRejectTooManyConnections});
+    m.rejected.With({kRejectNotConnected});
     // The dispatcher zero-initialises the query results through the route's RouteMetrics.
     m.query_duration.Default();
     m.online_users.Default().Set(0);

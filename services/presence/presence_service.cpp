@@ -84,12 +84,18 @@ core::Status PresenceService::Start() {
 core::Status PresenceService::EnsureBuckets() {
   // Idempotent: CreateKeyValue binds to a bucket that already exists.
   natsx::KeyValueConfig presence{.bucket = std::string(contracts::jetstream::kBucketPresence),
+                                 .max_bytes = config_.presence_limits.max_bytes,
+                                 .max_value_size = config_.presence_limits.max_value_size,
                                  .memory_storage = true};
   natsx::KeyValueConfig conns{.bucket = std::string(contracts::jetstream::kBucketPresenceConn),
                               .ttl = config_.conn_ttl,
+                              .max_bytes = config_.conn_limits.max_bytes,
+                              .max_value_size = config_.conn_limits.max_value_size,
                               .memory_storage = true};
   // ROOMS belongs to room-service; creating it with the same spec lets presence start first.
-  natsx::KeyValueConfig rooms{.bucket = std::string(contracts::jetstream::kBucketRooms)};
+  natsx::KeyValueConfig rooms{.bucket = std::string(contracts::jetstream::kBucketRooms),
+                              .max_bytes = config_.rooms_limits.max_bytes,
+                              .max_value_size = config_.rooms_limits.max_value_size};
   CHAT_ASSIGN_OR_RETURN(auto presence_kv, js_->CreateKeyValue(presence));
   CHAT_ASSIGN_OR_RETURN(auto conn_kv, js_->CreateKeyValue(conns));
   CHAT_ASSIGN_OR_RETURN(auto rooms_kv, js_->CreateKeyValue(rooms));

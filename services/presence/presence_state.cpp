@@ -68,6 +68,20 @@ bool ConnectionTracker::HasAny(std::string_view user) const {
   return it != by_user_.end() && !it->second.empty();
 }
 
+bool ConnectionTracker::Admits(std::string_view user, std::string_view conn_id,
+                               size_t max) const {
+  std::lock_guard lock(mu_);
+  auto it = by_user_.find(user);
+  if (it == by_user_.end()) return max > 0;
+  return it->second.find(conn_id) != it->second.end() || it->second.size() < max;
+}
+
+size_t ConnectionTracker::ConnectionsOf(std::string_view user) const {
+  std::lock_guard lock(mu_);
+  auto it = by_user_.find(user);
+  return it == by_user_.end() ? 0 : it->second.size();
+}
+
 std::vector<ConnectionTracker::Expired> ConnectionTracker::TakeExpired(int64_t cutoff_unix_nano) {
   std::lock_guard lock(mu_);
   std::vector<Expired> out;

@@ -43,6 +43,10 @@ class ConnectionTracker {
   bool Touch(std::string_view user, std::string_view conn_id, int64_t seen_unix_nano);
   Removal Remove(std::string_view user, std::string_view conn_id);
   bool HasAny(std::string_view user) const;
+  // True when `conn_id` is already tracked for `user` or the user holds fewer than `max`
+  // connections: the per-user cap of a heartbeat.
+  bool Admits(std::string_view user, std::string_view conn_id, size_t max) const;
+  size_t ConnectionsOf(std::string_view user) const;
   // Removes every connection last written before `cutoff_unix_nano`.
   std::vector<Expired> TakeExpired(int64_t cutoff_unix_nano);
   size_t Users() const;

@@ -12,6 +12,9 @@ core::Result<ReadReceiptConfig> ReadReceiptConfig::FromEnv(const core::Env& env)
   if (c.flush_interval.count() < 10) {
     reader.AddProblem("READ_RECEIPT_FLUSH_INTERVAL_MS must be at least 10");
   }
+  c.read_state_limits =
+      contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketReadState);
+  c.rooms_limits = contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketRooms);
   CHAT_RETURN_IF_ERROR(reader.Finish());
   return c;
 }

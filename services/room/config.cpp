@@ -11,6 +11,7 @@ RoomConfig RoomConfig::FromEnv(core::EnvReader& reader) {
       reader.Int("ROOM_DB_CONNECT_INTERVAL_MS", 2000, 10, 60000));
   c.db_statement_timeout = std::chrono::milliseconds(
       reader.Int("ROOM_DB_STATEMENT_TIMEOUT_MS", 5000, 0, 600000));
+  c.rooms_limits = contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketRooms);
   return c;
 }
 

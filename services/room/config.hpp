@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 
+#include "chat/contracts/quotas.hpp"
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 
@@ -19,6 +20,9 @@ struct RoomConfig {
   int db_connect_attempts = 30;
   std::chrono::milliseconds db_connect_interval{2000};
   std::chrono::milliseconds db_statement_timeout{5000};
+  // ROOMS bounds (issue 11 item 6): KV_ROOMS_MAX_BYTES / KV_ROOMS_MAX_VALUE_SIZE.
+  contracts::quotas::BucketLimits rooms_limits =
+      contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRooms);
 
   // DATABASE_URL (required), ROOM_DB_POOL_SIZE, ROOM_DB_CONNECT_ATTEMPTS,
   // ROOM_DB_CONNECT_INTERVAL_MS, ROOM_DB_STATEMENT_TIMEOUT_MS. Problems go into `reader`.

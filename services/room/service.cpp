@@ -61,6 +61,8 @@ core::Result<std::unique_ptr<RoomService>> RoomService::Create(
   bucket.bucket = std::string(contracts::jetstream::kBucketRooms);
   bucket.history = 1;
   bucket.memory_storage = false;
+  bucket.max_bytes = config.rooms_limits.max_bytes;
+  bucket.max_value_size = config.rooms_limits.max_value_size;
   CHAT_ASSIGN_OR_RETURN(s->kv_, s->js_->CreateKeyValue(bucket));
   s->repo_ = std::make_unique<RoomRepository>(*s->pool_);
   s->handlers_ = std::make_unique<RoomHandlers>(*s->repo_, *s->kv_, s->mirror_, s->metrics_);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chat/core/env.hpp"
 #include "chat/nkeys/local_operator.hpp"
 
 namespace {
@@ -22,7 +23,10 @@ constexpr std::string_view kUsage =
     "usage:\n"
     "  natskeys init --dir DIR\n"
     "      create (or reuse) the operator, SYS and CHAT accounts, the CHAT signing key,\n"
-    "      resolver.conf and one .creds file per service account plus dev-admin\n"
+    "      resolver.conf and one .creds file per service account plus dev-admin; CHAT account\n"
+    "      quotas from CHAT_ACCOUNT_MAX_CONNECTIONS, CHAT_ACCOUNT_JS_MEMORY_BYTES,\n"
+    "      CHAT_ACCOUNT_JS_DISK_BYTES, CHAT_ACCOUNT_JS_STREAMS, CHAT_ACCOUNT_JS_CONSUMERS,\n"
+    "      CHAT_ACCOUNT_JS_MEMORY_STREAM_MAX_BYTES, CHAT_ACCOUNT_JS_DISK_STREAM_MAX_BYTES\n"
     "  natskeys user --account-seed FILE|SEED --user-pub U... --name NAME\n"
     "                [--allow-pub S1,S2] [--allow-sub S1,S2] [--deny-pub ..] [--deny-sub ..]\n"
     "                [--expires SECONDS_FROM_NOW] [--issuer-account A...] [--bearer]\n"
@@ -68,10 +72,41 @@ bool ParseFlags(int argc, char** argv, int start, const std::vector<std::string>
   return true;
 }
 
+// The CHAT account's quotas (ChatAccountLimits), each overridable from the environment.
+chat::core::Result<chat::nkeys::AccountLimits> AccountLimitsFromEnv() {
+  chat::core::ProcessEnv env;
+  chat::core::EnvReader reader(env);
+  chat::nkeys::AccountLimits l = chat::nkeys::ChatAccountLimits();
+  constexpr int64_t kMax = int64_t{1} << 50;
+  l.conn = reader.Int("CHAT_ACCOUNT_MAX_CONNECTIONS", l.conn, 1, 10'000'000);
+  auto& js = l.jetstream;
+  js.mem_storage = reader.Int("CHAT_ACCOUNT_JS_MEMORY_BYTES", js.mem_storage, 1 << 20, kMax);
+  js.disk_storage = reader.Int("CHAT_ACCOUNT_JS_DISK_BYTES", js.disk_storage, 1 << 20, kMax);
+  js.streams = reader.Int("CHAT_ACCOUNT_JS_STREAMS", js.streams, 1, 100'000);
+  js.consumer = reader.Int("CHAT_ACCOUNT_JS_CONSUMERS", js.consumer, 1, 1'000'000);
+  js.mem_max_stream_bytes = reader.Int("CHAT_ACCOUNT_JS_MEMORY_STREAM_MAX_BYTES",
+                                       js.mem_max_stream_bytes, 1 << 20, kMax);
+  js.disk_max_stream_bytes = reader.Int("CHAT_ACCOUNT_JS_DISK_STREAM_MAX_BYTES",
+                                        js.disk_max_stream_bytes, 1 << 20, kMax);
+  if (js.mem_max_stream_bytes > js.mem_storage) {
+    reader.AddProblem("CHAT_ACCOUNT_JS_MEMORY_STREAM_MAX_BYTES exceeds CHAT_ACCOUNT_JS_MEMORY_BYTES");
+  }
+  if (js.disk_max_stream_bytes > js.disk_storage) {
+    reader.AddProblem("CHAT_ACCOUNT_JS_DISK_STREAM_MAX_BYTES exceeds CHAT_ACCOUNT_JS_DISK_BYTES");
+  }
+  CHAT_RETURN_IF_ERROR(reader.Finish());
+  return l;
+}
+
 int Init(const std::map<std::string, std::string>& flags) {
   auto dir = flags.find("dir");
   if (dir == flags.end()) return Fail("init needs --dir");
-  auto setup = chat::nkeys::InitOperatorDir(dir->second, chat::core::SystemClock::Instance());
+  auto limits = AccountLimitsFromEnv();
+  if (!limits.ok()) return Fail(limits.status().ToString());
+  chat::nkeys::OperatorSetupOptions options;
+  options.chat_limits = *limits;
+  auto setup = chat::nkeys::InitOperatorDir(dir->second, chat::core::SystemClock::Instance(),
+                                            options);
   if (!setup.ok()) return Fail(setup.status().ToString());
   std::printf("operator        %s\n", setup->operator_public_key.c_str());
   std::printf("system account  %s\n", setup->system_account_public_key.c_str());
@@ -79,6 +114,10 @@ int Init(const std::map<std::string, std::string>& flags) {
               setup->chat_signing_public_key.c_str());
   std::printf("resolver        %s\n", setup->resolver_conf.c_str());
   std::printf("creds           %s\n", (setup->dir / "creds").c_str());
+  std::printf("chat quotas     %lld connections, JetStream %lld MiB memory / %lld MiB disk\n",
+              static_cast<long long>(limits->conn),
+              static_cast<long long>(limits->jetstream.mem_storage >> 20),
+              static_cast<long long>(limits->jetstream.disk_storage >> 20));
   std::printf("%s\n", setup->generated_keys ? "new keys generated" : "existing keys reused");
   return 0;
 }

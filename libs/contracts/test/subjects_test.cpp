@@ -17,6 +17,8 @@
 
 #include "chat/contracts/grant_audit.hpp"
 #include "chat/contracts/permissions.hpp"
+#include "chat/contracts/quotas.hpp"
+#include "chat/core/env.hpp"
 
 namespace chat::contracts {
 namespace {
@@ -136,6 +138,8 @@ TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
                                     jetstream::kChatMessagesSubjects.end());
   EXPECT_EQ(stream["subjects"].get<std::vector<std::string>>(), subjects);
   EXPECT_EQ(stream["durables"], json::array({std::string(jetstream::kDurablePersistWorker)}));
+  EXPECT_EQ(stream["max_bytes"], jetstream::kChatMessagesMaxBytes);
+  EXPECT_EQ(stream["max_msg_size"], jetstream::kChatMessagesMaxMsgSize);
 
   ASSERT_EQ(doc_["buckets"].size(), jetstream::kBuckets.size());
   for (std::size_t i = 0; i < jetstream::kBuckets.size(); ++i) {
@@ -145,6 +149,8 @@ TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
     EXPECT_EQ(b["storage"], spec.storage == jetstream::Storage::kFile ? "file" : "memory");
     EXPECT_EQ(b["ttl_seconds"], spec.ttl_seconds);
     EXPECT_EQ(b["key_format"], spec.key_format);
+    EXPECT_EQ(b["max_bytes"], spec.max_bytes);
+    EXPECT_EQ(b["max_value_size"], spec.max_value_size);
   }
   std::set<std::string> names;
   for (const auto& b : jetstream::kBuckets) names.insert(std::string(b.name));
@@ -333,6 +339,52 @@ TEST_F(SubjectsJsonTest, ReadmeTableMatchesSubjectsJson) {
   ASSERT_NE(e, std::string::npos);
   std::string got = readme.substr(b + begin.size(), e - b - begin.size());
   EXPECT_EQ(got, want) << "expected table:\n" << want;
+}
+
+
+// Issue 11 item 6: every bucket and the stream are bounded, a value fits its bucket, and the
+// memory buckets together leave room in the CHAT account's JetStream memory (128 MiB by default,
+// libs/nkeys ChatAccountLimits) so one full bucket cannot starve the others.
+TEST(QuotasTest, EveryBucketAndTheStreamAreBounded) {
+  int64_t memory = 0;
+  for (const auto& spec : jetstream::kBuckets) {
+    EXPECT_GT(spec.max_bytes, 0) << spec.name;
+    EXPECT_GT(spec.max_value_size, 0) << spec.name;
+    EXPECT_LE(spec.max_value_size, spec.max_bytes) << spec.name;
+    if (spec.storage == jetstream::Storage::kMemory) memory += spec.max_bytes;
+  }
+  EXPECT_LE(memory, int64_t{128} << 20);
+  EXPECT_GT(jetstream::kChatMessagesMaxBytes, 0);
+  // A message of the largest legitimate user payload, with its headers, fits the stream and
+  // the message cache.
+  EXPECT_GT(jetstream::kChatMessagesMaxMsgSize, quotas::kUserMaxPayloadBytes);
+  EXPECT_GE(quotas::FindBucket(jetstream::kBucketMsgCache)->max_value_size,
+            quotas::kUserMaxPayloadBytes);
+}
+
+TEST(QuotasTest, BucketLimitsComeFromTheEnvironmentWithCatalogueDefaults) {
+  core::MapEnv env({{"KV_MSG_CACHE_MAX_BYTES", "1048576"}, {"KV_MSG_CACHE_MAX_VALUE_SIZE", "1024"}});
+  core::EnvReader reader(env);
+  auto cache = quotas::ReadBucketLimits(reader, jetstream::kBucketMsgCache);
+  auto rooms = quotas::ReadBucketLimits(reader, jetstream::kBucketRooms);
+  ASSERT_TRUE(reader.Finish().ok()) << reader.Finish().ToString();
+  EXPECT_EQ(cache.max_bytes, 1048576);
+  EXPECT_EQ(cache.max_value_size, 1024);
+  EXPECT_EQ(rooms.max_bytes, quotas::FindBucket(jetstream::kBucketRooms)->max_bytes);
+  EXPECT_EQ(rooms.max_value_size, 1024);
+
+  core::MapEnv bad({{"KV_PRESENCE_MAX_BYTES", "5000"}, {"KV_PRESENCE_MAX_VALUE_SIZE", "9000"},
+                    {"KV_ROOMS_MAX_BYTES", "-1"}});
+  core::EnvReader bad_reader(bad);
+  (void)quotas::ReadBucketLimits(bad_reader, jetstream::kBucketPresence);
+  (void)quotas::ReadBucketLimits(bad_reader, jetstream::kBucketRooms);
+  (void)quotas::ReadBucketLimits(bad_reader, "NOPE");
+  auto st = bad_reader.Finish();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("KV_PRESENCE_MAX_VALUE_SIZE exceeds KV_PRESENCE_MAX_BYTES"),
+            std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("KV_ROOMS_MAX_BYTES"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("NOPE"), std::string::npos) << st.message();
 }
 
 }  // namespace

@@ -169,6 +169,7 @@ core::Status JetStream::AddOrUpdateStream(const StreamConfig& config) {
   cfg.Storage = config.memory_storage ? js_MemoryStorage : js_FileStorage;
   cfg.MaxMsgs = config.max_msgs;
   cfg.MaxBytes = config.max_bytes;
+  cfg.MaxMsgSize = config.max_msg_size;
   cfg.MaxAge = ToNanos(config.max_age);
   cfg.Replicas = config.replicas;
   if (config.duplicate_window.count() > 0) cfg.Duplicates = ToNanos(config.duplicate_window);

@@ -82,8 +82,24 @@ Span StartKvSpan(Connection& conn, const std::string& name, std::string_view buc
   return span;
 }
 
+// The server's refusals for a bucket's bounds (max_bytes with discard-new, max_value_size)
+// arrive as a generic error whose text names the limit.
+bool IsQuotaRefusal(natsStatus s) {
+  if (s == NATS_OK) return false;
+  const char* last = nats_GetLastError(nullptr);
+  if (last == nullptr) return false;
+  std::string_view text(last);
+  return text.find("maximum bytes exceeded") != std::string_view::npos ||
+         text.find("message size exceeds maximum") != std::string_view::npos ||
+         text.find("maximum messages exceeded") != std::string_view::npos ||
+         text.find("insufficient resources") != std::string_view::npos;
+}
+
 core::Status KvFailure(Span& span, natsStatus s, std::string_view what) {
-  core::Status st = internal::ToStatus(s, what);
+  core::Status st = IsQuotaRefusal(s)
+                        ? core::ResourceExhausted(std::string(what) + ": " +
+                                                  internal::NatsErrorText(s))
+                        : internal::ToStatus(s, what);
   span.RecordError(s == NATS_TIMEOUT ? "timeout" : core::ErrorCodeName(st.code()),
                    internal::NatsErrorText(s), "nats", "kv operation failed");
   return st;
@@ -212,7 +228,48 @@ core::Result<std::unique_ptr<KeyValue>> JetStream::CreateKeyValue(const KeyValue
     s = js_KeyValue(&kv, js_, config.bucket.c_str());
   }
   if (s != NATS_OK) return internal::ToStatus(s, "create kv bucket");
-  return std::unique_ptr<KeyValue>(new KeyValue(conn_, kv, config.bucket));
+  auto handle = std::unique_ptr<KeyValue>(new KeyValue(conn_, kv, config.bucket));
+  CHAT_RETURN_IF_ERROR(ApplyBucketLimits(config));
+  return handle;
+}
+
+core::Status JetStream::ApplyBucketLimits(const KeyValueConfig& config) {
+  // libnats creates buckets discard-new and cannot set the discard policy; a bucket created
+  // before its bounds existed keeps its old configuration. Both are fixed on the stream itself.
+  const std::string stream = "KV_" + config.bucket;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) return internal::ToStatus(s, "kv bucket info");
+  std::unique_ptr<jsStreamInfo, void (*)(jsStreamInfo*)> info(si, &jsStreamInfo_Destroy);
+  jsStreamConfig* cfg = si->Config;
+  const jsDiscardPolicy discard = config.discard_old ? js_DiscardOld : js_DiscardNew;
+  if (cfg->MaxBytes == config.max_bytes && cfg->MaxMsgSize == config.max_value_size &&
+      cfg->Discard == discard) {
+    return core::Status::Ok();
+  }
+  const int64_t old_max_bytes = cfg->MaxBytes;
+  cfg->MaxBytes = config.max_bytes;
+  cfg->MaxMsgSize = config.max_value_size;
+  cfg->Discard = discard;
+  jsStreamInfo* updated = nullptr;
+  jerr = static_cast<jsErrCode>(0);
+  s = js_UpdateStream(&updated, js_, cfg, nullptr, &jerr);
+  if (updated != nullptr) jsStreamInfo_Destroy(updated);
+  if (s != NATS_OK) {
+    conn_.telemetry().logger->Warn("kv bucket limits not applied",
+                                   {{"chat.kv.bucket", std::string_view(config.bucket)},
+                                    {"error", telemetry::AttributeValue(internal::NatsErrorText(s))},
+                                    {"js_error_code", static_cast<int>(jerr)}});
+    return internal::ToStatus(s, "kv bucket limits");
+  }
+  conn_.telemetry().logger->Info("kv bucket limits applied",
+                                 {{"chat.kv.bucket", std::string_view(config.bucket)},
+                                  {"chat.kv.max_bytes", config.max_bytes},
+                                  {"chat.kv.previous_max_bytes", old_max_bytes},
+                                  {"chat.kv.max_value_size", static_cast<int64_t>(config.max_value_size)},
+                                  {"chat.kv.discard_old", config.discard_old}});
+  return core::Status::Ok();
 }
 
 core::Result<std::unique_ptr<KeyValue>> JetStream::BindKeyValue(const std::string& bucket) {

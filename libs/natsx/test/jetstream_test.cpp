@@ -498,4 +498,69 @@ TEST_F(JetStreamTest, KeyValueFailureIsError) {
 }
 
 }  // namespace
+// Issue 11 item 6: a bucket's bounds hold — a value over max_value_size and a new key in a full
+// discard-new bucket are refused as resource_exhausted (ERROR span), a key already stored may
+// still be overwritten, and a discard-old bucket (a cache) evicts its oldest entries instead.
+TEST_F(JetStreamTest, KeyValueBoundsRefuseOversizedValuesAndNewKeysWhenFull) {
+  auto kv = js_->CreateKeyValue({.bucket = "BOUNDED", .max_bytes = 4096, .max_value_size = 100,
+                                 .memory_storage = true});
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  auto big = (*kv)->Put("big", std::string(101, 'x'), {});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), ErrorCode::kResourceExhausted) << big.status().ToString();
+  auto span = WaitSpan("put BOUNDED");
+  ASSERT_TRUE(span);
+  EXPECT_EQ(span->status_code, StatusCode::kError);
+  EXPECT_EQ(Str(*span, semconv::kErrorType), "resource_exhausted");
+
+  Status refused;
+  int stored = 0;
+  for (int i = 0; i < 200 && refused.ok(); ++i) {
+    auto r = (*kv)->Put("k" + std::to_string(i), std::string(90, 'x'), {});
+    if (r.ok()) ++stored; else refused = r.status();
+  }
+  ASSERT_FALSE(refused.ok()) << "4096 bytes never filled";
+  EXPECT_EQ(refused.code(), ErrorCode::kResourceExhausted) << refused.ToString();
+  EXPECT_GT(stored, 10);
+  EXPECT_TRUE((*kv)->Put("k0", "small", {}).ok());  // an existing key still updates
+
+  auto cache = js_->CreateKeyValue({.bucket = "CACHE", .max_bytes = 4096, .max_value_size = 100,
+                                    .discard_old = true, .memory_storage = true});
+  ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+  for (int i = 0; i < 200; ++i) {
+    auto r = (*cache)->Put("c" + std::to_string(i), std::string(90, 'x'), {});
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+  }
+  EXPECT_EQ((*cache)->Get("c0", {}).status().code(), ErrorCode::kNotFound);  // evicted
+  EXPECT_TRUE((*cache)->Get("c199", {}).ok());
+}
+
+// A bucket created before its bounds existed gets them when a service creates it again.
+TEST_F(JetStreamTest, CreateKeyValueAppliesBoundsToAnExistingBucket) {
+  auto old = js_->CreateKeyValue({.bucket = "LEGACY", .ttl = 60s, .memory_storage = true});
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  ASSERT_TRUE((*old)->Put("k", std::string(500, 'x'), {}).ok());
+  // Another TTL too: the create fails as "exists with a different configuration" and binds.
+  auto again = js_->CreateKeyValue({.bucket = "LEGACY", .ttl = 30s, .max_bytes = 1 << 20,
+                                    .max_value_size = 100, .memory_storage = true});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto big = (*again)->Put("k2", std::string(500, 'x'), {});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), ErrorCode::kResourceExhausted);
+  bool logged = false;
+  for (const auto& r : tel_.LogRecords()) logged |= r.body == "kv bucket limits applied";
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(JetStreamTest, StreamMaxMsgSizeRefusesLargerMessages) {
+  ASSERT_TRUE(js_->AddOrUpdateStream({.name = "SIZED", .subjects = {"sized.>"},
+                                      .memory_storage = true, .max_bytes = 1 << 20,
+                                      .max_msg_size = 1024})
+                  .ok());
+  static constexpr natsx::SubjectTemplate kSized{"sized.{n}"};
+  EXPECT_TRUE(js_->Publish(kSized, {"a"}, std::string(100, 'x'), {}).ok());
+  auto big = js_->Publish(kSized, {"b"}, std::string(2000, 'x'), {});
+  EXPECT_FALSE(big.ok());
+}
+
 }  // namespace natsx_test

@@ -130,6 +130,9 @@ core::Result<std::string> EncodeAccountJwt(const AccountClaims& c, const KeyPair
   if (js.disk_storage != 0) limits["disk_storage"] = js.disk_storage;
   if (js.streams != 0) limits["streams"] = js.streams;
   if (js.consumer != 0) limits["consumer"] = js.consumer;
+  if (js.mem_max_stream_bytes != 0) limits["mem_max_stream_bytes"] = js.mem_max_stream_bytes;
+  if (js.disk_max_stream_bytes != 0) limits["disk_max_stream_bytes"] = js.disk_max_stream_bytes;
+  if (js.max_bytes_required) limits["max_bytes_required"] = true;
   OJson nats = OJson::object();
   nats["limits"] = std::move(limits);
   if (!c.signing_keys.empty()) nats["signing_keys"] = c.signing_keys;

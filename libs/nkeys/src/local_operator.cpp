@@ -68,7 +68,38 @@ bool StaleServiceCreds(const fs::path& creds_path) {
   return nats.contains("resp");
 }
 
+// True when the account JWT at `path` does not carry exactly `want_jwt`'s limits.
+bool AccountLimitsDiffer(const fs::path& path, const std::string& want_jwt) {
+  auto text = ReadTextFile(path);
+  if (!text.ok()) return true;
+  std::string have = *text;
+  while (!have.empty() && (have.back() == '\n' || have.back() == '\r')) have.pop_back();
+  auto have_claims = DecodeAndVerifyJwt(have);
+  auto want_claims = DecodeAndVerifyJwt(want_jwt);
+  if (!have_claims.ok() || !want_claims.ok()) return true;
+  auto limits = [](const nlohmann::json& claims) {
+    auto nats = claims.find("nats");
+    if (nats == claims.end() || !nats->is_object()) return nlohmann::json();
+    auto l = nats->find("limits");
+    return l == nats->end() ? nlohmann::json() : *l;
+  };
+  return limits(have_claims->claims) != limits(want_claims->claims);
+}
+
 }  // namespace
+
+AccountLimits ChatAccountLimits() {
+  AccountLimits l;
+  l.conn = 10'000;
+  l.jetstream.mem_storage = int64_t{128} << 20;
+  l.jetstream.disk_storage = int64_t{3} << 29;  // 1.5 GiB
+  l.jetstream.streams = 32;
+  l.jetstream.consumer = 1024;
+  l.jetstream.mem_max_stream_bytes = int64_t{64} << 20;
+  l.jetstream.disk_max_stream_bytes = int64_t{1} << 30;
+  l.jetstream.max_bytes_required = true;
+  return l;
+}
 
 const std::vector<std::string>& DefaultServiceAccounts() {
   static const std::vector<std::string> kAccounts = {
@@ -167,7 +198,7 @@ core::Result<OperatorSetup> InitOperatorDir(const fs::path& dir, const core::Clo
   AccountClaims chat_claims;
   chat_claims.subject = chat.public_key();
   chat_claims.name = options.chat_account_name;
-  chat_claims.limits.jetstream = JetStreamLimits::Unlimited();
+  chat_claims.limits = options.chat_limits;
   chat_claims.signing_keys = {chat_signing.public_key()};
   CHAT_ASSIGN_OR_RETURN(std::string chat_jwt, EncodeAccountJwt(chat_claims, op, clock));
 
@@ -177,7 +208,8 @@ core::Result<OperatorSetup> InitOperatorDir(const fs::path& dir, const core::Clo
   out.resolver_conf = dir / "resolver.conf";
   // Derived files must all come from the same keys: if any is missing, rewrite them together.
   bool force = gen || !fs::exists(op_jwt_path) || !fs::exists(sys_jwt_path) ||
-               !fs::exists(chat_jwt_path) || !fs::exists(out.resolver_conf);
+               !fs::exists(chat_jwt_path) || !fs::exists(out.resolver_conf) ||
+               AccountLimitsDiffer(chat_jwt_path, chat_jwt);
   CHAT_RETURN_IF_ERROR(WriteIfNeeded(op_jwt_path, force, op_jwt + "\n", kPublic));
   CHAT_RETURN_IF_ERROR(WriteIfNeeded(sys_jwt_path, force, sys_jwt + "\n", kPublic));
   CHAT_RETURN_IF_ERROR(WriteIfNeeded(chat_jwt_path, force, chat_jwt + "\n", kPublic));

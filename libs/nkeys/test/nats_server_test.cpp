@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -40,7 +41,7 @@ class OperatorNatsServer {
                         << "server_name: nkeys_test\n"
                         << "ports_file_dir: \"" << dir_.string() << "\"\n"
                         << "jetstream {\n  store_dir: \"" << (dir_ / "js").string()
-                        << "\"\n  max_memory_store: 64MB\n  max_file_store: 64MB\n}\n"
+                        << "\"\n  max_memory_store: 256MB\n  max_file_store: 2GB\n}\n"
                         << "include \"" << setup.resolver_conf.filename().string() << "\"\n";
     // resolver.conf sits next to the config file: nats-server resolves includes from there.
     std::error_code ec;
@@ -158,7 +159,8 @@ class NkeysNatsServerTest : public ::testing::Test {
   }
 
   // Mints a CHAT user with the given permissions, signed by the CHAT signing key.
-  fs::path MintUser(const std::string& name, Permission pub, Permission sub, int64_t expires) {
+  fs::path MintUser(const std::string& name, Permission pub, Permission sub, int64_t expires,
+                    NatsLimits limits = {}) {
     auto signer = KeyPair::FromSeed(ReadTextFile(setup_.chat_signing_seed_file).value().substr(0, 58));
     CHAT_CHECK(signer.ok());
     auto user = KeyPair::Generate(KeyType::kUser).value();
@@ -169,6 +171,7 @@ class NkeysNatsServerTest : public ::testing::Test {
     claims.sub = std::move(sub);
     claims.issuer_account = setup_.chat_account_public_key;
     claims.expires = expires;
+    claims.limits = limits;
     auto jwt = EncodeUserJwt(claims, *signer, core::SystemClock::Instance());
     CHAT_CHECK(jwt.ok());
     fs::path path = dir_ / (name + ".creds");
@@ -216,7 +219,13 @@ TEST_F(NkeysNatsServerTest, ServiceCredsPublishSubscribeAndJetStream) {
   cfg.Storage = js_MemoryStorage;
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
+  // The CHAT account requires every stream to declare its size (ChatAccountLimits).
   natsStatus s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+  EXPECT_NE(s, NATS_OK) << "a stream without max_bytes was accepted";
+  if (si != nullptr) jsStreamInfo_Destroy(si);
+  si = nullptr;
+  cfg.MaxBytes = 1 << 20;
+  s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
   ASSERT_EQ(s, NATS_OK) << "jerr=" << jerr << " " << nats_GetLastError(nullptr);
   jsStreamInfo_Destroy(si);
   jsPubAck* ack = nullptr;
@@ -442,6 +451,130 @@ TEST_F(NkeysNatsServerTest, CredsWithAResponsePermissionAreReissuedWithoutIt) {
   EXPECT_FALSE(decoded->claims["nats"].contains("resp"));
   EXPECT_EQ(decoded->claims["name"], "fanout-service");
   EXPECT_EQ(ReadTextFile(setup_.CredsFile("kb-service")).value(), untouched);
+}
+
+// Issue 11 item 6: the CHAT account's JetStream quotas hold on a real server — a memory stream
+// larger than the per-stream cap is refused, and the account reports the configured limits.
+TEST_F(NkeysNatsServerTest, ChatAccountJetStreamQuotasAreEnforced) {
+  ConnPtr nc;
+  ASSERT_EQ(Connect(setup_.CredsFile("fanout-service"), nc), NATS_OK) << nats_GetLastError(nullptr);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc.get(), nullptr), NATS_OK);
+  std::unique_ptr<jsCtx, decltype(&jsCtx_Destroy)> js_guard(js, &jsCtx_Destroy);
+  jsAccountInfo* ai = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_GetAccountInfo(&ai, js, nullptr, &jerr), NATS_OK) << nats_GetLastError(nullptr);
+  const AccountLimits want = ChatAccountLimits();
+  EXPECT_EQ(ai->Limits.MaxMemory, want.jetstream.mem_storage);
+  EXPECT_EQ(ai->Limits.MaxStore, want.jetstream.disk_storage);
+  EXPECT_EQ(ai->Limits.MaxStreams, want.jetstream.streams);
+  EXPECT_EQ(ai->Limits.MaxConsumers, want.jetstream.consumer);
+  EXPECT_EQ(ai->Limits.MemoryMaxStreamBytes, want.jetstream.mem_max_stream_bytes);
+  EXPECT_TRUE(ai->Limits.MaxBytesRequired);
+  jsAccountInfo_Destroy(ai);
+
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = "IT_HOG";
+  const char* subjects[] = {"it.hog.>"};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_MemoryStorage;
+  cfg.MaxBytes = want.jetstream.mem_max_stream_bytes + 1;
+  jsStreamInfo* si = nullptr;
+  EXPECT_NE(js_AddStream(&si, js, &cfg, nullptr, &jerr), NATS_OK) << "over the per-stream cap";
+  if (si != nullptr) jsStreamInfo_Destroy(si);
+}
+
+// Changed limits rewrite the CHAT account JWT (and resolver.conf) on the next init.
+TEST_F(NkeysNatsServerTest, InitRewritesTheAccountJwtWhenLimitsChange) {
+  OperatorSetupOptions options;
+  options.chat_limits.conn = 7;
+  ASSERT_TRUE(InitOperatorDir(dir_ / "nats", core::SystemClock::Instance(), options).ok());
+  auto jwt = ReadTextFile(dir_ / "nats" / "accounts" / "CHAT.jwt");
+  ASSERT_TRUE(jwt.ok());
+  std::string token = *jwt;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  auto decoded = DecodeAndVerifyJwt(token);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->claims["nats"]["limits"]["conn"], 7);
+  auto conf = ReadTextFile(dir_ / "nats" / "resolver.conf");
+  ASSERT_TRUE(conf.ok());
+  EXPECT_NE(conf->find(token), std::string::npos);
+}
+
+// Issue 11 item 6: the per-user limits auth-service puts in user JWTs are enforced by nats-server
+// 2.9 — a publish over the payload limit is refused, subscriptions beyond the limit are refused
+// — while another user of the account keeps publishing and receiving.
+TEST_F(NkeysNatsServerTest, UserJwtPayloadAndSubscriptionLimitsAreEnforced) {
+  NatsLimits limits;
+  limits.subs = 5;
+  limits.payload = 1024;
+  fs::path mallory = MintUser("mallory", {{"it.>"}, {}}, {{"it.>"}, {}}, NowSeconds() + 300, limits);
+  fs::path bob = MintUser("bob", {{"it.>"}, {}}, {{"it.>"}, {}}, NowSeconds() + 300, limits);
+  ErrorSink mallory_errors, mallory2_errors, bob_errors;
+  ConnPtr m, b;
+  ASSERT_EQ(Connect(mallory, m, &mallory_errors), NATS_OK) << nats_GetLastError(nullptr);
+  ASSERT_EQ(Connect(bob, b, &bob_errors), NATS_OK) << nats_GetLastError(nullptr);
+
+  // Subscriptions beyond 5 are refused by the server.
+  std::vector<std::unique_ptr<natsSubscription, decltype(&natsSubscription_Destroy)>> subs;
+  for (int i = 0; i < 7; ++i) {
+    natsSubscription* raw = nullptr;
+    std::string subject = "it.sub." + std::to_string(i);
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, m.get(), subject.c_str()), NATS_OK);
+    subs.emplace_back(raw, &natsSubscription_Destroy);
+  }
+  natsConnection_Flush(m.get());
+  // The server answers -ERR 'maximum subscriptions exceeded' (and logs it).
+  auto lower = [](std::string t) {
+    for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return t;
+  };
+  auto refused = [&](natsConnection* nc, ErrorSink& sink, std::string_view what) {
+    const char* text = nullptr;
+    natsConnection_GetLastError(nc, &text);
+    if (text != nullptr && lower(text).find(what) != std::string::npos) return true;
+    std::lock_guard lock(sink.mu);
+    return lower(sink.last_text).find(what) != std::string::npos;
+  };
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return refused(m.get(), mallory_errors, "maximum subscriptions exceeded"); }, 5s))
+      << "no refusal for the 6th subscription";
+  EXPECT_NE(server_->Log().find("maximum subscriptions exceeded"), std::string::npos);
+  subs.clear();
+
+  // A fresh connection of the same user for the payload check.
+  ASSERT_EQ(Connect(mallory, m, &mallory2_errors), NATS_OK) << nats_GetLastError(nullptr);
+
+  // bob receives what bob publishes, small and at the limit.
+  natsSubscription* raw_bob_sub = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&raw_bob_sub, b.get(), "it.chat"), NATS_OK);
+  std::unique_ptr<natsSubscription, decltype(&natsSubscription_Destroy)> bob_sub(
+      raw_bob_sub, &natsSubscription_Destroy);
+  ASSERT_EQ(natsConnection_Flush(b.get()), NATS_OK);
+
+  // The server announces the user's payload limit in its INFO, so the client refuses a bigger
+  // publish itself (nats.ws does the same); one that sends it anyway is disconnected by the
+  // server ("Maximum Payload Violation"). Nothing reaches bob.
+  // The user's limit arrives in an INFO update right after the CONNECT is accepted.
+  EXPECT_TRUE(testing::WaitFor([&] { return natsConnection_GetMaxPayload(m.get()) == 1024; }, 5s))
+      << natsConnection_GetMaxPayload(m.get());
+  std::string big(2000, 'x');
+  EXPECT_EQ(natsConnection_Publish(m.get(), "it.chat", big.data(), static_cast<int>(big.size())),
+            NATS_MAX_PAYLOAD);
+
+  std::string fits(1000, 'y');
+  ASSERT_EQ(natsConnection_Publish(b.get(), "it.chat", fits.data(), static_cast<int>(fits.size())),
+            NATS_OK);
+  natsMsg* msg = nullptr;
+  ASSERT_EQ(natsSubscription_NextMsg(&msg, bob_sub.get(), 5000), NATS_OK);
+  EXPECT_EQ(natsMsg_GetDataLength(msg), 1000);
+  natsMsg_Destroy(msg);
+  natsMsg* none = nullptr;
+  EXPECT_EQ(natsSubscription_NextMsg(&none, bob_sub.get(), 200), NATS_TIMEOUT);
+  std::lock_guard lock(bob_errors.mu);
+  EXPECT_TRUE(bob_errors.errors.empty());
 }
 
 }  // namespace

@@ -265,6 +265,10 @@ TEST_F(AuthServiceTest, AliceGetsAnAdminJwtForHerOwnNkey) {
   EXPECT_EQ(c["nats"]["resp"]["max"], 1);
   EXPECT_EQ(c["nats"]["resp"]["ttl"], int64_t{300} * 1000 * 1000 * 1000);
   EXPECT_FALSE(c["nats"].value("bearer_token", false));
+  // Issue 11 item 6: per-user limits nats-server enforces (subs, payload); data unlimited.
+  EXPECT_EQ(c["nats"]["subs"], 500);
+  EXPECT_EQ(c["nats"]["payload"], 65536);
+  EXPECT_EQ(c["nats"]["data"], -1);
   int64_t token_exp = SplitToken(token).claims["exp"].get<int64_t>();
   EXPECT_LE(c["exp"].get<int64_t>(), token_exp);  // the IdP token (300 s) caps the 1 h TTL
   EXPECT_EQ(c["exp"].get<int64_t>(), token_exp);
@@ -1193,6 +1197,8 @@ TEST(AuthConfigTest, DefaultsFollowTheContract) {
   EXPECT_EQ(c->trusted_proxies.size(), 2u);  // loopback: nginx on this host
   EXPECT_TRUE(c->trusted_proxies.Contains(*IpAddress::Parse("127.0.0.1")));
   EXPECT_FALSE(c->trusted_proxies.Contains(*IpAddress::Parse("127.0.0.2")));
+  EXPECT_EQ(c->user_max_subscriptions, 500);
+  EXPECT_EQ(c->user_max_payload_bytes, 65536);
 }
 
 TEST(AuthConfigTest, AccountKeyIsDerivedFromTheOperatorDir) {

@@ -469,6 +469,20 @@ TEST_F(PersistWorkerTest, BacklogIsWrittenInBatches) {
 // Not a unit test (no timing assertions on a shared machine): a quick throughput reading,
 // run with --gtest_also_run_disabled_tests. 100% sampling, in-memory exporter, PgCluster with
 // fsync off.
+// Issue 11 item 6: CHAT_MESSAGES is bounded in bytes and per message. A message over
+// PERSIST_STREAM_MAX_MSG_SIZE (128 KiB) is refused by the stream; one of the largest
+// legitimate user payload (64 KiB) is stored and persisted.
+TEST_F(PersistWorkerTest, StreamRefusesMessagesOverItsSizeBound) {
+  const std::string big = Msg("alice", 1700000000001, "general",
+                              R"("text":")" + std::string(200 * 1024, 'x') + "\"");
+  auto refused = js_->Publish(subjects::kChatRoom, {"general"}, big, {});
+  EXPECT_FALSE(refused.ok()) << "a 200 KiB message was stored";
+  const std::string fits = Msg("alice", 1700000000002, "general",
+                               R"("text":")" + std::string(60 * 1024, 'y') + "\"");
+  auto stored = js_->Publish(subjects::kChatRoom, {"general"}, fits, {});
+  EXPECT_TRUE(stored.ok()) << stored.status().ToString();
+}
+
 TEST_F(PersistWorkerTest, DISABLED_ThroughputReading) {
   worker_->Drain(10s);
   worker_.reset();

@@ -51,6 +51,15 @@ core::Status PresenceService::OnHeartbeat(const contracts::PresenceHeartbeat& re
   const std::string user(ctx.user());
   ctx.span().SetAttribute(attr::kUser, user);
   metrics_.heartbeats.Default().Add(1);
+  const size_t cap = static_cast<size_t>(config_.max_connections_per_user);
+  if (!tracker_.Admits(user, req.conn_id, cap)) {
+    // Issue 11 item 6: one user cannot fill PRESENCE_CONN (shared by everyone) with connection
+    // ids. Known ids keep refreshing, so the user's live tabs stay online; nothing of anyone
+    // else is touched. The dispatcher logs the refusal (WARN "message rejected", chat.reason).
+    metrics_.rejected.With({kRejectTooManyConnections}).Add(1);
+    ctx.Reject(kRejectTooManyConnections);
+    return core::Status();
+  }
   bool was_offline = !tracker_.HasAny(user);
   // Refreshes the key's TTL; the watcher of every instance sees it.
   auto put = conn_kv_->Put(ConnKey(user, req.conn_id), "{}", ctx.span_context());
@@ -96,7 +105,8 @@ core::Status PresenceService::OnUpdate(const contracts::PresenceUpdate& req,
   ctx.span().SetAttribute(attr::kPresenceStatus, status);
   if (req.status != PresenceStatus::kOffline && !tracker_.HasAny(user)) {
     // system.md §6.6: a stale tab must not bring a user without connections back online.
-    ctx.Reject("not_connected");
+    metrics_.rejected.With({kRejectNotConnected}).Add(1, &ctx.span_context());
+    ctx.Reject(kRejectNotConnected);
     return core::Status();
   }
   CHAT_RETURN_IF_ERROR(PutStatus(user, req.status, ctx.span_context()));

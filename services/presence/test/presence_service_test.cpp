@@ -92,9 +92,10 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
     service_.reset();
   }
 
-  void StartService(std::chrono::seconds ttl = 45s) {
+  void StartService(std::chrono::seconds ttl = 45s, int max_connections_per_user = 8) {
     ps::PresenceConfig config;
     config.conn_ttl = ttl;
+    config.max_connections_per_user = max_connections_per_user;
     config.sweep_interval = 100ms;
     auto s = ps::PresenceService::Create(config, *svc_conn_, tel_.telemetry(),
                                          chat::core::SystemClock::Instance());
@@ -560,6 +561,74 @@ TEST(PresenceStateTest, UnknownRoomsAreRestricted) {
   EXPECT_EQ(ps::SplitConnKey("alice.ab-12"),
             (std::optional<std::pair<std::string, std::string>>{{"alice", "ab-12"}}));
   EXPECT_FALSE(ps::SplitConnKey("nodot").has_value());
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 11 item 6: one user held 150 PRESENCE_CONN keys. Beyond the per-user cap a heartbeat with
+// a new connId is refused — counted, logged, nothing stored — while that user's known
+// connections keep refreshing and another user is served as before.
+TEST_F(PresenceServiceTest, ConnectionIdsPerUserAreCapped) {
+  StartService(45s, /*max_connections_per_user=*/3);
+  auto conns = Bucket(contracts::jetstream::kBucketPresenceConn);
+  for (const char* id : {"a1", "a2", "a3"}) Heartbeat("alice", id);
+  ASSERT_TRUE(WaitFor([&] { return Counter("presence_heartbeats_total") >= 3; }, 5s));
+  ASSERT_TRUE(WaitFor([&] { return conns->Get("alice.a3", tel::SpanContext{}).ok(); }, 5s));
+
+  Heartbeat("alice", "a4");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return LabeledCounter("presence_rejected_total", "reason", "too_many_connections") == 1;
+      },
+      5s));
+  EXPECT_EQ(conns->Get("alice.a4", tel::SpanContext{}).status().code(),
+            chat::core::ErrorCode::kNotFound);
+  bool logged = WaitFor(
+      [&] {
+        for (const auto& r : tel_.LogRecords()) {
+          if (r.level != tel::LogLevel::kWarn || r.body != "message rejected") continue;
+          const auto* v = sdk::FindAttribute(r.attributes, "chat.reason");
+          if (v != nullptr && std::get<std::string>(*v) == "too_many_connections") return true;
+        }
+        return false;
+      },
+      5s);
+  EXPECT_TRUE(logged);
+
+  // A known connection still refreshes; another user is not affected by alice's cap.
+  Heartbeat("alice", "a1");
+  Heartbeat("bob", "b1");
+  ASSERT_TRUE(WaitFor([&] { return conns->Get("bob.b1", tel::SpanContext{}).ok(); }, 5s));
+  ASSERT_TRUE(WaitFor([&] { return Counter("presence_heartbeats_total") >= 6; }, 5s));
+  EXPECT_EQ(LabeledCounter("presence_rejected_total", "reason", "too_many_connections"), 1);
+  EXPECT_TRUE(conns->Get("alice.a1", tel::SpanContext{}).ok());
+
+  // A disconnect frees a slot.
+  ASSERT_TRUE(client_->Publish(subjects::kPresenceDisconnect, {"alice"}, R"({"connId":"a2"})",
+                               tel::SpanContext{})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return Counter("presence_disconnects_total") >= 1; }, 5s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Heartbeat("alice", "a4");
+        return conns->Get("alice.a4", tel::SpanContext{}).ok();
+      },
+      5s));
+}
+
+TEST(ConnectionTrackerTest, AdmitsKnownIdsAndNewOnesBelowTheCap) {
+  ps::ConnectionTracker t;
+  EXPECT_TRUE(t.Admits("alice", "c1", 2));
+  t.Touch("alice", "c1", 1);
+  t.Touch("alice", "c2", 1);
+  EXPECT_TRUE(t.Admits("alice", "c1", 2));
+  EXPECT_FALSE(t.Admits("alice", "c3", 2));
+  EXPECT_TRUE(t.Admits("bob", "c3", 2));
+  EXPECT_EQ(t.ConnectionsOf("alice"), 2u);
+  t.Remove("alice", "c1");
+  EXPECT_TRUE(t.Admits("alice", "c3", 2));
 }
 
 }  // namespace

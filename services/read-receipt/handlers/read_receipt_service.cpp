@@ -66,17 +66,14 @@ core::Result<std::unique_ptr<ReadReceiptService>> ReadReceiptService::Create(
   s->repo_ = std::make_unique<ReceiptRepository>(*s->pool_);
   CHAT_ASSIGN_OR_RETURN(s->js_, natsx::JetStream::Create(conn));
 
-  natsx::KeyValueConfig read_state;
-  read_state.bucket = std::string(contracts::jetstream::kBucketReadState);
+  natsx::KeyValueConfig read_state = s->ReadStateBucket();
   CHAT_ASSIGN_OR_RETURN(s->read_state_, s->js_->CreateKeyValue(read_state));
   // ROOMS belongs to room-service; create it with the same settings when we start first.
   auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
   if (rooms.ok()) {
     s->rooms_ = std::move(*rooms);
   } else {
-    natsx::KeyValueConfig rooms_config;
-    rooms_config.bucket = std::string(contracts::jetstream::kBucketRooms);
-    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(rooms_config));
+    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(s->RoomsBucket()));
   }
 
   CHAT_RETURN_IF_ERROR(s->LoadState());
@@ -88,16 +85,28 @@ core::Result<std::unique_ptr<ReadReceiptService>> ReadReceiptService::Create(
   return s;
 }
 
+natsx::KeyValueConfig ReadReceiptService::ReadStateBucket() const {
+  natsx::KeyValueConfig c;
+  c.bucket = std::string(contracts::jetstream::kBucketReadState);
+  c.max_bytes = config_.read_state_limits.max_bytes;
+  c.max_value_size = config_.read_state_limits.max_value_size;
+  return c;
+}
+
+natsx::KeyValueConfig ReadReceiptService::RoomsBucket() const {
+  natsx::KeyValueConfig c;
+  c.bucket = std::string(contracts::jetstream::kBucketRooms);
+  c.max_bytes = config_.rooms_limits.max_bytes;
+  c.max_value_size = config_.rooms_limits.max_value_size;
+  return c;
+}
+
 core::Status ReadReceiptService::RebuildAfterReconnect(telemetry::Span& span) {
   // Deltas published while we were disconnected are lost to the mirror (system.md §3.8). The
   // bucket handles are name-based: making sure the buckets exist is the whole re-bind.
-  natsx::KeyValueConfig read_state;
-  read_state.bucket = std::string(contracts::jetstream::kBucketReadState);
-  CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(read_state).status());
+  CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(ReadStateBucket()).status());
   if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
-    natsx::KeyValueConfig rooms_config;
-    rooms_config.bucket = std::string(contracts::jetstream::kBucketRooms);
-    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(rooms_config).status());
+    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
   }
   return mirror_.Hydrate(*rooms_, span.Context());
 }

@@ -70,6 +70,9 @@ class ReadReceiptService final : public runtime::Service {
   void FlushLoop();
   void StopFlusher();
   core::Status RebuildAfterReconnect(telemetry::Span& span);
+  // Bucket settings with the configured bounds (issue 11 item 6).
+  natsx::KeyValueConfig ReadStateBucket() const;
+  natsx::KeyValueConfig RoomsBucket() const;
   void UpdateDirtyGauge();  // requires state_mu_
 
   core::Status HandleUpdate(const contracts::ReadUpdate& req, runtime::RequestContext& ctx);

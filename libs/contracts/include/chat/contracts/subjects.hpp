@@ -125,6 +125,11 @@ inline constexpr std::string_view kStreamChatMessages = "CHAT_MESSAGES";
 inline constexpr std::array<std::string_view, 3> kChatMessagesSubjects = {
     "chat.*", "chat.*.thread.*", "admin.*.*"};
 inline constexpr std::string_view kDurablePersistWorker = "persist-worker";
+// CHAT_MESSAGES bounds (issue 11 item 6): total bytes (file storage) and one stored message
+// (payload plus headers: a 64 KiB user payload and its trace headers fit). Overridable in
+// persist-worker (PERSIST_STREAM_MAX_BYTES / PERSIST_STREAM_MAX_MSG_SIZE).
+inline constexpr int64_t kChatMessagesMaxBytes = int64_t{1} << 30;  // 1 GiB
+inline constexpr int32_t kChatMessagesMaxMsgSize = 128 * 1024;
 
 enum class Storage : std::uint8_t { kFile, kMemory };
 
@@ -133,6 +138,13 @@ struct BucketSpec {
   Storage storage;
   int ttl_seconds;  // 0 = no TTL
   std::string_view key_format;
+  // Quotas (issue 11 item 6): the bucket's total bytes and one stored entry's bytes — value
+  // plus KV headers (a compare-and-set or delete carries ~60 bytes of them). Defaults; each
+  // creating service may override them with KV_{BUCKET}_MAX_BYTES / KV_{BUCKET}_MAX_VALUE_SIZE
+  // (contracts/quotas.hpp). Memory buckets together stay well under the CHAT account's
+  // JetStream memory limit, so one full bucket cannot starve the others.
+  int64_t max_bytes;
+  int32_t max_value_size;
 };
 
 inline constexpr std::string_view kBucketRooms = "ROOMS";
@@ -143,12 +155,12 @@ inline constexpr std::string_view kBucketPresenceConn = "PRESENCE_CONN";
 inline constexpr std::string_view kBucketReadState = "READ_STATE";
 
 inline constexpr std::array<BucketSpec, 6> kBuckets = {{
-    {kBucketRooms, Storage::kFile, 0, "{room}.{user}"},
-    {kBucketMsgCache, Storage::kMemory, 300, "{notify_id}"},
-    {kBucketRateLimit, Storage::kMemory, 120, "{user}.{unix_minute}"},
-    {kBucketPresence, Storage::kMemory, 0, "{user}"},
-    {kBucketPresenceConn, Storage::kMemory, 45, "{user}.{conn_id}"},
-    {kBucketReadState, Storage::kFile, 0, "{user}.{room}"},
+    {kBucketRooms, Storage::kFile, 0, "{room}.{user}", 128 << 20, 1024},
+    {kBucketMsgCache, Storage::kMemory, 300, "{notify_id}", 64 << 20, 65 * 1024},
+    {kBucketRateLimit, Storage::kMemory, 120, "{user}.{unix_minute}", 8 << 20, 256},
+    {kBucketPresence, Storage::kMemory, 0, "{user}", 8 << 20, 512},
+    {kBucketPresenceConn, Storage::kMemory, 45, "{user}.{conn_id}", 8 << 20, 256},
+    {kBucketReadState, Storage::kFile, 0, "{user}.{room}", 128 << 20, 512},
 }};
 }  // namespace jetstream
 

@@ -29,6 +29,7 @@ struct StreamConfig {
   bool memory_storage = false;
   int64_t max_msgs = -1;
   int64_t max_bytes = -1;
+  int32_t max_msg_size = -1;  // payload + headers of one message; -1 = server's max_payload
   std::chrono::seconds max_age{0};  // 0 = unlimited
   int replicas = 1;
   std::chrono::seconds duplicate_window{0};  // 0 = server default
@@ -89,7 +90,8 @@ class JetStream {
   core::Result<std::unique_ptr<PullConsumer>> BindPullConsumer(
       const std::string& stream, const std::string& durable, std::vector<SubjectTemplate> templates);
 
-  // KV buckets (see kv.hpp).
+  // KV buckets (see kv.hpp). CreateKeyValue binds to a bucket that exists with another
+  // configuration, and then still applies config's bounds and discard policy to it.
   core::Result<std::unique_ptr<KeyValue>> CreateKeyValue(const KeyValueConfig& config);
   core::Result<std::unique_ptr<KeyValue>> BindKeyValue(const std::string& bucket);
 
@@ -101,6 +103,7 @@ class JetStream {
 
  private:
   JetStream(Connection& conn, JetStreamOptions options);
+  core::Status ApplyBucketLimits(const KeyValueConfig& config);
 
   Connection& conn_;
   JetStreamOptions options_;

@@ -25,8 +25,14 @@ struct KeyValueConfig {
   std::string bucket{};
   int history = 1;
   std::chrono::seconds ttl{0};  // 0 = keep forever
+  // Bounds (-1 = none). A put over max_value_size, or a put of a new key into a full bucket, is
+  // refused by the server (resource_exhausted) unless `discard_old` is set. CreateKeyValue also
+  // applies them to a bucket that already exists (created before the bound was introduced).
   int64_t max_bytes = -1;
   int32_t max_value_size = -1;
+  // When full, evict the oldest entries instead of refusing new keys: right for a cache
+  // (MSG_CACHE), wrong for state.
+  bool discard_old = false;
   bool memory_storage = false;
   int replicas = 1;
 };

@@ -48,6 +48,11 @@ struct JetStreamLimits {
   int64_t disk_storage = 0;
   int64_t streams = 0;
   int64_t consumer = 0;
+  // Optional (0/false = omitted, as nats-io/jwt's omitempty): the largest max_bytes one memory /
+  // file stream may ask for, and whether every stream must declare max_bytes at all.
+  int64_t mem_max_stream_bytes = 0;
+  int64_t disk_max_stream_bytes = 0;
+  bool max_bytes_required = false;
 
   static JetStreamLimits Unlimited() { return {kNoLimit, kNoLimit, kNoLimit, kNoLimit}; }
 };

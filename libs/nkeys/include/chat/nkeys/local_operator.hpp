@@ -27,11 +27,22 @@ const std::vector<std::string>& DefaultServiceAccounts();
 
 inline constexpr std::string_view kDevAdminUser = "dev-admin";
 
+// The CHAT account's quotas (issue 11 item 6), enforced by nats-server for everything in the
+// account: at most 10,000 connections; JetStream 128 MiB memory and 1.5 GiB disk in all, 32
+// streams, 1,024 consumers; one memory stream at most 64 MiB and one file stream at most 1 GiB;
+// and every stream must declare max_bytes, so no bucket can grow into the shared pool unbounded
+// (the buckets' own bounds are in contracts::jetstream::kBuckets). `natskeys init` overrides them
+// from CHAT_ACCOUNT_* (tools/natskeys). nats-server enables JetStream for the account only when
+// these fit its own max_memory_store / max_file_store (deploy/*/nats-server.conf: 256MB and
+// 2GB or more).
+AccountLimits ChatAccountLimits();
+
 struct OperatorSetupOptions {
   std::string operator_name = "nats-chat";
   std::string system_account_name = "SYS";
   std::string chat_account_name = "CHAT";
   std::vector<std::string> service_accounts = DefaultServiceAccounts();
+  AccountLimits chat_limits = ChatAccountLimits();
 };
 
 struct OperatorSetup {
@@ -51,8 +62,10 @@ struct OperatorSetup {
 };
 
 // Idempotent: existing seeds are loaded and kept; derived files (JWTs, resolver.conf, creds)
-// are rewritten only when missing or when a key was generated in this call (and creds also
-// when they still carry the response permission that older versions issued).
+// are rewritten only when missing, when a key was generated in this call, or when the CHAT
+// account JWT on disk carries other limits than options.chat_limits (and creds also when they
+// still carry the response permission that older versions issued). nats-server reads
+// resolver.conf at start: restart it (or reload) to apply new account limits.
 core::Result<OperatorSetup> InitOperatorDir(const std::filesystem::path& dir,
                                             const core::Clock& clock,
                                             const OperatorSetupOptions& options = {});
