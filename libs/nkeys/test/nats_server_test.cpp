@@ -291,6 +291,7 @@ TEST_F(NkeysNatsServerTest, CatalogueGrantsCannotForgeStreamMessagesOrReplies) {
   cfg.Subjects = filters.data();
   cfg.SubjectsLen = static_cast<int>(filters.size());
   cfg.Storage = js_MemoryStorage;
+  cfg.MaxBytes = 1 << 20;  // the CHAT account requires every stream to declare its size
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   ASSERT_EQ(js_AddStream(&si, js, &cfg, nullptr, &jerr), NATS_OK) << jerr;
