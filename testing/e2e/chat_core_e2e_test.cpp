@@ -470,7 +470,16 @@ TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
   ASSERT_TRUE(charlie->Flush(5s).ok());
   ASSERT_TRUE(alice->Flush(5s).ok());
 
-  auto secret = alice->SendAndConfirm("hideout", "the plan");
+  // Ingest flows again before the private message: right after a restart the first messages were
+  // sometimes never processed (seen here under load, not yet explained; the closing note of issue
+  // 11 records it). A public room's echo proves the new instance is serving; it teaches it
+  // nothing about hideout.
+  bool serving = false;
+  for (int attempt = 0; attempt < 6 && !serving; ++attempt) {
+    serving = alice->SendAndConfirm("general", "warm-up " + std::to_string(attempt), "", 10s).ok();
+  }
+  ASSERT_TRUE(serving) << "the restarted fanout-service never echoed a message";
+  auto secret = alice->SendAndConfirm("hideout", "the plan", "", 30s);
   if (!secret.ok()) {
     std::string id = secret.status().message();
     id = id.substr(id.find("trace_id=") + 9, 32);
@@ -478,7 +487,7 @@ TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
     FAIL() << secret.status().ToString() << "\n" << (t.ok() ? t->dump().substr(0, 6000) : "no trace");
   }
   // Barrier: a public message sent afterwards reaches charlie through room.notify.general.
-  auto open = alice->SendAndConfirm("general", "hello all");
+  auto open = alice->SendAndConfirm("general", "hello all", "", 30s);
   ASSERT_TRUE(open.ok()) << open.status().ToString();
   ASSERT_TRUE(WaitFor(
       [&] {
