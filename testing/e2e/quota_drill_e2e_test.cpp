@@ -85,9 +85,9 @@ class QuotaDrillTest : public ::testing::Test {
         [&] {
           auto r = observer_->Request(kMembers, {room}, "{}", 2s, telemetry::SpanContext{});
           if (!r.ok()) return false;
-          auto members = json::parse(r->payload(), nullptr, false);
-          if (!members.is_array()) return false;
-          for (const auto& m : members) {
+          auto reply = json::parse(r->payload(), nullptr, false);
+          if (!reply.is_object() || !reply["users"].is_array()) return false;
+          for (const auto& m : reply["users"]) {
             if (m.is_string() && m.get<std::string>() == s.user()) return true;
           }
           return false;
@@ -166,7 +166,10 @@ TEST_F(QuotaDrillTest, OneUserExhaustsEachQuotaWhileAnotherKeepsChatting) {
   for (int i = 0; i < kMaxConnections + 5; ++i) {
     if ((*conns)->Get("bob.b000000" + std::to_string(i), {}).ok()) ++stored;
   }
-  EXPECT_EQ(stored, kMaxConnections);
+  // bob's session heartbeats with its own connection id too (every client takes part in
+  // presence), so it may hold one of the slots: the drill's ids fill the rest, never more.
+  EXPECT_GE(stored, kMaxConnections - 1);
+  EXPECT_LE(stored, kMaxConnections);
   ASSERT_TRUE(alice->connection()
                   .Publish(subjects::kPresenceHeartbeat, {"alice"}, R"({"connId":"a0000001"})",
                            telemetry::SpanContext{})
