@@ -1158,7 +1158,7 @@ TEST_F(AuthServiceTest, BodyBombsAreRefusedWithoutMemory) {
       chat::testing::SendWithLength(auth_->port(), "POST", "/healthz", {}, bombs[0].second);
   EXPECT_EQ(healthz_body.status, 413);
   const long growth = chat::testing::PeakRssKib() - before;
-  EXPECT_LE(growth, 5 * 1024) << "peak RSS grew by " << growth << " KiB";
+  EXPECT_LE(growth, chat::testing::kBombMaxRssGrowthKib) << "peak RSS grew by " << growth << " KiB";
   EXPECT_EQ(Counter("http_server_rejected_requests_total", {"server", "reason"},
                     {"auth", "unsupported_encoding"}),
             3);

@@ -202,7 +202,7 @@ TEST_F(BinaryTest, BodyBombsAreRefusedWithoutMemory) {
     EXPECT_LT(r.body_bytes_sent, 50u * 1024 * 1024) << path;
   }
   const long growth = chat::testing::PeakRssKib(c.pid) - before;
-  EXPECT_LE(growth, 5 * 1024) << "dev-idp peak RSS grew by " << growth << " KiB";
+  EXPECT_LE(growth, chat::testing::kBombMaxRssGrowthKib) << "dev-idp peak RSS grew by " << growth << " KiB";
   auto metrics = admin.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("http_server_rejected_requests_total{server=\"dev-idp\","

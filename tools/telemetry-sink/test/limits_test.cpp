@@ -268,7 +268,7 @@ TEST(SinkProcessBodyLimitTest, BombsCostNoMemory) {
   }
 
   const long growth = chat::testing::PeakRssKib(sink.pid()) - before;
-  EXPECT_LE(growth, 5 * 1024) << "sink peak RSS grew by " << growth << " KiB";
+  EXPECT_LE(growth, chat::testing::kBombMaxRssGrowthKib) << "sink peak RSS grew by " << growth << " KiB";
   auto metrics = sink.Metrics();
   ASSERT_TRUE(metrics.ok());
   auto samples = ParseExposition(*metrics);

@@ -35,7 +35,7 @@ using namespace std::chrono_literals;
 
 constexpr size_t kInflated = 64 * 1024 * 1024;  // each compressed bomb inflates to 64 MiB
 constexpr size_t kChunked = 50 * 1024 * 1024;   // the chunked bomb
-constexpr long kMaxGrowthKib = 5 * 1024;
+constexpr long kMaxGrowthKib = chat::testing::kBombMaxRssGrowthKib;
 
 struct Bombs {
   std::string gzip = chat::testing::CompressedZeros(BombEncoding::kGzip, kInflated);
