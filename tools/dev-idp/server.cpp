@@ -433,7 +433,13 @@ core::Result<std::string> IdpServer::VerifyJwt(std::string_view token, bool allo
   auto sig = Base64UrlDecode(token.substr(d2 + 1));
   if (!header_raw || !payload_raw || !sig) return core::Unauthenticated("bad base64url");
   json header = json::parse(*header_raw, nullptr, false);
-  if (!header.is_object() || header.value("alg", "") != "RS256" || !header.contains("kid") ||
+  // json::value throws when the member exists with another type: a token with {"alg":1} must be
+  // a 401 like any other bad token, not an exception turned into a 500.
+  auto text = [](const json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (!header.is_object() || text(header, "alg") != "RS256" || !header.contains("kid") ||
       !header["kid"].is_string()) {
     return core::Unauthenticated("unsupported JWS header");
   }
@@ -442,7 +448,7 @@ core::Result<std::string> IdpServer::VerifyJwt(std::string_view token, bool allo
   if (!key->VerifyRs256(token.substr(0, d2), *sig)) return core::Unauthenticated("bad signature");
   json claims = json::parse(*payload_raw, nullptr, false);
   if (!claims.is_object()) return core::Unauthenticated("payload is not an object");
-  if (claims.value("iss", "") != issuer()) return core::Unauthenticated("wrong issuer");
+  if (text(claims, "iss") != issuer()) return core::Unauthenticated("wrong issuer");
   if (!claims.contains("exp") || !claims["exp"].is_number_integer()) {
     return core::Unauthenticated("no exp");
   }

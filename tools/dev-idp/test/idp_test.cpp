@@ -563,6 +563,16 @@ TEST_F(IdpTest, RefreshGrantRotatesTheRefreshToken) {
   EXPECT_EQ(forged->status, 400);
 }
 
+// A JWS header whose alg is not a string is a bad token (401), not an exception (500): found while
+// reviewing the fuzz targets for issue 11.
+TEST_F(IdpTest, TokenWithANonStringAlgIsUnauthorizedNotAServerError) {
+  const std::string forged = Base64UrlEncode(R"({"alg":1,"kid":"k"})") + "." +
+                             Base64UrlEncode(R"({"iss":1})") + "." + Base64UrlEncode("sig");
+  auto u = client_->Get(std::string(kOidc) + "/userinfo", {{"Authorization", "Bearer " + forged}});
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->status, 401) << u->body;
+}
+
 TEST_F(IdpTest, UserinfoAndLogout) {
   json tokens = json::parse(PasswordGrant("alice", "alice123")->body);
   httplib::Headers auth = {{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
