@@ -32,6 +32,7 @@
 #include "chat/telemetry/sdk/sdk.hpp"
 #include "chat/telemetry/semconv.hpp"
 #include "chat_stack.hpp"
+#include "room_members.hpp"
 #include "trace_json.hpp"
 
 namespace chat::testing {
@@ -75,23 +76,12 @@ class ChatCoreE2eTest : public ::testing::Test {
   void JoinAndWait(client::Session& s, const std::string& room) {
     ASSERT_TRUE(s.Join(room).ok());
     ASSERT_TRUE(s.Flush(5s).ok());
-    natsx::ConnectionOptions o;
-    o.urls = {stack_->nats_url()};
-    o.name = "e2e-observer";
-    o.credentials = natsx::Credentials::FromCredsFile(stack_->creds("dev-admin"));
-    auto observer = natsx::Connection::Connect(o, telemetry::Telemetry::Noop());
+    auto observer = ConnectObserver(*stack_, "e2e-observer");
     ASSERT_TRUE(observer.ok()) << observer.status().ToString();
-    static constexpr natsx::SubjectTemplate kMembers{"room.members.{room}"};
     bool joined = WaitFor(
         [&] {
-          auto r = (*observer)->Request(kMembers, {room}, "{}", 2s, telemetry::SpanContext{});
-          if (!r.ok()) return false;
-          auto reply = json::parse(r->payload(), nullptr, false);
-          if (!reply.is_object() || !reply["users"].is_array()) return false;
-          for (const auto& m : reply["users"]) {
-            if (m.is_string() && m.get<std::string>() == s.user()) return true;
-          }
-          return false;
+          auto members = RoomMembersOf(**observer, room);
+          return members.ok() && Lists(*members, s.user());
         },
         15s);
     ASSERT_TRUE(joined) << s.user() << " never appeared in room.members." << room;
@@ -151,22 +141,11 @@ TEST_F(ChatCoreE2eTest, ClosingAnotherConnectionOfTheUserKeepsThisClientAMember)
   ASSERT_TRUE(WaitFor([&] { return presence_metric("presence_disconnects_total") > disconnects; }, 15s));
 
   // alice stays a member (an offline cleanup would have her leave within a moment) ...
-  natsx::ConnectionOptions o;
-  o.urls = {stack_->nats_url()};
-  o.name = "e2e-observer";
-  o.credentials = natsx::Credentials::FromCredsFile(stack_->creds("dev-admin"));
-  auto observer = natsx::Connection::Connect(o, telemetry::Telemetry::Noop());
+  auto observer = ConnectObserver(*stack_, "e2e-observer");
   ASSERT_TRUE(observer.ok()) << observer.status().ToString();
-  static constexpr natsx::SubjectTemplate kMembers{"room.members.{room}"};
   auto is_member = [&] {
-    auto r = (*observer)->Request(kMembers, {"general"}, "{}", 2s, telemetry::SpanContext{});
-    if (!r.ok()) return true;  // unknown: not evidence of a removal
-    auto reply = json::parse(r->payload(), nullptr, false);
-    if (!reply.is_object() || !reply["users"].is_array()) return true;
-    for (const auto& m : reply["users"]) {
-      if (m.is_string() && m.get<std::string>() == "alice") return true;
-    }
-    return false;
+    auto members = RoomMembersOf(**observer, "general");
+    return !members.ok() || Lists(*members, "alice");  // unknown: not evidence of a removal
   };
   EXPECT_FALSE(WaitFor([&] { return !is_member(); }, 5s)) << "alice was taken out of #general";
   // ... and A's sends are still accepted: the echo comes back.

@@ -25,6 +25,7 @@
 #include "chat/telemetry/sdk/config.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
 #include "chat_stack.hpp"
+#include "room_members.hpp"
 
 namespace chat::testing {
 namespace {
@@ -52,11 +53,7 @@ class QuotaDrillTest : public ::testing::Test {
         telemetry::sdk::TelemetryConfig::FromEnv(env, "chat-cli"), core::SystemClock::Instance());
     ASSERT_NE(client_sdk_, nullptr);
 
-    natsx::ConnectionOptions o;
-    o.urls = {stack_->nats_url()};
-    o.name = "quota-drill-observer";
-    o.credentials = natsx::Credentials::FromCredsFile(stack_->creds("dev-admin"));
-    auto observer = natsx::Connection::Connect(o, telemetry::Telemetry::Noop());
+    auto observer = ConnectObserver(*stack_, "quota-drill-observer");
     ASSERT_TRUE(observer.ok()) << observer.status().ToString();
     observer_ = std::move(*observer);
   }
@@ -80,17 +77,10 @@ class QuotaDrillTest : public ::testing::Test {
   void JoinAndWait(client::Session& s, const std::string& room) {
     ASSERT_TRUE(s.Join(room).ok());
     ASSERT_TRUE(s.Flush(5s).ok());
-    static constexpr natsx::SubjectTemplate kMembers{"room.members.{room}"};
     bool joined = WaitFor(
         [&] {
-          auto r = observer_->Request(kMembers, {room}, "{}", 2s, telemetry::SpanContext{});
-          if (!r.ok()) return false;
-          auto reply = json::parse(r->payload(), nullptr, false);
-          if (!reply.is_object() || !reply["users"].is_array()) return false;
-          for (const auto& m : reply["users"]) {
-            if (m.is_string() && m.get<std::string>() == s.user()) return true;
-          }
-          return false;
+          auto members = RoomMembersOf(*observer_, room);
+          return members.ok() && Lists(*members, s.user());
         },
         15s);
     ASSERT_TRUE(joined) << s.user() << " never joined " << room;

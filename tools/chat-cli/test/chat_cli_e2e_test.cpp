@@ -27,6 +27,7 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/testing/process.hpp"
 #include "chat_stack.hpp"
+#include "room_members.hpp"
 #include "trace_json.hpp"
 
 namespace chat::testing {
@@ -110,23 +111,12 @@ class ChatCliE2eTest : public ::testing::Test {
 
   // Waits until room-service's member list (what fanout's ingest check asks) has the user.
   bool IsMember(const std::string& room, const std::string& user) {
-    natsx::ConnectionOptions o;
-    o.urls = {stack_->nats_url()};
-    o.name = "cli-e2e-observer";
-    o.credentials = natsx::Credentials::FromCredsFile(stack_->creds("dev-admin"));
-    auto observer = natsx::Connection::Connect(o, telemetry::Telemetry::Noop());
+    auto observer = ConnectObserver(*stack_, "cli-e2e-observer");
     if (!observer.ok()) return false;
-    static constexpr natsx::SubjectTemplate kMembers{"room.members.{room}"};
     return WaitFor(
         [&] {
-          auto r = (*observer)->Request(kMembers, {room}, "{}", 2s, telemetry::SpanContext{});
-          if (!r.ok()) return false;
-          auto reply = json::parse(r->payload(), nullptr, false);
-          if (!reply.is_object() || !reply["users"].is_array()) return false;
-          for (const auto& m : reply["users"]) {
-            if (m.is_string() && m.get<std::string>() == user) return true;
-          }
-          return false;
+          auto members = RoomMembersOf(**observer, room);
+          return members.ok() && Lists(*members, user);
         },
         15s);
   }
