@@ -49,20 +49,10 @@ bool Covers(std::span<const std::string_view> outer, std::span<const std::string
   return Covers(outer.subspan(1), inner.subspan(1));
 }
 
-std::string Substitute(std::string_view text, std::string_view user) {
-  std::string out(text);
-  constexpr std::string_view kUser = "{user}";
-  for (auto at = out.find(kUser); at != std::string::npos; at = out.find(kUser, at)) {
-    out.replace(at, kUser.size(), user);
-    at += user.size();
-  }
-  return out;
-}
-
 // The subjects a catalogue row stands for, with `user` in place of {user} and '*' for every
 // other placeholder. An inbox row (pattern kSubscribe) covers the whole inbox prefix.
 std::string RowSubjects(const SubjectSpec& spec, std::string_view user) {
-  std::string text = Substitute(spec.subject->text(), user);
+  std::string text = SubstituteUser(spec.subject->text(), user);
   std::vector<std::string> tokens;
   for (auto t : natsx::SplitSubject(text)) {
     tokens.emplace_back(!t.empty() && t.front() == '{' ? std::string("*") : std::string(t));
@@ -81,7 +71,7 @@ void AuditKind(Tier tier, std::string_view user, bool publish,
     for (const auto& spec : kSubjectCatalogue) {
       std::string_view perm = publish ? spec.publish_permission : spec.subscribe_permission;
       TierMask tiers = publish ? spec.publish_tiers : spec.subscribe_tiers;
-      if (perm.empty() || (tiers & bit) == 0 || Substitute(perm, user) != grant) continue;
+      if (perm.empty() || (tiers & bit) == 0 || SubstituteUser(perm, user) != grant) continue;
       own.push_back(RowSubjects(spec, user));
     }
     for (const auto& target : targets) {

@@ -7,7 +7,13 @@
 namespace chat::contracts {
 namespace {
 
-std::string Substitute(std::string_view permission, std::string_view user) {
+void AddUnique(std::vector<std::string>& list, std::string value) {
+  if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(std::move(value));
+}
+
+}  // namespace
+
+std::string SubstituteUser(std::string_view permission, std::string_view user) {
   constexpr std::string_view kUserPlaceholder = "{user}";
   std::string out;
   std::size_t start = 0;
@@ -19,12 +25,6 @@ std::string Substitute(std::string_view permission, std::string_view user) {
     start = at + kUserPlaceholder.size();
   }
 }
-
-void AddUnique(std::vector<std::string>& list, std::string value) {
-  if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(std::move(value));
-}
-
-}  // namespace
 
 std::string_view TierName(Tier tier) {
   switch (tier) {
@@ -50,10 +50,10 @@ core::Result<Permissions> PermissionsForTier(std::string_view user, Tier tier) {
   Permissions p;
   for (const auto& spec : kSubjectCatalogue) {
     if (!spec.publish_permission.empty() && (spec.publish_tiers & bit) != 0) {
-      AddUnique(p.pub_allow, Substitute(spec.publish_permission, user));
+      AddUnique(p.pub_allow, SubstituteUser(spec.publish_permission, user));
     }
     if (!spec.subscribe_permission.empty() && (spec.subscribe_tiers & bit) != 0) {
-      AddUnique(p.sub_allow, Substitute(spec.subscribe_permission, user));
+      AddUnique(p.sub_allow, SubstituteUser(spec.subscribe_permission, user));
     }
   }
   if (tier != Tier::kAdmin) {

@@ -16,6 +16,9 @@ namespace chat::contracts {
 
 std::string_view TierName(Tier tier);  // "admin", "user", "none"
 
+// `permission` (or a template) with every "{user}" replaced by `user`.
+std::string SubstituteUser(std::string_view permission, std::string_view user);
+
 // Realm roles → tier: contains "admin" → kAdmin; else contains "user" → kUser; else kNone.
 Tier TierForRoles(const std::vector<std::string>& roles);
 
