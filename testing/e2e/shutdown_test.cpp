@@ -1,4 +1,5 @@
-// Shutdown is prompt at any moment (docs/style.md rule 13, issue 11): the service binaries get
+// Readiness means set up, and shutdown is prompt at any moment (docs/style.md rule 13, issue
+// 11). /readyz answers 503 until the service's setup has finished. The service binaries get
 // SIGTERM while they wait — room-service in its start-up database retry (2 s × 30 attempts by
 // default, here 30 s between attempts), persist-worker while every batch fails against a dead
 // database — and must exit on their own, with status 0, well inside a few seconds.
@@ -66,9 +67,11 @@ class Service {
   pid_t pid_ = -1;
 };
 
-// A DSN nothing listens on: every connect attempt is refused at once.
-std::string DeadDatabase() {
-  return "postgresql://postgres@127.0.0.1:" + std::to_string(FreePort()) + "/chatdb";
+// A DSN nothing listens on while `port` lives: every connect attempt is refused at once. (A port
+// from FreePort could be taken by a parallel test's Postgres meanwhile, and then the "dead"
+// database answers.)
+std::string DeadDatabase(const RefusingPort& port) {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port.port()) + "/chatdb";
 }
 
 std::map<std::string, std::string> CommonEnv(const NatsServer& nats) {
@@ -82,13 +85,25 @@ TEST(ShutdownTest, RoomServiceStopsAtOnceWhileRetryingTheDatabase) {
   auto nats = NatsServer::Create({.jetstream = true});
   ASSERT_TRUE(nats.ok()) << nats.status().ToString();
   auto env = CommonEnv(**nats);
-  env["DATABASE_URL"] = DeadDatabase();
+  RefusingPort dead_db;
+  ASSERT_GT(dead_db.port(), 0);
+  env["DATABASE_URL"] = DeadDatabase(dead_db);
   env["ROOM_DB_CONNECT_INTERVAL_MS"] = "30000";
   Service room(CHAT_ROOM_BIN, env);
   ASSERT_GT(room.pid(), 0);
   // In the retry loop: the first attempt failed and the wait before the second has begun.
   ASSERT_TRUE(WaitFor([&] { return room.Logged("database not reachable yet, retrying"); }, 20s))
       << room.Log();
+  // Not ready while setup waits: NATS is connected, but nothing is subscribed yet (a probe that
+  // said ready here let a rolling restart stop the old instance too early).
+  {
+    httplib::Client c("127.0.0.1", std::stoi(env["OTEL_EXPORTER_PROMETHEUS_PORT"]));
+    c.set_connection_timeout(2);
+    auto res = c.Get("/readyz");
+    ASSERT_TRUE(res) << "no answer from /readyz";
+    EXPECT_EQ(res->status, 503) << res->body;
+    EXPECT_NE(res->body.find("starting"), std::string::npos) << res->body;
+  }
   EXPECT_EQ(room.Terminate(5s), 0) << "room-service did not stop on SIGTERM during its database "
                                       "retry (exit -1 = killed after 5 s)\n"
                                    << room.Log();
@@ -98,11 +113,14 @@ TEST(ShutdownTest, PersistWorkerStopsAtOnceWhileTheDatabaseIsDown) {
   auto nats = NatsServer::Create({.jetstream = true});
   ASSERT_TRUE(nats.ok()) << nats.status().ToString();
   auto env = CommonEnv(**nats);
-  env["DATABASE_URL"] = DeadDatabase();
+  RefusingPort dead_db;
+  ASSERT_GT(dead_db.port(), 0);
+  env["DATABASE_URL"] = DeadDatabase(dead_db);
   const int metrics_port = std::stoi(env["OTEL_EXPORTER_PROMETHEUS_PORT"]);
   Service worker(CHAT_PERSIST_BIN, env);
   ASSERT_GT(worker.pid(), 0);
-  // Ready: the stream and its consumer exist and the fetch loops run.
+  // Ready: the stream and its consumer exist and the fetch loops run (before setup finished,
+  // /readyz said 503; these messages would otherwise be published before the stream exists).
   ASSERT_TRUE(WaitFor(
       [&] {
         httplib::Client c("127.0.0.1", metrics_port);

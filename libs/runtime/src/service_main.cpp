@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -134,6 +136,21 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
 
   telemetry::sdk::AdminServer admin(
       sdk->metrics(), {telemetry_config.prometheus_host, telemetry_config.prometheus_port});
+  // /readyz answers 503 until setup has finished (streams, buckets and subscriptions exist) and
+  // again from the moment draining begins. Ready on "NATS connected" alone let a restarted
+  // fanout-service look ready before it subscribed to ingest, and a restarted persist-worker
+  // before its stream existed: what was published in between reached nobody.
+  auto phase = std::make_shared<std::atomic<int>>(0);  // 0 starting, 1 serving, 2 draining
+  admin.AddReadinessCheck("service", [phase] {
+    switch (phase->load()) {
+      case 1:
+        return core::Status::Ok();
+      case 2:
+        return core::Unavailable("draining");
+      default:
+        return core::Unavailable("starting");
+    }
+  });
   if (core::Status s = admin.Start(); !s.ok()) {
     log.Error("admin server failed to start", {{"error.type", "admin_bind"},
                                                {"exception.message", s.message()}});
@@ -206,10 +223,12 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
     sdk->Shutdown(milliseconds(2000));
     return 1;
   }
+  phase->store(1);
   log.Info("service started", {{"chat.service.metrics_port", admin.port()}});
 
   // 5. Wait for SIGTERM/SIGINT (it may have come already, during start-up).
   stop.Wait();
+  phase->store(2);
   auto deadline = Steady::now() + kShutdownBudget;
   log.Info("draining", {{"chat.signal", SignalName(stop.signal())}});
 

@@ -235,6 +235,9 @@ TEST_F(DispatcherTest, HandlerErrorsBecomeErrorRepliesErrorSpansAndOneLog) {
   ExpectCountReaches("error", 1);
   ExpectFailuresReach("room.create.{user}", "unavailable", 1);
   ASSERT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("ERROR", "request failed"); }, 5s));
+  // The log line is written inside the span; the span reaches the exporter when it ends, after.
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return tel_.FindSpan("process room.create.{user}").has_value(); }, 5s));
   auto span = *tel_.FindSpan("process room.create.{user}");
   EXPECT_EQ(span.status_code, tel::StatusCode::kError);
   // The ERROR log line carries the span's trace id (observability §1.2).
@@ -409,6 +412,8 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   ASSERT_TRUE(done.Wait(5s));
   ASSERT_TRUE(chat::testing::WaitFor([&] { return requests_.With({"join", "denied"}).Value() == 1; }, 5s));
   ASSERT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("WARN", "message rejected"); }, 5s));
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return tel_.FindSpan("process room.join.{room}.{user}").has_value(); }, 5s));
   auto span = *tel_.FindSpan("process room.join.{room}.{user}");
   EXPECT_EQ(span.kind, tel::SpanKind::kConsumer);
   EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);

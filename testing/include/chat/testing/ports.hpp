@@ -10,4 +10,20 @@ namespace chat::testing {
 // connection" address. 0 when no socket could be bound.
 int FreePort();
 
+// A port that refuses connections for as long as this object lives: bound on 127.0.0.1 but never
+// listening, so no other process (a parallel test's server) can take it over in the meantime and
+// answer where a test wants "nothing there". Use it for "the database is down" and the like.
+class RefusingPort {
+ public:
+  RefusingPort();
+  ~RefusingPort();
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  int port() const { return port_; }  // 0 when no socket could be bound
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 }  // namespace chat::testing
