@@ -30,7 +30,7 @@ namespace natsx = chat::natsx;
 namespace tel = chat::telemetry;
 using namespace std::chrono_literals;
 
-constexpr natsx::SubjectTemplate kSend{"deliver.{user}.send.{room}"};
+constexpr chat::core::SubjectTemplate kSend{"deliver.{user}.send.{room}"};
 
 class DiscardingExporter final : public tel::sdk::SpanExporter {
  public:

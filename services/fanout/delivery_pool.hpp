@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "chat/core/subject.hpp"
 #include "chat/natsx/connection.hpp"
-#include "chat/natsx/subject.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "metrics.hpp"
 
@@ -23,7 +23,7 @@ namespace chat::fanout {
 
 struct DeliveryJob {
   // deliver.{user}.… template whose first placeholder is the member; `tail` fills the rest.
-  const natsx::SubjectTemplate* tmpl = nullptr;
+  const core::SubjectTemplate* tmpl = nullptr;
   std::vector<std::string> members;
   std::vector<std::string> tail;  // 1 (notify/admin: room) or 3 (app: app, room, event) values
   std::string payload;

@@ -76,7 +76,7 @@ class FanoutService final : public runtime::Service {
   core::Result<bool> IsMember(std::string_view membership_room, std::string_view user,
                               runtime::RequestContext& ctx);
   // Queues one copy per member under a deliver_members span; returns the number queued.
-  void DeliverToMembers(runtime::RequestContext& ctx, const natsx::SubjectTemplate& tmpl,
+  void DeliverToMembers(runtime::RequestContext& ctx, const core::SubjectTemplate& tmpl,
                         const MemberSet& members, std::vector<std::string> tail,
                         std::string payload, std::string_view kind);
   // ingest refusal: attribute, counter, `rejected{reason}` event and WARN log (dispatcher).

@@ -29,7 +29,7 @@ namespace {
 
 using chat::core::Result;
 using chat::core::Status;
-using chat::natsx::SubjectTemplate;
+using chat::core::SubjectTemplate;
 using chat::telemetry::SpanKind;
 
 constexpr SubjectTemplate kRoomMsg("e2e.{room}");

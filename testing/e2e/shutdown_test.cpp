@@ -136,7 +136,7 @@ TEST(ShutdownTest, PersistWorkerStopsAtOnceWhileTheDatabaseIsDown) {
   o.name = "shutdown-test";
   auto conn = natsx::Connection::Connect(o, telemetry::Telemetry::Noop());
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  static constexpr natsx::SubjectTemplate kChat{"chat.{room}"};
+  static constexpr core::SubjectTemplate kChat{"chat.{room}"};
   for (int i = 0; i < 20; ++i) {
     const std::string body = R"({"user":"alice","room":"general","text":"x","timestamp":)" +
                              std::to_string(1700000000000 + i) + "}";

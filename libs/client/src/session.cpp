@@ -247,7 +247,7 @@ void Session::StopPresence() {
   (void)PublishPresence(subjects::kPresenceDisconnect);
 }
 
-core::Status Session::PublishPresence(const natsx::SubjectTemplate& tmpl) {
+core::Status Session::PublishPresence(const core::SubjectTemplate& tmpl) {
   // Heartbeats are never traced (observability §4.5).
   return conn_->Publish(tmpl, {user_},
                         contracts::ToJson(contracts::PresenceHeartbeat{user_, conn_id_}),

@@ -129,7 +129,7 @@ class ClientTest : public ::testing::Test {
   }
 
   // Records every message on `pattern` (observer side).
-  void Observe(std::vector<natsx::SubjectTemplate> templates, std::string pattern) {
+  void Observe(std::vector<core::SubjectTemplate> templates, std::string pattern) {
     natsx::SubscribeOptions so;
     so.templates = std::move(templates);
     so.pattern = std::move(pattern);

@@ -54,7 +54,7 @@ bool Covers(std::span<const std::string_view> outer, std::span<const std::string
 std::string RowSubjects(const SubjectSpec& spec, std::string_view user) {
   std::string text = SubstituteUser(spec.subject->text(), user);
   std::vector<std::string> tokens;
-  for (auto t : natsx::SplitSubject(text)) {
+  for (auto t : core::SplitSubject(text)) {
     tokens.emplace_back(!t.empty() && t.front() == '{' ? std::string("*") : std::string(t));
   }
   if (spec.pattern == Pattern::kSubscribe) tokens.emplace_back(">");
@@ -91,16 +91,16 @@ void AuditKind(Tier tier, std::string_view user, bool publish,
 }  // namespace
 
 std::optional<std::string> IntersectPatterns(std::string_view a, std::string_view b) {
-  auto ta = natsx::SplitSubject(a);
-  auto tb = natsx::SplitSubject(b);
+  auto ta = core::SplitSubject(a);
+  auto tb = core::SplitSubject(b);
   std::vector<std::string> out;
   if (!Intersect(ta, tb, out)) return std::nullopt;
   return Join(out);
 }
 
 bool PatternCovers(std::string_view outer, std::string_view inner) {
-  auto to = natsx::SplitSubject(outer);
-  auto ti = natsx::SplitSubject(inner);
+  auto to = core::SplitSubject(outer);
+  auto ti = core::SplitSubject(inner);
   return Covers(to, ti);
 }
 

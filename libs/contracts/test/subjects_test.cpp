@@ -168,8 +168,8 @@ TEST_F(SubjectsJsonTest, StreamCapturesOnlyMessageTemplates) {
       if (c == '*') c = 'x';
     }
     for (auto filter : jetstream::kChatMessagesSubjects) {
-      auto ft = natsx::SplitSubject(filter);
-      auto ct = natsx::SplitSubject(concrete);
+      auto ft = core::SplitSubject(filter);
+      auto ct = core::SplitSubject(concrete);
       if (ft.size() != ct.size()) continue;
       bool match = true;
       for (std::size_t i = 0; i < ft.size(); ++i) {
@@ -194,8 +194,8 @@ TEST_F(SubjectsJsonTest, NoTwoTemplatesAreAmbiguous) {
     for (std::size_t k = i + 1; k < kSubjectCatalogue.size(); ++k) {
       const auto* a = kSubjectCatalogue[i].subject;
       const auto* b = kSubjectCatalogue[k].subject;
-      auto ta = natsx::SplitSubject(a->text());
-      auto tb = natsx::SplitSubject(b->text());
+      auto ta = core::SplitSubject(a->text());
+      auto tb = core::SplitSubject(b->text());
       if (ta.size() != tb.size() || a->LiteralCount() != b->LiteralCount()) continue;
       bool overlap = true;
       for (std::size_t t = 0; t < ta.size(); ++t) {

@@ -244,7 +244,7 @@ Credentials Credentials::FromUserPassword(std::string user, std::string password
 // ---------------------------------------------------------------------------------------------
 // Message
 
-Message::Message(natsMsg* msg, const SubjectTemplate* tmpl) : msg_(msg), template_(tmpl) {}
+Message::Message(natsMsg* msg, const core::SubjectTemplate* tmpl) : msg_(msg), template_(tmpl) {}
 Message::~Message() {
   if (msg_ != nullptr) natsMsg_Destroy(msg_);
 }
@@ -716,7 +716,7 @@ core::Status Connection::Drain(std::chrono::milliseconds timeout) {
 
 void Connection::SetMessagingAttributes(Span& span, std::string_view operation_name,
                                         std::string_view operation_type, std::string_view subject,
-                                        const SubjectTemplate& tmpl, size_t body_size,
+                                        const core::SubjectTemplate& tmpl, size_t body_size,
                                         bool with_server) const {
   if (!span.IsRecording()) return;
   span.SetAttribute(semconv::kMessagingSystem, "nats")
@@ -824,12 +824,13 @@ SpanContext Connection::ExtractContext(natsMsg* msg) const {
   return {};
 }
 
-core::Status Connection::Publish(const SubjectTemplate& tmpl, Args args, std::string_view payload,
-                                 const SpanContext& parent, const Headers& headers) {
+core::Status Connection::Publish(const core::SubjectTemplate& tmpl, Args args,
+                                 std::string_view payload, const SpanContext& parent,
+                                 const Headers& headers) {
   // A per-thread buffer: no allocation once it has grown to the longest subject. libnats copies
   // the subject into the message, so the buffer is free again when this returns.
   thread_local std::string subject;
-  CHAT_RETURN_IF_ERROR(internal::FormatSubjectInto(tmpl, args.begin(), args.size(), subject));
+  CHAT_RETURN_IF_ERROR(core::FormatSubjectInto(tmpl, args.begin(), args.size(), subject));
   internal::SpanName name("publish ", tmpl);
   Span span = telemetry_.tracer.StartSpan(name.view(), SpanKind::kProducer, parent);
   SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);
@@ -854,7 +855,7 @@ core::Status Connection::Publish(const SubjectTemplate& tmpl, Args args, std::st
   return core::Status::Ok();
 }
 
-core::Result<Message> Connection::Request(const SubjectTemplate& tmpl, Args args,
+core::Result<Message> Connection::Request(const core::SubjectTemplate& tmpl, Args args,
                                           std::string_view payload,
                                           std::chrono::milliseconds timeout,
                                           const SpanContext& parent, const Headers& headers) {
@@ -1021,7 +1022,7 @@ void Subscription::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, v
 void Subscription::Dispatch(natsMsg* raw) {
   delivered_.fetch_add(1, std::memory_order_relaxed);
   const char* raw_subject = natsMsg_GetSubject(raw);
-  const SubjectTemplate* tmpl = MatchTemplate(
+  const core::SubjectTemplate* tmpl = core::MatchTemplate(
       options_.templates, raw_subject == nullptr ? std::string_view() : raw_subject);
   Message typed(raw, tmpl);  // owns (and destroys) the message from here on
   const auto& tel = conn_.telemetry();

@@ -56,15 +56,10 @@ core::Status ToStatus(natsStatus s, std::string_view what);
 core::Status RunHandler(Connection& conn, const Message& msg, MessageContext& ctx,
                         telemetry::Span& span, const Handler& handler);
 
-// SubjectTemplate::Format into a caller's string (capacity reused, nothing else allocated);
-// same validation and errors as Format.
-core::Status FormatSubjectInto(const SubjectTemplate& tmpl, const std::string_view* args,
-                               size_t arg_count, std::string& out);
-
 // "<operation> <template>" built on the stack (no allocation per message for typical sizes).
 class SpanName {
  public:
-  SpanName(std::string_view operation, const SubjectTemplate& tmpl) {
+  SpanName(std::string_view operation, const core::SubjectTemplate& tmpl) {
     size_t n = operation.size() + tmpl.text().size();
     if (n <= sizeof(buf_)) {
       operation.copy(buf_, operation.size());

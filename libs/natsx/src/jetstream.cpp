@@ -228,7 +228,7 @@ core::Status JetStream::AddOrUpdateConsumer(const ConsumerConfig& config) {
   return JsStatus(s, jerr, "add consumer");
 }
 
-core::Result<uint64_t> JetStream::Publish(const SubjectTemplate& tmpl, Args args,
+core::Result<uint64_t> JetStream::Publish(const core::SubjectTemplate& tmpl, Args args,
                                           std::string_view payload, const SpanContext& parent,
                                           const Headers& headers, std::string_view msg_id) {
   CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
@@ -270,7 +270,7 @@ core::Result<uint64_t> JetStream::Publish(const SubjectTemplate& tmpl, Args args
   return seq;
 }
 
-core::Status JetStream::PublishAsync(const SubjectTemplate& tmpl, Args args,
+core::Status JetStream::PublishAsync(const core::SubjectTemplate& tmpl, Args args,
                                      std::string_view payload, const SpanContext& parent,
                                      const Headers& headers) {
   CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
@@ -311,7 +311,7 @@ core::Status JetStream::PublishAsyncComplete(std::chrono::milliseconds timeout) 
 
 core::Result<std::unique_ptr<PullConsumer>> JetStream::BindPullConsumer(
     const std::string& stream, const std::string& durable,
-    std::vector<SubjectTemplate> templates) {
+    std::vector<core::SubjectTemplate> templates) {
   if (templates.empty()) return core::InvalidArgument("pull consumer needs a template");
   jsConsumerInfo* ci = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -347,7 +347,7 @@ core::Result<std::unique_ptr<PullConsumer>> JetStream::BindPullConsumer(
 
 PullConsumer::PullConsumer(JetStream& js, natsSubscription* sub, std::string inbox,
                            std::string next_subject, std::string stream, std::string durable,
-                           std::vector<SubjectTemplate> templates)
+                           std::vector<core::SubjectTemplate> templates)
     : js_(js),
       sub_(sub),
       inbox_(std::move(inbox)),
@@ -519,8 +519,8 @@ std::unique_ptr<ReceivedMessage> PullConsumer::Receive(natsMsg* raw) {
   Connection& conn = js_.connection();
   const auto& tel = conn.telemetry();
   const char* raw_subject = natsMsg_GetSubject(raw);
-  const SubjectTemplate* tmpl =
-      MatchTemplate(templates_, raw_subject == nullptr ? std::string_view() : raw_subject);
+  const core::SubjectTemplate* tmpl =
+      core::MatchTemplate(templates_, raw_subject == nullptr ? std::string_view() : raw_subject);
   Message msg(raw, tmpl);
   DeliveryInfo& d = msg.mutable_delivery();
   d.jetstream = true;

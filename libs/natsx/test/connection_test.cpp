@@ -18,12 +18,12 @@ using chat::testing::WaitFor;
 using tel::SpanKind;
 using tel::StatusCode;
 
-constexpr natsx::SubjectTemplate kSend{"deliver.{user}.send.{room}"};
-constexpr natsx::SubjectTemplate kRoom{"chat.{room}"};
-constexpr natsx::SubjectTemplate kThread{"chat.{room}.thread.{thread_id}"};
-constexpr natsx::SubjectTemplate kStray{"chat.{room}.other.{x}"};
-constexpr natsx::SubjectTemplate kCreate{"chat.room.create"};
-constexpr natsx::SubjectTemplate kEvents{"events.{kind}"};
+constexpr chat::core::SubjectTemplate kSend{"deliver.{user}.send.{room}"};
+constexpr chat::core::SubjectTemplate kRoom{"chat.{room}"};
+constexpr chat::core::SubjectTemplate kThread{"chat.{room}.thread.{thread_id}"};
+constexpr chat::core::SubjectTemplate kStray{"chat.{room}.other.{x}"};
+constexpr chat::core::SubjectTemplate kCreate{"chat.room.create"};
+constexpr chat::core::SubjectTemplate kEvents{"events.{kind}"};
 
 const char* kValidTp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -527,7 +527,7 @@ namespace {
 TEST_F(NatsxTest, LinkInboundMakesTheRecipientARootLinkedToTheProducer) {
   chat::testing::Latch got;
   natsx::SubscribeOptions so;
-  so.templates = {natsx::SubjectTemplate{"room.notify.{room}"}};
+  so.templates = {chat::core::SubjectTemplate{"room.notify.{room}"}};
   so.link_inbound = true;
   auto sub = conn_->Subscribe(so, [&](const natsx::Message&, natsx::MessageContext&) {
     got.Set();
@@ -536,7 +536,7 @@ TEST_F(NatsxTest, LinkInboundMakesTheRecipientARootLinkedToTheProducer) {
   ASSERT_TRUE(sub.ok()) << sub.status().ToString();
   ASSERT_TRUE(conn_->Flush(2s).ok());
   auto root = tel_.tracer().StartSpan("fanout", tel::SpanKind::kInternal, tel::SpanContext{});
-  ASSERT_TRUE(conn_->Publish(natsx::SubjectTemplate{"room.notify.{room}"}, {"general"}, "{}",
+  ASSERT_TRUE(conn_->Publish(chat::core::SubjectTemplate{"room.notify.{room}"}, {"general"}, "{}",
                              root.Context())
                   .ok());
   ASSERT_TRUE(got.Wait(5s));

@@ -17,8 +17,8 @@ using chat::core::Status;
 using tel::SpanKind;
 using tel::StatusCode;
 
-constexpr natsx::SubjectTemplate kRoom{"chat.{room}"};
-constexpr natsx::SubjectTemplate kThread{"chat.{room}.thread.{thread_id}"};
+constexpr chat::core::SubjectTemplate kRoom{"chat.{room}"};
+constexpr chat::core::SubjectTemplate kThread{"chat.{room}.thread.{thread_id}"};
 
 class JetStreamTest : public NatsxTest {
  protected:
@@ -557,7 +557,7 @@ TEST_F(JetStreamTest, StreamMaxMsgSizeRefusesLargerMessages) {
                                       .memory_storage = true, .max_bytes = 1 << 20,
                                       .max_msg_size = 1024})
                   .ok());
-  static constexpr natsx::SubjectTemplate kSized{"sized.{n}"};
+  static constexpr chat::core::SubjectTemplate kSized{"sized.{n}"};
   EXPECT_TRUE(js_->Publish(kSized, {"a"}, std::string(100, 'x'), {}).ok());
   auto big = js_->Publish(kSized, {"b"}, std::string(2000, 'x'), {});
   EXPECT_FALSE(big.ok());

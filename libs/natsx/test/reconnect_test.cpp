@@ -12,7 +12,7 @@ namespace {
 using chat::core::Status;
 using chat::testing::WaitFor;
 
-constexpr natsx::SubjectTemplate kPing{"svc.ping"};
+constexpr chat::core::SubjectTemplate kPing{"svc.ping"};
 
 class ReconnectTest : public NatsxTest {
  protected:

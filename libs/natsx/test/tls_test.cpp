@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 namespace natsx = chat::natsx;
 namespace fs = std::filesystem;
 
-constexpr natsx::SubjectTemplate kEcho{"tls.echo.{n}"};
+constexpr chat::core::SubjectTemplate kEcho{"tls.echo.{n}"};
 
 class NatsxTlsTest : public ::testing::Test {
  protected:

@@ -51,7 +51,7 @@ constexpr std::array<ErrorCode, 4> kZeroInitCodes = {
 }  // namespace
 
 struct Dispatcher::Route {
-  std::vector<natsx::SubjectTemplate> templates;
+  std::vector<core::SubjectTemplate> templates;
   RouteOptions options;
   natsx::ProcessKind kind;
   ErasedHandler handler;
@@ -70,12 +70,12 @@ std::string_view RequestContext::Arg(std::string_view name) const {
 
 const core::Clock& RequestContext::clock() const { return dispatcher_.clock(); }
 
-core::Status RequestContext::Publish(const natsx::SubjectTemplate& tmpl, natsx::Args args,
+core::Status RequestContext::Publish(const core::SubjectTemplate& tmpl, natsx::Args args,
                                      std::string_view payload) {
   return dispatcher_.connection().Publish(tmpl, args, payload, span_context());
 }
 
-core::Result<natsx::Message> RequestContext::Request(const natsx::SubjectTemplate& tmpl,
+core::Result<natsx::Message> RequestContext::Request(const core::SubjectTemplate& tmpl,
                                                      natsx::Args args, std::string_view payload,
                                                      std::chrono::milliseconds timeout) {
   return dispatcher_.connection().Request(tmpl, args, payload, timeout, span_context());
@@ -146,7 +146,7 @@ std::string_view Dispatcher::ResultLabel(const core::Status& status,
   return "error";
 }
 
-core::Status Dispatcher::Add(const natsx::SubjectTemplate& tmpl, RouteOptions options,
+core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions options,
                              natsx::ProcessKind kind, ErasedHandler handler) {
   if (options.concurrency < 1) return core::InvalidArgument("route concurrency must be >= 1");
   if (options.concurrency > 1 && options.queue_group.empty()) {
@@ -201,7 +201,7 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   auto started = std::chrono::steady_clock::now();
   const auto& tel = conn_.telemetry();
   const bool server = route.kind == natsx::ProcessKind::kServer;
-  const natsx::SubjectTemplate& tmpl =
+  const core::SubjectTemplate& tmpl =
       msg.subject_template() != nullptr ? *msg.subject_template() : route.templates.front();
 
   // Identity (docs/adr/0001): who is acting, and may the reply go where it asks?

@@ -337,7 +337,7 @@ TEST_F(DispatcherTest, SubjectUserRoutesAnswerOnlyTheUsersOwnInbox) {
   // alice publishes on her own subject but asks for the reply to go to bob's inbox.
   auto bob = Connect("bob-client", "_INBOX.bob");
   std::atomic<int> bob_got{0};
-  auto sub = bob->Subscribe({.templates = {natsx::SubjectTemplate{"_INBOX.bob.{id}"}}},
+  auto sub = bob->Subscribe({.templates = {chat::core::SubjectTemplate{"_INBOX.bob.{id}"}}},
                             [&](const natsx::Message&, natsx::MessageContext&) {
                               bob_got++;
                               return Status();

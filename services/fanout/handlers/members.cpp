@@ -45,7 +45,7 @@ core::Result<bool> FanoutService::IsMember(std::string_view membership_room,
 }
 
 void FanoutService::DeliverToMembers(runtime::RequestContext& ctx,
-                                     const natsx::SubjectTemplate& tmpl, const MemberSet& members,
+                                     const core::SubjectTemplate& tmpl, const MemberSet& members,
                                      std::vector<std::string> tail, std::string payload,
                                      std::string_view kind) {
   telemetry::Span span = ctx.StartSpan("deliver_members");

@@ -67,12 +67,12 @@ class HistoryServiceTest : public testing::PgServiceTest {
         thread + "," + parent + ")");
   }
 
-  core::Result<natsx::Message> Ask(natsx::Connection& client, const natsx::SubjectTemplate& tmpl,
+  core::Result<natsx::Message> Ask(natsx::Connection& client, const core::SubjectTemplate& tmpl,
                                    natsx::Args args, std::string_view body = "") {
     return client.Request(tmpl, args, body, 5s, telemetry::SpanContext{});
   }
   template <typename T>
-  core::Result<T> AskFor(natsx::Connection& client, const natsx::SubjectTemplate& tmpl,
+  core::Result<T> AskFor(natsx::Connection& client, const core::SubjectTemplate& tmpl,
                          natsx::Args args, std::string_view body = "") {
     auto msg = Ask(client, tmpl, args, body);
     if (!msg.ok()) return msg.status();

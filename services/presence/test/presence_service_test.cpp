@@ -103,7 +103,7 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
     service_ = std::move(*s);
   }
 
-  std::unique_ptr<natsx::Subscription> Listen(const natsx::SubjectTemplate& tmpl,
+  std::unique_ptr<natsx::Subscription> Listen(const chat::core::SubjectTemplate& tmpl,
                                               Collector& into) {
     auto sub = client_->Subscribe({.templates = {tmpl}}, into.Handler());
     EXPECT_TRUE(sub.ok()) << sub.status().ToString();

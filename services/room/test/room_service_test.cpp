@@ -99,25 +99,25 @@ class RoomServiceTest : public testing::PgServiceTest {
     return *clients_.back().second;
   }
 
-  core::Result<natsx::Message> Ask(const std::string& user, const natsx::SubjectTemplate& tmpl,
+  core::Result<natsx::Message> Ask(const std::string& user, const core::SubjectTemplate& tmpl,
                                    natsx::Args args, std::string_view body = "") {
     return As(user).Request(tmpl, args, body, 5s, telemetry::SpanContext{});
   }
   template <typename T>
-  core::Result<T> AskFor(const std::string& user, const natsx::SubjectTemplate& tmpl,
+  core::Result<T> AskFor(const std::string& user, const core::SubjectTemplate& tmpl,
                          natsx::Args args, std::string_view body = "") {
     auto msg = Ask(user, tmpl, args, body);
     if (!msg.ok()) return msg.status();
     return contracts::FromReply<T>(msg->payload());
   }
-  ErrorCode AskCode(const std::string& user, const natsx::SubjectTemplate& tmpl, natsx::Args args,
+  ErrorCode AskCode(const std::string& user, const core::SubjectTemplate& tmpl, natsx::Args args,
                     std::string_view body = "") {
     auto r = AskFor<contracts::OkReply>(user, tmpl, args, body);
     return r.ok() ? ErrorCode::kOk : r.status().code();
   }
 
   // Publishes a join/leave as `user` and waits until the service counted it as `result`.
-  void Membership(const natsx::SubjectTemplate& tmpl, const std::string& room,
+  void Membership(const core::SubjectTemplate& tmpl, const std::string& room,
                   const std::string& user, std::string_view expect_result,
                   std::string_view body = "") {
     const bool join = tmpl == subjects::kRoomJoin;

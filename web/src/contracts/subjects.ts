@@ -1,7 +1,7 @@
 // The subject templates the browser uses, as in libs/contracts subjects.hpp / subjects.json
 // (system.md §3 with ADR 0001: state-changing subjects end in `.{user}`, read-only requests take
 // the caller from the `_INBOX.{user}.` reply inbox). subjects.test.ts proves these strings are in
-// subjects.json. `formatSubject` validates every argument as natsx::SubjectTemplate::Format does
+// subjects.json. `formatSubject` validates every argument as core::SubjectTemplate::Format does
 // (non-empty, no '.', '*', '>', whitespace) and additionally by placeholder kind: {user} with
 // ValidateUsername, {room} with ValidateRoomKey, {thread_id} with ValidateThreadId. Errors name
 // the placeholder, never the value.

@@ -226,7 +226,7 @@ class Session {
   // and, the first time, publishes presence.disconnect. Untraced (observability §4.5).
   void StartPresence();
   void StopPresence();
-  core::Status PublishPresence(const natsx::SubjectTemplate& tmpl);
+  core::Status PublishPresence(const core::SubjectTemplate& tmpl);
 
   LoginOptions options_;
   const telemetry::Telemetry& telemetry_;

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "chat/natsx/subject.hpp"
+#include "chat/core/subject.hpp"
 
 namespace chat::contracts {
 
@@ -34,74 +34,74 @@ namespace subjects {
 
 // ---- message path (fanout-service, persist-worker) ----
 // Ingest: the browser publishes its own messages; only {user} may publish here.
-inline constexpr natsx::SubjectTemplate kDeliverSend{"deliver.{user}.send.{room}"};
-inline constexpr natsx::SubjectTemplate kDeliverSendThread{
+inline constexpr core::SubjectTemplate kDeliverSend{"deliver.{user}.send.{room}"};
+inline constexpr core::SubjectTemplate kDeliverSendThread{
     "deliver.{user}.send.{room}.thread.{thread_id}"};
 // Accepted messages (captured by CHAT_MESSAGES; fanout's notify path and persist-worker consume).
-inline constexpr natsx::SubjectTemplate kChatRoom{"chat.{room}"};
-inline constexpr natsx::SubjectTemplate kChatThread{"chat.{room}.thread.{thread_id}"};
+inline constexpr core::SubjectTemplate kChatRoom{"chat.{room}"};
+inline constexpr core::SubjectTemplate kChatThread{"chat.{room}.thread.{thread_id}"};
 // Admin channel: admins publish admin.chat directly (system.md §3.2.4).
 // The author is the last token (ADR 0001): only that admin's JWT may publish it, so the stored
 // author never comes from the body alone.
-inline constexpr natsx::SubjectTemplate kAdminRoom{"admin.{room}.{user}"};
-inline constexpr natsx::SubjectTemplate kMsgGet{"msg.get"};
+inline constexpr core::SubjectTemplate kAdminRoom{"admin.{room}.{user}"};
+inline constexpr core::SubjectTemplate kMsgGet{"msg.get"};
 // Public-room notifications only (ADR 0001); private/DM go per member.
-inline constexpr natsx::SubjectTemplate kRoomNotify{"room.notify.{room}"};
-inline constexpr natsx::SubjectTemplate kDeliverNotify{"deliver.{user}.notify.{room}"};
-inline constexpr natsx::SubjectTemplate kDeliverAdmin{"deliver.{user}.admin.{room}"};
-inline constexpr natsx::SubjectTemplate kDeliverApp{"deliver.{user}.app.{app}.{room}.{event}"};
+inline constexpr core::SubjectTemplate kRoomNotify{"room.notify.{room}"};
+inline constexpr core::SubjectTemplate kDeliverNotify{"deliver.{user}.notify.{room}"};
+inline constexpr core::SubjectTemplate kDeliverAdmin{"deliver.{user}.admin.{room}"};
+inline constexpr core::SubjectTemplate kDeliverApp{"deliver.{user}.app.{app}.{room}.{event}"};
 // App backends' broadcasts (4 tokens), fanned out to room members by fanout.
-inline constexpr natsx::SubjectTemplate kAppEvent{"app.{app}.{room}.{event}"};
+inline constexpr core::SubjectTemplate kAppEvent{"app.{app}.{room}.{event}"};
 // App requests from the bridge carry the user last (ADR 0001), 5 tokens.
-inline constexpr natsx::SubjectTemplate kAppRequest{"app.{app}.{room}.{action}.{user}"};
+inline constexpr core::SubjectTemplate kAppRequest{"app.{app}.{room}.{action}.{user}"};
 
 // ---- history-service ----
-inline constexpr natsx::SubjectTemplate kHistory{"chat.history.{room}"};
-inline constexpr natsx::SubjectTemplate kHistoryThread{"chat.history.{room}.thread.{thread_id}"};
+inline constexpr core::SubjectTemplate kHistory{"chat.history.{room}"};
+inline constexpr core::SubjectTemplate kHistoryThread{"chat.history.{room}.thread.{thread_id}"};
 // Was chat.dms (ADR 0001: leaves chat.* which CHAT_MESSAGES captures).
-inline constexpr natsx::SubjectTemplate kHistoryDms{"history.dms"};
+inline constexpr core::SubjectTemplate kHistoryDms{"history.dms"};
 
 // ---- room-service ----
-inline constexpr natsx::SubjectTemplate kRoomJoin{"room.join.{room}.{user}"};
-inline constexpr natsx::SubjectTemplate kRoomLeave{"room.leave.{room}.{user}"};
-inline constexpr natsx::SubjectTemplate kRoomChanged{"room.changed.{room}"};
-inline constexpr natsx::SubjectTemplate kRoomMembers{"room.members.{room}"};
-inline constexpr natsx::SubjectTemplate kRoomCreate{"room.create.{user}"};
-inline constexpr natsx::SubjectTemplate kRoomList{"room.list"};
-inline constexpr natsx::SubjectTemplate kRoomInfo{"room.info.{room}"};
-inline constexpr natsx::SubjectTemplate kRoomInvite{"room.invite.{room}.{user}"};
-inline constexpr natsx::SubjectTemplate kRoomKick{"room.kick.{room}.{user}"};
-inline constexpr natsx::SubjectTemplate kRoomDepart{"room.depart.{room}.{user}"};
+inline constexpr core::SubjectTemplate kRoomJoin{"room.join.{room}.{user}"};
+inline constexpr core::SubjectTemplate kRoomLeave{"room.leave.{room}.{user}"};
+inline constexpr core::SubjectTemplate kRoomChanged{"room.changed.{room}"};
+inline constexpr core::SubjectTemplate kRoomMembers{"room.members.{room}"};
+inline constexpr core::SubjectTemplate kRoomCreate{"room.create.{user}"};
+inline constexpr core::SubjectTemplate kRoomList{"room.list"};
+inline constexpr core::SubjectTemplate kRoomInfo{"room.info.{room}"};
+inline constexpr core::SubjectTemplate kRoomInvite{"room.invite.{room}.{user}"};
+inline constexpr core::SubjectTemplate kRoomKick{"room.kick.{room}.{user}"};
+inline constexpr core::SubjectTemplate kRoomDepart{"room.depart.{room}.{user}"};
 
 // ---- presence-service ----
-inline constexpr natsx::SubjectTemplate kPresenceHeartbeat{"presence.heartbeat.{user}"};
-inline constexpr natsx::SubjectTemplate kPresenceDisconnect{"presence.disconnect.{user}"};
-inline constexpr natsx::SubjectTemplate kPresenceUpdate{"presence.update.{user}"};
-inline constexpr natsx::SubjectTemplate kPresenceRoom{"presence.room.{room}"};
+inline constexpr core::SubjectTemplate kPresenceHeartbeat{"presence.heartbeat.{user}"};
+inline constexpr core::SubjectTemplate kPresenceDisconnect{"presence.disconnect.{user}"};
+inline constexpr core::SubjectTemplate kPresenceUpdate{"presence.update.{user}"};
+inline constexpr core::SubjectTemplate kPresenceRoom{"presence.room.{room}"};
 // Public-room diffs only (ADR 0001); private/DM diffs go per member.
-inline constexpr natsx::SubjectTemplate kRoomPresence{"room.presence.{room}"};
-inline constexpr natsx::SubjectTemplate kDeliverPresence{"deliver.{user}.presence.{room}"};
+inline constexpr core::SubjectTemplate kRoomPresence{"room.presence.{room}"};
+inline constexpr core::SubjectTemplate kDeliverPresence{"deliver.{user}.presence.{room}"};
 
 // ---- read-receipt-service ----
-inline constexpr natsx::SubjectTemplate kReadUpdate{"read.update.{room}.{user}"};
-inline constexpr natsx::SubjectTemplate kReadState{"read.state.{room}"};
+inline constexpr core::SubjectTemplate kReadUpdate{"read.update.{room}.{user}"};
+inline constexpr core::SubjectTemplate kReadState{"read.state.{room}"};
 
 // ---- translation, stickers, user search, app registry (catalogue data; services later) ----
-inline constexpr natsx::SubjectTemplate kTranslateRequest{"translate.request.{user}"};
-inline constexpr natsx::SubjectTemplate kDeliverTranslate{"deliver.{user}.translate.response"};
-inline constexpr natsx::SubjectTemplate kTranslatePing{"translate.ping"};
-inline constexpr natsx::SubjectTemplate kStickerProducts{"stickers.products"};
-inline constexpr natsx::SubjectTemplate kStickerProduct{"stickers.product.{product}"};
-inline constexpr natsx::SubjectTemplate kUsersSearch{"users.search"};
-inline constexpr natsx::SubjectTemplate kAppsList{"apps.list"};
-inline constexpr natsx::SubjectTemplate kAppsRoom{"apps.room.{room}"};
-inline constexpr natsx::SubjectTemplate kAppsInstall{"apps.install.{room}.{user}"};
-inline constexpr natsx::SubjectTemplate kAppsUninstall{"apps.uninstall.{room}.{user}"};
+inline constexpr core::SubjectTemplate kTranslateRequest{"translate.request.{user}"};
+inline constexpr core::SubjectTemplate kDeliverTranslate{"deliver.{user}.translate.response"};
+inline constexpr core::SubjectTemplate kTranslatePing{"translate.ping"};
+inline constexpr core::SubjectTemplate kStickerProducts{"stickers.products"};
+inline constexpr core::SubjectTemplate kStickerProduct{"stickers.product.{product}"};
+inline constexpr core::SubjectTemplate kUsersSearch{"users.search"};
+inline constexpr core::SubjectTemplate kAppsList{"apps.list"};
+inline constexpr core::SubjectTemplate kAppsRoom{"apps.room.{room}"};
+inline constexpr core::SubjectTemplate kAppsInstall{"apps.install.{room}.{user}"};
+inline constexpr core::SubjectTemplate kAppsUninstall{"apps.uninstall.{room}.{user}"};
 
 // ---- replies (auth-service grants; ADR 0001) ----
 // Per-user reply inbox prefix: clients set it as their custom inbox prefix, and a read-only
 // request whose reply subject is not under _INBOX.{user}. is refused.
-inline constexpr natsx::SubjectTemplate kInbox{"_INBOX.{user}"};
+inline constexpr core::SubjectTemplate kInbox{"_INBOX.{user}"};
 
 }  // namespace subjects
 
@@ -170,7 +170,7 @@ std::string_view PatternName(Pattern pattern);  // "publish", "request", "subscr
 // One catalogue row. Empty string_views mean "none" (null in subjects.json).
 struct SubjectSpec {
   std::string_view name;  // the constant's name, e.g. "kDeliverSend"
-  const natsx::SubjectTemplate* subject;
+  const core::SubjectTemplate* subject;
   Pattern pattern;
   std::string_view publishers;  // comma-separated services; "web" = browsers; "any" = responders
   std::string_view request;     // wire type of the payload/request (README.md lists them)

@@ -22,7 +22,7 @@
 
 #include "chat/core/result.hpp"
 #include "chat/core/status.hpp"
-#include "chat/natsx/subject.hpp"
+#include "chat/core/subject.hpp"
 #include "chat/telemetry/telemetry.hpp"
 
 // libnats types, declared exactly as nats.h does so this header does not pull nats.h in.
@@ -114,7 +114,7 @@ struct DeliveryInfo {
 class Message {
  public:
   Message() = default;
-  explicit Message(natsMsg* msg, const SubjectTemplate* tmpl = nullptr);
+  explicit Message(natsMsg* msg, const core::SubjectTemplate* tmpl = nullptr);
   ~Message();
   Message(Message&& other) noexcept;
   Message& operator=(Message&& other) noexcept;
@@ -123,7 +123,7 @@ class Message {
 
   std::string_view subject() const;
   // The template this message matched (nullptr for replies).
-  const SubjectTemplate* subject_template() const { return template_; }
+  const core::SubjectTemplate* subject_template() const { return template_; }
   std::string_view payload() const;
   std::string_view reply_to() const;  // empty when no reply is expected
   // First value of header `key` (exact, case-sensitive match), if present.
@@ -137,7 +137,7 @@ class Message {
 
  private:
   natsMsg* msg_ = nullptr;
-  const SubjectTemplate* template_ = nullptr;
+  const core::SubjectTemplate* template_ = nullptr;
   DeliveryInfo delivery_;
 };
 
@@ -191,7 +191,7 @@ enum class ProcessKind {
 
 struct SubscribeOptions {
   // The templates this subscription serves; each message is matched to the most specific one.
-  std::vector<SubjectTemplate> templates{};
+  std::vector<core::SubjectTemplate> templates{};
   // Subscription subject. Empty: one native subscription per distinct template Pattern().
   std::string pattern{};
   std::string queue_group{};  // empty: no queue group
@@ -226,13 +226,13 @@ class Connection {
   // PRODUCER span "publish {template}" (child of `parent`, or a root when it is invalid), whose
   // own context is injected as traceparent/tracestate. Errors: invalid_argument (bad args),
   // unavailable (not connected / write failed; span ERROR error.type=publish_failed).
-  core::Status Publish(const SubjectTemplate& tmpl, Args args, std::string_view payload,
+  core::Status Publish(const core::SubjectTemplate& tmpl, Args args, std::string_view payload,
                        const telemetry::SpanContext& parent, const Headers& headers = {});
 
   // CLIENT span "request {template}". Errors: deadline_exceeded (timeout), unavailable
   // (no_responders or connection failure), invalid_argument (bad args).
-  core::Result<Message> Request(const SubjectTemplate& tmpl, Args args, std::string_view payload,
-                                std::chrono::milliseconds timeout,
+  core::Result<Message> Request(const core::SubjectTemplate& tmpl, Args args,
+                                std::string_view payload, std::chrono::milliseconds timeout,
                                 const telemetry::SpanContext& parent, const Headers& headers = {});
 
   // Starts delivering to `handler` on libnats threads; the Subscription unsubscribes (and waits
@@ -282,7 +282,7 @@ class Connection {
   // Sets attribute set M on a recording span.
   void SetMessagingAttributes(telemetry::Span& span, std::string_view operation_name,
                               std::string_view operation_type, std::string_view subject,
-                              const SubjectTemplate& tmpl, size_t body_size,
+                              const core::SubjectTemplate& tmpl, size_t body_size,
                               bool with_server) const;
 
  private:

@@ -73,13 +73,13 @@ class JetStream {
   // PRODUCER span "publish {template}"; returns the stream sequence (also messaging.message.id).
   // `msg_id` (optional) sets Nats-Msg-Id for server-side de-duplication.
   // Errors: invalid_argument, deadline_exceeded (no ack in time), unavailable, internal.
-  core::Result<uint64_t> Publish(const SubjectTemplate& tmpl, Args args, std::string_view payload,
-                                 const telemetry::SpanContext& parent, const Headers& headers = {},
-                                 std::string_view msg_id = {});
+  core::Result<uint64_t> Publish(const core::SubjectTemplate& tmpl, Args args,
+                                 std::string_view payload, const telemetry::SpanContext& parent,
+                                 const Headers& headers = {}, std::string_view msg_id = {});
 
   // Same span, but does not wait for the ack; at most JetStreamOptions::max_pending_async are in
   // flight. Failed acks are counted (natsx_jetstream_async_publish_failed_total) and logged WARN.
-  core::Status PublishAsync(const SubjectTemplate& tmpl, Args args, std::string_view payload,
+  core::Status PublishAsync(const core::SubjectTemplate& tmpl, Args args, std::string_view payload,
                             const telemetry::SpanContext& parent, const Headers& headers = {});
   // Waits until every async publish is acknowledged; deadline_exceeded otherwise.
   core::Status PublishAsyncComplete(std::chrono::milliseconds timeout);
@@ -88,7 +88,8 @@ class JetStream {
   // Binds to an existing durable pull consumer (see AddOrUpdateConsumer) whose messages match
   // `templates`.
   core::Result<std::unique_ptr<PullConsumer>> BindPullConsumer(
-      const std::string& stream, const std::string& durable, std::vector<SubjectTemplate> templates);
+      const std::string& stream, const std::string& durable,
+      std::vector<core::SubjectTemplate> templates);
 
   // KV buckets (see kv.hpp). CreateKeyValue binds to a bucket that exists with another
   // configuration, and then still applies config's bounds and discard policy to it.
@@ -169,7 +170,8 @@ class PullConsumer {
  private:
   friend class JetStream;
   PullConsumer(JetStream& js, natsSubscription* sub, std::string inbox, std::string next_subject,
-               std::string stream, std::string durable, std::vector<SubjectTemplate> templates);
+               std::string stream, std::string durable,
+               std::vector<core::SubjectTemplate> templates);
   // Collects up to `batch` JetStream deliveries into `out` (ownership passes to the caller):
   // first those already queued on the inbox, then from pull requests until the deadline or a
   // terminating status (404/408/409). An error only when nothing was collected.
@@ -190,7 +192,7 @@ class PullConsumer {
   bool warned_refused_ = false;    // guarded by pull_mu_: one WARN per consumer for 409s
   std::string stream_{};
   std::string durable_{};
-  std::vector<SubjectTemplate> templates_{};
+  std::vector<core::SubjectTemplate> templates_{};
   std::vector<std::string> span_names_{};
 };
 

@@ -39,8 +39,8 @@
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
 #include "chat/core/status.hpp"
+#include "chat/core/subject.hpp"
 #include "chat/natsx/connection.hpp"
-#include "chat/natsx/subject.hpp"
 #include "chat/telemetry/metrics.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "chat/telemetry/trace.hpp"
@@ -79,7 +79,7 @@ struct RouteOptions {
   // Success logs at DEBUG by default; handlers write their own INFO lines for state changes.
   telemetry::LogLevel success_level = telemetry::LogLevel::kDebug;
   // Extra templates served by the same handler (e.g. the thread form of an ingest subject).
-  std::vector<natsx::SubjectTemplate> more_templates{};
+  std::vector<core::SubjectTemplate> more_templates{};
   // Subscription subject when it differs from the templates' own patterns.
   std::string pattern{};
   // false for routes the contract leaves untraced (presence heartbeats): no span is recorded,
@@ -118,7 +118,7 @@ class RequestContext {
   // A placeholder of the matched template ("room" in room.join.{room}.{user}); "" if absent.
   std::string_view Arg(std::string_view name) const;
   std::string_view subject() const { return msg_.subject(); }
-  const natsx::SubjectTemplate& subject_template() const { return *msg_.subject_template(); }
+  const core::SubjectTemplate& subject_template() const { return *msg_.subject_template(); }
   std::string_view payload() const { return msg_.payload(); }
   std::string_view reply_to() const { return msg_.reply_to(); }
   const natsx::DeliveryInfo& delivery() const { return msg_.delivery(); }
@@ -135,10 +135,10 @@ class RequestContext {
   const core::Clock& clock() const;
 
   // Publishes as a child of the process span (natsx makes the PRODUCER span and injects it).
-  core::Status Publish(const natsx::SubjectTemplate& tmpl, natsx::Args args,
+  core::Status Publish(const core::SubjectTemplate& tmpl, natsx::Args args,
                        std::string_view payload);
   // Requests as a child of the process span.
-  core::Result<natsx::Message> Request(const natsx::SubjectTemplate& tmpl, natsx::Args args,
+  core::Result<natsx::Message> Request(const core::SubjectTemplate& tmpl, natsx::Args args,
                                        std::string_view payload,
                                        std::chrono::milliseconds timeout);
 
@@ -226,7 +226,7 @@ class Dispatcher {
   // A request/reply route (SERVER span). `handler(const Req&, RequestContext&)` returns
   // core::Result<Rep>; Rep is a contracts wire struct (ToJson), or RawReply.
   template <typename Req, typename F>
-  core::Status Serve(const natsx::SubjectTemplate& tmpl, RouteOptions options, F handler) {
+  core::Status Serve(const core::SubjectTemplate& tmpl, RouteOptions options, F handler) {
     using Rep = typename std::invoke_result_t<F, const Req&, RequestContext&>::value_type;
     return Add(tmpl, std::move(options), natsx::ProcessKind::kServer,
                [h = std::move(handler)](RequestContext& ctx) -> Outcome {
@@ -243,7 +243,7 @@ class Dispatcher {
   // An event route (CONSUMER span, no reply). `handler(const Req&, RequestContext&)` returns
   // core::Status.
   template <typename Req, typename F>
-  core::Status Consume(const natsx::SubjectTemplate& tmpl, RouteOptions options, F handler) {
+  core::Status Consume(const core::SubjectTemplate& tmpl, RouteOptions options, F handler) {
     return Add(tmpl, std::move(options), natsx::ProcessKind::kConsumer,
                [h = std::move(handler)](RequestContext& ctx) -> Outcome {
                  auto req = internal::Decode<Req>(ctx.payload());
@@ -271,7 +271,7 @@ class Dispatcher {
 
  private:
   struct Route;
-  core::Status Add(const natsx::SubjectTemplate& tmpl, RouteOptions options,
+  core::Status Add(const core::SubjectTemplate& tmpl, RouteOptions options,
                    natsx::ProcessKind kind, ErasedHandler handler);
   core::Status Run(Route& route, const natsx::Message& msg, natsx::MessageContext& mctx);
 

@@ -1,15 +1,13 @@
-#include "chat/natsx/subject.hpp"
+#include "chat/core/subject.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "internal.hpp"
-
-namespace chat::natsx {
+namespace chat::core {
 
 namespace internal {
 void InvalidSubjectTemplate(const char* text) {
-  std::fprintf(stderr, "natsx: invalid subject template \"%s\"\n", text);
+  std::fprintf(stderr, "core: invalid subject template \"%s\"\n", text);
   std::abort();
 }
 }  // namespace internal
@@ -57,8 +55,6 @@ std::vector<std::string_view> SubjectTemplate::ArgNames() const {
   return names;
 }
 
-namespace internal {
-
 core::Status FormatSubjectInto(const SubjectTemplate& tmpl, const std::string_view* args,
                                size_t arg_count, std::string& out) {
   // Walks the tokens in place (no vector): Publish calls this for every message.
@@ -94,18 +90,16 @@ core::Status FormatSubjectInto(const SubjectTemplate& tmpl, const std::string_vi
   return core::Status::Ok();
 }
 
-}  // namespace internal
-
 core::Result<std::string> SubjectTemplate::Format(
     std::initializer_list<std::string_view> args) const {
   std::string out;
-  CHAT_RETURN_IF_ERROR(internal::FormatSubjectInto(*this, args.begin(), args.size(), out));
+  CHAT_RETURN_IF_ERROR(FormatSubjectInto(*this, args.begin(), args.size(), out));
   return out;
 }
 
 core::Result<std::string> SubjectTemplate::Format(const std::vector<std::string_view>& args) const {
   std::string out;
-  CHAT_RETURN_IF_ERROR(internal::FormatSubjectInto(*this, args.data(), args.size(), out));
+  CHAT_RETURN_IF_ERROR(FormatSubjectInto(*this, args.data(), args.size(), out));
   return out;
 }
 
@@ -177,4 +171,4 @@ const SubjectTemplate* MatchTemplate(const std::vector<SubjectTemplate>& templat
   return best;
 }
 
-}  // namespace chat::natsx
+}  // namespace chat::core

@@ -1,12 +1,12 @@
-#include "chat/natsx/subject.hpp"
+#include "chat/core/subject.hpp"
 
 #include <gtest/gtest.h>
 
 namespace {
 
 using chat::core::ErrorCode;
-using chat::natsx::MatchTemplate;
-using chat::natsx::SubjectTemplate;
+using chat::core::MatchTemplate;
+using chat::core::SubjectTemplate;
 
 constexpr SubjectTemplate kSend{"deliver.{user}.send.{room}"};
 constexpr SubjectTemplate kRoom{"chat.{room}"};
@@ -63,12 +63,12 @@ TEST(SubjectTemplate, MostSpecificTemplateWins) {
 }
 
 TEST(SubjectTemplate, ValidityIsCheckedAtCompileTime) {
-  static_assert(chat::natsx::internal::IsValidTemplate("a.{b}.c"));
-  static_assert(!chat::natsx::internal::IsValidTemplate("a..c"));
-  static_assert(!chat::natsx::internal::IsValidTemplate("a.{}.c"));
-  static_assert(!chat::natsx::internal::IsValidTemplate("a.*"));
-  static_assert(!chat::natsx::internal::IsValidTemplate("a.{b"));
-  static_assert(!chat::natsx::internal::IsValidTemplate(""));
+  static_assert(chat::core::internal::IsValidTemplate("a.{b}.c"));
+  static_assert(!chat::core::internal::IsValidTemplate("a..c"));
+  static_assert(!chat::core::internal::IsValidTemplate("a.{}.c"));
+  static_assert(!chat::core::internal::IsValidTemplate("a.*"));
+  static_assert(!chat::core::internal::IsValidTemplate("a.{b"));
+  static_assert(!chat::core::internal::IsValidTemplate(""));
   SUCCEED();
 }
 

@@ -12,7 +12,7 @@
 
 #include "chat/core/result.hpp"
 
-namespace chat::natsx {
+namespace chat::core {
 
 namespace internal {
 // Not constexpr on purpose: reaching it during constant evaluation is a compile error, at run
@@ -87,6 +87,11 @@ class SubjectTemplate {
   std::string_view text_;
 };
 
+// Format into a caller's string (capacity reused, nothing else allocated); same validation and
+// errors as SubjectTemplate::Format. The publish path calls this for every message.
+core::Status FormatSubjectInto(const SubjectTemplate& tmpl, const std::string_view* args,
+                               size_t arg_count, std::string& out);
+
 // Splits a subject into its dot-separated tokens (views into `subject`).
 std::vector<std::string_view> SplitSubject(std::string_view subject);
 
@@ -94,4 +99,4 @@ std::vector<std::string_view> SplitSubject(std::string_view subject);
 const SubjectTemplate* MatchTemplate(const std::vector<SubjectTemplate>& templates,
                                      std::string_view subject);
 
-}  // namespace chat::natsx
+}  // namespace chat::core
