@@ -22,14 +22,13 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/core/clock.hpp"
-#include "chat/nkeys/encoding.hpp"
+#include "chat/core/base64.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "jwks.hpp"
 #include "metrics.hpp"
 #include "token_verifier.hpp"
 
 namespace auth = chat::auth_service;
-namespace nk = chat::nkeys;
 
 namespace {
 
@@ -39,7 +38,7 @@ std::string BnBase64Url(EVP_PKEY* pkey, const char* name) {
   std::vector<uint8_t> bytes(static_cast<size_t>(BN_num_bytes(bn)));
   BN_bn2bin(bn, bytes.data());
   BN_free(bn);
-  return nk::Base64UrlEncode(bytes);
+  return chat::core::Base64UrlEncode(bytes);
 }
 
 struct Issuer {
@@ -135,8 +134,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       claims.replace(p, 4, issuer.config.issuer_url);
       p += issuer.config.issuer_url.size();
     }
-    token = nk::Base64UrlEncode(header) + "." + nk::Base64UrlEncode(claims);
-    token += "." + nk::Base64UrlEncode(issuer.Sign(token));
+    token = chat::core::Base64UrlEncode(header) + "." + chat::core::Base64UrlEncode(claims);
+    token += "." + chat::core::Base64UrlEncode(issuer.Sign(token));
   }
   auth::Verification v = issuer.verifier->Verify(token, {});
   if (v.token.has_value() == v.reason.has_value()) std::abort();  // accepted xor rejected

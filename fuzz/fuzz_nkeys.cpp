@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "chat/core/base64.hpp"
 #include "chat/nkeys/encoding.hpp"
 #include "chat/nkeys/jwt.hpp"
 #include "chat/nkeys/nkeys.hpp"
@@ -23,14 +24,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!pair.ok() || !nk::DecodePublicKey(pair->public_key()).ok()) std::abort();
   }
   if (auto b32 = nk::Base32Decode(text); b32.ok()) (void)nk::Base32Encode(*b32);
-  if (auto b64 = nk::Base64UrlDecode(text); b64.ok()) (void)nk::Base64UrlEncode(*b64);
+  if (auto b64 = chat::core::Base64UrlDecode(text); b64.ok()) {
+    (void)chat::core::Base64UrlEncode(*b64);
+  }
   (void)nk::DecodeAndVerifyJwt(text);
   if (!text.empty() && text.front() == '{') {
     size_t nl = text.find('\n');
     std::string_view header = text.substr(0, nl);
     std::string_view claims = nl == std::string_view::npos ? "{}" : text.substr(nl + 1);
-    (void)nk::DecodeAndVerifyJwt(nk::Base64UrlEncode(header) + "." + nk::Base64UrlEncode(claims) +
-                                 ".c2ln");
+    (void)nk::DecodeAndVerifyJwt(chat::core::Base64UrlEncode(header) + "." +
+                                 chat::core::Base64UrlEncode(claims) + ".c2ln");
   }
   (void)nk::ParseUserCreds(text);
   return 0;

@@ -2,35 +2,16 @@
 
 #include <cctype>
 #include <filesystem>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "chat/contracts/quotas.hpp"
+#include "chat/core/origin.hpp"
+#include "chat/core/strings.hpp"
 #include "chat/nkeys/local_operator.hpp"
 
 namespace chat::auth_service {
 namespace {
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) {
-      item.erase(item.begin());
-    }
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.pop_back();
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-bool IsOrigin(std::string_view s) {
-  if (!s.starts_with("http://") && !s.starts_with("https://")) return false;
-  std::string_view rest = s.substr(s.find("://") + 3);
-  return !rest.empty() && rest.find_first_of("/?#@ ") == std::string_view::npos;
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -68,8 +49,8 @@ AuthConfig AuthConfig::FromEnv(core::EnvReader& reader) {
       std::chrono::seconds(reader.Int("CHAT_AUTH_JWKS_REFRESH_SECONDS", 300, 5, 86400));
   c.jwks_min_refresh_interval = std::chrono::seconds(
       reader.Int("CHAT_AUTH_JWKS_MIN_REFRESH_INTERVAL_SECONDS", 10, 0, 3600));
-  for (const auto& o : SplitComma(reader.String("CHAT_AUTH_CORS_ORIGINS", ""))) {
-    if (!IsOrigin(o)) {
+  for (const auto& o : core::SplitComma(reader.String("CHAT_AUTH_CORS_ORIGINS", ""))) {
+    if (!core::IsHttpOrigin(o)) {
       reader.AddProblem("CHAT_AUTH_CORS_ORIGINS entry \"" + o +
                         "\" is not an origin (scheme://host[:port])");
     } else {

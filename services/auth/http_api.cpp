@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/core/origin.hpp"
 #include "chat/telemetry/semconv.hpp"
 
 namespace chat::auth_service {
@@ -140,8 +141,7 @@ void AuthServer::Stop() {
 }
 
 bool AuthServer::OriginAllowed(const std::string& origin) const {
-  return !origin.empty() && std::find(config_.cors_origins.begin(), config_.cors_origins.end(),
-                                      origin) != config_.cors_origins.end();
+  return core::OriginAllowed(origin, config_.cors_origins);
 }
 
 void AuthServer::RegisterRoutes() {

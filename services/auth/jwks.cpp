@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chat/nkeys/encoding.hpp"
+#include "chat/core/base64.hpp"
 #include "chat/telemetry/sdk/http_client.hpp"
 #include "chat/telemetry/semconv.hpp"
 
@@ -23,13 +23,15 @@ using nlohmann::json;
 
 core::Result<std::shared_ptr<const RsaPublicKey>> RsaPublicKey::FromJwk(std::string_view n_b64url,
                                                                         std::string_view e_b64url) {
-  auto n = nkeys::Base64UrlDecode(n_b64url);
-  auto e = nkeys::Base64UrlDecode(e_b64url);
+  auto n = core::Base64UrlDecode(n_b64url);
+  auto e = core::Base64UrlDecode(e_b64url);
   if (!n.ok() || !e.ok() || n->empty() || e->empty()) {
     return core::InvalidArgument("JWK n/e are not base64url");
   }
-  BIGNUM* bn_n = BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr);
-  BIGNUM* bn_e = BN_bin2bn(e->data(), static_cast<int>(e->size()), nullptr);
+  BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
+                           static_cast<int>(n->size()), nullptr);
+  BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()),
+                           static_cast<int>(e->size()), nullptr);
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   OSSL_PARAM* params = nullptr;
   EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr);

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/contracts/ids.hpp"
-#include "chat/nkeys/encoding.hpp"
+#include "chat/core/base64.hpp"
 
 namespace chat::auth_service {
 namespace {
@@ -18,9 +18,9 @@ using nlohmann::json;
 std::optional<std::string> DecodeSegment(std::string_view segment) {
   // JWS uses unpadded base64url; padding or other characters make the token malformed.
   if (segment.empty() || segment.find('=') != std::string_view::npos) return std::nullopt;
-  auto bytes = nkeys::Base64UrlDecode(segment);
+  auto bytes = core::Base64UrlDecode(segment);
   if (!bytes.ok()) return std::nullopt;
-  return std::string(bytes->begin(), bytes->end());
+  return std::move(bytes).value();
 }
 
 // A NumericDate claim, clamped to ±kMaxTokenTimeSeconds: an issuer may write 2^63 - 1, 1e300

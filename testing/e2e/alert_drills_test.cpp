@@ -40,6 +40,7 @@
 #include "chat/client/session.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
+#include "chat/core/base64.hpp"
 #include "chat/core/env.hpp"
 #include "chat/nkeys/nkeys.hpp"
 #include "chat/telemetry/sdk/config.hpp"
@@ -329,17 +330,17 @@ class AlertDrillsTest : public ::testing::Test {
   std::string Resign(const std::string& token, const std::function<void(json&)>& edit) {
     const auto d1 = token.find('.');
     const auto d2 = token.find('.', d1 + 1);
-    auto payload = devidp::Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1));
-    if (!payload) return "";
+    auto payload = core::Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1));
+    if (!payload.ok()) return "";
     json claims = json::parse(*payload, nullptr, false);
     edit(claims);
     std::string kid = ReadFile(stack().idp_state_dir() / "signing-kid");
     while (!kid.empty() && (kid.back() == '\n' || kid.back() == ' ')) kid.pop_back();
     auto key = devidp::RsaKey::FromPrivatePem(ReadFile(stack().idp_state_dir() / "keys" / (kid + ".pem")));
     if (!key.ok()) return "";
-    std::string input = token.substr(0, d1) + "." + devidp::Base64UrlEncode(claims.dump());
+    std::string input = token.substr(0, d1) + "." + core::Base64UrlEncode(claims.dump());
     auto sig = key->SignRs256(input);
-    return sig.ok() ? input + "." + devidp::Base64UrlEncode(*sig) : "";
+    return sig.ok() ? input + "." + core::Base64UrlEncode(*sig) : "";
   }
 
   static Shared* shared_;
@@ -713,9 +714,9 @@ TEST_F(AlertDrillsTest, BadTokenBurstFiresAuthRejectionSpikeThenResolves) {
   {
     const auto d1 = good.find('.');
     const auto d2 = good.find('.', d1 + 1);
-    auto claims = json::parse(*devidp::Base64UrlDecode(good.substr(d1 + 1, d2 - d1 - 1)));
+    auto claims = json::parse(*core::Base64UrlDecode(good.substr(d1 + 1, d2 - d1 - 1)));
     claims["preferred_username"] = "alice";
-    tampered = good.substr(0, d1 + 1) + devidp::Base64UrlEncode(claims.dump()) + good.substr(d2);
+    tampered = good.substr(0, d1 + 1) + core::Base64UrlEncode(claims.dump()) + good.substr(d2);
   }
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();

@@ -2,7 +2,6 @@
 // own nkey, JWT from auth-service, NATS with _INBOX.{user}) and sends, reads or watches messages.
 // Its spans (service.name chat-cli) go to OTEL_EXPORTER_OTLP_ENDPOINT (the local sink by default)
 // and are flushed before exit, so `send` prints a trace id that can be looked up in the sink.
-#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +15,7 @@
 #include "chat/client/session.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/env.hpp"
+#include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
 
 namespace {
@@ -141,13 +141,9 @@ int SendConfirmed(Session& s, const std::string& room, const std::string& text,
 }  // namespace
 
 int main(int argc, char** argv) {
-  // SIGINT/SIGTERM are taken synchronously (sigtimedwait) by `watch`; block them before any
-  // library thread starts so they are never delivered elsewhere.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGINT/SIGTERM are taken synchronously (TerminationSignals::WaitFor) by `watch`; block them
+  // before any library thread starts so they are never delivered elsewhere.
+  const chat::runtime::TerminationSignals signals;
 
   static const chat::core::ProcessEnv env;
   LoginOptions options = chat::client::LoginOptionsFromEnv(env);
@@ -313,8 +309,7 @@ int main(int argc, char** argv) {
         if (count > 0 && seen >= count) break;
       }
       if (timeout_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
-      timespec wait{0, 100'000'000};
-      if (sigtimedwait(&signals, nullptr, &wait) > 0) break;
+      if (signals.WaitFor(std::chrono::milliseconds(100)) != 0) break;
     }
     watch->reset();
     std::lock_guard lock(mu);

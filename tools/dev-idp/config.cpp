@@ -2,24 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
+
+#include "chat/core/strings.hpp"
 
 namespace chat::devidp {
 namespace {
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) {
-      item.erase(item.begin());
-    }
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.pop_back();
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 bool HasScheme(std::string_view s) {
   return s.starts_with("http://") || s.starts_with("https://");
@@ -97,7 +84,7 @@ IdpConfig IdpConfig::FromEnv(core::EnvReader& reader) {
   c.client_id = reader.String("CHAT_IDP_CLIENT_ID", c.client_id);
   if (c.client_id.empty()) reader.AddProblem("CHAT_IDP_CLIENT_ID is empty");
   std::string origins = reader.String("CHAT_IDP_REDIRECT_ORIGINS", "http://127.0.0.1,http://localhost");
-  c.redirect_origins = SplitComma(origins);
+  c.redirect_origins = core::SplitComma(origins);
   if (c.redirect_origins.empty()) reader.AddProblem("CHAT_IDP_REDIRECT_ORIGINS is empty");
   for (const auto& o : c.redirect_origins) {
     if (!HasScheme(o) || AuthorityEnd(o) == o.find("://") + 3) {

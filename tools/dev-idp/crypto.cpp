@@ -13,11 +13,10 @@
 #include <array>
 #include <cstdio>
 
+#include "chat/core/base64.hpp"
+
 namespace chat::devidp {
 namespace {
-
-constexpr std::string_view kB64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -44,54 +43,6 @@ std::optional<std::string> BigNumParam(EVP_PKEY* pkey, const char* name) {
 
 }  // namespace
 
-std::string Base64UrlEncode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t v = (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16) |
-                 (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8) |
-                 static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 2]));
-    out += kB64Alphabet[(v >> 18) & 63];
-    out += kB64Alphabet[(v >> 12) & 63];
-    out += kB64Alphabet[(v >> 6) & 63];
-    out += kB64Alphabet[v & 63];
-  }
-  size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16;
-    out += kB64Alphabet[(v >> 18) & 63];
-    out += kB64Alphabet[(v >> 12) & 63];
-  } else if (rest == 2) {
-    uint32_t v = (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16) |
-                 (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8);
-    out += kB64Alphabet[(v >> 18) & 63];
-    out += kB64Alphabet[(v >> 12) & 63];
-    out += kB64Alphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    size_t pos = kB64Alphabet.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
-
 std::string Sha256(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
@@ -105,7 +56,7 @@ std::string RandomBytes(size_t n) {
   return out;
 }
 
-std::string RandomToken(size_t n) { return Base64UrlEncode(RandomBytes(n)); }
+std::string RandomToken(size_t n) { return core::Base64UrlEncode(RandomBytes(n)); }
 
 std::string Pbkdf2Sha256(std::string_view password, std::string_view salt, int iterations,
                          size_t length) {
@@ -165,12 +116,12 @@ core::Status RsaKey::Init() {
   if (der_len <= 0 || der == nullptr) return core::Internal("cannot encode public key");
   std::string der_bytes(reinterpret_cast<const char*>(der), static_cast<size_t>(der_len));
   OPENSSL_free(der);
-  kid_ = Base64UrlEncode(Sha256(der_bytes)).substr(0, 16);
+  kid_ = core::Base64UrlEncode(Sha256(der_bytes)).substr(0, 16);
   auto n = BigNumParam(pkey_.get(), OSSL_PKEY_PARAM_RSA_N);
   auto e = BigNumParam(pkey_.get(), OSSL_PKEY_PARAM_RSA_E);
   if (!n || !e) return core::Internal("cannot read RSA public parameters");
-  n_ = Base64UrlEncode(*n);
-  e_ = Base64UrlEncode(*e);
+  n_ = core::Base64UrlEncode(*n);
+  e_ = core::Base64UrlEncode(*e);
   return core::Status::Ok();
 }
 

@@ -1,6 +1,6 @@
 // Cryptographic building blocks of the development identity provider, on the OpenSSL 3 EVP API:
-// base64url, SHA-256, random tokens, PBKDF2 password hashing with constant-time comparison,
-// name-based UUIDs for stable subject ids, and RsaKey (RS256 signing and verification, PEM
+// SHA-256, random tokens (base64url, chat/core/base64.hpp), PBKDF2 password hashing with
+// constant-time comparison, name-based UUIDs for stable subject ids, and RsaKey (RS256 signing and verification, PEM
 // persistence, JWK export). Nothing here logs; nothing here throws.
 #pragma once
 
@@ -15,11 +15,6 @@
 struct evp_pkey_st;
 
 namespace chat::devidp {
-
-// RFC 4648 §5 without padding (what JOSE uses).
-std::string Base64UrlEncode(std::string_view bytes);
-// Accepts input with or without '=' padding; nullopt on any character outside the alphabet.
-std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 std::string Sha256(std::string_view data);  // 32 raw bytes
 

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat/core/base64.hpp"
+#include "chat/core/strings.hpp"
 #include "chat/telemetry/semconv.hpp"
 #include "crypto.hpp"
 #include "form.hpp"
@@ -53,22 +55,6 @@ std::string HtmlEscape(std::string_view s) {
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
       default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
     }
   }
   return out;
@@ -417,9 +403,10 @@ void IdpServer::HandleCerts(RequestScope& rq) {
 core::Result<std::string> IdpServer::SignJwt(const std::string& payload_json) const {
   auto key = keys_->SigningKey();
   json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", key->kid()}};
-  std::string signing_input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload_json);
+  std::string signing_input =
+      core::Base64UrlEncode(header.dump()) + "." + core::Base64UrlEncode(payload_json);
   CHAT_ASSIGN_OR_RETURN(std::string sig, key->SignRs256(signing_input));
-  return signing_input + "." + Base64UrlEncode(sig);
+  return signing_input + "." + core::Base64UrlEncode(sig);
 }
 
 core::Result<std::string> IdpServer::VerifyJwt(std::string_view token, bool allow_expired) const {
@@ -428,10 +415,12 @@ core::Result<std::string> IdpServer::VerifyJwt(std::string_view token, bool allo
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
     return core::Unauthenticated("not a JWS compact token");
   }
-  auto header_raw = Base64UrlDecode(token.substr(0, d1));
-  auto payload_raw = Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1));
-  auto sig = Base64UrlDecode(token.substr(d2 + 1));
-  if (!header_raw || !payload_raw || !sig) return core::Unauthenticated("bad base64url");
+  auto header_raw = core::Base64UrlDecode(token.substr(0, d1));
+  auto payload_raw = core::Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1));
+  auto sig = core::Base64UrlDecode(token.substr(d2 + 1));
+  if (!header_raw.ok() || !payload_raw.ok() || !sig.ok()) {
+    return core::Unauthenticated("bad base64url");
+  }
   json header = json::parse(*header_raw, nullptr, false);
   // json::value throws when the member exists with another type: a token with {"alg":1} must be
   // a 401 like any other bad token, not an exception turned into a 500.
@@ -482,7 +471,7 @@ std::string WithParams(const std::string& uri, const std::vector<std::pair<std::
   char sep = fragment ? '#' : (uri.find('?') == std::string::npos ? '?' : '&');
   for (const auto& [k, v] : params) {
     out += sep;
-    out += UrlEncode(k) + "=" + UrlEncode(v);
+    out += core::PercentEncode(k) + "=" + core::PercentEncode(v);
     sep = '&';
   }
   return out;
@@ -840,7 +829,7 @@ void IdpServer::TokenGrantAuthorizationCode(RequestScope& rq, const Params& p) {
     return;
   }
   std::string computed = ValidPkceValue(verifier, 43, 128)
-                             ? Base64UrlEncode(Sha256(verifier))
+                             ? core::Base64UrlEncode(Sha256(verifier))
                              : std::string();
   if (computed.empty() || !ConstantTimeEquals(computed, entry->code_challenge)) {
     RejectLogin(rq, "bad_pkce", user);
@@ -1013,7 +1002,7 @@ void IdpServer::IssueTokens(RequestScope& rq, const User& user, const std::strin
     TokenError(rq.res, 500, "server_error", "token signing failed");
     return;
   }
-  std::string at_hash = Base64UrlEncode(Sha256(*access_token).substr(0, 16));
+  std::string at_hash = core::Base64UrlEncode(Sha256(*access_token).substr(0, 16));
   json id = {{"exp", access_exp},  {"iat", now},           {"auth_time", auth_time},
              {"jti", RandomToken(16)}, {"iss", iss},        {"aud", config_.client_id},
              {"sub", user.id},     {"typ", "ID"},          {"azp", config_.client_id},

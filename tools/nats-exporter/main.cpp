@@ -1,9 +1,9 @@
 // nats-exporter entry point: parse config, serve until SIGINT/SIGTERM.
-#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "chat/runtime/shutdown.hpp"
 #include "exporter.hpp"
 
 int main(int argc, char** argv) {
@@ -14,12 +14,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", config.status().ToString().c_str());
     return 2;
   }
-  // Block the stop signals before any thread starts so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the stop signals before any thread starts so only the Wait() below receives them.
+  const chat::runtime::TerminationSignals stop_signals;
 
   chat::nats_exporter::ExporterServer server(*config);
   chat::core::Status st = server.Start();
@@ -29,8 +25,7 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "nats-exporter: polling %s, serving http://%s:%d/metrics\n",
                config->monitor_url.c_str(), config->host.c_str(), server.port());
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.Wait();
   server.Stop();
   return 0;
 }

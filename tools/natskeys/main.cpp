@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chat/core/env.hpp"
+#include "chat/core/strings.hpp"
 #include "chat/nkeys/local_operator.hpp"
 
 namespace {
@@ -35,18 +36,6 @@ constexpr std::string_view kUsage =
 int Fail(const std::string& message) {
   std::fprintf(stderr, "natskeys: %s\n", message.c_str());
   return 1;
-}
-
-std::vector<std::string> SplitList(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    size_t comma = s.find(',');
-    std::string_view item = s.substr(0, comma);
-    if (!item.empty()) out.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    s.remove_prefix(comma + 1);
-  }
-  return out;
 }
 
 // Parses "--key value" pairs; flags listed in `booleans` take no value.
@@ -141,7 +130,7 @@ int User(const std::map<std::string, std::string>& flags) {
   claims.name = flags.at("name");
   auto list = [&](const char* key) {
     auto it = flags.find(key);
-    return it == flags.end() ? std::vector<std::string>{} : SplitList(it->second);
+    return it == flags.end() ? std::vector<std::string>{} : chat::core::SplitComma(it->second);
   };
   claims.pub = {list("allow-pub"), list("deny-pub")};
   claims.sub = {list("allow-sub"), list("deny-sub")};

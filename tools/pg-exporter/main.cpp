@@ -1,12 +1,12 @@
 // pg-exporter entry point: parse config, serve until SIGINT/SIGTERM.
 // Exit codes: 0 stopped by a signal, 1 the listen address cannot be bound, 2 bad configuration.
-#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "chat/core/clock.hpp"
 #include "chat/telemetry/telemetry.hpp"
+#include "chat/runtime/shutdown.hpp"
 #include "exporter.hpp"
 
 int main(int argc, char** argv) {
@@ -29,12 +29,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pg-exporter: %s\n", collector.status().message().c_str());
     return 2;
   }
-  // Block the stop signals before any thread starts so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the stop signals before any thread starts so only the Wait() below receives them.
+  const runtime::TerminationSignals stop_signals;
 
   pg_exporter::ExporterServer server(**collector, *config);
   core::Status st = server.Start();
@@ -45,8 +41,7 @@ int main(int argc, char** argv) {
   logger.Info("pg-exporter serving /metrics",
            {{"server", config->server_label},
             {"listen", config->host + ":" + std::to_string(server.port())}});
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.Wait();
   server.Stop();
   logger.Info("pg-exporter stopped");
   return 0;

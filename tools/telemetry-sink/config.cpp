@@ -1,6 +1,9 @@
 #include "config.hpp"
 
 #include <string>
+#include <utility>
+
+#include "chat/core/strings.hpp"
 
 namespace chat::sink {
 
@@ -22,25 +25,14 @@ core::Result<SinkConfig> SinkConfig::FromEnv(const core::Env& env) {
   }
   if (auto origins = env.Get("SINK_CORS_ORIGINS"); origins && !origins->empty()) {
     c.cors_origins.clear();
-    std::string list = *origins;
-    size_t start = 0;
-    while (start <= list.size()) {
-      size_t comma = list.find(',', start);
-      std::string o = list.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start);
-      while (!o.empty() && o.front() == ' ') o.erase(o.begin());
-      while (!o.empty() && o.back() == ' ') o.pop_back();
-      if (!o.empty()) {
-        const bool scheme = o.rfind("http://", 0) == 0 || o.rfind("https://", 0) == 0;
-        if (o != "*" && (!scheme || o.back() == '/' ||
-                         o.find_first_of(" \t\r\n,") != std::string::npos)) {
-          r.AddProblem("SINK_CORS_ORIGINS entry \"" + o +
-                       "\" is not an origin (scheme://host[:port], or *)");
-        }
-        c.cors_origins.push_back(o);
+    for (std::string& o : core::SplitComma(*origins)) {
+      const bool scheme = o.rfind("http://", 0) == 0 || o.rfind("https://", 0) == 0;
+      if (o != "*" && (!scheme || o.back() == '/' ||
+                       o.find_first_of(" \t\r\n,") != std::string::npos)) {
+        r.AddProblem("SINK_CORS_ORIGINS entry \"" + o +
+                     "\" is not an origin (scheme://host[:port], or *)");
       }
-      if (comma == std::string::npos) break;
-      start = comma + 1;
+      c.cors_origins.push_back(std::move(o));
     }
   }
   // Span limits: the OpenTelemetry variables, with the general ones as fallback.

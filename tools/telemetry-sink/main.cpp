@@ -10,17 +10,14 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/env.hpp"
+#include "chat/runtime/shutdown.hpp"
 #include "config.hpp"
 #include "http_server.hpp"
 #include "sink.hpp"
 
 int main() {
   // Block the shutdown signals before any thread exists; every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const chat::runtime::TerminationSignals signals;
   signal(SIGPIPE, SIG_IGN);
 
   chat::core::ProcessEnv env;
@@ -54,8 +51,7 @@ int main() {
        {"service_graph_wait_seconds", config->service_graph_wait.count()},
        {"forward", config->forward_endpoint.empty() ? "off" : "on"}});
 
-  int received = 0;
-  sigwait(&signals, &received);
+  const int received = signals.Wait();
   chat::sink::LogLine("INFO", "telemetry sink stopping", {{"signal", received}});
   server.Stop();
   sink.Shutdown(std::chrono::seconds(5));

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <utility>
 
+#include "chat/core/origin.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
 #include "span_limits.hpp"
 
@@ -223,11 +224,7 @@ void Sink::CountRejected(OtlpSignal signal, std::string_view reason) {
 }
 
 bool Sink::OriginAllowed(std::string_view origin) const {
-  if (origin.empty()) return false;
-  for (const std::string& o : config_.cors_origins) {
-    if (o == "*" || o == origin) return true;
-  }
-  return false;
+  return core::OriginAllowed(origin, config_.cors_origins);
 }
 
 HttpReply Sink::RejectOrigin(OtlpSignal signal, const std::string& origin) {

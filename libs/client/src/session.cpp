@@ -14,6 +14,7 @@
 #include "chat/contracts/presence.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
+#include "chat/core/strings.hpp"
 #include "chat/nkeys/nkeys.hpp"
 #include "chat/telemetry/sdk/http_client.hpp"
 #include "chat/telemetry/semconv.hpp"
@@ -25,24 +26,6 @@ using nlohmann::json;
 namespace attr = contracts::attr;
 namespace subjects = contracts::subjects;
 namespace sdk = telemetry::sdk;
-
-// application/x-www-form-urlencoded value encoding (the IdP's password grant).
-std::string FormEncode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '.' || u == '_' || u == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
 
 std::string TrimSlash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -299,9 +282,9 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   tok.method = "POST";
   tok.url = doc["token_endpoint"].get<std::string>();
   tok.content_type = "application/x-www-form-urlencoded";
-  tok.body = "grant_type=password&client_id=" + FormEncode(o.client_id) +
-             "&username=" + FormEncode(o.user) +
-             "&password=" + FormEncode(o.password) + "&scope=openid";
+  tok.body = "grant_type=password&client_id=" + core::PercentEncode(o.client_id) +
+             "&username=" + core::PercentEncode(o.user) +
+             "&password=" + core::PercentEncode(o.password) + "&scope=openid";
   tok.peer_service = "idp";
   tok.timeout = o.http_timeout;
   auto tok_r = sdk::PerformHttp(tok, telemetry, span.Context());

@@ -370,6 +370,14 @@ bool IsValidStickerBaseUrl(std::string_view base) {
   return false;
 }
 
+core::Status CheckMessageAgainstSubject(std::string_view room, std::string_view thread_id,
+                                        const ChatMessage& msg, BodyThreadId body_thread) {
+  if (msg.room != room) return core::InvalidArgument(std::string(kPayloadRoomMismatch));
+  if (thread_id.empty() || msg.thread_id == thread_id) return core::Status::Ok();
+  if (msg.thread_id.empty() && body_thread == BodyThreadId::kOptional) return core::Status::Ok();
+  return core::InvalidArgument(std::string(kPayloadThreadMismatch));
+}
+
 bool IsAllowedStickerUrl(std::string_view url, std::string_view base) {
   if (!IsValidStickerBaseUrl(base) || url.size() <= base.size()) return false;
   if (url.substr(0, base.size()) != base) return false;

@@ -6,51 +6,11 @@ namespace chat::nkeys {
 namespace {
 
 constexpr std::string_view kBase32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-constexpr std::string_view kBase64Url =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr std::string_view kBase64Std =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int Base32Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= '2' && c <= '7') return c - '2' + 26;
   return -1;
-}
-
-int Base64UrlValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-std::string Base64Encode(std::span<const uint8_t> data, std::string_view alphabet, bool pad) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    out.push_back(alphabet[(v >> 6) & 63]);
-    out.push_back(alphabet[v & 63]);
-  }
-  size_t rest = data.size() - i;
-  if (rest == 1) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    if (pad) out += "==";
-  } else if (rest == 2) {
-    uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8);
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    out.push_back(alphabet[(v >> 6) & 63]);
-    if (pad) out += "=";
-  }
-  return out;
 }
 
 }  // namespace
@@ -91,34 +51,6 @@ core::Result<Bytes> Base32Decode(std::string_view text) {
   // for canonical input; non-zero leftovers mean a truncated or altered string.
   if (bits >= 5 || (buffer & ((1u << bits) - 1)) != 0) {
     return core::InvalidArgument("invalid base32 length or trailing bits");
-  }
-  return out;
-}
-
-std::string Base64UrlEncode(std::span<const uint8_t> data) {
-  return Base64Encode(data, kBase64Url, false);
-}
-
-std::string Base64StdEncode(std::span<const uint8_t> data) {
-  return Base64Encode(data, kBase64Std, true);
-}
-
-core::Result<Bytes> Base64UrlDecode(std::string_view text) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return core::InvalidArgument("invalid base64url length");
-  Bytes out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = Base64UrlValue(c);
-    if (v < 0) return core::InvalidArgument("invalid base64url character");
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      out.push_back(static_cast<uint8_t>((buffer >> (bits - 8)) & 0xFF));
-      bits -= 8;
-    }
   }
   return out;
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "chat/core/base64.hpp"
+
 namespace chat::nkeys {
 namespace {
 
@@ -81,9 +83,10 @@ core::Result<std::string> Sign(StdClaims std_claims, OJson nats, const KeyPair& 
   OJson claims = StdClaimsJson(std_claims, jti);
   nats["version"] = 2;
   claims["nats"] = std::move(nats);
-  std::string signing_input = Base64UrlEncode(kHeader) + "." + Base64UrlEncode(claims.dump());
+  std::string signing_input =
+      core::Base64UrlEncode(kHeader) + "." + core::Base64UrlEncode(claims.dump());
   CHAT_ASSIGN_OR_RETURN(Bytes sig, signer.Sign(signing_input));
-  return signing_input + "." + Base64UrlEncode(sig);
+  return signing_input + "." + core::Base64UrlEncode(sig);
 }
 
 core::Status RequireKey(std::string_view key, KeyType type, std::string_view what) {
@@ -168,9 +171,10 @@ core::Result<DecodedJwt> DecodeAndVerifyJwt(std::string_view token) {
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
     return core::InvalidArgument("jwt must have three segments");
   }
-  CHAT_ASSIGN_OR_RETURN(Bytes header_raw, Base64UrlDecode(token.substr(0, dot1)));
-  CHAT_ASSIGN_OR_RETURN(Bytes claims_raw, Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1)));
-  CHAT_ASSIGN_OR_RETURN(Bytes sig, Base64UrlDecode(token.substr(dot2 + 1)));
+  CHAT_ASSIGN_OR_RETURN(std::string header_raw, core::Base64UrlDecode(token.substr(0, dot1)));
+  CHAT_ASSIGN_OR_RETURN(std::string claims_raw,
+                        core::Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1)));
+  CHAT_ASSIGN_OR_RETURN(std::string sig, core::Base64UrlDecode(token.substr(dot2 + 1)));
   DecodedJwt out;
   out.header = nlohmann::json::parse(header_raw.begin(), header_raw.end(), nullptr, false);
   out.claims = nlohmann::json::parse(claims_raw.begin(), claims_raw.end(), nullptr, false);
@@ -185,7 +189,8 @@ core::Result<DecodedJwt> DecodeAndVerifyJwt(std::string_view token) {
   if (auto it = out.claims.find("nats"); it != out.claims.end() && it->is_object()) {
     out.type = StringField(*it, "type");
   }
-  CHAT_RETURN_IF_ERROR(Verify(out.issuer, token.substr(0, dot2), sig));
+  CHAT_RETURN_IF_ERROR(Verify(out.issuer, token.substr(0, dot2),
+                              {reinterpret_cast<const uint8_t*>(sig.data()), sig.size()}));
   return out;
 }
 

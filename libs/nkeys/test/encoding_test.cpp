@@ -31,17 +31,6 @@ TEST(Base32, DecodeRoundTripsAndRejectsGarbage) {
   EXPECT_FALSE(Base32Decode("MZ").ok());  // non-zero trailing bits
 }
 
-TEST(Base64Url, EncodesWithoutPaddingAndDecodesBoth) {
-  EXPECT_EQ(Base64UrlEncode(std::string_view("\xfb\xff", 2)), "-_8");
-  EXPECT_EQ(Base64UrlEncode(std::string_view("hello")), "aGVsbG8");
-  auto d = Base64UrlDecode("aGVsbG8=");
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(std::string(d->begin(), d->end()), "hello");
-  EXPECT_FALSE(Base64UrlDecode("aGV+").ok());
-  EXPECT_FALSE(Base64UrlDecode("a").ok());
-  EXPECT_EQ(Base64StdEncode(AsBytes("\xfb\xff")), "+/8=");
-}
-
 TEST(Crc16, IsXmodem) {
   // CRC-16/XMODEM check value for "123456789".
   EXPECT_EQ(Crc16(AsBytes("123456789")), 0x31C3);

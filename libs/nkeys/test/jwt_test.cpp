@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "chat/core/base64.hpp"
 #include "chat/nkeys/local_operator.hpp"
 
 namespace chat::nkeys {
@@ -185,7 +186,7 @@ TEST_F(JwtTest, WrongSignerOrSubjectTypeIsInvalidArgument) {
 // Found by fuzz/fuzz_nkeys (kept as fuzz/corpus/fuzz_nkeys/crash-typ-not-string): a header or
 // claim of another JSON type than string threw nlohmann's type_error out of the decoder.
 TEST(Jwt, FieldsOfTheWrongTypeAreAnErrorNotAnException) {
-  auto seg = [](std::string_view json) { return Base64UrlEncode(json); };
+  auto seg = [](std::string_view json) { return core::Base64UrlEncode(json); };
   for (std::string token : {seg(R"({"typ":1,"alg":"ed25519-nkey"})") + "." + seg("{}") + ".c2ln",
                             seg(R"({"typ":"JWT","alg":["ed25519-nkey"]})") + "." + seg("{}") + ".c2ln",
                             seg(R"({"typ":"JWT","alg":"ed25519-nkey"})") + "." +

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "chat/core/base64.hpp"
+
 namespace chat::nkeys {
 namespace {
 
@@ -20,7 +22,7 @@ TEST(NKeys, KnownSeedGivesKnownPublicKeyAndSignature) {
   EXPECT_EQ(kp->Seed(), kKnownSeed);
   auto sig = kp->Sign(kKnownNonce);
   ASSERT_TRUE(sig.ok());
-  EXPECT_EQ(Base64StdEncode(*sig), kKnownSignatureB64);
+  EXPECT_EQ(core::Base64StdEncode(*sig), kKnownSignatureB64);
   EXPECT_TRUE(Verify(kKnownPublic, kKnownNonce, *sig).ok());
 }
 

@@ -7,9 +7,10 @@
 #include <atomic>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <thread>
 #include <utility>
+
+#include "chat/core/strings.hpp"
 
 namespace chat::runtime {
 namespace {
@@ -17,32 +18,9 @@ namespace {
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-std::string_view SignalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
-
 milliseconds Remaining(Steady::time_point deadline) {
   auto left = std::chrono::duration_cast<milliseconds>(deadline - Steady::now());
   return left.count() > 0 ? left : milliseconds(0);
-}
-
-// Blocks the termination signals in this thread before any other thread exists, so every thread
-// inherits the mask and only the watcher's sigwait() ever sees them (no async handler runs).
-sigset_t BlockTerminationSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
 }
 
 // The thread that turns SIGTERM/SIGINT into ShutdownSignal::Request, from the first moment on:
@@ -51,11 +29,9 @@ sigset_t BlockTerminationSignals() {
 // failed start-up) wakes the watcher with a signal aimed at its own thread.
 class SignalWatcher {
  public:
-  SignalWatcher(const sigset_t& signals, ShutdownSignal& shutdown)
-      : shutdown_(shutdown), thread_([signals, &stop = shutdown] {
-          int sig = 0;
-          if (sigwait(&signals, &sig) == 0) stop.Request(sig);
-        }) {}
+  SignalWatcher(const TerminationSignals& signals, ShutdownSignal& shutdown)
+      : shutdown_(shutdown),
+        thread_([&signals, &stop = shutdown] { stop.Request(signals.Wait()); }) {}
   ~SignalWatcher() {
     if (!shutdown_.requested()) pthread_kill(thread_.native_handle(), SIGTERM);
     thread_.join();
@@ -73,7 +49,7 @@ class SignalWatcher {
 NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
   NatsConfig c;
   std::string urls = reader.String("NATS_URL", "nats://127.0.0.1:4222");
-  c.urls = SplitComma(urls);
+  c.urls = core::SplitComma(urls);
   if (c.urls.empty()) reader.AddProblem("NATS_URL is empty");
   for (const auto& u : c.urls) {
     if (u.find("://") == std::string::npos) {
@@ -115,7 +91,8 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup) {
 
 int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& env,
                 const core::Clock& clock) {
-  sigset_t signals = BlockTerminationSignals();
+  // Blocked before any other thread exists, so only the watcher's sigwait() ever sees them.
+  const TerminationSignals signals;
   ShutdownSignal stop;
   SignalWatcher watcher(signals, stop);
 

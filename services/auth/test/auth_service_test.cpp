@@ -22,6 +22,7 @@
 
 #include "chat/telemetry/semconv.hpp"
 #include "chat/contracts/permissions.hpp"
+#include "chat/core/base64.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/nkeys/jwt.hpp"
@@ -61,7 +62,7 @@ int64_t RealNowNanos() {
       .count();
 }
 
-std::string B64(std::string_view s) { return devidp::Base64UrlEncode(s); }
+std::string B64(std::string_view s) { return core::Base64UrlEncode(s); }
 
 struct TokenParts {
   json header;
@@ -71,8 +72,8 @@ struct TokenParts {
 TokenParts SplitToken(const std::string& token) {
   size_t d1 = token.find('.');
   size_t d2 = token.find('.', d1 + 1);
-  return {json::parse(*devidp::Base64UrlDecode(token.substr(0, d1))),
-          json::parse(*devidp::Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1)))};
+  return {json::parse(*core::Base64UrlDecode(token.substr(0, d1))),
+          json::parse(*core::Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1)))};
 }
 
 std::string SignToken(const json& header, const json& claims, const devidp::RsaKey& key) {

@@ -43,9 +43,11 @@ core::Status FanoutService::Ingest(const runtime::RawPayload& body,
     span.SetAttribute(attr::kAction, contracts::MessageActionName(msg->action));
   }
   span.SetAttribute(attr::kMessageId, contracts::MessageId(msg->timestamp, msg->user));
-  if (msg->room != room) return Refuse(ctx, attr::ingest::kInvalid, "room_mismatch");
-  if (!thread.empty() && msg->thread_id != thread) {
-    return Refuse(ctx, attr::ingest::kInvalid, "thread_mismatch");
+  if (core::Status addressed = contracts::CheckMessageAgainstSubject(room, thread, *msg);
+      !addressed.ok()) {
+    return Refuse(ctx, attr::ingest::kInvalid,
+                  addressed.message() == contracts::kPayloadRoomMismatch ? "room_mismatch"
+                                                                          : "thread_mismatch");
   }
 
   // (c) the author is the subject's user (only that user's JWT may publish this subject).

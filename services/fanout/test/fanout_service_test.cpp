@@ -405,6 +405,10 @@ TEST_F(FanoutServiceTest, RefusedIngestPublishesNothingAndIsCountedAndLogged) {
   ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "invalid", 1));
   Send(*alice, "alice", "general", Msg("alice", "random", 3));  // payload names another room
   ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "invalid", 2));
+  // A thread subject whose payload names no thread.
+  Send(*alice, "alice", "general", Msg("alice", "general", 5),
+       contracts::ThreadId("general", 1740650000123));
+  ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "invalid", 3));
 
   // Barrier: a valid message published after the refusals is the only one republished.
   Send(*alice, "alice", "general", Msg("alice", "general", 4));
@@ -417,6 +421,7 @@ TEST_F(FanoutServiceTest, RefusedIngestPublishesNothingAndIsCountedAndLogged) {
   EXPECT_TRUE(HasWarn("message rejected", "not_member"));
   EXPECT_TRUE(HasWarn("message rejected", "invalid_payload"));
   EXPECT_TRUE(HasWarn("message rejected", "room_mismatch"));
+  EXPECT_TRUE(HasWarn("message rejected", "thread_mismatch"));
   for (const auto& s : tel_.FindSpans("process deliver.{user}.send.{room}")) {
     EXPECT_EQ(s.status_code, tel::StatusCode::kUnset) << Str(s, "chat.ingest.result");
   }

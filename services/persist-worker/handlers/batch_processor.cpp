@@ -110,14 +110,13 @@ void BatchProcessor::Process(std::vector<std::unique_ptr<natsx::ReceivedMessage>
       const std::string_view subject_user = m.Arg("user").value_or(std::string_view());
       const bool admin_subject = m.subject_template() != nullptr &&
                                  *m.subject_template() == contracts::subjects::kAdminRoom;
-      if (decoded->room != room) {
-        invalid = core::InvalidArgument("payload room does not match the subject");
-      } else if (admin_subject && decoded->user != subject_user) {
+      // Admin subjects carry no thread, so the room/thread check before the user check keeps
+      // the order of the reasons.
+      invalid = contracts::CheckMessageAgainstSubject(room, subject_thread, *decoded,
+                                                      contracts::BodyThreadId::kOptional);
+      if (invalid.ok() && admin_subject && decoded->user != subject_user) {
         invalid = core::InvalidArgument("payload user does not match the subject");
-      } else if (!subject_thread.empty() && !decoded->thread_id.empty() &&
-                 decoded->thread_id != subject_thread) {
-        invalid = core::InvalidArgument("payload threadId does not match the subject");
-      } else if (!subject_thread.empty() && decoded->thread_id.empty()) {
+      } else if (invalid.ok() && decoded->thread_id.empty()) {
         decoded->thread_id = std::string(subject_thread);
       }
     }

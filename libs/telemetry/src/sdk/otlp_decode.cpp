@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "chat/core/base64.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
 #include "otlp_wire.hpp"
 
@@ -229,7 +230,7 @@ Status DecodeAnyValue(Reader& r, int depth, AttributeValue& value) {
         std::string raw;
         DECODE_TRY(ReadString(r, field, wt, raw));
         std::string text;
-        AppendJsonString(wire::Base64Encode(raw), text);
+        AppendJsonString(core::Base64StdEncode(raw), text);
         value = std::move(text);
         return {};
       }
@@ -782,12 +783,10 @@ Status JsonAnyValue(const Json& v, int depth, AttributeValue& out, bool* is_stri
     out = std::move(text);
   } else if (const Json* by = Field(v, "bytesValue", "bytes_value")) {
     if (!by->is_string()) return InvalidArgument("bytesValue is not a string");
-    std::string raw;
-    if (!wire::Base64Decode(by->get_ref<const std::string&>(), raw)) {
-      return InvalidArgument("bytesValue is not base64");
-    }
+    auto raw = core::Base64AnyDecode(by->get_ref<const std::string&>());
+    if (!raw.ok()) return InvalidArgument("bytesValue is not base64");
     std::string text;
-    AppendJsonString(wire::Base64Encode(raw), text);
+    AppendJsonString(core::Base64StdEncode(*raw), text);
     out = std::move(text);
   }
   return {};

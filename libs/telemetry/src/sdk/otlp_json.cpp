@@ -5,6 +5,7 @@
 #include <cmath>
 #include <variant>
 
+#include "chat/core/base64.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
 #include "otlp_wire.hpp"
 
@@ -37,7 +38,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -46,14 +46,6 @@ int HexValue(char c) {
   return -1;
 }
 
-int B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
 
 }  // namespace
 
@@ -100,54 +92,6 @@ void AppendHex(const uint8_t* bytes, size_t n, std::string& out) {
   }
 }
 
-std::string Base64Encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto byte = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(data[k])); };
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back(kB64[v & 63]);
-  }
-  size_t rest = data.size() - i;
-  if (rest == 1) {
-    uint32_t v = byte(i) << 16;
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out += "==";
-  } else if (rest == 2) {
-    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8);
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back('=');
-  }
-  return out;
-}
-
-bool Base64Decode(std::string_view text, std::string& out) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return false;
-  out.clear();
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = B64Value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return true;
-}
-
 bool DecodeId(std::string_view text, uint8_t* out, size_t n) {
   if (text.size() == 2 * n) {
     for (size_t i = 0; i < n; ++i) {
@@ -158,9 +102,9 @@ bool DecodeId(std::string_view text, uint8_t* out, size_t n) {
     }
     return true;
   }
-  std::string raw;
-  if (!Base64Decode(text, raw) || raw.size() != n) return false;
-  std::memcpy(out, raw.data(), n);
+  auto raw = core::Base64AnyDecode(text);
+  if (!raw.ok() || raw->size() != n) return false;
+  std::memcpy(out, raw->data(), n);
   return true;
 }
 

@@ -224,7 +224,5 @@ void AppendHex(const uint8_t* bytes, size_t n, std::string& out);
 // Decodes an id given as 2n lowercase/uppercase hex chars, or as base64 (standard or URL-safe,
 // padded or not) of n bytes; false when it is neither.
 bool DecodeId(std::string_view text, uint8_t* out, size_t n);
-std::string Base64Encode(std::string_view data);
-bool Base64Decode(std::string_view text, std::string& out);
 
 }  // namespace chat::telemetry::sdk::wire

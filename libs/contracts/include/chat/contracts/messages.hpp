@@ -140,6 +140,20 @@ bool IsAllowedStickerUrl(std::string_view url, std::string_view base);
 // A usable sticker base URL (the shape IsAllowedStickerUrl expects).
 bool IsValidStickerBaseUrl(std::string_view base);
 
+// Whether a message body on a thread subject may leave threadId out (it is then the subject's).
+enum class BodyThreadId { kRequired, kOptional };
+inline constexpr std::string_view kPayloadRoomMismatch = "payload room does not match the subject";
+inline constexpr std::string_view kPayloadThreadMismatch =
+    "payload threadId does not match the subject";
+// A message must address the subject it arrived on: its room is the subject's `room` and, on a
+// thread subject (`thread_id` non-empty), its threadId is the subject's — or empty when
+// `body_thread` is kOptional. InvalidArgument with kPayloadRoomMismatch or
+// kPayloadThreadMismatch as the message otherwise (room checked first). fanout's ingest requires
+// the threadId; persist-worker accepts it omitted and stores the subject's.
+core::Status CheckMessageAgainstSubject(std::string_view room, std::string_view thread_id,
+                                        const ChatMessage& msg,
+                                        BodyThreadId body_thread = BodyThreadId::kRequired);
+
 std::string ToJson(const ChatMessage& v);
 std::string ToJson(const Notification& v);
 std::string ToJson(const MsgGetRequest& v);

@@ -2,11 +2,17 @@
 // SIGTERM/SIGINT arrives — also while the service is still starting — so every wait in a
 // service (a start-up retry, a back-off between polls) waits on it with its own deadline instead
 // of sleeping through a shutdown (docs/style.md rule 13: shutdown is prompt at any moment).
+//
+// TerminationSignals: SIGTERM/SIGINT taken synchronously, for ServiceMain and for every tool with
+// its own main (exporters, telemetry-sink, chat-cli): no code ever runs in signal-handler context.
 #pragma once
+
+#include <signal.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string_view>
 
 namespace chat::runtime {
 
@@ -56,5 +62,27 @@ class ShutdownSignal {
   bool requested_ = false;
   int signal_ = 0;
 };
+
+// Construct first thing in main(), before any thread exists: it blocks SIGTERM and SIGINT in the
+// calling thread, every thread started afterwards inherits the mask, so the signals stay pending
+// until Wait/WaitFor takes one (with sigwait, never an asynchronous handler).
+class TerminationSignals {
+ public:
+  TerminationSignals();
+  TerminationSignals(const TerminationSignals&) = delete;
+  TerminationSignals& operator=(const TerminationSignals&) = delete;
+
+  // Blocks until SIGTERM or SIGINT arrives; returns its number.
+  int Wait() const;
+  // Waits up to `timeout`; the signal number, or 0 when none arrived in time.
+  int WaitFor(std::chrono::milliseconds timeout) const;
+  const sigset_t& set() const { return set_; }
+
+ private:
+  sigset_t set_;
+};
+
+// "SIGINT" for SIGINT, "SIGTERM" otherwise (the only two TerminationSignals takes).
+std::string_view SignalName(int sig);
 
 }  // namespace chat::runtime
