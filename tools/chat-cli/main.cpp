@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ constexpr const char* kUsage =
     "  watch ROOM... [--count N] [--timeout S] [--no-fetch]\n"
     "                                 print messages as they arrive until Ctrl-C, N messages\n"
     "                                 or S seconds\n"
+    "  publish SUBJECT BODY           publish BODY on a raw SUBJECT with this user's own\n"
+    "                                 credentials; prints \"allowed\" or the server's refusal\n"
+    "                                 (exit 3) — for checking what a user's grants let through\n"
+    "  subscribe SUBJECT              the same for a subscription (interest only, no messages)\n"
     "defaults: CHAT_USER, CHAT_PASSWORD, CHAT_IDP_URL, CHAT_AUTH_URL, NATS_URL, else the local\n"
     "stack ports (docs/ports.md). Telemetry: OTEL_* (OTLP to http://localhost:4318).\n";
 
@@ -82,6 +87,50 @@ int Fail(const chat::core::Status& s, std::string_view what) {
 bool Refused(const Session& s) {
   return s.PermissionErrors() > 0 ||
          s.LastError().find("Permissions Violation") != std::string::npos;
+}
+
+// `publish` / `subscribe`: a raw subject with the user's own JWT, as an attacker holding only
+// their credentials would try it. The server answers a refused publish or subscription with an
+// asynchronous -ERR that the flush round trip brings back. Exit 0 allowed, 3 refused.
+int Probe(Session& s, const std::string& cmd, const std::string& subject, const std::string& body) {
+  // A subject natsx would take for a template (placeholders) or that no server accepts is the
+  // user's mistake: say so instead of aborting on the template's precondition.
+  const bool wildcards_ok = cmd == "subscribe";
+  bool valid = !subject.empty() && subject.front() != '.' && subject.back() != '.' &&
+               subject.find("..") == std::string::npos;
+  for (char c : subject) {
+    if (c == '{' || c == '}' || c <= ' ' || (!wildcards_ok && (c == '*' || c == '>'))) {
+      valid = false;
+    }
+  }
+  if (!valid) {
+    std::fprintf(stderr, "chat-cli: \"%s\" is not a subject %s can take\n", subject.c_str(),
+                 wildcards_ok ? "a subscription" : "a publish (literal tokens, no wildcards)");
+    return 2;
+  }
+  std::unique_ptr<chat::natsx::Subscription> sub;
+  if (cmd == "publish") {
+    const chat::core::SubjectTemplate literal{subject};  // no placeholders: the subject itself
+    if (auto st = s.connection().Publish(literal, {}, body, {}); !st.ok()) return Fail(st, cmd);
+  } else {
+    // The template only names the route for natsx's bookkeeping; the interest is `pattern`.
+    static constexpr chat::core::SubjectTemplate kProbe{"chat-cli.probe"};
+    chat::natsx::SubscribeOptions o;
+    o.templates = {kProbe};
+    o.pattern = subject;
+    auto r = s.connection().Subscribe(
+        std::move(o),
+        [](const chat::natsx::Message&, chat::natsx::MessageContext&) { return chat::core::Status(); });
+    if (!r.ok()) return Fail(r.status(), cmd);
+    sub = std::move(*r);
+  }
+  if (auto f = s.Flush(5s); !f.ok()) return Fail(f, cmd);
+  if (Refused(s)) {
+    std::printf("refused: %s\n", s.LastError().c_str());
+    return 3;
+  }
+  std::printf("allowed\n");
+  return 0;
 }
 
 // `send --no-wait`: the old fire-and-forget path. Only a permission refusal can be seen.
@@ -317,6 +366,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "chat-cli: timed out after %ld of %ld messages\n", seen, count);
       rc = 1;
     }
+  } else if (cmd == "publish" || cmd == "subscribe") {
+    if (!need(cmd == "publish" ? 2 : 1)) {
+      return finish(Usage("publish needs SUBJECT and BODY, subscribe needs SUBJECT"));
+    }
+    rc = Probe(s, cmd, args[1], cmd == "publish" ? args[2] : std::string());
   } else {
     rc = Usage(("unknown command " + cmd).c_str());
   }

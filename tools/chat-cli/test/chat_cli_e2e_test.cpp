@@ -192,6 +192,26 @@ TEST_F(ChatCliE2eTest, SendWaitsForTheEchoAndANonMembersSendFailsLoudly) {
   EXPECT_EQ(Attr(*accepted, attr::kMessageId), message_id);
 }
 
+// `publish` / `subscribe`: the probe commands an attacker's review uses. The server decides with
+// the user's own JWT: a forged thread message and another user's deliveries are refused (exit 3),
+// a public notification subject is allowed (exit 0), and a subject the CLI cannot take is a
+// usage error (exit 2), never an abort.
+TEST_F(ChatCliE2eTest, RawPublishAndSubscribeReportWhatTheGrantsAllow) {
+  const std::string forged =
+      R"({"user":"alice","room":"general","text":"x","timestamp":1700000000000,"threadId":"t"})";
+  CliRun pub = Cli({"publish", "chat.history.thread.t", forged}, "charlie");
+  EXPECT_EQ(pub.exit_code, 3) << pub.out << pub.err;
+  EXPECT_NE(pub.out.find("Permissions Violation"), std::string::npos) << pub.out;
+  CliRun sub = Cli({"subscribe", "deliver.alice.>"}, "charlie");
+  EXPECT_EQ(sub.exit_code, 3) << sub.out << sub.err;
+  CliRun allowed = Cli({"subscribe", "room.notify.general"}, "charlie");
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  EXPECT_NE(allowed.out.find("allowed"), std::string::npos) << allowed.out;
+  CliRun bad = Cli({"publish", "chat.>", "{}"}, "charlie");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("is not a subject"), std::string::npos) << bad.err;
+}
+
 // The same contract on the spans, through the library the CLI uses, in-process. A short-lived
 // chat-cli process cannot be relied on to deliver its own spans here: the sink's HTTP thread pool
 // is held by the services' keep-alive exporter connections for seconds after a stack starts, and
