@@ -16,7 +16,7 @@ test('extracts service, library, sink and exporter metrics from the repository s
     ['messages_persist_lag_seconds_sum', 'services/persist-worker/metrics.hpp'],
     ['auth_requests_total', 'services/auth/metrics.hpp'],
     ['db_client_operation_duration_seconds_count', 'libs/pg/src/pool.cpp'],
-    ['nats_client_connected', 'libs/natsx/src/connection.cpp'],
+    ['nats_client_connected', 'libs/natsx/src/metrics.cpp'],
     ['otel_sdk_processor_span_processed_total', 'libs/telemetry/src/sdk/sdk.cpp'],
     ['otel_sdk_metric_series_dropped_total', 'libs/telemetry/src/metrics.cpp'],
     ['traces_spanmetrics_latency_bucket', 'tools/telemetry-sink/derived_metrics.cpp'],

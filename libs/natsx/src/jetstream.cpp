@@ -10,6 +10,7 @@
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/semconv.hpp"
 #include "internal.hpp"
+#include "outbound.hpp"
 
 namespace chat::natsx {
 
@@ -102,25 +103,6 @@ core::Status JsStatus(natsStatus s, jsErrCode code, std::string_view what) {
 }
 
 }  // namespace
-
-natsStatus internal::PublishJsAck(natsConnection* nc, natsMsg* msg, JsAck kind,
-                                  std::chrono::milliseconds nak_delay) {
-  const char* reply = msg == nullptr ? nullptr : natsMsg_GetReply(msg);
-  if (reply == nullptr || reply[0] == '\0') return NATS_ILLEGAL_STATE;
-  switch (kind) {
-    case JsAck::kAck:
-      return natsConnection_PublishString(nc, reply, "+ACK");
-    case JsAck::kTerm:
-      return natsConnection_PublishString(nc, reply, "+TERM");
-    case JsAck::kNak:
-      break;
-  }
-  if (nak_delay.count() <= 0) return natsConnection_PublishString(nc, reply, "-NAK");
-  std::string body = "-NAK {\"delay\":";
-  body += std::to_string(std::chrono::nanoseconds(nak_delay).count());
-  body += '}';
-  return natsConnection_PublishString(nc, reply, body.c_str());
-}
 
 JetStream::JetStream(Connection& conn, JetStreamOptions options)
     : conn_(conn), options_(options) {
@@ -231,37 +213,23 @@ core::Status JetStream::AddOrUpdateConsumer(const ConsumerConfig& config) {
 core::Result<uint64_t> JetStream::Publish(const core::SubjectTemplate& tmpl, Args args,
                                           std::string_view payload, const SpanContext& parent,
                                           const Headers& headers, std::string_view msg_id) {
-  CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
-  internal::SpanName name("publish ", tmpl);
-  Span span = conn_.telemetry().tracer.StartSpan(name.view(), SpanKind::kProducer, parent);
-  conn_.SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);
-
-  natsMsg* raw = nullptr;
-  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
-                                static_cast<int>(payload.size()));
-  if (s != NATS_OK) {
-    span.RecordError("publish_failed", natsStatus_GetText(s), "nats", "publish failed");
-    return internal::ToStatus(s, "create message");
-  }
-  std::unique_ptr<natsMsg, internal::MsgDeleter> msg(raw);
-  if (auto st = conn_.InjectHeaders(msg.get(), span.Context(), headers); !st.ok()) {
-    span.RecordError("publish_failed", st.message(), "nats", "publish failed");
-    return st;
-  }
+  internal::OutboundMessage out(conn_, internal::kPublishSend);
+  CHAT_RETURN_IF_ERROR(out.Build(tmpl, args, payload, parent, headers));
+  Span& span = out.span();
   jsPubOptions po;
   jsPubOptions_Init(&po);
   std::string id(msg_id);
   if (!id.empty()) po.MsgId = id.c_str();
   jsPubAck* pa = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  s = js_PublishMsg(&pa, js_, msg.get(), &po, &jerr);
+  natsStatus s = js_PublishMsg(&pa, js_, out.msg(), &po, &jerr);
   if (s != NATS_OK) {
     if (s == NATS_TIMEOUT) {
       span.RecordError("timeout", "no JetStream ack within the timeout", "nats",
                        "publish timed out");
       return core::DeadlineExceeded("JetStream publish not acknowledged in time");
     }
-    span.RecordError("publish_failed", internal::NatsErrorText(s), "nats", "publish failed");
+    out.RecordSendFailure(internal::NatsErrorText(s));
     return internal::ToStatus(s, "JetStream publish");
   }
   uint64_t seq = pa->Sequence;
@@ -273,29 +241,16 @@ core::Result<uint64_t> JetStream::Publish(const core::SubjectTemplate& tmpl, Arg
 core::Status JetStream::PublishAsync(const core::SubjectTemplate& tmpl, Args args,
                                      std::string_view payload, const SpanContext& parent,
                                      const Headers& headers) {
-  CHAT_ASSIGN_OR_RETURN(std::string subject, tmpl.Format(args));
-  internal::SpanName name("publish ", tmpl);
   // The span covers handing the message to libnats; a later ack failure is counted and logged
   // (the span has ended by then).
-  Span span = conn_.telemetry().tracer.StartSpan(name.view(), SpanKind::kProducer, parent);
-  conn_.SetMessagingAttributes(span, "publish", "send", subject, tmpl, payload.size(), true);
-  natsMsg* raw = nullptr;
-  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
-                                static_cast<int>(payload.size()));
-  if (s != NATS_OK) {
-    span.RecordError("publish_failed", natsStatus_GetText(s), "nats", "publish failed");
-    return internal::ToStatus(s, "create message");
-  }
-  if (auto st = conn_.InjectHeaders(raw, span.Context(), headers); !st.ok()) {
-    natsMsg_Destroy(raw);
-    span.RecordError("publish_failed", st.message(), "nats", "publish failed");
-    return st;
-  }
-  s = js_PublishMsgAsync(js_, &raw, nullptr);  // takes ownership on success (raw = NULL)
+  internal::OutboundMessage out(conn_, internal::kPublishSend);
+  CHAT_RETURN_IF_ERROR(out.Build(tmpl, args, payload, parent, headers));
+  natsMsg* raw = out.Release();
+  natsStatus s = js_PublishMsgAsync(js_, &raw, nullptr);  // takes ownership on success (raw = NULL)
   if (raw != nullptr) natsMsg_Destroy(raw);
   if (s != NATS_OK) {
-    span.RecordError(s == NATS_TIMEOUT ? "timeout" : "publish_failed",
-                     internal::NatsErrorText(s), "nats", "publish failed");
+    out.span().RecordError(s == NATS_TIMEOUT ? "timeout" : "publish_failed",
+                           internal::NatsErrorText(s), "nats", "publish failed");
     return internal::ToStatus(s, "JetStream async publish");
   }
   return core::Status::Ok();
