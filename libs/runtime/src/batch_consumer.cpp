@@ -11,16 +11,16 @@ namespace chat::runtime {
 
 namespace semconv = telemetry::semconv;
 
-BatchConsumer::BatchConsumer(natsx::JetStream& js, const core::Clock& clock,
-                             BatchOptions options, ErasedHandler handler)
+BatchConsumer::BatchConsumer(natsx::JetStream& js, const core::Clock& clock, BatchOptions options,
+                             ErasedHandler handler)
     : js_(js), clock_(clock), options_(std::move(options)), handler_(std::move(handler)) {}
 
 BatchConsumer::~BatchConsumer() { Drain(std::chrono::seconds(10)); }
 
 core::Result<std::unique_ptr<BatchConsumer>> BatchConsumer::StartErased(
     natsx::JetStream& js, const core::Clock& clock, const std::string& stream,
-    const std::string& durable, std::vector<core::SubjectTemplate> templates,
-    BatchOptions options, ErasedHandler handler) {
+    const std::string& durable, std::vector<core::SubjectTemplate> templates, BatchOptions options,
+    ErasedHandler handler) {
   if (options.workers < 1) return core::InvalidArgument("batch consumer needs at least 1 worker");
   if (options.batch_size < 1) return core::InvalidArgument("batch size must be >= 1");
   std::unique_ptr<BatchConsumer> c(
@@ -127,8 +127,8 @@ void BatchConsumer::Apply(natsx::ReceivedMessage& rm, BatchResult& r,
         tel.logger->Warn(ex, options_.ack_failed_log, std::move(warn));
       }
       if (m != nullptr && m->duration != nullptr) {
-        m->duration->With({r.label})
-            .Record(std::chrono::duration<double>(clock_.SteadyNow() - received).count(), &ex);
+        m->duration->With({r.label}).Record(
+            std::chrono::duration<double>(clock_.SteadyNow() - received).count(), &ex);
       }
       const int64_t stored = rm.delivery().timestamp_unix_nano;
       if (m != nullptr && m->lag != nullptr && stored > 0) {

@@ -168,8 +168,8 @@ TEST_F(BatchConsumerTest, EachItemGetsTheOutcomeItsHandlerChose) {
       } else if (it.value.text == "nak") {
         it.result = BatchResult::Nak("send", "db_error", chat::core::Unavailable("db down"), 60s);
       } else {
-        it.result = BatchResult::Term("send", "invalid_payload",
-                                      chat::core::InvalidArgument("wrong room"));
+        it.result =
+            BatchResult::Term("send", "invalid_payload", chat::core::InvalidArgument("wrong room"));
       }
     }
     std::lock_guard lock(mu);

@@ -26,8 +26,8 @@ using BatchItem = runtime::BatchItem<contracts::ChatMessage>;
 
 class BatchProcessor {
  public:
-  BatchProcessor(const PersistConfig& config, pg::Pool& pool,
-                 const telemetry::Telemetry& telemetry, const core::Clock& clock)
+  BatchProcessor(const PersistConfig& config, pg::Pool& pool, const telemetry::Telemetry& telemetry,
+                 const core::Clock& clock)
       : config_(config), pool_(pool), telemetry_(telemetry), clock_(clock) {}
 
   // Sets every item's result (ack with persisted/duplicate/noop, nak with its backoff, or term

@@ -58,19 +58,36 @@ struct BatchResult {
 
   static BatchResult Ack(std::string_view label, std::string_view result,
                          std::vector<telemetry::Attribute> log_fields = {}) {
-    return {Kind::kAck, label, result, {}, core::Status(), std::chrono::milliseconds(0),
-            std::move(log_fields)};
+    BatchResult r;
+    r.kind = Kind::kAck;
+    r.label = label;
+    r.result = result;
+    r.log_fields = std::move(log_fields);
+    return r;
   }
   static BatchResult Nak(std::string_view label, std::string_view reason, core::Status status,
                          std::chrono::milliseconds delay,
                          std::vector<telemetry::Attribute> log_fields = {}) {
-    return {Kind::kNak, label, {}, reason, std::move(status), delay, std::move(log_fields)};
+    BatchResult r = Failure(Kind::kNak, label, reason, std::move(status), std::move(log_fields));
+    r.nak_delay = delay;
+    return r;
   }
   // Never redelivered: for messages that can never succeed (invalid for the business rules).
   static BatchResult Term(std::string_view label, std::string_view reason, core::Status status,
                           std::vector<telemetry::Attribute> log_fields = {}) {
-    return {Kind::kTerm, label, {}, reason, std::move(status), std::chrono::milliseconds(0),
-            std::move(log_fields)};
+    return Failure(Kind::kTerm, label, reason, std::move(status), std::move(log_fields));
+  }
+
+ private:
+  static BatchResult Failure(Kind kind, std::string_view label, std::string_view reason,
+                             core::Status status, std::vector<telemetry::Attribute> log_fields) {
+    BatchResult r;
+    r.kind = kind;
+    r.label = label;
+    r.reason = reason;
+    r.status = std::move(status);
+    r.log_fields = std::move(log_fields);
+    return r;
   }
 };
 
@@ -114,7 +131,7 @@ struct BatchItem {
 // zero-initialises their series; they must outlive the consumer.
 struct BatchMetrics {
   struct AckCounter {
-    std::string_view result;  // BatchResult::result this counter counts
+    std::string_view result;                      // BatchResult::result this counter counts
     const telemetry::Counter* counter = nullptr;  // labels {label}
     bool exemplar = false;
   };
@@ -122,7 +139,7 @@ struct BatchMetrics {
   const telemetry::Counter* errors = nullptr;        // {label, reason}; nak and term, exemplar
   const telemetry::Counter* redeliveries = nullptr;  // no labels; delivery count > 1
   const telemetry::Histogram* duration = nullptr;    // {label}; batch receipt → ack, exemplar
-  const telemetry::Histogram* lag = nullptr;         // no labels; ack time − stored time, exemplar
+  const telemetry::Histogram* lag = nullptr;  // no labels; ack time − stored time, exemplar
 };
 
 struct BatchOptions {
