@@ -15,7 +15,8 @@ PersistWorker::PersistWorker(PersistConfig config, natsx::Connection& nats,
       nats_(nats),
       telemetry_(telemetry),
       clock_(clock),
-      metrics_(PersistMetrics::Create(*telemetry.metrics)) {}
+      metrics_(PersistMetrics::Create(*telemetry.metrics)),
+      batch_metrics_(BatchProcessor::Metrics(metrics_)) {}
 
 PersistWorker::~PersistWorker() { Drain(std::chrono::seconds(10)); }
 
@@ -36,8 +37,7 @@ core::Result<std::unique_ptr<PersistWorker>> PersistWorker::Create(
   jo.clock = &clock;
   jo.trace_link_age = w->config_.trace_link_age;
   CHAT_ASSIGN_OR_RETURN(w->js_, natsx::JetStream::Create(nats, jo));
-  w->processor_ =
-      std::make_unique<BatchProcessor>(w->config_, *w->pool_, w->metrics_, telemetry, clock);
+  w->processor_ = std::make_unique<BatchProcessor>(w->config_, *w->pool_, telemetry, clock);
   return w;
 }
 
@@ -61,19 +61,15 @@ core::Status PersistWorker::Start() {
   cc.max_ack_pending = config_.max_ack_pending;
   CHAT_RETURN_IF_ERROR(js_->AddOrUpdateConsumer(cc));
 
-  for (int i = 0; i < config_.workers; ++i) {
-    CHAT_ASSIGN_OR_RETURN(
-        auto consumer,
-        js_->BindPullConsumer(sc.name, cc.durable,
-                              {subjects::kChatRoom, subjects::kChatThread, subjects::kAdminRoom}));
-    consumers_.push_back(std::move(consumer));
-  }
-  stopping_ = false;
-  for (auto& c : consumers_) {
-    natsx::PullConsumer* consumer = c.get();
-    running_.fetch_add(1);
-    threads_.emplace_back([this, consumer] { Loop(*consumer); });
-  }
+  // The runtime owns fetching, acks, spans, metrics and logs; the processor decides outcomes.
+  BatchProcessor* processor = processor_.get();
+  CHAT_ASSIGN_OR_RETURN(
+      consumer_,
+      runtime::BatchConsumer::Start<contracts::ChatMessage>(
+          *js_, clock_, sc.name, cc.durable,
+          {subjects::kChatRoom, subjects::kChatThread, subjects::kAdminRoom},
+          BatchProcessor::Options(config_, batch_metrics_),
+          [processor](std::vector<BatchItem>& items) { processor->Handle(items); }));
   telemetry_.logger->Info("persist-worker consuming",
                           {{"stream", std::string_view(sc.name)},
                            {"durable", std::string_view(cc.durable)},
@@ -84,46 +80,11 @@ core::Status PersistWorker::Start() {
   return core::Status::Ok();
 }
 
-void PersistWorker::Loop(natsx::PullConsumer& consumer) {
-  auto last_warn = std::chrono::steady_clock::time_point{};
-  while (!stopping_.load()) {
-    auto batch = consumer.FetchBatch(config_.batch_size, config_.fetch_timeout);
-    if (!batch.ok()) {
-      // NATS unreachable or the consumer is gone: the connection reconnects on its own.
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_warn > std::chrono::seconds(10)) {
-        last_warn = now;
-        telemetry_.logger->Warn("persist-worker fetch failed",
-                                {{"error", std::string_view(batch.status().message())}});
-      }
-      std::unique_lock lock(stop_mu_);
-      stop_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_.load(); });
-      continue;
-    }
-    if (batch->empty()) continue;
-    processor_->Process(*batch);
-    // Spans end and unacknowledged messages (none after Process) are released here.
-  }
-  running_.fetch_sub(1);
-}
-
 void PersistWorker::Drain(std::chrono::milliseconds timeout) {
-  if (threads_.empty() && consumers_.empty()) return;
-  {
-    std::lock_guard lock(stop_mu_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  // A loop finishes its in-flight batch, then sees stopping_ after at most one fetch timeout.
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
-  if (std::chrono::steady_clock::now() > deadline) {
-    telemetry_.logger->Warn("persist-worker drain took longer than its budget");
-  }
-  consumers_.clear();  // releases the pull subscriptions (the durable stays on the server)
+  if (consumer_ == nullptr) return;
+  // Stops fetching, finishes the in-flight batches, releases the pull subscriptions.
+  consumer_->Drain(timeout);
+  consumer_.reset();
   telemetry_.logger->Info("persist-worker drained");
 }
 

@@ -1,23 +1,19 @@
 // PersistWorker: persist-worker's whole service minus main() (docs/system.md §4.1, §6.3).
 // Start() creates or updates the CHAT_MESSAGES stream and the durable pull consumer
-// `persist-worker`, then runs `workers` fetch loops; each fetches a batch, hands it to the
-// BatchProcessor (one transaction, ack after commit) and fetches again. Drain() stops fetching,
-// lets the in-flight batch finish, and releases the pull subscriptions.
+// `persist-worker`, then starts a runtime::BatchConsumer with `workers` fetch loops; each batch
+// goes to the BatchProcessor (one transaction; the runtime acks after commit). Drain() stops
+// fetching, lets the in-flight batch finish, and releases the pull subscriptions.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/pg/pool.hpp"
+#include "chat/runtime/batch_consumer.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "handlers/batch_processor.hpp"
@@ -49,24 +45,17 @@ class PersistWorker {
  private:
   PersistWorker(PersistConfig config, natsx::Connection& nats,
                 const telemetry::Telemetry& telemetry, const core::Clock& clock);
-  void Loop(natsx::PullConsumer& consumer);
 
   PersistConfig config_;
   natsx::Connection& nats_;
   const telemetry::Telemetry& telemetry_;
   const core::Clock& clock_;
   PersistMetrics metrics_;
+  runtime::BatchMetrics batch_metrics_;
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<natsx::JetStream> js_;
   std::unique_ptr<BatchProcessor> processor_;
-  std::vector<std::unique_ptr<natsx::PullConsumer>> consumers_;
-  std::vector<std::thread> threads_;
-  std::atomic<bool> stopping_{false};
-  // Back-off waits (fetch failures) wait on this, so Drain — run the moment SIGTERM arrives —
-  // ends them at once instead of after a sleep.
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  std::atomic<int> running_{0};
+  std::unique_ptr<runtime::BatchConsumer> consumer_;
 };
 
 }  // namespace chat::persist_worker

@@ -352,6 +352,7 @@ core::Result<Rows> Pool::Run(Slot& slot, const telemetry::SpanContext& parent,
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     Rows rows(res);
+    rows.set_span_context(span.Context());
     const std::string_view op = statement.operation;
     if (op == "SELECT") {
       span.SetAttribute(sc::kDbResponseReturnedRows, static_cast<int64_t>(rows.RowCount()));

@@ -61,28 +61,92 @@ std::string_view ReasonFor(const core::Status& st) {
   }
 }
 
+bool AdminSubject(const runtime::BatchItemContext& ctx) {
+  // By value: the message points at the consumer's own copy of the template.
+  return ctx.subject_template() == contracts::subjects::kAdminRoom;
+}
+
 // The room the subject addresses: chat.{room}[.thread.{thread_id}] → {room}; admin.{x}.{user} → the
 // admin channel (system.md §3.2.4). The payload must agree: fanout validated membership against
 // the subject, so persisting into another room would bypass it.
-std::string_view SubjectRoom(const natsx::Message& m) {
-  // By value: the message points at the consumer's own copy of the template.
-  if (m.subject_template() != nullptr && *m.subject_template() == contracts::subjects::kAdminRoom) {
-    return contracts::kAdminRoom;
+std::string_view SubjectRoom(const runtime::BatchItemContext& ctx) {
+  return AdminSubject(ctx) ? contracts::kAdminRoom : ctx.Arg("room");
+}
+
+// The payload against its subject (README, Input: identity).
+core::Status CheckAgainstSubject(const runtime::BatchItemContext& ctx,
+                                 contracts::ChatMessage& msg) {
+  const std::string_view subject_thread = ctx.Arg("thread_id");
+  // Admin subjects carry no thread, so the room/thread check before the user check keeps the
+  // order of the reasons.
+  CHAT_RETURN_IF_ERROR(contracts::CheckMessageAgainstSubject(SubjectRoom(ctx), subject_thread, msg,
+                                                             contracts::BodyThreadId::kOptional));
+  // admin.{room}.{user}: the author is the subject's user (issue 11 item 3). Only that admin's
+  // JWT may publish the subject; the body alone never names the stored author.
+  if (AdminSubject(ctx) && msg.user != ctx.Arg("user")) {
+    return core::InvalidArgument("payload user does not match the subject");
   }
-  return m.Arg("room").value_or(std::string_view());
+  if (msg.thread_id.empty()) msg.thread_id = std::string(subject_thread);
+  return core::Status::Ok();
 }
 
 }  // namespace
 
-struct BatchProcessor::Item {
-  natsx::ReceivedMessage* rm = nullptr;
-  contracts::ChatMessage msg;
+struct BatchProcessor::Work {
+  BatchItem* item = nullptr;
   std::string_view action;  // metric label
   std::string message_id;
-  std::chrono::steady_clock::time_point received;
   Outcome outcome = Outcome::kPending;
   MessageRow row;  // for sends
+  // The `INSERT messages` span that wrote (or found) the row, and how many rows it carried.
+  telemetry::SpanContext insert_span;
+  int64_t insert_rows = 0;
+
+  const contracts::ChatMessage& msg() const { return item->value; }
+  telemetry::Span& span() { return item->context.span(); }
+  bool send() const {
+    return msg().action == MessageAction::kSend || msg().action == MessageAction::kSystem;
+  }
+  std::vector<telemetry::Attribute> LogFields() const {
+    return {{attr::kMessageId, std::string_view(message_id)},
+            {attr::kRoom, std::string_view(msg().room)}};
+  }
 };
+
+runtime::BatchMetrics BatchProcessor::Metrics(const PersistMetrics& m) {
+  runtime::BatchMetrics b;
+  b.acked = {{"persisted", &m.persisted, true},
+             {"duplicate", &m.duplicates, false},
+             {"noop", &m.noop, false}};
+  b.errors = &m.errors;
+  b.redeliveries = &m.redeliveries;
+  b.duration = &m.duration;
+  b.lag = &m.lag;
+  return b;
+}
+
+runtime::BatchOptions BatchProcessor::Options(const PersistConfig& config,
+                                              const runtime::BatchMetrics& metrics) {
+  runtime::BatchOptions o;
+  o.workers = config.workers;
+  o.batch_size = config.batch_size;
+  o.fetch_timeout = config.fetch_timeout;
+  o.metrics = &metrics;
+  o.label_key = attr::kAction;
+  o.undecodable_label = GuessAction;
+  o.invalid_reason = kReasonInvalidPayload;
+  o.failure_reason = kReasonDbError;
+  o.failure_nak_delay = config.nak_delay_initial;
+  o.ack_log = "message persisted";
+  o.nak_log = "message persist failed";
+  o.term_log = "message terminated: invalid payload";
+  o.ack_failed_log = "ack after commit failed";
+  o.fetch_failed_log = "persist-worker fetch failed";
+  o.nak_exception_type = "db";
+  o.nak_description = "persist failed";
+  o.term_description = "invalid payload";
+  return o;
+}
 
 std::chrono::milliseconds BatchProcessor::NakDelay(uint64_t delivery_count) const {
   const uint64_t shift = std::min<uint64_t>(delivery_count > 0 ? delivery_count - 1 : 0, 16);
@@ -90,88 +154,49 @@ std::chrono::milliseconds BatchProcessor::NakDelay(uint64_t delivery_count) cons
   return std::min(delay, config_.nak_delay_max);
 }
 
-void BatchProcessor::Process(std::vector<std::unique_ptr<natsx::ReceivedMessage>>& batch) {
-  const auto received = clock_.SteadyNow();
-  std::vector<Item> items;
-  items.reserve(batch.size());
-  const auto batch_size = static_cast<int64_t>(batch.size());
-  for (auto& rm : batch) {
-    telemetry::Span& span = rm->span();
-    if (rm->delivery().delivery_count > 1) metrics_.redeliveries.Default().Add(1);
-    span.SetAttribute(attr::kBatchSize, batch_size);
-    const natsx::Message& m = rm->message();
-    auto decoded = contracts::FromJson<contracts::ChatMessage>(m.payload());
-    core::Status invalid = decoded.status();
-    if (decoded.ok()) {
-      const std::string_view room = SubjectRoom(m);
-      const std::string_view subject_thread = m.Arg("thread_id").value_or(std::string_view());
-      // admin.{room}.{user}: the author is the subject's user (issue 11 item 3). Only that
-      // admin's JWT may publish the subject; the body alone never names the stored author.
-      const std::string_view subject_user = m.Arg("user").value_or(std::string_view());
-      const bool admin_subject = m.subject_template() != nullptr &&
-                                 *m.subject_template() == contracts::subjects::kAdminRoom;
-      // Admin subjects carry no thread, so the room/thread check before the user check keeps
-      // the order of the reasons.
-      invalid = contracts::CheckMessageAgainstSubject(room, subject_thread, *decoded,
-                                                      contracts::BodyThreadId::kOptional);
-      if (invalid.ok() && admin_subject && decoded->user != subject_user) {
-        invalid = core::InvalidArgument("payload user does not match the subject");
-      } else if (invalid.ok() && decoded->thread_id.empty()) {
-        decoded->thread_id = std::string(subject_thread);
-      }
-    }
+void BatchProcessor::Handle(std::vector<BatchItem>& items) {
+  std::vector<Work> work;
+  work.reserve(items.size());
+  for (BatchItem& item : items) {
+    core::Status invalid = CheckAgainstSubject(item.context, item.value);
     if (!invalid.ok()) {
-      // Undecodable forever: terminate (observability §4.4: ERROR + TERM), never redeliver.
-      const std::string_view action = GuessAction(m.payload());
-      span.SetAttribute(attr::kAction, action);
-      span.RecordError(kReasonInvalidPayload, invalid.message(), "invalid_payload",
-                       "invalid payload");
-      (void)rm->context().Term(kReasonInvalidPayload);
-      metrics_.errors.With({action, kReasonInvalidPayload}).Add(1, &span.Context());
-      telemetry_.logger->Error(span.Context(), "message terminated: invalid payload",
-                               {{semconv::kErrorType, kReasonInvalidPayload},
-                                {attr::kAction, action},
-                                {semconv::kMessagingDestinationName, m.subject()},
-                                {semconv::kExceptionMessage, std::string_view(invalid.message())}});
+      // Contradicts its subject forever: terminated, never redelivered.
+      item.result = runtime::BatchResult::Term(GuessAction(item.context.payload()),
+                                               kReasonInvalidPayload, std::move(invalid));
       continue;
     }
-    Item item;
-    item.rm = rm.get();
-    item.msg = std::move(*decoded);
-    item.action = ActionLabel(item.msg.action);
+    Work w;
+    w.item = &item;
+    const contracts::ChatMessage& msg = item.value;
+    w.action = ActionLabel(msg.action);
     // Reactions address the target message's author; everything else its own author.
-    const std::string& author =
-        item.msg.action == MessageAction::kReact ? item.msg.target_user : item.msg.user;
-    item.message_id = contracts::MessageId(item.msg.timestamp, author);
-    item.received = received;
+    const std::string& author = msg.action == MessageAction::kReact ? msg.target_user : msg.user;
+    w.message_id = contracts::MessageId(msg.timestamp, author);
+    telemetry::Span& span = item.context.span();
     if (span.IsRecording()) {
-      span.SetAttribute(attr::kAction, item.action)
-          .SetAttribute(attr::kMessageId, item.message_id)
-          .SetAttribute(attr::kRoom, item.msg.room)
-          .SetAttribute(attr::kUser, item.msg.user);
-      if (!item.msg.thread_id.empty()) span.SetAttribute(attr::kThreadId, item.msg.thread_id);
-      if (item.msg.action == MessageAction::kSend || item.msg.action == MessageAction::kSystem) {
-        span.SetAttribute(attr::kMessageKind, item.msg.action == MessageAction::kSystem ? "system"
-                                              : item.msg.sticker_url.empty()           ? "text"
-                                                                                       : "sticker");
+      span.SetAttribute(attr::kMessageId, w.message_id)
+          .SetAttribute(attr::kRoom, msg.room)
+          .SetAttribute(attr::kUser, msg.user);
+      if (!msg.thread_id.empty()) span.SetAttribute(attr::kThreadId, msg.thread_id);
+      if (w.send()) {
+        span.SetAttribute(attr::kMessageKind, msg.action == MessageAction::kSystem ? "system"
+                                              : msg.sticker_url.empty()           ? "text"
+                                                                                  : "sticker");
       }
-      if (item.msg.action == MessageAction::kReact) {
-        span.SetAttribute(attr::kTargetUser, item.msg.target_user);
-      }
+      if (msg.action == MessageAction::kReact) span.SetAttribute(attr::kTargetUser, msg.target_user);
     }
-    if (item.msg.action == MessageAction::kSend || item.msg.action == MessageAction::kSystem) {
-      item.row = MessageRow{item.msg.room,      item.msg.user,
-                            item.msg.text,      item.msg.timestamp,
-                            item.msg.thread_id, item.msg.parent_timestamp,
-                            item.msg.broadcast, item.msg.sticker_url};
+    if (w.send()) {
+      w.row = MessageRow{msg.room,      msg.user,      msg.text,
+                         msg.timestamp, msg.thread_id, msg.parent_timestamp,
+                         msg.broadcast, msg.sticker_url};
     }
-    items.push_back(std::move(item));
+    work.push_back(std::move(w));
   }
-  if (items.empty()) return;
+  if (work.empty()) return;
 
-  std::vector<Item*> all;
-  all.reserve(items.size());
-  for (auto& it : items) all.push_back(&it);
+  std::vector<Work*> all;
+  all.reserve(work.size());
+  for (auto& w : work) all.push_back(&w);
   core::Status st = Apply(all);
   if (st.ok()) {
     Succeed(all);
@@ -183,9 +208,8 @@ void BatchProcessor::Process(std::vector<std::unique_ptr<natsx::ReceivedMessage>
     telemetry_.logger->Warn("batch failed, retrying message by message",
                             {{"batch_size", static_cast<int64_t>(all.size())},
                              {semconv::kErrorType, std::string_view(core::ErrorCodeName(st.code()))}});
-    for (Item* it : all) {
-      it->outcome = Outcome::kPending;
-      std::vector<Item*> one{it};
+    for (Work* w : all) {
+      std::vector<Work*> one{w};
       core::Status s1 = Apply(one);
       if (s1.ok()) {
         Succeed(one);
@@ -198,38 +222,43 @@ void BatchProcessor::Process(std::vector<std::unique_ptr<natsx::ReceivedMessage>
   Fail(all, st);
 }
 
-core::Status BatchProcessor::Apply(std::vector<Item*>& items) {
-  std::vector<Item*> sends;
-  std::vector<Item*> others;
-  for (Item* it : items) {
-    it->outcome = Outcome::kPending;
-    const bool send =
-        it->msg.action == MessageAction::kSend || it->msg.action == MessageAction::kSystem;
-    (send ? sends : others).push_back(it);
+core::Status BatchProcessor::Apply(std::vector<Work*>& items) {
+  std::vector<Work*> sends;
+  std::vector<Work*> others;
+  for (Work* w : items) {
+    w->outcome = Outcome::kPending;
+    w->insert_span = {};
+    w->insert_rows = 0;
+    (w->send() ? sends : others).push_back(w);
   }
   CHAT_ASSIGN_OR_RETURN(pg::Lease lease, pool_.Acquire());
 
-  // The batch INSERT hangs under the first send's process span; the other sends' spans link to
-  // that span so their traces lead to the statement that wrote them (bounded: one link per span).
+  // The batch INSERT hangs under the first send's process span; every send's span links to the
+  // INSERT itself once the rows are committed (Succeed), so each message's trace leads to the
+  // statement that wrote it (one link per span, within the 8-link limit).
   telemetry::SpanContext insert_parent;
-  if (!sends.empty()) insert_parent = sends.front()->rm->span().Context();
-  for (size_t i = 1; i < sends.size(); ++i) sends[i]->rm->span().AddLink(insert_parent);
+  if (!sends.empty()) insert_parent = sends.front()->span().Context();
 
   std::vector<const MessageRow*> rows;
   rows.reserve(sends.size());
-  for (Item* it : sends) rows.push_back(&it->row);
+  for (Work* w : sends) rows.push_back(&w->row);
+  auto record_inserts = [&](const InsertedMessages& inserted) {
+    for (size_t i = 0; i < sends.size(); ++i) {
+      sends[i]->outcome = inserted.inserted[i] ? Outcome::kPersisted : Outcome::kDuplicate;
+      sends[i]->insert_span = inserted.statement_span;
+      sends[i]->insert_rows = static_cast<int64_t>(sends.size());
+    }
+  };
 
   if (others.empty()) {
     // One statement is atomic on its own: no BEGIN/COMMIT (trace shape §5.1).
-    CHAT_ASSIGN_OR_RETURN(std::vector<bool> inserted,
+    CHAT_ASSIGN_OR_RETURN(InsertedMessages inserted,
                           MessageRepository::InsertMessages(lease, insert_parent, rows));
-    for (size_t i = 0; i < sends.size(); ++i) {
-      sends[i]->outcome = inserted[i] ? Outcome::kPersisted : Outcome::kDuplicate;
-    }
+    record_inserts(inserted);
     return core::Status::Ok();
   }
 
-  const telemetry::SpanContext& tx_parent = items.front()->rm->span().Context();
+  const telemetry::SpanContext& tx_parent = items.front()->span().Context();
   CHAT_ASSIGN_OR_RETURN(pg::Transaction tx, lease.Begin(tx_parent));
   auto fail = [&](core::Status s) {
     (void)tx.Rollback();
@@ -238,36 +267,34 @@ core::Status BatchProcessor::Apply(std::vector<Item*>& items) {
   if (!sends.empty()) {
     auto inserted = MessageRepository::InsertMessages(lease, insert_parent, rows);
     if (!inserted.ok()) return fail(inserted.status());
-    for (size_t i = 0; i < sends.size(); ++i) {
-      sends[i]->outcome = (*inserted)[i] ? Outcome::kPersisted : Outcome::kDuplicate;
-    }
+    record_inserts(*inserted);
   }
   const int64_t now_ms = clock_.NowUnixNanos() / 1'000'000;
-  for (Item* it : others) {
-    const auto& parent = it->rm->span().Context();
-    const auto& m = it->msg;
+  for (Work* w : others) {
+    const auto& parent = w->span().Context();
+    const auto& m = w->msg();
     switch (m.action) {
       case MessageAction::kEdit: {
         auto r = MessageRepository::Edit(lease, parent, m.room, m.timestamp, m.user, m.text, now_ms);
         if (!r.ok()) return fail(r.status());
-        it->outcome = *r ? Outcome::kPersisted : Outcome::kNoop;
+        w->outcome = *r ? Outcome::kPersisted : Outcome::kNoop;
         break;
       }
       case MessageAction::kDelete: {
         auto r = MessageRepository::Delete(lease, parent, m.room, m.timestamp, m.user);
         if (!r.ok()) return fail(r.status());
-        it->outcome = *r ? Outcome::kPersisted : Outcome::kNoop;
+        w->outcome = *r ? Outcome::kPersisted : Outcome::kNoop;
         break;
       }
       case MessageAction::kReact: {
         auto r = MessageRepository::ToggleReaction(lease, parent, m.room, m.timestamp, m.user,
                                                    m.emoji);
         if (!r.ok()) return fail(r.status());
-        it->outcome = Outcome::kPersisted;
+        w->outcome = Outcome::kPersisted;
         if (*r == ReactionToggle::kAdded) {
-          it->rm->span().AddEvent("reaction_added");
+          w->span().AddEvent("reaction_added");
         } else {
-          it->rm->span().AddEvent("reaction_removed");
+          w->span().AddEvent("reaction_removed");
         }
         break;
       }
@@ -279,65 +306,41 @@ core::Status BatchProcessor::Apply(std::vector<Item*>& items) {
   return tx.Commit();
 }
 
-void BatchProcessor::Succeed(std::vector<Item*>& items) {
-  const int64_t commit_ns = clock_.NowUnixNanos();
-  const auto now = clock_.SteadyNow();
-  for (Item* it : items) {
-    telemetry::Span& span = it->rm->span();
-    const telemetry::SpanContext* ex = &span.Context();
+void BatchProcessor::Succeed(std::vector<Work*>& items) {
+  for (Work* w : items) {
+    telemetry::Span& span = w->span();
+    if (w->insert_span.IsValid()) {
+      // observability §5.1 "Batched rows": the row's statement, findable from the message.
+      span.AddLink(w->insert_span, {{semconv::kChatLinkReason, "batch"}});
+    }
     std::string_view result = "persisted";
-    switch (it->outcome) {
+    switch (w->outcome) {
       case Outcome::kDuplicate:
         span.AddEvent("duplicate_ignored");
-        metrics_.duplicates.With({it->action}).Add(1);
         result = "duplicate";
         break;
       case Outcome::kNoop:
         span.AddEvent("no_matching_row");
-        metrics_.noop.With({it->action}).Add(1);
         result = "noop";
         break;
       case Outcome::kPersisted:
       case Outcome::kPending:
-        metrics_.persisted.With({it->action}).Add(1, ex);
+        if (w->send()) {
+          span.AddEvent("message_persisted", {{attr::kBatchSize, w->insert_rows},
+                                              {semconv::kDbCollectionName, "messages"}});
+        }
         break;
     }
-    core::Status ack = it->rm->context().Ack();
-    if (!ack.ok()) {
-      // Committed but not acked: JetStream redelivers and the idempotent insert absorbs it.
-      telemetry_.logger->Warn(span.Context(), "ack after commit failed",
-                              {{attr::kMessageId, std::string_view(it->message_id)},
-                               {semconv::kExceptionMessage, std::string_view(ack.message())}});
-    }
-    metrics_.duration.With({it->action})
-        .Record(std::chrono::duration<double>(now - it->received).count(), ex);
-    const int64_t stored = it->rm->delivery().timestamp_unix_nano;
-    if (stored > 0) {
-      metrics_.lag.Default().Record(static_cast<double>(commit_ns - stored) / 1e9, ex);
-    }
-    telemetry_.logger->Info(span.Context(), "message persisted",
-                            {{attr::kAction, it->action},
-                             {attr::kMessageId, std::string_view(it->message_id)},
-                             {attr::kRoom, std::string_view(it->msg.room)},
-                             {"result", result}});
+    w->item->result = runtime::BatchResult::Ack(w->action, result, w->LogFields());
   }
 }
 
-void BatchProcessor::Fail(std::vector<Item*>& items, const core::Status& status) {
+void BatchProcessor::Fail(std::vector<Work*>& items, const core::Status& status) {
   const std::string_view reason = ReasonFor(status);
-  for (Item* it : items) {
-    telemetry::Span& span = it->rm->span();
-    const auto delay = NakDelay(it->rm->delivery().delivery_count);
-    span.RecordError(reason, status.message(), "db", "persist failed");
-    (void)it->rm->context().Nak(delay);
-    metrics_.errors.With({it->action, reason}).Add(1, &span.Context());
-    telemetry_.logger->Error(span.Context(), "message persist failed",
-                             {{semconv::kErrorType, reason},
-                              {attr::kAction, it->action},
-                              {attr::kMessageId, std::string_view(it->message_id)},
-                              {attr::kRoom, std::string_view(it->msg.room)},
-                              {"nak_delay_ms", static_cast<int64_t>(delay.count())},
-                              {semconv::kExceptionMessage, std::string_view(status.message())}});
+  for (Work* w : items) {
+    w->item->result = runtime::BatchResult::Nak(
+        w->action, reason, status, NakDelay(w->item->context.delivery().delivery_count),
+        w->LogFields());
   }
 }
 

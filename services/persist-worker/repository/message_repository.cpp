@@ -69,11 +69,11 @@ Param OptInt(int64_t v) { return v == 0 ? Param::Null() : Param(v); }
 
 }  // namespace
 
-core::Result<std::vector<bool>> MessageRepository::InsertMessages(
+core::Result<InsertedMessages> MessageRepository::InsertMessages(
     pg::Lease& lease, const telemetry::SpanContext& parent,
     const std::vector<const MessageRow*>& rows) {
   std::vector<bool> inserted(rows.size(), false);
-  if (rows.empty()) return inserted;
+  if (rows.empty()) return InsertedMessages{std::move(inserted), {}};
   const pg::BatchInsert& insert = InsertMessagesBatch();
   pg::BatchRows batch(insert);
   for (const MessageRow* r : rows) {
@@ -98,7 +98,7 @@ core::Result<std::vector<bool>> MessageRepository::InsertMessages(
     inserted[it->second] = true;
     by_key.erase(it);
   }
-  return inserted;
+  return InsertedMessages{std::move(inserted), result.span_context()};
 }
 
 core::Result<bool> MessageRepository::Edit(pg::Lease& lease, const telemetry::SpanContext& parent,

@@ -27,12 +27,19 @@ struct MessageRow {
 
 enum class ReactionToggle { kAdded, kRemoved };
 
+struct InsertedMessages {
+  std::vector<bool> inserted;  // inserted[i]: rows[i] is a new row (false: it already existed)
+  // The `INSERT messages` span (invalid when none ran or it was not sampled): every message of
+  // the batch links to it, so each message's trace shows the statement that wrote its row.
+  telemetry::SpanContext statement_span;
+};
+
 class MessageRepository {
  public:
   // One multi-row INSERT … ON CONFLICT (room, "timestamp", username) DO NOTHING RETURNING the
   // keys of the rows it inserted: result[i] is true when rows[i] was inserted, false when the
   // row already existed (a redelivery, or the same key twice in `rows`: the first one wins).
-  static core::Result<std::vector<bool>> InsertMessages(pg::Lease& lease,
+  static core::Result<InsertedMessages> InsertMessages(pg::Lease& lease,
                                                         const telemetry::SpanContext& parent,
                                                         const std::vector<const MessageRow*>& rows);
 

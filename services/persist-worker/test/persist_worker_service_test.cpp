@@ -465,6 +465,52 @@ TEST_F(PersistWorkerTest, BacklogIsWrittenInBatches) {
   EXPECT_TRUE(linked);
 }
 
+// Issue 12: every message of a batched INSERT records that its row was written — event
+// message_persisted and a link (chat.link.reason=batch) to the INSERT span — not only the one
+// message the INSERT hangs under.
+TEST_F(PersistWorkerTest, EveryBatchedSendLinksToItsInsertAndRecordsThePersist) {
+  // A backlog of three, then a fresh worker: its first fetch takes all three in one INSERT.
+  worker_->Drain(10s);
+  worker_.reset();
+  for (int i = 0; i < 3; ++i) Publish("general", Msg("carol", 20000 + i, "general"));
+  StartWorker();
+  ASSERT_TRUE(WaitCount("messages", 3));
+  std::vector<SpanData> process;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        process.clear();
+        for (int i = 0; i < 3; ++i) {
+          auto s = ProcessSpanFor(std::to_string(20000 + i) + "-carol");
+          if (s) process.push_back(*s);
+        }
+        return process.size() == 3;
+      },
+      10s));
+  const auto inserts = tel_.FindSpans("INSERT messages");
+  ASSERT_EQ(inserts.size(), 1u) << "the three sends were not written by one statement";
+  const SpanData& insert = inserts[0];
+  for (const SpanData& p : process) {
+    SCOPED_TRACE(*sdk::StringAttribute(p, "chat.message_id"));
+    EXPECT_EQ(sdk::IntAttribute(p, "chat.batch.size"), 3);
+    const telemetry::SpanEvent* ev = sdk::FindEvent(p, "message_persisted");
+    ASSERT_NE(ev, nullptr);
+    bool linked = false;
+    for (const auto& link : p.links) {
+      if (link.context.span_id == insert.span_id && link.context.trace_id == insert.trace_id) {
+        linked = true;
+        ASSERT_EQ(link.attributes.size(), 1u);
+        EXPECT_EQ(link.attributes[0].key, chat::telemetry::semconv::kChatLinkReason);
+        EXPECT_EQ(std::get<std::string>(link.attributes[0].value), "batch");
+      }
+    }
+    EXPECT_TRUE(linked) << "no link to the INSERT span";
+    EXPECT_NE(sdk::FindEvent(p, "ack"), nullptr);
+  }
+  // The INSERT still hangs under one of the three messages (trace shape §5.1).
+  EXPECT_TRUE(std::any_of(process.begin(), process.end(),
+                          [&](const SpanData& p) { return insert.parent_span_id == p.span_id; }));
+}
+
 
 // Not a unit test (no timing assertions on a shared machine): a quick throughput reading,
 // run with --gtest_also_run_disabled_tests. 100% sampling, in-memory exporter, PgCluster with

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "chat/telemetry/trace_context.hpp"
+
 struct pg_result;  // libpq's PGresult
 
 namespace chat::pg {
@@ -37,12 +39,18 @@ class Rows {
   std::optional<int64_t> OptInt64(int row, int col) const;
   std::optional<bool> OptBool(int row, int col) const;
 
+  // The CLIENT span that ran the statement (invalid when unsampled or for a default Rows), so a
+  // caller can link other spans to it: persist-worker links every message of a batch INSERT.
+  const telemetry::SpanContext& span_context() const { return span_context_; }
+  void set_span_context(const telemetry::SpanContext& context) { span_context_ = context; }
+
  private:
   struct Deleter {
     void operator()(pg_result* r) const;
   };
   void CheckCell(int row, int col) const;
   std::unique_ptr<pg_result, Deleter> result_;
+  telemetry::SpanContext span_context_{};
 };
 
 }  // namespace chat::pg
