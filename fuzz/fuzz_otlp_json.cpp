@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "chat/telemetry/sdk/otlp.hpp"
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 
 namespace sdk = chat::telemetry::sdk;
 

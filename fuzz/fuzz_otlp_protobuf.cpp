@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
 
 namespace sdk = chat::telemetry::sdk;

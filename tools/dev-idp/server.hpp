@@ -2,7 +2,12 @@
 // with authorization code + PKCE, token grants, userinfo, logout, loopback-only key rotation) on
 // cpp-httplib threads. Each request gets one SERVER span `{method} {http.route}` and the idp_*
 // metrics; tokens, codes and passwords never reach a log. Codes, sessions and refresh tokens
-// live in memory: a restart signs everybody out.
+// live in memory (SessionStore): a restart signs everybody out.
+//
+// One job per file: server.cpp (construction, routing, spans, metrics, JWT signing),
+// discovery.cpp (discovery, JWKS, key rotation), authorize.cpp (authorization endpoint and login
+// page), login.cpp (sign-in throttling and rejection accounting), token.cpp (token grants),
+// userinfo_logout.cpp, with http_util.hpp for the shared HTTP helpers.
 #pragma once
 
 #include <atomic>
@@ -19,6 +24,7 @@
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "key_store.hpp"
+#include "session_store.hpp"
 #include "throttle.hpp"
 #include "users.hpp"
 
@@ -57,9 +63,6 @@ class IdpServer {
 
  private:
   struct Metrics;
-  struct AuthCode;
-  struct Session;
-  struct RefreshEntry;
   struct RequestScope;
   using Params = std::map<std::string, std::string, std::less<>>;
 
@@ -112,14 +115,11 @@ class IdpServer {
   bool AdmitLogin(RequestScope& rq, const LoginAttempt& attempt, const User* named,
                   std::string_view typed, int64_t& retry_after);
   void LoginSucceeded(const LoginAttempt& attempt);  // gives the reserved units back
-  // Ends session `sid` and every refresh token of its family. Caller holds state_mu_.
-  void RevokeSessionLocked(const std::string& sid);
 
   core::Result<std::string> SignJwt(const std::string& payload_json) const;
   // Verifies signature (any published key), `iss`, and — unless allow_expired — `exp`.
   core::Result<std::string> VerifyJwt(std::string_view token, bool allow_expired) const;
   int64_t NowSeconds() const;
-  void PruneLocked(int64_t now);
 
   IdpConfig config_;
   const telemetry::Telemetry& telemetry_;
@@ -136,10 +136,7 @@ class IdpServer {
   mutable std::mutex issuer_mu_;
   std::string issuer_;
 
-  std::mutex state_mu_;
-  std::map<std::string, AuthCode, std::less<>> codes_;
-  std::map<std::string, Session, std::less<>> sessions_;
-  std::map<std::string, RefreshEntry, std::less<>> refresh_;  // by jti
+  SessionStore store_;  // codes, sessions, refresh-token families
 
   // Form bodies up to kMaxBodyBytes on the POST routes; no Content-Encoding anywhere.
   std::unique_ptr<telemetry::sdk::HttpBodyGuard> guard_;

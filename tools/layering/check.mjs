@@ -29,6 +29,9 @@ const ALLOWED = {
   core: [],
   telemetry: ['core'],
   telemetry_sdk: ['telemetry', 'core'],
+  // The OTLP decoders (libs/telemetry/receiver/): only tools (the telemetry sink) and leaves (OTLP
+  // tests, fuzz targets) may use them, so no service or library links a parser of OTLP input.
+  otlp_receiver: ['telemetry_sdk', 'telemetry', 'core'],
   natsx: ['telemetry', 'core'],
   pg: ['telemetry', 'core'],
   contracts: ['core'],
@@ -61,6 +64,7 @@ function fileOwner(rel) {
   }
   if (p[0] === 'libs') {
     if (p[1] === 'telemetry' && (p.includes('sdk'))) return { kind: 'lib', name: 'telemetry_sdk' };
+    if (p[1] === 'telemetry' && p[2] === 'receiver') return { kind: 'lib', name: 'otlp_receiver' };
     return { kind: 'lib', name: p[1] };
   }
   if (p[0] === 'services') return { kind: 'service', name: p[1] };
@@ -80,6 +84,7 @@ function includeLayer(inc) {
   const m = /^chat\/([a-z_]+)\//.exec(inc);
   if (!m) return null;
   if (m[1] === 'telemetry' && inc.startsWith('chat/telemetry/sdk/')) return 'telemetry_sdk';
+  if (m[1] === 'telemetry' && inc.startsWith('chat/telemetry/receiver/')) return 'otlp_receiver';
   return m[1];
 }
 
@@ -185,6 +190,7 @@ export function check(root) {
       }
       if (owner.kind === 'lib' && layer === owner.name) return;
       if (owner.kind === 'lib' && owner.name === 'telemetry_sdk' && layer === 'telemetry') return;
+      if (owner.kind === 'lib' && owner.name === 'otlp_receiver' && layer === 'telemetry') return;
       const allowed = ALLOWED[owner.kind === 'service' ? 'service' : owner.name];
       if (!allowed) {
         add(rel, line, inc, `unknown library ${owner.name} (add it to ALLOWED in check.mjs)`);
@@ -436,6 +442,9 @@ function selfTest() {
       'services/room/x.cpp:1: service room may not include natsx'],
     ['service includes the sdk', { 'services/room/main.cpp': '#include "chat/telemetry/sdk/s.hpp"\n' },
       'services/room/main.cpp:1: service room may not include telemetry_sdk'],
+    ['service includes the OTLP decoder',
+      { 'services/room/d.cpp': '#include "chat/telemetry/receiver/otlp_decode.hpp"\n' },
+      'services/room/d.cpp:1: service room may not include otlp_receiver'],
     ['service includes pg outside repository/', { 'services/room/h.cpp': '#include "chat/pg/pool.hpp"\n' },
       'services/room/h.cpp:1: service room includes pg outside repository/'],
     ['service includes another service', { 'services/fanout/x.cpp': '#include "../room/config.hpp"\n' },

@@ -14,56 +14,21 @@
 #include <utility>
 
 #include "chat/pg/pool.hpp"
+#include "chat/telemetry/exposition.hpp"
 #include "chat/telemetry/telemetry.hpp"
 
 namespace chat::pg_exporter {
 
 namespace {
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
+namespace exposition = telemetry::exposition;
+
+using Labels = exposition::LabelPairs;
 
 // --- Prometheus text 0.0.4 ------------------------------------------------------------------
-// Written directly rather than through telemetry::MetricRegistry: the official exporter types
+// Collected here rather than in a telemetry::MetricRegistry: the official exporter types
 // pg_stat_database_xact_commit & co. as counters without the `_total` suffix, which the registry
-// (rightly, for our own metrics) refuses.
-
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  auto result = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, result.ptr);
-}
-
-std::string EscapeHelp(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string EscapeLabelValue(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+// (rightly, for our own metrics) refuses. The text itself comes from the registry's writer.
 
 // Families sorted by name and series by label values, with label pairs sorted by name: the order
 // client_golang's registry gathers in, so diffs against the official exporter stay readable.
@@ -91,19 +56,9 @@ class Exposition {
     for (auto& [name, family] : families_) {
       std::sort(family.series.begin(), family.series.end(),
                 [](const Series& a, const Series& b) { return a.labels < b.labels; });
-      out += "# HELP " + name + " " + EscapeHelp(family.help) + "\n";
-      out += "# TYPE " + name + " " + family.type + "\n";
+      exposition::AppendHeader(out, name, family.type, family.help, /*openmetrics=*/false);
       for (const Series& s : family.series) {
-        out += name;
-        if (!s.labels.empty()) {
-          out += '{';
-          for (size_t i = 0; i < s.labels.size(); ++i) {
-            if (i > 0) out += ',';
-            out += s.labels[i].first + "=\"" + EscapeLabelValue(s.labels[i].second) + "\"";
-          }
-          out += '}';
-        }
-        out += ' ' + FormatValue(s.value) + '\n';
+        exposition::AppendSample(out, name, s.labels, s.value, exposition::NumberStyle::kShortest);
       }
     }
     return out;

@@ -19,7 +19,7 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/telemetry/metrics.hpp"
-#include "chat/telemetry/sdk/otlp.hpp"
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 
 namespace chat::sink {
 

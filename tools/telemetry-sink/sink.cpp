@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "chat/core/origin.hpp"
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
 #include "span_limits.hpp"
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "chat/telemetry/sdk/otlp.hpp"
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "config.hpp"
 
 namespace chat::sink {

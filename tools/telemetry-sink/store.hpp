@@ -29,7 +29,7 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
-#include "chat/telemetry/sdk/otlp.hpp"
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 
 namespace chat::sink {
 

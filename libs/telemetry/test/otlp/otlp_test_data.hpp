@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
 
 namespace chat::telemetry::sdk::testdata {

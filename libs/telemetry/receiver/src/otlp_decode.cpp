@@ -9,7 +9,7 @@
 #include <variant>
 
 #include "chat/core/base64.hpp"
-#include "chat/telemetry/sdk/otlp.hpp"
+#include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "otlp_wire.hpp"
 
 namespace chat::telemetry::sdk {
