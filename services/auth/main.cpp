@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "chat/contracts/grant_audit.hpp"
-#include "chat/core/env.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "config.hpp"
 #include "http_api.hpp"
@@ -24,13 +23,6 @@ class AuthService final : public chat::runtime::Service {
 }  // namespace
 
 int main() {
-  // Our settings are validated before ServiceMain builds anything (exit 2, one sentence).
-  chat::core::ProcessEnv env;
-  auto config = chat::auth_service::AuthConfig::FromEnv(env);
-  if (!config.ok()) {
-    std::fprintf(stderr, "auth-service: %s\n", config.status().message().c_str());
-    return 2;
-  }
   // Never mint a grant that reaches past its own templates (a stream filter, a bucket, another
   // service's subscription): the catalogue is compiled in, so this only fails on a bad build.
   if (auto overlaps = chat::contracts::AuditGrants(); !overlaps.empty()) {
@@ -39,21 +31,22 @@ int main() {
     }
     return 2;
   }
-  chat::runtime::ServiceInfo info{"auth-service", 9401, /*needs_nats=*/false};
-  return chat::runtime::ServiceMain(
-      info, [&](chat::runtime::ServiceContext& ctx)
-                -> chat::core::Result<std::unique_ptr<chat::runtime::Service>> {
+  using chat::auth_service::AuthConfig;
+  return chat::runtime::ServiceMain<AuthConfig>(
+      {"auth-service", 9401, /*needs_nats=*/false},
+      [](chat::runtime::ServiceContext& ctx,
+         AuthConfig& config) -> chat::core::Result<std::unique_ptr<AuthService>> {
         CHAT_ASSIGN_OR_RETURN(auto server, chat::auth_service::AuthServer::Create(
-                                               *config, ctx.telemetry(), ctx.clock()));
+                                               config, ctx.telemetry(), ctx.clock()));
         CHAT_RETURN_IF_ERROR(server->Start());
         std::printf("{\"event\":\"listening\",\"port\":%d}\n", server->port());
         std::fflush(stdout);
-        ctx.sdk().logger().Info("auth-service listening", {{"server.port", server->port()}});
+        ctx.logger().Info("auth-service listening", {{"server.port", server->port()}});
         chat::auth_service::AuthServer* raw = server.get();
-        ctx.admin().AddReadinessCheck("jwks", [raw] {
+        ctx.AddReadinessCheck("jwks", [raw] {
           return raw->Ready() ? chat::core::Status::Ok()
                               : chat::core::Unavailable("no JWKS key cached yet");
         });
-        return std::unique_ptr<chat::runtime::Service>(new AuthService(std::move(server)));
+        return std::make_unique<AuthService>(std::move(server));
       });
 }

@@ -17,14 +17,14 @@ namespace chat::fanout {
 enum class RateLimitFallback { kAllow, kBlock, kWarn };
 
 struct FanoutConfig {
-  int lru_capacity = 100;        // FANOUT_LRU_CAPACITY: rooms kept in the membership LRU
-  int workers = 32;              // FANOUT_WORKERS: per-member delivery threads
-  int queue_capacity = 1000;     // FANOUT_QUEUE_CAPACITY: delivery jobs waiting for a worker
-  // FANOUT_RATE_LIMIT_PER_MINUTE. system.md clamps to 10000; we allow 1,000,000 because the load
+  int lru_capacity = 100;        // CHAT_FANOUT_LRU_CAPACITY: rooms kept in the membership LRU
+  int workers = 32;              // CHAT_FANOUT_WORKERS: per-member delivery threads
+  int queue_capacity = 1000;     // CHAT_FANOUT_QUEUE_CAPACITY: delivery jobs waiting for a worker
+  // CHAT_FANOUT_RATE_LIMIT_PER_MINUTE. system.md clamps to 10000; we allow 1,000,000 because the load
   // generator sends thousands of messages per second from few users (README.md).
   int64_t rate_limit_per_minute = 60;
-  RateLimitFallback rate_limit_fallback = RateLimitFallback::kAllow;  // FANOUT_RATE_LIMIT_FALLBACK
-  // FANOUT_HANDLER_CONCURRENCY: native subscriptions per queue-grouped route (handlers wait on KV
+  RateLimitFallback rate_limit_fallback = RateLimitFallback::kAllow;  // CHAT_FANOUT_RATE_LIMIT_FALLBACK
+  // CHAT_FANOUT_HANDLER_CONCURRENCY: native subscriptions per queue-grouped route (handlers wait on KV
   // and room.members, so one libnats thread per route would serialise them). Each notification
   // waits for its MSG_CACHE put to be acknowledged; at 5,000 msg/s on the 2-core box 4 threads
   // queued notifications for 300+ ms (p50) while 16 kept p50 at 15 ms.
@@ -32,11 +32,11 @@ struct FanoutConfig {
   // Ingest keeps one delivery thread per instance by default: with several, two messages of one
   // user can be republished out of order (an edit could overtake the message it edits).
   int ingest_concurrency = 1;
-  std::chrono::milliseconds members_timeout{2000};  // FANOUT_MEMBERS_TIMEOUT_MS
-  // FANOUT_STICKER_BASE_URL: a message's stickerUrl must name an image under it (issue 11 item
+  std::chrono::milliseconds members_timeout{2000};  // CHAT_FANOUT_MEMBERS_TIMEOUT_MS
+  // CHAT_FANOUT_STICKER_BASE_URL: a message's stickerUrl must name an image under it (issue 11 item
   // 14); the local stack serves the sticker set from nginx on the web client's origin.
   std::string sticker_base_url = "/stickers/";
-  // FANOUT_KV_TIMEOUT_MS: JetStream API / KV wait. An unresponsive bucket holds an ingest
+  // CHAT_FANOUT_KV_TIMEOUT_MS: JetStream API / KV wait. An unresponsive bucket holds an ingest
   // handler this long per operation until the breaker opens, so it stays short.
   std::chrono::milliseconds kv_timeout{1000};
   // Circuit breaker of the rate limiter (system.md §6.2; fixed, tests shorten them).

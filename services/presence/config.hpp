@@ -28,8 +28,8 @@ struct PresenceConfig {
   contracts::quotas::BucketLimits rooms_limits =
       contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRooms);
 
-  // PRESENCE_CONN_TTL_SECONDS (1..3600, default 45), PRESENCE_SWEEP_INTERVAL_MS (50..60000,
-  // default min(1000, ttl/4)), PRESENCE_MAX_CONNECTIONS_PER_USER (1..1000, default 8), the
+  // CHAT_PRESENCE_CONN_TTL_SECONDS (1..3600, default 45), CHAT_PRESENCE_SWEEP_INTERVAL_MS (50..60000,
+  // default min(1000, ttl/4)), CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER (1..1000, default 8), the
   // bucket bounds above.
   static core::Result<PresenceConfig> FromEnv(const core::Env& env);
 

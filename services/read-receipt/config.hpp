@@ -14,8 +14,8 @@ namespace chat::read_receipt_service {
 
 struct ReadReceiptConfig {
   std::string database_url;  // DATABASE_URL (required; never logged)
-  size_t db_pool_size = 2;   // READ_RECEIPT_DB_POOL_SIZE
-  // READ_RECEIPT_FLUSH_INTERVAL_MS: how often dirty positions are upserted (system.md §6.7).
+  size_t db_pool_size = 2;   // CHAT_READ_RECEIPT_DB_POOL_SIZE
+  // CHAT_READ_RECEIPT_FLUSH_INTERVAL_MS: how often dirty positions are upserted (system.md §6.7).
   std::chrono::milliseconds flush_interval{15000};
   // Bucket bounds (issue 11 item 6): KV_READ_STATE_MAX_BYTES / _MAX_VALUE_SIZE, and
   // KV_ROOMS_MAX_BYTES / _MAX_VALUE_SIZE for ROOMS when this service creates it first.

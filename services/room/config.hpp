@@ -24,8 +24,8 @@ struct RoomConfig {
   contracts::quotas::BucketLimits rooms_limits =
       contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRooms);
 
-  // DATABASE_URL (required), ROOM_DB_POOL_SIZE, ROOM_DB_CONNECT_ATTEMPTS,
-  // ROOM_DB_CONNECT_INTERVAL_MS, ROOM_DB_STATEMENT_TIMEOUT_MS. Problems go into `reader`.
+  // DATABASE_URL (required), CHAT_ROOM_DB_POOL_SIZE, CHAT_ROOM_DB_CONNECT_ATTEMPTS,
+  // CHAT_ROOM_DB_CONNECT_INTERVAL_MS, CHAT_ROOM_DB_STATEMENT_TIMEOUT_MS. Problems go into `reader`.
   static RoomConfig FromEnv(core::EnvReader& reader);
   static core::Result<RoomConfig> FromEnv(const core::Env& env);
 };

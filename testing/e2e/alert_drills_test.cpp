@@ -146,7 +146,7 @@ class AlertDrillsTest : public ::testing::Test {
     // becomes 2 s, so the outage replay of the persist drill is a backlog replay as in production.
     auto stack = ChatStack::Create(
         ChatStackBinaries::FromBuild(),
-        {.per_service_env = {{"fanout-service", {{"FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}},
+        {.per_service_env = {{"fanout-service", {{"CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}},
                              {"persist-worker", {{"CHAT_TRACE_LINK_AGE_SECONDS", "2"}}}}});
     if (!stack.ok()) return "stack: " + stack.status().ToString();
     s.stack = std::move(*stack);

@@ -228,7 +228,7 @@ template <typename T>
 Result<std::unique_ptr<chat::runtime::Service>> StartPeer(chat::runtime::ServiceContext& ctx) {
   auto peer = std::make_unique<T>(ctx);
   CHAT_RETURN_IF_ERROR(peer->Start());
-  PrintLine("{\"event\":\"ready\",\"metrics_port\":" + std::to_string(ctx.admin().port()) + "}");
+  PrintLine("{\"event\":\"ready\",\"metrics_port\":" + std::to_string(ctx.admin_port()) + "}");
   return std::unique_ptr<chat::runtime::Service>(std::move(peer));
 }
 

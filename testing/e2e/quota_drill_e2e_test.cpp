@@ -44,7 +44,7 @@ class QuotaDrillTest : public ::testing::Test {
     options.per_service_env["auth-service"] = {
         {"CHAT_AUTH_USER_MAX_SUBSCRIPTIONS", std::to_string(kMaxSubscriptions)}};
     options.per_service_env["presence-service"] = {
-        {"PRESENCE_MAX_CONNECTIONS_PER_USER", std::to_string(kMaxConnections)}};
+        {"CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER", std::to_string(kMaxConnections)}};
     auto stack = ChatStack::Create(ChatStackBinaries::FromBuild(), std::move(options));
     ASSERT_TRUE(stack.ok()) << stack.status().ToString();
     stack_ = std::move(*stack);

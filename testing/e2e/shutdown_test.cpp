@@ -88,7 +88,7 @@ TEST(ShutdownTest, RoomServiceStopsAtOnceWhileRetryingTheDatabase) {
   RefusingPort dead_db;
   ASSERT_GT(dead_db.port(), 0);
   env["DATABASE_URL"] = DeadDatabase(dead_db);
-  env["ROOM_DB_CONNECT_INTERVAL_MS"] = "30000";
+  env["CHAT_ROOM_DB_CONNECT_INTERVAL_MS"] = "30000";
   Service room(CHAT_ROOM_BIN, env);
   ASSERT_GT(room.pid(), 0);
   // In the retry loop: the first attempt failed and the wait before the second has begun.

@@ -6,6 +6,7 @@
 //                                         it; a running server rotates via POST /admin/rotate-keys)
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "chat/core/env.hpp"
@@ -62,29 +63,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: dev-idp [rotate-keys [--state-dir DIR]]\n");
     return 2;
   }
-  // Our settings are validated before ServiceMain builds anything (exit 2, one sentence).
-  chat::core::ProcessEnv env;
-  auto config = IdpConfig::FromEnv(env);
-  if (!config.ok()) {
-    std::fprintf(stderr, "dev-idp: %s\n", config.status().message().c_str());
-    return 2;
-  }
-  chat::runtime::ServiceInfo info{"dev-idp", 9420, /*needs_nats=*/false};
-  return chat::runtime::ServiceMain(
-      info, [&](chat::runtime::ServiceContext& ctx)
-                -> chat::core::Result<std::unique_ptr<chat::runtime::Service>> {
-        CHAT_ASSIGN_OR_RETURN(auto server,
-                              IdpServer::Create(*config, ctx.telemetry(), ctx.clock()));
+  return chat::runtime::ServiceMain<IdpConfig>(
+      {"dev-idp", 9420, /*needs_nats=*/false},
+      [](chat::runtime::ServiceContext& ctx,
+         IdpConfig& config) -> chat::core::Result<std::unique_ptr<IdpService>> {
+        CHAT_ASSIGN_OR_RETURN(auto server, IdpServer::Create(config, ctx.telemetry(), ctx.clock()));
         CHAT_RETURN_IF_ERROR(server->Start());
         std::printf("{\"event\":\"listening\",\"port\":%d,\"issuer\":\"%s\"}\n", server->port(),
                     server->issuer().c_str());
         std::fflush(stdout);
-        ctx.sdk().logger().Info("dev-idp listening", {{"server.port", server->port()}});
+        ctx.logger().Info("dev-idp listening", {{"server.port", server->port()}});
         IdpServer* raw = server.get();
-        ctx.admin().AddReadinessCheck("http", [raw] {
+        ctx.AddReadinessCheck("http", [raw] {
           return raw->port() > 0 ? chat::core::Status::Ok()
                                  : chat::core::Unavailable("http listener not bound");
         });
-        return std::unique_ptr<chat::runtime::Service>(new IdpService(std::move(server)));
+        return std::make_unique<IdpService>(std::move(server));
       });
 }

@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "chat/core/strings.hpp"
+#include "chat/telemetry/sdk/admin_server.hpp"
+#include "chat/telemetry/sdk/sdk.hpp"
 
 namespace chat::runtime {
 namespace {
@@ -79,24 +81,107 @@ NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
   return c;
 }
 
+const std::vector<RenamedVariable>& RenamedVariables() {
+  // Renamed in issue 12 ("one plumbing owner"); drop the aliases one release later.
+  static const std::vector<RenamedVariable> kRenamed = {
+      {"FANOUT_LRU_CAPACITY", "CHAT_FANOUT_LRU_CAPACITY"},
+      {"FANOUT_WORKERS", "CHAT_FANOUT_WORKERS"},
+      {"FANOUT_QUEUE_CAPACITY", "CHAT_FANOUT_QUEUE_CAPACITY"},
+      {"FANOUT_RATE_LIMIT_PER_MINUTE", "CHAT_FANOUT_RATE_LIMIT_PER_MINUTE"},
+      {"FANOUT_RATE_LIMIT_FALLBACK", "CHAT_FANOUT_RATE_LIMIT_FALLBACK"},
+      {"FANOUT_HANDLER_CONCURRENCY", "CHAT_FANOUT_HANDLER_CONCURRENCY"},
+      {"FANOUT_INGEST_CONCURRENCY", "CHAT_FANOUT_INGEST_CONCURRENCY"},
+      {"FANOUT_MEMBERS_TIMEOUT_MS", "CHAT_FANOUT_MEMBERS_TIMEOUT_MS"},
+      {"FANOUT_KV_TIMEOUT_MS", "CHAT_FANOUT_KV_TIMEOUT_MS"},
+      {"FANOUT_STICKER_BASE_URL", "CHAT_FANOUT_STICKER_BASE_URL"},
+      {"HISTORY_DB_POOL_SIZE", "CHAT_HISTORY_DB_POOL_SIZE"},
+      {"HISTORY_STATEMENT_TIMEOUT_MS", "CHAT_HISTORY_STATEMENT_TIMEOUT_MS"},
+      {"PERSIST_BATCH_SIZE", "CHAT_PERSIST_BATCH_SIZE"},
+      {"PERSIST_FETCH_TIMEOUT_MS", "CHAT_PERSIST_FETCH_TIMEOUT_MS"},
+      {"PERSIST_WORKERS", "CHAT_PERSIST_WORKERS"},
+      {"PERSIST_NAK_DELAY_MS", "CHAT_PERSIST_NAK_DELAY_MS"},
+      {"PERSIST_NAK_DELAY_MAX_MS", "CHAT_PERSIST_NAK_DELAY_MAX_MS"},
+      {"PERSIST_STREAM_MAX_MSGS", "CHAT_PERSIST_STREAM_MAX_MSGS"},
+      {"PERSIST_STREAM_MAX_BYTES", "CHAT_PERSIST_STREAM_MAX_BYTES"},
+      {"PERSIST_STREAM_MAX_MSG_SIZE", "CHAT_PERSIST_STREAM_MAX_MSG_SIZE"},
+      {"PERSIST_MAX_ACK_PENDING", "CHAT_PERSIST_MAX_ACK_PENDING"},
+      {"PERSIST_STATEMENT_TIMEOUT_MS", "CHAT_PERSIST_STATEMENT_TIMEOUT_MS"},
+      {"PRESENCE_CONN_TTL_SECONDS", "CHAT_PRESENCE_CONN_TTL_SECONDS"},
+      {"PRESENCE_SWEEP_INTERVAL_MS", "CHAT_PRESENCE_SWEEP_INTERVAL_MS"},
+      {"PRESENCE_MAX_CONNECTIONS_PER_USER", "CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER"},
+      {"READ_RECEIPT_DB_POOL_SIZE", "CHAT_READ_RECEIPT_DB_POOL_SIZE"},
+      {"READ_RECEIPT_FLUSH_INTERVAL_MS", "CHAT_READ_RECEIPT_FLUSH_INTERVAL_MS"},
+      {"ROOM_DB_POOL_SIZE", "CHAT_ROOM_DB_POOL_SIZE"},
+      {"ROOM_DB_CONNECT_ATTEMPTS", "CHAT_ROOM_DB_CONNECT_ATTEMPTS"},
+      {"ROOM_DB_CONNECT_INTERVAL_MS", "CHAT_ROOM_DB_CONNECT_INTERVAL_MS"},
+      {"ROOM_DB_STATEMENT_TIMEOUT_MS", "CHAT_ROOM_DB_STATEMENT_TIMEOUT_MS"},
+  };
+  return kRenamed;
+}
+
+std::optional<std::string> RenamedEnv::Get(std::string_view name) const {
+  if (auto value = base_.Get(name)) return value;
+  for (const auto& r : RenamedVariables()) {
+    if (r.replacement == name) return base_.Get(r.deprecated);
+  }
+  return std::nullopt;
+}
+
+std::vector<RenamedVariable> RenamedEnv::DeprecatedInUse() const {
+  std::vector<RenamedVariable> used;
+  for (const auto& r : RenamedVariables()) {
+    if (base_.Get(r.deprecated).has_value()) used.push_back(r);
+  }
+  return used;
+}
+
+const telemetry::Telemetry& ServiceContext::telemetry() const { return sdk_.telemetry(); }
+
+telemetry::Logger& ServiceContext::logger() { return sdk_.logger(); }
+
+void ServiceContext::AddReadinessCheck(std::string name, std::function<core::Status()> check) {
+  admin_.AddReadinessCheck(std::move(name), std::move(check));
+}
+
+int ServiceContext::admin_port() const { return admin_.port(); }
+
+std::chrono::seconds ServiceContext::trace_link_age() const {
+  return sdk_.config().trace_link_age;
+}
+
 natsx::Connection& ServiceContext::nats() {
   CHAT_CHECK(nats_ != nullptr);
   return *nats_;
 }
 
-int ServiceMain(const ServiceInfo& info, const SetupFn& setup) {
+const core::Env& ProcessEnvironment() {
   static const core::ProcessEnv env;  // trivially destructible wrapper over getenv
-  return ServiceMain(info, setup, env, core::SystemClock::Instance());
+  return env;
+}
+
+int ServiceMain(const ServiceInfo& info, const SetupFn& setup) {
+  return ServiceMain(info, setup, ProcessEnvironment(), core::SystemClock::Instance());
 }
 
 int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& env,
                 const core::Clock& clock) {
+  return ServiceMain(
+      info, [](const core::Env&) { return core::Status::Ok(); }, setup, env, clock);
+}
+
+int ServiceMain(const ServiceInfo& info, const ConfigureFn& configure, const SetupFn& setup,
+                const core::Env& base_env, const core::Clock& clock) {
   // Blocked before any other thread exists, so only the watcher's sigwait() ever sees them.
   const TerminationSignals signals;
   ShutdownSignal stop;
   SignalWatcher watcher(signals, stop);
+  const RenamedEnv env(base_env);
 
-  // 1. Configuration, validated before anything connects.
+  // 1. Configuration, validated before anything connects: the service's own settings, then NATS.
+  if (core::Status s = configure(env); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", info.name.c_str(), s.message().c_str());
+    return 2;
+  }
   core::EnvReader reader(env);
   NatsConfig nats_config;
   if (info.needs_nats) nats_config = NatsConfig::FromEnv(reader);
@@ -110,6 +195,11 @@ int ServiceMain(const ServiceInfo& info, const SetupFn& setup, const core::Env& 
   // 2. Telemetry first, so every later failure is logged with the service's resource.
   auto sdk = telemetry::sdk::TelemetrySdk::Create(telemetry_config, clock);
   telemetry::Logger& log = sdk->logger();
+  for (const auto& r : env.DeprecatedInUse()) {
+    log.Warn("deprecated configuration variable; use " + std::string(r.replacement),
+             {{"chat.config.deprecated", std::string(r.deprecated)},
+              {"chat.config.replacement", std::string(r.replacement)}});
+  }
 
   telemetry::sdk::AdminServer admin(
       sdk->metrics(), {telemetry_config.prometheus_host, telemetry_config.prometheus_port});

@@ -772,14 +772,14 @@ TEST(FanoutConfigTest, DefaultsAndLimits) {
   EXPECT_EQ(c->rate_limit_per_minute, 60);
   EXPECT_EQ(c->workers, 32);
   EXPECT_EQ(c->lru_capacity, 100);
-  chat::core::MapEnv high({{"FANOUT_RATE_LIMIT_PER_MINUTE", "1000000"},
-                           {"FANOUT_RATE_LIMIT_FALLBACK", "block"}});
+  chat::core::MapEnv high({{"CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", "1000000"},
+                           {"CHAT_FANOUT_RATE_LIMIT_FALLBACK", "block"}});
   auto h = fanout::FanoutConfig::FromEnv(high);
   ASSERT_TRUE(h.ok()) << h.status().ToString();
   EXPECT_EQ(h->rate_limit_per_minute, 1000000);
   EXPECT_EQ(h->rate_limit_fallback, fanout::RateLimitFallback::kBlock);
-  chat::core::MapEnv bad({{"FANOUT_RATE_LIMIT_PER_MINUTE", "0"},
-                          {"FANOUT_RATE_LIMIT_FALLBACK", "maybe"}});
+  chat::core::MapEnv bad({{"CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", "0"},
+                          {"CHAT_FANOUT_RATE_LIMIT_FALLBACK", "maybe"}});
   EXPECT_FALSE(fanout::FanoutConfig::FromEnv(bad).ok());
 }
 

@@ -516,7 +516,7 @@ TEST_F(PersistWorkerTest, EveryBatchedSendLinksToItsInsertAndRecordsThePersist) 
 // run with --gtest_also_run_disabled_tests. 100% sampling, in-memory exporter, PgCluster with
 // fsync off.
 // Issue 11 item 6: CHAT_MESSAGES is bounded in bytes and per message. A message over
-// PERSIST_STREAM_MAX_MSG_SIZE (128 KiB) is refused by the stream; one of the largest
+// CHAT_PERSIST_STREAM_MAX_MSG_SIZE (128 KiB) is refused by the stream; one of the largest
 // legitimate user payload (64 KiB) is stored and persisted.
 TEST_F(PersistWorkerTest, StreamRefusesMessagesOverItsSizeBound) {
   const std::string big = Msg("alice", 1700000000001, "general",

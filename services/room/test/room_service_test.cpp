@@ -704,12 +704,12 @@ TEST(RoomConfigTest, DatabaseUrlIsRequiredAndKnobsAreValidated) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("DATABASE_URL"), std::string::npos);
 
-  core::MapEnv bad{{"DATABASE_URL", "postgresql://x@h/db"}, {"ROOM_DB_POOL_SIZE", "0"}};
+  core::MapEnv bad{{"DATABASE_URL", "postgresql://x@h/db"}, {"CHAT_ROOM_DB_POOL_SIZE", "0"}};
   auto invalid = RoomConfig::FromEnv(bad);
   ASSERT_FALSE(invalid.ok());
-  EXPECT_NE(invalid.status().message().find("ROOM_DB_POOL_SIZE"), std::string::npos);
+  EXPECT_NE(invalid.status().message().find("CHAT_ROOM_DB_POOL_SIZE"), std::string::npos);
 
-  core::MapEnv good{{"DATABASE_URL", "postgresql://x@h/db"}, {"ROOM_DB_CONNECT_ATTEMPTS", "3"}};
+  core::MapEnv good{{"DATABASE_URL", "postgresql://x@h/db"}, {"CHAT_ROOM_DB_CONNECT_ATTEMPTS", "3"}};
   auto ok = RoomConfig::FromEnv(good);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->db_connect_attempts, 3);

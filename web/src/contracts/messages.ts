@@ -436,7 +436,7 @@ export const DmListReplyCodec: Codec<DmListReply> = {
   },
 };
 
-/** The same-origin path the sticker set is served from (FANOUT_STICKER_BASE_URL's default). */
+/** The same-origin path the sticker set is served from (CHAT_FANOUT_STICKER_BASE_URL's default). */
 export const kStickerBasePath = "/stickers/";
 
 /**

@@ -127,7 +127,7 @@ inline constexpr std::array<std::string_view, 3> kChatMessagesSubjects = {
 inline constexpr std::string_view kDurablePersistWorker = "persist-worker";
 // CHAT_MESSAGES bounds (issue 11 item 6): total bytes (file storage) and one stored message
 // (payload plus headers: a 64 KiB user payload and its trace headers fit). Overridable in
-// persist-worker (PERSIST_STREAM_MAX_BYTES / PERSIST_STREAM_MAX_MSG_SIZE).
+// persist-worker (CHAT_PERSIST_STREAM_MAX_BYTES / CHAT_PERSIST_STREAM_MAX_MSG_SIZE).
 inline constexpr int64_t kChatMessagesMaxBytes = int64_t{1} << 30;  // 1 GiB
 inline constexpr int32_t kChatMessagesMaxMsgSize = 128 * 1024;
 
