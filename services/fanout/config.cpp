@@ -25,10 +25,14 @@ core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
   if (fallback == "block") c.rate_limit_fallback = RateLimitFallback::kBlock;
   else if (fallback == "warn") c.rate_limit_fallback = RateLimitFallback::kWarn;
   else c.rate_limit_fallback = RateLimitFallback::kAllow;
-  c.handler_concurrency = static_cast<int>(reader.Int("CHAT_FANOUT_HANDLER_CONCURRENCY", 16, 1, 64));
+  c.handler_concurrency =
+      static_cast<int>(reader.Int("CHAT_FANOUT_HANDLER_CONCURRENCY", 16, 1, 64));
   c.ingest_concurrency = static_cast<int>(reader.Int("CHAT_FANOUT_INGEST_CONCURRENCY", 1, 1, 64));
-  c.members_timeout = reader.Millis("CHAT_FANOUT_MEMBERS_TIMEOUT_MS", std::chrono::milliseconds(2000));
-  if (c.members_timeout.count() <= 0) reader.AddProblem("CHAT_FANOUT_MEMBERS_TIMEOUT_MS must be > 0");
+  c.members_timeout =
+      reader.Millis("CHAT_FANOUT_MEMBERS_TIMEOUT_MS", std::chrono::milliseconds(2000));
+  if (c.members_timeout.count() <= 0) {
+    reader.AddProblem("CHAT_FANOUT_MEMBERS_TIMEOUT_MS must be > 0");
+  }
   c.kv_timeout = reader.Millis("CHAT_FANOUT_KV_TIMEOUT_MS", std::chrono::milliseconds(1000));
   if (c.kv_timeout.count() <= 0) reader.AddProblem("CHAT_FANOUT_KV_TIMEOUT_MS must be > 0");
   c.sticker_base_url = reader.String("CHAT_FANOUT_STICKER_BASE_URL", "/stickers/");

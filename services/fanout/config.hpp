@@ -17,15 +17,16 @@ namespace chat::fanout {
 enum class RateLimitFallback { kAllow, kBlock, kWarn };
 
 struct FanoutConfig {
-  int lru_capacity = 100;        // CHAT_FANOUT_LRU_CAPACITY: rooms kept in the membership LRU
-  int workers = 32;              // CHAT_FANOUT_WORKERS: per-member delivery threads
-  int queue_capacity = 1000;     // CHAT_FANOUT_QUEUE_CAPACITY: delivery jobs waiting for a worker
-  // CHAT_FANOUT_RATE_LIMIT_PER_MINUTE. system.md clamps to 10000; we allow 1,000,000 because the load
-  // generator sends thousands of messages per second from few users (README.md).
+  int lru_capacity = 100;     // CHAT_FANOUT_LRU_CAPACITY: rooms kept in the membership LRU
+  int workers = 32;           // CHAT_FANOUT_WORKERS: per-member delivery threads
+  int queue_capacity = 1000;  // CHAT_FANOUT_QUEUE_CAPACITY: delivery jobs waiting for a worker
+  // CHAT_FANOUT_RATE_LIMIT_PER_MINUTE. system.md clamps to 10000; we allow 1,000,000 because the
+  // load generator sends thousands of messages per second from few users (README.md).
   int64_t rate_limit_per_minute = 60;
-  RateLimitFallback rate_limit_fallback = RateLimitFallback::kAllow;  // CHAT_FANOUT_RATE_LIMIT_FALLBACK
-  // CHAT_FANOUT_HANDLER_CONCURRENCY: native subscriptions per queue-grouped route (handlers wait on KV
-  // and room.members, so one libnats thread per route would serialise them). Each notification
+  // CHAT_FANOUT_RATE_LIMIT_FALLBACK
+  RateLimitFallback rate_limit_fallback = RateLimitFallback::kAllow;
+  // CHAT_FANOUT_HANDLER_CONCURRENCY: native subscriptions per queue-grouped route (handlers wait on
+  // KV and room.members, so one libnats thread per route would serialise them). Each notification
   // waits for its MSG_CACHE put to be acknowledged; at 5,000 msg/s on the 2-core box 4 threads
   // queued notifications for 300+ ms (p50) while 16 kept p50 at 15 ms.
   int handler_concurrency = 16;

@@ -15,8 +15,8 @@ PersistConfig PersistConfig::FromEnv(core::EnvReader& reader) {
       reader.Int("CHAT_PERSIST_NAK_DELAY_MAX_MS", c.nak_delay_max.count(), 0, 600000));
   c.stream_max_msgs =
       reader.Int("CHAT_PERSIST_STREAM_MAX_MSGS", c.stream_max_msgs, 10'000, 1'000'000'000);
-  c.stream_max_bytes = reader.Int("CHAT_PERSIST_STREAM_MAX_BYTES", c.stream_max_bytes, 1 << 20,
-                                  int64_t{1} << 44);
+  c.stream_max_bytes =
+      reader.Int("CHAT_PERSIST_STREAM_MAX_BYTES", c.stream_max_bytes, 1 << 20, int64_t{1} << 44);
   c.stream_max_msg_size = static_cast<int32_t>(
       reader.Int("CHAT_PERSIST_STREAM_MAX_MSG_SIZE", c.stream_max_msg_size, 1024, 8 << 20));
   c.max_ack_pending = reader.Int("CHAT_PERSIST_MAX_ACK_PENDING", c.max_ack_pending, 1, 1'000'000);

@@ -14,7 +14,7 @@ namespace chat::persist_worker {
 
 struct PersistConfig {
   std::string database_url;  // DATABASE_URL (required; never logged)
-  int batch_size = 500;      // CHAT_PERSIST_BATCH_SIZE: messages per fetch, one transaction per batch
+  int batch_size = 500;  // CHAT_PERSIST_BATCH_SIZE: messages per fetch, one transaction per batch
   std::chrono::milliseconds fetch_timeout{500};  // CHAT_PERSIST_FETCH_TIMEOUT_MS
   int workers = 1;  // CHAT_PERSIST_WORKERS: fetch/commit loops (each its own pull subscription)
   // NAK delay after a database failure: initial × 2^(delivery_count-1), capped at max.
@@ -24,7 +24,8 @@ struct PersistConfig {
   int64_t stream_max_msgs = 1'000'000;  // CHAT_PERSIST_STREAM_MAX_MSGS (README: why)
   std::chrono::seconds stream_max_age{7 * 24 * 3600};
   // Byte bounds (issue 11 item 6): without them 1,000,000 messages of up to 1 MiB could hold
-  // ~1 TB of disk. CHAT_PERSIST_STREAM_MAX_BYTES, CHAT_PERSIST_STREAM_MAX_MSG_SIZE (payload + headers).
+  // ~1 TB of disk. CHAT_PERSIST_STREAM_MAX_BYTES, CHAT_PERSIST_STREAM_MAX_MSG_SIZE (payload
+  // plus headers).
   int64_t stream_max_bytes = contracts::jetstream::kChatMessagesMaxBytes;
   int32_t stream_max_msg_size = contracts::jetstream::kChatMessagesMaxMsgSize;
   int64_t max_ack_pending = 1'000;  // CHAT_PERSIST_MAX_ACK_PENDING

@@ -14,9 +14,9 @@ core::Result<PresenceConfig> PresenceConfig::FromEnv(const core::Env& env) {
       std::chrono::duration_cast<std::chrono::milliseconds>(config.conn_ttl) / 4);
   config.sweep_interval = std::chrono::milliseconds(
       reader.Int("CHAT_PRESENCE_SWEEP_INTERVAL_MS", default_sweep.count(), 50, 60000));
-  config.max_connections_per_user = static_cast<int>(reader.Int(
-      "CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER", contracts::quotas::kPresenceMaxConnectionsPerUser, 1,
-      1000));
+  config.max_connections_per_user =
+      static_cast<int>(reader.Int("CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER",
+                                  contracts::quotas::kPresenceMaxConnectionsPerUser, 1, 1000));
   namespace js = contracts::jetstream;
   config.presence_limits = contracts::quotas::ReadBucketLimits(reader, js::kBucketPresence);
   config.conn_limits = contracts::quotas::ReadBucketLimits(reader, js::kBucketPresenceConn);

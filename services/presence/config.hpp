@@ -28,9 +28,9 @@ struct PresenceConfig {
   contracts::quotas::BucketLimits rooms_limits =
       contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRooms);
 
-  // CHAT_PRESENCE_CONN_TTL_SECONDS (1..3600, default 45), CHAT_PRESENCE_SWEEP_INTERVAL_MS (50..60000,
-  // default min(1000, ttl/4)), CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER (1..1000, default 8), the
-  // bucket bounds above.
+  // CHAT_PRESENCE_CONN_TTL_SECONDS (1..3600, default 45), CHAT_PRESENCE_SWEEP_INTERVAL_MS
+  // (50..60000, default min(1000, ttl/4)), CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER (1..1000, default
+  // 8), the bucket bounds above.
   static core::Result<PresenceConfig> FromEnv(const core::Env& env);
 
   // Extra time past the TTL before a connection counts as expired, so a heartbeat that is

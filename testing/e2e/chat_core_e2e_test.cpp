@@ -343,7 +343,8 @@ TEST_F(ChatCoreE2eTest, PostgresDownTenSecondsErrorsAreObservableAndNothingIsLos
 }
 
 TEST_F(ChatCoreE2eTest, PersistWorkerKilledMidLoadLosesAndDuplicatesNothing) {
-  StartStack({.per_service_env = {{"fanout-service", {{"CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}}}});
+  StartStack(
+      {.per_service_env = {{"fanout-service", {{"CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", "100000"}}}}});
   auto alice = Login("alice", "alice123");
   auto bob = Login("bob", "bob123");
   ASSERT_NE(alice, nullptr);

@@ -145,9 +145,7 @@ void ServiceContext::AddReadinessCheck(std::string name, std::function<core::Sta
 
 int ServiceContext::admin_port() const { return admin_.port(); }
 
-std::chrono::seconds ServiceContext::trace_link_age() const {
-  return sdk_.config().trace_link_age;
-}
+std::chrono::seconds ServiceContext::trace_link_age() const { return sdk_.config().trace_link_age; }
 
 natsx::Connection& ServiceContext::nats() {
   CHAT_CHECK(nats_ != nullptr);

@@ -778,8 +778,8 @@ TEST(FanoutConfigTest, DefaultsAndLimits) {
   ASSERT_TRUE(h.ok()) << h.status().ToString();
   EXPECT_EQ(h->rate_limit_per_minute, 1000000);
   EXPECT_EQ(h->rate_limit_fallback, fanout::RateLimitFallback::kBlock);
-  chat::core::MapEnv bad({{"CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", "0"},
-                          {"CHAT_FANOUT_RATE_LIMIT_FALLBACK", "maybe"}});
+  chat::core::MapEnv bad(
+      {{"CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", "0"}, {"CHAT_FANOUT_RATE_LIMIT_FALLBACK", "maybe"}});
   EXPECT_FALSE(fanout::FanoutConfig::FromEnv(bad).ok());
 }
 

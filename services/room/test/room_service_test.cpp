@@ -709,7 +709,8 @@ TEST(RoomConfigTest, DatabaseUrlIsRequiredAndKnobsAreValidated) {
   ASSERT_FALSE(invalid.ok());
   EXPECT_NE(invalid.status().message().find("CHAT_ROOM_DB_POOL_SIZE"), std::string::npos);
 
-  core::MapEnv good{{"DATABASE_URL", "postgresql://x@h/db"}, {"CHAT_ROOM_DB_CONNECT_ATTEMPTS", "3"}};
+  core::MapEnv good{{"DATABASE_URL", "postgresql://x@h/db"},
+                    {"CHAT_ROOM_DB_CONNECT_ATTEMPTS", "3"}};
   auto ok = RoomConfig::FromEnv(good);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->db_connect_attempts, 3);

@@ -2,8 +2,8 @@
 // It validates configuration before connecting anywhere (exit 2 with one sentence), builds the
 // telemetry SDK, starts the admin server (/metrics, /healthz, /readyz), connects to NATS, runs
 // the service's setup, waits for SIGTERM/SIGINT (ShutdownSignal, which start-up waits honour
-// too: a signal during setup ends the process at once, exit 0), then shuts down in the fixed order of
-// docs/style.md rule 13: drain subscriptions and in-flight handlers, drain the connection, let
+// too: a signal during setup ends the process at once, exit 0), then shuts down in the fixed order
+// of docs/style.md rule 13: drain subscriptions and in-flight handlers, drain the connection, let
 // the service release its resources, flush telemetry last (so shutdown itself is observed).
 //
 // A service's main.cpp is one call: ServiceMain<Config>(info, factory), where Config has
