@@ -11,7 +11,6 @@
 namespace chat::fanout {
 
 namespace subjects = contracts::subjects;
-using runtime::Identity;
 using runtime::RouteOptions;
 
 namespace {
@@ -107,13 +106,10 @@ core::Status FanoutService::Start() {
                                          static_cast<size_t>(config_.queue_capacity));
   dispatcher_ = std::make_unique<runtime::Dispatcher>(conn_, clock_);
 
-  const std::string workers(contracts::queue_groups::kFanoutWorkers);
   const int concurrency = config_.handler_concurrency;
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
       subjects::kDeliverSend,
-      RouteOptions{.queue_group = workers,
-                   .identity = Identity::kSubjectUser,
-                   .more_templates = {subjects::kDeliverSendThread},
+      RouteOptions{.more_templates = {subjects::kDeliverSendThread},
                    .concurrency = config_.ingest_concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return Ingest(b, ctx);
@@ -122,39 +118,32 @@ core::Status FanoutService::Start() {
   // never reach this route.
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
       subjects::kChatRoom,
-      RouteOptions{.queue_group = workers,
-                   .identity = Identity::kNone,
-                   .more_templates = {subjects::kChatThread},
-                   .concurrency = concurrency},
+      RouteOptions{.more_templates = {subjects::kChatThread}, .concurrency = concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return Notify(b, ctx);
       }));
   // admin.{room}.{user}: the author is the subject's user (only that admin's JWT may publish it).
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
       subjects::kAdminRoom,
-      RouteOptions{.queue_group = workers, .identity = Identity::kSubjectUser,
-                   .concurrency = concurrency},
+      RouteOptions{.concurrency = concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return Admin(b, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
       subjects::kAppEvent,
-      RouteOptions{.queue_group = workers, .identity = Identity::kNone,
-                   .concurrency = concurrency},
+      RouteOptions{.concurrency = concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return AppEvent(b, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<contracts::MsgGetRequest>(
       subjects::kMsgGet,
-      RouteOptions{.queue_group = std::string(contracts::queue_groups::kMsgGetWorkers),
-                   .identity = Identity::kReplyInbox,
-                   .concurrency = concurrency},
+      RouteOptions{.concurrency = concurrency},
       [this](const contracts::MsgGetRequest& req, runtime::RequestContext& ctx) {
         return MsgGet(req, ctx);
       }));
   // Plain subscription: every instance keeps its own LRU and room-type map current.
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      subjects::kRoomChanged, RouteOptions{.identity = Identity::kNone},
+      subjects::kRoomChanged, RouteOptions{},
       [this](const contracts::RoomChanged& c, runtime::RequestContext& ctx) {
         return RoomChanged(c, ctx);
       }));

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/rooms.hpp"
@@ -45,6 +46,8 @@ class FanoutService final : public runtime::Service {
   ~FanoutService() override;
 
   void Drain(std::chrono::milliseconds timeout) override;
+  // The routes registered on this service's dispatcher (README "Routes" test).
+  std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
 
   // Introspection for tests and the README's failure drills.
   MemberCache& member_cache() { return *members_; }

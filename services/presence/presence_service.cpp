@@ -61,7 +61,7 @@ core::Status PresenceService::Start() {
   dispatcher_ = std::make_unique<runtime::Dispatcher>(nats_, clock_);
   // Deltas first, then hydrate: the mirror buffers what arrives meanwhile (system.md §3.8).
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      subjects::kRoomChanged, {.identity = runtime::Identity::kNone},
+      subjects::kRoomChanged, {},
       [this](const contracts::RoomChanged& delta, runtime::RequestContext& ctx) {
         return OnRoomChanged(delta, ctx);
       }));

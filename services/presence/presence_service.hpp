@@ -49,6 +49,8 @@ class PresenceService final : public runtime::Service {
   PresenceService& operator=(const PresenceService&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
+  // The routes registered on this service's dispatcher (README "Routes" test).
+  std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
 
   // Read-only views for tests and readiness checks.
   const ConnectionTracker& tracker() const { return tracker_; }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
@@ -37,6 +38,8 @@ class RoomService final : public runtime::Service {
   ~RoomService() override;
 
   void Drain(std::chrono::milliseconds timeout) override;
+  // The routes registered on this service's dispatcher (README "Routes" test).
+  std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
 
   const membership::MembershipMirror& mirror() const { return mirror_; }
   const RoomMetrics& metrics() const { return metrics_; }

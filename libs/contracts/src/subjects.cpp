@@ -11,6 +11,15 @@ std::string_view PatternName(Pattern pattern) {
   return "publish";
 }
 
+std::string_view IdentityName(Identity identity) {
+  switch (identity) {
+    case Identity::kNone: return "none";
+    case Identity::kSubjectUser: return "subject_user";
+    case Identity::kReplyInbox: return "reply_inbox";
+  }
+  return "none";
+}
+
 const SubjectSpec* FindSubject(std::string_view template_text) {
   for (const auto& spec : kSubjectCatalogue) {
     if (spec.subject->text() == template_text) return &spec;

@@ -121,6 +121,36 @@ TEST_F(SubjectsJsonTest, RowsAreConsistent) {
   EXPECT_EQ(FindSubject("chat.dms"), nullptr);
 }
 
+// The identity a service route gets (docs/adr/0001): a template browsers publish that names a
+// {user} takes that user; one that names none is a read and answers only the reply inbox's
+// owner; service-only and browser-bound templates have no acting user. A row that says otherwise
+// (a body-trusted identity, a user subject served as anonymous) fails here.
+TEST(SubjectCatalogueTest, IdentityFollowsPublishersAndTemplate) {
+  for (const auto& spec : kSubjectCatalogue) {
+    SCOPED_TRACE(std::string(spec.name));
+    bool browser_published = false;
+    for (std::string_view rest = spec.publishers; !rest.empty();) {
+      size_t comma = rest.find(',');
+      if (rest.substr(0, comma) == "web") browser_published = true;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    const auto names = spec.subject->ArgNames();
+    const bool has_user = std::find(names.begin(), names.end(), "user") != names.end();
+    Identity want = Identity::kNone;
+    if (spec.pattern != Pattern::kSubscribe && browser_published) {
+      want = has_user ? Identity::kSubjectUser : Identity::kReplyInbox;
+    }
+    EXPECT_EQ(IdentityName(spec.identity), IdentityName(want));
+    if (spec.identity == Identity::kReplyInbox) {
+      EXPECT_EQ(PatternName(spec.pattern), "request");
+    }
+    // Several native subscriptions only share work inside a queue group.
+    if (spec.concurrency == Concurrency::kConfigured) {
+      EXPECT_FALSE(spec.queue_group.empty());
+    }
+  }
+}
+
 TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
   std::vector<std::string> groups = {
       std::string(queue_groups::kFanoutWorkers),       std::string(queue_groups::kMsgGetWorkers),

@@ -53,6 +53,10 @@ constexpr std::array<ErrorCode, 4> kZeroInitCodes = {
 struct Dispatcher::Route {
   std::vector<core::SubjectTemplate> templates;
   RouteOptions options;
+  // From the catalogue row of templates.front().
+  std::string queue_group;
+  Identity identity = Identity::kNone;
+  int concurrency = 1;
   natsx::ProcessKind kind;
   ErasedHandler handler;
   std::vector<std::unique_ptr<natsx::Subscription>> subs;
@@ -146,15 +150,59 @@ std::string_view Dispatcher::ResultLabel(const core::Status& status,
   return "error";
 }
 
+namespace {
+
+// The catalogue row a route on `tmpl` follows, or why it may not be registered.
+core::Result<const contracts::SubjectSpec*> RouteSpec(const core::SubjectTemplate& tmpl,
+                                                      natsx::ProcessKind kind,
+                                                      std::string_view request_type) {
+  const std::string where = "route " + std::string(tmpl.text()) + ": ";
+  const contracts::SubjectSpec* spec = contracts::FindSubject(tmpl.text());
+  if (spec == nullptr) return core::InvalidArgument(where + "not in the subject catalogue");
+  const bool serve = kind == natsx::ProcessKind::kServer;
+  if (serve != (spec->pattern == contracts::Pattern::kRequest)) {
+    return core::InvalidArgument(where + "the catalogue's pattern is " +
+                                 std::string(contracts::PatternName(spec->pattern)) +
+                                 (serve ? ", not request (use Consume)" : " (use Serve)"));
+  }
+  if (request_type != "*" && request_type != spec->request) {
+    return core::InvalidArgument(where + "payload type " + std::string(request_type) +
+                                 " is not the catalogue's " + std::string(spec->request));
+  }
+  return spec;
+}
+
+}  // namespace
+
 core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions options,
-                             natsx::ProcessKind kind, ErasedHandler handler) {
-  if (options.concurrency < 1) return core::InvalidArgument("route concurrency must be >= 1");
-  if (options.concurrency > 1 && options.queue_group.empty()) {
+                             natsx::ProcessKind kind, std::string_view request_type,
+                             ErasedHandler handler) {
+  CHAT_ASSIGN_OR_RETURN(const contracts::SubjectSpec* spec, RouteSpec(tmpl, kind, request_type));
+  for (const auto& more : options.more_templates) {
+    CHAT_ASSIGN_OR_RETURN(const contracts::SubjectSpec* other,
+                          RouteSpec(more, kind, request_type));
+    if (other->queue_group != spec->queue_group || other->identity != spec->identity ||
+        other->concurrency != spec->concurrency) {
+      return core::InvalidArgument("route " + std::string(tmpl.text()) + ": " +
+                                   std::string(more.text()) +
+                                   " has another queue group, identity or concurrency class");
+    }
+  }
+  if (options.concurrency < 0) return core::InvalidArgument("route concurrency must be >= 0");
+  const int concurrency = std::max(options.concurrency, 1);
+  if (concurrency > 1 && spec->concurrency != contracts::Concurrency::kConfigured) {
+    return core::InvalidArgument("route " + std::string(tmpl.text()) +
+                                 ": the catalogue allows one subscription");
+  }
+  if (concurrency > 1 && spec->queue_group.empty()) {
     return core::InvalidArgument("route concurrency > 1 needs a queue group");
   }
   auto route = std::make_unique<Route>();
   route->templates.push_back(tmpl);
   for (const auto& more : options.more_templates) route->templates.push_back(more);
+  route->queue_group = std::string(spec->queue_group);
+  route->identity = spec->identity;
+  route->concurrency = concurrency;
   route->kind = kind;
   route->handler = std::move(handler);
   route->options = std::move(options);
@@ -179,11 +227,11 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions opt
   natsx::SubscribeOptions sub_options;
   sub_options.templates = route->templates;
   sub_options.pattern = route->options.pattern;
-  sub_options.queue_group = route->options.queue_group;
+  sub_options.queue_group = route->queue_group;
   sub_options.kind = kind;
   sub_options.traced = route->options.traced;
   Route* raw = route.get();
-  for (int i = 0; i < route->options.concurrency; ++i) {
+  for (int i = 0; i < route->concurrency; ++i) {
     auto sub = conn_.Subscribe(sub_options,
                                [this, raw](const natsx::Message& msg, natsx::MessageContext& mctx) {
                                  return Run(*raw, msg, mctx);
@@ -209,7 +257,7 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   core::Status status;
   bool may_reply = server && !msg.reply_to().empty();
   std::optional<std::string_view> inbox_owner = InboxOwner(msg.reply_to());
-  switch (route.options.identity) {
+  switch (route.identity) {
     case Identity::kNone:
       break;
     case Identity::kSubjectUser: {
@@ -295,7 +343,7 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   // (Identity::kNone: room.changed, chat.{room}, …) that does not decode is a peer service's
   // fault, not a user's, and stays an error.
   const bool peer_garbage = status.code() == ErrorCode::kInvalidArgument && !server &&
-                            route.options.identity == Identity::kNone;
+                            route.identity == Identity::kNone;
   const bool refused = !status.ok() && ClientCaused(status.code()) && !peer_garbage;
   telemetry::Span& span = mctx.span();
   if (span.IsRecording() && !status.ok()) {
@@ -336,6 +384,18 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   }
   // natsx's handler contract: a handled refusal is OK (annotated above), a failure is not.
   return refused ? core::Status() : status;
+}
+
+std::vector<RouteInfo> Dispatcher::Routes() const {
+  std::vector<RouteInfo> out;
+  std::lock_guard lock(mu_);
+  for (const auto& route : routes_) {
+    for (const auto& t : route->templates) {
+      out.push_back({std::string(t.text()), route->kind == natsx::ProcessKind::kServer,
+                     route->queue_group, route->identity, route->concurrency});
+    }
+  }
+  return out;
 }
 
 void Dispatcher::Drain(std::chrono::milliseconds timeout) {

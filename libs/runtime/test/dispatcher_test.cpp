@@ -70,8 +70,7 @@ class DispatcherTest : public ::testing::Test {
   void ServeCreate() {
     auto st = dispatcher_->Serve<contracts::RoomCreateRequest>(
         subjects::kRoomCreate,
-        {.queue_group = "room-workers", .identity = Identity::kSubjectUser,
-         .metrics = &create_metrics_},
+        {.metrics = &create_metrics_},
         [this](const contracts::RoomCreateRequest& req,
                RequestContext& ctx) -> Result<contracts::RoomInfo> {
           calls_++;
@@ -361,8 +360,7 @@ TEST_F(DispatcherTest, ReplyInboxRoutesTakeTheUserFromTheInbox) {
   list_metrics_ =
       RouteMetrics{&requests_, nullptr, {"list"}, {"ok", "denied", "not_found", "error"}};
   auto st = dispatcher_->Serve<contracts::RoomListRequest>(
-      subjects::kRoomList, {.queue_group = "room-workers", .identity = Identity::kReplyInbox,
-                            .metrics = &list_metrics_},
+      subjects::kRoomList, {.metrics = &list_metrics_},
       [&](const contracts::RoomListRequest& req,
           RequestContext& ctx) -> Result<contracts::RoomListReply> {
         seen_user_ = std::string(ctx.user());
@@ -397,7 +395,7 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   chat::testing::Latch done;
   auto st = dispatcher_->Consume<contracts::RoomMembershipRequest>(
       subjects::kRoomJoin,
-      {.queue_group = "room-workers", .identity = Identity::kSubjectUser, .metrics = &join_metrics_},
+      {.metrics = &join_metrics_},
       [&](const contracts::RoomMembershipRequest& req, RequestContext& ctx) -> Status {
         if (ctx.Arg("room") == "secret") ctx.Reject("access_denied");
         else if (req.user_id == "alice") ctx.SetResult("noop");
@@ -437,7 +435,7 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
 TEST_F(DispatcherTest, UndecodableEventOnAServiceSubjectIsAnError) {
   // room.changed is published by services only: garbage there is a peer's fault (§4.4).
   auto st = dispatcher_->Consume<contracts::RoomChanged>(
-      subjects::kRoomChanged, {.identity = Identity::kNone},
+      subjects::kRoomChanged, {},
       [](const contracts::RoomChanged&, RequestContext&) { return Status(); });
   ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_TRUE(service_conn_->Flush(2s).ok());
@@ -457,7 +455,7 @@ TEST_F(DispatcherTest, UntracedRoutesRecordNoSpansButStillCount) {
   bool child_recording = true;
   auto st = dispatcher_->Consume<chat::runtime::RawPayload>(
       subjects::kPresenceHeartbeat,
-      {.identity = Identity::kSubjectUser, .metrics = &heartbeat_metrics_, .traced = false},
+      {.metrics = &heartbeat_metrics_, .traced = false},
       [&](const chat::runtime::RawPayload&, RequestContext& ctx) -> Status {
         auto child = ctx.StartSpan("put PRESENCE_CONN", tel::SpanKind::kClient);
         child_recording = child.IsRecording() || ctx.span().IsRecording();
@@ -484,6 +482,96 @@ TEST_F(DispatcherTest, ConcurrencyNeedsAQueueGroup) {
       subjects::kRoomChanged, {.concurrency = 3},
       [](const chat::runtime::RawPayload&, RequestContext&) { return Status(); });
   EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(dispatcher_->Routes().empty());
+}
+
+// ---- routes follow the subject catalogue ----
+
+Status ConsumeRaw(Dispatcher& d, const chat::core::SubjectTemplate& tmpl,
+                  chat::runtime::RouteOptions options = {}) {
+  return d.Consume<chat::runtime::RawPayload>(
+      tmpl, std::move(options),
+      [](const chat::runtime::RawPayload&, RequestContext&) { return Status(); });
+}
+
+TEST_F(DispatcherTest, QueueGroupAndIdentityComeFromTheCatalogue) {
+  ServeCreate();
+  ASSERT_TRUE(ConsumeRaw(*dispatcher_, subjects::kChatRoom,
+                         {.more_templates = {subjects::kChatThread}, .concurrency = 2})
+                  .ok());
+  ASSERT_TRUE(ConsumeRaw(*dispatcher_, subjects::kRoomChanged).ok());
+  auto routes = dispatcher_->Routes();
+  ASSERT_EQ(routes.size(), 4U);
+  EXPECT_EQ(routes[0].template_text, "room.create.{user}");
+  EXPECT_TRUE(routes[0].serve);
+  EXPECT_EQ(routes[0].queue_group, "room-workers");
+  EXPECT_EQ(routes[0].identity, Identity::kSubjectUser);
+  EXPECT_EQ(routes[0].concurrency, 1);
+  EXPECT_EQ(routes[1].template_text, "chat.{room}");
+  EXPECT_EQ(routes[2].template_text, "chat.{room}.thread.{thread_id}");
+  EXPECT_FALSE(routes[2].serve);
+  EXPECT_EQ(routes[2].queue_group, "fanout-workers");
+  EXPECT_EQ(routes[2].identity, Identity::kNone);
+  EXPECT_EQ(routes[2].concurrency, 2);
+  EXPECT_EQ(routes[3].queue_group, "");  // every instance sees every delta
+}
+
+TEST_F(DispatcherTest, ATemplateWithoutACatalogueRowIsRefused) {
+  const chat::core::SubjectTemplate unknown{"room.rename.{room}.{user}"};
+  Status st = ConsumeRaw(*dispatcher_, unknown);
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("not in the subject catalogue"), std::string::npos) << st.ToString();
+  // Also as an extra template of a known one.
+  st = ConsumeRaw(*dispatcher_, subjects::kChatRoom, {.more_templates = {unknown}});
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(dispatcher_->Routes().empty());
+}
+
+TEST_F(DispatcherTest, APayloadTypeOtherThanTheCataloguesIsRefused) {
+  EXPECT_EQ(chat::runtime::internal::TypeName<contracts::RoomCreateRequest>(),
+            "RoomCreateRequest");
+  // room.create carries a RoomCreateRequest, not a RoomListRequest.
+  auto st = dispatcher_->Serve<contracts::RoomListRequest>(
+      subjects::kRoomCreate, {},
+      [](const contracts::RoomListRequest&, RequestContext&) -> Result<contracts::RoomInfo> {
+        return contracts::RoomInfo{};
+      });
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("RoomListRequest"), std::string::npos) << st.ToString();
+  // An ignored body stands for the catalogue's "Empty" only.
+  st = dispatcher_->Serve<chat::runtime::IgnoredBody>(
+      subjects::kRoomCreate, {},
+      [](const chat::runtime::IgnoredBody&, RequestContext&) -> Result<contracts::RoomInfo> {
+        return contracts::RoomInfo{};
+      });
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(dispatcher_->Routes().empty());
+}
+
+TEST_F(DispatcherTest, ServeAndConsumeFollowTheCataloguePattern) {
+  // room.create is a request: an event route on it would never reply.
+  EXPECT_EQ(ConsumeRaw(*dispatcher_, subjects::kRoomCreate).code(), ErrorCode::kInvalidArgument);
+  auto st = dispatcher_->Serve<chat::runtime::RawPayload>(
+      subjects::kRoomJoin, {},
+      [](const chat::runtime::RawPayload&, RequestContext&) -> Result<contracts::OkReply> {
+        return contracts::OkReply{};
+      });
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(DispatcherTest, ConcurrencyOnlyWhereTheCatalogueLetsTheDeploymentChoose) {
+  // room.join is ordered per instance (Concurrency::kOne).
+  EXPECT_EQ(ConsumeRaw(*dispatcher_, subjects::kRoomJoin, {.concurrency = 2}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ConsumeRaw(*dispatcher_, subjects::kAppEvent, {.concurrency = -1}).code(),
+            ErrorCode::kInvalidArgument);
+  // Extra templates must share the first one's queue group, identity and concurrency class:
+  // chat.{room} (no user) cannot ride on the ingest route (subject user).
+  EXPECT_EQ(ConsumeRaw(*dispatcher_, subjects::kDeliverSend,
+                       {.more_templates = {subjects::kChatRoom}})
+                .code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(dispatcher_->Routes().empty());
 }
 
 }  // namespace

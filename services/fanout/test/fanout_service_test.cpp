@@ -23,6 +23,7 @@
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "service.hpp"
@@ -267,6 +268,15 @@ class FanoutServiceTest : public chat::testing::ServiceTest {
 
 std::string Str(const tel::SpanData& s, std::string_view key) {
   return sdk::StringAttribute(s, key).value_or("<absent>");
+}
+
+// The README's "Routes" table lists what the dispatcher really registers (issue 12): subject,
+// kind, queue group and identity.
+TEST_F(FanoutServiceTest, RoutesMatchTheReadme) {
+  StartService();
+  ASSERT_NE(service_, nullptr);
+  EXPECT_EQ(::chat::testing::RouteRows(service_->Routes()),
+            ::chat::testing::ReadmeRouteRows("services/fanout/README.md"));
 }
 
 TEST_F(FanoutServiceTest, AcceptedIngestRepublishesIdenticalBytesAndNotifiesPublicRoom) {

@@ -62,14 +62,11 @@ core::Result<std::unique_ptr<HistoryService>> HistoryService::Create(const Histo
 }
 
 core::Status HistoryService::Register(int concurrency) {
-  using runtime::Identity;
-  const std::string qg(contracts::queue_groups::kHistoryWorkers);
   // The body is decoded here rather than by the dispatcher so that a malformed one still gets
   // chat.reply.result=invalid on the span.
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::RawPayload>(
       contracts::subjects::kHistory,
-      {.queue_group = qg, .identity = Identity::kReplyInbox, .metrics = &metrics_->room,
-       .concurrency = concurrency},
+      {.metrics = &metrics_->room, .concurrency = concurrency},
       [this](const runtime::RawPayload& body, RequestContext& ctx) {
         auto req = contracts::FromJson<contracts::HistoryRequest>(body.bytes);
         if (!req.ok()) return Finish(ctx, core::Result<contracts::HistoryPage>(req.status()));
@@ -77,15 +74,13 @@ core::Status HistoryService::Register(int concurrency) {
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kHistoryThread,
-      {.queue_group = qg, .identity = Identity::kReplyInbox, .metrics = &metrics_->thread,
-       .concurrency = concurrency},
+      {.metrics = &metrics_->thread, .concurrency = concurrency},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) {
         return Finish(ctx, HandleThread(ctx));
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kHistoryDms,
-      {.queue_group = qg, .identity = Identity::kReplyInbox, .metrics = &metrics_->dm_discovery,
-       .concurrency = concurrency},
+      {.metrics = &metrics_->dm_discovery, .concurrency = concurrency},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) {
         return Finish(ctx, HandleDms(ctx));
       }));

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chat/contracts/messages.hpp"
 #include "chat/core/clock.hpp"
@@ -40,6 +41,8 @@ class HistoryService final : public runtime::Service {
   ~HistoryService() override;
 
   void Drain(std::chrono::milliseconds timeout) override;
+  // The routes registered on this service's dispatcher (README "Routes" test).
+  std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
 
  private:
   HistoryService(natsx::Connection& conn, const core::Clock& clock);

@@ -18,6 +18,7 @@
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "handlers/history_service.hpp"
@@ -110,6 +111,13 @@ TEST(AggregateReactionsTest, GroupsByEmojiInReactionOrder) {
   EXPECT_EQ(pills[1].emoji, "❤️");
   EXPECT_EQ(pills[1].users, (std::vector<std::string>{"carol"}));
   EXPECT_TRUE(AggregateReactions("not json").empty());
+}
+
+// The README's "Routes" table lists what the dispatcher really registers (issue 12): subject,
+// kind, queue group and identity.
+TEST_F(HistoryServiceTest, RoutesMatchTheReadme) {
+  EXPECT_EQ(::chat::testing::RouteRows(service_->Routes()),
+            ::chat::testing::ReadmeRouteRows("services/history/README.md"));
 }
 
 TEST_F(HistoryServiceTest, PagesNewestFirstWithCursorAndHasMore) {

@@ -15,33 +15,29 @@ namespace attr = contracts::attr;
 using contracts::PresenceDiff;
 using contracts::PresenceDiffAction;
 using contracts::PresenceStatus;
-using runtime::Identity;
 using runtime::RequestContext;
 
 core::Status PresenceService::RegisterRoutes() {
-  const std::string qg(contracts::queue_groups::kPresenceWorkers);
-  // Heartbeats arrive every 10 s per tab; observability §4.5 wants them untraced, which the
-  // dispatcher cannot express yet (see README.md "Known gaps").
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::PresenceHeartbeat>(
       // Heartbeats arrive every 10 s per tab and are never traced (observability §4.5/§4.6):
       // metrics and logs only.
       subjects::kPresenceHeartbeat,
-      {.queue_group = qg, .identity = Identity::kSubjectUser, .traced = false},
+      {.traced = false},
       [this](const contracts::PresenceHeartbeat& req, RequestContext& ctx) {
         return OnHeartbeat(req, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::PresenceHeartbeat>(
-      subjects::kPresenceDisconnect, {.queue_group = qg, .identity = Identity::kSubjectUser},
+      subjects::kPresenceDisconnect, {},
       [this](const contracts::PresenceHeartbeat& req, RequestContext& ctx) {
         return OnDisconnect(req, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::PresenceUpdate>(
-      subjects::kPresenceUpdate, {.queue_group = qg, .identity = Identity::kSubjectUser},
+      subjects::kPresenceUpdate, {},
       [this](const contracts::PresenceUpdate& req, RequestContext& ctx) {
         return OnUpdate(req, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
-      subjects::kPresenceRoom, {.identity = Identity::kReplyInbox, .metrics = &query_metrics_},
+      subjects::kPresenceRoom, {.metrics = &query_metrics_},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) { return OnRoomQuery(ctx); }));
   return core::Status();
 }

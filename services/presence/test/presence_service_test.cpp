@@ -21,6 +21,7 @@
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "presence_service.hpp"
@@ -178,6 +179,15 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
   std::unique_ptr<natsx::JetStream> js_;
   std::unique_ptr<ps::PresenceService> service_;
 };
+
+// The README's "Routes" table lists what the dispatcher really registers (issue 12): subject,
+// kind, queue group and identity.
+TEST_F(PresenceServiceTest, RoutesMatchTheReadme) {
+  StartService();
+  ASSERT_NE(service_, nullptr);
+  EXPECT_EQ(::chat::testing::RouteRows(service_->Routes()),
+            ::chat::testing::ReadmeRouteRows("services/presence/README.md"));
+}
 
 TEST_F(PresenceServiceTest, HeartbeatMakesUserOnlineWithPublicDiff) {
   StartService();

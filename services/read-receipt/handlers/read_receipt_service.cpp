@@ -164,10 +164,9 @@ core::Status ReadReceiptService::LoadState() {
 }
 
 core::Status ReadReceiptService::Register() {
-  using runtime::Identity;
   // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8).
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      contracts::subjects::kRoomChanged, {.identity = Identity::kNone},
+      contracts::subjects::kRoomChanged, {},
       [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
         return HandleRoomChanged(delta, ctx);
       }));
@@ -175,13 +174,13 @@ core::Status ReadReceiptService::Register() {
   // Plain subscriptions (no queue group, subjects.json): every instance keeps the full state.
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::ReadUpdate>(
       contracts::subjects::kReadUpdate,
-      {.identity = Identity::kSubjectUser, .metrics = &metrics_->update_route},
+      {.metrics = &metrics_->update_route},
       [this](const contracts::ReadUpdate& req, RequestContext& ctx) {
         return HandleUpdate(req, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kReadState,
-      {.identity = Identity::kReplyInbox, .metrics = &metrics_->query_route},
+      {.metrics = &metrics_->query_route},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) {
         auto reply = HandleState(ctx);
         ctx.span().SetAttribute(attr::kReplyResult,

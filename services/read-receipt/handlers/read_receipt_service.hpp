@@ -16,6 +16,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "chat/contracts/receipts.hpp"
 #include "chat/contracts/rooms.hpp"
@@ -53,6 +54,8 @@ class ReadReceiptService final : public runtime::Service {
 
   // Stops the routes and the flusher, then flushes once more.
   void Drain(std::chrono::milliseconds timeout) override;
+  // The routes registered on this service's dispatcher (README "Routes" test).
+  std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
 
   // Upserts every dirty position now (the flusher calls this); the failed keys are re-queued.
   core::Status Flush();

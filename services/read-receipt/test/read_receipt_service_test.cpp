@@ -18,6 +18,7 @@
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "handlers/read_receipt_service.hpp"
@@ -121,6 +122,15 @@ TEST(ReadStateKeyTest, SplitsOnTheFirstDot) {
   EXPECT_EQ(parts->second, "general");
   EXPECT_FALSE(SplitReadStateKey("nodot").has_value());
   EXPECT_FALSE(SplitReadStateKey(".general").has_value());
+}
+
+// The README's "Routes" table lists what the dispatcher really registers (issue 12): subject,
+// kind, queue group and identity.
+TEST_F(ReadReceiptServiceTest, RoutesMatchTheReadme) {
+  StartService();
+  ASSERT_NE(service_, nullptr);
+  EXPECT_EQ(::chat::testing::RouteRows(service_->Routes()),
+            ::chat::testing::ReadmeRouteRows("services/read-receipt/README.md"));
 }
 
 TEST_F(ReadReceiptServiceTest, UpdatesAreMonotonicAndKeptInKv) {

@@ -15,9 +15,7 @@ namespace {
 
 namespace attr = contracts::attr;
 namespace subjects = contracts::subjects;
-namespace queue_groups = contracts::queue_groups;
 using contracts::RoomType;
-using runtime::Identity;
 using runtime::RequestContext;
 using telemetry::LogLevel;
 
@@ -54,58 +52,55 @@ std::string_view RoomTypeAttribute(std::string_view room, RoomType type) {
 
 core::Status RoomHandlers::RegisterDeltaRoute(runtime::Dispatcher& dispatcher) {
   return dispatcher.Consume<contracts::RoomChanged>(
-      subjects::kRoomChanged, {.identity = Identity::kNone},
+      subjects::kRoomChanged, {},
       [this](const contracts::RoomChanged& d, RequestContext& ctx) { return Changed(d, ctx); });
 }
 
 core::Status RoomHandlers::RegisterRoutes(runtime::Dispatcher& dispatcher,
                                           const RoomRouteMetrics& routes) {
-  const std::string workers(queue_groups::kRoomWorkers);
   CHAT_RETURN_IF_ERROR(dispatcher.Consume<contracts::RoomMembershipRequest>(
       subjects::kRoomJoin,
-      {.queue_group = workers, .identity = Identity::kSubjectUser, .metrics = &routes.join},
+      {.metrics = &routes.join},
       [this](const contracts::RoomMembershipRequest& r, RequestContext& ctx) {
         return Join(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Consume<contracts::RoomMembershipRequest>(
       subjects::kRoomLeave,
-      {.queue_group = workers, .identity = Identity::kSubjectUser, .metrics = &routes.leave},
+      {.metrics = &routes.leave},
       [this](const contracts::RoomMembershipRequest& r, RequestContext& ctx) {
         return Leave(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<runtime::IgnoredBody>(
       subjects::kRoomMembers,
-      {.queue_group = std::string(queue_groups::kRoomMembersWorkers),
-       .identity = Identity::kNone,
-       .metrics = &routes.members},
+      {.metrics = &routes.members},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) { return Members(ctx); }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomCreateRequest>(
       subjects::kRoomCreate,
-      {.queue_group = workers, .identity = Identity::kSubjectUser, .metrics = &routes.create},
+      {.metrics = &routes.create},
       [this](const contracts::RoomCreateRequest& r, RequestContext& ctx) {
         return Create(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomListRequest>(
       subjects::kRoomList,
-      {.queue_group = workers, .identity = Identity::kReplyInbox, .metrics = &routes.list},
+      {.metrics = &routes.list},
       [this](const contracts::RoomListRequest&, RequestContext& ctx) { return List(ctx); }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<runtime::IgnoredBody>(
       subjects::kRoomInfo,
-      {.queue_group = workers, .identity = Identity::kReplyInbox, .metrics = &routes.info},
+      {.metrics = &routes.info},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) { return Info(ctx); }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomTargetRequest>(
       subjects::kRoomInvite,
-      {.queue_group = workers, .identity = Identity::kSubjectUser, .metrics = &routes.invite},
+      {.metrics = &routes.invite},
       [this](const contracts::RoomTargetRequest& r, RequestContext& ctx) {
         return Invite(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomTargetRequest>(
       subjects::kRoomKick,
-      {.queue_group = workers, .identity = Identity::kSubjectUser, .metrics = &routes.kick},
+      {.metrics = &routes.kick},
       [this](const contracts::RoomTargetRequest& r, RequestContext& ctx) { return Kick(r, ctx); }));
   return dispatcher.Serve<contracts::RoomDepartRequest>(
       subjects::kRoomDepart,
-      {.queue_group = workers, .identity = Identity::kSubjectUser, .metrics = &routes.depart},
+      {.metrics = &routes.depart},
       [this](const contracts::RoomDepartRequest&, RequestContext& ctx) { return Depart(ctx); });
 }
 

@@ -23,6 +23,7 @@
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "service.hpp"
@@ -266,6 +267,13 @@ class RoomServiceTest : public testing::PgServiceTest {
 };
 
 // ---- create / list / info ----
+
+// The README's "Routes" table lists what the dispatcher really registers (issue 12): subject,
+// kind, queue group and identity.
+TEST_F(RoomServiceTest, RoutesMatchTheReadme) {
+  EXPECT_EQ(::chat::testing::RouteRows(service_->Routes()),
+            ::chat::testing::ReadmeRouteRows("services/room/README.md"));
+}
 
 TEST_F(RoomServiceTest, CreateStoresRoomOwnerAndLiveMembershipAndAnnouncesIt) {
   auto info = AskFor<contracts::RoomInfo>("alice", subjects::kRoomCreate, {"alice"},

@@ -167,6 +167,26 @@ inline constexpr std::array<BucketSpec, 6> kBuckets = {{
 enum class Pattern : std::uint8_t { kPublish, kRequest, kSubscribe };
 std::string_view PatternName(Pattern pattern);  // "publish", "request", "subscribe"
 
+// Where the acting user of a service's route on a template comes from (docs/adr/0001): only
+// ever the subject or the reply inbox, never the body. runtime::Dispatcher enforces it.
+enum class Identity : std::uint8_t {
+  // No user: service-only subjects and broadcast events such as room.changed.{room}.
+  kNone,
+  // The {user} token of the subject, which only that user's JWT may publish. A body `user` /
+  // `userId` must be empty or equal.
+  kSubjectUser,
+  // Read-only requests: the reply subject must be _INBOX.{user}.… (a user JWT may subscribe only
+  // to its own inbox), so a forged request can only ever answer the real user.
+  kReplyInbox,
+};
+std::string_view IdentityName(Identity identity);  // "none", "subject_user", "reply_inbox"
+
+// How many native subscriptions a service's route on a template gets.
+enum class Concurrency : std::uint8_t {
+  kOne,         // one (ordered delivery per instance; cheap handlers)
+  kConfigured,  // handlers wait on I/O: the service passes its configured count (queue group)
+};
+
 // One catalogue row. Empty string_views mean "none" (null in subjects.json).
 struct SubjectSpec {
   std::string_view name;  // the constant's name, e.g. "kDeliverSend"
@@ -183,54 +203,58 @@ struct SubjectSpec {
   // Subscribe permission that lets a browser receive this template, and its tiers.
   std::string_view subscribe_permission;
   TierMask subscribe_tiers;
+  // What a service route on this template gets (runtime::Dispatcher reads both; C++ only:
+  // contracts_test derives the identity from publishers and template and checks it).
+  Identity identity;
+  Concurrency concurrency;
 };
 
 inline constexpr std::array kSubjectCatalogue = {
     // clang-format off
-    SubjectSpec{"kDeliverSend", &subjects::kDeliverSend, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "deliver.{user}.send.>", kRoleTiers, "deliver.{user}.>", kAllTiers},
-    SubjectSpec{"kDeliverSendThread", &subjects::kDeliverSendThread, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "deliver.{user}.send.>", kRoleTiers, "deliver.{user}.>", kAllTiers},
-    SubjectSpec{"kChatRoom", &subjects::kChatRoom, Pattern::kPublish, "fanout-service,room-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
-    SubjectSpec{"kChatThread", &subjects::kChatThread, Pattern::kPublish, "fanout-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
-    SubjectSpec{"kAdminRoom", &subjects::kAdminRoom, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "admin.*.{user}", kAdminTier, "", kNoTiers},
-    SubjectSpec{"kMsgGet", &subjects::kMsgGet, Pattern::kRequest, "web", "MsgGetRequest", "ChatMessage", queue_groups::kMsgGetWorkers, "msg.get", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kRoomNotify", &subjects::kRoomNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "room.notify.*", kAllTiers},
-    SubjectSpec{"kDeliverNotify", &subjects::kDeliverNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
-    SubjectSpec{"kDeliverAdmin", &subjects::kDeliverAdmin, Pattern::kPublish, "fanout-service", "ChatMessage", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
-    SubjectSpec{"kDeliverApp", &subjects::kDeliverApp, Pattern::kPublish, "fanout-service", "AppEvent", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
-    SubjectSpec{"kAppEvent", &subjects::kAppEvent, Pattern::kPublish, "poll-service,whiteboard-service,kb-service", "AppEvent", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers},
-    SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.*", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.*.thread.*", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kRoomJoin", &subjects::kRoomJoin, Pattern::kPublish, "web", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.join.*.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kRoomLeave", &subjects::kRoomLeave, Pattern::kPublish, "web,presence-service", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.leave.*.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kRoomChanged", &subjects::kRoomChanged, Pattern::kPublish, "room-service", "RoomChanged", "", "", "", kNoTiers, "", kNoTiers},
-    SubjectSpec{"kRoomMembers", &subjects::kRoomMembers, Pattern::kRequest, "fanout-service", "Empty", "RoomMembersReply", queue_groups::kRoomMembersWorkers, "", kNoTiers, "", kNoTiers},
-    SubjectSpec{"kRoomCreate", &subjects::kRoomCreate, Pattern::kRequest, "web", "RoomCreateRequest", "RoomInfo", queue_groups::kRoomWorkers, "room.create.{user}", kRoleTiers, "", kNoTiers},
-    SubjectSpec{"kRoomList", &subjects::kRoomList, Pattern::kRequest, "web", "RoomListRequest", "RoomListReply", queue_groups::kRoomWorkers, "room.list", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kRoomInfo", &subjects::kRoomInfo, Pattern::kRequest, "web", "Empty", "RoomInfo", queue_groups::kRoomWorkers, "room.info.*", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kRoomInvite", &subjects::kRoomInvite, Pattern::kRequest, "web", "RoomTargetRequest", "OkReply", queue_groups::kRoomWorkers, "room.invite.*.{user}", kRoleTiers, "", kNoTiers},
-    SubjectSpec{"kRoomKick", &subjects::kRoomKick, Pattern::kRequest, "web", "RoomTargetRequest", "OkReply", queue_groups::kRoomWorkers, "room.kick.*.{user}", kRoleTiers, "", kNoTiers},
-    SubjectSpec{"kRoomDepart", &subjects::kRoomDepart, Pattern::kRequest, "web", "RoomDepartRequest", "OkReply", queue_groups::kRoomWorkers, "room.depart.*.{user}", kRoleTiers, "", kNoTiers},
-    SubjectSpec{"kPresenceHeartbeat", &subjects::kPresenceHeartbeat, Pattern::kPublish, "web", "PresenceHeartbeat", "", queue_groups::kPresenceWorkers, "presence.heartbeat.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kPresenceDisconnect", &subjects::kPresenceDisconnect, Pattern::kPublish, "web", "PresenceHeartbeat", "", queue_groups::kPresenceWorkers, "presence.disconnect.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kPresenceUpdate", &subjects::kPresenceUpdate, Pattern::kPublish, "web", "PresenceUpdate", "", queue_groups::kPresenceWorkers, "presence.update.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kPresenceRoom", &subjects::kPresenceRoom, Pattern::kRequest, "web", "Empty", "PresenceRoomReply", "", "presence.room.*", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kRoomPresence", &subjects::kRoomPresence, Pattern::kPublish, "presence-service", "PresenceDiff", "", "", "", kNoTiers, "room.presence.*", kAllTiers},
-    SubjectSpec{"kDeliverPresence", &subjects::kDeliverPresence, Pattern::kPublish, "presence-service", "PresenceDiff", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
-    SubjectSpec{"kReadUpdate", &subjects::kReadUpdate, Pattern::kPublish, "web", "ReadUpdate", "", "", "read.update.*.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kReadState", &subjects::kReadState, Pattern::kRequest, "web", "Empty", "ReadStateReply", "", "read.state.*", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kTranslateRequest", &subjects::kTranslateRequest, Pattern::kPublish, "web", "TranslateRequest", "", queue_groups::kTranslateWorkers, "translate.request.{user}", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kDeliverTranslate", &subjects::kDeliverTranslate, Pattern::kPublish, "translation-service", "TranslateChunk", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers},
-    SubjectSpec{"kTranslatePing", &subjects::kTranslatePing, Pattern::kRequest, "web", "Empty", "TranslatePingReply", "", "translate.ping", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kStickerProducts", &subjects::kStickerProducts, Pattern::kRequest, "web", "Empty", "StickerProductList", "", "stickers.products", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kStickerProduct", &subjects::kStickerProduct, Pattern::kRequest, "web", "Empty", "StickerList", "", "stickers.product.*", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kUsersSearch", &subjects::kUsersSearch, Pattern::kRequest, "web", "PlainText", "UserSearchReply", "", "users.search", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kAppsList", &subjects::kAppsList, Pattern::kRequest, "web", "Empty", "AppList", queue_groups::kAppRegistryWorkers, "apps.list", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kAppsRoom", &subjects::kAppsRoom, Pattern::kRequest, "web", "Empty", "RoomAppList", queue_groups::kAppRegistryWorkers, "apps.room.*", kAllTiers, "", kNoTiers},
-    SubjectSpec{"kAppsInstall", &subjects::kAppsInstall, Pattern::kRequest, "web", "AppInstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.install.*.{user}", kRoleTiers, "", kNoTiers},
-    SubjectSpec{"kAppsUninstall", &subjects::kAppsUninstall, Pattern::kRequest, "web", "AppUninstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.uninstall.*.{user}", kRoleTiers, "", kNoTiers},
-    SubjectSpec{"kInbox", &subjects::kInbox, Pattern::kSubscribe, "any", "", "", "", "", kNoTiers, "_INBOX.{user}.>", kAllTiers},
+    SubjectSpec{"kDeliverSend", &subjects::kDeliverSend, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "deliver.{user}.send.>", kRoleTiers, "deliver.{user}.>", kAllTiers, Identity::kSubjectUser, Concurrency::kConfigured},
+    SubjectSpec{"kDeliverSendThread", &subjects::kDeliverSendThread, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "deliver.{user}.send.>", kRoleTiers, "deliver.{user}.>", kAllTiers, Identity::kSubjectUser, Concurrency::kConfigured},
+    SubjectSpec{"kChatRoom", &subjects::kChatRoom, Pattern::kPublish, "fanout-service,room-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kConfigured},
+    SubjectSpec{"kChatThread", &subjects::kChatThread, Pattern::kPublish, "fanout-service", "ChatMessage", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kConfigured},
+    SubjectSpec{"kAdminRoom", &subjects::kAdminRoom, Pattern::kPublish, "web", "ChatMessage", "", queue_groups::kFanoutWorkers, "admin.*.{user}", kAdminTier, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
+    SubjectSpec{"kMsgGet", &subjects::kMsgGet, Pattern::kRequest, "web", "MsgGetRequest", "ChatMessage", queue_groups::kMsgGetWorkers, "msg.get", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
+    SubjectSpec{"kRoomNotify", &subjects::kRoomNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "room.notify.*", kAllTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kDeliverNotify", &subjects::kDeliverNotify, Pattern::kPublish, "fanout-service", "Notification", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kDeliverAdmin", &subjects::kDeliverAdmin, Pattern::kPublish, "fanout-service", "ChatMessage", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kDeliverApp", &subjects::kDeliverApp, Pattern::kPublish, "fanout-service", "AppEvent", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kAppEvent", &subjects::kAppEvent, Pattern::kPublish, "poll-service,whiteboard-service,kb-service", "AppEvent", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kConfigured},
+    SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
+    SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.*.thread.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
+    SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
+    SubjectSpec{"kRoomJoin", &subjects::kRoomJoin, Pattern::kPublish, "web", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.join.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kRoomLeave", &subjects::kRoomLeave, Pattern::kPublish, "web,presence-service", "RoomMembershipRequest", "", queue_groups::kRoomWorkers, "room.leave.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kRoomChanged", &subjects::kRoomChanged, Pattern::kPublish, "room-service", "RoomChanged", "", "", "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kRoomMembers", &subjects::kRoomMembers, Pattern::kRequest, "fanout-service", "Empty", "RoomMembersReply", queue_groups::kRoomMembersWorkers, "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kRoomCreate", &subjects::kRoomCreate, Pattern::kRequest, "web", "RoomCreateRequest", "RoomInfo", queue_groups::kRoomWorkers, "room.create.{user}", kRoleTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kRoomList", &subjects::kRoomList, Pattern::kRequest, "web", "RoomListRequest", "RoomListReply", queue_groups::kRoomWorkers, "room.list", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kRoomInfo", &subjects::kRoomInfo, Pattern::kRequest, "web", "Empty", "RoomInfo", queue_groups::kRoomWorkers, "room.info.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kRoomInvite", &subjects::kRoomInvite, Pattern::kRequest, "web", "RoomTargetRequest", "OkReply", queue_groups::kRoomWorkers, "room.invite.*.{user}", kRoleTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kRoomKick", &subjects::kRoomKick, Pattern::kRequest, "web", "RoomTargetRequest", "OkReply", queue_groups::kRoomWorkers, "room.kick.*.{user}", kRoleTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kRoomDepart", &subjects::kRoomDepart, Pattern::kRequest, "web", "RoomDepartRequest", "OkReply", queue_groups::kRoomWorkers, "room.depart.*.{user}", kRoleTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kPresenceHeartbeat", &subjects::kPresenceHeartbeat, Pattern::kPublish, "web", "PresenceHeartbeat", "", queue_groups::kPresenceWorkers, "presence.heartbeat.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kPresenceDisconnect", &subjects::kPresenceDisconnect, Pattern::kPublish, "web", "PresenceHeartbeat", "", queue_groups::kPresenceWorkers, "presence.disconnect.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kPresenceUpdate", &subjects::kPresenceUpdate, Pattern::kPublish, "web", "PresenceUpdate", "", queue_groups::kPresenceWorkers, "presence.update.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kPresenceRoom", &subjects::kPresenceRoom, Pattern::kRequest, "web", "Empty", "PresenceRoomReply", "", "presence.room.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kRoomPresence", &subjects::kRoomPresence, Pattern::kPublish, "presence-service", "PresenceDiff", "", "", "", kNoTiers, "room.presence.*", kAllTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kDeliverPresence", &subjects::kDeliverPresence, Pattern::kPublish, "presence-service", "PresenceDiff", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kReadUpdate", &subjects::kReadUpdate, Pattern::kPublish, "web", "ReadUpdate", "", "", "read.update.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kReadState", &subjects::kReadState, Pattern::kRequest, "web", "Empty", "ReadStateReply", "", "read.state.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kTranslateRequest", &subjects::kTranslateRequest, Pattern::kPublish, "web", "TranslateRequest", "", queue_groups::kTranslateWorkers, "translate.request.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kDeliverTranslate", &subjects::kDeliverTranslate, Pattern::kPublish, "translation-service", "TranslateChunk", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
+    SubjectSpec{"kTranslatePing", &subjects::kTranslatePing, Pattern::kRequest, "web", "Empty", "TranslatePingReply", "", "translate.ping", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kStickerProducts", &subjects::kStickerProducts, Pattern::kRequest, "web", "Empty", "StickerProductList", "", "stickers.products", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kStickerProduct", &subjects::kStickerProduct, Pattern::kRequest, "web", "Empty", "StickerList", "", "stickers.product.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kUsersSearch", &subjects::kUsersSearch, Pattern::kRequest, "web", "PlainText", "UserSearchReply", "", "users.search", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kAppsList", &subjects::kAppsList, Pattern::kRequest, "web", "Empty", "AppList", queue_groups::kAppRegistryWorkers, "apps.list", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kAppsRoom", &subjects::kAppsRoom, Pattern::kRequest, "web", "Empty", "RoomAppList", queue_groups::kAppRegistryWorkers, "apps.room.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kAppsInstall", &subjects::kAppsInstall, Pattern::kRequest, "web", "AppInstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.install.*.{user}", kRoleTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kAppsUninstall", &subjects::kAppsUninstall, Pattern::kRequest, "web", "AppUninstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.uninstall.*.{user}", kRoleTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kInbox", &subjects::kInbox, Pattern::kSubscribe, "any", "", "", "", "", kNoTiers, "_INBOX.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
     // clang-format on
 };
 

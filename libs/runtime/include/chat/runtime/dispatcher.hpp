@@ -2,10 +2,14 @@
 // cross-cutting work (docs/style.md rule 1). A route is a subject template plus a typed handler:
 //
 //   dispatcher.Serve<contracts::RoomCreateRequest>(
-//       subjects::kRoomCreate, {.queue_group = "room-workers", .identity = Identity::kSubjectUser,
-//                               .metrics = &room_requests_create},
+//       subjects::kRoomCreate, {.metrics = &room_requests_create},
 //       [&](const contracts::RoomCreateRequest& req, RequestContext& ctx)
 //           -> core::Result<contracts::RoomInfo> { ... });
+//
+// The route's queue group, identity rule and concurrency class come from the template's row of
+// the subject catalogue (contracts::kSubjectCatalogue), never from the registration: a template
+// without a row, a Serve on a non-request template (or Consume on a request), or a payload type
+// other than the row's request type is refused at start-up with a Status.
 //
 // natsx already opens the process span (SERVER for Serve, CONSUMER for Consume), extracts the
 // trace context and marks the span ERROR when the status handed back to it is not OK. On top of
@@ -36,6 +40,7 @@
 
 #include "chat/contracts/codec.hpp"
 #include "chat/contracts/replies.hpp"
+#include "chat/contracts/subjects.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
 #include "chat/core/status.hpp"
@@ -47,18 +52,10 @@
 
 namespace chat::runtime {
 
-// Where a route's acting user comes from (docs/adr/0001-identity-on-subjects.md).
-enum class Identity {
-  // No user: service-only subjects (publish permission restricted to service accounts) and
-  // broadcast events such as room.changed.{room}.
-  kNone,
-  // The {user} token of the subject, which only that user's JWT may publish. A body `user` /
-  // `userId` must be empty or equal; an empty one is filled in before the handler runs.
-  kSubjectUser,
-  // Read-only requests: the reply subject must be _INBOX.{user}.… (a user JWT may subscribe only
-  // to its own inbox), so a forged request can only ever answer the real user.
-  kReplyInbox,
-};
+// Where a route's acting user comes from (docs/adr/0001-identity-on-subjects.md): the catalogue's
+// contracts::Identity of the route's template. With kSubjectUser an empty body `user` / `userId`
+// is filled in before the handler runs.
+using Identity = contracts::Identity;
 
 // The RED metrics of one route, from the service's metrics struct (docs/style.md rule 8).
 // `requests` has the leading labels `labels` and then a `result` label; `duration` has the
@@ -72,21 +69,32 @@ struct RouteMetrics {
   std::vector<std::string> results{"ok", "error"};
 };
 
+// What a registration adds to the catalogue row: nothing here can change the queue group or the
+// identity rule.
 struct RouteOptions {
-  std::string queue_group{};
-  Identity identity = Identity::kNone;
   const RouteMetrics* metrics = nullptr;  // must outlive the dispatcher
   // Success logs at DEBUG by default; handlers write their own INFO lines for state changes.
   telemetry::LogLevel success_level = telemetry::LogLevel::kDebug;
-  // Extra templates served by the same handler (e.g. the thread form of an ingest subject).
+  // Extra templates served by the same handler (e.g. the thread form of an ingest subject); each
+  // needs its own catalogue row with the same queue group, identity and concurrency class.
   std::vector<core::SubjectTemplate> more_templates{};
   // Subscription subject when it differs from the templates' own patterns.
   std::string pattern{};
   // false for routes the contract leaves untraced (presence heartbeats): no span is recorded,
   // and children are unsampled; metrics and the log line are unaffected.
   bool traced = true;
-  // Native subscriptions in the queue group (each gets its own libnats delivery thread), for
-  // routes whose handlers wait on I/O. Requires a queue group when > 1.
+  // Native subscriptions in the queue group (each gets its own libnats delivery thread): the
+  // deployment's configured count, for templates whose catalogue concurrency class is
+  // kConfigured. 0 = one.
+  int concurrency = 0;
+};
+
+// One registered route, for tests that compare a service's routes with its README.
+struct RouteInfo {
+  std::string template_text;  // "room.create.{user}"
+  bool serve = false;         // request/reply (Serve) or event (Consume)
+  std::string queue_group;    // "" = plain subscription
+  Identity identity = Identity::kNone;
   int concurrency = 1;
 };
 
@@ -171,6 +179,31 @@ concept HasUser = requires(T t) { t.user = std::string(); };
 template <typename T>
 concept HasUserId = requires(T t) { t.user_id = std::string(); };
 
+// The unqualified name of T ("RoomCreateRequest"), from the compiler's function signature.
+template <typename T>
+std::string_view TypeName() {
+  std::string_view sig = __PRETTY_FUNCTION__;  // "... [with T = chat::contracts::X; ...]" (GCC)
+  size_t start = sig.find("T = ");
+  if (start == std::string_view::npos) return {};
+  sig = sig.substr(start + 4);
+  sig = sig.substr(0, sig.find_first_of(";]"));
+  size_t colon = sig.rfind("::");
+  return colon == std::string_view::npos ? sig : sig.substr(colon + 2);
+}
+
+// The catalogue request type a payload type stands for: "*" (any) for RawPayload, "Empty" for
+// IgnoredBody, else the wire struct's own name.
+template <typename Req>
+std::string_view RequestTypeName() {
+  if constexpr (std::is_same_v<Req, RawPayload>) {
+    return "*";
+  } else if constexpr (std::is_same_v<Req, IgnoredBody>) {
+    return "Empty";
+  } else {
+    return TypeName<Req>();
+  }
+}
+
 template <typename Req>
 core::Result<Req> Decode(std::string_view payload) {
   if constexpr (std::is_same_v<Req, RawPayload>) {
@@ -229,6 +262,7 @@ class Dispatcher {
   core::Status Serve(const core::SubjectTemplate& tmpl, RouteOptions options, F handler) {
     using Rep = typename std::invoke_result_t<F, const Req&, RequestContext&>::value_type;
     return Add(tmpl, std::move(options), natsx::ProcessKind::kServer,
+               internal::RequestTypeName<Req>(),
                [h = std::move(handler)](RequestContext& ctx) -> Outcome {
                  auto req = internal::Decode<Req>(ctx.payload());
                  if (!req.ok()) return {req.status(), std::nullopt};
@@ -245,6 +279,7 @@ class Dispatcher {
   template <typename Req, typename F>
   core::Status Consume(const core::SubjectTemplate& tmpl, RouteOptions options, F handler) {
     return Add(tmpl, std::move(options), natsx::ProcessKind::kConsumer,
+               internal::RequestTypeName<Req>(),
                [h = std::move(handler)](RequestContext& ctx) -> Outcome {
                  auto req = internal::Decode<Req>(ctx.payload());
                  if (!req.ok()) return {req.status(), std::nullopt};
@@ -256,6 +291,9 @@ class Dispatcher {
 
   // Stops every route's subscription and waits for in-flight handlers (within `timeout`).
   void Drain(std::chrono::milliseconds timeout);
+
+  // Every registered route, in registration order (one entry per template).
+  std::vector<RouteInfo> Routes() const;
 
   natsx::Connection& connection() { return conn_; }
   const core::Clock& clock() const { return clock_; }
@@ -272,13 +310,14 @@ class Dispatcher {
  private:
   struct Route;
   core::Status Add(const core::SubjectTemplate& tmpl, RouteOptions options,
-                   natsx::ProcessKind kind, ErasedHandler handler);
+                   natsx::ProcessKind kind, std::string_view request_type,
+                   ErasedHandler handler);
   core::Status Run(Route& route, const natsx::Message& msg, natsx::MessageContext& mctx);
 
   natsx::Connection& conn_;
   const core::Clock& clock_;
   telemetry::Counter failures_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<std::unique_ptr<Route>> routes_;
 };
 
