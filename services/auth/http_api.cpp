@@ -21,7 +21,7 @@ using core::ErrorCode;
 
 telemetry::sdk::HttpRouter::ServerOptions RouterOptions() {
   telemetry::sdk::HttpRouter::ServerOptions o;
-  o.server_label = "auth";  // auth counts its own outcomes (auth_requests_total): no RED prefix
+  o.server_label = "auth";  // auth counts its own outcomes (auth_requests_total)
   return o;
 }
 using telemetry::sdk::HttpErrorBody;

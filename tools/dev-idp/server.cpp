@@ -88,7 +88,12 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
       server_(std::make_unique<httplib::Server>()) {
   telemetry::sdk::HttpRouter::ServerOptions options;
   options.server_label = "dev-idp";
-  options.red_prefix = "idp";  // idp_requests_total{route, code_class}, idp_request_duration_seconds
+  options.red = telemetry::sdk::HttpRedMetrics{
+      telemetry_.metrics->AddCounter("idp_requests_total", "HTTP requests by route and status class",
+                                     {"route", "code_class"}),
+      telemetry_.metrics->AddHistogram("idp_request_duration_seconds",
+                                       "HTTP request duration by route", telemetry::kBucketsSlow,
+                                       {"route"})};
   options.internal_error_body = R"({"error":"server_error","error_description":"internal error"})";
   router_ = std::make_unique<telemetry::sdk::HttpRouter>(*server_, telemetry, clock,
                                                          std::move(options));

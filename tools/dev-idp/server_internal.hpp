@@ -17,7 +17,7 @@ inline constexpr std::string_view kFormContentType = "application/x-www-form-url
 inline constexpr std::string_view kScope = "openid profile email";
 
 // Business counters; idp_requests_total, idp_request_duration_seconds and
-// trace_context_invalid_total belong to the router (HttpRouter, red_prefix "idp").
+// trace_context_invalid_total belong to the router (HttpRouter::ServerOptions::red).
 struct IdpServer::Metrics {
   telemetry::Counter tokens_issued;
   telemetry::Counter login_failures;

@@ -70,12 +70,6 @@ HttpRouter::HttpRouter(httplib::Server& server, const Telemetry& telemetry,
   for (int i = 0; i < 4; ++i) {
     context_invalid_.With({InvalidContextReasonName(static_cast<InvalidContextReason>(i))});
   }
-  if (!options_.red_prefix.empty()) {
-    requests_ = reg.AddCounter(options_.red_prefix + "_requests_total",
-                               "HTTP requests by route and status class", {"route", "code_class"});
-    duration_ = reg.AddHistogram(options_.red_prefix + "_request_duration_seconds",
-                                 "HTTP request duration by route", kBucketsSlow, {"route"});
-  }
   if (options_.internal_error_body.empty()) {
     options_.internal_error_body = HttpErrorBody(core::ErrorCode::kInternal, "Internal error.");
   }
@@ -89,9 +83,11 @@ void HttpRouter::Install(HttpBodyGuard::PreRouting next) {
 
 std::function<void(const httplib::Request&, httplib::Response&)> HttpRouter::Wrap(
     std::string method, std::string route, Handler handler, RouteOptions options) {
-  if (requests_) {
-    for (std::string_view cls : {"2xx", "3xx", "4xx", "5xx"}) requests_->With({route, cls});
-    duration_->With({route});
+  if (options_.red) {
+    for (std::string_view cls : {"2xx", "3xx", "4xx", "5xx"}) {
+      options_.red->requests.With({route, cls});
+    }
+    options_.red->duration.With({route});
   }
   return [this, method = std::move(method), route = std::move(route), handler = std::move(handler),
           options = std::move(options)](const httplib::Request& req, httplib::Response& res) {
@@ -154,9 +150,9 @@ std::function<void(const httplib::Request&, httplib::Response&)> HttpRouter::Wra
         logger_.Debug(span.Context(), "http request served", std::move(fields));
       }
     }
-    if (requests_) {
-      requests_->With({route, HttpCodeClass(status)}).Add(1, &span.Context());
-      duration_->With({route}).Record(ex.ElapsedSeconds(), &span.Context());
+    if (options_.red) {
+      options_.red->requests.With({route, HttpCodeClass(status)}).Add(1, &span.Context());
+      options_.red->duration.With({route}).Record(ex.ElapsedSeconds(), &span.Context());
     }
   };
 }

@@ -86,10 +86,12 @@ class HttpRouterTest : public ::testing::Test {
         .Count();
   }
 
-  static HttpRouter::ServerOptions WithRed() {
+  HttpRouter::ServerOptions WithRed() {
     HttpRouter::ServerOptions o;
     o.server_label = "test";
-    o.red_prefix = "test";
+    o.red = HttpRedMetrics{
+        tel_.metrics().AddCounter("test_requests_total", "", {"route", "code_class"}),
+        tel_.metrics().AddHistogram("test_request_duration_seconds", "", kBucketsSlow, {"route"})};
     return o;
   }
 
@@ -195,7 +197,7 @@ TEST_F(HttpRouterTest, AThrowingHandlerIsAnInternal500WithoutItsInternals) {
 
 TEST_F(HttpRouterTest, PostBodiesGoThroughTheGuardAndFinishRunsOnEveryAnswer) {
   HttpRouter::ServerOptions o;
-  o.server_label = "test";  // no RED prefix: no request metrics at all
+  o.server_label = "test";  // no RED instruments: no request metrics at all
   Start(o);
   auto r = Client().Post("/echo", "hello", "text/plain");
   ASSERT_TRUE(r);

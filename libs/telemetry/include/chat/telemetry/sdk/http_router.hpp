@@ -3,8 +3,8 @@
 // * the SERVER span `METHOD {http.route}` with http.request.method, http.route, url.path and
 //   http.response.status_code, parented on the request's W3C context (ExtractHttpContext:
 //   trace_context_invalid_total{reason} counts bad headers); status ERROR only for 5xx;
-// * optional RED metrics `<prefix>_requests_total{route, code_class}` and
-//   `<prefix>_request_duration_seconds{route}` (kBucketsSlow), the names dev-idp already exposes;
+// * optional RED metrics (HttpRedMetrics: a counter {route, code_class} and a duration histogram
+//   {route}, registered by the server under the names it already exposes);
 // * the body limit, through HttpBodyGuard (Install() sets the pre-routing check; POST routes read
 //   their body through it);
 // * one log line per outcome: the handler's own line when it wrote one through the exchange
@@ -75,14 +75,22 @@ class HttpExchange {
   std::optional<Failure> failure_;
 };
 
+// The server's RED instruments, registered by the server under its own (literal, catalogued)
+// names: `requests` labelled {route, code_class}, `duration` (seconds) labelled {route}. The
+// router creates every route's series at zero.
+struct HttpRedMetrics {
+  Counter requests;
+  Histogram duration;
+};
+
 class HttpRouter {
  public:
   using Handler = std::function<void(HttpExchange&)>;
 
   struct ServerOptions {
-    std::string server_label;  // the guard's `server` label and the log's
-                               // chat.http.server
-    std::string red_prefix;    // "" → no RED metrics (the server counts its own outcomes)
+    std::string server_label;  // the guard's `server` label and the log's chat.http.server
+    // Request count and duration per route; none → the server counts its own outcomes.
+    std::optional<HttpRedMetrics> red;
     // The 500 body when a handler throws; default HttpErrorBody(kInternal, "Internal error.").
     std::string internal_error_body;
     std::string internal_error_content_type = "application/json";
@@ -128,8 +136,6 @@ class HttpRouter {
   ServerOptions options_;
   HttpBodyGuard guard_;
   Counter context_invalid_;
-  std::optional<Counter> requests_;
-  std::optional<Histogram> duration_;
 };
 
 }  // namespace chat::telemetry::sdk
