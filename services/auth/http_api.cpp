@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <exception>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -18,9 +17,14 @@ namespace {
 namespace semconv = telemetry::semconv;
 using nlohmann::json;
 
-std::string ErrorBody(std::string_view code, std::string_view message) {
-  return json{{"error", {{"code", code}, {"message", message}}}}.dump();
+using core::ErrorCode;
+
+telemetry::sdk::HttpRouter::ServerOptions RouterOptions() {
+  telemetry::sdk::HttpRouter::ServerOptions o;
+  o.server_label = "auth";  // auth counts its own outcomes (auth_requests_total)
+  return o;
 }
+using telemetry::sdk::HttpErrorBody;
 
 std::string CorsAllowHeaders() {
   return "authorization, content-type, " + std::string(semconv::kTraceparentHeader) + ", " +
@@ -108,8 +112,8 @@ AuthServer::AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry,
       limiter_(config_.rate_limit_per_second, config_.rate_limit_per_second, clock),
       user_limiter_(config_.user_rate_limit_per_minute / 60.0, config_.user_rate_limit_per_minute,
                     clock),
-      guard_("auth", *telemetry.metrics, telemetry.logger),
-      server_(std::make_unique<httplib::Server>()) {}
+      server_(std::make_unique<httplib::Server>()),
+      router_(*server_, telemetry, clock, RouterOptions()) {}
 
 AuthServer::~AuthServer() { Stop(); }
 
@@ -145,28 +149,45 @@ bool AuthServer::OriginAllowed(const std::string& origin) const {
 }
 
 void AuthServer::RegisterRoutes() {
-  // The guard reads the body with the 16 KiB bound (chunked or not) and refuses any
+  // The router's guard reads the body with the 16 KiB bound (chunked or not) and refuses any
   // Content-Encoding and any body elsewhere, before a handler runs: 413/415, counted in
-  // http_server_rejected_requests_total{server="auth"} and logged.
-  guard_.Install(*server_);
+  // http_server_rejected_requests_total{server="auth"} and logged. The router owns the SERVER
+  // span, the trace context, the outcome log line and the exception catch (HttpRouter).
+  router_.Install();
   const std::string route(kCredentialsRoute);
-  guard_.Post(*server_, route, telemetry::sdk::BodyPolicy{kMaxBodyBytes, false},
-              [this](const httplib::Request& req, httplib::Response& res) {
-                HandleCredentials(req, res);
-              });
-  server_->Options(route, [this](const httplib::Request& req, httplib::Response& res) {
-    std::string origin = req.get_header_value("Origin");
+  const std::string pattern(kCredentialsRoute);
+  telemetry::sdk::HttpRouter::RouteOptions post;
+  post.body = telemetry::sdk::BodyPolicy{kMaxBodyBytes, false};
+  post.span_attributes = {{"chat.auth.type", kAuthTypeBrowser}};
+  post.finish = [this](telemetry::sdk::HttpExchange& ex) {
+    ex.res.set_header("Cache-Control", "no-store");
+    std::string origin = ex.req.get_header_value("Origin");
+    if (OriginAllowed(origin)) {
+      ex.res.set_header("Access-Control-Allow-Origin", origin);
+      ex.res.set_header("Vary", "Origin");
+    }
+    if (ex.threw()) {  // nothing below throws by design; the router answered 500
+      ex.span().SetAttribute("chat.auth.result", kResultError);
+      metrics_.requests.With({kResultError, kAuthTypeBrowser}).Add(1, &ex.ctx());
+      metrics_.duration.With({kAuthTypeBrowser}).Record(ex.ElapsedSeconds(), &ex.ctx());
+    }
+  };
+  router_.Post(pattern, route, [this](telemetry::sdk::HttpExchange& ex) { HandleCredentials(ex); },
+               std::move(post));
+  router_.Options(pattern, route, [this](telemetry::sdk::HttpExchange& ex) {
+    std::string origin = ex.req.get_header_value("Origin");
     if (!OriginAllowed(origin)) {
-      res.status = 403;
+      ex.res.status = 403;
       return;
     }
-    res.status = 204;
-    res.set_header("Access-Control-Allow-Origin", origin);
-    res.set_header("Vary", "Origin");
-    res.set_header("Access-Control-Allow-Methods", "POST, OPTIONS");
-    res.set_header("Access-Control-Allow-Headers", CorsAllowHeaders());
-    res.set_header("Access-Control-Max-Age", "600");
+    ex.res.status = 204;
+    ex.res.set_header("Access-Control-Allow-Origin", origin);
+    ex.res.set_header("Vary", "Origin");
+    ex.res.set_header("Access-Control-Allow-Methods", "POST, OPTIONS");
+    ex.res.set_header("Access-Control-Allow-Headers", CorsAllowHeaders());
+    ex.res.set_header("Access-Control-Max-Age", "600");
   });
+  // Probes stay outside the router: no span or log line per kubelet poll.
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
@@ -180,19 +201,10 @@ void AuthServer::RegisterRoutes() {
   });
 }
 
-void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Response& res) {
-  auto start = clock_.SteadyNow();
-  telemetry::SpanContext parent =
-      telemetry::sdk::ExtractHttpContext(req, metrics_.context_invalid, *telemetry_.logger);
-  const std::string route(kCredentialsRoute);
-  telemetry::SpanStartOptions opts;
-  opts.kind = telemetry::SpanKind::kServer;
-  opts.parent = parent;
-  opts.attributes = {{semconv::kHttpRequestMethod, "POST"},
-                     {semconv::kHttpRoute, route},
-                     {"url.path", req.path},
-                     {"chat.auth.type", kAuthTypeBrowser}};
-  telemetry::Span span = telemetry_.tracer.StartSpan("POST " + route, std::move(opts));
+void AuthServer::HandleCredentials(telemetry::sdk::HttpExchange& ex) {
+  const httplib::Request& req = ex.req;
+  httplib::Response& res = ex.res;
+  telemetry::Span& span = ex.span();
 
   // Behind nginx the peer is nginx: the client is what a trusted proxy says it is.
   std::string forwarded;
@@ -203,30 +215,13 @@ void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Respons
   const std::string client = config_.trusted_proxies.ClientAddress(req.remote_addr, forwarded);
   span.SetAttribute("client.address", client);
 
-  Outcome out;
-  try {
-    out = Process(req, client, span.Context());
-  } catch (const std::exception& e) {
-    // Nothing below throws by design; this keeps a bug from killing the process.
-    out = Outcome{};
-    out.status = 500;
-    out.result = kResultError;
-    out.internal_error = true;
-    out.body = ErrorBody("internal", "Internal error.");
-  }
+  Outcome out = Process(req, client, span.Context());
 
   res.status = out.status;
   res.set_content(out.body, "application/json");
-  res.set_header("Cache-Control", "no-store");
   if (out.status == 429) res.set_header("Retry-After", "1");
-  std::string origin = req.get_header_value("Origin");
-  if (OriginAllowed(origin)) {
-    res.set_header("Access-Control-Allow-Origin", origin);
-    res.set_header("Vary", "Origin");
-  }
 
   span.SetAttribute("chat.auth.result", out.result);
-  span.SetAttribute(semconv::kHttpResponseStatusCode, out.status);
   if (out.reason) {
     std::string reason(RejectReasonName(*out.reason));
     span.AddEvent("auth.rejected", {{"reason", reason}});
@@ -234,33 +229,27 @@ void AuthServer::HandleCredentials(const httplib::Request& req, httplib::Respons
                                                 {"client.address", client},
                                                 {semconv::kHttpResponseStatusCode, out.status}};
     if (!out.username.empty()) fields.push_back({"chat.user", out.username});
-    telemetry_.logger->Warn(span.Context(), "credential request rejected", std::move(fields));
+    ex.Warn("credential request rejected", std::move(fields));
   } else if (out.result == kResultRateLimited) {
     span.SetAttribute("chat.auth.limit", out.limit);
     std::vector<telemetry::Attribute> fields = {{"client.address", client},
                                                 {"network.peer.address", req.remote_addr},
                                                 {"chat.auth.limit", std::string(out.limit)}};
     if (!out.username.empty()) fields.push_back({"chat.user", out.username});
-    telemetry_.logger->Warn(span.Context(), "credential request rate limited", std::move(fields));
+    ex.Warn("credential request rate limited", std::move(fields));
   } else if (out.internal_error) {
-    span.RecordError("signing_failed", "signing the user JWT failed", "internal",
-                     "signing failed");
-    telemetry_.logger->Error(span.Context(), "user JWT signing failed",
-                             {{semconv::kErrorType, "signing_failed"},
-                              {"chat.user", out.username}});
+    ex.Fail("signing_failed", "signing the user JWT failed", "internal", "signing failed");
+    ex.Error("user JWT signing failed",
+             {{semconv::kErrorType, "signing_failed"}, {"chat.user", out.username}});
   } else if (out.jwks_unavailable) {
-    span.RecordError("jwks_unavailable", "JWKS unavailable for an unknown kid", "jwks",
-                     "JWKS unavailable");
-    telemetry_.logger->Error(span.Context(), "token key unavailable; JWKS refresh failed",
-                             {{semconv::kErrorType, "jwks_unavailable"},
-                              {"client.address", client}});
+    ex.Fail("jwks_unavailable", "JWKS unavailable for an unknown kid", "jwks", "JWKS unavailable");
+    ex.Error("token key unavailable; JWKS refresh failed",
+             {{semconv::kErrorType, "jwks_unavailable"}, {"client.address", client}});
   } else {
-    telemetry_.logger->Info(span.Context(), "credentials issued",
-                            {{"chat.user", out.username}, {"chat.auth.tier", out.tier}});
+    ex.Info("credentials issued", {{"chat.user", out.username}, {"chat.auth.tier", out.tier}});
   }
   metrics_.requests.With({out.result, kAuthTypeBrowser}).Add(1, &span.Context());
-  double seconds = std::chrono::duration<double>(clock_.SteadyNow() - start).count();
-  metrics_.duration.With({kAuthTypeBrowser}).Record(seconds, &span.Context());
+  metrics_.duration.With({kAuthTypeBrowser}).Record(ex.ElapsedSeconds(), &span.Context());
 }
 
 AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::string& client,
@@ -270,8 +259,9 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::
     out.status = status;
     out.result = kResultRejected;
     out.reason = reason;
-    out.body = ErrorBody(status == 401 ? "unauthenticated" : "invalid_argument",
-                         RejectReasonMessage(reason));
+    out.body =
+        HttpErrorBody(status == 401 ? ErrorCode::kUnauthenticated : ErrorCode::kInvalidArgument,
+                      RejectReasonMessage(reason));
     return out;
   };
 
@@ -279,13 +269,14 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::
     out.status = 429;
     out.result = kResultRateLimited;
     out.limit = limit;
-    out.body = ErrorBody("resource_exhausted", "Too many credential requests; retry shortly.");
+    out.body = HttpErrorBody(ErrorCode::kResourceExhausted,
+                             "Too many credential requests; retry shortly.");
     return out;
   };
   if (!limiter_.Allow(client)) return rate_limited("address");
   if (req.body.size() > kMaxBodyBytes) {
     reject(413, RejectReason::kMalformed);
-    out.body = ErrorBody("invalid_argument", "The request body exceeds 16 KiB.");
+    out.body = HttpErrorBody(ErrorCode::kInvalidArgument, "The request body exceeds 16 KiB.");
     return out;
   }
   if (req.get_header_value_count("Authorization") != 1) {
@@ -301,7 +292,8 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::
       out.status = 503;
       out.result = kResultError;
       out.jwks_unavailable = true;
-      out.body = ErrorBody("unavailable", "The identity provider's keys are unavailable.");
+      out.body = HttpErrorBody(ErrorCode::kUnavailable,
+                               "The identity provider's keys are unavailable.");
       return out;
     }
     return reject(401, v.reason.value_or(RejectReason::kMalformed));
@@ -325,7 +317,7 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::
     out.status = 500;
     out.result = kResultError;
     out.internal_error = true;
-    out.body = ErrorBody("internal", "Credentials could not be issued.");
+    out.body = HttpErrorBody(ErrorCode::kInternal, "Credentials could not be issued.");
     return out;
   }
   out.tier = minted->tier;

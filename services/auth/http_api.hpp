@@ -15,7 +15,7 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
-#include "chat/telemetry/sdk/http_body_guard.hpp"
+#include "chat/telemetry/sdk/http_router.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
@@ -83,7 +83,7 @@ class AuthServer {
   AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry, const core::Clock& clock,
              SigningMaterial material);
   void RegisterRoutes();
-  void HandleCredentials(const httplib::Request& req, httplib::Response& res);
+  void HandleCredentials(telemetry::sdk::HttpExchange& ex);
   Outcome Process(const httplib::Request& req, const std::string& client,
                   const telemetry::SpanContext& ctx);
   bool OriginAllowed(const std::string& origin) const;
@@ -99,8 +99,8 @@ class AuthServer {
   RateLimiter user_limiter_;  // per verified token subject
 
   // Bodies up to kMaxBodyBytes on the credential route only, no Content-Encoding (issue 11 §4).
-  telemetry::sdk::HttpBodyGuard guard_;
   std::unique_ptr<httplib::Server> server_;
+  telemetry::sdk::HttpRouter router_;  // span, body limit, log line, exception catch per route
   telemetry::sdk::HttpListener listener_;
   std::atomic<int> port_{0};
   std::atomic<bool> started_{false};

@@ -18,15 +18,13 @@ bool IdpServer::ValidateAuthorizeRequest(RequestScope& rq, const Params& p) {
   std::string redirect_uri = Get(p, "redirect_uri");
   if (client_id != config_.client_id) {
     ErrorPage(rq.res, 400, "Client not found", "Client not found.");
-    telemetry_.logger->Warn(rq.ctx, "authorization request rejected",
-                            {{"chat.idp.reason", "unknown_client"}});
+    rq.ex.Warn("authorization request rejected", {{"chat.idp.reason", "unknown_client"}});
     return false;
   }
   if (redirect_uri.empty() || !RedirectAllowed(redirect_uri, config_.redirect_origins)) {
     // Never redirect to an unregistered URI: that is the open-redirect / code-theft hole.
     metrics_->login_failures.With({"bad_redirect"}).Add();
-    telemetry_.logger->Warn(rq.ctx, "authorization request rejected",
-                            {{"chat.idp.reason", "bad_redirect"}});
+    rq.ex.Warn("authorization request rejected", {{"chat.idp.reason", "bad_redirect"}});
     ErrorPage(rq.res, 400, "Invalid parameter: redirect_uri", "Invalid parameter: redirect_uri");
     return false;
   }
@@ -52,8 +50,7 @@ bool IdpServer::ValidateAuthorizeRequest(RequestScope& rq, const Params& p) {
   std::string challenge = Get(p, "code_challenge");
   if (Get(p, "code_challenge_method") != "S256" || !ValidPkceValue(challenge, 43, 128)) {
     metrics_->login_failures.With({"bad_pkce"}).Add();
-    telemetry_.logger->Warn(rq.ctx, "authorization request rejected",
-                            {{"chat.idp.reason", "bad_pkce"}});
+    rq.ex.Warn("authorization request rejected", {{"chat.idp.reason", "bad_pkce"}});
     redirect_error("invalid_request", "Missing parameter: code_challenge_method S256");
     return false;
   }
@@ -174,7 +171,7 @@ void IdpServer::HandleAuthPost(RequestScope& rq) {
   rq.res.set_header("Location",
                     WithParams(Get(p, "redirect_uri"), out, Get(p, "response_mode") == "fragment"));
   rq.res.set_header("Cache-Control", "no-store");
-  telemetry_.logger->Info(rq.ctx, "login succeeded", {{"chat.idp.username", auth.user->username}});
+  rq.ex.Info("login succeeded", {{"chat.idp.username", auth.user->username}});
 }
 
 }  // namespace chat::devidp

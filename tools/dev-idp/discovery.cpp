@@ -62,9 +62,8 @@ void IdpServer::HandleRotate(RequestScope& rq) {
   }
   auto kid = keys_->Rotate();
   if (!kid.ok()) {
-    telemetry_.logger->Error(rq.ctx, "key rotation failed",
-                             {{semconv::kErrorType, "key_rotation"},
-                              {semconv::kExceptionMessage, kid.status().message()}});
+    rq.ex.Error("key rotation failed", {{semconv::kErrorType, "key_rotation"},
+                                        {semconv::kExceptionMessage, kid.status().message()}});
     rq.res.status = 500;
     rq.res.set_content(R"({"error":"server_error","error_description":"key rotation failed"})",
                        "application/json");
@@ -72,8 +71,8 @@ void IdpServer::HandleRotate(RequestScope& rq) {
   }
   json published = json::array();
   for (const auto& k : keys_->PublishedKeys()) published.push_back(k->kid());
-  telemetry_.logger->Info(rq.ctx, "signing key rotated",
-                          {{"chat.idp.kid", *kid}, {"chat.idp.published_keys", published.size()}});
+  rq.ex.Info("signing key rotated",
+             {{"chat.idp.kid", *kid}, {"chat.idp.published_keys", published.size()}});
   rq.res.set_content(json{{"kid", *kid}, {"published", published}}.dump(), "application/json");
 }
 

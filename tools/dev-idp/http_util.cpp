@@ -53,13 +53,6 @@ bool ValidPkceValue(std::string_view v, size_t min_len, size_t max_len) {
   });
 }
 
-std::string CodeClass(int status) {
-  if (status >= 500) return "5xx";
-  if (status >= 400) return "4xx";
-  if (status >= 300) return "3xx";
-  return "2xx";
-}
-
 bool IsLoopback(const std::string& addr) {
   return addr == "127.0.0.1" || addr == "::1" || addr == "::ffff:127.0.0.1" ||
          addr.starts_with("127.");

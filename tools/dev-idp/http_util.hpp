@@ -26,8 +26,6 @@ std::string HtmlEscape(std::string_view s);
 std::string Get(const Params& p, std::string_view key);
 // RFC 7636 code_verifier / code_challenge syntax: unreserved characters, min..max long.
 bool ValidPkceValue(std::string_view v, size_t min_len, size_t max_len);
-// "2xx" … "5xx", the code_class label.
-std::string CodeClass(int status);
 bool IsLoopback(const std::string& addr);
 // The host part of the default issuer URL for a listen host (wildcards become 127.0.0.1).
 std::string DefaultIssuerHost(const std::string& host);

@@ -43,7 +43,7 @@ void IdpServer::RejectLogin(RequestScope& rq, std::string_view reason, const Use
   // The password (right or wrong) never reaches a log; the login only when it is an account.
   std::vector<telemetry::Attribute> fields = {{"chat.idp.reason", std::string(reason)}};
   AddLoginFields(fields, user, typed);
-  telemetry_.logger->Warn(rq.ctx, "login rejected", std::move(fields));
+  rq.ex.Warn("login rejected", std::move(fields));
 }
 
 IdpServer::LoginAttempt IdpServer::AttemptOf(RequestScope& rq, std::string_view typed,
@@ -79,7 +79,7 @@ bool IdpServer::AdmitLogin(RequestScope& rq, const LoginAttempt& attempt, const 
                                               {"client.address", rq.req.remote_addr},
                                               {"chat.idp.retry_after_s", retry_after}};
   AddLoginFields(fields, named, typed);
-  telemetry_.logger->Warn(rq.ctx, "login throttled", std::move(fields));
+  rq.ex.Warn("login throttled", std::move(fields));
   return false;
 }
 

@@ -1,5 +1,6 @@
-// IdpServer's frame: construction, start/stop, the route table and the wrapper that gives every
-// request its span, metrics and CORS headers, and JWT signing and verification. The endpoints
+// IdpServer's frame: construction, start/stop, the route table on the shared HttpRouter (span,
+// metrics, body limit, log line, exception catch) plus dev-idp's CORS headers, and JWT signing and
+// verification. The endpoints
 // live in discovery.cpp, authorize.cpp, token.cpp and userinfo_logout.cpp.
 #include "server.hpp"
 
@@ -12,7 +13,6 @@
 #include <sstream>
 
 #include "chat/core/base64.hpp"
-#include "chat/telemetry/semconv.hpp"
 #include "crypto.hpp"
 #include "http_util.hpp"
 #include "server_internal.hpp"
@@ -20,12 +20,10 @@
 namespace chat::devidp {
 
 using nlohmann::json;
-namespace semconv = telemetry::semconv;
 
 namespace {
 
 constexpr std::string_view kRealmSuffixDefault = "/realms/nats-chat";
-constexpr std::string_view kCodeClasses[] = {"2xx", "3xx", "4xx", "5xx"};
 constexpr std::string_view kLoginFailureReasons[] = {"bad_password", "unknown_user", "bad_pkce",
                                                      "bad_code",     "bad_redirect", "throttled",
                                                      "refresh_reuse"};
@@ -87,28 +85,26 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
       log_key_(RandomBytes(32)),
       store_(clock, SessionStore::Lifetimes{config_.code_ttl, config_.refresh_ttl,
                                              config_.session_max}),
-      guard_(std::make_unique<telemetry::sdk::HttpBodyGuard>("dev-idp", *telemetry.metrics,
-                                                             telemetry.logger)),
       server_(std::make_unique<httplib::Server>()) {
+  telemetry::sdk::HttpRouter::ServerOptions options;
+  options.server_label = "dev-idp";
+  options.red = telemetry::sdk::HttpRedMetrics{
+      telemetry_.metrics->AddCounter("idp_requests_total", "HTTP requests by route and status class",
+                                     {"route", "code_class"}),
+      telemetry_.metrics->AddHistogram("idp_request_duration_seconds",
+                                       "HTTP request duration by route", telemetry::kBucketsSlow,
+                                       {"route"})};
+  options.internal_error_body = R"({"error":"server_error","error_description":"internal error"})";
+  router_ = std::make_unique<telemetry::sdk::HttpRouter>(*server_, telemetry, clock,
+                                                         std::move(options));
   auto& reg = *telemetry_.metrics;
-  metrics_->requests = reg.AddCounter("idp_requests_total", "HTTP requests by route and status class",
-                                      {"route", "code_class"});
-  metrics_->duration = reg.AddHistogram("idp_request_duration_seconds",
-                                        "HTTP request duration by route",
-                                        telemetry::kBucketsSlow, {"route"});
   metrics_->tokens_issued = reg.AddCounter("idp_tokens_issued_total",
                                            "Token responses issued by grant type", {"grant_type"});
   metrics_->login_failures = reg.AddCounter("idp_login_failures_total",
                                             "Rejected logins and authorization requests by reason",
                                             {"reason"});
-  metrics_->context_invalid = reg.AddCounter(
-      "trace_context_invalid_total", "Inbound traceparent headers rejected, by reason", {"reason"});
   for (auto g : kGrantTypes) metrics_->tokens_issued.With({g});
   for (auto r : kLoginFailureReasons) metrics_->login_failures.With({r});
-  for (int i = 0; i < 4; ++i) {
-    metrics_->context_invalid.With(
-        {telemetry::InvalidContextReasonName(static_cast<telemetry::InvalidContextReason>(i))});
-  }
 }
 
 IdpServer::~IdpServer() { Stop(); }
@@ -154,71 +150,40 @@ void IdpServer::Stop() {
   listener_.Stop();
 }
 
-// ---- routing, spans, metrics ----
+// ---- routing ----
 
-template <typename Fn>
 void IdpServer::Route(const char* method, const std::string& path, const std::string& route,
-                      bool cors, Fn fn) {
-  for (auto cls : kCodeClasses) metrics_->requests.With({route, cls});
-  metrics_->duration.With({route});
-  std::string span_name = std::string(method) + " " + route;
-  auto handler = [this, span_name, route, cors, method_name = std::string(method), fn](
-                     const httplib::Request& req, httplib::Response& res) {
-    auto start = clock_.SteadyNow();
-    telemetry::SpanContext parent =
-        telemetry::sdk::ExtractHttpContext(req, metrics_->context_invalid, *telemetry_.logger);
-    telemetry::SpanStartOptions opts;
-    opts.kind = telemetry::SpanKind::kServer;
-    opts.parent = parent;
-    opts.attributes = {{semconv::kHttpRequestMethod, method_name},
-                       {semconv::kHttpRoute, route},
-                       {"url.path", req.path},
-                       {"url.scheme", "http"}};
-    telemetry::Span span = telemetry_.tracer.StartSpan(span_name, std::move(opts));
-    RequestScope rq{req, res, span.Context()};
-    try {
-      fn(rq);
-    } catch (const std::exception& e) {
-      // Handlers do not throw by design; this is the last line so a bug is a 500, not a crash.
-      res = httplib::Response();
-      res.status = 500;
-      res.set_content(R"({"error":"server_error","error_description":"internal error"})",
-                      "application/json");
-      telemetry_.logger->Error(span.Context(), "request handler failed",
-                               {{semconv::kErrorType, "internal"},
-                                {semconv::kExceptionMessage, std::string(e.what())}});
-    }
-    if (res.status == -1) res.status = 200;  // httplib's "unset"; it would send 200
-    if (cors) {
-      std::string origin = req.get_header_value("Origin");
+                      bool cors, std::function<void(RequestScope&)> fn) {
+  telemetry::sdk::HttpRouter::RouteOptions options;
+  options.span_attributes = {{"url.scheme", "http"}};
+  if (cors) {
+    options.finish = [this](telemetry::sdk::HttpExchange& ex) {
+      std::string origin = ex.req.get_header_value("Origin");
       if (!origin.empty() && RedirectAllowed(origin, config_.redirect_origins)) {
-        res.set_header("Access-Control-Allow-Origin", origin);
-        res.set_header("Vary", "Origin");
-        res.set_header("Access-Control-Allow-Credentials", "true");
+        ex.res.set_header("Access-Control-Allow-Origin", origin);
+        ex.res.set_header("Vary", "Origin");
+        ex.res.set_header("Access-Control-Allow-Credentials", "true");
       }
-    }
-    span.SetAttribute(semconv::kHttpResponseStatusCode, res.status);
-    if (res.status >= 500) {
-      span.RecordError(std::to_string(res.status), "server error", "http", "server error");
-    }
-    std::string cls = CodeClass(res.status);
-    metrics_->requests.With({route, cls}).Add(1, &span.Context());
-    double seconds = std::chrono::duration<double>(clock_.SteadyNow() - start).count();
-    metrics_->duration.With({route}).Record(seconds, &span.Context());
+    };
+  }
+  auto handler = [fn = std::move(fn)](telemetry::sdk::HttpExchange& ex) {
+    RequestScope rq{ex.req, ex.res, ex.ctx(), ex};
+    fn(rq);
   };
   std::string pattern = RegexEscape(path);
   std::string m(method);
   if (m == "GET") {
-    server_->Get(pattern, handler);
+    router_->Get(pattern, route, std::move(handler), std::move(options));
   } else if (m == "POST") {
-    guard_->Post(*server_, pattern, telemetry::sdk::BodyPolicy{kMaxBodyBytes, false}, handler);
+    options.body = telemetry::sdk::BodyPolicy{kMaxBodyBytes, false};
+    router_->Post(pattern, route, std::move(handler), std::move(options));
   } else if (m == "OPTIONS") {
-    server_->Options(pattern, handler);
+    router_->Options(pattern, route, std::move(handler), std::move(options));
   }
 }
 
 void IdpServer::RegisterRoutes() {
-  guard_->Install(*server_);
+  router_->Install();
   const std::string oidc = base_path_ + "/protocol/openid-connect";
   const std::string oidc_route = route_prefix_ + "/protocol/openid-connect";
   struct Entry {

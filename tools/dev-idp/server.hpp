@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "chat/telemetry/sdk/http_body_guard.hpp"
+#include "chat/telemetry/sdk/http_router.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
@@ -70,10 +70,10 @@ class IdpServer {
             std::unique_ptr<KeyStore> keys, UserDirectory users);
 
   void RegisterRoutes();
-  // Wraps a handler with the span, metrics and CORS handling shared by every route.
-  template <typename Fn>
+  // Registers a handler on the router (span, RED metrics, body limit, log line, exception catch)
+  // with dev-idp's CORS headers on `cors` routes.
   void Route(const char* method, const std::string& path, const std::string& route, bool cors,
-             Fn fn);
+             std::function<void(RequestScope&)> fn);
 
   void HandleDiscovery(RequestScope& rq);
   void HandleCerts(RequestScope& rq);
@@ -138,9 +138,9 @@ class IdpServer {
 
   SessionStore store_;  // codes, sessions, refresh-token families
 
-  // Form bodies up to kMaxBodyBytes on the POST routes; no Content-Encoding anywhere.
-  std::unique_ptr<telemetry::sdk::HttpBodyGuard> guard_;
   std::unique_ptr<httplib::Server> server_;
+  // Form bodies up to kMaxBodyBytes on the POST routes; no Content-Encoding anywhere.
+  std::unique_ptr<telemetry::sdk::HttpRouter> router_;
   telemetry::sdk::HttpListener listener_;
   std::atomic<int> port_{0};
   std::atomic<bool> started_{false};

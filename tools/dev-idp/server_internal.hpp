@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "chat/telemetry/metrics.hpp"
+#include "chat/telemetry/sdk/http_router.hpp"
 #include "chat/telemetry/trace_context.hpp"
 #include "server.hpp"
 
@@ -15,18 +16,19 @@ namespace chat::devidp {
 inline constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
 inline constexpr std::string_view kScope = "openid profile email";
 
+// Business counters; idp_requests_total, idp_request_duration_seconds and
+// trace_context_invalid_total belong to the router (HttpRouter::ServerOptions::red).
 struct IdpServer::Metrics {
-  telemetry::Counter requests;
-  telemetry::Histogram duration;
   telemetry::Counter tokens_issued;
   telemetry::Counter login_failures;
-  telemetry::Counter context_invalid;
 };
 
+// An endpoint's view of the request: `ex` writes the outcome's log line (so the router adds none).
 struct IdpServer::RequestScope {
   const httplib::Request& req;
   httplib::Response& res;
   const telemetry::SpanContext& ctx;
+  telemetry::sdk::HttpExchange& ex;
 };
 
 }  // namespace chat::devidp

@@ -134,7 +134,7 @@ void IdpServer::TokenGrantRefresh(RequestScope& rq, const Params& p) {
   if (!payload.ok() || !claims.is_object() || claims.value("typ", "") != "Refresh" ||
       claims.value("azp", "") != config_.client_id || !claims.contains("jti") ||
       !claims["jti"].is_string() || !claims.contains("sid") || !claims["sid"].is_string()) {
-    telemetry_.logger->Warn(rq.ctx, "refresh rejected", {{"chat.idp.reason", "invalid_token"}});
+    rq.ex.Warn("refresh rejected", {{"chat.idp.reason", "invalid_token"}});
     TokenError(rq.res, 400, "invalid_grant", "Invalid refresh token");
     return;
   }
@@ -148,13 +148,13 @@ void IdpServer::TokenGrantRefresh(RequestScope& rq, const Params& p) {
     std::vector<telemetry::Attribute> fields = {{"chat.idp.reason", "refresh_reuse"},
                                                 {"client.address", rq.req.remote_addr}};
     AddLoginFields(fields, user_id.empty() ? nullptr : users_.FindById(user_id), {});
-    telemetry_.logger->Warn(rq.ctx, "refresh token reused; session revoked", std::move(fields));
+    rq.ex.Warn("refresh token reused; session revoked", std::move(fields));
     TokenError(rq.res, 400, "invalid_grant", "Token is not active");
     return;
   }
   const User* user = user_id.empty() ? nullptr : users_.FindById(user_id);
   if (user == nullptr) {
-    telemetry_.logger->Warn(rq.ctx, "refresh rejected", {{"chat.idp.reason", "not_active"}});
+    rq.ex.Warn("refresh rejected", {{"chat.idp.reason", "not_active"}});
     TokenError(rq.res, 400, "invalid_grant", "Token is not active");
     return;
   }
@@ -210,12 +210,11 @@ void IdpServer::IssueTokens(RequestScope& rq, const User& user, const std::strin
   auto refresh_token = SignJwt(refresh.dump());
 
   if (!access_token.ok() || !refresh_token.ok()) {
-    telemetry_.logger->Error(rq.ctx, "token signing failed",
-                             {{semconv::kErrorType, "signing"},
-                              {semconv::kExceptionMessage,
-                               (!access_token.ok() ? access_token.status()
-                                                   : refresh_token.status())
-                                   .message()}});
+    rq.ex.Error(
+        "token signing failed",
+        {{semconv::kErrorType, "signing"},
+         {semconv::kExceptionMessage,
+          (!access_token.ok() ? access_token.status() : refresh_token.status()).message()}});
     TokenError(rq.res, 500, "server_error", "token signing failed");
     return;
   }
@@ -247,9 +246,8 @@ void IdpServer::IssueTokens(RequestScope& rq, const User& user, const std::strin
   rq.res.set_header("Pragma", "no-cache");
   rq.res.set_content(body.dump(), "application/json");
   metrics_->tokens_issued.With({grant_type}).Add(1, &rq.ctx);
-  telemetry_.logger->Info(rq.ctx, "tokens issued",
-                          {{"chat.idp.grant_type", std::string(grant_type)},
-                           {"chat.idp.username", user.username}});
+  rq.ex.Info("tokens issued", {{"chat.idp.grant_type", std::string(grant_type)},
+                               {"chat.idp.username", user.username}});
 }
 
 }  // namespace chat::devidp
