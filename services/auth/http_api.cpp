@@ -101,8 +101,6 @@ core::Result<std::unique_ptr<AuthServer>> AuthServer::Create(AuthConfig config,
 AuthServer::AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry,
                        const core::Clock& clock, SigningMaterial material)
     : config_(std::move(config)),
-      telemetry_(telemetry),
-      clock_(clock),
       metrics_(AuthMetrics::Create(*telemetry.metrics)),
       jwks_(config_, telemetry, clock, metrics_),
       verifier_(config_, jwks_, telemetry, clock),

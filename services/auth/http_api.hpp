@@ -89,8 +89,6 @@ class AuthServer {
   bool OriginAllowed(const std::string& origin) const;
 
   AuthConfig config_;
-  const telemetry::Telemetry& telemetry_;
-  const core::Clock& clock_;
   AuthMetrics metrics_;
   JwksCache jwks_;
   TokenVerifier verifier_;
