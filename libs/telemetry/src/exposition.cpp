@@ -24,21 +24,12 @@ void AppendHex(std::string& out, const std::array<uint8_t, N>& bytes) {
 // Integers print without exponent or fraction ("1", "42"), other finite values use the shortest
 // representation that round-trips (std::to_chars), specials use the exposition spelling.
 void AppendDouble(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "NaN";
-    return;
-  }
-  if (std::isinf(v)) {
-    out += v > 0 ? "+Inf" : "-Inf";
-    return;
-  }
+  // NaN fails the equality and ±Inf the magnitude test: both take the shortest path below.
   if (v == std::trunc(v) && std::fabs(v) < 1e15) {
     out += std::to_string(static_cast<int64_t>(v));
     return;
   }
-  char buf[64];
-  auto result = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, result.ptr);
+  AppendShortestDouble(out, v);
 }
 
 void AppendShortestDouble(std::string& out, double v) {
