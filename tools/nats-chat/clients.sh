@@ -17,7 +17,6 @@ cmd_probe() {
     "$ROOT/tools/probes/attack-probes.sh"
 }
 
-
 # The command-line client against the local stack (logs in through dev-idp and auth-service).
 cmd_chat() {
   local bin="$RELEASE_BIN/tools/chat-cli/chat-cli"
