@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <httplib.h>
 
@@ -25,6 +26,22 @@ std::string ReadFile(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// ./nats-chat and the parts it sources (tools/nats-chat/*.sh), as one text.
+std::string ReadNatsChatScript() {
+  std::string all = ReadFile(CHAT_SOURCE_DIR "/nats-chat");
+  std::vector<std::filesystem::path> parts;
+  for (const auto& e : std::filesystem::directory_iterator(CHAT_SOURCE_DIR "/tools/nats-chat")) {
+    if (e.path().extension() == ".sh") {
+      parts.push_back(e.path());
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  for (const auto& p : parts) {
+    all += "\n" + ReadFile(p);
+  }
+  return all;
 }
 
 const std::filesystem::path kFlagsFile = CHAT_SOURCE_DIR "/deploy/local/prometheus.flags";
@@ -113,11 +130,11 @@ TEST(PrometheusFlagsTest, SharedFlagsHaveNoLifecycleOrAdminApi) {
 }
 
 TEST(PrometheusFlagsTest, NatsChatScriptStartsPrometheusWithTheSharedFlags) {
-  const std::string script = ReadFile(CHAT_SOURCE_DIR "/nats-chat");
+  const std::string script = ReadNatsChatScript();
   ASSERT_FALSE(script.empty());
   std::smatch m;
   ASSERT_TRUE(std::regex_search(script, m, std::regex(R"(\nstart_prometheus\(\) \{\n([\s\S]*?)\n\}\n)")))
-      << "start_prometheus() not found in nats-chat";
+      << "start_prometheus() not found in nats-chat or tools/nats-chat/";
   const std::string body = m[1].str();
   EXPECT_NE(body.find("deploy/local/prometheus.flags"), std::string::npos) << body;
   EXPECT_NE(body.find("\"${flags[@]}\""), std::string::npos) << body;
