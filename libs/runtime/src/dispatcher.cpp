@@ -287,8 +287,15 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
       }
       break;
   }
-  if (!user.empty() && mctx.span().IsRecording()) {
-    mctx.span().SetAttribute(contracts::attr::kUser, user);
+  // The attributes every route shares (observability §4.3) are set here, once, so a handler
+  // only adds what its own logic knows (chat.room.type, chat.target_user, counts, …): the acting
+  // user, and the room when the subject names one. A handler that learns a different room (an
+  // alias such as fanout's admin-room token) overrides chat.room.
+  if (mctx.span().IsRecording()) {
+    if (!user.empty()) mctx.span().SetAttribute(contracts::attr::kUser, user);
+    if (auto room = msg.Arg("room"); room && !room->empty()) {
+      mctx.span().SetAttribute(contracts::attr::kRoom, *room);
+    }
   }
 
   RequestContext ctx(*this, msg, mctx, user);
@@ -346,8 +353,10 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
                             route.identity == Identity::kNone;
   const bool refused = !status.ok() && ClientCaused(status.code()) && !peer_garbage;
   telemetry::Span& span = mctx.span();
+  if (span.IsRecording() && server) {
+    span.SetAttribute(contracts::attr::kReplyResult, ResultLabel(status, kReplyResults));
+  }
   if (span.IsRecording() && !status.ok()) {
-    if (server) span.SetAttribute(contracts::attr::kReplyResult, ResultLabel(status, kReplyResults));
     if (refused) {
       span.SetAttribute(semconv::kErrorType, core::ErrorCodeName(status.code()));
       span.AddEvent("rejected", {{contracts::attr::kReason,

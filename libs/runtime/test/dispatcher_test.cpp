@@ -190,6 +190,9 @@ TEST_F(DispatcherTest, ServeDecodesFillsUserRepliesAndCounts) {
   EXPECT_EQ(span.kind, tel::SpanKind::kServer);
   EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);
   EXPECT_EQ(sdk::StringAttribute(span, contracts::attr::kUser).value_or(""), "alice");
+  // The common attributes come from the dispatcher, not the handler: the handler above sets none.
+  EXPECT_EQ(sdk::StringAttribute(span, contracts::attr::kReplyResult).value_or(""), "ok");
+  EXPECT_FALSE(sdk::StringAttribute(span, contracts::attr::kRoom).has_value());  // no {room}
 }
 
 TEST_F(DispatcherTest, BodyUserThatDisagreesIsRefused) {
@@ -415,6 +418,10 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   auto span = *tel_.FindSpan("process room.join.{room}.{user}");
   EXPECT_EQ(span.kind, tel::SpanKind::kConsumer);
   EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);
+  // chat.room from the subject's {room}, chat.user from its {user}; no reply, no reply result.
+  EXPECT_EQ(sdk::StringAttribute(span, contracts::attr::kRoom).value_or(""), "secret");
+  EXPECT_EQ(sdk::StringAttribute(span, contracts::attr::kUser).value_or(""), "alice");
+  EXPECT_FALSE(sdk::StringAttribute(span, contracts::attr::kReplyResult).has_value());
   bool has_event = false;
   for (const auto& e : span.events) has_event |= e.name == "rejected";
   EXPECT_TRUE(has_event);

@@ -17,8 +17,6 @@ core::Status FanoutService::Ingest(const runtime::RawPayload& body,
   const std::string_view user = ctx.user();
   const std::string_view room = ctx.Arg("room");
   const std::string_view thread = ctx.Arg("thread_id");
-  span.SetAttribute(attr::kUser, user);
-  span.SetAttribute(attr::kRoom, room);
   if (!thread.empty()) span.SetAttribute(attr::kThreadId, thread);
 
   // (a) rate limit: counts every ingest publish, valid or not (system.md §4.2).

@@ -37,7 +37,6 @@ core::Result<runtime::RawReply> FanoutService::MsgGet(const contracts::MsgGetReq
     std::chrono::duration<double> d = clock_.SteadyNow() - start;
     metrics_.fetch_duration.Default().Record(d.count(), &ctx.span_context());
   };
-  span.SetAttribute(attr::kUser, ctx.user());
   if (!ValidNotifyId(req.notify_id)) {
     finish(kFetchInvalid);
     return core::InvalidArgument("notifyId is malformed");

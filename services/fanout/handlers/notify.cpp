@@ -50,7 +50,6 @@ core::Status FanoutService::Notify(const runtime::RawPayload& body,
   telemetry::Span& span = ctx.span();
   const std::string_view room = ctx.Arg("room");
   const std::string_view thread = ctx.Arg("thread_id");
-  span.SetAttribute(attr::kRoom, room);
   if (!thread.empty()) span.SetAttribute(attr::kThreadId, thread);
 
   // An unparseable payload still produces a notification with empty fields (system.md §3.3.1):
@@ -123,7 +122,6 @@ core::Status FanoutService::Admin(const runtime::RawPayload& body, runtime::Requ
   const std::string membership_room = AdminMembershipRoom(token);
   ctx.span().SetAttribute(attr::kRoom, token == "chat" ? std::string(contracts::kAdminRoom)
                                                        : membership_room);
-  ctx.span().SetAttribute(attr::kUser, user);
   // The author is the subject's user (issue 11 item 3): a body naming anybody else is refused
   // here, and persist-worker refuses to store it under that name either.
   auto msg = contracts::FromJson<contracts::ChatMessage>(body.bytes);
@@ -156,7 +154,6 @@ core::Status FanoutService::AppEvent(const runtime::RawPayload& body,
   const std::string_view app = ctx.Arg("app");
   const std::string_view room = ctx.Arg("room");
   const std::string_view event = ctx.Arg("event");
-  ctx.span().SetAttribute(attr::kRoom, room);
   CHAT_ASSIGN_OR_RETURN(auto members, Members(room, ctx));
   DeliverToMembers(ctx, subjects::kDeliverApp, *members,
                    {std::string(app), std::string(room), std::string(event)},

@@ -10,7 +10,6 @@ namespace attr = contracts::attr;
 core::Status FanoutService::RoomChanged(const contracts::RoomChanged& change,
                                         runtime::RequestContext& ctx) {
   const std::string_view room = ctx.Arg("room");
-  ctx.span().SetAttribute(attr::kRoom, room);
   ctx.span().SetAttribute(attr::kUser, change.user_id);
   // room-service computes the delta's type from the database (a join or leave fails rather than
   // guess), so a public delta is trusted for a room not yet known; it never downgrades a room

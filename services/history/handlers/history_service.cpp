@@ -13,20 +13,6 @@ namespace attr = contracts::attr;
 using runtime::Dispatcher;
 using runtime::RequestContext;
 
-const std::vector<std::string> kReplyResults{"ok", "denied", "not_found", "invalid", "error"};
-
-// chat.reply.result (§4.3) from the handler's outcome; the dispatcher turns the status into the
-// error reply, the metric label and the log line.
-void SetReplyResult(RequestContext& ctx, const core::Status& status) {
-  ctx.span().SetAttribute(attr::kReplyResult, Dispatcher::ResultLabel(status, kReplyResults));
-}
-
-template <typename T>
-core::Result<T> Finish(RequestContext& ctx, core::Result<T> result) {
-  SetReplyResult(ctx, result.status());
-  return result;
-}
-
 }  // namespace
 
 HistoryService::HistoryService(natsx::Connection& conn, const core::Clock& clock)
@@ -62,27 +48,25 @@ core::Result<std::unique_ptr<HistoryService>> HistoryService::Create(const Histo
 }
 
 core::Status HistoryService::Register(int concurrency) {
-  // The body is decoded here rather than by the dispatcher so that a malformed one still gets
-  // chat.reply.result=invalid on the span.
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::RawPayload>(
       contracts::subjects::kHistory,
       {.metrics = &metrics_->room, .concurrency = concurrency},
       [this](const runtime::RawPayload& body, RequestContext& ctx) {
         auto req = contracts::FromJson<contracts::HistoryRequest>(body.bytes);
-        if (!req.ok()) return Finish(ctx, core::Result<contracts::HistoryPage>(req.status()));
-        return Finish(ctx, HandleRoom(*req, ctx));
+        if (!req.ok()) return core::Result<contracts::HistoryPage>(req.status());
+        return HandleRoom(*req, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kHistoryThread,
       {.metrics = &metrics_->thread, .concurrency = concurrency},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) {
-        return Finish(ctx, HandleThread(ctx));
+        return HandleThread(ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kHistoryDms,
       {.metrics = &metrics_->dm_discovery, .concurrency = concurrency},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) {
-        return Finish(ctx, HandleDms(ctx));
+        return HandleDms(ctx);
       }));
   return core::Status();
 }
@@ -128,8 +112,6 @@ core::Status HistoryService::CheckAccess(std::string_view room, std::string_view
 core::Result<contracts::HistoryPage> HistoryService::HandleRoom(
     const contracts::HistoryRequest& req, RequestContext& ctx) {
   std::string room(ctx.Arg("room"));
-  ctx.span().SetAttribute(attr::kRoom, room);
-  ctx.span().SetAttribute(attr::kUser, ctx.user());
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   CHAT_RETURN_IF_ERROR(CheckAccess(room, ctx.user(), ctx));
   std::int64_t limit = req.limit == 0 ? contracts::kDefaultHistoryLimit : req.limit;
@@ -142,8 +124,6 @@ core::Result<contracts::HistoryPage> HistoryService::HandleRoom(
 core::Result<contracts::HistoryThreadReply> HistoryService::HandleThread(RequestContext& ctx) {
   std::string room(ctx.Arg("room"));
   std::string thread_id(ctx.Arg("thread_id"));
-  ctx.span().SetAttribute(attr::kRoom, room);
-  ctx.span().SetAttribute(attr::kUser, ctx.user());
   ctx.span().SetAttribute(attr::kThreadId, thread_id);
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   // The reference ignored the room token; here the thread must belong to the room whose
@@ -161,7 +141,6 @@ core::Result<contracts::HistoryThreadReply> HistoryService::HandleThread(Request
 }
 
 core::Result<contracts::DmListReply> HistoryService::HandleDms(RequestContext& ctx) {
-  ctx.span().SetAttribute(attr::kUser, ctx.user());
   contracts::DmListReply reply;
   CHAT_ASSIGN_OR_RETURN(reply.rooms, repo_->DmRooms(ctx.span_context(), ctx.user()));
   ctx.span().SetAttribute(attr::kHistoryReturned, static_cast<int64_t>(reply.rooms.size()));

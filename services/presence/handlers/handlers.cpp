@@ -45,7 +45,6 @@ core::Status PresenceService::RegisterRoutes() {
 core::Status PresenceService::OnHeartbeat(const contracts::PresenceHeartbeat& req,
                                           RequestContext& ctx) {
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kUser, user);
   metrics_.heartbeats.Default().Add(1);
   const size_t cap = static_cast<size_t>(config_.max_connections_per_user);
   if (!tracker_.Admits(user, req.conn_id, cap)) {
@@ -75,7 +74,6 @@ core::Status PresenceService::OnHeartbeat(const contracts::PresenceHeartbeat& re
 core::Status PresenceService::OnDisconnect(const contracts::PresenceHeartbeat& req,
                                            RequestContext& ctx) {
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kUser, user);
   metrics_.disconnects.Default().Add(1, &ctx.span_context());
   core::Status deleted = conn_kv_->Delete(ConnKey(user, req.conn_id), ctx.span_context());
   if (!deleted.ok() && deleted.code() != core::ErrorCode::kNotFound) return deleted;
@@ -97,7 +95,6 @@ core::Status PresenceService::OnUpdate(const contracts::PresenceUpdate& req,
                                        RequestContext& ctx) {
   const std::string user(ctx.user());
   const std::string_view status = contracts::PresenceStatusName(req.status);
-  ctx.span().SetAttribute(attr::kUser, user);
   ctx.span().SetAttribute(attr::kPresenceStatus, status);
   if (req.status != PresenceStatus::kOffline && !tracker_.HasAny(user)) {
     // system.md §6.6: a stale tab must not bring a user without connections back online.
@@ -115,7 +112,6 @@ core::Status PresenceService::OnUpdate(const contracts::PresenceUpdate& req,
 
 core::Status PresenceService::OnRoomChanged(const contracts::RoomChanged& delta,
                                             RequestContext& ctx) {
-  ctx.span().SetAttribute(attr::kRoom, delta.room);
   ctx.span().SetAttribute(attr::kUser, delta.user_id);
   room_types_.Learn(delta.room, delta.type);
   ctx.span().SetAttribute(attr::kRoomType, room_types_.TypeName(delta.room));
@@ -142,13 +138,10 @@ core::Status PresenceService::OnRoomChanged(const contracts::RoomChanged& delta,
 core::Result<contracts::PresenceRoomReply> PresenceService::OnRoomQuery(RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
-  ctx.span().SetAttribute(attr::kUser, user);
   std::string_view type = room_types_.TypeName(room);
   if (!type.empty()) ctx.span().SetAttribute(attr::kRoomType, type);
   if (room_types_.Visibility(room) != RoomVisibility::kPublic &&
       !mirror_.index().IsMember(room, user)) {
-    ctx.span().SetAttribute(attr::kReplyResult, attr::reply::kDenied);
     return core::PermissionDenied("not a member of this room");
   }
   contracts::PresenceRoomReply reply;
@@ -157,14 +150,12 @@ core::Result<contracts::PresenceRoomReply> PresenceService::OnRoomQuery(RequestC
     if (tracker_.HasAny(member)) {
       auto stored = StoredStatus(member, ctx.span_context());
       if (!stored.ok()) {
-        ctx.span().SetAttribute(attr::kReplyResult, attr::reply::kError);
         return stored.status();
       }
       status = *stored;
     }
     reply.members.push_back({std::move(member), status});
   }
-  ctx.span().SetAttribute(attr::kReplyResult, attr::reply::kOk);
   return reply;
 }
 

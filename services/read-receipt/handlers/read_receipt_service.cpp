@@ -14,8 +14,6 @@ namespace attr = contracts::attr;
 using runtime::Dispatcher;
 using runtime::RequestContext;
 
-const std::vector<std::string> kReplyResults{"ok", "denied", "not_found", "invalid", "error"};
-
 // The ROOMS key under which a room's members are listed (the admin channel has its own).
 std::string MembershipRoom(std::string_view room) {
   return contracts::IsAdminRoom(room) ? std::string(kAdminMembershipRoom) : std::string(room);
@@ -182,17 +180,13 @@ core::Status ReadReceiptService::Register() {
       contracts::subjects::kReadState,
       {.metrics = &metrics_->query_route},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) {
-        auto reply = HandleState(ctx);
-        ctx.span().SetAttribute(attr::kReplyResult,
-                                Dispatcher::ResultLabel(reply.status(), kReplyResults));
-        return reply;
+        return HandleState(ctx);
       }));
   return core::Status();
 }
 
 core::Status ReadReceiptService::HandleRoomChanged(const contracts::RoomChanged& delta,
                                                    RequestContext& ctx) {
-  ctx.span().SetAttribute(attr::kRoom, delta.room);
   if (delta.room != ctx.Arg("room")) {
     return core::InvalidArgument("the event's room does not match its subject");
   }
@@ -204,8 +198,6 @@ core::Status ReadReceiptService::HandleUpdate(const contracts::ReadUpdate& req,
                                               RequestContext& ctx) {
   std::string room(ctx.Arg("room"));
   std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
-  ctx.span().SetAttribute(attr::kUser, user);
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   Key key{user, room};
   std::lock_guard<std::mutex> serial(update_mu_);
@@ -230,8 +222,6 @@ core::Status ReadReceiptService::HandleUpdate(const contracts::ReadUpdate& req,
 core::Result<contracts::ReadStateReply> ReadReceiptService::HandleState(RequestContext& ctx) {
   std::string room(ctx.Arg("room"));
   std::string caller(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
-  ctx.span().SetAttribute(attr::kUser, caller);
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   const std::string members_of = MembershipRoom(room);
   if (!mirror_.index().IsMember(members_of, caller)) {

@@ -172,7 +172,6 @@ void RoomHandlers::PostSystemMessage(RequestContext& ctx, std::string_view room,
 core::Status RoomHandlers::Join(const contracts::RoomMembershipRequest&, RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
   if (!contracts::ValidateRoomKey(room).ok()) {
     Deny(ctx, kReasonInvalidRoom);
     return core::Status();
@@ -213,7 +212,6 @@ core::Status RoomHandlers::Join(const contracts::RoomMembershipRequest&, Request
 core::Status RoomHandlers::Leave(const contracts::RoomMembershipRequest&, RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
   if (!contracts::ValidateRoomKey(room).ok()) {
     Deny(ctx, kReasonInvalidRoom);
     return core::Status();
@@ -238,7 +236,6 @@ core::Status RoomHandlers::Leave(const contracts::RoomMembershipRequest&, Reques
 }
 
 core::Status RoomHandlers::Changed(const contracts::RoomChanged& delta, RequestContext& ctx) {
-  ctx.span().SetAttribute(attr::kRoom, delta.room);
   if (delta.room != ctx.Arg("room")) {
     ctx.Reject("room_mismatch");
     return core::Status();
@@ -250,7 +247,6 @@ core::Status RoomHandlers::Changed(const contracts::RoomChanged& delta, RequestC
 
 core::Result<contracts::RoomMembersReply> RoomHandlers::Members(RequestContext& ctx) {
   const std::string_view room = ctx.Arg("room");
-  ctx.span().SetAttribute(attr::kRoom, room);
   contracts::RoomMembersReply reply;
   reply.users = mirror_.index().Members(room);
   // The type lets fanout decide between room.notify and per-member delivery; fanout treats a
@@ -272,7 +268,6 @@ core::Result<contracts::RoomMembersReply> RoomHandlers::Members(RequestContext& 
     }
   }
   if (reply.type) ctx.span().SetAttribute(attr::kRoomType, RoomTypeAttribute(room, *reply.type));
-  ctx.span().SetAttribute(attr::kReplyResult, attr::reply::kOk);
   return reply;
 }
 
@@ -307,7 +302,6 @@ core::Result<contracts::RoomListReply> RoomHandlers::List(RequestContext& ctx) {
 core::Result<contracts::RoomInfo> RoomHandlers::Info(RequestContext& ctx) {
   const std::string_view room = ctx.Arg("room");
   const std::string_view user = ctx.user();
-  ctx.span().SetAttribute(attr::kRoom, room);
   CHAT_ASSIGN_OR_RETURN(auto info, repo_.Info(ctx.span_context(), room));
   if (!info) return core::NotFound("room not found");
   ctx.span().SetAttribute(attr::kRoomType, RoomTypeAttribute(room, info->type));
@@ -336,7 +330,6 @@ core::Result<contracts::OkReply> RoomHandlers::Invite(const contracts::RoomTarge
                                                       RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
   ctx.span().SetAttribute(attr::kRoomType, "private");
   ctx.span().SetAttribute(attr::kTargetUser, req.target);
   CHAT_RETURN_IF_ERROR(RequireManager(ctx, room, user));
@@ -354,7 +347,6 @@ core::Result<contracts::OkReply> RoomHandlers::Kick(const contracts::RoomTargetR
                                                     RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
   ctx.span().SetAttribute(attr::kRoomType, "private");
   ctx.span().SetAttribute(attr::kTargetUser, req.target);
   CHAT_RETURN_IF_ERROR(RequireManager(ctx, room, user));
@@ -375,7 +367,6 @@ core::Result<contracts::OkReply> RoomHandlers::Kick(const contracts::RoomTargetR
 core::Result<contracts::OkReply> RoomHandlers::Depart(RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
   const std::string user(ctx.user());
-  ctx.span().SetAttribute(attr::kRoom, room);
   ctx.span().SetAttribute(attr::kRoomType, "private");
   CHAT_ASSIGN_OR_RETURN(auto stored, repo_.TypeOf(ctx.span_context(), room));
   if (!stored) return core::NotFound("room not found");
