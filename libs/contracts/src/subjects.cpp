@@ -11,6 +11,14 @@ std::string_view PatternName(Pattern pattern) {
   return "publish";
 }
 
+std::string_view ConcurrencyName(Concurrency concurrency) {
+  switch (concurrency) {
+    case Concurrency::kOne: return "one";
+    case Concurrency::kConfigured: return "configured";
+  }
+  return "one";
+}
+
 std::string_view IdentityName(Identity identity) {
   switch (identity) {
     case Identity::kNone: return "none";

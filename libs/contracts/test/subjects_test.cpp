@@ -94,6 +94,8 @@ TEST_F(SubjectsJsonTest, ListsExactlyTheHeaderTemplatesWithTheSameFields) {
     EXPECT_EQ(OrEmpty(s["subscribe_permission"]), spec.subscribe_permission);
     EXPECT_EQ(s["subscribe_tiers"].get<std::vector<std::string>>(),
               TierNames(spec.subscribe_tiers));
+    EXPECT_EQ(s["identity"], IdentityName(spec.identity));
+    EXPECT_EQ(s["concurrency"], ConcurrencyName(spec.concurrency));
   }
 }
 
@@ -345,8 +347,9 @@ TEST(PermissionsTest, InvalidUsernamesAreRejected) {
 // table when they differ, so regenerating is a copy-paste.
 TEST_F(SubjectsJsonTest, ReadmeTableMatchesSubjectsJson) {
   std::string want =
-      "| Template | Pattern | Queue group | Request → reply | Publish tiers | Subscribe tiers |\n"
-      "|---|---|---|---|---|---|\n";
+      "| Template | Pattern | Queue group | Identity | Concurrency | Request → reply | Publish tiers "
+      "| Subscribe tiers |\n"
+      "|---|---|---|---|---|---|---|---|\n";
   auto tiers = [](const json& a) {
     std::string out;
     for (const auto& t : a) out += (out.empty() ? "" : ", ") + t.get<std::string>();
@@ -357,6 +360,7 @@ TEST_F(SubjectsJsonTest, ReadmeTableMatchesSubjectsJson) {
     if (!s["reply"].is_null()) rr += " → " + s["reply"].get<std::string>();
     want += "| `" + s["template"].get<std::string>() + "` | " + s["pattern"].get<std::string>() +
             " | " + (s["queue_group"].is_null() ? "—" : s["queue_group"].get<std::string>()) +
+            " | " + s["identity"].get<std::string>() + " | " + s["concurrency"].get<std::string>() +
             " | " + rr + " | " + tiers(s["publish_tiers"]) + " | " + tiers(s["subscribe_tiers"]) +
             " |\n";
   }

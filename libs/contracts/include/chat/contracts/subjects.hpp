@@ -187,6 +187,10 @@ enum class Concurrency : std::uint8_t {
   kConfigured,  // handlers wait on I/O: the service passes its configured count (queue group)
 };
 
+// subjects.json's "concurrency" ("one", "configured"; "identity" uses IdentityName), so tools
+// and the web read the whole row from the JSON.
+std::string_view ConcurrencyName(Concurrency concurrency);
+
 // One catalogue row. Empty string_views mean "none" (null in subjects.json).
 struct SubjectSpec {
   std::string_view name;  // the constant's name, e.g. "kDeliverSend"
@@ -203,8 +207,9 @@ struct SubjectSpec {
   // Subscribe permission that lets a browser receive this template, and its tiers.
   std::string_view subscribe_permission;
   TierMask subscribe_tiers;
-  // What a service route on this template gets (runtime::Dispatcher reads both; C++ only:
-  // contracts_test derives the identity from publishers and template and checks it).
+  // What a service route on this template gets (runtime::Dispatcher reads both; subjects.json
+  // carries them as "identity" and "concurrency"; contracts_test derives the identity from
+  // publishers and template and checks it).
   Identity identity;
   Concurrency concurrency;
 };
