@@ -43,8 +43,8 @@ struct FanoutConfig {
   // Circuit breaker of the rate limiter (system.md §6.2; fixed, tests shorten them).
   int breaker_failures = 5;
   std::chrono::milliseconds breaker_open_for{30000};
-  // Bucket bounds (issue 11 item 6): KV_MSG_CACHE_MAX_BYTES / _MAX_VALUE_SIZE and
-  // KV_RATE_LIMIT_MAX_BYTES / _MAX_VALUE_SIZE, defaults from contracts::jetstream::kBuckets.
+  // Bucket bounds (issue 11 item 6): CHAT_KV_MSG_CACHE_MAX_BYTES / _MAX_VALUE_SIZE and
+  // CHAT_KV_RATE_LIMIT_MAX_BYTES / _MAX_VALUE_SIZE, defaults from contracts::jetstream::kBuckets.
   contracts::quotas::BucketLimits msg_cache_limits =
       contracts::quotas::DefaultLimits(contracts::jetstream::kBucketMsgCache);
   contracts::quotas::BucketLimits rate_limit_limits =

@@ -17,8 +17,8 @@ struct ReadReceiptConfig {
   size_t db_pool_size = 2;   // CHAT_READ_RECEIPT_DB_POOL_SIZE
   // CHAT_READ_RECEIPT_FLUSH_INTERVAL_MS: how often dirty positions are upserted (system.md §6.7).
   std::chrono::milliseconds flush_interval{15000};
-  // Bucket bounds (issue 11 item 6): KV_READ_STATE_MAX_BYTES / _MAX_VALUE_SIZE, and
-  // KV_ROOMS_MAX_BYTES / _MAX_VALUE_SIZE for ROOMS when this service creates it first.
+  // Bucket bounds (issue 11 item 6): CHAT_KV_READ_STATE_MAX_BYTES / _MAX_VALUE_SIZE, and
+  // CHAT_KV_ROOMS_MAX_BYTES / _MAX_VALUE_SIZE for ROOMS when this service creates it first.
   contracts::quotas::BucketLimits read_state_limits =
       contracts::quotas::DefaultLimits(contracts::jetstream::kBucketReadState);
   contracts::quotas::BucketLimits rooms_limits =

@@ -20,7 +20,7 @@ struct RoomConfig {
   int db_connect_attempts = 30;
   std::chrono::milliseconds db_connect_interval{2000};
   std::chrono::milliseconds db_statement_timeout{5000};
-  // ROOMS bounds (issue 11 item 6): KV_ROOMS_MAX_BYTES / KV_ROOMS_MAX_VALUE_SIZE.
+  // ROOMS bounds (issue 11 item 6): CHAT_KV_ROOMS_MAX_BYTES / CHAT_KV_ROOMS_MAX_VALUE_SIZE.
   contracts::quotas::BucketLimits rooms_limits =
       contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRooms);
 

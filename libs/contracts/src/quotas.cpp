@@ -11,7 +11,7 @@ const jetstream::BucketSpec* FindBucket(std::string_view bucket) {
 }
 
 std::string BucketEnvName(std::string_view bucket, std::string_view suffix) {
-  std::string name = "KV_";
+  std::string name = "CHAT_KV_";
   name.append(bucket);
   name.append("_");
   name.append(suffix);

@@ -397,7 +397,7 @@ TEST(QuotasTest, EveryBucketAndTheStreamAreBounded) {
 }
 
 TEST(QuotasTest, BucketLimitsComeFromTheEnvironmentWithCatalogueDefaults) {
-  core::MapEnv env({{"KV_MSG_CACHE_MAX_BYTES", "1048576"}, {"KV_MSG_CACHE_MAX_VALUE_SIZE", "1024"}});
+  core::MapEnv env({{"CHAT_KV_MSG_CACHE_MAX_BYTES", "1048576"}, {"CHAT_KV_MSG_CACHE_MAX_VALUE_SIZE", "1024"}});
   core::EnvReader reader(env);
   auto cache = quotas::ReadBucketLimits(reader, jetstream::kBucketMsgCache);
   auto rooms = quotas::ReadBucketLimits(reader, jetstream::kBucketRooms);
@@ -407,17 +407,17 @@ TEST(QuotasTest, BucketLimitsComeFromTheEnvironmentWithCatalogueDefaults) {
   EXPECT_EQ(rooms.max_bytes, quotas::FindBucket(jetstream::kBucketRooms)->max_bytes);
   EXPECT_EQ(rooms.max_value_size, 1024);
 
-  core::MapEnv bad({{"KV_PRESENCE_MAX_BYTES", "5000"}, {"KV_PRESENCE_MAX_VALUE_SIZE", "9000"},
-                    {"KV_ROOMS_MAX_BYTES", "-1"}});
+  core::MapEnv bad({{"CHAT_KV_PRESENCE_MAX_BYTES", "5000"}, {"CHAT_KV_PRESENCE_MAX_VALUE_SIZE", "9000"},
+                    {"CHAT_KV_ROOMS_MAX_BYTES", "-1"}});
   core::EnvReader bad_reader(bad);
   (void)quotas::ReadBucketLimits(bad_reader, jetstream::kBucketPresence);
   (void)quotas::ReadBucketLimits(bad_reader, jetstream::kBucketRooms);
   (void)quotas::ReadBucketLimits(bad_reader, "NOPE");
   auto st = bad_reader.Finish();
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("KV_PRESENCE_MAX_VALUE_SIZE exceeds KV_PRESENCE_MAX_BYTES"),
+  EXPECT_NE(st.message().find("CHAT_KV_PRESENCE_MAX_VALUE_SIZE exceeds CHAT_KV_PRESENCE_MAX_BYTES"),
             std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("KV_ROOMS_MAX_BYTES"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("CHAT_KV_ROOMS_MAX_BYTES"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("NOPE"), std::string::npos) << st.message();
 }
 

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <thread>
 #include <utility>
 
+#include "chat/contracts/quotas.hpp"
 #include "chat/core/strings.hpp"
 #include "chat/telemetry/sdk/admin_server.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
@@ -83,7 +85,8 @@ NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
 
 const std::vector<RenamedVariable>& RenamedVariables() {
   // Renamed in issue 12 ("one plumbing owner"); drop the aliases one release later.
-  static const std::vector<RenamedVariable> kRenamed = {
+  static const std::vector<RenamedVariable> kRenamed = [] {
+  std::vector<RenamedVariable> renamed = {
       {"FANOUT_LRU_CAPACITY", "CHAT_FANOUT_LRU_CAPACITY"},
       {"FANOUT_WORKERS", "CHAT_FANOUT_WORKERS"},
       {"FANOUT_QUEUE_CAPACITY", "CHAT_FANOUT_QUEUE_CAPACITY"},
@@ -116,6 +119,21 @@ const std::vector<RenamedVariable>& RenamedVariables() {
       {"ROOM_DB_CONNECT_INTERVAL_MS", "CHAT_ROOM_DB_CONNECT_INTERVAL_MS"},
       {"ROOM_DB_STATEMENT_TIMEOUT_MS", "CHAT_ROOM_DB_STATEMENT_TIMEOUT_MS"},
   };
+  // Bucket bounds are shared by every service that creates the bucket, so they are
+  // CHAT_KV_<BUCKET>_… rather than one service's; they were KV_<BUCKET>_…. The names live as
+  // long as the process (a deque never moves its strings).
+  static std::deque<std::string> names;
+  for (const auto& bucket : contracts::jetstream::kBuckets) {
+    for (std::string_view suffix : {"MAX_BYTES", "MAX_VALUE_SIZE"}) {
+      std::string replacement = contracts::quotas::BucketEnvName(bucket.name, suffix);
+      names.push_back(replacement.substr(std::string_view("CHAT_").size()));
+      const std::string& deprecated = names.back();
+      names.push_back(std::move(replacement));
+      renamed.push_back({deprecated, names.back()});
+    }
+  }
+  return renamed;
+  }();
   return kRenamed;
 }
 

@@ -54,6 +54,15 @@ TEST(RenamedEnvTest, NewNameAnswersFromTheDeprecatedOneUnlessItIsSetItself) {
   EXPECT_TRUE(RenamedEnv(none).DeprecatedInUse().empty());
 }
 
+TEST(RenamedEnvTest, BucketBoundsAnswerFromTheirOldKvNames) {
+  MapEnv old_only{{"KV_ROOMS_MAX_BYTES", "65536"}};
+  RenamedEnv env(old_only);
+  EXPECT_EQ(env.Get("CHAT_KV_ROOMS_MAX_BYTES"), "65536");
+  ASSERT_EQ(env.DeprecatedInUse().size(), 1u);
+  EXPECT_EQ(env.DeprecatedInUse()[0].replacement, "CHAT_KV_ROOMS_MAX_BYTES");
+  EXPECT_FALSE(env.Get("CHAT_KV_PRESENCE_MAX_VALUE_SIZE").has_value());
+}
+
 TEST(RenamedEnvTest, EveryRenamedVariableFollowsTheScheme) {
   for (const auto& r : chat::runtime::RenamedVariables()) {
     EXPECT_EQ(r.replacement, "CHAT_" + std::string(r.deprecated)) << r.deprecated;

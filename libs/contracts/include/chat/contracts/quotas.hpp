@@ -42,13 +42,13 @@ constexpr BucketLimits DefaultLimits(std::string_view bucket) {
 // The catalogue row of `bucket`; nullptr when the catalogue has no such bucket.
 const jetstream::BucketSpec* FindBucket(std::string_view bucket);
 
-// The spec's defaults, overridden by KV_{BUCKET}_MAX_BYTES (4096 .. 2^40) and
-// KV_{BUCKET}_MAX_VALUE_SIZE (16 .. 1 MiB, and at most max_bytes); problems go to `reader`.
+// The spec's defaults, overridden by CHAT_KV_{BUCKET}_MAX_BYTES (4096 .. 2^40) and
+// CHAT_KV_{BUCKET}_MAX_VALUE_SIZE (16 .. 1 MiB, and at most max_bytes); problems go to `reader`.
 BucketLimits ReadBucketLimits(core::EnvReader& reader, const jetstream::BucketSpec& spec);
 // The same by name; a name missing from the catalogue is recorded as a problem.
 BucketLimits ReadBucketLimits(core::EnvReader& reader, std::string_view bucket);
 
-// "KV_MSG_CACHE_MAX_BYTES" etc.
+// "CHAT_KV_MSG_CACHE_MAX_BYTES" etc.
 std::string BucketEnvName(std::string_view bucket, std::string_view suffix);
 
 }  // namespace chat::contracts::quotas
