@@ -69,10 +69,8 @@ run_check() {
   fi
 }
 
-cmd_check() { # the offline part of `test` only (no build)
-  mkdir -p "$LOG_DIR"
-  PASSED=0
-  FAILED=0
+# The offline checks: cheap, independent of the build; `check` and `test` both run them.
+run_offline_checks() {
   run_check prometheus-config check_prometheus_config
   run_check prometheus-rules check_prometheus_rules
   run_check prometheus-rule-tests check_prometheus_rule_tests
@@ -81,6 +79,13 @@ cmd_check() { # the offline part of `test` only (no build)
   run_check script-syntax check_scripts_syntax
   run_check layering check_layering
   run_check service-readmes check_service_readmes
+}
+
+cmd_check() { # the offline part of `test` only (no build)
+  mkdir -p "$LOG_DIR"
+  PASSED=0
+  FAILED=0
+  run_offline_checks
   run_node_suite deploy-configs "$ROOT/deploy/grafana" test
   echo "$PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]

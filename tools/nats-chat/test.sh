@@ -81,14 +81,7 @@ cmd_test() {
   FAILED=0
   local build_ok=true
   # Offline checks first: they are cheap and independent of the build.
-  run_check prometheus-config check_prometheus_config
-  run_check prometheus-rules check_prometheus_rules
-  run_check prometheus-rule-tests check_prometheus_rule_tests
-  run_check no-sleep-in-tests lint_no_sleep_in_tests
-  run_check semconv-literals lint_semconv_literals
-  run_check script-syntax check_scripts_syntax
-  run_check layering check_layering
-  run_check service-readmes check_service_readmes
+  run_offline_checks
   # Every test runs once, on the ASan + UBSan build: a plain debug run of the same tests would
   # find nothing this one misses and cost a third of the time budget (build and run).
   if ! build_preset asan; then
