@@ -33,6 +33,53 @@ constexpr int kMaxJsonDepth = 64;
     if (!var.ok()) return var;                \
   } while (false)
 
+// The memory one decode may use. Bounds checks stop reads past the body, but not amplification:
+// a body of 2-byte empty spans decoded to 236 times its size (≈1.9 GB for the sink's 8 MiB body
+// limit), and a scope's name is copied into each of its spans, so a long name over many spans
+// grows with their product. Every element is charged its in-memory size (and every copied scope
+// name its length) before it is allocated; a decode that would pass kBudgetFactor × body +
+// kBudgetFloor fails as invalid_argument. Real OTLP decodes to about 4× its size (protobuf) and
+// less for JSON. The budget lives in a thread_local set by the public entry points (DecodeScope)
+// rather than in every helper's signature: the helpers run on the caller's thread, never nest
+// across decodes, and a helper called outside a decode (no budget) is not limited.
+constexpr size_t kBudgetFactor = 16;
+constexpr size_t kBudgetFloor = size_t{1} << 20;
+// What a parsed JSON container ('{' or '[') costs nlohmann's DOM at most: the node, its map or
+// vector and the allocator's overhead. Charged from a pre-scan, before parsing.
+constexpr size_t kJsonContainerCost = 96;
+
+struct Budget {
+  size_t limit = 0;
+  size_t used = 0;
+};
+thread_local Budget* t_budget = nullptr;
+
+class DecodeScope {
+ public:
+  explicit DecodeScope(std::string_view body) : previous_(t_budget) {
+    budget_.limit = kBudgetFactor * body.size() + kBudgetFloor;
+    t_budget = &budget_;
+  }
+  ~DecodeScope() { t_budget = previous_; }
+  DecodeScope(const DecodeScope&) = delete;
+  DecodeScope& operator=(const DecodeScope&) = delete;
+
+ private:
+  Budget budget_;
+  Budget* previous_;
+};
+
+Status Charge(size_t bytes) {
+  if (t_budget == nullptr) return {};
+  if (bytes > t_budget->limit - t_budget->used) {
+    return InvalidArgument("request decodes to more than " +
+                           std::to_string(t_budget->limit >> 20) + " MiB (" +
+                           std::to_string(kBudgetFactor) + " times its size plus 1 MiB)");
+  }
+  t_budget->used += bytes;
+  return {};
+}
+
 Status ExpectWireType(const Reader& r, uint32_t field, uint32_t got, wire::WireType want) {
   if (got != want) {
     return r.Error("wrong wire type " + std::to_string(got) + " for field " + std::to_string(field));
@@ -295,6 +342,7 @@ Status DecodeKeyValue(Reader& r, DecodedAttribute& out) {
 Status ReadAttribute(Reader& r, uint32_t field, uint32_t wt, std::vector<DecodedAttribute>& out) {
   Reader kv(nullptr, nullptr, nullptr);
   DECODE_TRY(ReadSub(r, field, wt, kv));
+  DECODE_TRY(Charge(sizeof(DecodedAttribute)));
   DecodedAttribute a;
   DECODE_TRY(DecodeKeyValue(kv, a));
   out.push_back(std::move(a));
@@ -399,6 +447,7 @@ Status DecodeSpan(Reader& r, DecodedSpan& s) {
       case 11: {
         Reader sub(nullptr, nullptr, nullptr);
         DECODE_TRY(ReadSub(r, field, wt, sub));
+        DECODE_TRY(Charge(sizeof(DecodedEvent)));
         DecodedEvent e;
         DECODE_TRY(DecodeEvent(sub, e));
         s.events.push_back(std::move(e));
@@ -408,6 +457,7 @@ Status DecodeSpan(Reader& r, DecodedSpan& s) {
       case 13: {
         Reader sub(nullptr, nullptr, nullptr);
         DECODE_TRY(ReadSub(r, field, wt, sub));
+        DECODE_TRY(Charge(sizeof(DecodedLink)));
         DecodedLink l;
         DECODE_TRY(DecodeLink(sub, l));
         s.links.push_back(std::move(l));
@@ -451,6 +501,7 @@ Status WalkEnvelope(std::string_view body, OnItem&& on_item) {
         DECODE_TRY(ExpectWireType(rs, f2, wt2, wire::kLen));
         std::string_view v;
         DECODE_TRY(rs.ReadLen(v));
+        DECODE_TRY(Charge(sizeof(v)));
         scopes.push_back(v);
       }
       return {};
@@ -473,6 +524,7 @@ Status WalkEnvelope(std::string_view body, OnItem&& on_item) {
           DECODE_TRY(ExpectWireType(ss, f3, wt3, wire::kLen));
           std::string_view v;
           DECODE_TRY(ss.ReadLen(v));
+          DECODE_TRY(Charge(sizeof(v)));
           items.push_back(v);
         }
         return {};
@@ -529,7 +581,7 @@ Status DecodeLogRecord(Reader& r, DecodedLogRecord& l) {
 
 // Rejects nesting deeper than kMaxJsonDepth before parsing (strings are skipped), so recursion
 // over the parsed tree is bounded.
-bool JsonDepthOk(std::string_view body) {
+bool JsonDepthOk(std::string_view body, size_t& containers) {
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < body.size(); ++i) {
@@ -545,6 +597,7 @@ bool JsonDepthOk(std::string_view body) {
     if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
+      ++containers;
       if (++depth > kMaxJsonDepth) return false;
     } else if (c == '}' || c == ']') {
       --depth;
@@ -554,7 +607,9 @@ bool JsonDepthOk(std::string_view body) {
 }
 
 Status ParseJson(std::string_view body, Json& out) {
-  if (!JsonDepthOk(body)) return InvalidArgument("JSON nested too deeply");
+  size_t containers = 0;
+  if (!JsonDepthOk(body, containers)) return InvalidArgument("JSON nested too deeply");
+  DECODE_TRY(Charge(containers * kJsonContainerCost));
   out = Json::parse(body.begin(), body.end(), nullptr, false);
   if (out.is_discarded()) return InvalidArgument("malformed JSON");
   if (!out.is_object()) return InvalidArgument("JSON body is not an object");
@@ -824,6 +879,7 @@ Status JsonAttributes(const Json& obj, std::vector<DecodedAttribute>& out) {
   if (attrs == nullptr) return {};
   for (const auto& kv : *attrs) {
     if (!kv.is_object()) return InvalidArgument("attribute is not an object");
+    DECODE_TRY(Charge(sizeof(DecodedAttribute)));
     DecodedAttribute a;
     DECODE_TRY(JsonString(kv, "key", nullptr, a.key));
     a.value = std::string();
@@ -871,6 +927,7 @@ Status JsonSpan(const Json& j, DecodedSpan& s) {
   if (events != nullptr) {
     for (const auto& ej : *events) {
       if (!ej.is_object()) return InvalidArgument("event is not an object");
+      DECODE_TRY(Charge(sizeof(DecodedEvent)));
       DecodedEvent e;
       DECODE_TRY(JsonInt64Field(ej, "timeUnixNano", "time_unix_nano", e.time_unix_nano));
       DECODE_TRY(JsonString(ej, "name", nullptr, e.name));
@@ -883,6 +940,7 @@ Status JsonSpan(const Json& j, DecodedSpan& s) {
   if (links != nullptr) {
     for (const auto& lj : *links) {
       if (!lj.is_object()) return InvalidArgument("link is not an object");
+      DECODE_TRY(Charge(sizeof(DecodedLink)));
       DecodedLink l;
       DECODE_TRY(JsonId(lj, "traceId", "trace_id", l.trace_id.bytes));
       DECODE_TRY(JsonId(lj, "spanId", "span_id", l.span_id.bytes));
@@ -977,9 +1035,11 @@ Status CountDataPoints(Reader& r, uint64_t& count) {
 }  // namespace
 
 core::Result<std::vector<DecodedSpan>> DecodeTracesProtobuf(std::string_view body) {
+  DecodeScope budget(body);
   std::vector<DecodedSpan> spans;
   Status st = WalkEnvelope(body, [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
                                      const std::string& scope) -> Status {
+    DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
     DecodedSpan s;
     s.resource = res;
     s.scope_name = scope;
@@ -992,9 +1052,11 @@ core::Result<std::vector<DecodedSpan>> DecodeTracesProtobuf(std::string_view bod
 }
 
 core::Result<std::vector<DecodedLogRecord>> DecodeLogsProtobuf(std::string_view body) {
+  DecodeScope budget(body);
   std::vector<DecodedLogRecord> records;
   Status st = WalkEnvelope(body, [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
                                      const std::string& scope) -> Status {
+    DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
     DecodedLogRecord l;
     l.resource = res;
     l.scope_name = scope;
@@ -1007,6 +1069,7 @@ core::Result<std::vector<DecodedLogRecord>> DecodeLogsProtobuf(std::string_view 
 }
 
 core::Result<std::vector<DecodedSpan>> DecodeTracesJson(std::string_view body) {
+  DecodeScope budget(body);
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   std::vector<DecodedSpan> spans;
@@ -1014,6 +1077,7 @@ core::Result<std::vector<DecodedSpan>> DecodeTracesJson(std::string_view body) {
       root, "resourceSpans", "resource_spans", "scopeSpans", "scope_spans", "spans", nullptr,
       [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
           const std::string& scope) -> Status {
+        DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
         DecodedSpan s;
         s.resource = res;
         s.scope_name = scope;
@@ -1026,6 +1090,7 @@ core::Result<std::vector<DecodedSpan>> DecodeTracesJson(std::string_view body) {
 }
 
 core::Result<std::vector<DecodedLogRecord>> DecodeLogsJson(std::string_view body) {
+  DecodeScope budget(body);
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   std::vector<DecodedLogRecord> records;
@@ -1034,6 +1099,7 @@ core::Result<std::vector<DecodedLogRecord>> DecodeLogsJson(std::string_view body
       "log_records",
       [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
           const std::string& scope) -> Status {
+        DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
         DecodedLogRecord l;
         l.resource = res;
         l.scope_name = scope;
@@ -1048,6 +1114,7 @@ core::Result<std::vector<DecodedLogRecord>> DecodeLogsJson(std::string_view body
 // ExportMetricsServiceRequest{1: ResourceMetrics{2: ScopeMetrics{2: Metric{5 gauge, 7 sum,
 // 9 histogram, 10 exponential_histogram, 11 summary: {1: data_points}}}}}.
 core::Result<uint64_t> CountMetricPointsProtobuf(std::string_view body) {
+  DecodeScope budget(body);
   const auto* b = reinterpret_cast<const uint8_t*>(body.data());
   Reader top(b, b + body.size(), b);
   uint64_t count = 0;
@@ -1078,6 +1145,7 @@ core::Result<uint64_t> CountMetricPointsProtobuf(std::string_view body) {
 }
 
 core::Result<uint64_t> CountMetricPointsJson(std::string_view body) {
+  DecodeScope budget(body);
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   uint64_t count = 0;

@@ -216,5 +216,83 @@ TEST(OtlpMalformed, JsonTruncationsAndFlipsNeverCrash) {
   }
 }
 
+
+// Amplification (issue 12's decoder measurement): small bodies that would decode to many times
+// their size are refused before the memory is taken, and a realistic batch still decodes.
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+std::string LenField(uint32_t field, std::string_view payload) {
+  return Varint((uint64_t{field} << 3) | 2) + Varint(payload.size()) + std::string(payload);
+}
+// ExportTraceServiceRequest{ResourceSpans{ScopeSpans{scope{name}, spans...}}}; logs share it.
+std::string Envelope(std::string_view scope_name, std::string_view items) {
+  std::string scope_spans = LenField(1, LenField(1, scope_name)) + std::string(items);
+  return LenField(1, LenField(2, scope_spans));
+}
+bool RefusedForSize(const core::Status& st) {
+  return st.code() == core::ErrorCode::kInvalidArgument &&
+         st.message().find("decodes to more than") != std::string::npos;
+}
+
+TEST(OtlpMalformed, BodiesThatDecodeToManyTimesTheirSizeAreRefused) {
+  // 1 MiB of empty spans (2 bytes each): without the budget, ~250 bytes of model per 2 bytes.
+  std::string empties;
+  for (int i = 0; i < (1 << 19); ++i) empties += LenField(2, "");
+  auto spans = DecodeTracesProtobuf(Envelope("s", empties));
+  ASSERT_FALSE(spans.ok());
+  EXPECT_TRUE(RefusedForSize(spans.status())) << spans.status().ToString();
+  auto logs = DecodeLogsProtobuf(Envelope("s", empties));
+  ASSERT_FALSE(logs.ok());
+  EXPECT_TRUE(RefusedForSize(logs.status())) << logs.status().ToString();
+
+  // A 256 KiB scope name over 1,000 empty spans: each span copies the name (250 MiB in all).
+  std::string thousand;
+  for (int i = 0; i < 1000; ++i) thousand += LenField(2, "");
+  auto copies = DecodeTracesProtobuf(Envelope(std::string(256 << 10, 'n'), thousand));
+  ASSERT_FALSE(copies.ok());
+  EXPECT_TRUE(RefusedForSize(copies.status())) << copies.status().ToString();
+
+  // Attributes with empty key/value messages: 2 bytes on the wire each.
+  std::string attrs;
+  for (int i = 0; i < (1 << 19); ++i) attrs += LenField(9, "");
+  auto attributed = DecodeTracesProtobuf(Envelope("s", LenField(2, attrs)));
+  ASSERT_FALSE(attributed.ok());
+  EXPECT_TRUE(RefusedForSize(attributed.status())) << attributed.status().ToString();
+
+  // JSON: a megabyte of empty objects, each a container of nlohmann's DOM.
+  std::string json = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{})";
+  while (json.size() < (1 << 20)) json += ",{}";
+  json += "]}]}]}";
+  auto from_json = DecodeTracesJson(json);
+  ASSERT_FALSE(from_json.ok());
+  EXPECT_TRUE(RefusedForSize(from_json.status())) << from_json.status().ToString();
+}
+
+TEST(OtlpMalformed, ARealisticLargeBatchFitsTheBudget) {
+  // What the SDK exports: 512 spans per request (the batch processor's default), fixture spans
+  // with attributes, events and links; and the same as JSON.
+  std::vector<std::unique_ptr<SpanData>> batch;
+  while (batch.size() < 512) {
+    for (auto& s : FixtureSpans()) batch.push_back(std::move(s));
+  }
+  std::string body;
+  EncodeTracesProtobuf(FixtureResource(), FixtureScope(), batch, body);
+  auto spans = DecodeTracesProtobuf(body);
+  ASSERT_TRUE(spans.ok()) << spans.status().ToString();
+  EXPECT_EQ(spans->size(), batch.size());
+  std::string json;
+  EncodeTracesJson(FixtureResource(), FixtureScope(), batch, json);
+  auto from_json = DecodeTracesJson(json);
+  ASSERT_TRUE(from_json.ok()) << from_json.status().ToString();
+  EXPECT_EQ(from_json->size(), batch.size());
+}
+
 }  // namespace
 }  // namespace chat::telemetry::sdk
