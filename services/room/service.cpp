@@ -1,17 +1,10 @@
 #include "service.hpp"
 
-#include <functional>
 #include <string>
-#include <string_view>
 
 #include "chat/contracts/subjects.hpp"
 
 namespace chat::room_service {
-namespace {
-// Bounds one wait for the next ROOMS entry while hydrating; the initial values arrive back to
-// back.
-constexpr std::chrono::milliseconds kWatchNextTimeout{5000};
-}  // namespace
 
 RoomService::RoomService(const telemetry::Telemetry& telemetry)
     : telemetry_(telemetry),
@@ -45,7 +38,8 @@ core::Result<std::unique_ptr<RoomService>> RoomService::Create(
   {
     telemetry::Span span =
         telemetry.tracer.StartSpan("hydrate_membership", telemetry::SpanKind::kInternal, {});
-    core::Status hydrated = s->HydrateMirror(span.Context());
+    core::Status hydrated =
+        s->mirror_.Hydrate(runtime::LiveKeys(*s->kv_, span.Context()), span.Context());
     if (!hydrated.ok()) {
       span.RecordError(core::ErrorCodeName(hydrated.code()), hydrated.message());
       return hydrated;
@@ -63,21 +57,14 @@ core::Result<std::unique_ptr<RoomService>> RoomService::Create(
         // Name-based handle: kv_ keeps working once the bucket exists again.
         auto rebound = self->js_->CreateKeyValue(bucket);
         if (!rebound.ok()) return rebound.status();
-        CHAT_RETURN_IF_ERROR(self->HydrateMirror(span.Context()));
+        CHAT_RETURN_IF_ERROR(
+            self->mirror_.Hydrate(runtime::LiveKeys(*self->kv_, span.Context()), span.Context()));
         self->handlers_->UpdateGauges();
         return core::Status::Ok();
       });
   telemetry.logger->Info("room-service ready",
                          {{"room.db_pool_size", static_cast<int64_t>(config.db_pool_size)}});
   return s;
-}
-
-core::Status RoomService::HydrateMirror(const telemetry::SpanContext& parent) {
-  return mirror_.Hydrate(
-      [this, &parent](const std::function<void(std::string_view)>& each) {
-        return runtime::ReadLiveKeys(*kv_, "", parent, kWatchNextTimeout, each);
-      },
-      parent);
 }
 
 void RoomService::Drain(std::chrono::milliseconds timeout) {

@@ -47,8 +47,6 @@ class RoomService final : public runtime::Service {
 
  private:
   RoomService(const telemetry::Telemetry& telemetry);
-  // Reads ROOMS into the mirror (membership::MembershipMirror::Hydrate).
-  core::Status HydrateMirror(const telemetry::SpanContext& parent);
 
   const telemetry::Telemetry& telemetry_;
   RoomMetrics metrics_;

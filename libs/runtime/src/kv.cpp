@@ -22,4 +22,11 @@ core::Status ReadLiveKeys(KeyValue& kv, std::string_view keys,
   return core::Status();
 }
 
+KeyReader LiveKeys(KeyValue& kv, const telemetry::SpanContext& parent,
+                   std::chrono::milliseconds next_timeout) {
+  return [&kv, parent, next_timeout](const std::function<void(std::string_view key)>& each) {
+    return ReadLiveKeys(kv, "", parent, next_timeout, each);
+  };
+}
+
 }  // namespace chat::runtime

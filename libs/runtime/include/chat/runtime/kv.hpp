@@ -92,4 +92,11 @@ core::Status ReadLiveKeys(KeyValue& kv, std::string_view keys,
                           std::chrono::milliseconds next_timeout,
                           const std::function<void(std::string_view key)>& each);
 
+// ReadLiveKeys of every key of `kv` as a callable taking `each` (the key reader of
+// membership::MembershipMirror::Hydrate). `kv` must outlive it.
+using KeyReader =
+    std::function<core::Status(const std::function<void(std::string_view key)>& each)>;
+KeyReader LiveKeys(KeyValue& kv, const telemetry::SpanContext& parent,
+                   std::chrono::milliseconds next_timeout = std::chrono::seconds(5));
+
 }  // namespace chat::runtime
