@@ -7,8 +7,7 @@
 namespace chat::room_service {
 
 RoomService::RoomService(const telemetry::Telemetry& telemetry)
-    : telemetry_(telemetry),
-      metrics_(RoomMetrics::Create(*telemetry.metrics)),
+    : metrics_(RoomMetrics::Create(*telemetry.metrics)),
       route_metrics_(metrics_),
       mirror_(telemetry) {}
 

@@ -48,7 +48,6 @@ class RoomService final : public runtime::Service {
  private:
   RoomService(const telemetry::Telemetry& telemetry);
 
-  const telemetry::Telemetry& telemetry_;
   RoomMetrics metrics_;
   RoomRouteMetrics route_metrics_;
   std::unique_ptr<runtime::JetStream> js_;
