@@ -2,9 +2,9 @@
 
 namespace chat::fanout {
 
-DeliveryPool::DeliveryPool(natsx::Connection& conn, FanoutMetrics& metrics, size_t workers,
+DeliveryPool::DeliveryPool(runtime::Bus& bus, FanoutMetrics& metrics, size_t workers,
                            size_t queue_capacity)
-    : conn_(conn), metrics_(metrics), capacity_(queue_capacity == 0 ? 1 : queue_capacity) {
+    : bus_(bus), metrics_(metrics), capacity_(queue_capacity == 0 ? 1 : queue_capacity) {
   if (workers == 0) workers = 1;
   threads_.reserve(workers);
   for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { Run(); });
@@ -73,9 +73,9 @@ void DeliveryPool::Deliver(const DeliveryJob& job) {
   for (const std::string& member : job.members) {
     core::Status s;
     if (job.tail.size() == 1) {
-      s = conn_.Publish(*job.tmpl, {member, job.tail[0]}, job.payload, job.parent);
+      s = bus_.Publish(*job.tmpl, {member, job.tail[0]}, job.payload, job.parent);
     } else if (job.tail.size() == 3) {
-      s = conn_.Publish(*job.tmpl, {member, job.tail[0], job.tail[1], job.tail[2]}, job.payload,
+      s = bus_.Publish(*job.tmpl, {member, job.tail[0], job.tail[1], job.tail[2]}, job.payload,
                         job.parent);
     } else {
       s = core::Internal("delivery job with an unexpected subject shape");
@@ -86,7 +86,7 @@ void DeliveryPool::Deliver(const DeliveryJob& job) {
       // The PRODUCER span already records the failure (ERROR, error.type); one WARN line here
       // (the message itself was handled; only this copy is lost).
       failed.Add();
-      conn_.telemetry().logger->Warn(job.parent, "member delivery failed",
+      bus_.telemetry().logger->Warn(job.parent, "member delivery failed",
                                      {{"chat.user", member}, {"error.type", "publish_failed"}});
     }
   }

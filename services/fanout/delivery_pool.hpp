@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "chat/core/subject.hpp"
-#include "chat/natsx/connection.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "metrics.hpp"
 
@@ -33,7 +33,7 @@ struct DeliveryJob {
 
 class DeliveryPool {
  public:
-  DeliveryPool(natsx::Connection& conn, FanoutMetrics& metrics, size_t workers,
+  DeliveryPool(runtime::Bus& bus, FanoutMetrics& metrics, size_t workers,
                size_t queue_capacity);
   ~DeliveryPool();  // Stop()
   DeliveryPool(const DeliveryPool&) = delete;
@@ -49,7 +49,7 @@ class DeliveryPool {
   void Run();
   void Deliver(const DeliveryJob& job);
 
-  natsx::Connection& conn_;
+  runtime::Bus& bus_;
   FanoutMetrics& metrics_;
   const size_t capacity_;
   std::mutex mu_;

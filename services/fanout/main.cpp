@@ -8,6 +8,6 @@ int main() {
   using chat::fanout::FanoutConfig;
   return chat::runtime::ServiceMain<FanoutConfig>(
       {"fanout-service", 9402}, [](chat::runtime::ServiceContext& ctx, FanoutConfig& config) {
-        return chat::fanout::FanoutService::Create(config, ctx.nats(), ctx.clock());
+        return chat::fanout::FanoutService::Create(config, ctx.bus(), ctx.clock());
       });
 }

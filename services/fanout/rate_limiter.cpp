@@ -59,7 +59,7 @@ std::string RateLimitKey(std::string_view user, int64_t unix_minute) {
   return EscapeKeyPart(user) + "." + std::to_string(unix_minute);
 }
 
-RateLimiter::RateLimiter(natsx::KeyValue& kv, const core::Clock& clock,
+RateLimiter::RateLimiter(runtime::KeyValue& kv, const core::Clock& clock,
                          const FanoutConfig& config, FanoutMetrics& metrics)
     : kv_(kv),
       clock_(clock),

@@ -15,7 +15,7 @@
 #include <unordered_map>
 
 #include "chat/core/clock.hpp"
-#include "chat/natsx/kv.hpp"
+#include "chat/runtime/kv.hpp"
 #include "chat/telemetry/trace_context.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
@@ -30,7 +30,7 @@ struct RateDecision {
 
 class RateLimiter {
  public:
-  RateLimiter(natsx::KeyValue& kv, const core::Clock& clock, const FanoutConfig& config,
+  RateLimiter(runtime::KeyValue& kv, const core::Clock& clock, const FanoutConfig& config,
               FanoutMetrics& metrics);
 
   // Counts one ingest publish of `user` in the current minute. KV spans are children of
@@ -66,7 +66,7 @@ class RateLimiter {
   void RecordSuccess();
   void RecordFailure();
 
-  natsx::KeyValue& kv_;
+  runtime::KeyValue& kv_;
   const core::Clock& clock_;
   const int64_t limit_;
   const RateLimitFallback fallback_;

@@ -38,12 +38,12 @@ std::string AdminMembershipRoom(std::string_view admin_token) {
   return std::string(contracts::kAdminRoom) + std::string(admin_token);
 }
 
-FanoutService::FanoutService(const FanoutConfig& config, natsx::Connection& conn,
+FanoutService::FanoutService(const FanoutConfig& config, runtime::Bus& bus,
                              const core::Clock& clock)
     : config_(config),
-      conn_(conn),
+      bus_(bus),
       clock_(clock),
-      metrics_(FanoutMetrics::Create(*conn.telemetry().metrics)) {}
+      metrics_(FanoutMetrics::Create(*bus.telemetry().metrics)) {}
 
 FanoutService::~FanoutService() {
   dispatcher_.reset();  // no handler may run while the state below is destroyed
@@ -51,22 +51,22 @@ FanoutService::~FanoutService() {
 }
 
 core::Result<std::unique_ptr<FanoutService>> FanoutService::Create(const FanoutConfig& config,
-                                                                   natsx::Connection& conn,
+                                                                   runtime::Bus& bus,
                                                                    const core::Clock& clock) {
-  std::unique_ptr<FanoutService> svc(new FanoutService(config, conn, clock));
+  std::unique_ptr<FanoutService> svc(new FanoutService(config, bus, clock));
   CHAT_RETURN_IF_ERROR(svc->Start());
   return svc;
 }
 
 core::Status FanoutService::Start() {
-  const telemetry::Telemetry& tel = conn_.telemetry();
+  const telemetry::Telemetry& tel = bus_.telemetry();
   CHAT_ASSIGN_OR_RETURN(instance_id_, RandomHex(4));
 
   // Buckets (system.md §4.2), created idempotently from the contracts catalogue.
-  natsx::JetStreamOptions js_options;
+  runtime::JetStreamOptions js_options;
   js_options.api_timeout = config_.kv_timeout;
   js_options.clock = &clock_;
-  CHAT_ASSIGN_OR_RETURN(js_, natsx::JetStream::Create(conn_, js_options));
+  CHAT_ASSIGN_OR_RETURN(js_, bus_.OpenJetStream(js_options));
   for (const auto& spec : contracts::jetstream::kBuckets) {
     if (spec.name != contracts::jetstream::kBucketMsgCache &&
         spec.name != contracts::jetstream::kBucketRateLimit) {
@@ -75,7 +75,7 @@ core::Status FanoutService::Start() {
     const bool cache = spec.name == contracts::jetstream::kBucketMsgCache;
     const contracts::quotas::BucketLimits& limits =
         cache ? config_.msg_cache_limits : config_.rate_limit_limits;
-    natsx::KeyValueConfig kv;
+    runtime::KeyValueConfig kv;
     kv.bucket = std::string(spec.name);
     kv.history = 1;
     kv.ttl = std::chrono::seconds(spec.ttl_seconds);
@@ -102,9 +102,9 @@ core::Status FanoutService::Start() {
   members_ = std::make_unique<MemberCache>(static_cast<size_t>(config_.lru_capacity),
                                            metrics_.cached_rooms.Default(),
                                            metrics_.cached_members.Default(), &reconnects);
-  pool_ = std::make_unique<DeliveryPool>(conn_, metrics_, static_cast<size_t>(config_.workers),
+  pool_ = std::make_unique<DeliveryPool>(bus_, metrics_, static_cast<size_t>(config_.workers),
                                          static_cast<size_t>(config_.queue_capacity));
-  dispatcher_ = std::make_unique<runtime::Dispatcher>(conn_, clock_);
+  dispatcher_ = std::make_unique<runtime::Dispatcher>(bus_, clock_);
 
   const int concurrency = config_.handler_concurrency;
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
@@ -149,7 +149,7 @@ core::Status FanoutService::Start() {
       }));
 
   // Subscriptions are active on the server before we call ourselves ready.
-  CHAT_RETURN_IF_ERROR(conn_.Flush(std::chrono::milliseconds(5000)));
+  CHAT_RETURN_IF_ERROR(bus_.Flush(std::chrono::milliseconds(5000)));
   tel.logger->Info(
       "fanout-service ready",
       {{"fanout.instance_id", instance_id_},

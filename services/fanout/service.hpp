@@ -19,9 +19,10 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
-#include "chat/natsx/jetstream.hpp"
-#include "chat/natsx/kv.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/kv.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "config.hpp"
 #include "delivery_pool.hpp"
@@ -39,9 +40,9 @@ enum class RoomClass { kPublic, kPrivate, kDm, kAdmin, kUnknown };
 class FanoutService final : public runtime::Service {
  public:
   // Creates MSG_CACHE and RATE_LIMIT (idempotent), starts the delivery workers and subscribes
-  // every route. `conn` and `clock` must outlive the service.
+  // every route. `bus` and `clock` must outlive the service.
   static core::Result<std::unique_ptr<FanoutService>> Create(const FanoutConfig& config,
-                                                             natsx::Connection& conn,
+                                                             runtime::Bus& bus,
                                                              const core::Clock& clock);
   ~FanoutService() override;
 
@@ -59,7 +60,7 @@ class FanoutService final : public runtime::Service {
   void LearnRoomType(std::string_view room, contracts::RoomType type);
 
  private:
-  FanoutService(const FanoutConfig& config, natsx::Connection& conn, const core::Clock& clock);
+  FanoutService(const FanoutConfig& config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Start();
 
   // ---- routes (handlers/*.cpp) ----
@@ -88,12 +89,12 @@ class FanoutService final : public runtime::Service {
   std::string NewNotifyId(std::string_view room);
 
   FanoutConfig config_;
-  natsx::Connection& conn_;
+  runtime::Bus& bus_;
   const core::Clock& clock_;
   FanoutMetrics metrics_;
-  std::unique_ptr<natsx::JetStream> js_;
-  std::unique_ptr<natsx::KeyValue> msg_cache_;
-  std::unique_ptr<natsx::KeyValue> rate_kv_;
+  std::unique_ptr<runtime::JetStream> js_;
+  std::unique_ptr<runtime::KeyValue> msg_cache_;
+  std::unique_ptr<runtime::KeyValue> rate_kv_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<MemberCache> members_;
   std::unique_ptr<DeliveryPool> pool_;

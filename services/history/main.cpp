@@ -7,6 +7,6 @@ int main() {
   using chat::history_service::HistoryConfig;
   return chat::runtime::ServiceMain<HistoryConfig>(
       {"history-service", 9404}, [](chat::runtime::ServiceContext& ctx, HistoryConfig& config) {
-        return chat::history_service::HistoryService::Create(config, ctx.nats(), ctx.clock());
+        return chat::history_service::HistoryService::Create(config, ctx.bus(), ctx.clock());
       });
 }

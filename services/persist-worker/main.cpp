@@ -27,10 +27,10 @@ int main() {
       [](chat::runtime::ServiceContext& ctx,
          PersistConfig& config) -> chat::core::Result<std::unique_ptr<PersistService>> {
         // The parent-vs-link threshold is a telemetry setting; without this the worker kept
-        // natsx's default whatever CHAT_TRACE_LINK_AGE_SECONDS said.
+        // the JetStream default whatever CHAT_TRACE_LINK_AGE_SECONDS said.
         config.trace_link_age = ctx.trace_link_age();
         CHAT_ASSIGN_OR_RETURN(auto worker, chat::persist_worker::PersistWorker::Create(
-                                               config, ctx.nats(), ctx.telemetry(), ctx.clock()));
+                                               config, ctx.bus(), ctx.telemetry(), ctx.clock()));
         CHAT_RETURN_IF_ERROR(worker->Start());
         return std::make_unique<PersistService>(std::move(worker));
       });

@@ -9,10 +9,9 @@ namespace chat::persist_worker {
 namespace js_names = contracts::jetstream;
 namespace subjects = contracts::subjects;
 
-PersistWorker::PersistWorker(PersistConfig config, natsx::Connection& nats,
-                             const telemetry::Telemetry& telemetry, const core::Clock& clock)
+PersistWorker::PersistWorker(PersistConfig config, const telemetry::Telemetry& telemetry,
+                             const core::Clock& clock)
     : config_(std::move(config)),
-      nats_(nats),
       telemetry_(telemetry),
       clock_(clock),
       metrics_(PersistMetrics::Create(*telemetry.metrics)),
@@ -21,23 +20,15 @@ PersistWorker::PersistWorker(PersistConfig config, natsx::Connection& nats,
 PersistWorker::~PersistWorker() { Drain(std::chrono::seconds(10)); }
 
 core::Result<std::unique_ptr<PersistWorker>> PersistWorker::Create(
-    PersistConfig config, natsx::Connection& nats, const telemetry::Telemetry& telemetry,
+    PersistConfig config, runtime::Bus& bus, const telemetry::Telemetry& telemetry,
     const core::Clock& clock) {
-  std::unique_ptr<PersistWorker> w(new PersistWorker(std::move(config), nats, telemetry, clock));
-  pg::PoolOptions po;
-  po.dsn = w->config_.database_url;
-  // One connection per fetch loop plus one spare for the single-message retry path.
-  po.size = static_cast<size_t>(w->config_.workers) + 1;
-  po.statement_timeout = w->config_.statement_timeout;
-  po.application_name = "persist-worker";
-  // Come back quickly after a database restart; failures in between are NAK'd anyway.
-  po.reconnect_backoff_max = std::chrono::milliseconds(2000);
-  CHAT_ASSIGN_OR_RETURN(w->pool_, pg::Pool::Create(po, telemetry));
-  natsx::JetStreamOptions jo;
+  std::unique_ptr<PersistWorker> w(new PersistWorker(std::move(config), telemetry, clock));
+  CHAT_ASSIGN_OR_RETURN(w->store_, MessageStore::Create(w->config_, telemetry));
+  runtime::JetStreamOptions jo;
   jo.clock = &clock;
   jo.trace_link_age = w->config_.trace_link_age;
-  CHAT_ASSIGN_OR_RETURN(w->js_, natsx::JetStream::Create(nats, jo));
-  w->processor_ = std::make_unique<BatchProcessor>(w->config_, *w->pool_, telemetry, clock);
+  CHAT_ASSIGN_OR_RETURN(w->js_, bus.OpenJetStream(jo));
+  w->processor_ = std::make_unique<BatchProcessor>(w->config_, *w->store_, telemetry, clock);
   return w;
 }
 
@@ -45,7 +36,7 @@ core::Status PersistWorker::Start() {
   // system.md §4.1 caps CHAT_MESSAGES at 10,000 messages; at 5,000 msg/s that is two seconds of
   // traffic, so a Postgres outage under load would discard (DiscardOld) messages before they
   // are persisted. The stream is the only copy until the commit, hence the much larger limit.
-  natsx::StreamConfig sc;
+  runtime::StreamConfig sc;
   sc.name = std::string(js_names::kStreamChatMessages);
   for (auto s : js_names::kChatMessagesSubjects) sc.subjects.emplace_back(s);
   sc.max_msgs = config_.stream_max_msgs;
@@ -54,7 +45,7 @@ core::Status PersistWorker::Start() {
   sc.max_msg_size = config_.stream_max_msg_size;
   CHAT_RETURN_IF_ERROR(js_->AddOrUpdateStream(sc));
 
-  natsx::ConsumerConfig cc;
+  runtime::ConsumerConfig cc;
   cc.stream = sc.name;
   cc.durable = std::string(js_names::kDurablePersistWorker);
   cc.ack_wait = config_.ack_wait;

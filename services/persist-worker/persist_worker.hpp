@@ -10,23 +10,23 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
-#include "chat/natsx/connection.hpp"
-#include "chat/natsx/jetstream.hpp"
-#include "chat/pg/pool.hpp"
 #include "chat/runtime/batch_consumer.hpp"
+#include "chat/runtime/bus.hpp"
+#include "chat/runtime/jetstream.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "handlers/batch_processor.hpp"
 #include "metrics.hpp"
+#include "repository/message_repository.hpp"
 
 namespace chat::persist_worker {
 
 class PersistWorker {
  public:
-  // Builds the pool and metrics; nothing runs until Start(). `nats`, `telemetry` and `clock`
-  // must outlive the worker.
+  // Builds the message store (its pool) and metrics; nothing runs until Start(). `bus`,
+  // `telemetry` and `clock` must outlive the worker.
   static core::Result<std::unique_ptr<PersistWorker>> Create(PersistConfig config,
-                                                              natsx::Connection& nats,
+                                                              runtime::Bus& bus,
                                                               const telemetry::Telemetry& telemetry,
                                                               const core::Clock& clock);
   ~PersistWorker();  // Drain()s if still running
@@ -40,20 +40,18 @@ class PersistWorker {
   void Drain(std::chrono::milliseconds timeout);
 
   const PersistConfig& config() const { return config_; }
-  pg::Pool& pool() { return *pool_; }
 
  private:
-  PersistWorker(PersistConfig config, natsx::Connection& nats,
-                const telemetry::Telemetry& telemetry, const core::Clock& clock);
+  PersistWorker(PersistConfig config, const telemetry::Telemetry& telemetry,
+                const core::Clock& clock);
 
   PersistConfig config_;
-  natsx::Connection& nats_;
   const telemetry::Telemetry& telemetry_;
   const core::Clock& clock_;
   PersistMetrics metrics_;
   runtime::BatchMetrics batch_metrics_;
-  std::unique_ptr<pg::Pool> pool_;
-  std::unique_ptr<natsx::JetStream> js_;
+  std::unique_ptr<MessageStore> store_;
+  std::unique_ptr<runtime::JetStream> js_;
   std::unique_ptr<BatchProcessor> processor_;
   std::unique_ptr<runtime::BatchConsumer> consumer_;
 };

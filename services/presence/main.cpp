@@ -8,7 +8,7 @@ int main() {
   using chat::presence_service::PresenceConfig;
   return chat::runtime::ServiceMain<PresenceConfig>(
       {"presence-service", 9406}, [](chat::runtime::ServiceContext& ctx, PresenceConfig& config) {
-        return chat::presence_service::PresenceService::Create(config, ctx.nats(), ctx.telemetry(),
+        return chat::presence_service::PresenceService::Create(config, ctx.bus(), ctx.telemetry(),
                                                                ctx.clock(), &ctx.shutdown());
       });
 }

@@ -13,10 +13,10 @@ namespace subjects = contracts::subjects;
 namespace attr = contracts::attr;
 using contracts::PresenceStatus;
 
-PresenceService::PresenceService(const PresenceConfig& config, natsx::Connection& nats,
+PresenceService::PresenceService(const PresenceConfig& config, runtime::Bus& bus,
                                  const telemetry::Telemetry& telemetry, const core::Clock& clock)
     : config_(config),
-      nats_(nats),
+      bus_(bus),
       telemetry_(telemetry),
       clock_(clock),
       metrics_(PresenceMetrics::Create(*telemetry.metrics)),
@@ -43,36 +43,37 @@ void PresenceService::StopWatcher() {
 }
 
 core::Result<std::unique_ptr<PresenceService>> PresenceService::Create(
-    const PresenceConfig& config, natsx::Connection& nats, const telemetry::Telemetry& telemetry,
+    const PresenceConfig& config, runtime::Bus& bus, const telemetry::Telemetry& telemetry,
     const core::Clock& clock, const runtime::ShutdownSignal* shutdown) {
-  std::unique_ptr<PresenceService> service(new PresenceService(config, nats, telemetry, clock));
+  std::unique_ptr<PresenceService> service(new PresenceService(config, bus, telemetry, clock));
   service->shutdown_ = shutdown;
   CHAT_RETURN_IF_ERROR(service->Start());
   return service;
 }
 
 core::Status PresenceService::Start() {
-  natsx::JetStreamOptions js_options;
+  runtime::JetStreamOptions js_options;
   js_options.clock = &clock_;
-  CHAT_ASSIGN_OR_RETURN(js_, natsx::JetStream::Create(nats_, js_options));
+  CHAT_ASSIGN_OR_RETURN(js_, bus_.OpenJetStream(js_options));
 
   CHAT_RETURN_IF_ERROR(EnsureBuckets());
 
-  dispatcher_ = std::make_unique<runtime::Dispatcher>(nats_, clock_);
+  dispatcher_ = std::make_unique<runtime::Dispatcher>(bus_, clock_);
   // Deltas first, then hydrate: the mirror buffers what arrives meanwhile (system.md §3.8).
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
       subjects::kRoomChanged, {},
       [this](const contracts::RoomChanged& delta, runtime::RequestContext& ctx) {
         return OnRoomChanged(delta, ctx);
       }));
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(*rooms_kv_, telemetry::SpanContext{}));
+  CHAT_RETURN_IF_ERROR(
+      mirror_.Hydrate(runtime::LiveKeys(*rooms_kv_, {}), telemetry::SpanContext{}));
   CHAT_RETURN_IF_ERROR(LoadConnections());
   CHAT_RETURN_IF_ERROR(RegisterRoutes());
   // Ready means the server has our subscriptions: a heartbeat sent after Create() is seen.
-  CHAT_RETURN_IF_ERROR(nats_.Flush(std::chrono::seconds(5)));
+  CHAT_RETURN_IF_ERROR(bus_.Flush(std::chrono::seconds(5)));
   StartWatchThread();
   rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      nats_, telemetry_,
+      membership::ReconnectHooks::Of(bus_), telemetry_,
       membership::ReconnectRebuilder::Options{.span_name = "rebuild_presence_state"},
       [this](telemetry::Span& span) { return RebuildAfterReconnect(span); });
   telemetry_.logger->Info("presence-service ready",
@@ -83,19 +84,19 @@ core::Status PresenceService::Start() {
 
 core::Status PresenceService::EnsureBuckets() {
   // Idempotent: CreateKeyValue binds to a bucket that already exists.
-  natsx::KeyValueConfig presence{.bucket = std::string(contracts::jetstream::kBucketPresence),
-                                 .max_bytes = config_.presence_limits.max_bytes,
-                                 .max_value_size = config_.presence_limits.max_value_size,
-                                 .memory_storage = true};
-  natsx::KeyValueConfig conns{.bucket = std::string(contracts::jetstream::kBucketPresenceConn),
-                              .ttl = config_.conn_ttl,
-                              .max_bytes = config_.conn_limits.max_bytes,
-                              .max_value_size = config_.conn_limits.max_value_size,
-                              .memory_storage = true};
+  runtime::KeyValueConfig presence{.bucket = std::string(contracts::jetstream::kBucketPresence),
+                                   .max_bytes = config_.presence_limits.max_bytes,
+                                   .max_value_size = config_.presence_limits.max_value_size,
+                                   .memory_storage = true};
+  runtime::KeyValueConfig conns{.bucket = std::string(contracts::jetstream::kBucketPresenceConn),
+                                .ttl = config_.conn_ttl,
+                                .max_bytes = config_.conn_limits.max_bytes,
+                                .max_value_size = config_.conn_limits.max_value_size,
+                                .memory_storage = true};
   // ROOMS belongs to room-service; creating it with the same spec lets presence start first.
-  natsx::KeyValueConfig rooms{.bucket = std::string(contracts::jetstream::kBucketRooms),
-                              .max_bytes = config_.rooms_limits.max_bytes,
-                              .max_value_size = config_.rooms_limits.max_value_size};
+  runtime::KeyValueConfig rooms{.bucket = std::string(contracts::jetstream::kBucketRooms),
+                                .max_bytes = config_.rooms_limits.max_bytes,
+                                .max_value_size = config_.rooms_limits.max_value_size};
   CHAT_ASSIGN_OR_RETURN(auto presence_kv, js_->CreateKeyValue(presence));
   CHAT_ASSIGN_OR_RETURN(auto conn_kv, js_->CreateKeyValue(conns));
   CHAT_ASSIGN_OR_RETURN(auto rooms_kv, js_->CreateKeyValue(rooms));
@@ -126,7 +127,8 @@ core::Status PresenceService::RebuildAfterReconnect(telemetry::Span& span) {
     return loaded;
   }
   StartWatchThread();
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(*rooms_kv_, span.Context()));
+  CHAT_RETURN_IF_ERROR(
+      mirror_.Hydrate(runtime::LiveKeys(*rooms_kv_, span.Context()), span.Context()));
   span.SetAttribute("chat.presence.connections", static_cast<int64_t>(tracker_.Connections()));
   telemetry_.logger->Info(span.Context(), "presence state rebuilt after NATS reconnect",
                           {{"chat.presence.connections",
@@ -136,7 +138,7 @@ core::Status PresenceService::RebuildAfterReconnect(telemetry::Span& span) {
 }
 
 namespace {
-int64_t EntryTime(const natsx::KvEntry& entry, const core::Clock& clock) {
+int64_t EntryTime(const runtime::KvEntry& entry, const core::Clock& clock) {
   return entry.created_unix_nano > 0 ? entry.created_unix_nano : clock.NowUnixNanos();
 }
 }  // namespace
@@ -159,9 +161,9 @@ core::Status PresenceService::LoadConnections() {
       }
       continue;
     }
-    const natsx::KvEntry& entry = **next;
+    const runtime::KvEntry& entry = **next;
     auto parts = SplitConnKey(entry.key);
-    if (!parts || entry.operation != natsx::KvEntry::Operation::kPut) continue;
+    if (!parts || entry.operation != runtime::KvEntry::Operation::kPut) continue;
     tracker_.Touch(parts->first, parts->second, EntryTime(entry, clock_));
   }
   RefreshGauges();
@@ -181,9 +183,9 @@ void PresenceService::WatchLoop() {
       std::unique_lock lock(stop_mu_);
       stop_cv_.wait_for(lock, poll, [&] { return stopping_.load(); });
     } else if (next->has_value()) {
-      const natsx::KvEntry& entry = **next;
+      const runtime::KvEntry& entry = **next;
       if (auto parts = SplitConnKey(entry.key)) {
-        if (entry.operation == natsx::KvEntry::Operation::kPut) {
+        if (entry.operation == runtime::KvEntry::Operation::kPut) {
           tracker_.Touch(parts->first, parts->second, EntryTime(entry, clock_));
         } else {
           // A delete comes from the disconnect handler (here or on another instance), which
@@ -267,7 +269,7 @@ core::Result<bool> PresenceService::GoOffline(std::string_view user, std::string
   core::Status first_error = PublishDiffToRooms(rooms, diff, parent);
   const std::string leave = contracts::ToJson(contracts::RoomMembershipRequest{key});
   for (const auto& room : rooms) {
-    core::Status s = nats_.Publish(subjects::kRoomLeave, {room, user}, leave, parent);
+    core::Status s = bus_.Publish(subjects::kRoomLeave, {room, user}, leave, parent);
     if (!s.ok() && first_error.ok()) first_error = s;
     // room-service's leave delta will say the same; dropping it now keeps queries honest.
     mirror_.index().Remove(room, user);
@@ -285,11 +287,11 @@ core::Status PresenceService::PublishDiff(std::string_view room,
                                           const telemetry::SpanContext& parent) {
   const std::string payload = contracts::ToJson(diff);
   if (room_types_.Visibility(room) == RoomVisibility::kPublic) {
-    return nats_.Publish(subjects::kRoomPresence, {room}, payload, parent);
+    return bus_.Publish(subjects::kRoomPresence, {room}, payload, parent);
   }
   core::Status first_error;
   for (const auto& member : mirror_.index().Members(room)) {
-    core::Status s = nats_.Publish(subjects::kDeliverPresence, {member, room}, payload, parent);
+    core::Status s = bus_.Publish(subjects::kDeliverPresence, {member, room}, payload, parent);
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   return first_error;

@@ -22,10 +22,10 @@
 #include "chat/core/result.hpp"
 #include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
-#include "chat/natsx/connection.hpp"
-#include "chat/natsx/jetstream.hpp"
-#include "chat/natsx/kv.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/kv.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/telemetry.hpp"
@@ -42,7 +42,7 @@ class PresenceService final : public runtime::Service {
   // Errors: unavailable (NATS/JetStream unreachable, or `shutdown` fired while start-up
   // waited), internal. `shutdown` (ServiceMain's; may be null) must outlive the service.
   static core::Result<std::unique_ptr<PresenceService>> Create(
-      const PresenceConfig& config, natsx::Connection& nats, const telemetry::Telemetry& telemetry,
+      const PresenceConfig& config, runtime::Bus& bus, const telemetry::Telemetry& telemetry,
       const core::Clock& clock, const runtime::ShutdownSignal* shutdown = nullptr);
   ~PresenceService() override;
   PresenceService(const PresenceService&) = delete;
@@ -60,7 +60,7 @@ class PresenceService final : public runtime::Service {
   const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
  private:
-  PresenceService(const PresenceConfig& config, natsx::Connection& nats,
+  PresenceService(const PresenceConfig& config, runtime::Bus& bus,
                   const telemetry::Telemetry& telemetry, const core::Clock& clock);
 
   core::Status Start();
@@ -71,7 +71,7 @@ class PresenceService final : public runtime::Service {
   core::Status EnsureBuckets();
   // system.md §6.6 "Reconnect": recreate buckets, clear the tracker and reload it from
   // PRESENCE_CONN with a fresh watcher (the old one may have died with a memory bucket), restart
-  // the watch thread, re-hydrate membership. Runs on natsx's reconnect worker.
+  // the watch thread, re-hydrate membership. Runs on the bus's reconnect worker.
   core::Status RebuildAfterReconnect(telemetry::Span& span);
   void StartWatchThread();
   void WatchLoop();
@@ -105,16 +105,16 @@ class PresenceService final : public runtime::Service {
   void RefreshGauges();
 
   PresenceConfig config_;
-  natsx::Connection& nats_;
+  runtime::Bus& bus_;
   const telemetry::Telemetry& telemetry_;
   const core::Clock& clock_;
   PresenceMetrics metrics_;
   runtime::RouteMetrics query_metrics_;
 
-  std::unique_ptr<natsx::JetStream> js_;
-  std::unique_ptr<natsx::KeyValue> presence_kv_;
-  std::unique_ptr<natsx::KeyValue> conn_kv_;
-  std::unique_ptr<natsx::KeyValue> rooms_kv_;
+  std::unique_ptr<runtime::JetStream> js_;
+  std::unique_ptr<runtime::KeyValue> presence_kv_;
+  std::unique_ptr<runtime::KeyValue> conn_kv_;
+  std::unique_ptr<runtime::KeyValue> rooms_kv_;
 
   membership::MembershipMirror mirror_;
   ConnectionTracker tracker_;
@@ -123,7 +123,7 @@ class PresenceService final : public runtime::Service {
   // Declared after everything its handlers touch, so it is destroyed (unsubscribed) first.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
 
-  std::unique_ptr<natsx::KvWatcher> watcher_;
+  std::unique_ptr<runtime::KvWatcher> watcher_;
   bool watcher_stopped_ = false;
   std::atomic<bool> stopping_{false};
   // The watch thread's back-off waits here, so StopWatcher (Drain, right after SIGTERM) ends it

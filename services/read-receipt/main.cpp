@@ -8,7 +8,7 @@ int main() {
   return chat::runtime::ServiceMain<ReadReceiptConfig>(
       {"read-receipt-service", 9407},
       [](chat::runtime::ServiceContext& ctx, ReadReceiptConfig& config) {
-        return chat::read_receipt_service::ReadReceiptService::Create(config, ctx.nats(),
+        return chat::read_receipt_service::ReadReceiptService::Create(config, ctx.bus(),
                                                                       ctx.clock());
       });
 }

@@ -8,7 +8,7 @@ int main() {
   using chat::room_service::RoomConfig;
   return chat::runtime::ServiceMain<RoomConfig>(
       {"room-service", 9405}, [](chat::runtime::ServiceContext& ctx, RoomConfig& config) {
-        return chat::room_service::RoomService::Create(config, ctx.nats(), ctx.telemetry(),
+        return chat::room_service::RoomService::Create(config, ctx.bus(), ctx.telemetry(),
                                                        ctx.clock(), &ctx.shutdown());
       });
 }

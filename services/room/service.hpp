@@ -1,4 +1,4 @@
-// RoomService: room-service assembled — Postgres pool (connected with retry), the ROOMS bucket
+// RoomService: room-service assembled — the repository over Postgres (connected with retry), the ROOMS bucket
 // (create-or-bind, File storage, history 1), the membership mirror (delta route subscribed
 // first, then hydrated from ROOMS), and every route on one Dispatcher. main.cpp wraps Create()
 // for runtime::ServiceMain; tests call it directly with an in-memory telemetry bundle.
@@ -12,11 +12,10 @@
 #include "chat/core/result.hpp"
 #include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
-#include "chat/natsx/connection.hpp"
-#include "chat/natsx/jetstream.hpp"
-#include "chat/natsx/kv.hpp"
-#include "chat/pg/pool.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/kv.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/telemetry.hpp"
@@ -31,9 +30,9 @@ class RoomService final : public runtime::Service {
  public:
   // Errors: unavailable (Postgres or NATS/JetStream unreachable after the retries, or
   // `shutdown` fired during the database retries), plus whatever subscribing or hydrating
-  // reports. `conn`, `telemetry`, `clock` and `shutdown` must outlive it.
+  // reports. `bus`, `telemetry`, `clock` and `shutdown` must outlive it.
   static core::Result<std::unique_ptr<RoomService>> Create(
-      const RoomConfig& config, natsx::Connection& conn, const telemetry::Telemetry& telemetry,
+      const RoomConfig& config, runtime::Bus& bus, const telemetry::Telemetry& telemetry,
       const core::Clock& clock, const runtime::ShutdownSignal* shutdown = nullptr);
   ~RoomService() override;
 
@@ -49,12 +48,10 @@ class RoomService final : public runtime::Service {
  private:
   RoomService(const telemetry::Telemetry& telemetry);
 
-  const telemetry::Telemetry& telemetry_;
   RoomMetrics metrics_;
   RoomRouteMetrics route_metrics_;
-  std::unique_ptr<pg::Pool> pool_;
-  std::unique_ptr<natsx::JetStream> js_;
-  std::unique_ptr<natsx::KeyValue> kv_;
+  std::unique_ptr<runtime::JetStream> js_;
+  std::unique_ptr<runtime::KeyValue> kv_;
   membership::MembershipMirror mirror_;
   std::unique_ptr<RoomRepository> repo_;
   std::unique_ptr<RoomHandlers> handlers_;
@@ -63,11 +60,5 @@ class RoomService final : public runtime::Service {
   // Stopped explicitly before anything else in the destructor and in Drain.
   std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
-
-// Connects the pool, retrying per config (system.md §6.0). unavailable after the last attempt,
-// or as soon as `shutdown` (when given) fires — a retry wait never outlasts a SIGTERM.
-core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(
-    const RoomConfig& config, const telemetry::Telemetry& telemetry,
-    const runtime::ShutdownSignal* shutdown = nullptr);
 
 }  // namespace chat::room_service

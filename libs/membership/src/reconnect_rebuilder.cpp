@@ -9,11 +9,17 @@ namespace chat::membership {
 ReconnectRebuilder::ReconnectRebuilder(natsx::Connection& conn,
                                        const telemetry::Telemetry& telemetry, Options options,
                                        Rebuild rebuild)
-    : conn_(conn),
+    : ReconnectRebuilder(ReconnectHooks::Of(conn), telemetry, std::move(options),
+                         std::move(rebuild)) {}
+
+ReconnectRebuilder::ReconnectRebuilder(ReconnectHooks hooks,
+                                       const telemetry::Telemetry& telemetry, Options options,
+                                       Rebuild rebuild)
+    : hooks_(std::move(hooks)),
       telemetry_(telemetry),
       options_(std::move(options)),
       rebuild_(std::move(rebuild)) {
-  listener_id_ = conn_.AddReconnectListener([this] { Run(); });
+  listener_id_ = hooks_.add([this] { Run(); });
 }
 
 ReconnectRebuilder::~ReconnectRebuilder() { Stop(); }
@@ -27,7 +33,7 @@ void ReconnectRebuilder::Stop() {
   }
   cv_.notify_all();
   // Waits for a run in progress (natsx guarantees it), so the owner may tear down afterwards.
-  if (id != 0) conn_.RemoveReconnectListener(id);
+  if (id != 0) hooks_.remove(id);
 }
 
 uint64_t ReconnectRebuilder::runs() const {

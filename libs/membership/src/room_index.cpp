@@ -127,6 +127,30 @@ constexpr std::chrono::milliseconds kWatchNextTimeout{5000};
 
 core::Status MembershipMirror::Hydrate(natsx::KeyValue& rooms,
                                        const telemetry::SpanContext& parent) {
+  return Hydrate(
+      [&rooms, &parent](const std::function<void(std::string_view key)>& each) -> core::Status {
+        auto watcher = rooms.Watch("", parent);
+        if (!watcher.ok()) {
+          return core::Unavailable("watch failed: " + watcher.status().message());
+        }
+        while (true) {
+          bool timed_out = false;
+          auto next = (*watcher)->Next(kWatchNextTimeout, &timed_out);
+          if (!next.ok()) return core::Unavailable("read failed: " + next.status().message());
+          if (timed_out) return core::Unavailable("read timed out");
+          if (!next->has_value()) break;  // end of the initial values
+          const natsx::KvEntry& e = **next;
+          if (e.operation != natsx::KvEntry::Operation::kPut) continue;
+          each(e.key);
+        }
+        (*watcher)->Stop();
+        return core::Status();
+      },
+      parent);
+}
+
+core::Status MembershipMirror::Hydrate(const KeyReader& read_keys,
+                                       const telemetry::SpanContext& parent) {
   std::lock_guard<std::mutex> run(run_mu_);
   {
     std::lock_guard<std::mutex> lock(hydrate_mu_);
@@ -145,30 +169,15 @@ core::Status MembershipMirror::Hydrate(natsx::KeyValue& rooms,
 
   RoomIndex fresh;
   size_t skipped = 0;
-  {
-    auto watcher = rooms.Watch("", parent);
-    if (!watcher.ok()) {
-      return core::Unavailable("rooms bucket watch failed: " + watcher.status().message());
+  core::Status read = read_keys([&fresh, &skipped](std::string_view key) {
+    auto parts = SplitRoomsKey(key);
+    if (!parts) {
+      ++skipped;
+      return;
     }
-    while (true) {
-      bool timed_out = false;
-      auto next = (*watcher)->Next(kWatchNextTimeout, &timed_out);
-      if (!next.ok()) {
-        return core::Unavailable("rooms bucket read failed: " + next.status().message());
-      }
-      if (timed_out) return core::Unavailable("rooms bucket read timed out");
-      if (!next->has_value()) break;  // end of the initial values
-      const natsx::KvEntry& e = **next;
-      if (e.operation != natsx::KvEntry::Operation::kPut) continue;
-      auto parts = SplitRoomsKey(e.key);
-      if (!parts) {
-        ++skipped;
-        continue;
-      }
-      fresh.Add(parts->first, parts->second);
-    }
-    (*watcher)->Stop();
-  }
+    fresh.Add(parts->first, parts->second);
+  });
+  if (!read.ok()) return core::Status(read.code(), "rooms bucket " + read.message());
 
   size_t replayed = 0;
   {

@@ -7,6 +7,7 @@
 #include <typeinfo>
 
 #include "chat/contracts/attributes.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/semconv.hpp"
 
 namespace chat::runtime {
@@ -100,6 +101,9 @@ Dispatcher::Dispatcher(natsx::Connection& conn, const core::Clock& clock)
       "NATS requests and events a handler refused or failed, by subject template and error code.",
       {"template", "code"});
 }
+
+Dispatcher::Dispatcher(Bus& bus, const core::Clock& clock)
+    : Dispatcher(NativeConnection(bus), clock) {}
 
 Dispatcher::~Dispatcher() {
   std::lock_guard lock(mu_);

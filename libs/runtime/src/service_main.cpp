@@ -13,6 +13,7 @@
 
 #include "chat/contracts/quotas.hpp"
 #include "chat/core/strings.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/admin_server.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
 
@@ -168,6 +169,11 @@ std::chrono::seconds ServiceContext::trace_link_age() const { return sdk_.config
 natsx::Connection& ServiceContext::nats() {
   CHAT_CHECK(nats_ != nullptr);
   return *nats_;
+}
+
+Bus& ServiceContext::bus() {
+  if (bus_ == nullptr) bus_ = std::make_unique<NatsBus>(nats());
+  return *bus_;
 }
 
 const core::Env& ProcessEnvironment() {

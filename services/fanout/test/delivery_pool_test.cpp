@@ -7,6 +7,7 @@
 
 #include "chat/contracts/subjects.hpp"
 #include "chat/natsx/connection.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/wait_for.hpp"
@@ -27,7 +28,8 @@ TEST(DeliveryPoolTest, PublishesCopiesAndRefusesWhenFull) {
   auto conn = chat::natsx::Connection::Connect(o, tel.telemetry());
   ASSERT_TRUE(conn.ok());
   auto metrics = fanout::FanoutMetrics::Create(tel.metrics());
-  fanout::DeliveryPool pool(**conn, metrics, 1, 1);
+  chat::runtime::NatsBus bus(**conn);
+  fanout::DeliveryPool pool(bus, metrics, 1, 1);
 
   auto parent = tel.tracer().StartSpan("deliver_members");
   auto job = [&](size_t members) {

@@ -22,6 +22,7 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
@@ -183,12 +184,13 @@ class FanoutServiceTest : public chat::testing::ServiceTest {
     peer_->Flush();
     peer_->SetMembers("general", {"alice", "bob"});
     service_conn_ = Connect("fanout-service", "");
+    service_bus_ = std::make_unique<chat::runtime::NatsBus>(*service_conn_);
   }
 
   void StartService(fanout::FanoutConfig config = {}) {
     config.workers = 2;
     config.kv_timeout = 300ms;
-    auto svc = fanout::FanoutService::Create(config, *service_conn_, clock_);
+    auto svc = fanout::FanoutService::Create(config, *service_bus_, clock_);
     ASSERT_TRUE(svc.ok()) << svc.status().ToString();
     service_ = std::move(*svc);
   }
@@ -263,6 +265,7 @@ class FanoutServiceTest : public chat::testing::ServiceTest {
   chat::core::FakeClock clock_;
   std::unique_ptr<RawPeer> peer_;
   std::unique_ptr<natsx::Connection> service_conn_;
+  std::unique_ptr<chat::runtime::NatsBus> service_bus_;  // over service_conn_
   std::unique_ptr<fanout::FanoutService> service_;
 };
 

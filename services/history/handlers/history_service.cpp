@@ -15,33 +15,25 @@ using runtime::RequestContext;
 
 }  // namespace
 
-HistoryService::HistoryService(natsx::Connection& conn, const core::Clock& clock)
-    : conn_(conn),
-      metrics_(HistoryMetrics::Create(*conn.telemetry().metrics)),
-      dispatcher_(std::make_unique<Dispatcher>(conn, clock)) {}
+HistoryService::HistoryService(runtime::Bus& bus, const core::Clock& clock)
+    : metrics_(HistoryMetrics::Create(*bus.telemetry().metrics)),
+      dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 HistoryService::~HistoryService() { dispatcher_.reset(); }
 
 core::Result<std::unique_ptr<HistoryService>> HistoryService::Create(const HistoryConfig& config,
-                                                                     natsx::Connection& conn,
+                                                                     runtime::Bus& bus,
                                                                      const core::Clock& clock) {
-  std::unique_ptr<HistoryService> service(new HistoryService(conn, clock));
-  pg::PoolOptions options;
-  options.dsn = config.database_url;
-  options.size = config.db_pool_size;
-  options.connect_eagerly = true;
-  options.statement_timeout = config.statement_timeout;
-  options.application_name = "history-service";
-  CHAT_ASSIGN_OR_RETURN(service->pool_, pg::Pool::Create(std::move(options), conn.telemetry()));
-  service->repo_ = std::make_unique<HistoryRepository>(*service->pool_);
-  CHAT_ASSIGN_OR_RETURN(service->js_, natsx::JetStream::Create(conn));
+  std::unique_ptr<HistoryService> service(new HistoryService(bus, clock));
+  CHAT_ASSIGN_OR_RETURN(service->repo_, HistoryRepository::Connect(config, bus.telemetry()));
+  CHAT_ASSIGN_OR_RETURN(service->js_, bus.OpenJetStream({}));
   // ROOMS belongs to room-service; when it does not exist yet it is bound on first use.
   auto rooms = service->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
   if (rooms.ok()) {
     service->rooms_ = std::move(*rooms);
   } else {
-    conn.telemetry().logger->Warn("ROOMS bucket not bound yet; admin-room history will retry",
-                                  {{"error.type", core::ErrorCodeName(rooms.status().code())}});
+    bus.telemetry().logger->Warn("ROOMS bucket not bound yet; admin-room history will retry",
+                                 {{"error.type", core::ErrorCodeName(rooms.status().code())}});
   }
   CHAT_RETURN_IF_ERROR(service->Register(static_cast<int>(config.db_pool_size)));
   return service;
@@ -73,7 +65,7 @@ core::Status HistoryService::Register(int concurrency) {
 
 void HistoryService::Drain(std::chrono::milliseconds timeout) { dispatcher_->Drain(timeout); }
 
-core::Result<natsx::KeyValue*> HistoryService::RoomsBucket() {
+core::Result<runtime::KeyValue*> HistoryService::RoomsBucket() {
   std::lock_guard<std::mutex> lock(rooms_mu_);
   if (rooms_ == nullptr) {
     auto rooms = js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
@@ -92,7 +84,7 @@ core::Status HistoryService::CheckAccess(std::string_view room, std::string_view
   }
   if (contracts::IsAdminRoom(room)) {
     ctx.span().SetAttribute(attr::kRoomType, "admin");
-    CHAT_ASSIGN_OR_RETURN(natsx::KeyValue * rooms, RoomsBucket());
+    CHAT_ASSIGN_OR_RETURN(runtime::KeyValue * rooms, RoomsBucket());
     auto entry = rooms->Get(std::string(kAdminMembershipRoom) + "." + std::string(user),
                             ctx.span_context());
     if (entry.ok()) return core::Status();

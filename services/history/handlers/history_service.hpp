@@ -14,11 +14,10 @@
 #include "chat/contracts/messages.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
-#include "chat/natsx/connection.hpp"
-#include "chat/natsx/jetstream.hpp"
-#include "chat/natsx/kv.hpp"
-#include "chat/pg/pool.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/kv.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
@@ -34,9 +33,10 @@ inline constexpr std::string_view kAdminMembershipRoom = "__admin__chat";
 class HistoryService final : public runtime::Service {
  public:
   // Connects the pool (fails with unavailable when Postgres is unreachable), binds ROOMS when it
-  // exists (else on first admin-room request), and registers the routes on `conn`.
+  // exists (else on first admin-room request), and registers the routes on `bus`, which must
+  // outlive the service.
   static core::Result<std::unique_ptr<HistoryService>> Create(const HistoryConfig& config,
-                                                              natsx::Connection& conn,
+                                                              runtime::Bus& bus,
                                                               const core::Clock& clock);
   ~HistoryService() override;
 
@@ -45,7 +45,7 @@ class HistoryService final : public runtime::Service {
   std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
 
  private:
-  HistoryService(natsx::Connection& conn, const core::Clock& clock);
+  HistoryService(runtime::Bus& bus, const core::Clock& clock);
   // `concurrency` native subscriptions per route (one per pooled connection): handlers block on
   // Postgres, so one delivery thread would serialise every request of the instance.
   core::Status Register(int concurrency);
@@ -59,14 +59,12 @@ class HistoryService final : public runtime::Service {
   // Sets chat.room.type on the span.
   core::Status CheckAccess(std::string_view room, std::string_view user,
                            runtime::RequestContext& ctx);
-  core::Result<natsx::KeyValue*> RoomsBucket();
+  core::Result<runtime::KeyValue*> RoomsBucket();
 
-  natsx::Connection& conn_;
-  std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<HistoryRepository> repo_;
-  std::unique_ptr<natsx::JetStream> js_;
+  std::unique_ptr<runtime::JetStream> js_;
   std::mutex rooms_mu_;
-  std::unique_ptr<natsx::KeyValue> rooms_;
+  std::unique_ptr<runtime::KeyValue> rooms_;
   std::unique_ptr<HistoryMetrics> metrics_;
   // Last member: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;

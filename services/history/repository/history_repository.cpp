@@ -9,6 +9,19 @@
 #include "chat/pg/statement.hpp"
 
 namespace chat::history_service {
+
+core::Result<std::unique_ptr<HistoryRepository>> HistoryRepository::Connect(
+    const HistoryConfig& config, const telemetry::Telemetry& telemetry) {
+  pg::PoolOptions options;
+  options.dsn = config.database_url;
+  options.size = config.db_pool_size;
+  options.connect_eagerly = true;
+  options.statement_timeout = config.statement_timeout;
+  options.application_name = "history-service";
+  CHAT_ASSIGN_OR_RETURN(auto pool, pg::Pool::Create(std::move(options), telemetry));
+  return std::make_unique<HistoryRepository>(std::move(pool));
+}
+
 namespace {
 
 // One round trip per page: reply counts and reactions are correlated sub-selects, served by

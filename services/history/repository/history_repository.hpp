@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,7 +12,9 @@
 #include "chat/contracts/messages.hpp"
 #include "chat/core/result.hpp"
 #include "chat/pg/pool.hpp"
+#include "chat/telemetry/telemetry.hpp"
 #include "chat/telemetry/trace_context.hpp"
+#include "config.hpp"
 
 namespace chat::history_service {
 
@@ -24,6 +27,14 @@ struct RoomAccess {
 class HistoryRepository {
  public:
   explicit HistoryRepository(pg::Pool& pool) : pool_(pool) {}
+  // Owns `pool`.
+  explicit HistoryRepository(std::unique_ptr<pg::Pool> pool)
+      : owned_pool_(std::move(pool)), pool_(*owned_pool_) {}
+
+  // A repository over its own pool, connected eagerly per `config` (one attempt). Errors:
+  // unavailable when Postgres is unreachable, invalid_argument for a bad DSN.
+  static core::Result<std::unique_ptr<HistoryRepository>> Connect(
+      const HistoryConfig& config, const telemetry::Telemetry& telemetry);
 
   // Main-timeline page of `room`: messages older than `before` (0 = newest), `limit` of them,
   // oldest first; has_more when older ones exist. Reply counts and reactions included.
@@ -42,6 +53,7 @@ class HistoryRepository {
                                   std::string_view user);
 
  private:
+  std::unique_ptr<pg::Pool> owned_pool_;  // null when the pool is borrowed
   pg::Pool& pool_;
 };
 

@@ -17,6 +17,7 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
@@ -43,7 +44,8 @@ class HistoryServiceTest : public testing::PgServiceTest {
     HistoryConfig config;
     config.database_url = ServiceDsn("history-service");  // its own role, as deployed
     config.db_pool_size = 2;
-    auto service = HistoryService::Create(config, *service_conn_, core::SystemClock::Instance());
+    service_bus_ = std::make_unique<runtime::NatsBus>(*service_conn_);
+    auto service = HistoryService::Create(config, *service_bus_, core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
     // The server has processed the routes' SUBs once a flush round-trip completes; without it
@@ -54,6 +56,7 @@ class HistoryServiceTest : public testing::PgServiceTest {
   void TearDown() override {
     if (service_ != nullptr) service_->Drain(2s);
     service_.reset();
+    service_bus_.reset();
     service_conn_.reset();
   }
 
@@ -100,6 +103,7 @@ class HistoryServiceTest : public testing::PgServiceTest {
   }
 
   std::unique_ptr<natsx::Connection> service_conn_;
+  std::unique_ptr<runtime::NatsBus> service_bus_;
   std::unique_ptr<HistoryService> service_;
 };
 

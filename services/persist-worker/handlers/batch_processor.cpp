@@ -231,7 +231,7 @@ core::Status BatchProcessor::Apply(std::vector<Work*>& items) {
     w->insert_rows = 0;
     (w->send() ? sends : others).push_back(w);
   }
-  CHAT_ASSIGN_OR_RETURN(pg::Lease lease, pool_.Acquire());
+  CHAT_ASSIGN_OR_RETURN(std::unique_ptr<MessageSession> session, store_.Open());
 
   // The batch INSERT hangs under the first send's process span; every send's span links to the
   // INSERT itself once the rows are committed (Succeed), so each message's trace leads to the
@@ -253,19 +253,19 @@ core::Status BatchProcessor::Apply(std::vector<Work*>& items) {
   if (others.empty()) {
     // One statement is atomic on its own: no BEGIN/COMMIT (trace shape §5.1).
     CHAT_ASSIGN_OR_RETURN(InsertedMessages inserted,
-                          MessageRepository::InsertMessages(lease, insert_parent, rows));
+                          session->InsertMessages(insert_parent, rows));
     record_inserts(inserted);
     return core::Status::Ok();
   }
 
   const telemetry::SpanContext& tx_parent = items.front()->span().Context();
-  CHAT_ASSIGN_OR_RETURN(pg::Transaction tx, lease.Begin(tx_parent));
+  CHAT_RETURN_IF_ERROR(session->Begin(tx_parent));
   auto fail = [&](core::Status s) {
-    (void)tx.Rollback();
+    (void)session->Rollback();
     return s;
   };
   if (!sends.empty()) {
-    auto inserted = MessageRepository::InsertMessages(lease, insert_parent, rows);
+    auto inserted = session->InsertMessages(insert_parent, rows);
     if (!inserted.ok()) return fail(inserted.status());
     record_inserts(*inserted);
   }
@@ -275,20 +275,19 @@ core::Status BatchProcessor::Apply(std::vector<Work*>& items) {
     const auto& m = w->msg();
     switch (m.action) {
       case MessageAction::kEdit: {
-        auto r = MessageRepository::Edit(lease, parent, m.room, m.timestamp, m.user, m.text, now_ms);
+        auto r = session->Edit(parent, m.room, m.timestamp, m.user, m.text, now_ms);
         if (!r.ok()) return fail(r.status());
         w->outcome = *r ? Outcome::kPersisted : Outcome::kNoop;
         break;
       }
       case MessageAction::kDelete: {
-        auto r = MessageRepository::Delete(lease, parent, m.room, m.timestamp, m.user);
+        auto r = session->Delete(parent, m.room, m.timestamp, m.user);
         if (!r.ok()) return fail(r.status());
         w->outcome = *r ? Outcome::kPersisted : Outcome::kNoop;
         break;
       }
       case MessageAction::kReact: {
-        auto r = MessageRepository::ToggleReaction(lease, parent, m.room, m.timestamp, m.user,
-                                                   m.emoji);
+        auto r = session->ToggleReaction(parent, m.room, m.timestamp, m.user, m.emoji);
         if (!r.ok()) return fail(r.status());
         w->outcome = Outcome::kPersisted;
         if (*r == ReactionToggle::kAdded) {
@@ -303,7 +302,7 @@ core::Status BatchProcessor::Apply(std::vector<Work*>& items) {
         break;
     }
   }
-  return tx.Commit();
+  return session->Commit();
 }
 
 void BatchProcessor::Succeed(std::vector<Work*>& items) {

@@ -14,11 +14,11 @@
 
 #include "chat/contracts/messages.hpp"
 #include "chat/core/clock.hpp"
-#include "chat/pg/pool.hpp"
 #include "chat/runtime/batch_consumer.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
+#include "repository/message_repository.hpp"
 
 namespace chat::persist_worker {
 
@@ -26,9 +26,9 @@ using BatchItem = runtime::BatchItem<contracts::ChatMessage>;
 
 class BatchProcessor {
  public:
-  BatchProcessor(const PersistConfig& config, pg::Pool& pool, const telemetry::Telemetry& telemetry,
-                 const core::Clock& clock)
-      : config_(config), pool_(pool), telemetry_(telemetry), clock_(clock) {}
+  BatchProcessor(const PersistConfig& config, MessageStore& store,
+                 const telemetry::Telemetry& telemetry, const core::Clock& clock)
+      : config_(config), store_(store), telemetry_(telemetry), clock_(clock) {}
 
   // Sets every item's result (ack with persisted/duplicate/noop, nak with its backoff, or term
   // for a message that contradicts its subject). Thread-safe as long as each call gets its own
@@ -51,7 +51,7 @@ class BatchProcessor {
   std::chrono::milliseconds NakDelay(uint64_t delivery_count) const;
 
   const PersistConfig& config_;
-  pg::Pool& pool_;
+  MessageStore& store_;
   const telemetry::Telemetry& telemetry_;
   const core::Clock& clock_;
 };

@@ -147,4 +147,43 @@ core::Result<ReactionToggle> MessageRepository::ToggleReaction(
   return ReactionToggle::kRemoved;
 }
 
+// ---- MessageSession / MessageStore ----
+
+core::Status MessageSession::Begin(const telemetry::SpanContext& parent) {
+  if (tx_.has_value() && tx_->open()) return core::FailedPrecondition("transaction already open");
+  tx_.reset();
+  CHAT_ASSIGN_OR_RETURN(pg::Transaction tx, lease_.Begin(parent));
+  tx_.emplace(std::move(tx));
+  return core::Status::Ok();
+}
+
+core::Status MessageSession::Commit() {
+  if (!tx_.has_value()) return core::FailedPrecondition("no transaction");
+  return tx_->Commit();
+}
+
+core::Status MessageSession::Rollback() {
+  if (!tx_.has_value()) return core::FailedPrecondition("no transaction");
+  return tx_->Rollback();
+}
+
+core::Result<std::unique_ptr<MessageStore>> MessageStore::Create(
+    const PersistConfig& config, const telemetry::Telemetry& telemetry) {
+  pg::PoolOptions po;
+  po.dsn = config.database_url;
+  // One connection per fetch loop plus one spare for the single-message retry path.
+  po.size = static_cast<size_t>(config.workers) + 1;
+  po.statement_timeout = config.statement_timeout;
+  po.application_name = "persist-worker";
+  // Come back quickly after a database restart; failures in between are NAK'd anyway.
+  po.reconnect_backoff_max = std::chrono::milliseconds(2000);
+  CHAT_ASSIGN_OR_RETURN(auto pool, pg::Pool::Create(po, telemetry));
+  return std::make_unique<MessageStore>(std::move(pool));
+}
+
+core::Result<std::unique_ptr<MessageSession>> MessageStore::Open() {
+  CHAT_ASSIGN_OR_RETURN(pg::Lease lease, pool_->Acquire());
+  return std::make_unique<MessageSession>(std::move(lease));
+}
+
 }  // namespace chat::persist_worker

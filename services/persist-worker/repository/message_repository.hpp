@@ -4,12 +4,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "chat/core/result.hpp"
 #include "chat/pg/pool.hpp"
+#include "chat/telemetry/telemetry.hpp"
 #include "chat/telemetry/trace_context.hpp"
+#include "config.hpp"
 
 namespace chat::persist_worker {
 
@@ -64,6 +68,63 @@ class MessageRepository {
                                                      const std::string& emoji);
 
   static constexpr int kVersionsKept = 5;
+};
+
+// One pooled connection held for one batch (MessageStore::Open): MessageRepository's statements
+// run on it, bracketed by Begin/Commit when the batch needs a transaction. Destroying it with a
+// transaction still open rolls back. Not movable (the transaction refers to the connection).
+class MessageSession {
+ public:
+  explicit MessageSession(pg::Lease lease) : lease_(std::move(lease)) {}
+  MessageSession(const MessageSession&) = delete;
+  MessageSession& operator=(const MessageSession&) = delete;
+
+  core::Result<InsertedMessages> InsertMessages(const telemetry::SpanContext& parent,
+                                                const std::vector<const MessageRow*>& rows) {
+    return MessageRepository::InsertMessages(lease_, parent, rows);
+  }
+  core::Result<bool> Edit(const telemetry::SpanContext& parent, const std::string& room,
+                          int64_t timestamp, const std::string& username, const std::string& text,
+                          int64_t edited_at_ms) {
+    return MessageRepository::Edit(lease_, parent, room, timestamp, username, text, edited_at_ms);
+  }
+  core::Result<bool> Delete(const telemetry::SpanContext& parent, const std::string& room,
+                            int64_t timestamp, const std::string& username) {
+    return MessageRepository::Delete(lease_, parent, room, timestamp, username);
+  }
+  core::Result<ReactionToggle> ToggleReaction(const telemetry::SpanContext& parent,
+                                              const std::string& room, int64_t timestamp,
+                                              const std::string& user, const std::string& emoji) {
+    return MessageRepository::ToggleReaction(lease_, parent, room, timestamp, user, emoji);
+  }
+
+  // BEGIN as a child of `parent` (failed_precondition when one is already open).
+  core::Status Begin(const telemetry::SpanContext& parent);
+  core::Status Commit();    // failed_precondition without Begin
+  core::Status Rollback();  // failed_precondition without Begin
+
+ private:
+  pg::Lease lease_;
+  std::optional<pg::Transaction> tx_;  // after lease_: ends (ROLLBACK if open) before it
+};
+
+// persist-worker's Postgres: owns the pool; each batch opens a MessageSession.
+class MessageStore {
+ public:
+  explicit MessageStore(std::unique_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+
+  // The pool for `config`: one connection per fetch loop plus one spare for the single-message
+  // retry path, reconnecting quickly after a database restart. Connects lazily, so a database
+  // that is down at start is not an error. Errors: invalid_argument (bad DSN).
+  static core::Result<std::unique_ptr<MessageStore>> Create(const PersistConfig& config,
+                                                            const telemetry::Telemetry& telemetry);
+
+  // A connection for one batch (waits up to the pool's acquire timeout). Errors as
+  // pg::Pool::Acquire (unavailable, deadline_exceeded).
+  core::Result<std::unique_ptr<MessageSession>> Open();
+
+ private:
+  std::unique_ptr<pg::Pool> pool_;
 };
 
 }  // namespace chat::persist_worker

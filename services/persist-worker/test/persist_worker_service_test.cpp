@@ -14,6 +14,7 @@
 #include "chat/contracts/subjects.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/pg/migrate.hpp"
 #include "chat/pg/pool.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
@@ -62,6 +63,7 @@ class PersistWorkerTest : public ::testing::Test {
     worker_conn_ = Connect("persist-worker");
     client_conn_ = Connect("test-publisher");
     ASSERT_NE(worker_conn_, nullptr);
+    worker_bus_ = std::make_unique<runtime::NatsBus>(*worker_conn_);
     ASSERT_NE(client_conn_, nullptr);
     pg::PoolOptions po;
     po.dsn = cluster_->Dsn(db_);
@@ -103,7 +105,7 @@ class PersistWorkerTest : public ::testing::Test {
   }
 
   void StartWorker() {
-    auto w = PersistWorker::Create(Config(), *worker_conn_, tel_.telemetry(),
+    auto w = PersistWorker::Create(Config(), *worker_bus_, tel_.telemetry(),
                                    core::SystemClock::Instance());
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     worker_ = std::move(*w);
@@ -190,6 +192,7 @@ class PersistWorkerTest : public ::testing::Test {
   sdk::InMemoryTelemetry query_tel_;
   std::unique_ptr<testing::NatsServer> server_;
   std::unique_ptr<natsx::Connection> worker_conn_;
+  std::unique_ptr<runtime::NatsBus> worker_bus_;  // over worker_conn_
   std::unique_ptr<natsx::Connection> client_conn_;
   std::unique_ptr<natsx::JetStream> js_;
   std::unique_ptr<pg::Pool> query_pool_;

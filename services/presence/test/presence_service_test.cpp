@@ -20,6 +20,7 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
@@ -84,6 +85,7 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
     if (HasFatalFailure()) return;
     svc_conn_ = Connect("presence-service", "", tel_);
     ASSERT_NE(svc_conn_, nullptr);
+    svc_bus_ = std::make_unique<chat::runtime::NatsBus>(*svc_conn_);
     client_ = Connect("test-client", "", client_tel_);
     ASSERT_NE(client_, nullptr);
   }
@@ -98,7 +100,7 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
     config.conn_ttl = ttl;
     config.max_connections_per_user = max_connections_per_user;
     config.sweep_interval = 100ms;
-    auto s = ps::PresenceService::Create(config, *svc_conn_, tel_.telemetry(),
+    auto s = ps::PresenceService::Create(config, *svc_bus_, tel_.telemetry(),
                                          chat::core::SystemClock::Instance());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     service_ = std::move(*s);
@@ -175,6 +177,7 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
 
   sdk::InMemoryTelemetry client_tel_;
   std::unique_ptr<natsx::Connection> svc_conn_;
+  std::unique_ptr<chat::runtime::NatsBus> svc_bus_;  // over svc_conn_
   std::unique_ptr<natsx::Connection> client_;
   std::unique_ptr<natsx::JetStream> js_;
   std::unique_ptr<ps::PresenceService> service_;

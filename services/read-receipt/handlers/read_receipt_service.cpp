@@ -37,14 +37,13 @@ std::optional<std::pair<std::string, std::string>> SplitReadStateKey(std::string
   return std::make_pair(std::string(key.substr(0, dot)), std::string(key.substr(dot + 1)));
 }
 
-ReadReceiptService::ReadReceiptService(const ReadReceiptConfig& config, natsx::Connection& conn,
+ReadReceiptService::ReadReceiptService(const ReadReceiptConfig& config, runtime::Bus& bus,
                                        const core::Clock& clock)
     : config_(config),
-      conn_(conn),
-      telemetry_(conn.telemetry()),
-      metrics_(ReadReceiptMetrics::Create(*conn.telemetry().metrics)),
-      mirror_(conn.telemetry()),
-      dispatcher_(std::make_unique<Dispatcher>(conn, clock)) {}
+      telemetry_(bus.telemetry()),
+      metrics_(ReadReceiptMetrics::Create(*bus.telemetry().metrics)),
+      mirror_(bus.telemetry()),
+      dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 ReadReceiptService::~ReadReceiptService() {
   if (rebuilder_) rebuilder_->Stop();
@@ -53,18 +52,12 @@ ReadReceiptService::~ReadReceiptService() {
 }
 
 core::Result<std::unique_ptr<ReadReceiptService>> ReadReceiptService::Create(
-    const ReadReceiptConfig& config, natsx::Connection& conn, const core::Clock& clock) {
-  std::unique_ptr<ReadReceiptService> s(new ReadReceiptService(config, conn, clock));
-  pg::PoolOptions options;
-  options.dsn = config.database_url;
-  options.size = config.db_pool_size;
-  options.connect_eagerly = true;
-  options.application_name = "read-receipt-service";
-  CHAT_ASSIGN_OR_RETURN(s->pool_, pg::Pool::Create(std::move(options), conn.telemetry()));
-  s->repo_ = std::make_unique<ReceiptRepository>(*s->pool_);
-  CHAT_ASSIGN_OR_RETURN(s->js_, natsx::JetStream::Create(conn));
+    const ReadReceiptConfig& config, runtime::Bus& bus, const core::Clock& clock) {
+  std::unique_ptr<ReadReceiptService> s(new ReadReceiptService(config, bus, clock));
+  CHAT_ASSIGN_OR_RETURN(s->repo_, ReceiptRepository::Connect(config, bus.telemetry()));
+  CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
 
-  natsx::KeyValueConfig read_state = s->ReadStateBucket();
+  runtime::KeyValueConfig read_state = s->ReadStateBucket();
   CHAT_ASSIGN_OR_RETURN(s->read_state_, s->js_->CreateKeyValue(read_state));
   // ROOMS belongs to room-service; create it with the same settings when we start first.
   auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
@@ -78,21 +71,22 @@ core::Result<std::unique_ptr<ReadReceiptService>> ReadReceiptService::Create(
   CHAT_RETURN_IF_ERROR(s->Register());
   s->flusher_ = std::thread([raw = s.get()] { raw->FlushLoop(); });
   s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      conn, conn.telemetry(), membership::ReconnectRebuilder::Options{},
+      membership::ReconnectHooks::Of(bus), bus.telemetry(),
+      membership::ReconnectRebuilder::Options{},
       [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
   return s;
 }
 
-natsx::KeyValueConfig ReadReceiptService::ReadStateBucket() const {
-  natsx::KeyValueConfig c;
+runtime::KeyValueConfig ReadReceiptService::ReadStateBucket() const {
+  runtime::KeyValueConfig c;
   c.bucket = std::string(contracts::jetstream::kBucketReadState);
   c.max_bytes = config_.read_state_limits.max_bytes;
   c.max_value_size = config_.read_state_limits.max_value_size;
   return c;
 }
 
-natsx::KeyValueConfig ReadReceiptService::RoomsBucket() const {
-  natsx::KeyValueConfig c;
+runtime::KeyValueConfig ReadReceiptService::RoomsBucket() const {
+  runtime::KeyValueConfig c;
   c.bucket = std::string(contracts::jetstream::kBucketRooms);
   c.max_bytes = config_.rooms_limits.max_bytes;
   c.max_value_size = config_.rooms_limits.max_value_size;
@@ -106,7 +100,7 @@ core::Status ReadReceiptService::RebuildAfterReconnect(telemetry::Span& span) {
   if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
     CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
   }
-  return mirror_.Hydrate(*rooms_, span.Context());
+  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
 }
 
 core::Status ReadReceiptService::LoadState() {
@@ -126,7 +120,7 @@ core::Status ReadReceiptService::LoadState() {
       if (timed_out) return core::Unavailable("timed out reading READ_STATE");
       break;
     }
-    if (entry->operation != natsx::KvEntry::Operation::kPut) continue;
+    if (entry->operation != runtime::KvEntry::Operation::kPut) continue;
     auto key = SplitReadStateKey(entry->key);
     auto value = contracts::FromJson<contracts::ReadUpdate>(entry->value);
     if (!key.has_value() || !value.ok()) continue;  // not ours to interpret; left untouched
@@ -168,7 +162,7 @@ core::Status ReadReceiptService::Register() {
       [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
         return HandleRoomChanged(delta, ctx);
       }));
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(*rooms_, telemetry::SpanContext{}));
+  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
   // Plain subscriptions (no queue group, subjects.json): every instance keeps the full state.
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::ReadUpdate>(
       contracts::subjects::kReadUpdate,

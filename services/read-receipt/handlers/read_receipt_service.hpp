@@ -24,11 +24,10 @@
 #include "chat/core/result.hpp"
 #include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
-#include "chat/natsx/connection.hpp"
-#include "chat/natsx/jetstream.hpp"
-#include "chat/natsx/kv.hpp"
-#include "chat/pg/pool.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/kv.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
@@ -47,9 +46,9 @@ class ReadReceiptService final : public runtime::Service {
  public:
   // Connects the pool, creates READ_STATE (binds or creates ROOMS), loads positions from
   // read_receipts and READ_STATE, subscribes to room.changed and hydrates the mirror, then serves
-  // read.update / read.state and starts the flusher.
+  // read.update / read.state and starts the flusher. `bus` and `clock` must outlive it.
   static core::Result<std::unique_ptr<ReadReceiptService>> Create(
-      const ReadReceiptConfig& config, natsx::Connection& conn, const core::Clock& clock);
+      const ReadReceiptConfig& config, runtime::Bus& bus, const core::Clock& clock);
   ~ReadReceiptService() override;
 
   // Stops the routes and the flusher, then flushes once more.
@@ -66,7 +65,7 @@ class ReadReceiptService final : public runtime::Service {
  private:
   using Key = std::pair<std::string, std::string>;  // (user, room)
 
-  ReadReceiptService(const ReadReceiptConfig& config, natsx::Connection& conn,
+  ReadReceiptService(const ReadReceiptConfig& config, runtime::Bus& bus,
                      const core::Clock& clock);
   core::Status LoadState();
   core::Status Register();
@@ -74,8 +73,8 @@ class ReadReceiptService final : public runtime::Service {
   void StopFlusher();
   core::Status RebuildAfterReconnect(telemetry::Span& span);
   // Bucket settings with the configured bounds (issue 11 item 6).
-  natsx::KeyValueConfig ReadStateBucket() const;
-  natsx::KeyValueConfig RoomsBucket() const;
+  runtime::KeyValueConfig ReadStateBucket() const;
+  runtime::KeyValueConfig RoomsBucket() const;
   void UpdateDirtyGauge();  // requires state_mu_
 
   core::Status HandleUpdate(const contracts::ReadUpdate& req, runtime::RequestContext& ctx);
@@ -84,14 +83,12 @@ class ReadReceiptService final : public runtime::Service {
   core::Result<contracts::ReadStateReply> HandleState(runtime::RequestContext& ctx);
 
   ReadReceiptConfig config_;
-  natsx::Connection& conn_;
   const telemetry::Telemetry& telemetry_;
   std::unique_ptr<ReadReceiptMetrics> metrics_;
-  std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<ReceiptRepository> repo_;
-  std::unique_ptr<natsx::JetStream> js_;
-  std::unique_ptr<natsx::KeyValue> rooms_;
-  std::unique_ptr<natsx::KeyValue> read_state_;
+  std::unique_ptr<runtime::JetStream> js_;
+  std::unique_ptr<runtime::KeyValue> rooms_;
+  std::unique_ptr<runtime::KeyValue> read_state_;
   membership::MembershipMirror mirror_;
 
   std::mutex update_mu_;  // serialises check-then-put of read.update (monotonicity)

@@ -1,5 +1,7 @@
 #include "repository/receipt_repository.hpp"
 
+#include <utility>
+
 #include "chat/pg/statement.hpp"
 
 namespace chat::read_receipt_service {
@@ -23,6 +25,22 @@ ReceiptRepository::ReceiptRepository(pg::Pool& pool)
               {{"user_id", "text"}, {"room", "text"}, {"last_read", "bigint"}},
               "(user_id, room) DO UPDATE SET last_read = GREATEST(read_receipts.last_read, "
               "EXCLUDED.last_read), updated_at = now()") {}
+
+ReceiptRepository::ReceiptRepository(std::unique_ptr<pg::Pool> pool)
+    : ReceiptRepository(*pool) {
+  owned_pool_ = std::move(pool);
+}
+
+core::Result<std::unique_ptr<ReceiptRepository>> ReceiptRepository::Connect(
+    const ReadReceiptConfig& config, const telemetry::Telemetry& telemetry) {
+  pg::PoolOptions options;
+  options.dsn = config.database_url;
+  options.size = config.db_pool_size;
+  options.connect_eagerly = true;
+  options.application_name = "read-receipt-service";
+  CHAT_ASSIGN_OR_RETURN(auto pool, pg::Pool::Create(std::move(options), telemetry));
+  return std::make_unique<ReceiptRepository>(std::move(pool));
+}
 
 core::Result<std::vector<ReadPosition>> ReceiptRepository::LoadAll(
     const telemetry::SpanContext& parent) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,7 +13,9 @@
 #include "chat/core/result.hpp"
 #include "chat/pg/batch.hpp"
 #include "chat/pg/pool.hpp"
+#include "chat/telemetry/telemetry.hpp"
 #include "chat/telemetry/trace_context.hpp"
+#include "config.hpp"
 
 namespace chat::read_receipt_service {
 
@@ -25,6 +28,13 @@ struct ReadPosition {
 class ReceiptRepository {
  public:
   explicit ReceiptRepository(pg::Pool& pool);
+  // Owns `pool`.
+  explicit ReceiptRepository(std::unique_ptr<pg::Pool> pool);
+
+  // A repository over its own pool, connected eagerly per `config` (one attempt). Errors:
+  // unavailable when Postgres is unreachable, invalid_argument for a bad DSN.
+  static core::Result<std::unique_ptr<ReceiptRepository>> Connect(
+      const ReadReceiptConfig& config, const telemetry::Telemetry& telemetry);
 
   core::Result<std::vector<ReadPosition>> LoadAll(const telemetry::SpanContext& parent);
   // One multi-row INSERT ... ON CONFLICT DO UPDATE (a single statement, hence one transaction):
@@ -37,6 +47,7 @@ class ReceiptRepository {
                                          std::int64_t last_read);
 
  private:
+  std::unique_ptr<pg::Pool> owned_pool_;  // null when the pool is borrowed
   pg::Pool& pool_;
   pg::BatchInsert upsert_;
 };

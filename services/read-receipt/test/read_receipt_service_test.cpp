@@ -17,6 +17,7 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
@@ -39,6 +40,7 @@ class ReadReceiptServiceTest : public testing::PgServiceTest {
     if (HasFatalFailure()) return;
     service_conn_ = Connect("read-receipt-service", "");
     ASSERT_NE(service_conn_, nullptr);
+    service_bus_ = std::make_unique<runtime::NatsBus>(*service_conn_);
     auto js = natsx::JetStream::Create(*service_conn_);
     ASSERT_TRUE(js.ok()) << js.status().ToString();
     js_ = std::move(*js);
@@ -55,6 +57,7 @@ class ReadReceiptServiceTest : public testing::PgServiceTest {
     read_state_.reset();
     rooms_.reset();
     js_.reset();
+    service_bus_.reset();
     service_conn_.reset();
   }
 
@@ -62,7 +65,7 @@ class ReadReceiptServiceTest : public testing::PgServiceTest {
     ReadReceiptConfig config;
     config.database_url = ServiceDsn("read-receipt-service");  // its own role, as deployed
     config.flush_interval = flush_interval;
-    auto service = ReadReceiptService::Create(config, *service_conn_, core::SystemClock::Instance());
+    auto service = ReadReceiptService::Create(config, *service_bus_, core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
     // The routes' SUBs are processed by the server once a flush round-trip completes.
@@ -108,6 +111,7 @@ class ReadReceiptServiceTest : public testing::PgServiceTest {
   }
 
   std::unique_ptr<natsx::Connection> service_conn_;
+  std::unique_ptr<runtime::NatsBus> service_bus_;  // over service_conn_
   std::unique_ptr<natsx::JetStream> js_;
   std::unique_ptr<natsx::KeyValue> rooms_;
   std::unique_ptr<natsx::KeyValue> read_state_;

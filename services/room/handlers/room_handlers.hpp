@@ -13,8 +13,8 @@
 #include "chat/core/result.hpp"
 #include "chat/core/status.hpp"
 #include "chat/membership/room_index.hpp"
-#include "chat/natsx/kv.hpp"
 #include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/kv.hpp"
 #include "metrics.hpp"
 #include "repository/room_repository.hpp"
 
@@ -22,7 +22,7 @@ namespace chat::room_service {
 
 class RoomHandlers {
  public:
-  RoomHandlers(RoomRepository& repo, natsx::KeyValue& rooms_kv,
+  RoomHandlers(RoomRepository& repo, runtime::KeyValue& rooms_kv,
                membership::MembershipMirror& mirror, const RoomMetrics& metrics)
       : repo_(repo), kv_(rooms_kv), mirror_(mirror), metrics_(metrics) {}
 
@@ -67,7 +67,7 @@ class RoomHandlers {
   void LiveUpdateFailed(runtime::RequestContext& ctx, const core::Status& status);
 
   RoomRepository& repo_;
-  natsx::KeyValue& kv_;
+  runtime::KeyValue& kv_;
   membership::MembershipMirror& mirror_;
   const RoomMetrics& metrics_;
 };

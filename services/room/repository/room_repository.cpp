@@ -1,10 +1,52 @@
 #include "repository/room_repository.hpp"
 
+#include <string>
 #include <utility>
 
 #include "chat/pg/statement.hpp"
+#include "chat/telemetry/semconv.hpp"
 
 namespace chat::room_service {
+
+core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(const RoomConfig& config,
+                                                        const telemetry::Telemetry& telemetry,
+                                                        const runtime::ShutdownSignal* shutdown) {
+  pg::PoolOptions options;
+  options.dsn = config.database_url;
+  options.size = config.db_pool_size;
+  options.connect_eagerly = true;
+  options.statement_timeout = config.db_statement_timeout;
+  options.application_name = "room-service";
+  core::Status last;
+  for (int attempt = 1; attempt <= config.db_connect_attempts; ++attempt) {
+    auto pool = pg::Pool::Create(options, telemetry);
+    if (pool.ok()) return pool;
+    last = pool.status();
+    // A bad DSN will not get better by waiting.
+    if (last.code() == core::ErrorCode::kInvalidArgument) return last;
+    telemetry.logger->Warn("database not reachable yet, retrying",
+                           {{"attempt", attempt},
+                            {"max_attempts", config.db_connect_attempts},
+                            {telemetry::semconv::kErrorType, core::ErrorCodeName(last.code())}});
+    if (attempt == config.db_connect_attempts) break;
+    // The wait between attempts ends early on SIGTERM: a stuck start-up must not hold up a
+    // shutdown (30 attempts × 2 s would outlast any orchestrator's grace period).
+    static const runtime::ShutdownSignal kNever;  // callers without a process (unit tests)
+    if ((shutdown != nullptr ? *shutdown : kNever).WaitFor(config.db_connect_interval)) {
+      return core::Unavailable("shutdown requested while waiting for the database");
+    }
+  }
+  return core::Unavailable("database unreachable after " +
+                           std::to_string(config.db_connect_attempts) + " attempts: " +
+                           last.message());
+}
+
+core::Result<std::unique_ptr<RoomRepository>> RoomRepository::Connect(
+    const RoomConfig& config, const telemetry::Telemetry& telemetry,
+    const runtime::ShutdownSignal* shutdown) {
+  CHAT_ASSIGN_OR_RETURN(auto pool, ConnectDatabase(config, telemetry, shutdown));
+  return std::make_unique<RoomRepository>(std::move(pool));
+}
 
 namespace {
 

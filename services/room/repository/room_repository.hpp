@@ -4,6 +4,7 @@
 // (unavailable, deadline_exceeded, internal, ...) plus the ones documented per method.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,10 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/result.hpp"
 #include "chat/pg/pool.hpp"
+#include "chat/runtime/shutdown.hpp"
+#include "chat/telemetry/telemetry.hpp"
 #include "chat/telemetry/trace_context.hpp"
+#include "config.hpp"
 
 namespace chat::room_service {
 
@@ -33,6 +37,15 @@ struct DepartOutcome {
 class RoomRepository {
  public:
   explicit RoomRepository(pg::Pool& pool) : pool_(pool) {}
+  // Owns `pool`.
+  explicit RoomRepository(std::unique_ptr<pg::Pool> pool)
+      : owned_pool_(std::move(pool)), pool_(*owned_pool_) {}
+
+  // A repository over a pool connected per `config` (ConnectDatabase: retries, and gives up at
+  // once when `shutdown` fires). Errors: unavailable, invalid_argument (bad DSN).
+  static core::Result<std::unique_ptr<RoomRepository>> Connect(
+      const RoomConfig& config, const telemetry::Telemetry& telemetry,
+      const runtime::ShutdownSignal* shutdown = nullptr);
 
   core::Result<RoomAccess> Access(const telemetry::SpanContext& parent, std::string_view room,
                                   std::string_view user);
@@ -65,8 +78,15 @@ class RoomRepository {
                                      std::string_view user);
 
  private:
+  std::unique_ptr<pg::Pool> owned_pool_;  // null when the pool is borrowed
   pg::Pool& pool_;
 };
+
+// Connects the pool, retrying per config (system.md §6.0). unavailable after the last attempt,
+// or as soon as `shutdown` (when given) fires — a retry wait never outlasts a SIGTERM.
+core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(
+    const RoomConfig& config, const telemetry::Telemetry& telemetry,
+    const runtime::ShutdownSignal* shutdown = nullptr);
 
 std::optional<contracts::RoomType> ParseRoomType(std::string_view text);
 std::optional<contracts::RoomRole> ParseRoomRole(std::string_view text);

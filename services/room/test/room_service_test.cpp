@@ -22,6 +22,7 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
@@ -75,7 +76,8 @@ class RoomServiceTest : public testing::PgServiceTest {
     config.database_url = ServiceDsn("room-service");  // its own role, as deployed
     config.db_pool_size = 2;
     config.db_connect_attempts = 1;
-    auto service = RoomService::Create(config, *service_conn_, tel_.telemetry(),
+    service_bus_ = std::make_unique<runtime::NatsBus>(*service_conn_);
+    auto service = RoomService::Create(config, *service_bus_, tel_.telemetry(),
                                        core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
@@ -85,6 +87,7 @@ class RoomServiceTest : public testing::PgServiceTest {
   void TearDown() override {
     if (service_ != nullptr) service_->Drain(2s);
     service_.reset();
+    service_bus_.reset();
     service_conn_.reset();
     observer_sub_.reset();
     observer_.reset();
@@ -262,6 +265,7 @@ class RoomServiceTest : public testing::PgServiceTest {
   std::mutex seen_mu_;
   std::vector<Seen> seen_;
   std::unique_ptr<natsx::Connection> service_conn_;
+  std::unique_ptr<runtime::NatsBus> service_bus_;
   std::unique_ptr<RoomService> service_;
   std::vector<std::pair<std::string, std::unique_ptr<natsx::Connection>>> clients_;
 };
@@ -644,7 +648,8 @@ TEST_F(RoomServiceTest, HydratesFromRoomsAtStartAndFollowsOtherInstancesDeltas) 
   config.database_url = ServiceDsn("room-service");
   config.db_pool_size = 1;
   config.db_connect_attempts = 1;
-  auto second = RoomService::Create(config, *conn, tel_.telemetry(), core::SystemClock::Instance());
+  runtime::NatsBus bus(*conn);
+  auto second = RoomService::Create(config, bus, tel_.telemetry(), core::SystemClock::Instance());
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   const auto& idx = (*second)->mirror().index();
   EXPECT_EQ(idx.Members("general"), (Strings{"alice"}));

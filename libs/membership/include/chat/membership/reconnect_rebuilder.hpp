@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <mutex>
 #include <string>
 
@@ -17,6 +18,24 @@
 #include "chat/telemetry/telemetry.hpp"
 
 namespace chat::membership {
+
+// Where reconnects come from: a listener registry such as natsx::Connection or runtime::Bus
+// (add returns a non-zero id; when remove returns, the listener is not running and never runs
+// again).
+struct ReconnectHooks {
+  std::function<uint64_t(std::function<void()>)> add;
+  std::function<void(uint64_t)> remove;
+
+  // The hooks of anything with AddReconnectListener / RemoveReconnectListener; `source` must
+  // outlive the rebuilder.
+  template <typename Source>
+  static ReconnectHooks Of(Source& source) {
+    return {[&source](std::function<void()> listener) {
+              return source.AddReconnectListener(std::move(listener));
+            },
+            [&source](uint64_t id) { source.RemoveReconnectListener(id); }};
+  }
+};
 
 class ReconnectRebuilder {
  public:
@@ -30,6 +49,9 @@ class ReconnectRebuilder {
 
   // Registers with `conn` at once. `conn` and `telemetry` must outlive this object.
   ReconnectRebuilder(natsx::Connection& conn, const telemetry::Telemetry& telemetry,
+                     Options options, Rebuild rebuild);
+  // Registers through `hooks` at once; their source and `telemetry` must outlive this object.
+  ReconnectRebuilder(ReconnectHooks hooks, const telemetry::Telemetry& telemetry,
                      Options options, Rebuild rebuild);
   ~ReconnectRebuilder();  // Stop()
   ReconnectRebuilder(const ReconnectRebuilder&) = delete;
@@ -45,7 +67,7 @@ class ReconnectRebuilder {
  private:
   void Run();
 
-  natsx::Connection& conn_;
+  ReconnectHooks hooks_;
   const telemetry::Telemetry& telemetry_;
   Options options_;
   Rebuild rebuild_;

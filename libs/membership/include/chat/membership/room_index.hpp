@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,12 @@ class MembershipMirror {
   // Reads every key of the ROOMS bucket into a fresh index, replays buffered deltas, swaps it in.
   // Logs the hydrated count. Errors: unavailable (KV unreachable); the old view is kept.
   core::Status Hydrate(natsx::KeyValue& rooms, const telemetry::SpanContext& parent);
+  // The same, reading ROOMS through `read_keys`, which calls `each` with every live key and
+  // returns unavailable when it cannot (e.g. runtime::ReadLiveKeys over a runtime::KeyValue).
+  // Its error comes back as "rooms bucket <message>".
+  using KeyReader =
+      std::function<core::Status(const std::function<void(std::string_view key)>& each)>;
+  core::Status Hydrate(const KeyReader& read_keys, const telemetry::SpanContext& parent);
 
   const RoomIndex& index() const { return index_; }
   RoomIndex& index() { return index_; }

@@ -37,6 +37,7 @@
 #include "chat/core/status.hpp"
 #include "chat/core/subject.hpp"
 #include "chat/natsx/jetstream.hpp"
+#include "chat/runtime/jetstream.hpp"
 #include "chat/telemetry/attributes.hpp"
 #include "chat/telemetry/metrics.hpp"
 #include "chat/telemetry/trace.hpp"
@@ -171,6 +172,9 @@ struct BatchOptions {
   std::string_view term_description = "invalid payload";
 };
 
+// The natsx JetStream behind a runtime::JetStream that runtime opened (nats_bus.hpp).
+natsx::JetStream& NativeJetStream(JetStream& js);
+
 class BatchConsumer {
  public:
   // The type-erased middle: decodes the messages, calls the handler, and writes each message's
@@ -216,6 +220,16 @@ class BatchConsumer {
     };
     return StartErased(js, clock, stream, durable, std::move(templates), std::move(options),
                        std::move(erased));
+  }
+
+  // The same over the JetStream a runtime::Bus opened (a NatsJetStream).
+  template <typename T, typename F>
+  static core::Result<std::unique_ptr<BatchConsumer>> Start(
+      runtime::JetStream& js, const core::Clock& clock, const std::string& stream,
+      const std::string& durable, std::vector<core::SubjectTemplate> templates,
+      BatchOptions options, F handler) {
+    return Start<T>(NativeJetStream(js), clock, stream, durable, std::move(templates),
+                    std::move(options), std::move(handler));
   }
 
   ~BatchConsumer();  // Drain()s if still running

@@ -46,6 +46,7 @@
 #include "chat/core/status.hpp"
 #include "chat/core/subject.hpp"
 #include "chat/natsx/connection.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/telemetry/metrics.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "chat/telemetry/trace.hpp"
@@ -252,6 +253,8 @@ class Dispatcher {
   using ErasedHandler = std::function<Outcome(RequestContext&)>;
 
   Dispatcher(natsx::Connection& conn, const core::Clock& clock);
+  // Over the connection behind `bus` (a NatsBus, as ServiceContext::bus() hands out).
+  Dispatcher(Bus& bus, const core::Clock& clock);
   ~Dispatcher();  // unsubscribes every route
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

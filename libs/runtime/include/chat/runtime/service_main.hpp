@@ -26,6 +26,7 @@
 #include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 #include "chat/natsx/connection.hpp"
+#include "chat/runtime/bus.hpp"
 #include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/log.hpp"
 #include "chat/telemetry/telemetry.hpp"
@@ -81,6 +82,9 @@ class ServiceContext {
   std::chrono::seconds trace_link_age() const;
   // CHAT_CHECKs that the service asked for NATS.
   natsx::Connection& nats();
+  // The same connection as a runtime::Bus (publishes, reconnect listeners, JetStream and KV,
+  // Dispatcher construction): what services use. CHAT_CHECKs that the service asked for NATS.
+  Bus& bus();
   // Fired by SIGTERM/SIGINT, from before setup runs until the process ends: every wait in the
   // service (start-up retries, back-offs) waits on it with its deadline, never in a bare sleep.
   const ShutdownSignal& shutdown() const { return shutdown_; }
@@ -92,6 +96,7 @@ class ServiceContext {
   telemetry::sdk::AdminServer& admin_;
   natsx::Connection* nats_;
   const ShutdownSignal& shutdown_;
+  std::unique_ptr<Bus> bus_;  // made by the first bus()
 };
 
 // What setup returns: owns the service's subscriptions, pools and workers.
