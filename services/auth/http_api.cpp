@@ -1,7 +1,5 @@
 #include "http_api.hpp"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -19,12 +17,14 @@ using nlohmann::json;
 
 using core::ErrorCode;
 
-telemetry::sdk::HttpRouter::ServerOptions RouterOptions() {
-  telemetry::sdk::HttpRouter::ServerOptions o;
+runtime::HttpServerOptions ServerOptions(const AuthConfig& config) {
+  runtime::HttpServerOptions o;
   o.server_label = "auth";  // auth counts its own outcomes (auth_requests_total)
+  o.host = config.http_host;
+  o.port = config.http_port;
   return o;
 }
-using telemetry::sdk::HttpErrorBody;
+using runtime::HttpErrorBody;
 
 std::string CorsAllowHeaders() {
   return "authorization, content-type, " + std::string(semconv::kTraceparentHeader) + ", " +
@@ -110,35 +110,22 @@ AuthServer::AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry,
       limiter_(config_.rate_limit_per_second, config_.rate_limit_per_second, clock),
       user_limiter_(config_.user_rate_limit_per_minute / 60.0, config_.user_rate_limit_per_minute,
                     clock),
-      server_(std::make_unique<httplib::Server>()),
-      router_(*server_, telemetry, clock, RouterOptions()) {}
+      server_(telemetry, clock, ServerOptions(config_)) {}
 
 AuthServer::~AuthServer() { Stop(); }
 
 core::Status AuthServer::Start() {
   if (started_.exchange(true)) return core::FailedPrecondition("already started");
   RegisterRoutes();
-  int bound = 0;
-  if (config_.http_port == 0) {
-    bound = server_->bind_to_any_port(config_.http_host);
-  } else {
-    bound = server_->bind_to_port(config_.http_host, config_.http_port) ? config_.http_port : -1;
-  }
-  if (bound <= 0) {
-    return core::Unavailable("cannot bind " + config_.http_host + ":" +
-                             std::to_string(config_.http_port));
-  }
-  port_.store(bound);
+  // Binds without SO_REUSEPORT: a second auth-service on the same port is an error.
+  CHAT_RETURN_IF_ERROR(server_.Start());
+  port_.store(server_.port());
   jwks_.StartPeriodic();
-  if (core::Status s = listener_.Start(*server_, config_.http_host, bound); !s.ok()) {
-    jwks_.StopPeriodic();
-    return core::Unavailable("http listener stopped at start-up");
-  }
   return core::Status::Ok();
 }
 
 void AuthServer::Stop() {
-  listener_.Stop();
+  server_.Stop();
   jwks_.StopPeriodic();
 }
 
@@ -147,22 +134,21 @@ bool AuthServer::OriginAllowed(const std::string& origin) const {
 }
 
 void AuthServer::RegisterRoutes() {
-  // The router's guard reads the body with the 16 KiB bound (chunked or not) and refuses any
+  // The route layer reads the body with the 16 KiB bound (chunked or not) and refuses any
   // Content-Encoding and any body elsewhere, before a handler runs: 413/415, counted in
-  // http_server_rejected_requests_total{server="auth"} and logged. The router owns the SERVER
-  // span, the trace context, the outcome log line and the exception catch (HttpRouter).
-  router_.Install();
+  // http_server_rejected_requests_total{server="auth"} and logged. It owns the SERVER span, the
+  // trace context, the outcome log line and the exception catch (runtime::HttpServer).
   const std::string route(kCredentialsRoute);
   const std::string pattern(kCredentialsRoute);
-  telemetry::sdk::HttpRouter::RouteOptions post;
-  post.body = telemetry::sdk::BodyPolicy{kMaxBodyBytes, false};
+  runtime::HttpRouteOptions post;
+  post.max_body_bytes = kMaxBodyBytes;
   post.span_attributes = {{"chat.auth.type", kAuthTypeBrowser}};
-  post.finish = [this](telemetry::sdk::HttpExchange& ex) {
-    ex.res.set_header("Cache-Control", "no-store");
-    std::string origin = ex.req.get_header_value("Origin");
+  post.finish = [this](runtime::HttpExchange& ex) {
+    ex.SetHeader("Cache-Control", "no-store");
+    std::string origin = ex.Header("Origin");
     if (OriginAllowed(origin)) {
-      ex.res.set_header("Access-Control-Allow-Origin", origin);
-      ex.res.set_header("Vary", "Origin");
+      ex.SetHeader("Access-Control-Allow-Origin", origin);
+      ex.SetHeader("Vary", "Origin");
     }
     if (ex.threw()) {  // nothing below throws by design; the router answered 500
       ex.span().SetAttribute("chat.auth.result", kResultError);
@@ -170,54 +156,55 @@ void AuthServer::RegisterRoutes() {
       metrics_.duration.With({kAuthTypeBrowser}).Record(ex.ElapsedSeconds(), &ex.ctx());
     }
   };
-  router_.Post(pattern, route, [this](telemetry::sdk::HttpExchange& ex) { HandleCredentials(ex); },
+  server_.Post(pattern, route, [this](runtime::HttpExchange& ex) { HandleCredentials(ex); },
                std::move(post));
-  router_.Options(pattern, route, [this](telemetry::sdk::HttpExchange& ex) {
-    std::string origin = ex.req.get_header_value("Origin");
+  server_.Options(pattern, route, [this](runtime::HttpExchange& ex) {
+    std::string origin = ex.Header("Origin");
     if (!OriginAllowed(origin)) {
-      ex.res.status = 403;
+      ex.SetStatus(403);
       return;
     }
-    ex.res.status = 204;
-    ex.res.set_header("Access-Control-Allow-Origin", origin);
-    ex.res.set_header("Vary", "Origin");
-    ex.res.set_header("Access-Control-Allow-Methods", "POST, OPTIONS");
-    ex.res.set_header("Access-Control-Allow-Headers", CorsAllowHeaders());
-    ex.res.set_header("Access-Control-Max-Age", "600");
+    ex.SetStatus(204);
+    ex.SetHeader("Access-Control-Allow-Origin", origin);
+    ex.SetHeader("Vary", "Origin");
+    ex.SetHeader("Access-Control-Allow-Methods", "POST, OPTIONS");
+    ex.SetHeader("Access-Control-Allow-Headers", CorsAllowHeaders());
+    ex.SetHeader("Access-Control-Max-Age", "600");
   });
-  // Probes stay outside the router: no span or log line per kubelet poll.
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  // Probes are untraced, and their line is DEBUG: nothing per kubelet poll at INFO.
+  runtime::HttpRouteOptions probe;
+  probe.trace = false;
+  server_.Get("/healthz", "/healthz",
+              [](runtime::HttpExchange& ex) { ex.SetBody("ok\n", "text/plain"); }, probe);
+  server_.Get("/readyz", "/readyz", [this](runtime::HttpExchange& ex) {
     if (Ready()) {
-      res.set_content("ready\n", "text/plain");
+      ex.SetBody("ready\n", "text/plain");
     } else {
-      res.status = 503;
-      res.set_content("jwks: no keys\n", "text/plain");
+      ex.SetStatus(503);
+      ex.SetBody("jwks: no keys\n", "text/plain");
+      ex.Debug("auth-service not ready", {{"chat.readiness.failing", "jwks"}});
     }
-  });
+  }, probe);
 }
 
-void AuthServer::HandleCredentials(telemetry::sdk::HttpExchange& ex) {
-  const httplib::Request& req = ex.req;
-  httplib::Response& res = ex.res;
+void AuthServer::HandleCredentials(runtime::HttpExchange& ex) {
   telemetry::Span& span = ex.span();
 
   // Behind nginx the peer is nginx: the client is what a trusted proxy says it is.
   std::string forwarded;
-  for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; ++i) {
-    if (i > 0) forwarded += ',';
-    forwarded += req.get_header_value("X-Forwarded-For", i);
+  for (const std::string& value : ex.HeaderValues("X-Forwarded-For")) {
+    if (!forwarded.empty()) forwarded += ',';
+    forwarded += value;
   }
-  const std::string client = config_.trusted_proxies.ClientAddress(req.remote_addr, forwarded);
+  const std::string client =
+      config_.trusted_proxies.ClientAddress(ex.remote_address(), forwarded);
   span.SetAttribute("client.address", client);
 
-  Outcome out = Process(req, client, span.Context());
+  Outcome out = Process(ex, client, span.Context());
 
-  res.status = out.status;
-  res.set_content(out.body, "application/json");
-  if (out.status == 429) res.set_header("Retry-After", "1");
+  ex.SetStatus(out.status);
+  ex.SetBody(out.body, "application/json");
+  if (out.status == 429) ex.SetHeader("Retry-After", "1");
 
   span.SetAttribute("chat.auth.result", out.result);
   if (out.reason) {
@@ -231,7 +218,7 @@ void AuthServer::HandleCredentials(telemetry::sdk::HttpExchange& ex) {
   } else if (out.result == kResultRateLimited) {
     span.SetAttribute("chat.auth.limit", out.limit);
     std::vector<telemetry::Attribute> fields = {{"client.address", client},
-                                                {"network.peer.address", req.remote_addr},
+                                                {"network.peer.address", ex.remote_address()},
                                                 {"chat.auth.limit", std::string(out.limit)}};
     if (!out.username.empty()) fields.push_back({"chat.user", out.username});
     ex.Warn("credential request rate limited", std::move(fields));
@@ -250,7 +237,8 @@ void AuthServer::HandleCredentials(telemetry::sdk::HttpExchange& ex) {
   metrics_.duration.With({kAuthTypeBrowser}).Record(ex.ElapsedSeconds(), &span.Context());
 }
 
-AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::string& client,
+AuthServer::Outcome AuthServer::Process(const runtime::HttpExchange& ex,
+                                        const std::string& client,
                                         const telemetry::SpanContext& ctx) {
   Outcome out;
   auto reject = [&out](int status, RejectReason reason) {
@@ -272,15 +260,14 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::
     return out;
   };
   if (!limiter_.Allow(client)) return rate_limited("address");
-  if (req.body.size() > kMaxBodyBytes) {
+  if (ex.body().size() > kMaxBodyBytes) {
     reject(413, RejectReason::kMalformed);
     out.body = HttpErrorBody(ErrorCode::kInvalidArgument, "The request body exceeds 16 KiB.");
     return out;
   }
-  if (req.get_header_value_count("Authorization") != 1) {
-    return reject(401, RejectReason::kMalformed);
-  }
-  auto token = BearerToken(req.get_header_value("Authorization"));
+  const std::vector<std::string> authorization = ex.HeaderValues("Authorization");
+  if (authorization.size() != 1) return reject(401, RejectReason::kMalformed);
+  auto token = BearerToken(authorization.front());
   if (!token) return reject(401, RejectReason::kMalformed);
 
   Verification v = verifier_.Verify(*token, ctx);
@@ -300,7 +287,7 @@ AuthServer::Outcome AuthServer::Process(const httplib::Request& req, const std::
   // One user's token replayed from many addresses still has one budget.
   if (!user_limiter_.Allow(v.token->subject)) return rate_limited("user");
 
-  json body = json::parse(req.body, nullptr, false);
+  json body = json::parse(ex.body(), nullptr, false);
   if (!body.is_object()) return reject(400, RejectReason::kMalformed);
   auto nkey = body.find("nkey");
   if (nkey == body.end() || (nkey->is_string() && nkey->get<std::string>().empty())) {

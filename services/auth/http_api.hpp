@@ -1,4 +1,4 @@
-// AuthServer: auth-service's HTTP API on cpp-httplib (run by telemetry::sdk::HttpListener):
+// AuthServer: auth-service's HTTP API on runtime::HttpServer (the shared HTTP route layer):
 //   POST /auth/v1/credentials   Bearer OIDC access token + {"nkey":"U…"} → a NATS user JWT
 //   OPTIONS /auth/v1/credentials  CORS preflight for CHAT_AUTH_CORS_ORIGINS
 //   GET /healthz, GET /readyz      live; ready once the JWKS cache holds a key
@@ -15,20 +15,13 @@
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
-#include "chat/telemetry/sdk/http_router.hpp"
-#include "chat/telemetry/sdk/http_listener.hpp"
+#include "chat/runtime/http_server.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "jwks.hpp"
 #include "metrics.hpp"
 #include "minter.hpp"
 #include "token_verifier.hpp"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace chat::auth_service {
 
@@ -83,8 +76,8 @@ class AuthServer {
   AuthServer(AuthConfig config, const telemetry::Telemetry& telemetry, const core::Clock& clock,
              SigningMaterial material);
   void RegisterRoutes();
-  void HandleCredentials(telemetry::sdk::HttpExchange& ex);
-  Outcome Process(const httplib::Request& req, const std::string& client,
+  void HandleCredentials(runtime::HttpExchange& ex);
+  Outcome Process(const runtime::HttpExchange& ex, const std::string& client,
                   const telemetry::SpanContext& ctx);
   bool OriginAllowed(const std::string& origin) const;
 
@@ -96,10 +89,9 @@ class AuthServer {
   RateLimiter limiter_;       // per client address (TrustedProxies::ClientAddress)
   RateLimiter user_limiter_;  // per verified token subject
 
-  // Bodies up to kMaxBodyBytes on the credential route only, no Content-Encoding (issue 11 §4).
-  std::unique_ptr<httplib::Server> server_;
-  telemetry::sdk::HttpRouter router_;  // span, body limit, log line, exception catch per route
-  telemetry::sdk::HttpListener listener_;
+  // Bodies up to kMaxBodyBytes on the credential route only, no Content-Encoding (issue 11 §4);
+  // span, body limit, log line and exception catch per route.
+  runtime::HttpServer server_;
   std::atomic<int> port_{0};
   std::atomic<bool> started_{false};
 };

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/core/base64.hpp"
-#include "chat/telemetry/sdk/http_client.hpp"
+#include "chat/runtime/http_client.hpp"
 #include "chat/telemetry/semconv.hpp"
 
 namespace chat::auth_service {
@@ -108,14 +108,14 @@ JwksCache::~JwksCache() { StopPeriodic(); }
 
 core::Result<std::string> JwksCache::Fetch(const std::string& url,
                                            const telemetry::SpanContext& parent) {
-  telemetry::sdk::HttpRequest request;
+  runtime::HttpCall request;
   request.url = url;
   request.peer_service = "idp";
   request.send_traceparent = true;
   request.timeout = config_.http_timeout;
   request.failure_description = "IdP request failed";
   request.status_message_prefix = "IdP answered ";
-  auto response = telemetry::sdk::PerformHttp(request, telemetry_, parent);
+  auto response = runtime::CallHttp(request, telemetry_, parent);
   if (!response.ok()) {
     if (response.status().code() == core::ErrorCode::kInvalidArgument) {
       return core::Unavailable("IdP URL is not an http(s) URL");

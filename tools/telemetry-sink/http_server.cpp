@@ -8,12 +8,25 @@
 #include <string>
 #include <utility>
 
+#include "chat/core/clock.hpp"
+#include "chat/telemetry/sdk/admin_server.hpp"
+
 namespace chat::sink {
 namespace {
+
+namespace sdk = telemetry::sdk;
 
 void Send(httplib::Response& res, const HttpReply& reply) {
   res.status = reply.status;
   res.set_content(reply.body, reply.content_type.c_str());
+}
+
+// A query answer; a refused query (bad id or parameters, unknown trace) logs at DEBUG.
+void SendQuery(sdk::HttpExchange& ex, const HttpReply& reply) {
+  Send(ex.res, reply);
+  if (reply.status >= 400 && reply.status < 500) {
+    ex.Debug("sink query refused", {{"http.response.status_code", reply.status}});
+  }
 }
 
 std::optional<OtlpSignal> SignalForPath(const std::string& path) {
@@ -43,10 +56,18 @@ constexpr size_t kServerThreads = 48;
 
 SinkServer::SinkServer(Sink& sink)
     : sink_(sink),
-      guard_("telemetry-sink", sink.self_registry(), nullptr),
+      logger_("telemetry-sink", telemetry::LogLevel::kInfo, nullptr,
+              core::SystemClock::Instance()),
       server_(std::make_unique<httplib::Server>()) {
   server_->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
   server_->set_keep_alive_timeout(1);
+  telemetry_.logger = &logger_;
+  telemetry_.metrics = &sink.self_registry();
+  sdk::HttpRouter::ServerOptions options;
+  options.server_label = "telemetry-sink";
+  options.trace = false;  // never trace the sink's own requests into itself
+  router_ = std::make_unique<sdk::HttpRouter>(*server_, telemetry_, core::SystemClock::Instance(),
+                                              std::move(options));
   Routes();
 }
 
@@ -54,15 +75,16 @@ SinkServer::~SinkServer() { Stop(); }
 
 void SinkServer::Routes() {
   httplib::Server& svr = *server_;
+  sdk::HttpRouter& router = *router_;
   const SinkConfig& cfg = sink_.config();
 
   // Refusals of OTLP requests are also counted per signal, as the sink's own are.
-  guard_.set_observer([this](const httplib::Request& req, std::string_view reason) {
+  router.guard().set_observer([this](const httplib::Request& req, std::string_view reason) {
     if (auto signal = SignalForPath(req.path); signal && req.method == "POST") {
       sink_.CountRejected(*signal, SinkReason(reason));
     }
   });
-  guard_.Install(svr, [this](const httplib::Request& req, httplib::Response& res) {
+  router.Install([this](const httplib::Request& req, httplib::Response& res) {
     // A page of another origin may not post spans (the browser sends Origin on every POST;
     // services and collectors send none). Refused before the body is read.
     if (req.method != "POST" || !req.has_header("Origin")) return false;
@@ -71,12 +93,12 @@ void SinkServer::Routes() {
     std::string origin = req.get_header_value("Origin");
     if (sink_.OriginAllowed(origin)) return false;
     HttpReply reply = sink_.RejectOrigin(*signal, origin);
-    telemetry::sdk::HttpBodyGuard::AnswerAndClose(res, reply.status, reply.body,
-                                                  reply.content_type);
+    sdk::HttpBodyGuard::AnswerAndClose(res, reply.status, reply.body, reply.content_type);
     return true;
   });
 
   // CORS: the allowed origins only, echoed (with Vary: Origin); nothing for any other page.
+  // Post-routing, so refusals of the guard and 404s carry it too.
   svr.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     std::string origin = req.get_header_value("Origin");
     if (!sink_.OriginAllowed(origin)) return;
@@ -85,62 +107,70 @@ void SinkServer::Routes() {
     res.set_header("Access-Control-Expose-Headers", "Content-Type");
   });
 
-  svr.Options(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-    if (!sink_.OriginAllowed(req.get_header_value("Origin"))) {
-      res.status = 403;
-      res.set_content(R"({"error":{"code":"permission_denied","message":"origin not allowed"}})",
-                      "application/json");
+  router.Options(R"(/.*)", "*", [this](sdk::HttpExchange& ex) {
+    if (!sink_.OriginAllowed(ex.req.get_header_value("Origin"))) {
+      ex.res.status = 403;
+      ex.res.set_content(sdk::HttpErrorBody(core::ErrorCode::kPermissionDenied, "origin not allowed"),
+                         "application/json");
       return;
     }
-    res.status = 204;
-    res.set_header("Access-Control-Allow-Methods", "POST, GET, OPTIONS");
-    res.set_header("Access-Control-Allow-Headers",
-                   "Content-Type, Content-Encoding, traceparent, tracestate");
-    res.set_header("Access-Control-Max-Age", "86400");
+    ex.res.status = 204;
+    ex.res.set_header("Access-Control-Allow-Methods", "POST, GET, OPTIONS");
+    ex.res.set_header("Access-Control-Allow-Headers",
+                      "Content-Type, Content-Encoding, traceparent, tracestate");
+    ex.res.set_header("Access-Control-Max-Age", "86400");
   });
 
   auto otlp = [this](OtlpSignal signal) {
-    return [this, signal](const httplib::Request& req, httplib::Response& res) {
-      Send(res, sink_.HandleOtlp(signal, req.get_header_value("Content-Type"),
-                                 telemetry::sdk::HttpBodyGuard::OriginalContentEncoding(req),
-                                 req.body));
+    return [this, signal](sdk::HttpExchange& ex) {
+      HttpReply reply = sink_.HandleOtlp(signal, ex.req.get_header_value("Content-Type"),
+                                         sdk::HttpBodyGuard::OriginalContentEncoding(ex.req),
+                                         ex.req.body);
+      if (!reply.rejected_reason.empty()) {
+        // The request's one line: the reason is a bounded enum, the detail is our own
+        // decoder's text (never the body).
+        ex.Warn("otlp request rejected", {{"signal", std::string(OtlpSignalName(signal))},
+                                          {"reason", reply.rejected_reason},
+                                          {"detail", reply.rejected_detail},
+                                          {"http.response.status_code", reply.status}});
+      }
+      Send(ex.res, reply);
     };
   };
   // The raw (possibly gzip) body is bounded by SINK_MAX_BODY_BYTES while it is read, chunked
   // or not; HandleOtlp inflates it with the same bound.
-  const telemetry::sdk::BodyPolicy otlp_policy{cfg.max_body_bytes, /*accept_gzip=*/true};
-  guard_.Post(svr, "/v1/traces", otlp_policy, otlp(OtlpSignal::kTraces));
-  guard_.Post(svr, "/v1/logs", otlp_policy, otlp(OtlpSignal::kLogs));
-  guard_.Post(svr, "/v1/metrics", otlp_policy, otlp(OtlpSignal::kMetrics));
+  sdk::HttpRouter::RouteOptions otlp_route;
+  otlp_route.body = sdk::BodyPolicy{cfg.max_body_bytes, /*accept_gzip=*/true};
+  router.Post("/v1/traces", "/v1/traces", otlp(OtlpSignal::kTraces), otlp_route);
+  router.Post("/v1/logs", "/v1/logs", otlp(OtlpSignal::kLogs), otlp_route);
+  router.Post("/v1/metrics", "/v1/metrics", otlp(OtlpSignal::kMetrics), otlp_route);
 
-  svr.Get(R"(/api/traces/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    Send(res, sink_.GetTrace(req.matches[1].str()));
+  router.Get(R"(/api/traces/([^/]+))", "/api/traces/{trace_id}", [this](sdk::HttpExchange& ex) {
+    SendQuery(ex, sink_.GetTrace(ex.req.matches[1].str()));
   });
-  svr.Get("/api/traces", [this](const httplib::Request& req, httplib::Response& res) {
-    Send(res, sink_.SearchTraces(req.params));
+  router.Get("/api/traces", "/api/traces", [this](sdk::HttpExchange& ex) {
+    SendQuery(ex, sink_.SearchTraces(ex.req.params));
   });
-  svr.Get("/api/logs", [this](const httplib::Request& req, httplib::Response& res) {
-    Send(res, sink_.SearchLogs(req.params));
+  router.Get("/api/logs", "/api/logs", [this](sdk::HttpExchange& ex) {
+    SendQuery(ex, sink_.SearchLogs(ex.req.params));
   });
-  svr.Get("/api/services", [this](const httplib::Request&, httplib::Response& res) {
-    Send(res, sink_.Services());
+  router.Get("/api/services", "/api/services",
+             [this](sdk::HttpExchange& ex) { Send(ex.res, sink_.Services()); });
+  router.Get("/metrics", "/metrics", [this](sdk::HttpExchange& ex) {
+    Send(ex.res, sink_.Metrics(sdk::AcceptsOpenMetrics(ex.req.get_header_value("Accept"))));
   });
-  svr.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    bool om = req.get_header_value("Accept").find("application/openmetrics-text") !=
-              std::string::npos;
-    Send(res, sink_.Metrics(om));
+  router.Get("/healthz", "/healthz", [](sdk::HttpExchange& ex) {
+    ex.res.set_content("{\"status\":\"ok\"}", "application/json");
   });
-  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"status\":\"ok\"}", "application/json");
-  });
-  svr.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  router.Get("/readyz", "/readyz", [this](sdk::HttpExchange& ex) {
     bool ready = ready_.load();
-    res.status = ready ? 200 : 503;
-    res.set_content(ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}",
-                    "application/json");
+    ex.res.status = ready ? 200 : 503;
+    ex.res.set_content(ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}",
+                       "application/json");
+    if (!ready) ex.Debug("sink not ready");  // a probe state, not a server failure
   });
-  svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kExplorerHtml, "text/html; charset=utf-8");
+  router.Get("/", "/", [](sdk::HttpExchange& ex) {
+    ex.res.set_content(kExplorerHtml, "text/html; charset=utf-8");
   });
 }
 

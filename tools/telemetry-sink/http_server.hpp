@@ -3,6 +3,12 @@
 // SINK_CORS_ORIGINS (the web client's, by default): any other page in the user's browser can
 // neither read traces and logs nor post spans (issue 11 §8). Owns the listener thread and a
 // housekeeping thread (age eviction, service-graph expiry once a second).
+//
+// Every route runs on the shared HttpRouter (server label "telemetry-sink"): body limits, the
+// internal-error body of a throwing handler, one log line per request (an OTLP rejection is the
+// WARN "otlp request rejected"; a refused query is DEBUG, the explorer and tests poll for traces
+// that have not arrived yet). Untraced (ServerOptions::trace = false), as before the router: the
+// sink has no tracer, and a span per OTLP ingest exported into the sink itself would loop.
 #pragma once
 
 #include <atomic>
@@ -12,8 +18,9 @@
 #include <mutex>
 #include <thread>
 
-#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
+#include "chat/telemetry/sdk/http_router.hpp"
+#include "chat/telemetry/telemetry.hpp"
 
 #include "chat/core/result.hpp"
 #include "sink.hpp"
@@ -43,10 +50,11 @@ class SinkServer {
   void Routes();
 
   Sink& sink_;
-  // Bodies, encodings and framing (server label "telemetry-sink"); only the OTLP routes take a
-  // body, and gzip, which the sink inflates with its own bound.
-  telemetry::sdk::HttpBodyGuard guard_;
+  telemetry::Logger logger_;  // JSON lines on stderr, service telemetry-sink; no OTLP export
+  telemetry::Telemetry telemetry_;  // no tracer; metrics in the sink's self registry
   std::unique_ptr<httplib::Server> server_;
+  // Only the OTLP routes take a body, and gzip, which the sink inflates with its own bound.
+  std::unique_ptr<telemetry::sdk::HttpRouter> router_;
   telemetry::sdk::HttpListener listener_;
   std::thread housekeeper_;
   std::mutex mu_;

@@ -44,7 +44,7 @@ std::optional<Format> ParseContentType(std::string_view content_type) {
 std::string_view FormatName(Format f) { return f == Format::kProtobuf ? "protobuf" : "json"; }
 
 HttpReply JsonReply(int status, const nlohmann::json& body) {
-  return HttpReply{status, "application/json", body.dump()};
+  return HttpReply{status, "application/json", body.dump(), "", ""};
 }
 
 HttpReply ErrorReply(int status, std::string_view code, std::string_view message) {
@@ -209,16 +209,28 @@ Sink::~Sink() = default;
 HttpReply Sink::Reject(OtlpSignal signal, int status, std::string_view reason,
                        std::string message) {
   rejected_.With({OtlpSignalName(signal), reason}).Add(1);
-  // One WARN line per rejected request; the reason is a bounded enum, the detail is our own
-  // decoder's text (never the body).
-  LogLine("WARN", "otlp request rejected",
-          {{"signal", OtlpSignalName(signal)}, {"reason", reason}, {"detail", message},
-           {"http.response.status_code", status}});
   std::string_view code = status == 413   ? "resource_exhausted"
                           : status == 403 ? "permission_denied"
                                           : "invalid_argument";
-  return ErrorReply(status, code, message);
+  HttpReply reply = ErrorReply(status, code, message);
+  reply.rejected_reason = std::string(reason);
+  reply.rejected_detail = std::move(message);
+  return reply;
 }
+
+namespace {
+
+// The one WARN line of a rejection decided outside the HTTP route layer; the reason is a bounded
+// enum, the detail is our own text (never the body).
+void LogRejection(OtlpSignal signal, const HttpReply& reply) {
+  LogLine("WARN", "otlp request rejected",
+          {{"signal", OtlpSignalName(signal)},
+           {"reason", reply.rejected_reason},
+           {"detail", reply.rejected_detail},
+           {"http.response.status_code", reply.status}});
+}
+
+}  // namespace
 
 void Sink::CountRejected(OtlpSignal signal, std::string_view reason) {
   rejected_.With({OtlpSignalName(signal), reason}).Add(1);
@@ -232,13 +244,17 @@ HttpReply Sink::RejectOrigin(OtlpSignal signal, const std::string& origin) {
   // The Origin is the page's, not a secret; it says who tried.
   HttpReply reply = Reject(signal, 403, "forbidden_origin",
                            "origin " + origin.substr(0, 200) + " may not post telemetry here");
+  LogRejection(signal, reply);
   return reply;
 }
 
 HttpReply Sink::RejectTooLarge(OtlpSignal signal, size_t declared_length) {
-  return Reject(signal, 413, "too_large",
-                "body of " + std::to_string(declared_length) + " bytes exceeds the limit of " +
-                    std::to_string(config_.max_body_bytes));
+  HttpReply reply = Reject(signal, 413, "too_large",
+                           "body of " + std::to_string(declared_length) +
+                               " bytes exceeds the limit of " +
+                               std::to_string(config_.max_body_bytes));
+  LogRejection(signal, reply);
+  return reply;
 }
 
 void Sink::CountLimits(const LimitCounts& c) {
@@ -315,8 +331,8 @@ HttpReply Sink::HandleOtlp(OtlpSignal signal, std::string_view content_type,
                                        std::move(original_body)});
   }
   // An empty Export*ServiceResponse: no bytes in protobuf, "{}" in JSON.
-  if (proto) return HttpReply{200, "application/x-protobuf", ""};
-  return HttpReply{200, "application/json", "{}"};
+  if (proto) return HttpReply{200, "application/x-protobuf", "", "", ""};
+  return HttpReply{200, "application/json", "{}", "", ""};
 }
 
 HttpReply Sink::GetTrace(std::string_view trace_id_hex) const {
@@ -361,7 +377,7 @@ HttpReply Sink::Metrics(bool openmetrics) const {
   return HttpReply{200,
                    openmetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
                                : "text/plain; version=0.0.4; charset=utf-8",
-                   std::move(text)};
+                   std::move(text), "", ""};
 }
 
 void Sink::Housekeeping() {

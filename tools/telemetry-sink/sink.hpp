@@ -28,6 +28,11 @@ struct HttpReply {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // A rejected OTLP request (counted already): its sink_rejected_requests_total reason and our
+  // own description (never the body). The HTTP layer writes the request's one WARN line from
+  // them ("otlp request rejected"); empty when the request was accepted.
+  std::string rejected_reason;
+  std::string rejected_detail;
 };
 
 // Writes one JSON log line to stderr ({"timestamp","level","msg","service":"telemetry-sink",...}).
@@ -40,15 +45,17 @@ class Sink {
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
 
-  // `content_encoding` is "" / "identity" / "gzip"; anything else is 415.
+  // `content_encoding` is "" / "identity" / "gzip"; anything else is 415. Logs nothing: a
+  // rejection is described in the reply (rejected_reason, rejected_detail).
   HttpReply HandleOtlp(OtlpSignal signal, std::string_view content_type,
                        std::string_view content_encoding, std::string body);
-  // Counts and describes a rejection decided before the body was read (Content-Length too big).
+  // Counts, logs and describes a rejection decided before the body was read (Content-Length too
+  // big).
   HttpReply RejectTooLarge(OtlpSignal signal, size_t declared_length);
   // Counts (sink_rejected_requests_total) a request refused by the HTTP layer before the sink saw
   // it; `reason` is one of the label values (the HTTP layer logged it already).
   void CountRejected(OtlpSignal signal, std::string_view reason);
-  // A POST whose Origin is not in SINK_CORS_ORIGINS: 403, counted as forbidden_origin.
+  // A POST whose Origin is not in SINK_CORS_ORIGINS: 403, counted as forbidden_origin and logged.
   HttpReply RejectOrigin(OtlpSignal signal, const std::string& origin);
   // True when `origin` may read the API and post OTLP from a page (exact match, or "*").
   bool OriginAllowed(std::string_view origin) const;

@@ -1,7 +1,12 @@
-// chat::client::Session end to end: dev-idp and auth-service run in-process on random ports, a
-// real nats-server in operator mode enforces the minted JWTs, and an observer connected with the
-// dev-admin creds sees (and answers) what actually reaches the bus.
+// chat::client::Session end to end: dev-idp runs in-process and the auth-service binary as a child
+// process (exporting to a telemetry-sink process), both on random ports; a real nats-server in
+// operator mode enforces the minted JWTs, and an observer connected with the dev-admin creds sees
+// (and answers) what actually reaches the bus.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
 #include "chat/telemetry/semconv.hpp"
 
 #include <atomic>
@@ -25,9 +30,11 @@
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/telemetry/sdk/sampler.hpp"
 #include "chat/testing/nats_server.hpp"
+#include "chat/testing/ports.hpp"
+#include "chat/testing/process.hpp"
+#include "chat/testing/sink_process.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "config.hpp"
-#include "http_api.hpp"
 #include "server.hpp"
 
 namespace chat::client {
@@ -69,17 +76,8 @@ class ClientTest : public ::testing::Test {
     idp_ = std::move(idp).value();
     ASSERT_TRUE(idp_->Start().ok());
 
-    auth_service::AuthConfig c;
-    c.issuer_url = idp_->issuer();
-    c.account_signing_seed_file = operator_.chat_signing_seed_file.string();
-    c.http_port = 0;
-    c.rate_limit_per_second = 1000;
-    auto auth = auth_service::AuthServer::Create(std::move(c), auth_tel_.telemetry(),
-                                                 core::SystemClock::Instance());
-    ASSERT_TRUE(auth.ok()) << auth.status().ToString();
-    auth_ = std::move(auth).value();
-    ASSERT_TRUE(auth_->Start().ok());
-    ASSERT_TRUE(testing::WaitFor([&] { return auth_->Ready(); }, 10s)) << "JWKS never loaded";
+    StartAuthService();
+    if (HasFatalFailure()) return;
 
     fs::path conf = operator_.dir / "server.conf";
     std::ofstream(conf) << "include \"resolver.conf\"\n";
@@ -104,18 +102,62 @@ class ClientTest : public ::testing::Test {
     observer_subs_.clear();
     observer_.reset();
     server_.reset();
-    if (auth_) auth_->Stop();
-    auth_.reset();
+    StopAuthService();
+    sink_.Stop();
     if (idp_) idp_->Stop();
     idp_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
 
+  // The auth-service binary, configured as `./nats-chat up` does, exporting to sink_; ready once
+  // its own /readyz answers 200 (a JWKS key is cached).
+  void StartAuthService() {
+    auto sink = sink_.Start();
+    ASSERT_TRUE(sink.ok()) << sink.ToString();
+    auth_port_ = testing::FreePort();
+    const std::map<std::string, std::string> env = {
+        {"CHAT_AUTH_ISSUER_URL", idp_->issuer()},
+        {"CHAT_AUTH_HTTP_HOST", "127.0.0.1"},
+        {"CHAT_AUTH_HTTP_PORT", std::to_string(auth_port_)},
+        {"CHAT_AUTH_ACCOUNT_SIGNING_SEED_FILE", operator_.chat_signing_seed_file.string()},
+        {"CHAT_AUTH_RATE_LIMIT_PER_SECOND", "1000"},
+        {"OTEL_EXPORTER_OTLP_ENDPOINT", sink_.BaseUrl()},
+        {"OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1"},
+        {"OTEL_EXPORTER_PROMETHEUS_PORT", std::to_string(testing::FreePort())},
+        {"OTEL_BSP_SCHEDULE_DELAY", "100"},
+        {"OTEL_BLRP_SCHEDULE_DELAY", "100"},
+    };
+    auth_log_ = dir_ + "/auth-service.log";
+    int fd = ::open(auth_log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    auth_pid_ = testing::SpawnWithEnv({CHAT_AUTH_BIN}, env, fd, fd);
+    ::close(fd);
+    ASSERT_GT(auth_pid_, 0);
+    httplib::Client probe("127.0.0.1", auth_port_);
+    probe.set_connection_timeout(1);
+    ASSERT_TRUE(testing::WaitFor(
+        [&] {
+          auto r = probe.Get("/readyz");
+          return r && r->status == 200;
+        },
+        20s))
+        << "auth-service not ready; log:\n"
+        << AuthLog();
+  }
+  void StopAuthService() {
+    if (auth_pid_ > 0) testing::TerminateAndWait(auth_pid_, 10s);
+    auth_pid_ = -1;
+  }
+  std::string AuthLog() const {
+    std::ifstream in(auth_log_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
   LoginOptions Options(const std::string& user, const std::string& password) const {
     LoginOptions o;
     o.idp_base = idp_->issuer();
-    o.auth_url = "http://127.0.0.1:" + std::to_string(auth_->port());
+    o.auth_url = "http://127.0.0.1:" + std::to_string(auth_port_);
     o.nats_urls = {server_->url()};
     o.user = user;
     o.password = password;
@@ -160,11 +202,13 @@ class ClientTest : public ::testing::Test {
   std::string dir_;
   nkeys::OperatorSetup operator_;
   telemetry::sdk::InMemoryTelemetry idp_tel_;
-  telemetry::sdk::InMemoryTelemetry auth_tel_;
   telemetry::sdk::InMemoryTelemetry observer_tel_;
   telemetry::sdk::InMemoryTelemetry client_tel_;
   std::unique_ptr<devidp::IdpServer> idp_;
-  std::unique_ptr<auth_service::AuthServer> auth_;
+  testing::SinkProcess sink_;  // auth-service's spans
+  int auth_port_ = 0;
+  pid_t auth_pid_ = -1;
+  std::string auth_log_;
   std::unique_ptr<testing::NatsServer> server_;
   std::unique_ptr<natsx::Connection> observer_;
   std::vector<std::unique_ptr<natsx::Subscription>> observer_subs_;
@@ -222,10 +266,23 @@ TEST_F(ClientTest, LoginConnectsPublishesOwnSubjectAndRepliesReachItsInbox) {
   auto cred_span = client_tel_.FindSpan("POST /auth/v1/credentials");
   ASSERT_TRUE(cred_span.has_value());
   EXPECT_EQ(telemetry::sdk::StringAttribute(*cred_span, "peer.service"), "auth-service");
-  // auth-service continued the client's trace (traceparent sent on that call only).
-  auto server_span = auth_tel_.FindSpan("POST /auth/v1/credentials");
-  ASSERT_TRUE(server_span.has_value());
-  EXPECT_EQ(server_span->trace_id, cred_span->trace_id);
+  // auth-service continued the client's trace (traceparent sent on that call only): its SERVER
+  // span is in the sink under the client's trace id.
+  const std::string trace_id = cred_span->trace_id.Hex();
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto trace = sink_.GetTrace(trace_id);
+        if (!trace.ok()) return false;
+        for (const auto& span : (*trace)["spans"]) {
+          if (span.value("name", "") == "POST /auth/v1/credentials" &&
+              span.value("service_name", "") == "auth-service") {
+            return true;
+          }
+        }
+        return false;
+      },
+      15s))
+      << "no auth-service SERVER span in trace " << trace_id;
   auto idp_token = idp_tel_.FindSpan("POST /realms/{realm}/protocol/openid-connect/token");
   ASSERT_TRUE(idp_token.has_value());
   EXPECT_NE(idp_token->trace_id, token_span->trace_id);
@@ -337,9 +394,7 @@ TEST_F(ClientTest, BadPasswordIsUnauthenticatedWithAHumanMessage) {
 
 TEST_F(ClientTest, AuthServiceDownIsUnavailable) {
   LoginOptions o = Options("alice", "alice123");
-  int port = auth_->port();
-  auth_->Stop();
-  o.auth_url = "http://127.0.0.1:" + std::to_string(port);
+  StopAuthService();
   auto s = Session::Login(o, client_tel_.telemetry());
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), core::ErrorCode::kUnavailable);

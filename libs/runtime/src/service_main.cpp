@@ -224,7 +224,7 @@ int ServiceMain(const ServiceInfo& info, const ConfigureFn& configure, const Set
   }
 
   telemetry::sdk::AdminServer admin(
-      sdk->metrics(), {telemetry_config.prometheus_host, telemetry_config.prometheus_port});
+      sdk->metrics(), {telemetry_config.prometheus_host, telemetry_config.prometheus_port, &log});
   // /readyz answers 503 until setup has finished (streams, buckets and subscriptions exist) and
   // again from the moment draining begins. Ready on "NATS connected" alone let a restarted
   // fanout-service look ready before it subscribed to ingest, and a restarted persist-worker

@@ -126,6 +126,57 @@ TEST(SinkHttpTest, DeclaredLengthAboveLimitIsRejectedBeforeReading) {
             1);
 }
 
+TEST(SinkHttpTest, ChunkedBodyOverTheLimitGetsTheRouterErrorBodyAndIsCounted) {
+  Running r(TestConfig());
+  httplib::Client cli("127.0.0.1", r.port);
+  // No Content-Length: the router's guard stops reading at SINK_MAX_BODY_BYTES.
+  const std::string chunk(4096, 'x');
+  auto res = cli.Post(
+      "/v1/logs",
+      [&](size_t offset, httplib::DataSink& out) {
+        if (offset < 64 * 1024) {
+          out.write(chunk.data(), chunk.size());
+        } else {
+          out.done();
+        }
+        return true;
+      },
+      "application/x-protobuf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  auto err = nlohmann::json::parse(res->body, nullptr, false);
+  ASSERT_FALSE(err.is_discarded()) << res->body;
+  EXPECT_EQ(err["error"]["code"], "resource_exhausted");
+  auto samples = ParseExposition(r.sink.Metrics(false).body);
+  EXPECT_EQ(FindSample(samples, "sink_rejected_requests_total",
+                       {{"signal", "logs"}, {"reason", "too_large"}}),
+            1);
+  EXPECT_EQ(FindSample(samples, "http_server_rejected_requests_total",
+                       {{"server", "telemetry-sink"}, {"reason", "too_large"}}),
+            1);
+}
+
+TEST(SinkHttpTest, IngestIsUntracedAndARejectedPayloadKeepsTheErrorBody) {
+  Running r(TestConfig());
+  httplib::Client cli("127.0.0.1", r.port);
+  // A traceparent on ingest is not read: the sink makes no spans of its own requests, so the
+  // route layer registers no trace_context_invalid_total either.
+  httplib::Headers bad_context = {{"traceparent", "00-not-a-context-01"}};
+  auto res = cli.Post("/v1/traces", bad_context, "not protobuf", "application/x-protobuf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  auto err = nlohmann::json::parse(res->body, nullptr, false);
+  ASSERT_FALSE(err.is_discarded()) << res->body;
+  EXPECT_EQ(err["error"]["code"], "invalid_argument");
+  const std::string text = r.sink.Metrics(false).body;
+  EXPECT_EQ(text.find("trace_context_invalid_total"), std::string::npos);
+  auto samples = ParseExposition(text);
+  EXPECT_EQ(FindSample(samples, "sink_rejected_requests_total",
+                       {{"signal", "traces"}, {"reason", "malformed"}}),
+            1);
+  EXPECT_EQ(r.sink.store().span_count(), 0u);
+}
+
 TEST(SinkHttpTest, MetricsContentNegotiation) {
   Running r(TestConfig());
   httplib::Client cli("127.0.0.1", r.port);

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "chat/core/clock.hpp"
+
 namespace chat::telemetry::sdk {
 
 namespace {
@@ -68,9 +70,22 @@ bool AcceptsOpenMetrics(std::string_view accept_header) {
 }
 
 AdminServer::AdminServer(MetricRegistry& registry, AdminServerOptions options)
-    : registry_(registry),
-      options_(std::move(options)),
-      guard_("admin", registry_, options_.logger) {}
+    : registry_(registry), options_(std::move(options)) {
+  if (options_.logger == nullptr) {
+    // Refusals and failures as JSON lines on stderr, service "admin" (no OTLP export).
+    own_logger_ = std::make_unique<Logger>("admin", LogLevel::kInfo, nullptr,
+                                           core::SystemClock::Instance());
+  }
+  telemetry_.logger = options_.logger != nullptr ? options_.logger : own_logger_.get();
+  telemetry_.metrics = &registry_;
+  server_ = std::make_unique<httplib::Server>();
+  HttpRouter::ServerOptions router_options;
+  router_options.server_label = "admin";
+  router_options.trace = false;
+  router_ = std::make_unique<HttpRouter>(*server_, telemetry_, core::SystemClock::Instance(),
+                                         std::move(router_options));
+  Routes();
+}
 
 AdminServer::~AdminServer() { Stop(); }
 
@@ -79,44 +94,51 @@ void AdminServer::AddReadinessCheck(std::string name, ReadinessCheck check) {
   checks_.push_back({std::move(name), std::move(check)});
 }
 
-core::Status AdminServer::Start() {
-  if (server_) return core::FailedPrecondition("admin server: already started");
-  auto server = std::make_unique<httplib::Server>();
-  guard_.Install(*server);
-  server->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    const bool om = AcceptsOpenMetrics(req.get_header_value("Accept"));
+void AdminServer::Routes() {
+  router_->Install();
+  router_->Get("/metrics", "/metrics", [this](HttpExchange& ex) {
+    const bool om = AcceptsOpenMetrics(ex.req.get_header_value("Accept"));
     std::string body = registry_.Expose(om ? ExpositionFormat::kOpenMetrics
                                            : ExpositionFormat::kPrometheusText);
-    res.set_content(std::move(body),
-                    std::string(om ? kOpenMetricsContentType : kPrometheusTextContentType).c_str());
+    ex.res.set_content(std::move(body),
+                       std::string(om ? kOpenMetricsContentType : kPrometheusTextContentType));
   });
-  server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain; charset=utf-8");
+  router_->Get("/healthz", "/healthz", [](HttpExchange& ex) {
+    ex.res.set_content("ok\n", "text/plain; charset=utf-8");
   });
-  server->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  router_->Get("/readyz", "/readyz", [this](HttpExchange& ex) {
     std::vector<NamedCheck> checks;
     {
       std::lock_guard lock(checks_mu_);
       checks = checks_;
     }
     nlohmann::json failing = nlohmann::json::array();
+    std::string names;
     for (const NamedCheck& c : checks) {
       core::Status st = c.check();
-      if (!st.ok()) failing.push_back({{"name", c.name}, {"error", st.ToString()}});
+      if (!st.ok()) {
+        failing.push_back({{"name", c.name}, {"error", st.ToString()}});
+        names += names.empty() ? c.name : "," + c.name;
+      }
     }
+    const bool ready = failing.empty();
     nlohmann::json body;
-    body["status"] = failing.empty() ? "ready" : "not_ready";
+    body["status"] = ready ? "ready" : "not_ready";
     body["failing"] = std::move(failing);
-    res.status = body["failing"].empty() ? 200 : 503;
-    res.set_content(body.dump(), "application/json");
+    ex.res.status = ready ? 200 : 503;
+    ex.res.set_content(body.dump(), "application/json");
+    // Not ready is a state the probe reports, not a server failure: no ERROR line per poll.
+    if (!ready) ex.Debug("service not ready", {{"chat.readiness.failing", names}});
   });
+}
 
+core::Status AdminServer::Start() {
+  if (started_) return core::FailedPrecondition("admin server: already started");
   CHAT_ASSIGN_OR_RETURN(int port,
-                        BindExclusive(*server, options_.host, options_.port, "admin server"));
-  httplib::Server* raw = server.get();
-  server_ = std::move(server);
+                        BindExclusive(*server_, options_.host, options_.port, "admin server"));
+  started_ = true;
   bound_port_.store(port);
-  if (core::Status s = listener_.Start(*raw, options_.host, port); !s.ok()) {
+  if (core::Status s = listener_.Start(*server_, options_.host, port); !s.ok()) {
     Stop();
     return core::Internal("admin server: listener thread did not start");
   }
@@ -124,9 +146,8 @@ core::Status AdminServer::Start() {
 }
 
 void AdminServer::Stop() {
-  if (!server_) return;
+  if (!started_) return;
   listener_.Stop();
-  server_.reset();
   bound_port_.store(0);
 }
 

@@ -32,6 +32,11 @@ double HttpExchange::ElapsedSeconds() const {
   return std::chrono::duration<double>(clock_.SteadyNow() - start_).count();
 }
 
+void HttpExchange::Debug(std::string_view msg, std::vector<Attribute> fields) {
+  logged_ = true;
+  logger_.Debug(span_.Context(), msg, std::move(fields));
+}
+
 void HttpExchange::Info(std::string_view msg, std::vector<Attribute> fields) {
   logged_ = true;
   logger_.Info(span_.Context(), msg, std::move(fields));
@@ -63,12 +68,13 @@ HttpRouter::HttpRouter(httplib::Server& server, const Telemetry& telemetry,
       clock_(clock),
       options_(std::move(options)),
       guard_(options_.server_label, *telemetry.metrics, telemetry.logger) {
-  auto& reg = *telemetry.metrics;
-  context_invalid_ =
-      reg.AddCounter("trace_context_invalid_total",
-                     "Inbound traceparent headers that failed validation.", {"reason"});
-  for (int i = 0; i < 4; ++i) {
-    context_invalid_.With({InvalidContextReasonName(static_cast<InvalidContextReason>(i))});
+  if (options_.trace) {
+    context_invalid_ = telemetry.metrics->AddCounter(
+        "trace_context_invalid_total", "Inbound traceparent headers that failed validation.",
+        {"reason"});
+    for (int i = 0; i < 4; ++i) {
+      context_invalid_.With({InvalidContextReasonName(static_cast<InvalidContextReason>(i))});
+    }
   }
   if (options_.internal_error_body.empty()) {
     options_.internal_error_body = HttpErrorBody(core::ErrorCode::kInternal, "Internal error.");
@@ -92,14 +98,17 @@ std::function<void(const httplib::Request&, httplib::Response&)> HttpRouter::Wra
   return [this, method = std::move(method), route = std::move(route), handler = std::move(handler),
           options = std::move(options)](const httplib::Request& req, httplib::Response& res) {
     const auto start = clock_.SteadyNow();
-    SpanStartOptions opts;
-    opts.kind = SpanKind::kServer;
-    opts.parent = ExtractHttpContext(req, context_invalid_, logger_);
-    opts.attributes = {{semconv::kHttpRequestMethod, method},
-                       {semconv::kHttpRoute, route},
-                       {"url.path", req.path}};
-    for (const auto& a : options.span_attributes) opts.attributes.push_back(a);
-    Span span = telemetry_.tracer.StartSpan(method + " " + route, std::move(opts));
+    Span span;  // non-recording, invalid context: the untraced routes' log lines carry no ids
+    if (options_.trace && options.trace) {
+      SpanStartOptions opts;
+      opts.kind = SpanKind::kServer;
+      opts.parent = ExtractHttpContext(req, context_invalid_, logger_);
+      opts.attributes = {{semconv::kHttpRequestMethod, method},
+                         {semconv::kHttpRoute, route},
+                         {"url.path", req.path}};
+      for (const auto& a : options.span_attributes) opts.attributes.push_back(a);
+      span = telemetry_.tracer.StartSpan(method + " " + route, std::move(opts));
+    }
     HttpExchange ex(req, res, span, logger_, clock_, start);
     try {
       handler(ex);

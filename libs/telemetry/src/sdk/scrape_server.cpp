@@ -6,22 +6,39 @@
 #include <string_view>
 #include <utility>
 
+#include "chat/core/clock.hpp"
 #include "chat/telemetry/sdk/admin_server.hpp"
 
 namespace chat::telemetry::sdk {
 
+namespace {
+
+std::string Label(const ScrapeServerOptions& options) {
+  return options.name.empty() ? std::string("scrape") : options.name;
+}
+
+}  // namespace
+
 ScrapeServer::ScrapeServer(ScrapeServerOptions options, Scrape scrape)
     : options_(std::move(options)),
       scrape_(std::move(scrape)),
-      guard_(options_.name.empty() ? std::string("scrape") : options_.name, own_metrics_, nullptr) {}
+      logger_(Label(options_), LogLevel::kInfo, nullptr, core::SystemClock::Instance()),
+      server_(std::make_unique<httplib::Server>()) {
+  telemetry_.logger = &logger_;
+  telemetry_.metrics = &own_metrics_;
+  HttpRouter::ServerOptions router_options;
+  router_options.server_label = Label(options_);
+  router_options.trace = false;
+  router_ = std::make_unique<HttpRouter>(*server_, telemetry_, core::SystemClock::Instance(),
+                                         std::move(router_options));
+  Routes();
+}
 
 ScrapeServer::~ScrapeServer() { Stop(); }
 
-core::Status ScrapeServer::Start() {
-  if (server_) return core::FailedPrecondition(options_.name + ": already started");
-  auto server = std::make_unique<httplib::Server>();
-  guard_.Install(*server);
-  server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+void ScrapeServer::Routes() {
+  router_->Install();
+  router_->Get("/metrics", "/metrics", [this](HttpExchange& ex) {
     std::string text = scrape_();
     if (!text.empty() && text.back() != '\n') text.push_back('\n');
     // Only the refusal counter: the exporter's own text may already carry the registry
@@ -37,22 +54,25 @@ core::Status ScrapeServer::Start() {
       }
       pos = end + 1;
     }
-    res.set_content(std::move(text), std::string(kPrometheusTextContentType).c_str());
+    ex.res.set_content(text, std::string(kPrometheusTextContentType));
   });
-  server->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain; charset=utf-8");
+  router_->Get("/healthz", "/healthz", [](HttpExchange& ex) {
+    ex.res.set_content("ok\n", "text/plain; charset=utf-8");
   });
   if (!options_.landing.empty()) {
-    server->Get("/", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(options_.landing, "text/plain; charset=utf-8");
+    router_->Get("/", "/", [this](HttpExchange& ex) {
+      ex.res.set_content(options_.landing, "text/plain; charset=utf-8");
     });
   }
-  CHAT_ASSIGN_OR_RETURN(int port, BindExclusive(*server, options_.host, options_.port,
+}
+
+core::Status ScrapeServer::Start() {
+  if (started_) return core::FailedPrecondition(options_.name + ": already started");
+  CHAT_ASSIGN_OR_RETURN(int port, BindExclusive(*server_, options_.host, options_.port,
                                                 options_.name));
-  httplib::Server* raw = server.get();
-  server_ = std::move(server);
+  started_ = true;
   bound_port_.store(port);
-  if (core::Status s = listener_.Start(*raw, options_.host, port); !s.ok()) {
+  if (core::Status s = listener_.Start(*server_, options_.host, port); !s.ok()) {
     Stop();
     return core::Internal(options_.name + ": listener thread did not start");
   }
@@ -60,9 +80,8 @@ core::Status ScrapeServer::Start() {
 }
 
 void ScrapeServer::Stop() {
-  if (!server_) return;
+  if (!started_) return;
   listener_.Stop();
-  server_.reset();
   bound_port_.store(0);
 }
 

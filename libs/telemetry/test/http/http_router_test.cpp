@@ -219,5 +219,55 @@ TEST_F(HttpRouterTest, PostBodiesGoThroughTheGuardAndFinishRunsOnEveryAnswer) {
             1);
 }
 
+TEST_F(HttpRouterTest, AnUntracedServerMakesNoSpanAndReadsNoTraceparent) {
+  HttpRouter::ServerOptions o = WithRed();
+  o.trace = false;  // the telemetry sink, the admin and scrape servers
+  Start(o);
+  auto names = tel_.metrics().FamilyNames();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "trace_context_invalid_total"), 0);
+  // A bad traceparent is not even parsed.
+  auto r = Client().Get("/ok/7", {{"traceparent", "00-zz-zz-01"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto missing = Client().Get("/missing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  // The metrics and the log line stay; the spans ended before the answers were written.
+  EXPECT_EQ(Requests("/ok/{id}", "2xx"), 1);
+  EXPECT_EQ(Requests("/missing", "4xx"), 1);
+  EXPECT_EQ(tel_.SpanCount(), 0u);
+  auto refused = LinesWith("http request refused");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].find("trace_id"), std::string::npos) << refused[0];
+}
+
+TEST_F(HttpRouterTest, AnUntracedRouteBesideTracedOnes) {
+  HttpRouter::ServerOptions o;
+  o.server_label = "test";
+  router_ = std::make_unique<HttpRouter>(server_, tel_.telemetry(), core::SystemClock::Instance(),
+                                         std::move(o));
+  router_->Install();
+  HttpRouter::RouteOptions untraced;
+  untraced.trace = false;
+  router_->Get("/healthz", "/healthz", [](HttpExchange& ex) {
+    ex.res.status = 503;
+    ex.Debug("not ready");  // the outcome's line, at DEBUG: no ERROR per probe
+  }, untraced);
+  router_->Get("/traced", "/traced", [](HttpExchange& ex) { ex.res.set_content("t", "text/plain"); });
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port_, 0);
+  ASSERT_TRUE(listener_.Start(server_, "127.0.0.1", port_).ok());
+
+  auto probe = Client().Get("/healthz");
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(probe->status, 503);
+  auto traced = Client().Get("/traced");
+  ASSERT_TRUE(traced);
+  WaitSpan("GET /traced");
+  EXPECT_TRUE(tel_.FindSpans("GET /healthz").empty());
+  EXPECT_TRUE(LinesWith("\"ERROR\"").empty());
+  EXPECT_TRUE(LinesWith("http request failed").empty());
+}
+
 }  // namespace
 }  // namespace chat::telemetry::sdk

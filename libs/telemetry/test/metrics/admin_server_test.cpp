@@ -7,14 +7,18 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "chat/core/clock.hpp"
 #include "chat/testing/ports.hpp"
 #include "chat/testing/process.hpp"
 #include "chat/testing/wait_for.hpp"
@@ -143,6 +147,51 @@ TEST(AdminServerStartTest, StartTwiceFails) {
   AdminServer server(registry, AdminServerOptions{"127.0.0.1", 0});
   ASSERT_TRUE(server.Start().ok());
   EXPECT_EQ(server.Start().code(), core::ErrorCode::kFailedPrecondition);
+}
+
+// The routes run on the HttpRouter: a throwing readiness check is the internal-error body and one
+// ERROR line; a 503 while not ready is a DEBUG line only (no ERROR per probe); no spans.
+TEST(AdminServerRouterTest, ProbesAreQuietAndAThrowingCheckIsTheInternalErrorBody) {
+  MetricRegistry registry;
+  std::mutex mu;
+  std::vector<std::string> lines;
+  Logger logger("admin-test", LogLevel::kDebug, nullptr, core::SystemClock::Instance(),
+                [&](std::string_view line) {
+                  std::lock_guard lock(mu);
+                  lines.emplace_back(line);
+                });
+  auto count = [&](std::string_view needle) {
+    std::lock_guard lock(mu);
+    return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(needle) != std::string::npos;
+    });
+  };
+  std::atomic<int> mode{0};  // 0 not ready, 1 throws
+  AdminServer server(registry, AdminServerOptions{"127.0.0.1", 0, &logger});
+  server.AddReadinessCheck("dep", [&]() -> core::Status {
+    if (mode.load() == 1) throw std::runtime_error("secret detail");
+    return core::Unavailable("dep down");
+  });
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client cli("127.0.0.1", server.port());
+
+  auto not_ready = cli.Get("/readyz");
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->status, 503);
+  EXPECT_EQ(count("service not ready"), 1);
+  EXPECT_EQ(count("\"ERROR\""), 0);
+  EXPECT_EQ(count("\"WARN\""), 0);
+
+  mode = 1;
+  auto threw = cli.Get("/readyz");
+  ASSERT_TRUE(threw);
+  EXPECT_EQ(threw->status, 500);
+  EXPECT_EQ(threw->body, R"({"error":{"code":"internal","message":"Internal error."}})");
+  EXPECT_EQ(count("http request failed"), 1);
+  EXPECT_EQ(count("\"chat.http.server\":\"admin\""), 1);
+
+  auto names = registry.FamilyNames();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "trace_context_invalid_total"), 0);
 }
 
 // ---- a real Prometheus scrapes the OpenMetrics output ----------------------------------------

@@ -2,8 +2,11 @@
 // by the Accept header), /healthz (liveness: 200 while the process serves) and /readyz (200 only
 // when every registered readiness check passes, else 503 naming the failing checks).
 // It runs on its own thread, separate from the NATS callbacks, so a scrape never waits on a
-// handler. Owned by main (runtime::ServiceMain); tests start one on port 0. Request bodies and
-// Content-Encoding are refused before they are read (HttpBodyGuard, server label "admin").
+// handler. Owned by main (runtime::ServiceMain); tests start one on port 0. The routes run on the
+// HttpRouter (server label "admin"): request bodies and Content-Encoding are refused before they
+// are read, a throwing readiness check answers the internal-error body, and each request has one
+// log line (DEBUG when served or not ready, so a scrape or probe is silent at INFO). No spans: a
+// span per scrape or kubelet poll would only be noise in the traces.
 #pragma once
 
 #include <atomic>
@@ -16,8 +19,9 @@
 
 #include "chat/core/status.hpp"
 #include "chat/telemetry/metrics.hpp"
-#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
+#include "chat/telemetry/sdk/http_router.hpp"
+#include "chat/telemetry/telemetry.hpp"
 
 namespace httplib {
 class Server;
@@ -75,11 +79,16 @@ class AdminServer {
     ReadinessCheck check;
   };
 
+  void Routes();
+
   MetricRegistry& registry_;
   AdminServerOptions options_;
-  HttpBodyGuard guard_;  // no route takes a body: any body or Content-Encoding is refused
+  std::unique_ptr<Logger> own_logger_;  // when options.logger is null
+  Telemetry telemetry_;                 // no tracer: the routes are untraced
   std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<HttpRouter> router_;  // no route takes a body
   HttpListener listener_;
+  bool started_ = false;
   std::atomic<int> bound_port_{0};
   std::mutex checks_mu_;
   std::vector<NamedCheck> checks_;

@@ -2,13 +2,16 @@
 // business logic; per route the router owns (docs/observability.md §1.2, §4.1, §4.4):
 // * the SERVER span `METHOD {http.route}` with http.request.method, http.route, url.path and
 //   http.response.status_code, parented on the request's W3C context (ExtractHttpContext:
-//   trace_context_invalid_total{reason} counts bad headers); status ERROR only for 5xx;
+//   trace_context_invalid_total{reason} counts bad headers); status ERROR only for 5xx. A server
+//   that must not trace itself (the telemetry sink: its spans would be exported into itself) sets
+//   ServerOptions::trace = false, and routes polled by machines (/metrics, /healthz, /readyz)
+//   set RouteOptions::trace = false: no span and no traceparent parsing;
 // * optional RED metrics (HttpRedMetrics: a counter {route, code_class} and a duration histogram
 //   {route}, registered by the server under the names it already exposes);
 // * the body limit, through HttpBodyGuard (Install() sets the pre-routing check; POST routes read
 //   their body through it);
 // * one log line per outcome: the handler's own line when it wrote one through the exchange
-//   (HttpExchange::Info/Warn/Error), else "http request refused" at WARN for 4xx, "http request
+//   (HttpExchange::Debug/Info/Warn/Error), else "http request refused" at WARN for 4xx, "http request
 //   failed" at ERROR for 5xx, "http request served" at DEBUG otherwise;
 // * one exception catch: a throwing handler answers 500 with the server's internal-error body
 //   (default {"error":{"code":"internal","message":"Internal error."}}), never the exception text.
@@ -49,6 +52,7 @@ class HttpExchange {
   double ElapsedSeconds() const;
 
   // The outcome's log line, with the span's trace context; the router then writes no line.
+  void Debug(std::string_view msg, std::vector<Attribute> fields = {});
   void Info(std::string_view msg, std::vector<Attribute> fields = {});
   void Warn(std::string_view msg, std::vector<Attribute> fields = {});
   void Error(std::string_view msg, std::vector<Attribute> fields = {});
@@ -83,6 +87,16 @@ struct HttpRedMetrics {
   Histogram duration;
 };
 
+// Per-route options (outside HttpRouter so that `= {}` default arguments compile on gcc 12).
+struct HttpRouteOptions {
+  BodyPolicy body;  // POST only: the guard's limit for this route
+  // Runs after the handler, and after the exception catch (HttpExchange::threw()), before the
+  // span and metrics are closed: headers every answer carries (CORS, Cache-Control).
+  std::function<void(HttpExchange&)> finish;
+  std::vector<Attribute> span_attributes;  // extra attributes set at span start
+  bool trace = true;  // false: no span for this route (probes and scrapes)
+};
+
 class HttpRouter {
  public:
   using Handler = std::function<void(HttpExchange&)>;
@@ -94,15 +108,12 @@ class HttpRouter {
     // The 500 body when a handler throws; default HttpErrorBody(kInternal, "Internal error.").
     std::string internal_error_body;
     std::string internal_error_content_type = "application/json";
+    // false: no route makes a span or reads traceparent, and trace_context_invalid_total is not
+    // registered (the telemetry sink, the admin and scrape servers).
+    bool trace = true;
   };
 
-  struct RouteOptions {
-    BodyPolicy body;  // POST only: the guard's limit for this route
-    // Runs after the handler, and after the exception catch (HttpExchange::threw()), before the
-    // span and metrics are closed: headers every answer carries (CORS, Cache-Control).
-    std::function<void(HttpExchange&)> finish;
-    std::vector<Attribute> span_attributes;  // extra attributes set at span start
-  };
+  using RouteOptions = HttpRouteOptions;
 
   HttpRouter(httplib::Server& server, const Telemetry& telemetry, const core::Clock& clock,
              ServerOptions options);

@@ -2,9 +2,11 @@
 // tools/pg-exporter) — GET /metrics answers with what the exporter's scrape callback returns
 // (Prometheus text 0.0.4, produced per request), /healthz with "ok", and / with a short landing
 // text when one is given. Services use AdminServer instead (their own registry, /readyz). The
-// accept loop runs on an HttpListener, so Start/Stop avoid cpp-httplib 0.11's races. Request
-// bodies and Content-Encoding are refused unread (HttpBodyGuard); the refusal counter is appended
-// to the exporter's own /metrics text.
+// accept loop runs on an HttpListener, so Start/Stop avoid cpp-httplib 0.11's races. The routes
+// run on the HttpRouter (server label: the exporter's name; no spans, the exporters have no
+// tracer): request bodies and Content-Encoding are refused unread, a throwing scrape answers the
+// internal-error body and logs one ERROR line; the refusal counter is appended to the exporter's
+// own /metrics text.
 #pragma once
 
 #include <atomic>
@@ -14,8 +16,9 @@
 
 #include "chat/core/status.hpp"
 #include "chat/telemetry/metrics.hpp"
-#include "chat/telemetry/sdk/http_body_guard.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
+#include "chat/telemetry/sdk/http_router.hpp"
+#include "chat/telemetry/telemetry.hpp"
 
 namespace httplib {
 class Server;
@@ -48,13 +51,18 @@ class ScrapeServer {
   int port() const { return bound_port_.load(); }
 
  private:
+  void Routes();
+
   ScrapeServerOptions options_;
   Scrape scrape_;
   // http_server_rejected_requests_total{server=<name>}, appended to every /metrics answer.
   MetricRegistry own_metrics_;
-  HttpBodyGuard guard_;  // no route takes a body
+  Logger logger_;  // JSON lines on stderr, service <name>
+  Telemetry telemetry_;
   std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<HttpRouter> router_;  // no route takes a body
   HttpListener listener_;
+  bool started_ = false;
   std::atomic<int> bound_port_{0};
 };
 
