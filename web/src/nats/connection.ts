@@ -28,7 +28,11 @@ export class ConnectError extends Error {
   }
 }
 
-export async function connectNats(tracer: Tracer, parent: Context, opts: ConnectOptions): Promise<NatsConnection> {
+export async function connectNats(
+  tracer: Tracer,
+  parent: Context,
+  opts: ConnectOptions,
+): Promise<NatsConnection> {
   const u = new URL(opts.url);
   const span = tracer.startSpan(
     SpanNames.connectNats,
@@ -55,7 +59,11 @@ export async function connectNats(tracer: Tracer, parent: Context, opts: Connect
     });
     return nc;
   } catch (e) {
-    const type = natsErrorType(e) || (String((e as { code?: unknown }).code ?? "").includes("AUTH") ? "unauthenticated" : "connect_failed");
+    const type =
+      natsErrorType(e) ||
+      (String((e as { code?: unknown }).code ?? "").includes("AUTH")
+        ? "unauthenticated"
+        : "connect_failed");
     const message =
       type === "unauthenticated"
         ? "the chat server refused the credentials"
