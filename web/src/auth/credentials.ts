@@ -4,15 +4,10 @@
 // whose permissions follow the user's realm roles. The call is a `POST {url.template}` CLIENT
 // span that sends traceparent (same origin), so auth-service's SERVER span joins the trace.
 import type { Context, Tracer } from "@opentelemetry/api";
-import { nkeys } from "nats.ws";
+import type { UserKey } from "../nats/connection";
 import { tracedFetchJson } from "../telemetry/http";
 
 export type Tier = "admin" | "user" | "none";
-
-export interface UserKey {
-  publicKey: string;
-  seed: Uint8Array;
-}
 
 export interface NatsCredentials {
   jwt: string;
@@ -31,11 +26,6 @@ export class CredentialsError extends Error {
     super(message);
     this.name = "CredentialsError";
   }
-}
-
-export function createUserKey(): UserKey {
-  const kp = nkeys.createUser();
-  return { publicKey: kp.getPublicKey(), seed: kp.getSeed() };
 }
 
 export async function fetchCredentials(

@@ -7,13 +7,7 @@
 // Subjects follow ADR 0001: mutations carry `.{user}` last; read-only requests are answered to
 // the `_INBOX.{user}.` inbox the connection uses. All traffic goes through TracedNats.
 import { type Context, ROOT_CONTEXT, type Tracer, trace } from "@opentelemetry/api";
-import { ErrorCode, type Msg, type NatsConnection, type Subscription } from "nats.ws";
-import {
-  type NatsCredentials,
-  createUserKey,
-  fetchCredentials,
-  type UserKey,
-} from "../auth/credentials";
+import { type NatsCredentials, fetchCredentials } from "../auth/credentials";
 import {
   AuthError,
   beginLogin,
@@ -74,7 +68,17 @@ import {
   RoomTargetRequestCodec,
 } from "../contracts/rooms";
 import { parseSubject, Subjects } from "../contracts/subjects";
-import { connectNats } from "../nats/connection";
+import {
+  connectNats,
+  createUserKey,
+  DebugEvents,
+  Events,
+  type Msg,
+  type NatsConnection,
+  refusalOf,
+  type Subscription,
+  type UserKey,
+} from "../nats/connection";
 import { type Delivery, NatsCallError, TracedNats } from "../nats/traced";
 import { Action, errorTypeOf } from "../telemetry/actions";
 import { Attr, SpanNames } from "../telemetry/attributes";
@@ -281,13 +285,13 @@ export class ChatClient {
     void (async () => {
       for await (const s of nc.status()) {
         switch (s.type) {
-          case "disconnect":
+          case Events.Disconnect:
             this.store.update(() => ({ connection: "reconnecting" }));
             break;
-          case "reconnecting":
+          case DebugEvents.Reconnecting:
             this.store.update(() => ({ connection: "reconnecting" }));
             break;
-          case "reconnect":
+          case Events.Reconnect:
             this.store.update(() => ({ connection: "connected" }));
             if (this.refreshAction !== null) {
               this.refreshAction.event("reconnected").end();
@@ -295,23 +299,20 @@ export class ChatClient {
             }
             void this.onConnected(false);
             break;
-          case "error": {
+          case Events.Error: {
             // nats.ws reports the error code in `data` and, for permission errors, the refused
             // operation and subject in `permissionContext`.
-            const code = String(s.data);
+            const refusal = refusalOf(s.data);
             const ctx = (s as { permissionContext?: { operation?: string; subject?: string } })
               .permissionContext;
-            if (code === ErrorCode.PermissionsViolation) {
+            if (refusal === "permission") {
               const what = ctx?.subject
                 ? ` (${ctx.operation ?? "operation"} to ${ctx.subject})`
                 : "";
               this.store.pushError(
                 `The chat server refused an operation: permission denied${what}.`,
               );
-            } else if (
-              code === ErrorCode.AuthorizationViolation ||
-              code === ErrorCode.AuthenticationExpired
-            ) {
+            } else if (refusal === "credentials") {
               this.store.pushError("The chat server refused the credentials; reconnecting…");
             }
             break;
