@@ -35,7 +35,7 @@ export function resolveConfig(raw: unknown, origin: string): AppConfig {
     throw new ConfigError("config.json is not a JSON object");
   }
   const o = raw as Record<string, unknown>;
-  const missing = kKeys.filter((k) => typeof o[k] !== "string" || (o[k] as string).length === 0);
+  const missing = kKeys.filter((k) => typeof o[k] !== "string" || o[k].length === 0);
   if (missing.length > 0)
     throw new ConfigError(`config.json lacks string field(s): ${missing.join(", ")}`);
   const base = new URL(origin);

@@ -529,7 +529,7 @@ export class ChatClient {
     if (roomKeyProblem(key) !== null) return;
     const s = this.store.getState();
     if (s.rooms[key]) {
-      if (displayName && !s.rooms[key]!.displayName)
+      if (displayName && !s.rooms[key].displayName)
         this.store.updateRoom(key, () => ({ displayName }));
       return;
     }

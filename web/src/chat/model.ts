@@ -151,7 +151,7 @@ export function upsertMessage(list: MessageView[], m: MessageView): MessageView[
 
 /** Merges an older history page in front of what is loaded (dedup by key). */
 export function mergeHistory(list: MessageView[], page: MessageView[]): MessageView[] {
-  let out = [...list];
+  const out = [...list];
   for (const m of page) {
     if (!out.some((x) => x.key === m.key)) out.push(m);
   }

@@ -64,7 +64,7 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   TranslateChunk: TranslateChunkCodec,
   ErrorReply: ErrorReplyCodec,
   OkReply: OkReplyCodec,
-} as Record<string, Codec<unknown>>;
+};
 
 export * from "./ids";
 export * from "./messages";

@@ -130,7 +130,7 @@ describe("subject builders", () => {
   ])("refuse %s with %j", (tmpl, args, name) => {
     let err: unknown;
     try {
-      formatSubject(tmpl, args as Record<string, string>);
+      formatSubject(tmpl, args);
     } catch (e) {
       err = e;
     }

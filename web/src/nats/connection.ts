@@ -95,11 +95,10 @@ export async function connectNats(
     });
     return nc;
   } catch (e) {
+    const code = (e as { code?: unknown }).code;
     const type =
       natsErrorType(e) ||
-      (String((e as { code?: unknown }).code ?? "").includes("AUTH")
-        ? "unauthenticated"
-        : "connect_failed");
+      (typeof code === "string" && code.includes("AUTH") ? "unauthenticated" : "connect_failed");
     const message =
       type === "unauthenticated"
         ? "the chat server refused the credentials"

@@ -64,30 +64,26 @@ export interface CallOptions {
   attributes?: Attributes;
 }
 
-/** Maps a nats.ws error to the span's error.type (observability.md §4.2). */
+/** nats.ws error codes that have their own error.type (observability.md §4.2). */
+const kErrorTypes = new Map<string, string>([
+  [ErrorCode.Timeout, "timeout"],
+  [ErrorCode.NoResponders, "no_responders"],
+  [ErrorCode.PermissionsViolation, "permission_denied"],
+  [ErrorCode.ConnectionClosed, "connection_closed"],
+  [ErrorCode.Disconnect, "connection_closed"],
+]);
+
+/** Maps a nats.ws error to the span's error.type; "" for any other error. */
 export function natsErrorType(e: unknown): string {
-  const code =
-    typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "";
-  switch (code) {
-    case ErrorCode.Timeout:
-      return "timeout";
-    case ErrorCode.NoResponders:
-      return "no_responders";
-    case ErrorCode.PermissionsViolation:
-      return "permission_denied";
-    case ErrorCode.ConnectionClosed:
-    case ErrorCode.Disconnect:
-      return "connection_closed";
-    default:
-      return "";
-  }
+  const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : "";
+  return kErrorTypes.get(code) ?? "";
 }
 
 /** Builds nats.ws headers carrying `span`'s context (traceparent, tracestate when non-empty). */
 export function traceHeaders(ctx: Context): MsgHdrs {
   const h = natsHeaders();
   propagator.inject(ctx, h, {
-    set: (carrier, key, value) => carrier.set(key, value),
+    set: (carrier: MsgHdrs, key, value) => carrier.set(key, value),
   });
   return h;
 }

@@ -95,12 +95,7 @@ export async function runAction<T>(action: Action, fn: (a: Action) => Promise<T>
 
 /** error.type of an error thrown by our wrappers (`type` field), else its class name. */
 export function errorTypeOf(e: unknown): string {
-  if (
-    typeof e === "object" &&
-    e !== null &&
-    "type" in e &&
-    typeof (e as { type: unknown }).type === "string"
-  ) {
+  if (typeof e === "object" && e !== null && "type" in e && typeof e.type === "string") {
     return (e as { type: string }).type;
   }
   if (e instanceof Error && e.name && e.name !== "Error") return e.name;
