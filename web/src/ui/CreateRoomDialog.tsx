@@ -26,7 +26,7 @@ export function CreateRoomDialog({ onClose }: { onClose: () => void }) {
         aria-modal="true"
         aria-labelledby="create-room-title"
         data-testid="create-room-dialog"
-        onSubmit={submit}
+        onSubmit={(e) => void submit(e)}
       >
         <h2 id="create-room-title">Create a private room</h2>
         <label>

@@ -55,7 +55,7 @@ function MembersPanel({ room }: { room: Room }) {
         ))}
       </ul>
       {manage && (
-        <form className="inline-form" onSubmit={invite}>
+        <form className="inline-form" onSubmit={(e) => void invite(e)}>
           <label className="sr-only" htmlFor="invite-user">
             Invite a user
           </label>
@@ -80,6 +80,13 @@ export function RoomView({ room }: { room: Room }) {
   const s = useChatState();
   const listRef = useRef<HTMLUListElement>(null);
   const [showMembers, setShowMembers] = useState(false);
+  // The members panel closes when another room is shown (state adjusted while rendering, as
+  // React recommends over a setState in an effect: no render with the stale value).
+  const [membersRoom, setMembersRoom] = useState(room.key);
+  if (membersRoom !== room.key) {
+    setMembersRoom(room.key);
+    setShowMembers(false);
+  }
   const stick = useRef(true);
   const prevHeight = useRef(0);
   const prevFirst = useRef<string | undefined>(undefined);
@@ -99,7 +106,6 @@ export function RoomView({ room }: { room: Room }) {
   }, [room.messages]);
   useEffect(() => {
     stick.current = true;
-    setShowMembers(false);
   }, [room.key]);
 
   const onScroll = () => {
