@@ -19,7 +19,14 @@ test("charlie (no role) has no admin action, and a forged publish from the conso
   const nonce = `forged ${Date.now()}`;
   // What a person would type in the devtools console: the app's own connection (web/README.md).
   const errors = await page.evaluate(async (text) => {
-    const nc = (window as unknown as { natsChat: { connection: any } }).natsChat.connection;
+    // The part of the page's nats.ws connection used here (this package does not depend on it).
+    interface PageConnection {
+      status(): AsyncIterable<{ type: string; data: unknown; permissionContext?: unknown }>;
+      publish(subject: string, data: Uint8Array): void;
+      flush(): Promise<void>;
+    }
+    const nc = (window as unknown as { natsChat: { connection: PageConnection } }).natsChat
+      .connection;
     const seen: string[] = [];
     void (async () => {
       // nats.ws 1.30: data is the error code, permissionContext names the operation and subject.
