@@ -13,6 +13,9 @@ import globals from "globals";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
+const kNatsOnly =
+  "nats.ws is used only inside src/nats/ (the one connection and the traced wrapper); import from there.";
+
 export default defineConfig(
   { ignores: ["dist/", "node_modules/", "e2e/node_modules/", "e2e/test-results/"] },
   js.configs.recommended,
@@ -27,13 +30,8 @@ export default defineConfig(
       "no-restricted-imports": [
         "error",
         {
-          paths: [
-            {
-              name: "nats.ws",
-              message:
-                "nats.ws is used only inside src/nats/ (the one connection and the traced wrapper); import from there.",
-            },
-          ],
+          paths: [{ name: "nats.ws", message: kNatsOnly }],
+          patterns: [{ group: ["nats.ws/*"], message: kNatsOnly }],
         },
       ],
       eqeqeq: ["error", "always"],
