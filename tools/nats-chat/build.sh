@@ -20,6 +20,12 @@ npm_ci_if_needed() {
   (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 }
 
+# `npm run SCRIPT` in web/ as an offline check (lint, format:check); `npm ci` first when the
+# lock changed, as for the unit tests, so a clean clone works.
+web_check() {
+  npm_ci_if_needed "$WEB_DIR" && (cd "$WEB_DIR" && FORCE_COLOR=0 npm run --silent "$1")
+}
+
 # Builds web/dist when a source is newer than the last build; `npm ci` when the lock changed.
 build_web() {
   [[ -f $WEB_DIR/package.json ]] || { warn "web/ has no package.json: web client not built"; return 1; }

@@ -19,10 +19,14 @@ describe("config.json", () => {
     expect(c.otlpTracesUrl).toBe("http://127.0.0.1:3000/otlp/v1/traces");
     expect(c.issuer).toBe("http://127.0.0.1:8080/realms/nats-chat");
     expect(resolveConfig(base, "https://chat.example").natsUrl).toBe("wss://chat.example/nats");
-    expect(resolveConfig({ ...base, natsUrl: "ws://h:4223" }, "http://x").natsUrl).toBe("ws://h:4223");
+    expect(resolveConfig({ ...base, natsUrl: "ws://h:4223" }, "http://x").natsUrl).toBe(
+      "ws://h:4223",
+    );
   });
   it("names every missing field", () => {
-    expect(() => resolveConfig({ issuer: "http://i" }, "http://x")).toThrow(/clientId, natsUrl, credentialsUrl, otlpTracesUrl, environment, version/);
+    expect(() => resolveConfig({ issuer: "http://i" }, "http://x")).toThrow(
+      /clientId, natsUrl, credentialsUrl, otlpTracesUrl, environment, version/,
+    );
     expect(() => resolveConfig([], "http://x")).toThrow(ConfigError);
     expect(() => resolveConfig({ ...base, issuer: "/realms" }, "http://x")).toThrow(/absolute/);
   });

@@ -35,8 +35,9 @@ export function resolveConfig(raw: unknown, origin: string): AppConfig {
     throw new ConfigError("config.json is not a JSON object");
   }
   const o = raw as Record<string, unknown>;
-  const missing = kKeys.filter((k) => typeof o[k] !== "string" || (o[k] as string).length === 0);
-  if (missing.length > 0) throw new ConfigError(`config.json lacks string field(s): ${missing.join(", ")}`);
+  const missing = kKeys.filter((k) => typeof o[k] !== "string" || o[k].length === 0);
+  if (missing.length > 0)
+    throw new ConfigError(`config.json lacks string field(s): ${missing.join(", ")}`);
   const base = new URL(origin);
   const abs = (u: string) => new URL(u, base).toString();
   let natsUrl = o.natsUrl as string;
@@ -46,7 +47,8 @@ export function resolveConfig(raw: unknown, origin: string): AppConfig {
     natsUrl = `${wsProto}//${u.host}${u.pathname}${u.search}`;
   }
   const issuer = (o.issuer as string).replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(issuer)) throw new ConfigError("config.json issuer must be an absolute http(s) URL");
+  if (!/^https?:\/\//.test(issuer))
+    throw new ConfigError("config.json issuer must be an absolute http(s) URL");
   return {
     issuer,
     clientId: o.clientId as string,

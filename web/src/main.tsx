@@ -24,7 +24,11 @@ async function main(): Promise<void> {
     rootEl.appendChild(p);
     return;
   }
-  initTelemetry({ otlpTracesUrl: config.otlpTracesUrl, version: config.version, environment: config.environment });
+  initTelemetry({
+    otlpTracesUrl: config.otlpTracesUrl,
+    version: config.version,
+    environment: config.environment,
+  });
   const client = new ChatClient();
   createRoot(rootEl).render(
     <StrictMode>

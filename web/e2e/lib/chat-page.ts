@@ -1,6 +1,12 @@
 // The web client as a person uses it: every step goes through the page (clicks, typing), and
 // the selectors are the ones web/README.md lists as stable. Nothing here talks to NATS directly.
-import { expect, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
+import {
+  expect,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from "@playwright/test";
 import { env } from "./env.js";
 
 export class ChatPage {
@@ -99,7 +105,10 @@ export class ChatPage {
   }
 
   async screenshot(name: string): Promise<void> {
-    await this.page.screenshot({ path: `${env.outputDir}/screenshots/${name}.png`, fullPage: true });
+    await this.page.screenshot({
+      path: `${env.outputDir}/screenshots/${name}.png`,
+      fullPage: true,
+    });
   }
 
   async close(): Promise<void> {

@@ -32,7 +32,9 @@ function collectPanels(panels: unknown, out: Json[]): void {
 }
 
 export function panelTargets(): PanelTarget[] {
-  const files = readdirSync(dashboardsDir).filter((f) => f.endsWith(".json")).sort();
+  const files = readdirSync(dashboardsDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
   if (files.length === 0) throw new Error(`no dashboards in ${dashboardsDir}`);
   const targets: PanelTarget[] = [];
   for (const f of files) {
@@ -63,6 +65,9 @@ export function substituteVariables(q: string): string {
     .replace(/\$__rate_interval|\$\{__rate_interval\}/g, "1m")
     .replace(/\$__interval|\$\{__interval\}/g, "30s")
     .replace(/\$__range|\$\{__range\}/g, "15m")
-    .replace(/([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"\$\{?[A-Za-z_][A-Za-z0-9_]*(?::[a-z]+)?\}?"/g, '$1=~".+"')
+    .replace(
+      /([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"\$\{?[A-Za-z_][A-Za-z0-9_]*(?::[a-z]+)?\}?"/g,
+      '$1=~".+"',
+    )
     .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*(?::[a-z]+)?\}|\$[A-Za-z_][A-Za-z0-9_]*/g, ".+");
 }

@@ -43,7 +43,11 @@ export class StreamTap {
   }
 
   // The first copy whose body satisfies `match` (e.g. text contains the nonce, action edit).
-  async waitFor(what: string, match: (c: Captured) => boolean, timeoutMs = 20_000): Promise<Captured> {
+  async waitFor(
+    what: string,
+    match: (c: Captured) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<Captured> {
     return waitFor(what, async () => this.seen.find(match), timeoutMs);
   }
 

@@ -79,7 +79,7 @@ export async function waitForTrace(
     );
   } catch (e) {
     const have = last?.spans.map((s) => `${s.service_name}:${s.name}`).join(", ") ?? "nothing";
-    throw new Error(`${(e as Error).message}; the sink has: ${have}`);
+    throw new Error(`${(e as Error).message}; the sink has: ${have}`, { cause: e });
   }
 }
 

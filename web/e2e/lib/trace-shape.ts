@@ -42,7 +42,9 @@ export function assertMessageTrace(t: SinkTrace, action: string, room: string): 
   expect(attr(root, "chat.action")).toBe(action);
   expect(root.events.map((e) => e.name)).toContain("echo_rendered");
 
-  const ingestSubjectTemplate = t.spans.some((s) => s.name.endsWith(".thread.{thread_id}") && s.service_name === "web-frontend")
+  const ingestSubjectTemplate = t.spans.some(
+    (s) => s.name.endsWith(".thread.{thread_id}") && s.service_name === "web-frontend",
+  )
     ? "publish deliver.{user}.send.{room}.thread.{thread_id}"
     : "publish deliver.{user}.send.{room}";
   const publish = only(
@@ -76,8 +78,10 @@ export function assertMessageTrace(t: SinkTrace, action: string, room: string): 
   expect(attr(persist!, "chat.action")).toBe(action);
 
   const sql = t.spans.filter(
-    (s) => s.service_name === "persist-worker" && s.name === SQL_SPAN[action] &&
-      (s.parent_span_id === persist!.span_id),
+    (s) =>
+      s.service_name === "persist-worker" &&
+      s.name === SQL_SPAN[action] &&
+      s.parent_span_id === persist!.span_id,
   );
   expect(sql.length, `${SQL_SPAN[action]} under persist-worker's process span`).toBeGreaterThan(0);
   expect(sql[0].kind).toBe("SPAN_KIND_CLIENT");

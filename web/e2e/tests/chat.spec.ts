@@ -23,7 +23,9 @@ async function traceOf(what: string, match: (c: Captured) => boolean): Promise<s
   return traceIdOf(copy.traceparent);
 }
 
-test("alice sends in #general, bob sees it live, and one trace runs from her click to the INSERT", async ({ browser }) => {
+test("alice sends in #general, bob sees it live, and one trace runs from her click to the INSERT", async ({
+  browser,
+}) => {
   const alice = await ChatPage.login(browser, "alice", "alice123");
   const bob = await ChatPage.login(browser, "bob", "bob123");
   await alice.openRoom(ROOM);
@@ -47,7 +49,9 @@ test("alice sends in #general, bob sees it live, and one trace runs from her cli
     "persist-worker's log line of the send trace",
     async () => {
       const l = await logsOf(traceId);
-      return l.some((r) => r.service === "persist-worker" && r.msg === "message persisted") ? l : undefined;
+      return l.some((r) => r.service === "persist-worker" && r.msg === "message persisted")
+        ? l
+        : undefined;
     },
     30_000,
   );
@@ -58,7 +62,9 @@ test("alice sends in #general, bob sees it live, and one trace runs from her cli
   await bob.close();
 });
 
-test("edit, react, thread reply and delete each reach bob and each leave their own complete trace", async ({ browser }) => {
+test("edit, react, thread reply and delete each reach bob and each leave their own complete trace", async ({
+  browser,
+}) => {
   const alice = await ChatPage.login(browser, "alice", "alice123");
   const bob = await ChatPage.login(browser, "bob", "bob123");
   await alice.openRoom(ROOM);
@@ -67,7 +73,10 @@ test("edit, react, thread reply and delete each reach bob and each leave their o
   const base = `edit me ${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   const item = await alice.send(base);
   await expect(bob.message(base)).toBeVisible();
-  const sent = await tap.waitFor("the original copy", (c) => c.body.text === base && !c.body.action);
+  const sent = await tap.waitFor(
+    "the original copy",
+    (c) => c.body.text === base && !c.body.action,
+  );
   const ts = Number(sent.body.timestamp);
   const traces = new Set<string>([traceIdOf(sent.traceparent)]);
 
@@ -76,14 +85,20 @@ test("edit, react, thread reply and delete each reach bob and each leave their o
   await alice.edit(item, edited);
   await expect(bob.message(edited)).toBeVisible();
   await expect(bob.message(edited)).toContainText("edited");
-  const editTrace = await traceOf("the edit copy", (c) => c.body.action === "edit" && c.body.timestamp === ts);
+  const editTrace = await traceOf(
+    "the edit copy",
+    (c) => c.body.action === "edit" && c.body.timestamp === ts,
+  );
   assertMessageTrace(await waitForTrace(editTrace, messageTraceComplete("edit")), "edit", ROOM);
   traces.add(editTrace);
 
   // React.
   await alice.react(alice.message(edited), "👍");
   await expect(bob.message(edited).getByTestId("reaction-👍")).toContainText("1");
-  const reactTrace = await traceOf("the react copy", (c) => c.body.action === "react" && c.body.timestamp === ts);
+  const reactTrace = await traceOf(
+    "the react copy",
+    (c) => c.body.action === "react" && c.body.timestamp === ts,
+  );
   assertMessageTrace(await waitForTrace(reactTrace, messageTraceComplete("react")), "react", ROOM);
   traces.add(reactTrace);
 
@@ -91,7 +106,9 @@ test("edit, react, thread reply and delete each reach bob and each leave their o
   const replyText = `thread reply ${Date.now()}`;
   await alice.replyInThread(alice.message(edited), replyText);
   await bob.message(edited).getByTestId("message-reply").click();
-  await expect(bob.page.getByTestId("thread-panel").getByTestId("message").filter({ hasText: replyText })).toBeVisible();
+  await expect(
+    bob.page.getByTestId("thread-panel").getByTestId("message").filter({ hasText: replyText }),
+  ).toBeVisible();
   await bob.screenshot("03-bob-thread");
   const replyTrace = await traceOf("the thread reply copy", (c) => c.body.text === replyText);
   const reply = await waitForTrace(replyTrace, messageTraceComplete("send"));
@@ -102,8 +119,15 @@ test("edit, react, thread reply and delete each reach bob and each leave their o
   await alice.delete(alice.message(edited));
   await expect(bob.message(edited)).toHaveCount(0);
   await expect(bob.page.getByTestId("message-list")).toContainText("This message was deleted");
-  const deleteTrace = await traceOf("the delete copy", (c) => c.body.action === "delete" && c.body.timestamp === ts);
-  assertMessageTrace(await waitForTrace(deleteTrace, messageTraceComplete("delete")), "delete", ROOM);
+  const deleteTrace = await traceOf(
+    "the delete copy",
+    (c) => c.body.action === "delete" && c.body.timestamp === ts,
+  );
+  assertMessageTrace(
+    await waitForTrace(deleteTrace, messageTraceComplete("delete")),
+    "delete",
+    ROOM,
+  );
   traces.add(deleteTrace);
 
   // Five actions, five traces.

@@ -6,7 +6,9 @@ import { ChatPage } from "../lib/chat-page.js";
 import { childrenOf, getTrace, searchTraces, type SinkTrace } from "../lib/sink.js";
 import { waitFor } from "../lib/wait.js";
 
-test("a login is one trace from the browser through auth-service to the NATS connection", async ({ browser }) => {
+test("a login is one trace from the browser through auth-service to the NATS connection", async ({
+  browser,
+}) => {
   const since = new Date().toISOString();
   const evan = await ChatPage.login(browser, "evan", "evan123");
 
@@ -34,11 +36,14 @@ function assertLoginShape(t: SinkTrace): void {
   const children = childrenOf(t, root!);
   const posts = children.filter((s) => s.name.startsWith("POST ") && s.kind === "SPAN_KIND_CLIENT");
   expect(posts.length, "token and credential POSTs under login").toBeGreaterThanOrEqual(2);
-  const server = t.spans.find((s) => s.service_name === "auth-service" && s.kind === "SPAN_KIND_SERVER");
+  const server = t.spans.find(
+    (s) => s.service_name === "auth-service" && s.kind === "SPAN_KIND_SERVER",
+  );
   expect(server, "auth-service SERVER span in the login trace").toBeTruthy();
   expect(posts.map((p) => p.span_id)).toContain(server!.parent_span_id);
   expect(server!.attributes["chat.auth.result"]).toBe("authorized");
   const connect = children.find((s) => s.name === "connect nats");
   expect(connect?.kind).toBe("SPAN_KIND_CLIENT");
-  for (const s of t.spans) expect(s.status.code, `${s.service_name} ${s.name}`).not.toBe("STATUS_CODE_ERROR");
+  for (const s of t.spans)
+    expect(s.status.code, `${s.service_name} ${s.name}`).not.toBe("STATUS_CODE_ERROR");
 }

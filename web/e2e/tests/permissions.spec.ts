@@ -5,7 +5,9 @@ import { test, expect } from "@playwright/test";
 import { ChatPage } from "../lib/chat-page.js";
 import { StreamTap } from "../lib/nats.js";
 
-test("charlie (no role) has no admin action, and a forged publish from the console is refused by the server", async ({ browser }) => {
+test("charlie (no role) has no admin action, and a forged publish from the console is refused by the server", async ({
+  browser,
+}) => {
   const tap = await StreamTap.open(">");
   const charlie = await ChatPage.login(browser, "charlie", "charlie123");
   const page = charlie.page;
@@ -17,7 +19,14 @@ test("charlie (no role) has no admin action, and a forged publish from the conso
   const nonce = `forged ${Date.now()}`;
   // What a person would type in the devtools console: the app's own connection (web/README.md).
   const errors = await page.evaluate(async (text) => {
-    const nc = (window as unknown as { natsChat: { connection: any } }).natsChat.connection;
+    // The part of the page's nats.ws connection used here (this package does not depend on it).
+    interface PageConnection {
+      status(): AsyncIterable<{ type: string; data: unknown; permissionContext?: unknown }>;
+      publish(subject: string, data: Uint8Array): void;
+      flush(): Promise<void>;
+    }
+    const nc = (window as unknown as { natsChat: { connection: PageConnection } }).natsChat
+      .connection;
     const seen: string[] = [];
     void (async () => {
       // nats.ws 1.30: data is the error code, permissionContext names the operation and subject.
@@ -35,7 +44,13 @@ test("charlie (no role) has no admin action, and a forged publish from the conso
     nc.publish("deliver.bob.send.general", enc.encode(JSON.stringify(asBob)));
     // Issue 11: the history grant used to reach the CHAT_MESSAGES stream (chat.*.thread.*), the
     // admin channel took its author from the body, and every tier could publish into inboxes.
-    const asAlice = { user: "alice", text, timestamp: Date.now(), room: "history", threadId: "1700000000000-alice" };
+    const asAlice = {
+      user: "alice",
+      text,
+      timestamp: Date.now(),
+      room: "history",
+      threadId: "1700000000000-alice",
+    };
     nc.publish("chat.history.thread.1700000000000-alice", enc.encode(JSON.stringify(asAlice)));
     nc.publish("admin.chat.charlie", enc.encode(JSON.stringify(admin)));
     nc.publish("_INBOX.alice.forged", enc.encode(JSON.stringify(asAlice)));
@@ -44,7 +59,9 @@ test("charlie (no role) has no admin action, and a forged publish from the conso
     return seen;
   }, nonce);
   expect(errors.join("\n")).toMatch(/permissions[ _]violation publish admin\.chat/i);
-  expect(errors.join("\n")).toMatch(/permissions[ _]violation publish deliver\.bob\.send\.general/i);
+  expect(errors.join("\n")).toMatch(
+    /permissions[ _]violation publish deliver\.bob\.send\.general/i,
+  );
   expect(errors.join("\n")).toMatch(/permissions[ _]violation publish chat\.history\.thread\./i);
   expect(errors.join("\n")).toMatch(/permissions[ _]violation publish admin\.chat\.charlie/i);
   expect(errors.join("\n")).toMatch(/permissions[ _]violation publish _INBOX\.alice\.forged/i);

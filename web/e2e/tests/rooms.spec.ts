@@ -36,7 +36,10 @@ test("a private room: create, invite, chat, kick", async ({ browser }) => {
   // it on its next room list — the kick notice goes to the remaining members only, as in
   // docs/system.md §6.5), and fanout no longer delivers its messages to him.
   await george.page.reload();
-  await expect(george.page.getByTestId("connection-status")).toHaveAttribute("data-state", "connected");
+  await expect(george.page.getByTestId("connection-status")).toHaveAttribute(
+    "data-state",
+    "connected",
+  );
   await expect(george.page.getByTestId("room-item-general")).toBeVisible();
   await expect(george.page.getByTestId(`room-item-${key}`)).toHaveCount(0);
   await fiona.close();

@@ -11,8 +11,14 @@ import { waitFor } from "../lib/wait.js";
 
 // Metric name prefixes that nothing emits in the local stack, and why.
 const NOT_LOCAL: { prefix: RegExp; reason: string }[] = [
-  { prefix: /\b(app_registry|poll|kb|whiteboard|sticker|user_search|translate|translation)_/, reason: "the translation, sticker, user-search and app services are not built yet" },
-  { prefix: /\botelcol_/, reason: "no OpenTelemetry Collector locally (the sink replaces it; production only)" },
+  {
+    prefix: /\b(app_registry|poll|kb|whiteboard|sticker|user_search|translate|translation)_/,
+    reason: "the translation, sticker, user-search and app services are not built yet",
+  },
+  {
+    prefix: /\botelcol_/,
+    reason: "no OpenTelemetry Collector locally (the sink replaces it; production only)",
+  },
 ];
 
 function notLocalReason(q: string): string | undefined {
@@ -21,9 +27,18 @@ function notLocalReason(q: string): string | undefined {
 
 async function promRange(q: string): Promise<number> {
   const end = Math.floor(Date.now() / 1000);
-  const params = new URLSearchParams({ query: q, start: String(end - 900), end: String(end), step: "15" });
+  const params = new URLSearchParams({
+    query: q,
+    start: String(end - 900),
+    end: String(end),
+    step: "15",
+  });
   const res = await fetch(`${env.prometheusUrl}/api/v1/query_range?${params}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: unknown[] };
+  };
   if (body.status !== "success") throw new Error(`Prometheus refused ${q}: ${body.error}`);
   return body.data!.result.length;
 }
@@ -36,7 +51,8 @@ test("every dashboard panel is answered by the local stack", async () => {
   // history reads, presence queries and room operations beside the journeys' messages.
   const cli = (...a: string[]) =>
     execFileSync("../../nats-chat", ["chat", "--user", "bob", "--password", "bob123", ...a], {
-      env: process.env, stdio: "pipe",
+      env: process.env,
+      stdio: "pipe",
     });
   cli("join", "random");
   cli("send", "random", `dashboards ${Date.now()}`);
@@ -45,7 +61,12 @@ test("every dashboard panel is answered by the local stack", async () => {
 
   // Recording rules are evaluated every 30 s and rate() needs two samples: wait until the
   // slowest-to-appear series (the recording rule over span metrics) has data.
-  await waitFor("recording rules to have data", async () => (await promRange("service:spanmetrics_calls:rate5m")) > 0, 120_000, 2_000);
+  await waitFor(
+    "recording rules to have data",
+    async () => (await promRange("service:spanmetrics_calls:rate5m")) > 0,
+    120_000,
+    2_000,
+  );
 
   const empty: string[] = [];
   const answered: string[] = [];
@@ -58,7 +79,9 @@ test("every dashboard panel is answered by the local stack", async () => {
       const reason = notLocalReason(q);
       if (reason) {
         expectedEmpty.push(`${label}: ${reason}`);
-        expect(n, `${label} is listed as impossible locally but has data: update NOT_LOCAL`).toBe(0);
+        expect(n, `${label} is listed as impossible locally but has data: update NOT_LOCAL`).toBe(
+          0,
+        );
       } else if (n === 0) {
         empty.push(`${label}: ${q}`);
       } else {
@@ -74,7 +97,9 @@ test("every dashboard panel is answered by the local stack", async () => {
       throw new Error(`${label}: unknown datasource uid "${t.datasource}"`);
     }
   }
-  console.log(`dashboard panels answered: ${answered.length}; impossible locally: ${expectedEmpty.length}`);
+  console.log(
+    `dashboard panels answered: ${answered.length}; impossible locally: ${expectedEmpty.length}`,
+  );
   for (const e of expectedEmpty) console.log(`  not local: ${e}`);
   expect(empty, "panels with no data").toEqual([]);
 });
@@ -83,7 +108,10 @@ test("every dashboard panel is answered by the local stack", async () => {
 // service-graph series the sink derives.
 async function checkTracePanel(t: PanelTarget): Promise<void> {
   if (t.queryType === "serviceMap" || t.query === "serviceMap") {
-    expect(await promRange("traces_service_graph_request_total"), "service graph series").toBeGreaterThan(0);
+    expect(
+      await promRange("traces_service_graph_request_total"),
+      "service graph series",
+    ).toBeGreaterThan(0);
     return;
   }
   const q = t.query;
@@ -91,7 +119,8 @@ async function checkTracePanel(t: PanelTarget): Promise<void> {
   const svc = /resource\.service\.name\s*=\s*"([^"]+)"/.exec(q);
   if (svc) params.set("service", svc[1]);
   if (/status\s*=\s*error/.test(q)) params.set("status", "error");
-  for (const m of q.matchAll(/span\.([a-z_.]+)\s*=\s*"([^"]+)"/g)) params.append(`attr.${m[1]}`, m[2]);
+  for (const m of q.matchAll(/span\.([a-z_.]+)\s*=\s*"([^"]+)"/g))
+    params.append(`attr.${m[1]}`, m[2]);
   const res = await fetch(`${env.sinkUrl}/api/traces?${params}`);
   expect(res.status, `${t.dashboard} / ${t.panel}: sink search ${params}`).toBe(200);
   const body = (await res.json()) as { traces: unknown[] };

@@ -4,15 +4,10 @@
 // whose permissions follow the user's realm roles. The call is a `POST {url.template}` CLIENT
 // span that sends traceparent (same origin), so auth-service's SERVER span joins the trace.
 import type { Context, Tracer } from "@opentelemetry/api";
-import { nkeys } from "nats.ws";
+import type { UserKey } from "../nats/connection";
 import { tracedFetchJson } from "../telemetry/http";
 
 export type Tier = "admin" | "user" | "none";
-
-export interface UserKey {
-  publicKey: string;
-  seed: Uint8Array;
-}
 
 export interface NatsCredentials {
   jwt: string;
@@ -33,11 +28,6 @@ export class CredentialsError extends Error {
   }
 }
 
-export function createUserKey(): UserKey {
-  const kp = nkeys.createUser();
-  return { publicKey: kp.getPublicKey(), seed: kp.getSeed() };
-}
-
 export async function fetchCredentials(
   tracer: Tracer,
   parent: Context,
@@ -56,13 +46,25 @@ export async function fetchCredentials(
         headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" },
         body: JSON.stringify({ nkey: key.publicKey }),
       },
-      { urlTemplate: new URL(credentialsUrl).pathname, sendTraceparent: new URL(credentialsUrl).origin === window.location.origin },
+      {
+        urlTemplate: new URL(credentialsUrl).pathname,
+        sendTraceparent: new URL(credentialsUrl).origin === window.location.origin,
+      },
     );
   } catch (e) {
     const status = (e as { status?: number }).status ?? 0;
     const err = (e as { body?: { error?: { code?: unknown; message?: unknown } } }).body?.error;
-    const msg = typeof err?.message === "string" ? err.message : status === 0 ? "auth-service could not be reached" : `HTTP ${status}`;
-    throw new CredentialsError(typeof err?.code === "string" ? err.code : "credentials_failed", `could not get chat credentials: ${msg}`, status);
+    const msg =
+      typeof err?.message === "string"
+        ? err.message
+        : status === 0
+          ? "auth-service could not be reached"
+          : `HTTP ${status}`;
+    throw new CredentialsError(
+      typeof err?.code === "string" ? err.code : "credentials_failed",
+      `could not get chat credentials: ${msg}`,
+      status,
+    );
   }
   const b = body as Record<string, unknown>;
   const tier = b?.tier;
@@ -72,7 +74,11 @@ export async function fetchCredentials(
     typeof b.user !== "string" ||
     (tier !== "admin" && tier !== "user" && tier !== "none")
   ) {
-    throw new CredentialsError("invalid_payload", "could not get chat credentials: malformed answer", 200);
+    throw new CredentialsError(
+      "invalid_payload",
+      "could not get chat credentials: malformed answer",
+      200,
+    );
   }
   return { jwt: b.jwt, expiresAt: b.expires_at, user: b.user, tier };
 }

@@ -62,9 +62,17 @@ export function discover(issuer: string): Promise<Discovery> {
   if (discoveryCache === null) {
     discoveryCache = (async () => {
       const res = await fetch(`${issuer}/.well-known/openid-configuration`);
-      if (!res.ok) throw new AuthError("discovery_failed", `the identity provider answered HTTP ${res.status}`);
+      if (!res.ok)
+        throw new AuthError(
+          "discovery_failed",
+          `the identity provider answered HTTP ${res.status}`,
+        );
       const d = (await res.json()) as Discovery;
-      if (d.issuer !== issuer) throw new AuthError("discovery_failed", "the identity provider's issuer does not match the configuration");
+      if (d.issuer !== issuer)
+        throw new AuthError(
+          "discovery_failed",
+          "the identity provider's issuer does not match the configuration",
+        );
       return d;
     })().catch((e: unknown) => {
       discoveryCache = null;
@@ -113,7 +121,10 @@ export function isCallback(): boolean {
 function decodeJwtPayload(jwt: string): Record<string, unknown> {
   const part = jwt.split(".")[1];
   if (!part) throw new AuthError("bad_token", "the identity provider returned a malformed token");
-  const b64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
+  const b64 = part
+    .replace(/-/g, "+")
+    .replace(/_/g, "/")
+    .padEnd(Math.ceil(part.length / 4) * 4, "=");
   const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
 }
@@ -121,7 +132,9 @@ function decodeJwtPayload(jwt: string): Record<string, unknown> {
 export function claimsOf(accessToken: string): Claims {
   const p = decodeJwtPayload(accessToken);
   const realm = p.realm_access as { roles?: unknown } | undefined;
-  const roles = Array.isArray(realm?.roles) ? realm.roles.filter((r): r is string => typeof r === "string") : [];
+  const roles = Array.isArray(realm?.roles)
+    ? realm.roles.filter((r): r is string => typeof r === "string")
+    : [];
   return {
     preferredUsername: typeof p.preferred_username === "string" ? p.preferred_username : "",
     email: typeof p.email === "string" ? p.email : "",
@@ -133,7 +146,8 @@ export function claimsOf(accessToken: string): Claims {
 
 function tokensFrom(body: unknown): Tokens {
   const b = body as Record<string, unknown>;
-  if (typeof b?.access_token !== "string") throw new AuthError("bad_token", "the identity provider returned no access token");
+  if (typeof b?.access_token !== "string")
+    throw new AuthError("bad_token", "the identity provider returned no access token");
   const expiresIn = typeof b.expires_in === "number" ? b.expires_in : 300;
   return {
     accessToken: b.access_token,
@@ -143,7 +157,12 @@ function tokensFrom(body: unknown): Tokens {
   };
 }
 
-async function tokenRequest(tracer: Tracer, parent: Context, d: Discovery, form: Record<string, string>): Promise<Tokens> {
+async function tokenRequest(
+  tracer: Tracer,
+  parent: Context,
+  d: Discovery,
+  form: Record<string, string>,
+): Promise<Tokens> {
   let body: unknown;
   try {
     body = await tracedFetchJson(
@@ -159,24 +178,42 @@ async function tokenRequest(tracer: Tracer, parent: Context, d: Discovery, form:
     );
   } catch (e) {
     const b = (e as { body?: { error_description?: unknown; error?: unknown } }).body;
-    const why = typeof b?.error_description === "string" ? b.error_description : typeof b?.error === "string" ? b.error : "the token request failed";
+    const why =
+      typeof b?.error_description === "string"
+        ? b.error_description
+        : typeof b?.error === "string"
+          ? b.error
+          : "the token request failed";
     throw new AuthError("token_request_failed", `login failed: ${why}`);
   }
   return tokensFrom(body);
 }
 
 /** Exchanges the callback's code for tokens (state and nonce checked); cleans the URL. */
-export async function completeLogin(tracer: Tracer, parent: Context, issuer: string, clientId: string): Promise<Tokens> {
+export async function completeLogin(
+  tracer: Tracer,
+  parent: Context,
+  issuer: string,
+  clientId: string,
+): Promise<Tokens> {
   const q = new URLSearchParams(window.location.search);
   const raw = sessionStorage.getItem(kPendingKey);
   sessionStorage.removeItem(kPendingKey);
   window.history.replaceState(null, "", "/");
   if (q.has("error")) {
-    throw new AuthError("login_refused", `login failed: ${q.get("error_description") ?? q.get("error")}`);
+    throw new AuthError(
+      "login_refused",
+      `login failed: ${q.get("error_description") ?? q.get("error")}`,
+    );
   }
-  if (!raw) throw new AuthError("no_pending_login", "login failed: this tab did not start a login (try again)");
+  if (!raw)
+    throw new AuthError(
+      "no_pending_login",
+      "login failed: this tab did not start a login (try again)",
+    );
   const pending = JSON.parse(raw) as Pending;
-  if (q.get("state") !== pending.state) throw new AuthError("state_mismatch", "login failed: the state does not match (try again)");
+  if (q.get("state") !== pending.state)
+    throw new AuthError("state_mismatch", "login failed: the state does not match (try again)");
   const d = await discover(issuer);
   const tokens = await tokenRequest(tracer, parent, d, {
     grant_type: "authorization_code",
@@ -187,16 +224,25 @@ export async function completeLogin(tracer: Tracer, parent: Context, issuer: str
   });
   if (tokens.idToken !== null) {
     const id = decodeJwtPayload(tokens.idToken);
-    if (id.nonce !== pending.nonce) throw new AuthError("nonce_mismatch", "login failed: the ID token's nonce does not match");
-    if (id.iss !== issuer) throw new AuthError("issuer_mismatch", "login failed: the ID token's issuer does not match");
+    if (id.nonce !== pending.nonce)
+      throw new AuthError("nonce_mismatch", "login failed: the ID token's nonce does not match");
+    if (id.iss !== issuer)
+      throw new AuthError("issuer_mismatch", "login failed: the ID token's issuer does not match");
   }
   saveTokens(tokens);
   return tokens;
 }
 
 /** Refresh-token grant; throws AuthError when there is no refresh token or the IdP refuses. */
-export async function refreshTokens(tracer: Tracer, parent: Context, issuer: string, clientId: string, current: Tokens): Promise<Tokens> {
-  if (current.refreshToken === null) throw new AuthError("no_refresh_token", "the session expired: please sign in again");
+export async function refreshTokens(
+  tracer: Tracer,
+  parent: Context,
+  issuer: string,
+  clientId: string,
+  current: Tokens,
+): Promise<Tokens> {
+  if (current.refreshToken === null)
+    throw new AuthError("no_refresh_token", "the session expired: please sign in again");
   const d = await discover(issuer);
   const next = await tokenRequest(tracer, parent, d, {
     grant_type: "refresh_token",

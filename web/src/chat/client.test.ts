@@ -41,7 +41,12 @@ class ScriptedTransport implements NatsTransport {
       const a = queue.length > 1 ? queue.shift()! : queue[0]!;
       if (a instanceof NatsError) throw a;
       const text = typeof a === "function" ? await a() : a;
-      return { subject: "_INBOX.alice.1", sid: 1, data: enc.encode(text), headers: undefined } as unknown as Msg;
+      return {
+        subject: "_INBOX.alice.1",
+        sid: 1,
+        data: enc.encode(text),
+        headers: undefined,
+      } as unknown as Msg;
     }
     throw new NatsError("no responders", ErrorCode.NoResponders);
   }
@@ -109,7 +114,13 @@ function one(name: string): ReadableSpan {
 
 function delivered(subject: string, body: string, headers?: MsgHdrs): Msg {
   const data = enc.encode(body);
-  return { subject, sid: 1, data, headers, string: () => new TextDecoder().decode(data) } as unknown as Msg;
+  return {
+    subject,
+    sid: 1,
+    data,
+    headers,
+    string: () => new TextDecoder().decode(data),
+  } as unknown as Msg;
 }
 
 async function settle(): Promise<void> {
@@ -154,7 +165,9 @@ describe("join_room (observability.md §4.5, §5.4)", () => {
     expect(history.events.map((e) => e.name)).toContain("history_rendered");
     // Two history requests: the refused one is ERROR, the retry is not.
     const requests = spans("request chat.history.{room}");
-    expect(requests.map((s) => s.status.code).sort()).toEqual([SpanStatusCode.UNSET, SpanStatusCode.ERROR].sort());
+    expect(requests.map((s) => s.status.code).sort()).toEqual(
+      [SpanStatusCode.UNSET, SpanStatusCode.ERROR].sort(),
+    );
     // Presence failed and was absorbed: its own span is ERROR, join_room stays UNSET + fallback.
     expect(one("request presence.room.{room}").status.code).toBe(SpanStatusCode.ERROR);
     expect(join.status.code).toBe(SpanStatusCode.UNSET);
@@ -167,7 +180,12 @@ describe("inbound messages (robustness)", () => {
   it("an undecodable notification is an ERROR CONSUMER root (invalid_payload), never thrown", async () => {
     const h = natsHeaders();
     h.set("traceparent", "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01");
-    await expect(internals.onNotification("room.notify.{room}", delivered("room.notify.general", "{not json", h))).resolves.toBeUndefined();
+    await expect(
+      internals.onNotification(
+        "room.notify.{room}",
+        delivered("room.notify.general", "{not json", h),
+      ),
+    ).resolves.toBeUndefined();
     const root = one("process room.notify.{room}");
     expect(root.status.code).toBe(SpanStatusCode.ERROR);
     expect(root.attributes["error.type"]).toBe("invalid_payload");
@@ -178,7 +196,14 @@ describe("inbound messages (robustness)", () => {
   });
 
   it("an oversized notification is rejected the same way", async () => {
-    const big = JSON.stringify({ notifyId: "x", room: "general", action: "message", user: "bob", timestamp: 1, emoji: "a".repeat(70_000) });
+    const big = JSON.stringify({
+      notifyId: "x",
+      room: "general",
+      action: "message",
+      user: "bob",
+      timestamp: 1,
+      emoji: "a".repeat(70_000),
+    });
     await internals.onNotification("room.notify.{room}", delivered("room.notify.general", big));
     const root = one("process room.notify.{room}");
     expect(root.attributes["error.type"]).toBe("invalid_payload");
@@ -186,7 +211,8 @@ describe("inbound messages (robustness)", () => {
 
   it("a failed msg.get leaves the root UNSET with a `fallback` event carrying error.type (registered keys only)", async () => {
     nc.answer("msg.get", new NatsError("t", ErrorCode.Timeout));
-    const n = '{"notifyId":"general.7.a1b2","room":"general","action":"message","user":"bob","timestamp":1740650000123}';
+    const n =
+      '{"notifyId":"general.7.a1b2","room":"general","action":"message","user":"bob","timestamp":1740650000123}';
     await internals.onNotification("room.notify.{room}", delivered("room.notify.general", n));
     const root = one("process room.notify.{room}");
     expect(root.status.code).toBe(SpanStatusCode.UNSET);
@@ -198,8 +224,12 @@ describe("inbound messages (robustness)", () => {
 
   it("a notification for a room we cannot see ends without message_rendered (fallback event)", async () => {
     nc.answer("room.info.", '{"error":{"code":"not_found","message":"no such room"}}');
-    const n = '{"notifyId":"secret.7.a1b2","room":"secret","action":"message","user":"bob","timestamp":1740650000123}';
-    await internals.onNotification("deliver.{user}.notify.{room}", delivered("deliver.alice.notify.secret", n));
+    const n =
+      '{"notifyId":"secret.7.a1b2","room":"secret","action":"message","user":"bob","timestamp":1740650000123}';
+    await internals.onNotification(
+      "deliver.{user}.notify.{room}",
+      delivered("deliver.alice.notify.secret", n),
+    );
     const root = one("process deliver.{user}.notify.{room}");
     expect(root.events.map((e) => e.name)).toEqual(["fallback"]);
     expect(client.store.getState().rooms.secret).toBeUndefined();
@@ -208,16 +238,21 @@ describe("inbound messages (robustness)", () => {
 
   it("a bad presence diff is dropped with a debug line only; a bad admin message is an ERROR root", async () => {
     const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
-    expect(() => internals.onDeliver(delivered("deliver.alice.presence.general", "[]"))).not.toThrow();
+    expect(() =>
+      internals.onDeliver(delivered("deliver.alice.presence.general", "[]")),
+    ).not.toThrow();
     expect(debug).toHaveBeenCalledWith("presence diff rejected: invalid payload");
     expect(client.store.getState().rooms.general!.presence).toEqual({});
     await internals.onAdminMessage(delivered("deliver.alice.admin.chat", '{"user":"bob"}'));
-    expect(one("process deliver.{user}.admin.{room}").attributes["error.type"]).toBe("invalid_payload");
+    expect(one("process deliver.{user}.admin.{room}").attributes["error.type"]).toBe(
+      "invalid_payload",
+    );
   });
 
   it("a message rendered from a notification ends its root with message_rendered", async () => {
     nc.answer("msg.get", '{"user":"bob","text":"hi","timestamp":1740650000123,"room":"general"}');
-    const n = '{"notifyId":"general.7.a1b2","room":"general","action":"message","user":"bob","timestamp":1740650000123}';
+    const n =
+      '{"notifyId":"general.7.a1b2","room":"general","action":"message","user":"bob","timestamp":1740650000123}';
     await internals.onNotification("room.notify.{room}", delivered("room.notify.general", n));
     await settle();
     const root = one("process room.notify.{room}");
@@ -228,26 +263,40 @@ describe("inbound messages (robustness)", () => {
 
 describe("memory", () => {
   it("replies to threads this page never opened only bump the parent's reply count", async () => {
-    const parent = fromChat(chatMessage({ user: "bob", text: "q", timestamp: 1740650000000, room: "general" }));
+    const parent = fromChat(
+      chatMessage({ user: "bob", text: "q", timestamp: 1740650000000, room: "general" }),
+    );
     client.store.updateRoom("general", () => ({ messages: [parent], historyLoaded: true }));
     for (let i = 1; i <= 3; i++) {
       client.apply(
-        chatMessage({ user: "carol", text: `r${i}`, timestamp: 1740650000000 + i, room: "general", threadId: "general-1740650000000", parentTimestamp: 1740650000000 }),
+        chatMessage({
+          user: "carol",
+          text: `r${i}`,
+          timestamp: 1740650000000 + i,
+          room: "general",
+          threadId: "general-1740650000000",
+          parentTimestamp: 1740650000000,
+        }),
       );
     }
     expect(client.store.getState().threads).toEqual({});
-    expect(client.store.getState().rooms.general!.messages.map((m) => [m.text, m.replyCount])).toEqual([["q", 3]]);
+    expect(
+      client.store.getState().rooms.general!.messages.map((m) => [m.text, m.replyCount]),
+    ).toEqual([["q", 3]]);
   });
 });
 
 describe("echo settling (§4.5 send/edit/delete/react end at their echo)", () => {
   it("a reaction toggled on and off quickly ends both actions at their own echoes, no false timeout", async () => {
-    const bobs = fromChat(chatMessage({ user: "bob", text: "hello", timestamp: 1740650000123, room: "general" }));
+    const bobs = fromChat(
+      chatMessage({ user: "bob", text: "hello", timestamp: 1740650000123, room: "general" }),
+    );
     client.store.updateRoom("general", () => ({ messages: [bobs], historyLoaded: true }));
     await client.react(bobs, "👍");
     await client.react(bobs, "👍");
     expect(nc.published.filter((s) => s === "deliver.alice.send.general")).toHaveLength(2);
-    const echo = '{"notifyId":"general.9.ab","room":"general","action":"react","user":"alice","timestamp":1740650000123,"emoji":"👍","targetUser":"bob"}';
+    const echo =
+      '{"notifyId":"general.9.ab","room":"general","action":"react","user":"alice","timestamp":1740650000123,"emoji":"👍","targetUser":"bob"}';
     await internals.onNotification("room.notify.{room}", delivered("room.notify.general", echo));
     await settle();
     expect(spans("react_message")).toHaveLength(1);

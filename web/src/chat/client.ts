@@ -7,8 +7,7 @@
 // Subjects follow ADR 0001: mutations carry `.{user}` last; read-only requests are answered to
 // the `_INBOX.{user}.` inbox the connection uses. All traffic goes through TracedNats.
 import { type Context, ROOT_CONTEXT, type Tracer, trace } from "@opentelemetry/api";
-import { ErrorCode, type Msg, type NatsConnection, type Subscription } from "nats.ws";
-import { type NatsCredentials, createUserKey, fetchCredentials, type UserKey } from "../auth/credentials";
+import { type NatsCredentials, fetchCredentials } from "../auth/credentials";
 import {
   AuthError,
   beginLogin,
@@ -69,7 +68,17 @@ import {
   RoomTargetRequestCodec,
 } from "../contracts/rooms";
 import { parseSubject, Subjects } from "../contracts/subjects";
-import { connectNats } from "../nats/connection";
+import {
+  connectNats,
+  createUserKey,
+  DebugEvents,
+  Events,
+  type Msg,
+  type NatsConnection,
+  refusalOf,
+  type Subscription,
+  type UserKey,
+} from "../nats/connection";
 import { type Delivery, NatsCallError, TracedNats } from "../nats/traced";
 import { Action, errorTypeOf } from "../telemetry/actions";
 import { Attr, SpanNames } from "../telemetry/attributes";
@@ -99,7 +108,13 @@ const kMsgGetTimeoutMs = 5_000;
 
 type EchoKey = string;
 
-function echoKey(action: string, room: string, timestamp: number, user: string, emoji = ""): EchoKey {
+function echoKey(
+  action: string,
+  room: string,
+  timestamp: number,
+  user: string,
+  emoji = "",
+): EchoKey {
   return `${action}|${room}|${timestamp}|${user}|${emoji}`;
 }
 
@@ -155,7 +170,9 @@ export class ChatClient {
   private creds: NatsCredentials | null = null;
   private nc: NatsConnection | null = null;
   private traced: TracedNats | null = null;
-  private readonly connId = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0")).join("");
+  private readonly connId = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   // Actions waiting for their echo, oldest first per key: the same change can be in flight twice
@@ -210,11 +227,23 @@ export class ChatClient {
       if (mode === "callback") {
         this.tokens = await completeLogin(this.tracer, action.ctx, c.issuer, c.clientId);
       } else if (this.tokens!.expiresAt < Date.now() + 15_000) {
-        this.tokens = await refreshTokens(this.tracer, action.ctx, c.issuer, c.clientId, this.tokens!);
+        this.tokens = await refreshTokens(
+          this.tracer,
+          action.ctx,
+          c.issuer,
+          c.clientId,
+          this.tokens!,
+        );
       }
       const claims = claimsOf(this.tokens!.accessToken);
       this.key = createUserKey();
-      this.creds = await fetchCredentials(this.tracer, action.ctx, c.credentialsUrl, this.tokens!.accessToken, this.key);
+      this.creds = await fetchCredentials(
+        this.tracer,
+        action.ctx,
+        c.credentialsUrl,
+        this.tokens!.accessToken,
+        this.key,
+      );
       action.setAttributes({ [Attr.user]: this.creds.user });
       this.store.update(() => ({
         user: this.creds!.user,
@@ -231,7 +260,10 @@ export class ChatClient {
         seed,
       });
       this.traced = new TracedNats(this.nc, this.tracer, `web-frontend:${this.creds.user}`);
-      (window as unknown as { natsChat: unknown }).natsChat = { connection: this.nc, user: this.creds.user };
+      (window as unknown as { natsChat: unknown }).natsChat = {
+        connection: this.nc,
+        user: this.creds.user,
+      };
       this.store.update(() => ({ phase: "ready", connection: "connected" }));
       action.end();
     } catch (e) {
@@ -253,13 +285,13 @@ export class ChatClient {
     void (async () => {
       for await (const s of nc.status()) {
         switch (s.type) {
-          case "disconnect":
+          case Events.Disconnect:
             this.store.update(() => ({ connection: "reconnecting" }));
             break;
-          case "reconnecting":
+          case DebugEvents.Reconnecting:
             this.store.update(() => ({ connection: "reconnecting" }));
             break;
-          case "reconnect":
+          case Events.Reconnect:
             this.store.update(() => ({ connection: "connected" }));
             if (this.refreshAction !== null) {
               this.refreshAction.event("reconnected").end();
@@ -267,15 +299,20 @@ export class ChatClient {
             }
             void this.onConnected(false);
             break;
-          case "error": {
+          case Events.Error: {
             // nats.ws reports the error code in `data` and, for permission errors, the refused
             // operation and subject in `permissionContext`.
-            const code = String(s.data);
-            const ctx = (s as { permissionContext?: { operation?: string; subject?: string } }).permissionContext;
-            if (code === ErrorCode.PermissionsViolation) {
-              const what = ctx?.subject ? ` (${ctx.operation ?? "operation"} to ${ctx.subject})` : "";
-              this.store.pushError(`The chat server refused an operation: permission denied${what}.`);
-            } else if (code === ErrorCode.AuthorizationViolation || code === ErrorCode.AuthenticationExpired) {
+            const refusal = refusalOf(s.data);
+            const ctx = (s as { permissionContext?: { operation?: string; subject?: string } })
+              .permissionContext;
+            if (refusal === "permission") {
+              const what = ctx?.subject
+                ? ` (${ctx.operation ?? "operation"} to ${ctx.subject})`
+                : "";
+              this.store.pushError(
+                `The chat server refused an operation: permission denied${what}.`,
+              );
+            } else if (refusal === "credentials") {
               this.store.pushError("The chat server refused the credentials; reconnecting…");
             }
             break;
@@ -296,34 +333,47 @@ export class ChatClient {
     const t = this.traced!;
     const me = this.user;
     try {
-      t.publishUntraced(Subjects.presenceUpdate, { user: me }, toJson(PresenceUpdateCodec, { userId: me, status: this.store.getState().status }));
+      t.publishUntraced(
+        Subjects.presenceUpdate,
+        { user: me },
+        toJson(PresenceUpdateCodec, { userId: me, status: this.store.getState().status }),
+      );
       this.sendHeartbeat();
     } catch {
       // Presence is best effort; the heartbeat timer retries.
     }
-    if (this.heartbeat === null) this.heartbeat = setInterval(() => this.sendHeartbeat(), kHeartbeatMs);
+    if (this.heartbeat === null)
+      this.heartbeat = setInterval(() => this.sendHeartbeat(), kHeartbeatMs);
 
     if (!first) {
       // Notifications published while we were away are lost: re-join (presence-service may have
       // issued leaves) and reload the newest page of the open room.
       for (const room of [...this.joined]) void this.joinRoom(room, { background: true });
       const active = this.store.getState().activeRoom;
-      if (active !== null && this.store.getState().rooms[active]?.historyLoaded) void this.reloadNewest(active);
+      if (active !== null && this.store.getState().rooms[active]?.historyLoaded)
+        void this.reloadNewest(active);
       return;
     }
-    const initial: Array<{ key: string; kind: RoomKind; displayName?: string }> = kDefaultRooms.map((k) => ({ key: k, kind: "public" as const }));
+    const initial: Array<{ key: string; kind: RoomKind; displayName?: string }> = kDefaultRooms.map(
+      (k) => ({ key: k, kind: "public" as const }),
+    );
     if (this.store.getState().tier === "admin") initial.push({ key: kAdminRoom, kind: "admin" });
     for (const r of initial) this.addRoom(r.key, r.kind, r.displayName ?? "");
     this.store.update(() => ({ activeRoom: "general" }));
     void this.openRoom("general");
-    for (const r of initial) if (r.key !== "general") void this.joinRoom(r.key, { background: true });
+    for (const r of initial)
+      if (r.key !== "general") void this.joinRoom(r.key, { background: true });
     void this.discoverRooms();
   }
 
   private sendHeartbeat(): void {
     const me = this.user;
     try {
-      this.traced?.publishUntraced(Subjects.presenceHeartbeat, { user: me }, toJson(PresenceHeartbeatCodec, { userId: me, connId: this.connId }));
+      this.traced?.publishUntraced(
+        Subjects.presenceHeartbeat,
+        { user: me },
+        toJson(PresenceHeartbeatCodec, { userId: me, connId: this.connId }),
+      );
     } catch {
       // Closed connection: the next (re)connect resumes heartbeats.
     }
@@ -336,7 +386,13 @@ export class ChatClient {
     const action = new Action(this.tracer, "load_rooms");
     try {
       const [list, dms] = await Promise.allSettled([
-        t.request(action.ctx, Subjects.roomList, {}, toJson(RoomListRequestCodec, { user: me }), RoomListReplyCodec),
+        t.request(
+          action.ctx,
+          Subjects.roomList,
+          {},
+          toJson(RoomListRequestCodec, { user: me }),
+          RoomListReplyCodec,
+        ),
         t.request(action.ctx, Subjects.historyDms, {}, "", DmListReplyCodec),
       ]);
       if (list.status === "fulfilled") {
@@ -368,7 +424,9 @@ export class ChatClient {
   private localDms(): string[] {
     try {
       const v = JSON.parse(localStorage.getItem(this.localDmKey()) ?? "[]") as unknown;
-      return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && roomKeyProblem(x) === null) : [];
+      return Array.isArray(v)
+        ? v.filter((x): x is string => typeof x === "string" && roomKeyProblem(x) === null)
+        : [];
     } catch {
       return [];
     }
@@ -399,12 +457,28 @@ export class ChatClient {
     const c = this.config!;
     const action = new Action(this.tracer, SpanNames.refreshCredentials);
     try {
-      this.tokens = await refreshTokens(this.tracer, action.ctx, c.issuer, c.clientId, this.tokens!);
-      this.creds = await fetchCredentials(this.tracer, action.ctx, c.credentialsUrl, this.tokens.accessToken, this.key!);
+      this.tokens = await refreshTokens(
+        this.tracer,
+        action.ctx,
+        c.issuer,
+        c.clientId,
+        this.tokens!,
+      );
+      this.creds = await fetchCredentials(
+        this.tracer,
+        action.ctx,
+        c.credentialsUrl,
+        this.tokens.accessToken,
+        this.key!,
+      );
       // The authenticator reads this.creds on every (re)connect; reconnect now so the new JWT is
       // in use before the old one expires. The span ends when the reconnect completes.
       this.refreshAction = action;
-      action.deadline(15_000, "reconnect_timeout", "reconnect with the new credentials did not complete");
+      action.deadline(
+        15_000,
+        "reconnect_timeout",
+        "reconnect with the new credentials did not complete",
+      );
       this.scheduleRefresh();
       if (this.nc !== null && typeof this.nc.reconnect === "function") {
         await this.nc.reconnect();
@@ -414,7 +488,9 @@ export class ChatClient {
     } catch (e) {
       action.fail(errorTypeOf(e), e);
       this.refreshAction = null;
-      this.store.update(() => ({ notice: "Your session has expired. Sign in again to keep chatting." }));
+      this.store.update(() => ({
+        notice: "Your session has expired. Sign in again to keep chatting.",
+      }));
       this.store.pushError(describeError("Could not renew the session", e));
     }
   }
@@ -435,7 +511,11 @@ export class ChatClient {
     const me = this.user;
     if (!me || this.traced === null) return;
     try {
-      this.traced.publishUntraced(Subjects.presenceDisconnect, { user: me }, toJson(PresenceHeartbeatCodec, { userId: me, connId: this.connId }));
+      this.traced.publishUntraced(
+        Subjects.presenceDisconnect,
+        { user: me },
+        toJson(PresenceHeartbeatCodec, { userId: me, connId: this.connId }),
+      );
       void this.nc?.flush();
     } catch {
       // Closing anyway.
@@ -449,7 +529,8 @@ export class ChatClient {
     if (roomKeyProblem(key) !== null) return;
     const s = this.store.getState();
     if (s.rooms[key]) {
-      if (displayName && !s.rooms[key]!.displayName) this.store.updateRoom(key, () => ({ displayName }));
+      if (displayName && !s.rooms[key].displayName)
+        this.store.updateRoom(key, () => ({ displayName }));
       return;
     }
     this.store.update((st) => ({
@@ -488,11 +569,20 @@ export class ChatClient {
     const room = this.store.getState().rooms[key];
     if (!t || !room) return;
     const me = this.user;
-    const action = new Action(this.tracer, SpanNames.joinRoom, { [Attr.room]: key, [Attr.roomType]: room.kind });
+    const action = new Action(this.tracer, SpanNames.joinRoom, {
+      [Attr.room]: key,
+      [Attr.roomType]: room.kind,
+    });
     try {
-      await t.publish(action.ctx, Subjects.roomJoin, { room: this.membershipKey(key), user: me }, toJson(RoomMembershipRequestCodec, { userId: me }), {
-        attributes: { [Attr.room]: key },
-      });
+      await t.publish(
+        action.ctx,
+        Subjects.roomJoin,
+        { room: this.membershipKey(key), user: me },
+        toJson(RoomMembershipRequestCodec, { userId: me }),
+        {
+          attributes: { [Attr.room]: key },
+        },
+      );
       this.joined.add(key);
       this.subscribeRoom(key);
       this.store.updateRoom(key, () => ({ joined: true }));
@@ -562,7 +652,10 @@ export class ChatClient {
   async openRoom(key: string): Promise<void> {
     const room = this.store.getState().rooms[key];
     if (!room) return;
-    this.store.update((s) => ({ activeRoom: key, thread: s.thread?.room === key ? s.thread : null }));
+    this.store.update((s) => ({
+      activeRoom: key,
+      thread: s.thread?.room === key ? s.thread : null,
+    }));
     this.store.updateRoom(key, () => ({ unread: 0 }));
     if (!this.joined.has(key)) {
       await this.joinRoom(key, { open: true });
@@ -592,10 +685,13 @@ export class ChatClient {
     // "subscriptions, presence and history loaded"); loadPresence never rejects.
     const presenceCtx = parent?.ctx ?? own?.ctx;
     const presence = presenceCtx ? this.loadPresence(presenceCtx, key) : Promise.resolve();
-    const history = own ?? new Action(this.tracer, SpanNames.loadHistory, { [Attr.room]: key }, parent!.ctx);
+    const history =
+      own ?? new Action(this.tracer, SpanNames.loadHistory, { [Attr.room]: key }, parent!.ctx);
     try {
       if (room.kind === "private") {
-        const info = await this.withMembershipRetry(history.ctx, () => t.request(history.ctx, Subjects.roomInfo, { room: key }, "", RoomInfoCodec));
+        const info = await this.withMembershipRetry(history.ctx, () =>
+          t.request(history.ctx, Subjects.roomInfo, { room: key }, "", RoomInfoCodec),
+        );
         if (!info.members.some((m) => m.username === this.user)) {
           this.store.pushError(`You are no longer a member of ${key}.`);
           this.removeRoom(key);
@@ -603,11 +699,20 @@ export class ChatClient {
           if (!own) history.end();
           return;
         }
-        this.store.updateRoom(key, () => ({ members: info.members, displayName: info.displayName }));
+        this.store.updateRoom(key, () => ({
+          members: info.members,
+          displayName: info.displayName,
+        }));
       }
       await this.loadReadState(history.ctx, key, false);
       const page = await this.withMembershipRetry(history.ctx, () =>
-        t.request(history.ctx, Subjects.history, { room: key }, toJson(HistoryRequestCodec, { before: 0, limit: 0 }), HistoryPageCodec),
+        t.request(
+          history.ctx,
+          Subjects.history,
+          { room: key },
+          toJson(HistoryRequestCodec, { before: 0, limit: 0 }),
+          HistoryPageCodec,
+        ),
       );
       history.setAttributes({ "chat.history.returned": page.messages.length });
       this.store.updateRoom(key, (r) => ({
@@ -634,7 +739,8 @@ export class ChatClient {
       try {
         return await fn();
       } catch (e) {
-        if (!(e instanceof NatsCallError) || e.type !== "permission_denied" || attempt >= 2) throw e;
+        if (!(e instanceof NatsCallError) || e.type !== "permission_denied" || attempt >= 2)
+          throw e;
         parentEvent(ctx, "retry", e);
         await sleep(300 * (attempt + 1));
       }
@@ -644,7 +750,13 @@ export class ChatClient {
   private async loadPresence(ctx: Context, key: string): Promise<void> {
     try {
       const reply = await this.withMembershipRetry(ctx, () =>
-        this.traced!.request(ctx, Subjects.presenceRoom, { room: this.membershipKey(key) }, "", PresenceRoomReplyCodec),
+        this.traced!.request(
+          ctx,
+          Subjects.presenceRoom,
+          { room: this.membershipKey(key) },
+          "",
+          PresenceRoomReplyCodec,
+        ),
       );
       const presence: Record<string, PresenceStatus> = {};
       for (const e of reply.members) presence[e.userId] = e.status;
@@ -658,12 +770,14 @@ export class ChatClient {
   /** read.state.{room}: own lastRead and (on the own entry) the unread count. */
   private async loadReadState(ctx: Context, key: string, quiet: boolean): Promise<void> {
     try {
-      const reply = await this.withMembershipRetry(ctx, () => this.traced!.request(ctx, Subjects.readState, { room: key }, "", ReadStateReplyCodec));
+      const reply = await this.withMembershipRetry(ctx, () =>
+        this.traced!.request(ctx, Subjects.readState, { room: key }, "", ReadStateReplyCodec),
+      );
       const own = reply.entries.find((e) => e.userId === this.user);
       const active = this.store.getState().activeRoom === key;
       this.store.updateRoom(key, (r) => ({
         lastRead: own?.lastRead ?? r.lastRead,
-        unread: active ? 0 : own?.unread ?? r.unread,
+        unread: active ? 0 : (own?.unread ?? r.unread),
       }));
     } catch (e) {
       if (!quiet) throw e;
@@ -677,10 +791,18 @@ export class ChatClient {
     const action = new Action(this.tracer, SpanNames.loadHistory, { [Attr.room]: key });
     try {
       const page = await this.withMembershipRetry(action.ctx, () =>
-        t.request(action.ctx, Subjects.history, { room: key }, toJson(HistoryRequestCodec, { before: 0, limit: 0 }), HistoryPageCodec),
+        t.request(
+          action.ctx,
+          Subjects.history,
+          { room: key },
+          toJson(HistoryRequestCodec, { before: 0, limit: 0 }),
+          HistoryPageCodec,
+        ),
       );
       action.setAttributes({ "chat.history.returned": page.messages.length });
-      this.store.updateRoom(key, (r) => ({ messages: mergeHistory(r.messages, page.messages.map(fromHistory)) }));
+      this.store.updateRoom(key, (r) => ({
+        messages: mergeHistory(r.messages, page.messages.map(fromHistory)),
+      }));
       this.store.afterRender(() => action.end());
     } catch (e) {
       action.fail(errorTypeOf(e), e);
@@ -695,7 +817,13 @@ export class ChatClient {
     const action = new Action(this.tracer, SpanNames.loadMoreHistory, { [Attr.room]: key });
     this.store.updateRoom(key, () => ({ loadingMore: true }));
     try {
-      const page = await t.request(action.ctx, Subjects.history, { room: key }, toJson(HistoryRequestCodec, { before: oldest, limit: 0 }), HistoryPageCodec);
+      const page = await t.request(
+        action.ctx,
+        Subjects.history,
+        { room: key },
+        toJson(HistoryRequestCodec, { before: oldest, limit: 0 }),
+        HistoryPageCodec,
+      );
       action.setAttributes({ "chat.history.returned": page.messages.length });
       this.store.updateRoom(key, (r) => ({
         messages: mergeHistory(r.messages, page.messages.map(fromHistory)),
@@ -717,7 +845,12 @@ export class ChatClient {
     const me = this.user;
     const action = new Action(this.tracer, SpanNames.leaveRoom, { [Attr.room]: key });
     try {
-      await t.publish(action.ctx, Subjects.roomLeave, { room: this.membershipKey(key), user: me }, toJson(RoomMembershipRequestCodec, { userId: me }));
+      await t.publish(
+        action.ctx,
+        Subjects.roomLeave,
+        { room: this.membershipKey(key), user: me },
+        toJson(RoomMembershipRequestCodec, { userId: me }),
+      );
       action.end();
       this.removeRoom(key);
       if (this.store.getState().activeRoom === "general") void this.openRoom("general");
@@ -731,7 +864,9 @@ export class ChatClient {
   async addPublicRoom(name: string): Promise<void> {
     const key = sanitizeRoomName(name);
     if (key === "" || roomKeyProblem(key) !== null || isDmRoom(key) || key === kAdminRoom) {
-      this.store.pushError("Room names use lowercase letters, digits and dashes, and may not start with dm-.");
+      this.store.pushError(
+        "Room names use lowercase letters, digits and dashes, and may not start with dm-.",
+      );
       return;
     }
     this.addRoom(key, "public");
@@ -744,16 +879,25 @@ export class ChatClient {
     if (!t) return false;
     const key = sanitizeRoomName(name);
     if (key === "" || roomKeyProblem(key) !== null || isReservedRoomName(key)) {
-      this.store.pushError("Room names use lowercase letters, digits and dashes; general, random, help and dm-… are reserved.");
+      this.store.pushError(
+        "Room names use lowercase letters, digits and dashes; general, random, help and dm-… are reserved.",
+      );
       return false;
     }
-    const action = new Action(this.tracer, SpanNames.createRoom, { [Attr.room]: key, [Attr.roomType]: "private" });
+    const action = new Action(this.tracer, SpanNames.createRoom, {
+      [Attr.room]: key,
+      [Attr.roomType]: "private",
+    });
     try {
       const info = await t.request(
         action.ctx,
         Subjects.roomCreate,
         { user: this.user },
-        toJson(RoomCreateRequestCodec, { name: key, displayName: displayName.trim(), user: this.user }),
+        toJson(RoomCreateRequestCodec, {
+          name: key,
+          displayName: displayName.trim(),
+          user: this.user,
+        }),
         RoomInfoCodec,
       );
       action.end();
@@ -782,16 +926,31 @@ export class ChatClient {
     }
   }
 
-  private async memberChange(spanName: string, template: string, key: string, target: string, verb: string): Promise<boolean> {
+  private async memberChange(
+    spanName: string,
+    template: string,
+    key: string,
+    target: string,
+    verb: string,
+  ): Promise<boolean> {
     const t = this.traced;
     if (!t) return false;
     if (usernameProblem(target) !== null) {
       this.store.pushError("Enter a valid username (no dots, spaces, * or >).");
       return false;
     }
-    const action = new Action(this.tracer, spanName, { [Attr.room]: key, [Attr.targetUser]: target });
+    const action = new Action(this.tracer, spanName, {
+      [Attr.room]: key,
+      [Attr.targetUser]: target,
+    });
     try {
-      await t.request(action.ctx, template, { room: key, user: this.user }, toJson(RoomTargetRequestCodec, { target, user: this.user }), OkReplyCodec);
+      await t.request(
+        action.ctx,
+        template,
+        { room: key, user: this.user },
+        toJson(RoomTargetRequestCodec, { target, user: this.user }),
+        OkReplyCodec,
+      );
       await this.refreshMembers(key, action);
       action.end();
       return true;
@@ -803,7 +962,13 @@ export class ChatClient {
   }
 
   invite(key: string, target: string): Promise<boolean> {
-    return this.memberChange(SpanNames.inviteMember, Subjects.roomInvite, key, target.trim(), "invite");
+    return this.memberChange(
+      SpanNames.inviteMember,
+      Subjects.roomInvite,
+      key,
+      target.trim(),
+      "invite",
+    );
   }
 
   kick(key: string, target: string): Promise<boolean> {
@@ -816,7 +981,13 @@ export class ChatClient {
     if (!t) return;
     const action = new Action(this.tracer, SpanNames.departRoom, { [Attr.room]: key });
     try {
-      await t.request(action.ctx, Subjects.roomDepart, { room: key, user: this.user }, toJson(RoomDepartRequestCodec, { user: this.user }), OkReplyCodec);
+      await t.request(
+        action.ctx,
+        Subjects.roomDepart,
+        { room: key, user: this.user },
+        toJson(RoomDepartRequestCodec, { user: this.user }),
+        OkReplyCodec,
+      );
       action.end();
       this.removeRoom(key);
       void this.openRoom("general");
@@ -853,7 +1024,12 @@ export class ChatClient {
     const me = this.user;
     const action = new Action(this.tracer, SpanNames.setStatus, { [Attr.presenceStatus]: status });
     try {
-      await t.publish(action.ctx, Subjects.presenceUpdate, { user: me }, toJson(PresenceUpdateCodec, { userId: me, status }));
+      await t.publish(
+        action.ctx,
+        Subjects.presenceUpdate,
+        { user: me },
+        toJson(PresenceUpdateCodec, { userId: me, status }),
+      );
       this.store.update(() => ({ status }));
       action.end();
     } catch (e) {
@@ -871,7 +1047,8 @@ export class ChatClient {
       console.debug("presence diff rejected: invalid payload");
       return;
     }
-    const status: PresenceStatus = diff.action === "offline" ? "offline" : diff.status ?? "online";
+    const status: PresenceStatus =
+      diff.action === "offline" ? "offline" : (diff.status ?? "online");
     this.store.updateRoom(room, (r) => ({ presence: { ...r.presence, [diff.userId]: status } }));
   }
 
@@ -897,7 +1074,12 @@ export class ChatClient {
     const me = this.user;
     const action = new Action(this.tracer, SpanNames.markRead, { [Attr.room]: key });
     try {
-      await t.publish(action.ctx, Subjects.readUpdate, { room: key, user: me }, toJson(ReadUpdateCodec, { userId: me, lastRead: newest }));
+      await t.publish(
+        action.ctx,
+        Subjects.readUpdate,
+        { room: key, user: me },
+        toJson(ReadUpdateCodec, { userId: me, lastRead: newest }),
+      );
       this.store.updateRoom(key, () => ({ lastRead: newest, unread: 0 }));
       action.end();
     } catch (e) {
@@ -913,15 +1095,37 @@ export class ChatClient {
     if (!t) return;
     const id = makeThreadId(room === kAdminRoom ? room : parent.room, parent.timestamp);
     const existing = this.store.getState().threads[id];
-    const view: ThreadView = existing ?? { threadId: id, room, parentTimestamp: parent.timestamp, messages: [], loaded: false };
+    const view: ThreadView = existing ?? {
+      threadId: id,
+      room,
+      parentTimestamp: parent.timestamp,
+      messages: [],
+      loaded: false,
+    };
     this.store.update((s) => ({ thread: view, threads: { ...s.threads, [id]: view } }));
-    const action = new Action(this.tracer, SpanNames.openThread, { [Attr.room]: room, [Attr.threadId]: id });
+    const action = new Action(this.tracer, SpanNames.openThread, {
+      [Attr.room]: room,
+      [Attr.threadId]: id,
+    });
     try {
-      const reply = await t.request(action.ctx, Subjects.historyThread, { room, thread_id: id }, "", HistoryThreadReplyCodec);
+      const reply = await t.request(
+        action.ctx,
+        Subjects.historyThread,
+        { room, thread_id: id },
+        "",
+        HistoryThreadReplyCodec,
+      );
       this.store.update((s) => {
         const cur = s.threads[id] ?? view;
-        const next: ThreadView = { ...cur, messages: mergeHistory(cur.messages, reply.messages.map(fromHistory)), loaded: true };
-        return { threads: { ...s.threads, [id]: next }, thread: s.thread?.threadId === id ? next : s.thread };
+        const next: ThreadView = {
+          ...cur,
+          messages: mergeHistory(cur.messages, reply.messages.map(fromHistory)),
+          loaded: true,
+        };
+        return {
+          threads: { ...s.threads, [id]: next },
+          thread: s.thread?.threadId === id ? next : s.thread,
+        };
       });
       this.store.afterRender(() => action.end());
     } catch (e) {
@@ -955,9 +1159,16 @@ export class ChatClient {
     const t = this.traced!;
     const body = toJson(ChatMessageCodec, m);
     if (m.room === kAdminRoom) {
-      await t.publish(action.ctx, Subjects.adminRoom, { room: "chat", user: this.user }, body, { attributes: { [Attr.room]: m.room } });
+      await t.publish(action.ctx, Subjects.adminRoom, { room: "chat", user: this.user }, body, {
+        attributes: { [Attr.room]: m.room },
+      });
     } else if (m.threadId !== "") {
-      await t.publish(action.ctx, Subjects.deliverSendThread, { user: this.user, room: m.room, thread_id: m.threadId }, body);
+      await t.publish(
+        action.ctx,
+        Subjects.deliverSendThread,
+        { user: this.user, room: m.room, thread_id: m.threadId },
+        body,
+      );
     } else {
       await t.publish(action.ctx, Subjects.deliverSend, { user: this.user, room: m.room }, body);
     }
@@ -967,7 +1178,12 @@ export class ChatClient {
    * Starts a message action (send/edit/delete/react): the span ends when our own copy of the
    * change is rendered (event echo_rendered) or fails after 10 s with delivery_timeout.
    */
-  private async messageAction(spanName: string, m: ChatMessage, echo: EchoKey, onFail: () => void): Promise<void> {
+  private async messageAction(
+    spanName: string,
+    m: ChatMessage,
+    echo: EchoKey,
+    onFail: () => void,
+  ): Promise<void> {
     const mid = messageId(m.timestamp, m.action === "react" ? m.targetUser : m.user);
     const attrs: Record<string, string> = {
       [Attr.room]: m.room,
@@ -978,11 +1194,16 @@ export class ChatClient {
     if (m.threadId !== "") attrs[Attr.threadId] = m.threadId;
     const action = new Action(this.tracer, spanName, attrs);
     this.echoes.set(echo, [...(this.echoes.get(echo) ?? []), action]);
-    action.deadline(kEchoTimeoutMs, "delivery_timeout", "the message was not echoed back within 10 s", () => {
-      this.dropEcho(echo, action);
-      onFail();
-      this.store.pushError("The chat server did not confirm your change within 10 seconds.");
-    });
+    action.deadline(
+      kEchoTimeoutMs,
+      "delivery_timeout",
+      "the message was not echoed back within 10 s",
+      () => {
+        this.dropEcho(echo, action);
+        onFail();
+        this.store.pushError("The chat server did not confirm your change within 10 seconds.");
+      },
+    );
     try {
       await this.publishMessage(action, m);
     } catch (e) {
@@ -1014,24 +1235,56 @@ export class ChatClient {
     if (thread) this.updateThread(thread.threadId, (list) => upsertMessage(list, pending));
     else this.store.updateRoom(room, (r) => ({ messages: upsertMessage(r.messages, pending) }));
     const markFailed = () => {
-      const fail = (list: MessageView[]) => list.map((x) => (x.key === pending.key && x.state === "pending" ? { ...x, state: "failed" as const } : x));
+      const fail = (list: MessageView[]) =>
+        list.map((x) =>
+          x.key === pending.key && x.state === "pending" ? { ...x, state: "failed" as const } : x,
+        );
       if (thread) this.updateThread(thread.threadId, fail);
       else this.store.updateRoom(room, (r) => ({ messages: fail(r.messages) }));
     };
-    await this.messageAction(SpanNames.sendMessage, m, echoKey("send", room, m.timestamp, me), markFailed);
+    await this.messageAction(
+      SpanNames.sendMessage,
+      m,
+      echoKey("send", room, m.timestamp, me),
+      markFailed,
+    );
   }
 
   async edit(target: MessageView, text: string): Promise<void> {
     const body = text.trim();
-    if (body === "" || body === target.text || !this.canWrite() || target.user !== this.user) return;
-    const m = chatMessage({ user: this.user, text: body, timestamp: target.timestamp, room: target.room, action: "edit", threadId: target.threadId });
-    await this.messageAction(SpanNames.editMessage, m, echoKey("edit", target.room, target.timestamp, this.user), () => {});
+    if (body === "" || body === target.text || !this.canWrite() || target.user !== this.user)
+      return;
+    const m = chatMessage({
+      user: this.user,
+      text: body,
+      timestamp: target.timestamp,
+      room: target.room,
+      action: "edit",
+      threadId: target.threadId,
+    });
+    await this.messageAction(
+      SpanNames.editMessage,
+      m,
+      echoKey("edit", target.room, target.timestamp, this.user),
+      () => {},
+    );
   }
 
   async remove(target: MessageView): Promise<void> {
     if (!this.canWrite() || target.user !== this.user) return;
-    const m = chatMessage({ user: this.user, timestamp: target.timestamp, room: target.room, action: "delete", threadId: target.threadId });
-    await this.messageAction(SpanNames.deleteMessage, m, echoKey("delete", target.room, target.timestamp, this.user), () => {});
+    const m = chatMessage({
+      user: this.user,
+      timestamp: target.timestamp,
+      room: target.room,
+      action: "delete",
+      threadId: target.threadId,
+    });
+    await this.messageAction(
+      SpanNames.deleteMessage,
+      m,
+      echoKey("delete", target.room, target.timestamp, this.user),
+      () => {},
+    );
   }
 
   async react(target: MessageView, emoji: string): Promise<void> {
@@ -1045,7 +1298,12 @@ export class ChatClient {
       targetUser: target.user,
       threadId: target.threadId,
     });
-    await this.messageAction(SpanNames.reactMessage, m, echoKey("react", target.room, target.timestamp, this.user, emoji), () => {});
+    await this.messageAction(
+      SpanNames.reactMessage,
+      m,
+      echoKey("react", target.room, target.timestamp, this.user, emoji),
+      () => {},
+    );
   }
 
   // ---------------------------------------------------------------------------- receiving
@@ -1060,7 +1318,10 @@ export class ChatClient {
       t.startDelivery(template, msg).fail("invalid_payload", e);
       return;
     }
-    const attrs: Record<string, string> = { [Attr.room]: n.room, [Attr.messageId]: messageId(n.timestamp, n.action === "react" ? n.targetUser : n.user) };
+    const attrs: Record<string, string> = {
+      [Attr.room]: n.room,
+      [Attr.messageId]: messageId(n.timestamp, n.action === "react" ? n.targetUser : n.user),
+    };
     if (n.threadId !== "") attrs[Attr.threadId] = n.threadId;
     const d = t.startDelivery(template, msg, attrs);
     try {
@@ -1072,13 +1333,30 @@ export class ChatClient {
       }
       if (n.action === "delete" || n.action === "react") {
         // Applied straight from the notification (system.md §3.5), no msg.get.
-        this.apply(chatMessage({ user: n.user, timestamp: n.timestamp, room: n.room, action: n.action, emoji: n.emoji, targetUser: n.targetUser, threadId: n.threadId }));
+        this.apply(
+          chatMessage({
+            user: n.user,
+            timestamp: n.timestamp,
+            room: n.room,
+            action: n.action,
+            emoji: n.emoji,
+            targetUser: n.targetUser,
+            threadId: n.threadId,
+          }),
+        );
       } else {
         let full: ChatMessage;
         try {
-          full = await t.request(d.ctx, Subjects.msgGet, {}, toJson(MsgGetRequestCodec, { notifyId: n.notifyId, room: n.room }), ChatMessageCodec, {
-            timeoutMs: kMsgGetTimeoutMs,
-          });
+          full = await t.request(
+            d.ctx,
+            Subjects.msgGet,
+            {},
+            toJson(MsgGetRequestCodec, { notifyId: n.notifyId, room: n.room }),
+            ChatMessageCodec,
+            {
+              timeoutMs: kMsgGetTimeoutMs,
+            },
+          );
         } catch (e) {
           // system.md §7.5: a failed fetch is not retried; the message is skipped. The event
           // carries error.type (a registered key), the request span the full error (§4.3, §4.4).
@@ -1131,7 +1409,13 @@ export class ChatClient {
       return;
     }
     try {
-      const info = await this.traced!.request(d.ctx, Subjects.roomInfo, { room }, "", RoomInfoCodec);
+      const info = await this.traced!.request(
+        d.ctx,
+        Subjects.roomInfo,
+        { room },
+        "",
+        RoomInfoCodec,
+      );
       if (info.type === "private" && info.members.some((m) => m.username === this.user)) {
         this.addRoom(room, "private", info.displayName);
         void this.joinRoom(room, { background: true });
@@ -1146,7 +1430,10 @@ export class ChatClient {
     const cur = this.store.getState().threads[id];
     if (!cur) return false;
     const next = { ...cur, messages: fn(cur.messages) };
-    this.store.update((s) => ({ threads: { ...s.threads, [id]: next }, thread: s.thread?.threadId === id ? next : s.thread }));
+    this.store.update((s) => ({
+      threads: { ...s.threads, [id]: next },
+      thread: s.thread?.threadId === id ? next : s.thread,
+    }));
     return true;
   }
 
@@ -1170,14 +1457,24 @@ export class ChatClient {
           this.updateThread(m.threadId, (list) => upsertMessage(list, view));
           if (isNew) {
             this.store.updateRoom(m.room, (r) => ({
-              messages: r.messages.map((x) => (x.timestamp === m.parentTimestamp && x.threadId === "" ? { ...x, replyCount: x.replyCount + 1 } : x)),
+              messages: r.messages.map((x) =>
+                x.timestamp === m.parentTimestamp && x.threadId === ""
+                  ? { ...x, replyCount: x.replyCount + 1 }
+                  : x,
+              ),
             }));
           }
         } else {
           const isNew = !room.messages.some((x) => x.key === view.key && x.state === "sent");
           this.store.updateRoom(m.room, (r) => ({
-            messages: capLive(upsertMessage(r.messages, view), r.historyLoaded ? r.messages.length : 0),
-            unread: isNew && s.activeRoom !== m.room && m.user !== me && m.user !== kSystemUser ? r.unread + 1 : r.unread,
+            messages: capLive(
+              upsertMessage(r.messages, view),
+              r.historyLoaded ? r.messages.length : 0,
+            ),
+            unread:
+              isNew && s.activeRoom !== m.room && m.user !== me && m.user !== kSystemUser
+                ? r.unread + 1
+                : r.unread,
           }));
         }
         if (s.activeRoom === m.room) this.scheduleMarkRead(m.room);
@@ -1193,9 +1490,14 @@ export class ChatClient {
             : m.action === "delete"
               ? ({ action: "delete" } as const)
               : ({ action: "react", emoji: m.emoji, user: m.user } as const);
-        if (inThread) this.updateThread(m.threadId, (list) => applyUpdate(list, key, update) ?? list);
-        this.store.updateRoom(m.room, (r) => ({ messages: applyUpdate(r.messages, key, update) ?? r.messages }));
-        this.settleEcho(echoKey(m.action, m.room, m.timestamp, m.user, m.action === "react" ? m.emoji : ""));
+        if (inThread)
+          this.updateThread(m.threadId, (list) => applyUpdate(list, key, update) ?? list);
+        this.store.updateRoom(m.room, (r) => ({
+          messages: applyUpdate(r.messages, key, update) ?? r.messages,
+        }));
+        this.settleEcho(
+          echoKey(m.action, m.room, m.timestamp, m.user, m.action === "react" ? m.emoji : ""),
+        );
         break;
       }
     }

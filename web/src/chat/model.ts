@@ -77,7 +77,10 @@ export function newRoom(key: string, kind: RoomKind, displayName = ""): RoomView
 }
 
 /** What the sidebar and header show for a room. */
-export function roomLabel(room: Pick<RoomView, "key" | "kind" | "displayName">, me: string): string {
+export function roomLabel(
+  room: Pick<RoomView, "key" | "kind" | "displayName">,
+  me: string,
+): string {
   if (room.kind === "admin") return "admin-channel";
   if (room.kind === "dm") return dmPeer(room.key, me) ?? room.key;
   return room.displayName || room.key;
@@ -148,7 +151,7 @@ export function upsertMessage(list: MessageView[], m: MessageView): MessageView[
 
 /** Merges an older history page in front of what is loaded (dedup by key). */
 export function mergeHistory(list: MessageView[], page: MessageView[]): MessageView[] {
-  let out = [...list];
+  const out = [...list];
   for (const m of page) {
     if (!out.some((x) => x.key === m.key)) out.push(m);
   }
@@ -165,7 +168,10 @@ export function capLive(list: MessageView[], keepAtLeast = 0): MessageView[] {
 export function applyUpdate(
   list: MessageView[],
   key: string,
-  update: { action: "edit"; text: string } | { action: "delete" } | { action: "react"; emoji: string; user: string },
+  update:
+    | { action: "edit"; text: string }
+    | { action: "delete" }
+    | { action: "react"; emoji: string; user: string },
 ): MessageView[] | null {
   const i = list.findIndex((x) => x.key === key);
   if (i < 0) return null;

@@ -5,7 +5,8 @@ import type { Tier } from "../auth/credentials";
 import type { PresenceStatus } from "../contracts/presence";
 import type { RoomView, ThreadView } from "./model";
 
-export type ConnectionState = "signed-out" | "connecting" | "connected" | "reconnecting" | "disconnected" | "closed";
+export type ConnectionState =
+  "signed-out" | "connecting" | "connected" | "reconnecting" | "disconnected" | "closed";
 
 export interface ErrorItem {
   id: number;
@@ -96,7 +97,9 @@ export class Store {
 
   pushError(message: string): void {
     const id = this.nextErrorId++;
-    this.update((s) => ({ errors: [...s.errors.filter((e) => e.message !== message), { id, message }].slice(-5) }));
+    this.update((s) => ({
+      errors: [...s.errors.filter((e) => e.message !== message), { id, message }].slice(-5),
+    }));
   }
 
   dismissError(id: number): void {

@@ -18,7 +18,9 @@ function read(path: string): string {
 function jsonStems(dir: string): string[] {
   try {
     return readdirSync(dir)
-      .filter((f) => f.endsWith(".json") && f !== "manifest.json" && statSync(join(dir, f)).isFile())
+      .filter(
+        (f) => f.endsWith(".json") && f !== "manifest.json" && statSync(join(dir, f)).isFile(),
+      )
       .map((f) => f.slice(0, -5))
       .sort();
   } catch {
@@ -26,7 +28,9 @@ function jsonStems(dir: string): string[] {
   }
 }
 
-const types = readdirSync(kFixtures).filter((d) => statSync(join(kFixtures, d)).isDirectory()).sort();
+const types = readdirSync(kFixtures)
+  .filter((d) => statSync(join(kFixtures, d)).isDirectory())
+  .sort();
 
 describe("contract fixtures", () => {
   it("has a TypeScript codec for every fixture directory and fixtures for every codec", () => {
@@ -50,7 +54,10 @@ describe("contract fixtures", () => {
       });
     }
     const invalidDir = join(kFixtures, type, "invalid");
-    const manifest = JSON.parse(readFileSync(join(invalidDir, "manifest.json"), "utf8")) as Record<string, string>;
+    const manifest = JSON.parse(readFileSync(join(invalidDir, "manifest.json"), "utf8")) as Record<
+      string,
+      string
+    >;
     it(`${type}: invalid manifest lists exactly the invalid files`, () => {
       expect(Object.keys(manifest).sort()).toEqual(jsonStems(invalidDir));
     });

@@ -1,6 +1,21 @@
 // Every wire codec by its contract type name (the fixtures' directory names), plus re-exports.
-import { ChatMessageCodec, DmListReplyCodec, HistoryMessageCodec, HistoryPageCodec, HistoryRequestCodec, HistoryThreadReplyCodec, MsgGetRequestCodec, NotificationCodec } from "./messages";
-import { PresenceDiffCodec, PresenceEntryCodec, PresenceHeartbeatCodec, PresenceRoomReplyCodec, PresenceUpdateCodec } from "./presence";
+import {
+  ChatMessageCodec,
+  DmListReplyCodec,
+  HistoryMessageCodec,
+  HistoryPageCodec,
+  HistoryRequestCodec,
+  HistoryThreadReplyCodec,
+  MsgGetRequestCodec,
+  NotificationCodec,
+} from "./messages";
+import {
+  PresenceDiffCodec,
+  PresenceEntryCodec,
+  PresenceHeartbeatCodec,
+  PresenceRoomReplyCodec,
+  PresenceUpdateCodec,
+} from "./presence";
 import { ReadStateEntryCodec, ReadStateReplyCodec, ReadUpdateCodec } from "./receipts";
 import { ErrorReplyCodec, OkReplyCodec } from "./replies";
 import type { Codec } from "./reader";
@@ -49,7 +64,7 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   TranslateChunk: TranslateChunkCodec,
   ErrorReply: ErrorReplyCodec,
   OkReply: OkReplyCodec,
-} as Record<string, Codec<unknown>>;
+};
 
 export * from "./ids";
 export * from "./messages";

@@ -6,7 +6,9 @@ import { isAllowedStickerUrl } from "./messages";
 describe("isAllowedStickerUrl", () => {
   it("accepts relative image paths under the base", () => {
     expect(isAllowedStickerUrl("/stickers/cats/wave.svg")).toBe(true);
-    expect(isAllowedStickerUrl("https://chat.example/stickers/a.png", "https://chat.example/stickers/")).toBe(true);
+    expect(
+      isAllowedStickerUrl("https://chat.example/stickers/a.png", "https://chat.example/stickers/"),
+    ).toBe(true);
   });
   it("refuses anything else", () => {
     for (const url of [

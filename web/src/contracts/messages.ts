@@ -81,7 +81,11 @@ export function chatMessage(
 }
 
 // Thread fields shared by ChatMessage, Notification and HistoryMessage.
-function readThread(r: Reader, room: string, withParent: boolean): { threadId: string; parentTimestamp: number } {
+function readThread(
+  r: Reader,
+  room: string,
+  withParent: boolean,
+): { threadId: string; parentTimestamp: number } {
   const threadId = r.str("threadId", Need.Optional);
   const parentTimestamp = withParent ? r.int("parentTimestamp", Need.Optional, 0) : 0;
   if (!r.ok) return { threadId, parentTimestamp };
@@ -209,7 +213,12 @@ export const NotificationCodec: Codec<Notification> = {
     const actionWire = r.str("action", Need.NonEmpty);
     let action: MessageAction = "send";
     if (r.ok) {
-      const a = actionWire === "message" ? "send" : actionWire === "" ? null : messageActionFromWire(actionWire);
+      const a =
+        actionWire === "message"
+          ? "send"
+          : actionWire === ""
+            ? null
+            : messageActionFromWire(actionWire);
       if (a !== null) action = a;
       else r.fail("action", "must be message, edit, delete, react or system");
     }
@@ -218,7 +227,8 @@ export const NotificationCodec: Codec<Notification> = {
     const { threadId } = readThread(r, room, false);
     const emoji = r.str("emoji", Need.Optional, kMaxEmojiBytes);
     const targetUser = r.user("targetUser", Need.Optional);
-    if (r.ok && /[ \t\r\n*>]/.test(notifyId)) r.fail("notifyId", "contains whitespace or wildcards");
+    if (r.ok && /[ \t\r\n*>]/.test(notifyId))
+      r.fail("notifyId", "contains whitespace or wildcards");
     r.check();
     return { notifyId, room, action, user, timestamp, threadId, emoji, targetUser };
   },
@@ -445,8 +455,11 @@ export const kStickerBasePath = "/stickers/";
  * stickerUrl that slipped past the server could still not make this browser fetch a foreign URL.
  */
 export function isAllowedStickerUrl(url: string, base: string = kStickerBasePath): boolean {
-  if (base === "" || !base.endsWith("/") || url.length <= base.length || !url.startsWith(base)) return false;
+  if (base === "" || !base.endsWith("/") || url.length <= base.length || !url.startsWith(base))
+    return false;
   const rest = url.slice(base.length);
   if (rest.length > 256) return false;
-  return rest.split("/").every((seg) => seg !== "" && seg !== "." && seg !== ".." && /^[A-Za-z0-9._-]+$/.test(seg));
+  return rest
+    .split("/")
+    .every((seg) => seg !== "" && seg !== "." && seg !== ".." && /^[A-Za-z0-9._-]+$/.test(seg));
 }

@@ -1,5 +1,14 @@
 // Presence wire types (libs/contracts presence.hpp/.cpp; system.md §3.3.4).
-import { type Codec, decodeArray, expectObject, type Json, type JsonObject, Need, putStr, Reader } from "./reader";
+import {
+  type Codec,
+  decodeArray,
+  expectObject,
+  type Json,
+  type JsonObject,
+  Need,
+  putStr,
+  Reader,
+} from "./reader";
 
 export type PresenceStatus = "online" | "away" | "busy" | "offline";
 export const kPresenceStatuses: PresenceStatus[] = ["online", "away", "busy", "offline"];

@@ -1,6 +1,15 @@
 // Read-receipt wire types (libs/contracts receipts.hpp/.cpp; system.md §3.3.5 plus the optional
 // `unread` count on the caller's own read.state entry).
-import { type Codec, decodeArray, expectObject, type Json, type JsonObject, Need, putStr, Reader } from "./reader";
+import {
+  type Codec,
+  decodeArray,
+  expectObject,
+  type Json,
+  type JsonObject,
+  Need,
+  putStr,
+  Reader,
+} from "./reader";
 
 export interface ReadUpdate {
   userId: string;

@@ -1,7 +1,16 @@
 // Reply envelopes (libs/contracts replies.hpp/.cpp): ErrorReply {"error":{"code","message"}}
 // (core::ErrorCode names; unknown codes decode as internal) and OkReply.
 import { ValidationError } from "./ids";
-import { type Codec, expectObject, isObject, type JsonObject, Need, parsePayload, putBool, Reader } from "./reader";
+import {
+  type Codec,
+  expectObject,
+  isObject,
+  type JsonObject,
+  Need,
+  parsePayload,
+  putBool,
+  Reader,
+} from "./reader";
 
 export const kErrorCodes = [
   "invalid_argument",
@@ -43,7 +52,9 @@ export const ErrorReplyCodec: Codec<ErrorReply> = {
       er.fail("code", "must not be ok");
       er.check();
     }
-    const known = (kErrorCodes as readonly string[]).includes(code) ? (code as ErrorCode) : "internal";
+    const known = (kErrorCodes as readonly string[]).includes(code)
+      ? (code as ErrorCode)
+      : "internal";
     return { code: known, message };
   },
   encode(v) {

@@ -1,7 +1,16 @@
 // Room wire types (libs/contracts rooms.hpp/.cpp; system.md §3.3.3 with ADR 0001's optional
 // body user fields): RoomChanged, RoomMember, RoomInfo, the request bodies and list replies.
 import { isDmRoom, kAdminRoom, ValidationError, usernameProblem } from "./ids";
-import { type Codec, decodeArray, expectObject, type JsonObject, Need, putInt, putStr, Reader } from "./reader";
+import {
+  type Codec,
+  decodeArray,
+  expectObject,
+  type JsonObject,
+  Need,
+  putInt,
+  putStr,
+  Reader,
+} from "./reader";
 
 export type RoomType = "public" | "private" | "dm";
 export type RoomRole = "owner" | "admin" | "member";
@@ -9,7 +18,13 @@ export type RoomRole = "owner" | "admin" | "member";
 const kMaxDisplayNameBytes = 100;
 
 export function isReservedRoomName(name: string): boolean {
-  return name === "general" || name === "random" || name === "help" || name === kAdminRoom || isDmRoom(name);
+  return (
+    name === "general" ||
+    name === "random" ||
+    name === "help" ||
+    name === kAdminRoom ||
+    isDmRoom(name)
+  );
 }
 
 function readRoomType(r: Reader, need: Need): RoomType {
@@ -40,7 +55,8 @@ export const RoomChangedCodec: Codec<RoomChanged> = {
     }
     const userId = r.user("userId", Need.Required);
     const type = readRoomType(r, Need.Optional);
-    if (r.ok && (type === "dm") !== isDmRoom(room)) r.fail("type", "must be dm exactly for dm- rooms");
+    if (r.ok && (type === "dm") !== isDmRoom(room))
+      r.fail("type", "must be dm exactly for dm- rooms");
     r.check();
     return { room, action, userId, type };
   },
@@ -108,11 +124,16 @@ function encodeRoomInfo(v: RoomInfo): JsonObject {
   j.creator = v.creator;
   j.type = v.type;
   putInt(j, "memberCount", v.memberCount);
-  if (v.members.length > 0) j.members = v.members.map((m) => ({ username: m.username, role: m.role }));
+  if (v.members.length > 0)
+    j.members = v.members.map((m) => ({ username: m.username, role: m.role }));
   return j;
 }
 
-export const RoomInfoCodec: Codec<RoomInfo> = { type: "RoomInfo", decode: decodeRoomInfo, encode: encodeRoomInfo };
+export const RoomInfoCodec: Codec<RoomInfo> = {
+  type: "RoomInfo",
+  decode: decodeRoomInfo,
+  encode: encodeRoomInfo,
+};
 
 // {"<key>"?} bodies whose only field is the (optional) acting user.
 function userOnlyCodec<K extends string>(type: string, key: K): Codec<Record<K, string>> {

@@ -15,7 +15,14 @@ import {
   usernameProblem,
   ValidationError,
 } from "./ids";
-import { formatSubject, inboxPrefix, matchesTemplate, parseSubject, placeholders, Subjects } from "./subjects";
+import {
+  formatSubject,
+  inboxPrefix,
+  matchesTemplate,
+  parseSubject,
+  placeholders,
+  Subjects,
+} from "./subjects";
 
 describe("usernames (ValidateUsername)", () => {
   it.each(["alice", "bob-2", "a_b", "x".repeat(64), "ünï"])("accepts %s", (u) => {
@@ -36,9 +43,12 @@ describe("usernames (ValidateUsername)", () => {
 });
 
 describe("room keys (ValidateRoomKey)", () => {
-  it.each(["general", "a-1", "__admin__", "__admin__chat", "dm-alice-bob", "x".repeat(64)])("accepts %s", (r) => {
-    expect(roomKeyProblem(r)).toBeNull();
-  });
+  it.each(["general", "a-1", "__admin__", "__admin__chat", "dm-alice-bob", "x".repeat(64)])(
+    "accepts %s",
+    (r) => {
+      expect(roomKeyProblem(r)).toBeNull();
+    },
+  );
   it.each([
     ["", "empty"],
     ["General", "[a-z0-9-]"],
@@ -73,18 +83,33 @@ describe("thread and message ids", () => {
     expect(parseThreadId("dm-alice-bob-17")).toEqual({ room: "dm-alice-bob", parentTimestamp: 17 });
     expect(messageId(1740650000123, "bob")).toBe("1740650000123-bob");
   });
-  it.each(["general", "general-", "general-x1", "Gen-1", "general-0", "general-1234567890123456789"])("rejects %j", (t) => {
+  it.each([
+    "general",
+    "general-",
+    "general-x1",
+    "Gen-1",
+    "general-0",
+    "general-1234567890123456789",
+  ])("rejects %j", (t) => {
     expect(() => parseThreadId(t)).toThrow(ValidationError);
   });
 });
 
 describe("subject builders", () => {
   it("fill templates with validated tokens", () => {
-    expect(formatSubject(Subjects.deliverSend, { user: "alice", room: "general" })).toBe("deliver.alice.send.general");
+    expect(formatSubject(Subjects.deliverSend, { user: "alice", room: "general" })).toBe(
+      "deliver.alice.send.general",
+    );
     expect(
-      formatSubject(Subjects.deliverSendThread, { user: "alice", room: "general", thread_id: "general-17" }),
+      formatSubject(Subjects.deliverSendThread, {
+        user: "alice",
+        room: "general",
+        thread_id: "general-17",
+      }),
     ).toBe("deliver.alice.send.general.thread.general-17");
-    expect(formatSubject(Subjects.roomJoin, { room: "__admin__chat", user: "alice" })).toBe("room.join.__admin__chat.alice");
+    expect(formatSubject(Subjects.roomJoin, { room: "__admin__chat", user: "alice" })).toBe(
+      "room.join.__admin__chat.alice",
+    );
     expect(formatSubject(Subjects.msgGet)).toBe("msg.get");
     expect(inboxPrefix("alice")).toBe("_INBOX.alice");
   });
@@ -96,28 +121,38 @@ describe("subject builders", () => {
     [Subjects.deliverSend, { user: "bob", room: "General" }, "room"],
     [Subjects.deliverSend, { user: "bob" }, "missing: room"],
     [Subjects.roomJoin, { room: "general", user: "" }, "user"],
-    [Subjects.deliverSendThread, { user: "bob", room: "general", thread_id: "general" }, "thread_id"],
+    [
+      Subjects.deliverSendThread,
+      { user: "bob", room: "general", thread_id: "general" },
+      "thread_id",
+    ],
     [Subjects.inbox, { user: "a b" }, "user"],
   ])("refuse %s with %j", (tmpl, args, name) => {
     let err: unknown;
     try {
-      formatSubject(tmpl, args as Record<string, string>);
+      formatSubject(tmpl, args);
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toContain(name);
     // The message names the placeholder, never the value.
-    for (const v of Object.values(args)) if (v.length > 1) expect((err as Error).message).not.toContain(v);
+    for (const v of Object.values(args))
+      if (v.length > 1) expect((err as Error).message).not.toContain(v);
   });
   it("match and parse concrete subjects", () => {
     expect(matchesTemplate(Subjects.deliverNotify, "deliver.bob.notify.dm-alice-bob")).toBe(true);
     expect(matchesTemplate(Subjects.deliverNotify, "deliver.bob.admin.chat")).toBe(false);
-    expect(parseSubject(Subjects.deliverAdmin, "deliver.bob.admin.chat")).toEqual({ user: "bob", room: "chat" });
+    expect(parseSubject(Subjects.deliverAdmin, "deliver.bob.admin.chat")).toEqual({
+      user: "bob",
+      room: "chat",
+    });
     expect(placeholders(Subjects.deliverSendThread)).toEqual(["user", "room", "thread_id"]);
   });
   it("uses only templates of the shared catalogue (libs/contracts/subjects.json)", () => {
-    const doc = JSON.parse(readFileSync(resolve(__dirname, "../../../libs/contracts/subjects.json"), "utf8")) as {
+    const doc = JSON.parse(
+      readFileSync(resolve(__dirname, "../../../libs/contracts/subjects.json"), "utf8"),
+    ) as {
       subjects: Array<{ template: string; publish_tiers: string[]; subscribe_tiers: string[] }>;
     };
     const catalogue = new Set(doc.subjects.map((s) => s.template));

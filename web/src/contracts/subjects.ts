@@ -76,7 +76,10 @@ function argProblem(name: string, value: string): string | null {
  * The concrete subject for `template` with named arguments. Throws ValidationError
  * ("subject argument invalid: room (room key must match [a-z0-9-])") on a bad or missing value.
  */
-export function formatSubject(template: string, args: Readonly<Record<string, string>> = {}): string {
+export function formatSubject(
+  template: string,
+  args: Readonly<Record<string, string>> = {},
+): string {
   return template
     .split(".")
     .map((tok) => {
@@ -85,7 +88,8 @@ export function formatSubject(template: string, args: Readonly<Record<string, st
       const value = args[name];
       if (value === undefined) throw new ValidationError(`subject argument missing: ${name}`);
       const problem = argProblem(name, value);
-      if (problem !== null) throw new ValidationError(`subject argument invalid: ${name} (${problem})`);
+      if (problem !== null)
+        throw new ValidationError(`subject argument invalid: ${name} (${problem})`);
       return value;
     })
     .join(".");

@@ -55,5 +55,10 @@ export const TranslateChunkCodec: Codec<TranslateChunk> = {
     r.check();
     return { translatedText, targetLang, msgKey, done };
   },
-  encode: (v) => ({ translatedText: v.translatedText, targetLang: v.targetLang, msgKey: v.msgKey, done: v.done }),
+  encode: (v) => ({
+    translatedText: v.translatedText,
+    targetLang: v.targetLang,
+    msgKey: v.msgKey,
+    done: v.done,
+  }),
 };

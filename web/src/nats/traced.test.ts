@@ -1,7 +1,11 @@
 // The traced wrapper under test is real; only the transport is a fake that records what would
 // go on the wire (subject, payload, headers) and answers requests from a script.
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { ErrorCode, headers as natsHeaders, type Msg, type MsgHdrs, NatsError } from "nats.ws";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HistoryPageCodec } from "../contracts/messages";
@@ -33,10 +37,24 @@ class FakeTransport implements NatsTransport {
   failPublish = false;
   publish(subject: string, payload?: Uint8Array, options?: { headers?: MsgHdrs }): void {
     if (this.failPublish) throw new NatsError("closed", ErrorCode.ConnectionClosed);
-    this.sent.push({ subject, body: new TextDecoder().decode(payload), headers: options?.headers, kind: "publish" });
+    this.sent.push({
+      subject,
+      body: new TextDecoder().decode(payload),
+      headers: options?.headers,
+      kind: "publish",
+    });
   }
-  async request(subject: string, payload?: Uint8Array, options?: { timeout: number; headers?: MsgHdrs }): Promise<Msg> {
-    this.sent.push({ subject, body: new TextDecoder().decode(payload), headers: options?.headers, kind: "request" });
+  async request(
+    subject: string,
+    payload?: Uint8Array,
+    options?: { timeout: number; headers?: MsgHdrs },
+  ): Promise<Msg> {
+    this.sent.push({
+      subject,
+      body: new TextDecoder().decode(payload),
+      headers: options?.headers,
+      kind: "request",
+    });
     const data = enc.encode(await this.reply(subject));
     return { subject: "_INBOX.alice.x.1", sid: 1, data, headers: undefined } as unknown as Msg;
   }
@@ -67,8 +85,15 @@ function spansNamed(name: string) {
 
 describe("TracedNats.publish", () => {
   it("injects a traceparent of its PRODUCER span, itself a child of the action span", async () => {
-    const action = new Action(provider.getTracer("test"), "send_message", { "chat.room": "general" });
-    await traced.publish(action.ctx, Subjects.deliverSend, { user: "alice", room: "general" }, '{"x":1}');
+    const action = new Action(provider.getTracer("test"), "send_message", {
+      "chat.room": "general",
+    });
+    await traced.publish(
+      action.ctx,
+      Subjects.deliverSend,
+      { user: "alice", room: "general" },
+      '{"x":1}',
+    );
     action.end();
 
     expect(nc.sent).toHaveLength(1);
@@ -119,17 +144,25 @@ describe("TracedNats.publish", () => {
 
   it("refuses an invalid subject token before anything is sent", async () => {
     const action = new Action(provider.getTracer("test"), "send_message");
-    await expect(traced.publish(action.ctx, Subjects.deliverSend, { user: "alice", room: "a.b" }, "{}")).rejects.toThrow(
-      /subject argument invalid: room/,
-    );
+    await expect(
+      traced.publish(action.ctx, Subjects.deliverSend, { user: "alice", room: "a.b" }, "{}"),
+    ).rejects.toThrow(/subject argument invalid: room/);
     expect(nc.sent).toHaveLength(0);
   });
 });
 
 describe("TracedNats.request", () => {
   it("injects the CLIENT span's context and decodes the reply", async () => {
-    const action = new Action(provider.getTracer("test"), "load_history", { "chat.room": "general" });
-    const page = await traced.request(action.ctx, Subjects.history, { room: "general" }, "", HistoryPageCodec);
+    const action = new Action(provider.getTracer("test"), "load_history", {
+      "chat.room": "general",
+    });
+    const page = await traced.request(
+      action.ctx,
+      Subjects.history,
+      { room: "general" },
+      "",
+      HistoryPageCodec,
+    );
     action.end();
     expect(page).toEqual({ messages: [], hasMore: false });
     const tp = nc.sent[0]!.headers!.get("traceparent");
@@ -171,7 +204,9 @@ describe("TracedNats.request", () => {
         throw new NatsError("x", code);
       };
       const action = new Action(provider.getTracer("test"), "load_history");
-      await expect(traced.request(action.ctx, Subjects.history, { room: "general" }, "", HistoryPageCodec)).rejects.toMatchObject({
+      await expect(
+        traced.request(action.ctx, Subjects.history, { room: "general" }, "", HistoryPageCodec),
+      ).rejects.toMatchObject({
         type,
       });
       const [client] = spansNamed("request chat.history.{room}");
@@ -183,7 +218,9 @@ describe("TracedNats.request", () => {
   it("rejects an undecodable reply as invalid_payload", async () => {
     nc.reply = async () => '{"messages":{}}';
     const action = new Action(provider.getTracer("test"), "load_history");
-    await expect(traced.request(action.ctx, Subjects.history, { room: "general" }, "", HistoryPageCodec)).rejects.toMatchObject({
+    await expect(
+      traced.request(action.ctx, Subjects.history, { room: "general" }, "", HistoryPageCodec),
+    ).rejects.toMatchObject({
       type: "invalid_payload",
     });
     expect(spansNamed("request chat.history.{room}")[0]!.status.code).toBe(SpanStatusCode.ERROR);
@@ -230,7 +267,11 @@ describe("deliveries", () => {
     upper.set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
     const ctx = extractContext(upper);
     expect(trace.getSpanContext(ctx!)?.traceId).toBe("0af7651916cd43dd8448eb211c80319c");
-    const d = traced.startDelivery(Subjects.roomNotify, { subject: "room.notify.general", data: enc.encode(""), headers: bad });
+    const d = traced.startDelivery(Subjects.roomNotify, {
+      subject: "room.notify.general",
+      data: enc.encode(""),
+      headers: bad,
+    });
     d.end();
     expect(spansNamed("process room.notify.{room}")[0]!.links).toHaveLength(0);
   });
@@ -252,11 +293,23 @@ describe("deliveries", () => {
     expect(parseTraceparent(`00-${"0".repeat(32)}-${parent}-01`)).toBe("zero_id");
     expect(parseTraceparent(`00-${id}-${"0".repeat(16)}-01`)).toBe("zero_id");
     // A higher version is parsed by its first four fields; extra parts must start with '-'.
-    expect(parseTraceparent(`01-${id}-${parent}-01-what-ever`)).toEqual({ traceId: id, spanId: parent, traceFlags: 1 });
+    expect(parseTraceparent(`01-${id}-${parent}-01-what-ever`)).toEqual({
+      traceId: id,
+      spanId: parent,
+      traceFlags: 1,
+    });
     expect(parseTraceparent(`01-${id}-${parent}-01what`)).toBe("malformed");
     // Flag bits other than "sampled" are ignored and not forwarded.
-    expect(parseTraceparent(`00-${id}-${parent}-ff`)).toEqual({ traceId: id, spanId: parent, traceFlags: 1 });
-    expect(parseTraceparent(`00-${id}-${parent}-fe`)).toEqual({ traceId: id, spanId: parent, traceFlags: 0 });
+    expect(parseTraceparent(`00-${id}-${parent}-ff`)).toEqual({
+      traceId: id,
+      spanId: parent,
+      traceFlags: 1,
+    });
+    expect(parseTraceparent(`00-${id}-${parent}-fe`)).toEqual({
+      traceId: id,
+      spanId: parent,
+      traceFlags: 0,
+    });
   });
 
   it("drop an invalid traceparent (new root, no link) and mask unknown flags on the link", () => {
@@ -265,7 +318,11 @@ describe("deliveries", () => {
     // (nats.ws trims header values itself, so spaces never reach the parser from the wire.)
     padded.set("traceparent", `00-${id}-b7ad6b7169203331-01-x`);
     expect(extractContext(padded)).toBeNull();
-    const d = traced.startDelivery(Subjects.roomNotify, { subject: "room.notify.general", data: enc.encode("{}"), headers: padded });
+    const d = traced.startDelivery(Subjects.roomNotify, {
+      subject: "room.notify.general",
+      data: enc.encode("{}"),
+      headers: padded,
+    });
     d.end();
     const [root] = spansNamed("process room.notify.{room}");
     expect(root!.links).toHaveLength(0);
@@ -279,7 +336,9 @@ describe("deliveries", () => {
   });
 
   it("keep tracestate only when the whole header is valid (§3.2)", () => {
-    expect(validateTracestate("congo=t61rcWkgMzE, rojo=00f067aa0ba902b7")).toBe("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+    expect(validateTracestate("congo=t61rcWkgMzE, rojo=00f067aa0ba902b7")).toBe(
+      "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7",
+    );
     expect(validateTracestate("tenant@vendor=x,,a=b")).toBe("tenant@vendor=x,a=b");
     expect(validateTracestate("a=1,a=2")).toBe("");
     expect(validateTracestate("Upper=1")).toBe("");
@@ -288,7 +347,9 @@ describe("deliveries", () => {
     expect(validateTracestate(`a=${"x".repeat(520)}`)).toBe("");
     const members = Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(",");
     expect(validateTracestate(members)).toBe("");
-    expect(validateTracestate(Array.from({ length: 32 }, (_, i) => `k${i}=v`).join(","))).not.toBe("");
+    expect(validateTracestate(Array.from({ length: 32 }, (_, i) => `k${i}=v`).join(","))).not.toBe(
+      "",
+    );
 
     const h = natsHeaders();
     h.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");

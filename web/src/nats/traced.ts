@@ -31,7 +31,11 @@ import { Attr } from "../telemetry/attributes";
 /** The part of a nats.ws NatsConnection the wrapper uses (tests pass a recording fake). */
 export interface NatsTransport {
   publish(subject: string, payload?: Uint8Array, options?: { headers?: MsgHdrs }): void;
-  request(subject: string, payload?: Uint8Array, options?: { timeout: number; headers?: MsgHdrs }): Promise<Msg>;
+  request(
+    subject: string,
+    payload?: Uint8Array,
+    options?: { timeout: number; headers?: MsgHdrs },
+  ): Promise<Msg>;
   flush(): Promise<void>;
   getServer(): string;
 }
@@ -60,29 +64,26 @@ export interface CallOptions {
   attributes?: Attributes;
 }
 
-/** Maps a nats.ws error to the span's error.type (observability.md §4.2). */
+/** nats.ws error codes that have their own error.type (observability.md §4.2). */
+const kErrorTypes = new Map<string, string>([
+  [ErrorCode.Timeout, "timeout"],
+  [ErrorCode.NoResponders, "no_responders"],
+  [ErrorCode.PermissionsViolation, "permission_denied"],
+  [ErrorCode.ConnectionClosed, "connection_closed"],
+  [ErrorCode.Disconnect, "connection_closed"],
+]);
+
+/** Maps a nats.ws error to the span's error.type; "" for any other error. */
 export function natsErrorType(e: unknown): string {
-  const code = typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "";
-  switch (code) {
-    case ErrorCode.Timeout:
-      return "timeout";
-    case ErrorCode.NoResponders:
-      return "no_responders";
-    case ErrorCode.PermissionsViolation:
-      return "permission_denied";
-    case ErrorCode.ConnectionClosed:
-    case ErrorCode.Disconnect:
-      return "connection_closed";
-    default:
-      return "";
-  }
+  const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : "";
+  return kErrorTypes.get(code) ?? "";
 }
 
 /** Builds nats.ws headers carrying `span`'s context (traceparent, tracestate when non-empty). */
 export function traceHeaders(ctx: Context): MsgHdrs {
   const h = natsHeaders();
   propagator.inject(ctx, h, {
-    set: (carrier, key, value) => carrier.set(key, value),
+    set: (carrier: MsgHdrs, key, value) => carrier.set(key, value),
   });
   return h;
 }
@@ -116,7 +117,8 @@ export function parseTraceparent(tp: string): ParsedTraceparent | InvalidContext
   if (tp.length < 2 || !kHex.test(tp.slice(0, 2))) return "malformed";
   const version = parseInt(tp.slice(0, 2), 16);
   if (version === 0xff) return "bad_version";
-  if (tp.length < kV0Length || tp[2] !== "-" || tp[35] !== "-" || tp[52] !== "-") return "malformed";
+  if (tp.length < kV0Length || tp[2] !== "-" || tp[35] !== "-" || tp[52] !== "-")
+    return "malformed";
   if (version === 0 && tp.length !== kV0Length) return "malformed";
   // A future version may append fields; they must be introduced by '-'.
   if (version > 0 && tp.length > kV0Length && tp[kV0Length] !== "-") return "malformed";
@@ -128,7 +130,8 @@ export function parseTraceparent(tp: string): ParsedTraceparent | InvalidContext
   return { traceId, spanId, traceFlags: parseInt(flags, 16) & TraceFlags.SAMPLED };
 }
 
-const kTracestateKey = /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
+const kTracestateKey =
+  /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
 const kTracestateValue = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
 /**
@@ -260,7 +263,10 @@ export class TracedNats {
       `publish ${template}`,
       {
         kind: SpanKind.PRODUCER,
-        attributes: { ...this.baseAttributes(template, subject, "publish", payload.length), ...opts.attributes },
+        attributes: {
+          ...this.baseAttributes(template, subject, "publish", payload.length),
+          ...opts.attributes,
+        },
       },
       parent,
     );
@@ -306,7 +312,10 @@ export class TracedNats {
       `request ${template}`,
       {
         kind: SpanKind.CLIENT,
-        attributes: { ...this.baseAttributes(template, subject, "request", payload.length), ...opts.attributes },
+        attributes: {
+          ...this.baseAttributes(template, subject, "request", payload.length),
+          ...opts.attributes,
+        },
       },
       parent,
     );
@@ -320,7 +329,14 @@ export class TracedNats {
         });
       } catch (e) {
         const type = natsErrorType(e) || "request_failed";
-        throw new NatsCallError(type, type === "timeout" ? "the request timed out" : type === "no_responders" ? "no service is answering" : "the request failed");
+        throw new NatsCallError(
+          type,
+          type === "timeout"
+            ? "the request timed out"
+            : type === "no_responders"
+              ? "no service is answering"
+              : "the request failed",
+        );
       }
       const text = decoder.decode(reply.data);
       if (isErrorReply(text)) {
@@ -338,7 +354,10 @@ export class TracedNats {
       try {
         return fromJson(codec, text);
       } catch (e) {
-        throw new NatsCallError("invalid_payload", e instanceof Error ? e.message : "invalid reply");
+        throw new NatsCallError(
+          "invalid_payload",
+          e instanceof Error ? e.message : "invalid reply",
+        );
       }
     } catch (e) {
       recordError(span, e instanceof NatsCallError ? e.type : "request_failed", e);
@@ -352,7 +371,11 @@ export class TracedNats {
    * Starts the CONSUMER root span for a delivered message (`process {template}`), linked to the
    * producer context it carries (§3.4: recipient deliveries are new traces with a link).
    */
-  startDelivery(template: string, msg: Pick<Msg, "subject" | "data" | "headers">, attributes: Attributes = {}): Delivery {
+  startDelivery(
+    template: string,
+    msg: Pick<Msg, "subject" | "data" | "headers">,
+    attributes: Attributes = {},
+  ): Delivery {
     const producer = extractContext(msg.headers);
     const links: Link[] = [];
     if (producer !== null) {
@@ -365,7 +388,10 @@ export class TracedNats {
         kind: SpanKind.CONSUMER,
         root: true,
         links,
-        attributes: { ...this.baseAttributes(template, msg.subject, "process", msg.data.length), ...attributes },
+        attributes: {
+          ...this.baseAttributes(template, msg.subject, "process", msg.data.length),
+          ...attributes,
+        },
       },
       ROOT_CONTEXT,
     );

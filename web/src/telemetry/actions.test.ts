@@ -1,12 +1,18 @@
 // Action spans: one INTERNAL root per user action, ended once; the echo deadline turns into
 // ERROR delivery_timeout (observability.md §4.5).
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Action, errorTypeOf, runAction } from "./actions";
 
 const exporter = new InMemorySpanExporter();
-const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer("t");
+const tracer = new BasicTracerProvider({
+  spanProcessors: [new SimpleSpanProcessor(exporter)],
+}).getTracer("t");
 
 afterEach(() => {
   exporter.reset();
@@ -31,9 +37,14 @@ describe("Action", () => {
   it("fails with delivery_timeout when no echo arrives before the deadline", () => {
     vi.useFakeTimers();
     let timedOut = false;
-    const a = new Action(tracer, "send_message").deadline(10_000, "delivery_timeout", "no echo", () => {
-      timedOut = true;
-    });
+    const a = new Action(tracer, "send_message").deadline(
+      10_000,
+      "delivery_timeout",
+      "no echo",
+      () => {
+        timedOut = true;
+      },
+    );
     vi.advanceTimersByTime(9_999);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     vi.advanceTimersByTime(1);
@@ -64,8 +75,12 @@ describe("Action", () => {
     ).rejects.toThrow("exists");
     parent.end();
     const byName = Object.fromEntries(exporter.getFinishedSpans().map((s) => [s.name, s]));
-    expect(byName.load_history!.spanContext().traceId).toBe(byName.join_room!.spanContext().traceId);
-    expect(byName.load_history!.parentSpanContext?.spanId).toBe(byName.join_room!.spanContext().spanId);
+    expect(byName.load_history!.spanContext().traceId).toBe(
+      byName.join_room!.spanContext().traceId,
+    );
+    expect(byName.load_history!.parentSpanContext?.spanId).toBe(
+      byName.join_room!.spanContext().spanId,
+    );
     expect(byName.create_room!.attributes["error.type"]).toBe("already_exists");
     expect(errorTypeOf(new TypeError("x"))).toBe("TypeError");
   });

@@ -22,7 +22,11 @@ export class Action {
 
   constructor(tracer: Tracer, name: string, attributes: Attributes = {}, parent?: Context) {
     const root = parent === undefined;
-    this.span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, root }, parent ?? ROOT_CONTEXT);
+    this.span = tracer.startSpan(
+      name,
+      { kind: SpanKind.INTERNAL, attributes, root },
+      parent ?? ROOT_CONTEXT,
+    );
     this.ctx = trace.setSpan(parent ?? ROOT_CONTEXT, this.span);
   }
 
@@ -91,7 +95,7 @@ export async function runAction<T>(action: Action, fn: (a: Action) => Promise<T>
 
 /** error.type of an error thrown by our wrappers (`type` field), else its class name. */
 export function errorTypeOf(e: unknown): string {
-  if (typeof e === "object" && e !== null && "type" in e && typeof (e as { type: unknown }).type === "string") {
+  if (typeof e === "object" && e !== null && "type" in e && typeof e.type === "string") {
     return (e as { type: string }).type;
   }
   if (e instanceof Error && e.name && e.name !== "Error") return e.name;

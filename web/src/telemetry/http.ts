@@ -64,7 +64,7 @@ export async function tracedFetchJson(
   if (opts.sendTraceparent) {
     const carrier: Record<string, string> = {};
     propagator.inject(trace.setSpan(parent, span), carrier, {
-      set: (c, k, v) => {
+      set: (c: Record<string, string>, k, v) => {
         c[k] = v;
       },
     });
@@ -74,7 +74,7 @@ export async function tracedFetchJson(
     let res: Response;
     try {
       res = await fetch(url, { ...init, headers });
-    } catch (e) {
+    } catch {
       throw new HttpError("connection_error", "the server could not be reached", 0, null);
     }
     span.setAttribute(Attr.httpResponseStatusCode, res.status);

@@ -17,7 +17,12 @@ function SignIn() {
           Signing in…
         </p>
       ) : (
-        <button type="button" className="primary" data-testid="login" onClick={() => void client.signIn()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="login"
+          onClick={() => void client.signIn()}
+        >
           Sign in
         </button>
       )}

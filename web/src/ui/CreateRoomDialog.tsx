@@ -20,7 +20,14 @@ export function CreateRoomDialog({ onClose }: { onClose: () => void }) {
 
   return (
     <div className="dialog-backdrop" onKeyDown={(e) => e.key === "Escape" && onClose()}>
-      <form className="dialog" role="dialog" aria-modal="true" aria-labelledby="create-room-title" data-testid="create-room-dialog" onSubmit={submit}>
+      <form
+        className="dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="create-room-title"
+        data-testid="create-room-dialog"
+        onSubmit={(e) => void submit(e)}
+      >
         <h2 id="create-room-title">Create a private room</h2>
         <label>
           Name (lowercase letters, digits, dashes)
@@ -35,7 +42,12 @@ export function CreateRoomDialog({ onClose }: { onClose: () => void }) {
         </label>
         <label>
           Display name (optional)
-          <input data-testid="create-room-display-name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={100} />
+          <input
+            data-testid="create-room-display-name"
+            value={displayName}
+            onChange={(e) => setDisplayName(e.target.value)}
+            maxLength={100}
+          />
         </label>
         <div className="dialog-buttons">
           <button type="button" onClick={onClose}>

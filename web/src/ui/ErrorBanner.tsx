@@ -10,7 +10,12 @@ export function ErrorBanner() {
       {errors.map((e) => (
         <div key={e.id} className="error" role="alert" data-testid="error-item">
           <span>{e.message}</span>
-          <button type="button" aria-label="Dismiss error" data-testid="error-dismiss" onClick={() => client.dismissError(e.id)}>
+          <button
+            type="button"
+            aria-label="Dismiss error"
+            data-testid="error-dismiss"
+            onClick={() => client.dismissError(e.id)}
+          >
             ×
           </button>
         </div>

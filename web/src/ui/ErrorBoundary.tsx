@@ -38,7 +38,8 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, State> {
   }
 
   override render(): ReactNode {
-    if (this.state.error) return createElement(CrashFallback, { message: this.state.error.message });
+    if (this.state.error)
+      return createElement(CrashFallback, { message: this.state.error.message });
     return this.props.children;
   }
 }

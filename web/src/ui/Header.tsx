@@ -17,7 +17,12 @@ export function Header() {
   return (
     <header className="header">
       <h1 className="brand">NATS Chat</h1>
-      <span className={`conn conn-${s.connection}`} data-testid="connection-status" data-state={s.connection} role="status">
+      <span
+        className={`conn conn-${s.connection}`}
+        data-testid="connection-status"
+        data-state={s.connection}
+        role="status"
+      >
         {kConnectionText[s.connection] ?? s.connection}
       </span>
       {s.notice && (
@@ -29,7 +34,13 @@ export function Header() {
         </span>
       )}
       <span className="spacer" />
-      <span className="me" data-testid="current-user" data-tier={s.tier} data-user={s.user} title={s.displayName}>
+      <span
+        className="me"
+        data-testid="current-user"
+        data-tier={s.tier}
+        data-user={s.user}
+        title={s.displayName}
+      >
         {s.user}
         {s.roles.map((r) => (
           <span key={r} className="role">

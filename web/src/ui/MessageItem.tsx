@@ -43,7 +43,13 @@ export function MessageItem({
 
   if (m.system) {
     return (
-      <li className="system" data-testid="message" data-system="true" data-message-id={m.key} data-state={m.state}>
+      <li
+        className="system"
+        data-testid="message"
+        data-system="true"
+        data-message-id={m.key}
+        data-state={m.state}
+      >
         <span>{m.text}</span>
       </li>
     );
@@ -63,7 +69,13 @@ export function MessageItem({
   };
 
   return (
-    <li className={`message${own ? " own" : ""}`} data-testid="message" data-message-id={m.key} data-state={m.state} data-user={m.user}>
+    <li
+      className={`message${own ? " own" : ""}`}
+      data-testid="message"
+      data-message-id={m.key}
+      data-state={m.state}
+      data-user={m.user}
+    >
       <span className="avatar" style={{ background: avatarColour(m.user) }} aria-hidden="true">
         {m.user[0]?.toUpperCase()}
       </span>
@@ -124,18 +136,34 @@ export function MessageItem({
           </div>
         )}
         {!inThread && allowThreads && m.replyCount > 0 && (
-          <button type="button" className="reply-count" data-testid="message-reply-count" onClick={() => void client.openThread(m.room, m)}>
+          <button
+            type="button"
+            className="reply-count"
+            data-testid="message-reply-count"
+            onClick={() => void client.openThread(m.room, m)}
+          >
             {m.replyCount} {m.replyCount === 1 ? "reply" : "replies"}
           </button>
         )}
       </div>
       {live && canWrite && (
         <div className="actions" role="toolbar" aria-label={`Actions for ${m.user}'s message`}>
-          <button type="button" data-testid="message-react" aria-label="React" aria-expanded={picking} onClick={() => setPicking((p) => !p)}>
+          <button
+            type="button"
+            data-testid="message-react"
+            aria-label="React"
+            aria-expanded={picking}
+            onClick={() => setPicking((p) => !p)}
+          >
             ☺
           </button>
           {!inThread && allowThreads && (
-            <button type="button" data-testid="message-reply" aria-label="Reply in thread" onClick={() => void client.openThread(m.room, m)}>
+            <button
+              type="button"
+              data-testid="message-reply"
+              aria-label="Reply in thread"
+              onClick={() => void client.openThread(m.room, m)}
+            >
               ↩
             </button>
           )}
@@ -166,12 +194,21 @@ export function MessageItem({
                 >
                   Delete
                 </button>
-                <button type="button" data-testid="cancel-delete" onClick={() => setConfirming(false)}>
+                <button
+                  type="button"
+                  data-testid="cancel-delete"
+                  onClick={() => setConfirming(false)}
+                >
                   Keep
                 </button>
               </>
             ) : (
-              <button type="button" data-testid="message-delete" aria-label="Delete" onClick={() => setConfirming(true)}>
+              <button
+                type="button"
+                data-testid="message-delete"
+                aria-label="Delete"
+                onClick={() => setConfirming(true)}
+              >
                 🗑
               </button>
             ))}
@@ -196,10 +233,17 @@ export function MessageItem({
           )}
         </div>
       )}
-      {!live && !m.deleted && own && m.state === "failed" && <span className="sr-only">This message was not delivered.</span>}
+      {!live && !m.deleted && own && m.state === "failed" && (
+        <span className="sr-only">This message was not delivered.</span>
+      )}
       {!canWrite && !inThread && allowThreads && !m.deleted && (
         <div className="actions" role="toolbar" aria-label="Thread">
-          <button type="button" data-testid="message-reply" aria-label="Open thread" onClick={() => void client.openThread(m.room, m)}>
+          <button
+            type="button"
+            data-testid="message-reply"
+            aria-label="Open thread"
+            onClick={() => void client.openThread(m.room, m)}
+          >
             ↩
           </button>
         </div>

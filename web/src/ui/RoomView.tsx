@@ -11,7 +11,13 @@ function PresenceBar({ room }: { room: Room }) {
     <div className="presence" data-testid="presence-bar" aria-label="Who is here">
       <span data-testid="online-count">{online} online</span>
       {entries.map(([u, st]) => (
-        <span key={u} className={`pill pill-${st}`} data-testid={`presence-${u}`} data-status={st} title={st}>
+        <span
+          key={u}
+          className={`pill pill-${st}`}
+          data-testid={`presence-${u}`}
+          data-status={st}
+          title={st}
+        >
           {u}
         </span>
       ))}
@@ -37,7 +43,11 @@ function MembersPanel({ room }: { room: Room }) {
           <li key={m.username} data-testid={`member-${m.username}`}>
             {m.username} <span className="role">{m.role}</span>
             {manage && m.role !== "owner" && m.username !== me && (
-              <button type="button" data-testid={`kick-${m.username}`} onClick={() => void client.kick(room.key, m.username)}>
+              <button
+                type="button"
+                data-testid={`kick-${m.username}`}
+                onClick={() => void client.kick(room.key, m.username)}
+              >
                 Remove
               </button>
             )}
@@ -45,11 +55,17 @@ function MembersPanel({ room }: { room: Room }) {
         ))}
       </ul>
       {manage && (
-        <form className="inline-form" onSubmit={invite}>
+        <form className="inline-form" onSubmit={(e) => void invite(e)}>
           <label className="sr-only" htmlFor="invite-user">
             Invite a user
           </label>
-          <input id="invite-user" data-testid="invite-input" placeholder="Invite username…" value={target} onChange={(e) => setTarget(e.target.value)} />
+          <input
+            id="invite-user"
+            data-testid="invite-input"
+            placeholder="Invite username…"
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+          />
           <button type="submit" data-testid="invite-button">
             Invite
           </button>
@@ -64,6 +80,13 @@ export function RoomView({ room }: { room: Room }) {
   const s = useChatState();
   const listRef = useRef<HTMLUListElement>(null);
   const [showMembers, setShowMembers] = useState(false);
+  // The members panel closes when another room is shown (state adjusted while rendering, as
+  // React recommends over a setState in an effect: no render with the stale value).
+  const [membersRoom, setMembersRoom] = useState(room.key);
+  if (membersRoom !== room.key) {
+    setMembersRoom(room.key);
+    setShowMembers(false);
+  }
   const stick = useRef(true);
   const prevHeight = useRef(0);
   const prevFirst = useRef<string | undefined>(undefined);
@@ -83,17 +106,18 @@ export function RoomView({ room }: { room: Room }) {
   }, [room.messages]);
   useEffect(() => {
     stick.current = true;
-    setShowMembers(false);
   }, [room.key]);
 
   const onScroll = () => {
     const el = listRef.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
-    if (el.scrollTop < 100 && room.hasMore && !room.loadingMore) void client.loadMoreHistory(room.key);
+    if (el.scrollTop < 100 && room.hasMore && !room.loadingMore)
+      void client.loadMoreHistory(room.key);
   };
 
-  const prefix = room.kind === "dm" ? "@" : room.kind === "private" ? "🔒 " : room.kind === "admin" ? "★ " : "#";
+  const prefix =
+    room.kind === "dm" ? "@" : room.kind === "private" ? "🔒 " : room.kind === "admin" ? "★ " : "#";
   const label = roomLabel(room, s.user);
   const subject =
     room.kind === "admin" ? `admin.chat.${s.user}` : `deliver.${s.user}.send.${room.key}`;
@@ -103,7 +127,9 @@ export function RoomView({ room }: { room: Room }) {
         <h2 data-testid="room-title" data-room={room.key}>
           {prefix}
           {label}
-          {label !== room.key && room.kind !== "admin" && <span className="room-key"> ({room.key})</span>}
+          {label !== room.key && room.kind !== "admin" && (
+            <span className="room-key"> ({room.key})</span>
+          )}
         </h2>
         <code className="subject" title="Publish subject">
           {subject}
@@ -123,29 +149,51 @@ export function RoomView({ room }: { room: Room }) {
               {room.members?.length ?? "?"} {room.members?.length === 1 ? "member" : "members"}
             </button>
             {s.tier !== "none" && (
-              <button type="button" data-testid="leave-room" onClick={() => void client.departRoom(room.key)}>
+              <button
+                type="button"
+                data-testid="leave-room"
+                onClick={() => void client.departRoom(room.key)}
+              >
                 Leave
               </button>
             )}
           </>
         )}
         {room.kind === "public" && (
-          <button type="button" data-testid="leave-room" onClick={() => void client.leaveRoom(room.key)}>
+          <button
+            type="button"
+            data-testid="leave-room"
+            onClick={() => void client.leaveRoom(room.key)}
+          >
             Leave
           </button>
         )}
       </div>
       <PresenceBar room={room} />
       {showMembers && room.kind === "private" && <MembersPanel room={room} />}
-      <ul className="messages" ref={listRef} onScroll={onScroll} data-testid="message-list" data-loaded={room.historyLoaded} aria-live="polite">
+      <ul
+        className="messages"
+        ref={listRef}
+        onScroll={onScroll}
+        data-testid="message-list"
+        data-loaded={room.historyLoaded}
+        aria-live="polite"
+      >
         {room.hasMore && (
           <li className="more">
-            <button type="button" data-testid="load-more" disabled={room.loadingMore} onClick={() => void client.loadMoreHistory(room.key)}>
+            <button
+              type="button"
+              data-testid="load-more"
+              disabled={room.loadingMore}
+              onClick={() => void client.loadMoreHistory(room.key)}
+            >
               {room.loadingMore ? "Loading…" : "Load older messages"}
             </button>
           </li>
         )}
-        {room.historyLoaded && room.messages.length === 0 && <li className="empty">No messages yet.</li>}
+        {room.historyLoaded && room.messages.length === 0 && (
+          <li className="empty">No messages yet.</li>
+        )}
         {!room.historyLoaded && <li className="empty">Loading…</li>}
         {room.messages.map((m) => (
           <MessageItem key={m.key} m={m} allowThreads={room.kind !== "admin"} />

@@ -6,7 +6,8 @@ import { CreateRoomDialog } from "./CreateRoomDialog";
 
 function RoomItem({ room, me, active }: { room: RoomView; me: string; active: boolean }) {
   const client = useClient();
-  const prefix = room.kind === "dm" ? "@" : room.kind === "private" ? "🔒" : room.kind === "admin" ? "★" : "#";
+  const prefix =
+    room.kind === "dm" ? "@" : room.kind === "private" ? "🔒" : room.kind === "admin" ? "★" : "#";
   return (
     <li>
       <button
@@ -22,7 +23,11 @@ function RoomItem({ room, me, active }: { room: RoomView; me: string; active: bo
         </span>
         <span className="name">{roomLabel(room, me)}</span>
         {room.unread > 0 && (
-          <span className="badge" data-testid={`unread-${room.key}`} aria-label={`${room.unread} unread`}>
+          <span
+            className="badge"
+            data-testid={`unread-${room.key}`}
+            aria-label={`${room.unread} unread`}
+          >
             {room.unread > 99 ? "99+" : room.unread}
           </span>
         )}
@@ -39,7 +44,9 @@ export function Sidebar() {
   const [addRoom, setAddRoom] = useState("");
   const rooms = s.roomOrder.map((k) => s.rooms[k]).filter((r): r is RoomView => r !== undefined);
   const section = (kind: RoomView["kind"]) =>
-    rooms.filter((r) => r.kind === kind).map((r) => <RoomItem key={r.key} room={r} me={s.user} active={s.activeRoom === r.key} />);
+    rooms
+      .filter((r) => r.kind === kind)
+      .map((r) => <RoomItem key={r.key} room={r} me={s.user} active={s.activeRoom === r.key} />);
   const canWrite = s.tier !== "none";
 
   const startDm = (e: FormEvent) => {
@@ -63,7 +70,13 @@ export function Sidebar() {
         <label className="sr-only" htmlFor="add-room">
           Add a public room
         </label>
-        <input id="add-room" data-testid="add-room-input" placeholder="Add room…" value={addRoom} onChange={(e) => setAddRoom(e.target.value)} />
+        <input
+          id="add-room"
+          data-testid="add-room-input"
+          placeholder="Add room…"
+          value={addRoom}
+          onChange={(e) => setAddRoom(e.target.value)}
+        />
         <button type="submit" data-testid="add-room-button" aria-label="Add room">
           +
         </button>
@@ -77,7 +90,13 @@ export function Sidebar() {
       <h2>
         Private Rooms
         {canWrite && (
-          <button type="button" className="icon" data-testid="create-room" aria-label="Create a private room" onClick={() => setCreating(true)}>
+          <button
+            type="button"
+            className="icon"
+            data-testid="create-room"
+            aria-label="Create a private room"
+            onClick={() => setCreating(true)}
+          >
             +
           </button>
         )}
@@ -89,12 +108,21 @@ export function Sidebar() {
         <label className="sr-only" htmlFor="dm-user">
           Message a user
         </label>
-        <input id="dm-user" data-testid="dm-user-input" placeholder="Message user…" value={dmUser} onChange={(e) => setDmUser(e.target.value)} />
+        <input
+          id="dm-user"
+          data-testid="dm-user-input"
+          placeholder="Message user…"
+          value={dmUser}
+          onChange={(e) => setDmUser(e.target.value)}
+        />
         <button type="submit" data-testid="dm-start" aria-label="Start direct message">
           →
         </button>
       </form>
-      <p className="hint">User search, stickers, translation and room apps are not available in this version (no such service yet).</p>
+      <p className="hint">
+        User search, stickers, translation and room apps are not available in this version (no such
+        service yet).
+      </p>
       {creating && <CreateRoomDialog onClose={() => setCreating(false)} />}
     </nav>
   );

@@ -7,12 +7,25 @@ export function ThreadPanel() {
   const client = useClient();
   const t = s.thread;
   if (t === null) return null;
-  const parent = s.rooms[t.room]?.messages.find((m) => m.timestamp === t.parentTimestamp && m.threadId === "");
+  const parent = s.rooms[t.room]?.messages.find(
+    (m) => m.timestamp === t.parentTimestamp && m.threadId === "",
+  );
   return (
-    <aside className="thread" data-testid="thread-panel" data-thread-id={t.threadId} data-loaded={t.loaded} aria-label="Thread">
+    <aside
+      className="thread"
+      data-testid="thread-panel"
+      data-thread-id={t.threadId}
+      data-loaded={t.loaded}
+      aria-label="Thread"
+    >
       <div className="thread-head">
         <h2>Thread</h2>
-        <button type="button" data-testid="thread-close" aria-label="Close thread" onClick={() => client.closeThread()}>
+        <button
+          type="button"
+          data-testid="thread-close"
+          aria-label="Close thread"
+          onClick={() => client.closeThread()}
+        >
           ×
         </button>
       </div>
