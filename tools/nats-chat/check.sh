@@ -79,6 +79,7 @@ run_offline_checks() {
   run_check script-syntax check_scripts_syntax
   run_check layering check_layering
   run_check service-readmes check_service_readmes
+  run_check cpp-format "$ROOT/tools/lint/cpp.sh" format-check
   run_check web-eslint web_check lint
   run_check web-prettier web_check format:check
 }
