@@ -26,17 +26,16 @@ void BM_ExporterDown(benchmark::State& state) {
   constexpr int kSpansPerSecond = 50'000;
   constexpr int kSlicesPerSecond = 100;
 
-  chat::core::MapEnv env{
-      // FreePort: nothing listens there, so every export is refused.
-      {"OTEL_EXPORTER_OTLP_ENDPOINT",
-       "http://127.0.0.1:" + std::to_string(chat::testing::FreePort())},
-      {"OTEL_EXPORTER_OTLP_TIMEOUT", "500"},
-      {"OTEL_BSP_EXPORT_TIMEOUT", "1000"},
-      {"OTEL_LOGS_EXPORTER", "none"},
-      {"LOG_LEVEL", "error"}};
+  chat::core::MapEnv env{// FreePort: nothing listens there, so every export is refused.
+                         {"OTEL_EXPORTER_OTLP_ENDPOINT",
+                          "http://127.0.0.1:" + std::to_string(chat::testing::FreePort())},
+                         {"OTEL_EXPORTER_OTLP_TIMEOUT", "500"},
+                         {"OTEL_BSP_EXPORT_TIMEOUT", "1000"},
+                         {"OTEL_LOGS_EXPORTER", "none"},
+                         {"LOG_LEVEL", "error"}};
   auto config = chat::telemetry::sdk::TelemetryConfig::FromEnv(env, "bench-exporter-down");
-  auto sdk = chat::telemetry::sdk::TelemetrySdk::Create(config,
-                                                         chat::core::SystemClock::Instance());
+  auto sdk =
+      chat::telemetry::sdk::TelemetrySdk::Create(config, chat::core::SystemClock::Instance());
   const auto& tracer = sdk->telemetry().tracer;
 
   long rss_start = 0;
@@ -66,7 +65,8 @@ void BM_ExporterDown(benchmark::State& state) {
   state.counters["spans_produced"] = static_cast<double>(produced);
   state.counters["seconds"] = seconds;
   if (proc != nullptr) {
-    state.counters["spans_dropped_queue_full"] = static_cast<double>(proc->stats().dropped_queue_full());
+    state.counters["spans_dropped_queue_full"] =
+        static_cast<double>(proc->stats().dropped_queue_full());
   }
   sdk->Shutdown(std::chrono::milliseconds(1000));
 }

@@ -52,8 +52,8 @@ BENCHMARK(BM_HistogramRecord_Baseline)->Name("metrics/histogram_record/baseline"
 
 void BM_HistogramRecord_Candidate(benchmark::State& state) {
   chat::telemetry::MetricRegistry registry;
-  auto& cell = registry.AddHistogram("bench_duration_seconds", "d", kBucketsNats, {"k"})
-                   .With({"v"});
+  auto& cell =
+      registry.AddHistogram("bench_duration_seconds", "d", kBucketsNats, {"k"}).With({"v"});
   size_t i = 0;
   for (auto _ : state) {
     cell.Record(kValues[i++ % kNumValues]);

@@ -64,7 +64,8 @@ Resource MakeResource() {
   r.attributes.push_back({"service.name", std::string("fanout-service")});
   r.attributes.push_back({"service.namespace", std::string("nats-chat")});
   r.attributes.push_back({"service.version", std::string("1.3.0+3f2a9c1")});
-  r.attributes.push_back({"service.instance.id", std::string("4b0f9f4e-5d43-4a55-9f9b-5e8c1d3b2a10")});
+  r.attributes.push_back(
+      {"service.instance.id", std::string("4b0f9f4e-5d43-4a55-9f9b-5e8c1d3b2a10")});
   return r;
 }
 
@@ -134,9 +135,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
     if (ns_per_span_.count(base) == 0 || ns_per_span_.count(cand) == 0) return;
     double b = ns_per_span_[base];
     double c = ns_per_span_[cand];
-    std::printf("\notlp encode (median CPU): baseline %.1f ns/span, candidate %.1f ns/span "
-                "(%.2f M spans/s), ratio baseline/candidate = %.2f\n",
-                b, c, 1e3 / c, b / c);
+    std::printf(
+        "\notlp encode (median CPU): baseline %.1f ns/span, candidate %.1f ns/span "
+        "(%.2f M spans/s), ratio baseline/candidate = %.2f\n",
+        b, c, 1e3 / c, b / c);
     if (ns_per_span_.count("otlp/encode_json_512x10") != 0) {
       std::printf("otlp json encode: %.1f ns/span\n", ns_per_span_["otlp/encode_json_512x10"]);
     }
@@ -159,8 +161,8 @@ int main(int argc, char** argv) {
     NaiveEncode(resource, scope, spans, a);
     chat::telemetry::sdk::EncodeTracesProtobuf(resource, scope, spans, b);
     if (a != b) {
-      std::fprintf(stderr, "baseline and candidate encodings differ (%zu vs %zu bytes)\n",
-                   a.size(), b.size());
+      std::fprintf(stderr, "baseline and candidate encodings differ (%zu vs %zu bytes)\n", a.size(),
+                   b.size());
       return 1;
     }
   }

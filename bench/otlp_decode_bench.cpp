@@ -141,7 +141,8 @@ Resource MakeResource() {
   r.attributes.push_back({"service.name", std::string("fanout-service")});
   r.attributes.push_back({"service.namespace", std::string("nats-chat")});
   r.attributes.push_back({"service.version", std::string("1.3.0+3f2a9c1")});
-  r.attributes.push_back({"service.instance.id", std::string("4b0f9f4e-5d43-4a55-9f9b-5e8c1d3b2a10")});
+  r.attributes.push_back(
+      {"service.instance.id", std::string("4b0f9f4e-5d43-4a55-9f9b-5e8c1d3b2a10")});
   return r;
 }
 
@@ -240,8 +241,9 @@ std::string MakeMetricsBody() {
   for (size_t m = 0; m < 64; ++m) {
     const bool histogram = m % 4 == 3;
     std::string metric;
-    NaiveLen(metric, 1, (histogram ? "chat_handler_duration_seconds_" : "chat_messages_total_") +
-                            std::to_string(m));
+    NaiveLen(metric, 1,
+             (histogram ? "chat_handler_duration_seconds_" : "chat_messages_total_") +
+                 std::to_string(m));
     NaiveLen(metric, 3, histogram ? "s" : "1");
     std::string data;
     for (size_t p = 0; p < 8; ++p) {
@@ -351,7 +353,9 @@ using TraceRequest = pb::collector_trace::ExportTraceServiceRequest;
 using LogsRequest = pb::collector_logs::ExportLogsServiceRequest;
 using MetricsRequest = pb::collector_metrics::ExportMetricsServiceRequest;
 
-chat::core::Result<uint64_t> CountPointsResult(const MetricsRequest& r) { return pb::CountPoints(r); }
+chat::core::Result<uint64_t> CountPointsResult(const MetricsRequest& r) {
+  return pb::CountPoints(r);
+}
 
 // How the protobuf variants decode one body.
 enum class PbWay { kHeap, kArena, kParseOnly };
@@ -391,42 +395,40 @@ void RegisterProtobufBenchmarks() {
                     Variant{"protobuf_parse_only", PbWay::kParseOnly}}) {
     const PbWay way = v.way;
     const bool full = way != PbWay::kParseOnly;
-    benchmark::RegisterBenchmark(
-        (std::string("otlp_decode/traces_512/") + v.suffix).c_str(),
-        [=](benchmark::State& state) {
-          auto decode = PbDecoder<TraceRequest>(pb::ConvertTraces, way);
-          if (full) {
-            Run(state, Bodies().traces, decode, IsBatch<DecodedSpan>);
-          } else {
-            Run(state, Bodies().traces, decode, any_spans);
-          }
-        });
-    benchmark::RegisterBenchmark(
-        (std::string("otlp_decode/logs_512/") + v.suffix).c_str(),
-        [=](benchmark::State& state) {
-          auto decode = PbDecoder<LogsRequest>(pb::ConvertLogs, way);
-          if (full) {
-            Run(state, Bodies().logs, decode, IsBatch<DecodedLogRecord>);
-          } else {
-            Run(state, Bodies().logs, decode, any_logs);
-          }
-        });
-    benchmark::RegisterBenchmark(
-        (std::string("otlp_decode/metrics_512/") + v.suffix).c_str(),
-        [=](benchmark::State& state) {
-          auto decode = PbDecoder<MetricsRequest>(CountPointsResult, way);
-          if (full) {
-            Run(state, Bodies().metrics, decode, IsBatchCount);
-          } else {
-            Run(state, Bodies().metrics, decode, any_count);
-          }
-        });
+    benchmark::RegisterBenchmark((std::string("otlp_decode/traces_512/") + v.suffix).c_str(),
+                                 [=](benchmark::State& state) {
+                                   auto decode = PbDecoder<TraceRequest>(pb::ConvertTraces, way);
+                                   if (full) {
+                                     Run(state, Bodies().traces, decode, IsBatch<DecodedSpan>);
+                                   } else {
+                                     Run(state, Bodies().traces, decode, any_spans);
+                                   }
+                                 });
+    benchmark::RegisterBenchmark((std::string("otlp_decode/logs_512/") + v.suffix).c_str(),
+                                 [=](benchmark::State& state) {
+                                   auto decode = PbDecoder<LogsRequest>(pb::ConvertLogs, way);
+                                   if (full) {
+                                     Run(state, Bodies().logs, decode, IsBatch<DecodedLogRecord>);
+                                   } else {
+                                     Run(state, Bodies().logs, decode, any_logs);
+                                   }
+                                 });
+    benchmark::RegisterBenchmark((std::string("otlp_decode/metrics_512/") + v.suffix).c_str(),
+                                 [=](benchmark::State& state) {
+                                   auto decode = PbDecoder<MetricsRequest>(CountPointsResult, way);
+                                   if (full) {
+                                     Run(state, Bodies().metrics, decode, IsBatchCount);
+                                   } else {
+                                     Run(state, Bodies().metrics, decode, any_count);
+                                   }
+                                 });
   }
 }
 
 // ---------- both ways must agree before anything is timed ----------
 
-bool SameAttributes(const std::vector<DecodedAttribute>& a, const std::vector<DecodedAttribute>& b) {
+bool SameAttributes(const std::vector<DecodedAttribute>& a,
+                    const std::vector<DecodedAttribute>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].key != b[i].key || a[i].value != b[i].value) return false;
@@ -479,8 +481,8 @@ bool SameLog(const DecodedLogRecord& a, const DecodedLogRecord& b) {
 }
 
 template <typename T, typename Same>
-bool SameAll(const chat::core::Result<std::vector<T>>& a, const chat::core::Result<std::vector<T>>& b,
-             Same same) {
+bool SameAll(const chat::core::Result<std::vector<T>>& a,
+             const chat::core::Result<std::vector<T>>& b, Same same) {
   if (!a.ok() || !b.ok() || a->size() != b->size() || a->size() != kBatch) return false;
   for (size_t i = 0; i < a->size(); ++i) {
     if (!same((*a)[i], (*b)[i])) return false;
@@ -491,7 +493,8 @@ bool SameAll(const chat::core::Result<std::vector<T>>& a, const chat::core::Resu
 bool BothWaysAgree() {
   const Payloads& p = Bodies();
   auto hand_spans = sdk::DecodeTracesProtobuf(p.traces);
-  if (!SameAll(hand_spans, pb::ParseAndConvert<TraceRequest>(p.traces, pb::ConvertTraces), SameSpan) ||
+  if (!SameAll(hand_spans, pb::ParseAndConvert<TraceRequest>(p.traces, pb::ConvertTraces),
+               SameSpan) ||
       !SameAll(hand_spans, pb::ParseAndConvertArena<TraceRequest>(p.traces, pb::ConvertTraces),
                SameSpan)) {
     std::fprintf(stderr, "traces: the two decoders disagree\n");
@@ -499,7 +502,8 @@ bool BothWaysAgree() {
   }
   auto hand_logs = sdk::DecodeLogsProtobuf(p.logs);
   if (!SameAll(hand_logs, pb::ParseAndConvert<LogsRequest>(p.logs, pb::ConvertLogs), SameLog) ||
-      !SameAll(hand_logs, pb::ParseAndConvertArena<LogsRequest>(p.logs, pb::ConvertLogs), SameLog)) {
+      !SameAll(hand_logs, pb::ParseAndConvertArena<LogsRequest>(p.logs, pb::ConvertLogs),
+               SameLog)) {
     std::fprintf(stderr, "logs: the two decoders disagree\n");
     return false;
   }
@@ -637,8 +641,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void Finalize() override {
     ConsoleReporter::Finalize();
     const Payloads& p = Bodies();
-    const std::pair<const char*, size_t> signals[] = {
-        {"traces_512", p.traces.size()}, {"logs_512", p.logs.size()}, {"metrics_512", p.metrics.size()}};
+    const std::pair<const char*, size_t> signals[] = {{"traces_512", p.traces.size()},
+                                                      {"logs_512", p.logs.size()},
+                                                      {"metrics_512", p.metrics.size()}};
     std::printf("\notlp decode, median CPU time per request (ratio = protobuf / hand):\n");
     for (const auto& [signal, bytes] : signals) {
       const std::string family = std::string("otlp_decode/") + signal + "/";
@@ -649,8 +654,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
       for (const char* variant : {"candidate", "protobuf_arena", "protobuf_parse_only"}) {
         auto it = ns_per_request_.find(family + variant);
         if (it == ns_per_request_.end()) continue;
-        std::printf("\n  %-12s %13s  %-19s %9.0f ns (%6.0f MB/s)  ratio %.2f", "", "",
-                    variant, it->second, static_cast<double>(bytes) * 1e3 / it->second,
+        std::printf("\n  %-12s %13s  %-19s %9.0f ns (%6.0f MB/s)  ratio %.2f", "", "", variant,
+                    it->second, static_cast<double>(bytes) * 1e3 / it->second,
                     it->second / hand->second);
       }
       std::printf("\n");

@@ -35,8 +35,8 @@ sdk::BatchOptions BenchOptions() {
 }
 
 void SampledCandidate(benchmark::State& state) {
-  auto processor =
-      std::make_unique<sdk::BatchSpanProcessor>(std::make_unique<DiscardExporter>(), BenchOptions());
+  auto processor = std::make_unique<sdk::BatchSpanProcessor>(std::make_unique<DiscardExporter>(),
+                                                             BenchOptions());
   const sdk::BatchSpanProcessor* raw = processor.get();
   TracerProvider provider(Resource{}, sdk::MakeAlwaysOnSampler(), std::move(processor),
                           SpanLimits{}, chat::core::SystemClock::Instance());
@@ -72,15 +72,15 @@ void SampledBaseline(benchmark::State& state) {
     span->SetAttribute(std::string(semconv::kMessagingMessageBodySize), int64_t{212});
     span->SetAttribute("chat.jetstream.delivery_count", int64_t{1});
   }
-  state.counters["dropped_share"] = benchmark::Counter(static_cast<double>(queue.dropped()),
-                                                     benchmark::Counter::kAvgIterations);
+  state.counters["dropped_share"] =
+      benchmark::Counter(static_cast<double>(queue.dropped()), benchmark::Counter::kAvgIterations);
 }
 
 void UnsampledCandidate(benchmark::State& state) {
-  TracerProvider provider(
-      Resource{}, sdk::MakeSampler("parentbased_always_on"),
-      std::make_unique<sdk::BatchSpanProcessor>(std::make_unique<DiscardExporter>(), BenchOptions()),
-      SpanLimits{}, chat::core::SystemClock::Instance());
+  TracerProvider provider(Resource{}, sdk::MakeSampler("parentbased_always_on"),
+                          std::make_unique<sdk::BatchSpanProcessor>(
+                              std::make_unique<DiscardExporter>(), BenchOptions()),
+                          SpanLimits{}, chat::core::SystemClock::Instance());
   Tracer tracer = provider.GetTracer();
   SpanContext parent;  // an unsampled remote parent: the common "not sampled upstream" case
   parent.trace_id = NewTraceId();

@@ -14,15 +14,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "chat/core/clock.hpp"
 #include "chat/core/base64.hpp"
+#include "chat/core/clock.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "jwks.hpp"
 #include "metrics.hpp"

@@ -42,8 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       c::HistoryRequest, c::HistoryThreadReply, c::MsgGetRequest, c::Notification, c::OkReply,
       c::PresenceDiff, c::PresenceEntry, c::PresenceHeartbeat, c::PresenceRoomReply,
       c::PresenceUpdate, c::ReadStateEntry, c::ReadStateReply, c::ReadUpdate, c::RoomChanged,
-      c::RoomCreateRequest, c::RoomDepartRequest, c::RoomInfo, c::RoomListReply,
-      c::RoomListRequest, c::RoomMember, c::RoomMembersReply, c::RoomMembershipRequest,
-      c::RoomTargetRequest, c::TranslateChunk, c::TranslateRequest>(json);
+      c::RoomCreateRequest, c::RoomDepartRequest, c::RoomInfo, c::RoomListReply, c::RoomListRequest,
+      c::RoomMember, c::RoomMembersReply, c::RoomMembershipRequest, c::RoomTargetRequest,
+      c::TranslateChunk, c::TranslateRequest>(json);
   return 0;
 }

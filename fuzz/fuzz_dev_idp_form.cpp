@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   // A query string: what follows the first '?' of the request target.
-  if (size_t q = body.find('?'); q != std::string_view::npos) (void)idp::ParseForm(body.substr(q + 1));
+  if (size_t q = body.find('?'); q != std::string_view::npos)
+    (void)idp::ParseForm(body.substr(q + 1));
   (void)idp::PercentDecode(body);
   return 0;
 }

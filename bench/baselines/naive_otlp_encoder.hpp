@@ -28,7 +28,9 @@ inline void NaiveVarint(std::string& out, uint64_t v) {
   }
   out.push_back(static_cast<char>(v));
 }
-inline void NaiveTag(std::string& out, uint32_t field, uint32_t wt) { NaiveVarint(out, (field << 3) | wt); }
+inline void NaiveTag(std::string& out, uint32_t field, uint32_t wt) {
+  NaiveVarint(out, (field << 3) | wt);
+}
 inline void NaiveLen(std::string& out, uint32_t field, const std::string& payload) {
   NaiveTag(out, field, 2);
   NaiveVarint(out, payload.size());
@@ -80,7 +82,7 @@ inline std::string NaiveSpan(const SpanData& s) {
   return m;
 }
 inline void NaiveEncode(const Resource& resource, const InstrumentationScope& scope,
-                 const std::vector<std::unique_ptr<SpanData>>& spans, std::string& out) {
+                        const std::vector<std::unique_ptr<SpanData>>& spans, std::string& out) {
   std::string res;
   for (const auto& a : resource.attributes) NaiveLen(res, 1, NaiveKeyValue(a.key, a.value));
   std::string sc;

@@ -56,13 +56,15 @@ Status ConvertId(const std::string& bytes, std::array<uint8_t, N>& out) {
     out = {};
     return {};
   }
-  if (bytes.size() != N) return core::InvalidArgument("id of " + std::to_string(bytes.size()) + " bytes");
+  if (bytes.size() != N)
+    return core::InvalidArgument("id of " + std::to_string(bytes.size()) + " bytes");
   std::memcpy(out.data(), bytes.data(), N);
   return {};
 }
 
 inline void AppendJsonString(std::string_view s, std::string& out) {
-  out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out +=
+      nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 inline void AppendJsonDouble(double d, std::string& out) {
@@ -111,7 +113,9 @@ inline Status AnyValueJsonText(const common::AnyValue& v, int depth, std::string
       out.push_back('}');
       break;
     }
-    case common::AnyValue::kBytesValue: AppendJsonString(core::Base64StdEncode(v.bytes_value()), out); break;
+    case common::AnyValue::kBytesValue:
+      AppendJsonString(core::Base64StdEncode(v.bytes_value()), out);
+      break;
     case common::AnyValue::VALUE_NOT_SET: out += "null"; break;
   }
   return {};
@@ -133,9 +137,8 @@ inline Status ConvertAnyValue(const common::AnyValue& v, AttributeValue& out) {
   }
 }
 
-inline Status ConvertAttributes(
-    const google::protobuf::RepeatedPtrField<common::KeyValue>& in,
-    std::vector<DecodedAttribute>& out) {
+inline Status ConvertAttributes(const google::protobuf::RepeatedPtrField<common::KeyValue>& in,
+                                std::vector<DecodedAttribute>& out) {
   out.reserve(static_cast<size_t>(in.size()));
   for (const auto& kv : in) {
     DecodedAttribute a;
@@ -270,7 +273,9 @@ inline uint64_t CountPoints(const collector_metrics::ExportMetricsServiceRequest
         switch (m.data_case()) {
           case Metric::kGauge: n += static_cast<uint64_t>(m.gauge().data_points_size()); break;
           case Metric::kSum: n += static_cast<uint64_t>(m.sum().data_points_size()); break;
-          case Metric::kHistogram: n += static_cast<uint64_t>(m.histogram().data_points_size()); break;
+          case Metric::kHistogram:
+            n += static_cast<uint64_t>(m.histogram().data_points_size());
+            break;
           case Metric::kExponentialHistogram:
             n += static_cast<uint64_t>(m.exponential_histogram().data_points_size());
             break;

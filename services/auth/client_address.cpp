@@ -117,9 +117,8 @@ TrustedProxies TrustedProxies::Loopback() {
 }
 
 bool TrustedProxies::Contains(const IpAddress& address) const {
-  return std::any_of(ranges_.begin(), ranges_.end(), [&](const Range& r) {
-    return PrefixMatches(address, r.base, r.prefix);
-  });
+  return std::any_of(ranges_.begin(), ranges_.end(),
+                     [&](const Range& r) { return PrefixMatches(address, r.base, r.prefix); });
 }
 
 std::string TrustedProxies::ClientAddress(std::string_view peer,

@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "chat/contracts/quotas.hpp"
@@ -47,8 +46,8 @@ AuthConfig AuthConfig::FromEnv(core::EnvReader& reader) {
   c.http_port = reader.Port("CHAT_AUTH_HTTP_PORT", c.http_port);
   c.jwks_refresh =
       std::chrono::seconds(reader.Int("CHAT_AUTH_JWKS_REFRESH_SECONDS", 300, 5, 86400));
-  c.jwks_min_refresh_interval = std::chrono::seconds(
-      reader.Int("CHAT_AUTH_JWKS_MIN_REFRESH_INTERVAL_SECONDS", 10, 0, 3600));
+  c.jwks_min_refresh_interval =
+      std::chrono::seconds(reader.Int("CHAT_AUTH_JWKS_MIN_REFRESH_INTERVAL_SECONDS", 10, 0, 3600));
   for (const auto& o : core::SplitComma(reader.String("CHAT_AUTH_CORS_ORIGINS", ""))) {
     if (!core::IsHttpOrigin(o)) {
       reader.AddProblem("CHAT_AUTH_CORS_ORIGINS entry \"" + o +
@@ -61,15 +60,14 @@ AuthConfig AuthConfig::FromEnv(core::EnvReader& reader) {
       static_cast<int>(reader.Int("CHAT_AUTH_RATE_LIMIT_PER_SECOND", 20, 1, 100000));
   c.user_rate_limit_per_minute =
       static_cast<int>(reader.Int("CHAT_AUTH_USER_RATE_LIMIT_PER_MINUTE", 60, 1, 1000000));
-  auto proxies =
-      TrustedProxies::Parse(reader.String("CHAT_AUTH_TRUSTED_PROXIES", "127.0.0.1,::1"));
+  auto proxies = TrustedProxies::Parse(reader.String("CHAT_AUTH_TRUSTED_PROXIES", "127.0.0.1,::1"));
   if (proxies.ok()) {
     c.trusted_proxies = std::move(proxies).value();
   } else {
     reader.AddProblem("CHAT_AUTH_TRUSTED_PROXIES: " + proxies.status().message());
   }
-  c.http_timeout = std::chrono::milliseconds(
-      reader.Int("CHAT_AUTH_IDP_TIMEOUT_MS", 5000, 100, 60000));
+  c.http_timeout =
+      std::chrono::milliseconds(reader.Int("CHAT_AUTH_IDP_TIMEOUT_MS", 5000, 100, 60000));
   c.user_max_subscriptions = reader.Int("CHAT_AUTH_USER_MAX_SUBSCRIPTIONS",
                                         contracts::quotas::kUserMaxSubscriptions, 10, 1'000'000);
   // At least one contract payload (64 KiB); at most nats-server's own max_payload (1 MB).
@@ -105,8 +103,8 @@ core::Result<SigningMaterial> LoadSigningMaterial(const AuthConfig& config) {
   fs::path accounts_path = seed_path.parent_path().parent_path() / "accounts.json";
   auto accounts_text = nkeys::ReadTextFile(accounts_path);
   if (!accounts_text.ok()) {
-    return core::NotFound("CHAT_AUTH_ACCOUNT_PUBLIC_KEY is unset and " +
-                          accounts_path.string() + " cannot be read");
+    return core::NotFound("CHAT_AUTH_ACCOUNT_PUBLIC_KEY is unset and " + accounts_path.string() +
+                          " cannot be read");
   }
   auto accounts = nlohmann::json::parse(*accounts_text, nullptr, false);
   if (accounts.is_object() && accounts.contains("accounts") && accounts["accounts"].is_object()) {

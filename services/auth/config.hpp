@@ -29,7 +29,7 @@ struct AuthConfig {
   std::chrono::seconds jwks_refresh{300};
   std::chrono::seconds jwks_min_refresh_interval{10};
   std::vector<std::string> cors_origins;  // exact origins; empty = same-origin only
-  int rate_limit_per_second = 20;          // per client address; the bucket holds one second's worth
+  int rate_limit_per_second = 20;         // per client address; the bucket holds one second's worth
   // Per user (the verified token's `sub`): a minute's worth may come at once, then this rate.
   int user_rate_limit_per_minute = 60;
   // Peers whose X-Forwarded-For names the client (nginx). Loopback: nginx on this host.

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "chat/core/origin.hpp"
 #include "chat/telemetry/semconv.hpp"
@@ -88,8 +87,8 @@ struct AuthServer::Outcome {
 };
 
 core::Result<std::unique_ptr<AuthServer>> AuthServer::Create(AuthConfig config,
-                                                            const telemetry::Telemetry& telemetry,
-                                                            const core::Clock& clock) {
+                                                             const telemetry::Telemetry& telemetry,
+                                                             const core::Clock& clock) {
   CHAT_ASSIGN_OR_RETURN(SigningMaterial material, LoadSigningMaterial(config));
   telemetry.logger->Info("account signing key loaded",
                          {{"chat.auth.signing_key", material.signing_key.public_key()},
@@ -156,8 +155,9 @@ void AuthServer::RegisterRoutes() {
       metrics_.duration.With({kAuthTypeBrowser}).Record(ex.ElapsedSeconds(), &ex.ctx());
     }
   };
-  server_.Post(pattern, route, [this](runtime::HttpExchange& ex) { HandleCredentials(ex); },
-               std::move(post));
+  server_.Post(
+      pattern, route, [this](runtime::HttpExchange& ex) { HandleCredentials(ex); },
+      std::move(post));
   server_.Options(pattern, route, [this](runtime::HttpExchange& ex) {
     std::string origin = ex.Header("Origin");
     if (!OriginAllowed(origin)) {
@@ -174,17 +174,21 @@ void AuthServer::RegisterRoutes() {
   // Probes are untraced, and their line is DEBUG: nothing per kubelet poll at INFO.
   runtime::HttpRouteOptions probe;
   probe.trace = false;
-  server_.Get("/healthz", "/healthz",
-              [](runtime::HttpExchange& ex) { ex.SetBody("ok\n", "text/plain"); }, probe);
-  server_.Get("/readyz", "/readyz", [this](runtime::HttpExchange& ex) {
-    if (Ready()) {
-      ex.SetBody("ready\n", "text/plain");
-    } else {
-      ex.SetStatus(503);
-      ex.SetBody("jwks: no keys\n", "text/plain");
-      ex.Debug("auth-service not ready", {{"chat.readiness.failing", "jwks"}});
-    }
-  }, probe);
+  server_.Get(
+      "/healthz", "/healthz", [](runtime::HttpExchange& ex) { ex.SetBody("ok\n", "text/plain"); },
+      probe);
+  server_.Get(
+      "/readyz", "/readyz",
+      [this](runtime::HttpExchange& ex) {
+        if (Ready()) {
+          ex.SetBody("ready\n", "text/plain");
+        } else {
+          ex.SetStatus(503);
+          ex.SetBody("jwks: no keys\n", "text/plain");
+          ex.Debug("auth-service not ready", {{"chat.readiness.failing", "jwks"}});
+        }
+      },
+      probe);
 }
 
 void AuthServer::HandleCredentials(runtime::HttpExchange& ex) {
@@ -196,8 +200,7 @@ void AuthServer::HandleCredentials(runtime::HttpExchange& ex) {
     if (!forwarded.empty()) forwarded += ',';
     forwarded += value;
   }
-  const std::string client =
-      config_.trusted_proxies.ClientAddress(ex.remote_address(), forwarded);
+  const std::string client = config_.trusted_proxies.ClientAddress(ex.remote_address(), forwarded);
   span.SetAttribute("client.address", client);
 
   Outcome out = Process(ex, client, span.Context());
@@ -237,8 +240,7 @@ void AuthServer::HandleCredentials(runtime::HttpExchange& ex) {
   metrics_.duration.With({kAuthTypeBrowser}).Record(ex.ElapsedSeconds(), &span.Context());
 }
 
-AuthServer::Outcome AuthServer::Process(const runtime::HttpExchange& ex,
-                                        const std::string& client,
+AuthServer::Outcome AuthServer::Process(const runtime::HttpExchange& ex, const std::string& client,
                                         const telemetry::SpanContext& ctx) {
   Outcome out;
   auto reject = [&out](int status, RejectReason reason) {
@@ -277,8 +279,8 @@ AuthServer::Outcome AuthServer::Process(const runtime::HttpExchange& ex,
       out.status = 503;
       out.result = kResultError;
       out.jwks_unavailable = true;
-      out.body = HttpErrorBody(ErrorCode::kUnavailable,
-                               "The identity provider's keys are unavailable.");
+      out.body =
+          HttpErrorBody(ErrorCode::kUnavailable, "The identity provider's keys are unavailable.");
       return out;
     }
     return reject(401, v.reason.value_or(RejectReason::kMalformed));
@@ -293,8 +295,8 @@ AuthServer::Outcome AuthServer::Process(const runtime::HttpExchange& ex,
   if (nkey == body.end() || (nkey->is_string() && nkey->get<std::string>().empty())) {
     return reject(400, RejectReason::kMissingNkey);
   }
-  if (!nkey->is_string() || !nkeys::IsValidPublicKey(nkey->get<std::string>(),
-                                                     nkeys::KeyType::kUser)) {
+  if (!nkey->is_string() ||
+      !nkeys::IsValidPublicKey(nkey->get<std::string>(), nkeys::KeyType::kUser)) {
     return reject(400, RejectReason::kBadNkey);
   }
   auto minted = minter_.Mint(nkey->get<std::string>(), *v.token);

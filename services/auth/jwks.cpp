@@ -66,8 +66,7 @@ bool RsaPublicKey::VerifyRs256(std::string_view data, std::string_view signature
   if (md == nullptr) return false;
   bool ok = EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, pkey_) == 1 &&
             EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(data.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
                              data.size()) == 1;
   EVP_MD_CTX_free(md);
   return ok;
@@ -219,8 +218,8 @@ void JwksCache::PeriodicLoop() {
   while (!stopping_) {
     lock.unlock();
     {
-      telemetry::Span span = telemetry_.tracer.StartSpan("jwks_refresh",
-                                                         telemetry::SpanKind::kInternal, {});
+      telemetry::Span span =
+          telemetry_.tracer.StartSpan("jwks_refresh", telemetry::SpanKind::kInternal, {});
       if (core::Status s = Refresh(RefreshTrigger::kScheduled, span.Context()); !s.ok()) {
         size_t cached = key_count();
         span.AddEvent("stale_keys", {{"chat.auth.cached_keys", cached}});

@@ -2,8 +2,8 @@
 // ({issuer}/.well-known/openid-configuration → jwks_uri), fetched with runtime::CallHttp. Keys are
 // cached by kid and refreshed on a schedule (root span `jwks_refresh`) and when a token names an
 // unknown kid (at most once per min interval, as a child of the caller's span). A failed refresh
-// keeps the cached keys. Every fetch is a CLIENT span `GET {url.template}` (attribute set H) that sends a
-// traceparent. Thread-safe.
+// keeps the cached keys. Every fetch is a CLIENT span `GET {url.template}` (attribute set H) that
+// sends a traceparent. Thread-safe.
 #pragma once
 
 #include <chrono>

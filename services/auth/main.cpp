@@ -27,7 +27,8 @@ int main() {
   // service's subscription): the catalogue is compiled in, so this only fails on a bad build.
   if (auto overlaps = chat::contracts::AuditGrants(); !overlaps.empty()) {
     for (const auto& o : overlaps) {
-      std::fprintf(stderr, "auth-service: unsafe grant: %s\n", chat::contracts::Describe(o).c_str());
+      std::fprintf(stderr, "auth-service: unsafe grant: %s\n",
+                   chat::contracts::Describe(o).c_str());
     }
     return 2;
   }

@@ -23,8 +23,8 @@ core::Result<MintedCredentials> Minter::Mint(std::string_view user_nkey,
   }
   CHAT_ASSIGN_OR_RETURN(contracts::Permissions perms,
                         contracts::PermissionsForRoles(token.username, token.roles));
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          clock_.Now().time_since_epoch()).count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   // expires_unix is clamped by the verifier, so neither this nor exp * 1000 can overflow. A
   // NATS JWT without a positive exp never expires: refuse rather than mint that.
   const int64_t exp = std::min<int64_t>(now + ttl_.count(), token.expires_unix);

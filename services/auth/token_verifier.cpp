@@ -4,7 +4,6 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "chat/contracts/ids.hpp"
@@ -179,8 +178,8 @@ Verification TokenVerifier::VerifyInSpan(std::string_view token, telemetry::Span
   }
   if (!audience_ok) return reject(RejectReason::kWrongAudience);
 
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          clock_.Now().time_since_epoch()).count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   const int64_t skew = config_.clock_skew.count();
   auto exp = TimeClaim(claims, "exp");
   if (!exp) return reject(RejectReason::kMalformed);  // exp caps the NATS JWT: required
@@ -199,8 +198,8 @@ Verification TokenVerifier::VerifyInSpan(std::string_view token, telemetry::Span
   }
   VerifiedToken t;
   t.username = user->get<std::string>();
-  if (auto sub = claims.find("sub"); sub != claims.end() && sub->is_string() &&
-                                     !sub->get_ref<const std::string&>().empty()) {
+  if (auto sub = claims.find("sub");
+      sub != claims.end() && sub->is_string() && !sub->get_ref<const std::string&>().empty()) {
     t.subject = sub->get<std::string>().substr(0, 256);
   } else {
     t.subject = t.username;

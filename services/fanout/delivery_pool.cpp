@@ -76,7 +76,7 @@ void DeliveryPool::Deliver(const DeliveryJob& job) {
       s = bus_.Publish(*job.tmpl, {member, job.tail[0]}, job.payload, job.parent);
     } else if (job.tail.size() == 3) {
       s = bus_.Publish(*job.tmpl, {member, job.tail[0], job.tail[1], job.tail[2]}, job.payload,
-                        job.parent);
+                       job.parent);
     } else {
       s = core::Internal("delivery job with an unexpected subject shape");
     }
@@ -87,7 +87,7 @@ void DeliveryPool::Deliver(const DeliveryJob& job) {
       // (the message itself was handled; only this copy is lost).
       failed.Add();
       bus_.telemetry().logger->Warn(job.parent, "member delivery failed",
-                                     {{"chat.user", member}, {"error.type", "publish_failed"}});
+                                    {{"chat.user", member}, {"error.type", "publish_failed"}});
     }
   }
 }

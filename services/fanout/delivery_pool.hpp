@@ -33,8 +33,7 @@ struct DeliveryJob {
 
 class DeliveryPool {
  public:
-  DeliveryPool(runtime::Bus& bus, FanoutMetrics& metrics, size_t workers,
-               size_t queue_capacity);
+  DeliveryPool(runtime::Bus& bus, FanoutMetrics& metrics, size_t workers, size_t queue_capacity);
   ~DeliveryPool();  // Stop()
   DeliveryPool(const DeliveryPool&) = delete;
   DeliveryPool& operator=(const DeliveryPool&) = delete;

@@ -169,7 +169,8 @@ RateLimiter::Outcome RateLimiter::Consult(const std::string& key, int64_t minute
     int64_t count = 0;
     const std::string& v = got->value;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), count);
-    if (ec != std::errc() || ptr != v.data() + v.size() || count < 0) count = 0;  // corrupt: restart
+    if (ec != std::errc() || ptr != v.data() + v.size() || count < 0)
+      count = 0;  // corrupt: restart
     if (count + pending >= limit_) {
       Remember(key, minute, {count, got->revision, pending, now});
       return Outcome::kLimited;
@@ -201,7 +202,8 @@ RateDecision RateLimiter::Check(std::string_view user, const telemetry::SpanCont
   int64_t minute = clock_.NowUnixMillis() / 60'000;
   Outcome o;
   {
-    std::lock_guard<std::mutex> stripe(stripes_[std::hash<std::string_view>{}(user) % stripes_.size()]);
+    std::lock_guard<std::mutex> stripe(
+        stripes_[std::hash<std::string_view>{}(user) % stripes_.size()]);
     o = Consult(RateLimitKey(user, minute), minute, parent);
   }
   if (o == Outcome::kFailed) {

@@ -52,9 +52,9 @@ class RateLimiter {
   // JetStream write per message (the RATE_LIMIT update was a third of nats-server's work per
   // message); N instances can then overshoot a limit by at most N × SyncBatch() within a minute.
   struct Known {
-    int64_t count = 0;      // value in the bucket at `revision`
+    int64_t count = 0;  // value in the bucket at `revision`
     uint64_t revision = 0;
-    int64_t unsynced = 0;   // accepted here since, not written yet
+    int64_t unsynced = 0;  // accepted here since, not written yet
     std::chrono::steady_clock::time_point synced_at{};
   };
   int64_t SyncBatch() const { return std::max<int64_t>(1, limit_ / 20); }

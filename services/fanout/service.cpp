@@ -87,8 +87,10 @@ core::Status FanoutService::Start() {
     // (the limiter's fallback policy then decides).
     kv.discard_old = cache;
     CHAT_ASSIGN_OR_RETURN(auto handle, js_->CreateKeyValue(kv));
-    if (cache) msg_cache_ = std::move(handle);
-    else rate_kv_ = std::move(handle);
+    if (cache)
+      msg_cache_ = std::move(handle);
+    else
+      rate_kv_ = std::move(handle);
   }
   tel.logger->Info("fanout buckets ready",
                    {{"fanout.buckets", "MSG_CACHE,RATE_LIMIT"},
@@ -124,20 +126,17 @@ core::Status FanoutService::Start() {
       }));
   // admin.{room}.{user}: the author is the subject's user (only that admin's JWT may publish it).
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
-      subjects::kAdminRoom,
-      RouteOptions{.concurrency = concurrency},
+      subjects::kAdminRoom, RouteOptions{.concurrency = concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return Admin(b, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<runtime::RawPayload>(
-      subjects::kAppEvent,
-      RouteOptions{.concurrency = concurrency},
+      subjects::kAppEvent, RouteOptions{.concurrency = concurrency},
       [this](const runtime::RawPayload& b, runtime::RequestContext& ctx) {
         return AppEvent(b, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<contracts::MsgGetRequest>(
-      subjects::kMsgGet,
-      RouteOptions{.concurrency = concurrency},
+      subjects::kMsgGet, RouteOptions{.concurrency = concurrency},
       [this](const contracts::MsgGetRequest& req, runtime::RequestContext& ctx) {
         return MsgGet(req, ctx);
       }));

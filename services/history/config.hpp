@@ -13,8 +13,8 @@
 namespace chat::history_service {
 
 struct HistoryConfig {
-  std::string database_url;  // DATABASE_URL (required; never logged)
-  size_t db_pool_size = 4;   // CHAT_HISTORY_DB_POOL_SIZE
+  std::string database_url;                           // DATABASE_URL (required; never logged)
+  size_t db_pool_size = 4;                            // CHAT_HISTORY_DB_POOL_SIZE
   std::chrono::milliseconds statement_timeout{5000};  // CHAT_HISTORY_STATEMENT_TIMEOUT_MS
 
   static core::Result<HistoryConfig> FromEnv(const core::Env& env);

@@ -28,12 +28,12 @@ struct HistoryMetrics {
   // Heap-allocated: the RouteMetrics point into the struct itself.
   static std::unique_ptr<HistoryMetrics> Create(telemetry::MetricRegistry& registry) {
     auto m = std::make_unique<HistoryMetrics>();
-    m->requests = registry.AddCounter("history_requests_total",
-                                      "History requests served, by type and result.",
-                                      {"type", "result"});
+    m->requests =
+        registry.AddCounter("history_requests_total",
+                            "History requests served, by type and result.", {"type", "result"});
     m->duration = registry.AddHistogram("history_request_duration_seconds",
-                                        "Time to serve a history request.",
-                                        telemetry::kBucketsNats, {"type"});
+                                        "Time to serve a history request.", telemetry::kBucketsNats,
+                                        {"type"});
     for (const auto& type : kTypes) {
       for (const auto& result : kResults) m->requests.With({type, result});
       m->duration.With({type});

@@ -18,8 +18,8 @@ inline constexpr std::string_view kReasonDbUnavailable = "db_unavailable";
 inline constexpr std::string_view kReasonDbError = "db_error";
 inline constexpr std::string_view kReasonInvalidPayload = "invalid_payload";
 inline constexpr std::string_view kReasonTimeout = "timeout";
-inline constexpr std::array<std::string_view, 4> kReasons = {
-    kReasonDbUnavailable, kReasonDbError, kReasonInvalidPayload, kReasonTimeout};
+inline constexpr std::array<std::string_view, 4> kReasons = {kReasonDbUnavailable, kReasonDbError,
+                                                             kReasonInvalidPayload, kReasonTimeout};
 
 struct PersistMetrics {
   telemetry::Counter persisted;     // messages_persisted_total{action}
@@ -33,16 +33,15 @@ struct PersistMetrics {
   static PersistMetrics Create(telemetry::MetricRegistry& registry) {
     PersistMetrics m{
         registry.AddCounter("messages_persisted_total",
-                            "Messages whose database effect was committed, by action.",
-                            {"action"}),
+                            "Messages whose database effect was committed, by action.", {"action"}),
         registry.AddCounter("messages_persist_errors_total",
                             "Messages that could not be persisted (NAK'd or terminated).",
                             {"action", "reason"}),
         registry.AddCounter("messages_persist_duplicates_total",
                             "Inserts ignored because the row already existed (redelivery).",
                             {"action"}),
-        registry.AddCounter("messages_persist_noop_total",
-                            "Edits and deletes that matched no row.", {"action"}),
+        registry.AddCounter("messages_persist_noop_total", "Edits and deletes that matched no row.",
+                            {"action"}),
         registry.AddCounter("messages_persist_redeliveries_total",
                             "Messages received with a JetStream delivery count above 1."),
         registry.AddHistogram("messages_persist_duration_seconds",

@@ -55,12 +55,11 @@ core::Status PersistWorker::Start() {
   // The runtime owns fetching, acks, spans, metrics and logs; the processor decides outcomes.
   BatchProcessor* processor = processor_.get();
   CHAT_ASSIGN_OR_RETURN(
-      consumer_,
-      runtime::BatchConsumer::Start<contracts::ChatMessage>(
-          *js_, clock_, sc.name, cc.durable,
-          {subjects::kChatRoom, subjects::kChatThread, subjects::kAdminRoom},
-          BatchProcessor::Options(config_, batch_metrics_),
-          [processor](std::vector<BatchItem>& items) { processor->Handle(items); }));
+      consumer_, runtime::BatchConsumer::Start<contracts::ChatMessage>(
+                     *js_, clock_, sc.name, cc.durable,
+                     {subjects::kChatRoom, subjects::kChatThread, subjects::kAdminRoom},
+                     BatchProcessor::Options(config_, batch_metrics_),
+                     [processor](std::vector<BatchItem>& items) { processor->Handle(items); }));
   telemetry_.logger->Info("persist-worker consuming",
                           {{"stream", std::string_view(sc.name)},
                            {"durable", std::string_view(cc.durable)},

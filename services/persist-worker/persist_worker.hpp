@@ -26,9 +26,9 @@ class PersistWorker {
   // Builds the message store (its pool) and metrics; nothing runs until Start(). `bus`,
   // `telemetry` and `clock` must outlive the worker.
   static core::Result<std::unique_ptr<PersistWorker>> Create(PersistConfig config,
-                                                              runtime::Bus& bus,
-                                                              const telemetry::Telemetry& telemetry,
-                                                              const core::Clock& clock);
+                                                             runtime::Bus& bus,
+                                                             const telemetry::Telemetry& telemetry,
+                                                             const core::Clock& clock);
   ~PersistWorker();  // Drain()s if still running
   PersistWorker(const PersistWorker&) = delete;
   PersistWorker& operator=(const PersistWorker&) = delete;

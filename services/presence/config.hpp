@@ -20,7 +20,8 @@ struct PresenceConfig {
   // Live connection ids one user may hold (issue 11 item 6): a heartbeat with a new connId
   // beyond this is refused (presence_rejected_total{reason="too_many_connections"}).
   int max_connections_per_user = contracts::quotas::kPresenceMaxConnectionsPerUser;
-  // Bucket bounds: CHAT_KV_PRESENCE_*, CHAT_KV_PRESENCE_CONN_*, CHAT_KV_ROOMS_* (_MAX_BYTES, _MAX_VALUE_SIZE).
+  // Bucket bounds: CHAT_KV_PRESENCE_*, CHAT_KV_PRESENCE_CONN_*, CHAT_KV_ROOMS_* (_MAX_BYTES,
+  // _MAX_VALUE_SIZE).
   contracts::quotas::BucketLimits presence_limits =
       contracts::quotas::DefaultLimits(contracts::jetstream::kBucketPresence);
   contracts::quotas::BucketLimits conn_limits =

@@ -17,15 +17,15 @@ inline constexpr std::string_view kRejectTooManyConnections = "too_many_connecti
 inline constexpr std::string_view kRejectNotConnected = "not_connected";
 
 struct PresenceMetrics {
-  telemetry::Counter heartbeats;       // presence_heartbeats_total
-  telemetry::Counter disconnects;      // presence_disconnects_total
-  telemetry::Counter expirations;      // presence_expirations_total
-  telemetry::Counter updates;          // presence_updates_total{status}
-  telemetry::Counter queries;          // presence_queries_total{result}
-  telemetry::Counter rejected;         // presence_rejected_total{reason}
+  telemetry::Counter heartbeats;        // presence_heartbeats_total
+  telemetry::Counter disconnects;       // presence_disconnects_total
+  telemetry::Counter expirations;       // presence_expirations_total
+  telemetry::Counter updates;           // presence_updates_total{status}
+  telemetry::Counter queries;           // presence_queries_total{result}
+  telemetry::Counter rejected;          // presence_rejected_total{reason}
   telemetry::Histogram query_duration;  // presence_query_duration_seconds (B_NATS, exemplars)
-  telemetry::Gauge online_users;       // presence_online_users
-  telemetry::Gauge connections;        // presence_connections
+  telemetry::Gauge online_users;        // presence_online_users
+  telemetry::Gauge connections;         // presence_connections
 
   static PresenceMetrics Create(telemetry::MetricRegistry& registry) {
     PresenceMetrics m{

@@ -76,9 +76,10 @@ core::Status PresenceService::Start() {
       membership::ReconnectHooks::Of(bus_), telemetry_,
       membership::ReconnectRebuilder::Options{.span_name = "rebuild_presence_state"},
       [this](telemetry::Span& span) { return RebuildAfterReconnect(span); });
-  telemetry_.logger->Info("presence-service ready",
-                          {{"chat.presence.connections", static_cast<int64_t>(tracker_.Connections())},
-                           {"chat.presence.users", static_cast<int64_t>(tracker_.Users())}});
+  telemetry_.logger->Info(
+      "presence-service ready",
+      {{"chat.presence.connections", static_cast<int64_t>(tracker_.Connections())},
+       {"chat.presence.users", static_cast<int64_t>(tracker_.Users())}});
   return core::Status();
 }
 
@@ -130,10 +131,10 @@ core::Status PresenceService::RebuildAfterReconnect(telemetry::Span& span) {
   CHAT_RETURN_IF_ERROR(
       mirror_.Hydrate(runtime::LiveKeys(*rooms_kv_, span.Context()), span.Context()));
   span.SetAttribute("chat.presence.connections", static_cast<int64_t>(tracker_.Connections()));
-  telemetry_.logger->Info(span.Context(), "presence state rebuilt after NATS reconnect",
-                          {{"chat.presence.connections",
-                            static_cast<int64_t>(tracker_.Connections())},
-                           {"chat.presence.users", static_cast<int64_t>(tracker_.Users())}});
+  telemetry_.logger->Info(
+      span.Context(), "presence state rebuilt after NATS reconnect",
+      {{"chat.presence.connections", static_cast<int64_t>(tracker_.Connections())},
+       {"chat.presence.users", static_cast<int64_t>(tracker_.Users())}});
   return core::Status();
 }
 
@@ -211,16 +212,15 @@ void PresenceService::Sweep() {
   for (const auto& e : expired) {
     if (!e.last) continue;
     // A periodic job: new root, no link (observability §3.4).
-    telemetry::Span span = telemetry_.tracer.StartSpan("expire_connection",
-                                                       telemetry::SpanKind::kInternal,
-                                                       telemetry::SpanContext{});
+    telemetry::Span span = telemetry_.tracer.StartSpan(
+        "expire_connection", telemetry::SpanKind::kInternal, telemetry::SpanContext{});
     span.SetAttribute(attr::kUser, e.user);
     auto won = GoOffline(e.user, "expired", span);
     if (!won.ok()) {
       span.RecordError(core::ErrorCodeName(won.status().code()), won.status().message());
-      telemetry_.logger->Error(span.Context(), "offline cleanup after expiry failed",
-                               {{attr::kUser, e.user},
-                                {"error.type", core::ErrorCodeName(won.status().code())}});
+      telemetry_.logger->Error(
+          span.Context(), "offline cleanup after expiry failed",
+          {{attr::kUser, e.user}, {"error.type", core::ErrorCodeName(won.status().code())}});
       continue;
     }
     // Counted by the CAS winner only, so N instances do not count one expiry N times.
@@ -232,8 +232,8 @@ core::Result<bool> PresenceService::GoOffline(std::string_view user, std::string
                                               telemetry::Span& span) {
   const telemetry::SpanContext parent = span.Context();
   const std::string key(user);
-  const std::string offline = EncodePresenceRecord({PresenceStatus::kOffline,
-                                                    clock_.NowUnixMillis()});
+  const std::string offline =
+      EncodePresenceRecord({PresenceStatus::kOffline, clock_.NowUnixMillis()});
   auto current = presence_kv_->Get(key, parent);
   if (current.ok()) {
     auto record = DecodePresenceRecord(current->value);
@@ -306,17 +306,17 @@ core::Status PresenceService::PublishDiffToRooms(const std::vector<std::string>&
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   if (!rooms.empty() && telemetry_.logger->Enabled(telemetry::LogLevel::kDebug)) {
-    telemetry_.logger->Debug(parent, "presence diffs published",
-                             {{attr::kUser, diff.user_id},
-                              {"chat.presence.rooms", static_cast<int64_t>(rooms.size())}});
+    telemetry_.logger->Debug(
+        parent, "presence diffs published",
+        {{attr::kUser, diff.user_id}, {"chat.presence.rooms", static_cast<int64_t>(rooms.size())}});
   }
   return first_error;
 }
 
 core::Status PresenceService::PutStatus(std::string_view user, PresenceStatus status,
                                         const telemetry::SpanContext& parent) {
-  auto put = presence_kv_->Put(user, EncodePresenceRecord({status, clock_.NowUnixMillis()}),
-                               parent);
+  auto put =
+      presence_kv_->Put(user, EncodePresenceRecord({status, clock_.NowUnixMillis()}), parent);
   return put.ok() ? core::Status() : put.status();
 }
 

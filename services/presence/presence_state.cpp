@@ -68,8 +68,7 @@ bool ConnectionTracker::HasAny(std::string_view user) const {
   return it != by_user_.end() && !it->second.empty();
 }
 
-bool ConnectionTracker::Admits(std::string_view user, std::string_view conn_id,
-                               size_t max) const {
+bool ConnectionTracker::Admits(std::string_view user, std::string_view conn_id, size_t max) const {
   std::lock_guard lock(mu_);
   auto it = by_user_.find(user);
   if (it == by_user_.end()) return max > 0;
@@ -170,7 +169,8 @@ std::string EncodePresenceRecord(const PresenceRecord& record) {
 
 core::Result<PresenceRecord> DecodePresenceRecord(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return core::InvalidArgument("PRESENCE value is not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return core::InvalidArgument("PRESENCE value is not a JSON object");
   auto status = j.find("status");
   if (status == j.end() || !status->is_string()) {
     return core::InvalidArgument("PRESENCE value has no status");

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <string>
 
-#include "chat/core/env.hpp"
 #include "chat/contracts/quotas.hpp"
+#include "chat/core/env.hpp"
 #include "chat/core/result.hpp"
 
 namespace chat::read_receipt_service {

@@ -36,14 +36,14 @@ struct ReadReceiptMetrics {
     auto m = std::make_unique<ReadReceiptMetrics>();
     m->updates = registry.AddCounter("read_receipt_updates_total",
                                      "Read position updates, by result.", {"result"});
-    m->queries = registry.AddCounter("read_receipt_queries_total",
-                                     "read.state queries, by result.", {"result"});
-    m->flush = registry.AddCounter("read_receipt_flush_total",
-                                   "Read positions flushed to Postgres (rows), by result.",
-                                   {"result"});
-    m->query_duration = registry.AddHistogram("read_receipt_query_duration_seconds",
-                                              "Time to answer a read.state query.",
-                                              telemetry::kBucketsNats);
+    m->queries = registry.AddCounter("read_receipt_queries_total", "read.state queries, by result.",
+                                     {"result"});
+    m->flush =
+        registry.AddCounter("read_receipt_flush_total",
+                            "Read positions flushed to Postgres (rows), by result.", {"result"});
+    m->query_duration =
+        registry.AddHistogram("read_receipt_query_duration_seconds",
+                              "Time to answer a read.state query.", telemetry::kBucketsNats);
     m->dirty_entries = registry.AddGauge("read_receipt_dirty_entries",
                                          "Read positions not yet flushed to Postgres.");
     for (const auto& r : kUpdateResults) m->updates.With({r});

@@ -12,8 +12,8 @@
 
 namespace chat::room_service {
 
-inline constexpr std::array<std::string_view, 6> kActions = {"create", "list",   "info",
-                                                             "invite", "kick",   "depart"};
+inline constexpr std::array<std::string_view, 6> kActions = {"create", "list", "info",
+                                                             "invite", "kick", "depart"};
 
 struct RoomMetrics {
   telemetry::Counter joins;           // room_joins_total{result=ok|noop|denied|error}
@@ -74,8 +74,8 @@ struct RoomRouteMetrics {
 
  private:
   static runtime::RouteMetrics Action(const RoomMetrics& m, std::string_view action) {
-    return runtime::RouteMetrics{&m.requests, &m.duration, {std::string(action)},
-                                 {"ok", "denied", "not_found", "error"}};
+    return runtime::RouteMetrics{
+        &m.requests, &m.duration, {std::string(action)}, {"ok", "denied", "not_found", "error"}};
   }
 };
 

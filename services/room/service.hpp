@@ -1,7 +1,7 @@
-// RoomService: room-service assembled — the repository over Postgres (connected with retry), the ROOMS bucket
-// (create-or-bind, File storage, history 1), the membership mirror (delta route subscribed
-// first, then hydrated from ROOMS), and every route on one Dispatcher. main.cpp wraps Create()
-// for runtime::ServiceMain; tests call it directly with an in-memory telemetry bundle.
+// RoomService: room-service assembled — the repository over Postgres (connected with retry), the
+// ROOMS bucket (create-or-bind, File storage, history 1), the membership mirror (delta route
+// subscribed first, then hydrated from ROOMS), and every route on one Dispatcher. main.cpp wraps
+// Create() for runtime::ServiceMain; tests call it directly with an in-memory telemetry bundle.
 #pragma once
 
 #include <chrono>

@@ -20,6 +20,7 @@
 // One stack and one Prometheus serve the drills in order (a fixture shared by the suite; ctest
 // runs the executable as one test), each drill starting from a quiet alert state.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
@@ -29,13 +30,11 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "chat/client/session.hpp"
 #include "chat/contracts/replies.hpp"
@@ -154,7 +153,8 @@ class AlertDrillsTest : public ::testing::Test {
     if (!exporter_port.ok()) return "nats-exporter: " + exporter_port.status().ToString();
 
     // The test profile of the production rules, next to the stack's files.
-    auto profile = ScaleRuleTimes(ReadFile(CHAT_SOURCE_DIR "/deploy/prometheus/rules/chat.yaml"), kScale);
+    auto profile =
+        ScaleRuleTimes(ReadFile(CHAT_SOURCE_DIR "/deploy/prometheus/rules/chat.yaml"), kScale);
     if (!profile.ok()) return "rule profile: " + profile.status().ToString();
     s.profile = *profile;
     const auto rules_path = s.stack->dir() / "chat-test-profile.yaml";
@@ -175,7 +175,8 @@ class AlertDrillsTest : public ::testing::Test {
     }
     for (const auto& name : s.stack->service_names()) {
       if (!listed.count(name)) return name + " is not in deploy/local/services.list";
-      po.jobs.push_back({name, {"127.0.0.1:" + std::to_string(s.stack->service(name).metrics_port)}});
+      po.jobs.push_back(
+          {name, {"127.0.0.1:" + std::to_string(s.stack->service(name).metrics_port)}});
     }
     po.jobs.push_back({"telemetry-sink", {"127.0.0.1:" + std::to_string(s.stack->sink().port())}});
     po.jobs.push_back({"nats", {"127.0.0.1:" + std::to_string(*exporter_port)}});
@@ -191,8 +192,8 @@ class AlertDrillsTest : public ::testing::Test {
     s.sdk = telemetry::sdk::TelemetrySdk::Create(
         telemetry::sdk::TelemetryConfig::FromEnv(env, "chat-cli"), core::SystemClock::Instance());
     if (!s.sdk) return "client telemetry sdk";
-    for (auto [user, password, slot] : {std::tuple{"alice", "alice123", &s.alice},
-                                        std::tuple{"bob", "bob123", &s.bob}}) {
+    for (auto [user, password, slot] :
+         {std::tuple{"alice", "alice123", &s.alice}, std::tuple{"bob", "bob123", &s.bob}}) {
       client::LoginOptions o;
       o.idp_base = s.stack->idp_issuer();
       o.auth_url = s.stack->auth_url();
@@ -320,8 +321,9 @@ class AlertDrillsTest : public ::testing::Test {
     httplib::Client c(stack().auth_url());
     c.set_connection_timeout(2);
     c.set_read_timeout(5);
-    auto res = c.Post("/auth/v1/credentials", httplib::Headers{{"Authorization", "Bearer " + bearer}},
-                      nkey_body, "application/json");
+    auto res =
+        c.Post("/auth/v1/credentials", httplib::Headers{{"Authorization", "Bearer " + bearer}},
+               nkey_body, "application/json");
     return res ? res->status : 0;
   }
 
@@ -336,7 +338,8 @@ class AlertDrillsTest : public ::testing::Test {
     edit(claims);
     std::string kid = ReadFile(stack().idp_state_dir() / "signing-kid");
     while (!kid.empty() && (kid.back() == '\n' || kid.back() == ' ')) kid.pop_back();
-    auto key = devidp::RsaKey::FromPrivatePem(ReadFile(stack().idp_state_dir() / "keys" / (kid + ".pem")));
+    auto key =
+        devidp::RsaKey::FromPrivatePem(ReadFile(stack().idp_state_dir() / "keys" / (kid + ".pem")));
     if (!key.ok()) return "";
     std::string input = token.substr(0, d1) + "." + core::Base64UrlEncode(claims.dump());
     auto sig = key->SignRs256(input);
@@ -377,7 +380,8 @@ TEST_F(AlertDrillsTest, HealthyRunFiresNothing) {
   std::istringstream in(shared_->profile);
   for (std::string line; std::getline(in, line);) {
     auto at = line.find("for: ");
-    if (at != std::string::npos) longest_for = std::max(longest_for, *ParsePromDuration(line.substr(at + 5)));
+    if (at != std::string::npos)
+      longest_for = std::max(longest_for, *ParsePromDuration(line.substr(at + 5)));
   }
   ASSERT_GT(longest_for, 0);
   const auto run_for = std::chrono::milliseconds(longest_for) + kScale.min_range + 5s;
@@ -422,8 +426,12 @@ TEST_F(AlertDrillsTest, HealthyRunFiresNothing) {
   const double error_ratio =
       Scalar(R"(service:spanmetrics_errors_per_calls:ratio_rate5m{service="history-service"})");
   EXPECT_TRUE(std::isnan(error_ratio) || error_ratio == 0) << error_ratio;
-  EXPECT_EQ(Scalar(R"(job:auth_requests_rejected_per_requests:ratio_rate5m{job="auth-service"})"), 0);
-  EXPECT_GE(Scalar(R"(stream_consumer:jetstream_backlog:max{stream_name="CHAT_MESSAGES",consumer_name="persist-worker"})"), 0);
+  EXPECT_EQ(Scalar(R"(job:auth_requests_rejected_per_requests:ratio_rate5m{job="auth-service"})"),
+            0);
+  EXPECT_GE(
+      Scalar(
+          R"(stream_consumer:jetstream_backlog:max{stream_name="CHAT_MESSAGES",consumer_name="persist-worker"})"),
+      0);
   EXPECT_GT(Scalar(R"(sum(messages_persisted_total{job="persist-worker"}))"), 20);
   // Scrape health over the run (a failed scrape shows up as a pending ServiceDown above).
   auto health = prom().Query("min_over_time(up[2m])");
@@ -444,10 +452,12 @@ TEST_F(AlertDrillsTest, HealthyRunFiresNothing) {
     for (const auto& series : *samples) {
       for (const auto& v : series["values"]) {
         if (v[1].get<std::string>() == "0") {
-          std::printf("failed scrape of %s at %.1f s before the end\n",
-                      series["metric"].value("job", "").c_str(),
-                      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
-                          v[0].get<double>());
+          std::printf(
+              "failed scrape of %s at %.1f s before the end\n",
+              series["metric"].value("job", "").c_str(),
+              std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                      .count() -
+                  v[0].get<double>());
         }
       }
     }
@@ -464,27 +474,28 @@ TEST_F(AlertDrillsTest, HealthyRunFiresNothing) {
   // The structural exception did fire (the rules are live), and only for postgres.
   bool postgres_missing = false;
   for (const auto& a : prom().Firing()) postgres_missing |= Expected(a);
-  EXPECT_TRUE(postgres_missing) << "ServiceTargetMissing{job=\"postgres\"} should fire without a postgres job";
+  EXPECT_TRUE(postgres_missing)
+      << "ServiceTargetMissing{job=\"postgres\"} should fire without a postgres job";
 }
 
 TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
   ExpectQuiet();
   std::mutex mu;
   std::set<int64_t> delivered;
-  auto watch = bob().WatchRoom(
-      "general",
-      [&](const client::Delivery& d) {
-        if (d.message.user != "alice") return;
-        std::lock_guard lock(mu);
-        delivered.insert(d.message.timestamp);
-      },
-      {.fetch = false});
+  auto watch = bob().WatchRoom("general",
+                               [&](const client::Delivery& d) {
+                                 if (d.message.user != "alice") return;
+                                 std::lock_guard lock(mu);
+                                 delivered.insert(d.message.timestamp);
+                               },
+                               {.fetch = false});
   ASSERT_TRUE(watch.ok()) << watch.status().ToString();
 
   stack().service("persist-worker").process->Kill();  // SIGKILL: a crash
   // A failed assertion must not leave the worker dead for the next drill.
   ScopeExit restart_guard([this] {
-    if (!stack().service("persist-worker").process->Alive()) (void)stack().Restart("persist-worker");
+    if (!stack().service("persist-worker").process->Alive())
+      (void)stack().Restart("persist-worker");
   });
 
   auto down = prom().WaitForFiring("ServiceDown", {{"job", "persist-worker"}}, 60s);
@@ -517,19 +528,23 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
       60s);
   EXPECT_TRUE(all_delivered) << "live delivery stopped while persist-worker was down";
 
-  const LabelSet lag_labels = {{"stream_name", "CHAT_MESSAGES"}, {"consumer_name", "persist-worker"},
+  const LabelSet lag_labels = {{"stream_name", "CHAT_MESSAGES"},
+                               {"consumer_name", "persist-worker"},
                                {"severity", "warning"}};
   auto lag = prom().WaitForFiring("JetStreamConsumerLag", lag_labels, 60s);
   ASSERT_TRUE(lag) << "firing:" << Describe(prom().Firing()) << "\nbacklog: "
-                   << Scalar(R"(stream_consumer:jetstream_backlog:max{stream_name="CHAT_MESSAGES"})");
+                   << Scalar(
+                          R"(stream_consumer:jetstream_backlog:max{stream_name="CHAT_MESSAGES"})");
   ExpectAnnotated(*lag, "warning", "persist-worker", "jetstreamconsumerlag");
   EXPECT_GE(std::stod(lag->value), 100.0);
-  auto stalled = prom().WaitForFiring("PersistWorkerStalled", {{"consumer_name", "persist-worker"}}, 60s);
+  auto stalled =
+      prom().WaitForFiring("PersistWorkerStalled", {{"consumer_name", "persist-worker"}}, 60s);
   ASSERT_TRUE(stalled) << "firing:" << Describe(prom().Firing());
   ExpectAnnotated(*stalled, "critical", "persist-worker", "persistworkerstalled");
   // The critical lag (5000) is not reached by 150 messages.
   for (const auto& a : prom().Firing()) {
-    EXPECT_FALSE(AlertMatches(a, "JetStreamConsumerLag", {{"severity", "critical"}})) << a.Describe();
+    EXPECT_FALSE(AlertMatches(a, "JetStreamConsumerLag", {{"severity", "critical"}}))
+        << a.Describe();
   }
 
   ASSERT_TRUE(stack().Restart("persist-worker").ok());
@@ -538,7 +553,10 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
   EXPECT_TRUE(prom().WaitForGone("JetStreamConsumerLag", {{"stream_name", "CHAT_MESSAGES"}}, 60s))
       << Describe(prom().Firing());
   EXPECT_TRUE(prom().WaitForGone("PersistWorkerStalled", {}, 60s)) << Describe(prom().Firing());
-  EXPECT_EQ(Scalar(R"(stream_consumer:jetstream_backlog:max{stream_name="CHAT_MESSAGES",consumer_name="persist-worker"})"), 0);
+  EXPECT_EQ(
+      Scalar(
+          R"(stream_consumer:jetstream_backlog:max{stream_name="CHAT_MESSAGES",consumer_name="persist-worker"})"),
+      0);
 
   // Every queued message is persisted exactly once.
   const std::string count_sql =
@@ -547,8 +565,9 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
   bool all = WaitFor([&] { return Sql(count_sql) == "150 150"; }, 60s);
   EXPECT_TRUE(all) << "rows, distinct messages: " << Sql(count_sql);
   std::set<std::string> stored;
-  std::istringstream rows(Sql("SELECT \"timestamp\" FROM messages WHERE room='general' AND "
-                              "username='alice' AND text LIKE 'drill-a %'"));
+  std::istringstream rows(
+      Sql("SELECT \"timestamp\" FROM messages WHERE room='general' AND "
+          "username='alice' AND text LIKE 'drill-a %'"));
   for (std::string row; std::getline(rows, row);) stored.insert(row);
   for (auto ts : sent) {
     EXPECT_TRUE(stored.count(std::to_string(ts))) << ts << " not persisted";
@@ -563,8 +582,8 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
     std::optional<nlohmann::json> span;
     WaitFor(
         [&] {
-          auto found = stack().sink().SearchTraces("service=persist-worker&attr.chat.message_id=" +
-                                                   m.message_id + "&limit=5");
+          auto found = stack().sink().SearchTraces(
+              "service=persist-worker&attr.chat.message_id=" + m.message_id + "&limit=5");
           if (!found.ok() || !found->contains("traces")) return false;
           for (const auto& t : (*found)["traces"]) {
             auto trace = stack().sink().GetTrace(t["trace_id"].get<std::string>());
@@ -582,7 +601,8 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
         },
         30s);
     ASSERT_TRUE(span) << "no persist span for " << m.message_id;
-    EXPECT_EQ((*span)["parent_span_id"], "") << "replayed persist span is not a root: " << span->dump();
+    EXPECT_EQ((*span)["parent_span_id"], "")
+        << "replayed persist span is not a root: " << span->dump();
     EXPECT_NE((*span)["trace_id"], m.trace_id) << "the replay stretched the send's trace";
     bool linked = false;
     for (const auto& link : (*span)["links"]) {
@@ -632,7 +652,8 @@ TEST_F(AlertDrillsTest, RefusalBurstLeavesHighErrorRateSilent) {
     if (!fired.empty()) break;
     WaitFor([] { return false; }, 500ms);  // the poll period of this watch
   }
-  const double fanout_calls = Scalar(R"(service:spanmetrics_calls:rate5m{service="fanout-service"})");
+  const double fanout_calls =
+      Scalar(R"(service:spanmetrics_calls:rate5m{service="fanout-service"})");
   const double fanout_ratio =
       Scalar(R"(service:spanmetrics_errors_per_calls:ratio_rate5m{service="fanout-service"})");
   const double history_ratio =
@@ -650,7 +671,8 @@ TEST_F(AlertDrillsTest, RefusalBurstLeavesHighErrorRateSilent) {
   // The refusals are still counted where they belong: the dispatcher's failure counter.
   EXPECT_TRUE(WaitFor(
       [&] {
-        return Scalar(R"(sum(chat_handler_failures_total{job="fanout-service",template="msg.get",code="invalid_argument"}))") >=
+        return Scalar(
+                   R"(sum(chat_handler_failures_total{job="fanout-service",template="msg.get",code="invalid_argument"}))") >=
                malformed.load();
       },
       10s));
@@ -678,12 +700,15 @@ TEST_F(AlertDrillsTest, HistoryTableMissingFiresHighErrorRateThenResolves) {
     }
   });
   const LabelSet labels = {{"service", "history-service"}};
-  auto critical = prom().WaitForFiring("HighErrorRate", {{"service", "history-service"}, {"severity", "critical"}}, 90s);
-  ASSERT_TRUE(critical) << "firing:" << Describe(prom().Firing()) << "\nfailed requests: " << failed.load()
-                        << " ratio: "
-                        << Scalar(R"(service:spanmetrics_errors_per_calls:ratio_rate5m{service="history-service"})");
+  auto critical = prom().WaitForFiring(
+      "HighErrorRate", {{"service", "history-service"}, {"severity", "critical"}}, 90s);
+  ASSERT_TRUE(critical)
+      << "firing:" << Describe(prom().Firing()) << "\nfailed requests: " << failed.load()
+      << " ratio: "
+      << Scalar(R"(service:spanmetrics_errors_per_calls:ratio_rate5m{service="history-service"})");
   ExpectAnnotated(*critical, "critical", "history-service", "higherrorrate");
-  auto warning = prom().WaitForFiring("HighErrorRate", {{"service", "history-service"}, {"severity", "warning"}}, 30s);
+  auto warning = prom().WaitForFiring(
+      "HighErrorRate", {{"service", "history-service"}, {"severity", "warning"}}, 30s);
   ASSERT_TRUE(warning) << "firing:" << Describe(prom().Firing());
   ExpectAnnotated(*warning, "warning", "history-service", "higherrorrate");
   EXPECT_GT(failed.load(), 0);
@@ -719,7 +744,8 @@ TEST_F(AlertDrillsTest, BadTokenBurstFiresAuthRejectionSpikeThenResolves) {
     tampered = good.substr(0, d1 + 1) + core::Base64UrlEncode(claims.dump()) + good.substr(d2);
   }
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   const std::string expired = Resign(good, [&](json& c) {
     c["iat"] = now - 7200;
     c["exp"] = now - 3600;
@@ -749,15 +775,17 @@ TEST_F(AlertDrillsTest, BadTokenBurstFiresAuthRejectionSpikeThenResolves) {
     if (n % 3 == 0) post(good, 200);
   });
   auto spike = prom().WaitForFiring("AuthRejectionSpike", {{"job", "auth-service"}}, 90s);
-  ASSERT_TRUE(spike) << "firing:" << Describe(prom().Firing()) << "\nratio: "
-                     << Scalar(R"(job:auth_requests_rejected_per_requests:ratio_rate5m{job="auth-service"})");
+  ASSERT_TRUE(spike)
+      << "firing:" << Describe(prom().Firing()) << "\nratio: "
+      << Scalar(R"(job:auth_requests_rejected_per_requests:ratio_rate5m{job="auth-service"})");
   ExpectAnnotated(*spike, "warning", "auth-service", "authrejectionspike");
   EXPECT_GT(std::stod(spike->value), 0.2);
   attack.reset();
   EXPECT_EQ(other.load(), 0) << "unexpected statuses (rate limit or errors)";
   EXPECT_GT(rejected.load(), 20);
   // auth-service counted what the test sent (once the next scrape has it).
-  const std::string rejected_total = R"(sum(auth_requests_total{job="auth-service",result="rejected"}))";
+  const std::string rejected_total =
+      R"(sum(auth_requests_total{job="auth-service",result="rejected"}))";
   EXPECT_TRUE(WaitFor([&] { return Scalar(rejected_total) >= rejected.load(); }, 10s))
       << Scalar(rejected_total) << " < " << rejected.load();
 
@@ -798,8 +826,10 @@ TEST_F(AlertDrillsTest, SinkDownFiresTelemetryDroppingThenResolves) {
     }
   });
   auto dropping = prom().WaitForFiring("TelemetryDropping", {{"job", "fanout-service"}}, 120s);
-  ASSERT_TRUE(dropping) << "firing:" << Describe(prom().Firing()) << "\nfailed exports/s: "
-                        << Scalar(R"(sum(rate(otel_sdk_exporter_span_exported_total{job="fanout-service",error_type!=""}[15s])))");
+  ASSERT_TRUE(dropping)
+      << "firing:" << Describe(prom().Firing()) << "\nfailed exports/s: "
+      << Scalar(
+             R"(sum(rate(otel_sdk_exporter_span_exported_total{job="fanout-service",error_type!=""}[15s])))");
   ExpectAnnotated(*dropping, "warning", "fanout-service", "telemetrydropping");
   // The sink is a scrape target as well: its own absence is reported (5m → 15 s here).
   auto sink_down = prom().WaitForFiring("ServiceDown", {{"job", "telemetry-sink"}}, 60s);
@@ -807,7 +837,8 @@ TEST_F(AlertDrillsTest, SinkDownFiresTelemetryDroppingThenResolves) {
   ExpectAnnotated(*sink_down, "warning", "telemetry-sink", "servicedown");
   // Only the telemetry path is hurt: no chat service is down and no request failed.
   for (const auto& a : prom().Firing()) {
-    EXPECT_FALSE(AlertMatches(a, "HighErrorRate", {}) || AlertMatches(a, "PersistWorkerStalled", {}))
+    EXPECT_FALSE(AlertMatches(a, "HighErrorRate", {}) ||
+                 AlertMatches(a, "PersistWorkerStalled", {}))
         << a.Describe();
     if (AlertMatches(a, "ServiceDown", {})) {
       EXPECT_EQ(a.labels.at("job"), "telemetry-sink");

@@ -21,11 +21,10 @@
 #include <vector>
 
 #include "chat/client/session.hpp"
-#include "chat/contracts/messages.hpp"
-#include "chat/contracts/replies.hpp"
-#include "chat/contracts/subjects.hpp"
 #include "chat/contracts/attributes.hpp"
+#include "chat/contracts/messages.hpp"
 #include "chat/contracts/presence.hpp"
+#include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/core/env.hpp"
 #include "chat/telemetry/sdk/config.hpp"
@@ -127,7 +126,8 @@ TEST_F(ChatCoreE2eTest, ClosingAnotherConnectionOfTheUserKeepsThisClientAMember)
   const std::string tab = "7ab0c0de";
   ASSERT_NE(a->conn_id(), tab);
   const std::string body = contracts::ToJson(contracts::PresenceHeartbeat{"alice", tab});
-  ASSERT_TRUE(a->connection().Publish(contracts::subjects::kPresenceHeartbeat, {"alice"}, body, {}).ok());
+  ASSERT_TRUE(
+      a->connection().Publish(contracts::subjects::kPresenceHeartbeat, {"alice"}, body, {}).ok());
   ASSERT_TRUE(a->Flush(5s).ok());
   // presence-service tracks both: A's own connection (its session heartbeats) and the tab.
   ASSERT_TRUE(WaitFor([&] { return presence_metric("presence_connections") == 2; }, 15s))
@@ -136,9 +136,11 @@ TEST_F(ChatCoreE2eTest, ClosingAnotherConnectionOfTheUserKeepsThisClientAMember)
 
   // The tab closes.
   const double disconnects = presence_metric("presence_disconnects_total");
-  ASSERT_TRUE(a->connection().Publish(contracts::subjects::kPresenceDisconnect, {"alice"}, body, {}).ok());
+  ASSERT_TRUE(
+      a->connection().Publish(contracts::subjects::kPresenceDisconnect, {"alice"}, body, {}).ok());
   ASSERT_TRUE(a->Flush(5s).ok());
-  ASSERT_TRUE(WaitFor([&] { return presence_metric("presence_disconnects_total") > disconnects; }, 15s));
+  ASSERT_TRUE(
+      WaitFor([&] { return presence_metric("presence_disconnects_total") > disconnects; }, 15s));
 
   // alice stays a member (an offline cleanup would have her leave within a moment) ...
   auto observer = ConnectObserver(*stack_, "e2e-observer");
@@ -245,7 +247,8 @@ TEST_F(ChatCoreE2eTest, SendTraceHasTheContractShapeAndLogsCarryItsId) {
 
   // The row is there, once.
   EXPECT_EQ(Sql("SELECT count(*) FROM messages WHERE room='general' AND username='alice' AND "
-                "\"timestamp\"=" + std::to_string(sent->timestamp)),
+                "\"timestamp\"=" +
+                std::to_string(sent->timestamp)),
             "1");
 
   // fanout's and persist-worker's log lines for this trace reach the sink's log API.
@@ -261,7 +264,8 @@ TEST_F(ChatCoreE2eTest, SendTraceHasTheContractShapeAndLogsCarryItsId) {
                services_with_logs.count("persist-worker") > 0;
       },
       20s);
-  EXPECT_TRUE(found) << "services with log lines for the trace: " << json(services_with_logs).dump();
+  EXPECT_TRUE(found) << "services with log lines for the trace: "
+                     << json(services_with_logs).dump();
   auto persisted = stack_->sink().Logs("trace_id=" + id + "&service=persist-worker");
   ASSERT_TRUE(persisted.ok());
   bool persisted_line = false;
@@ -274,7 +278,8 @@ TEST_F(ChatCoreE2eTest, SendTraceHasTheContractShapeAndLogsCarryItsId) {
   auto page = alice->History("general");
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   bool in_history = false;
-  for (const auto& m : page->messages) in_history |= m.timestamp == sent->timestamp && m.user == "alice";
+  for (const auto& m : page->messages)
+    in_history |= m.timestamp == sent->timestamp && m.user == "alice";
   EXPECT_TRUE(in_history);
 }
 
@@ -311,13 +316,16 @@ TEST_F(ChatCoreE2eTest, PostgresDownTenSecondsErrorsAreObservableAndNothingIsLos
   ASSERT_TRUE(trace.ok()) << "no ERROR persist span: " << trace.status().ToString();
   bool exception_event = false;
   for (const auto& s : (*trace)["spans"]) {
-    if (s.value("service_name", "") != "persist-worker" || s["status"]["code"] != "STATUS_CODE_ERROR") continue;
+    if (s.value("service_name", "") != "persist-worker" ||
+        s["status"]["code"] != "STATUS_CODE_ERROR")
+      continue;
     for (const auto& e : s["events"]) exception_event |= e.value("name", "") == "exception";
   }
   EXPECT_TRUE(exception_event);
   EXPECT_TRUE(WaitFor(
       [&] {
-        return PersistMetric(R"(messages_persist_errors_total{action="send",reason="db_unavailable"})") > 0;
+        return PersistMetric(
+                   R"(messages_persist_errors_total{action="send",reason="db_unavailable"})") > 0;
       },
       20s));
   bool error_log = WaitFor(
@@ -355,14 +363,13 @@ TEST_F(ChatCoreE2eTest, PersistWorkerKilledMidLoadLosesAndDuplicatesNothing) {
   // bob watches the room without fetching: delivery must go on while persist-worker is dead.
   std::mutex mu;
   std::map<std::string, int> seen;  // "{timestamp}-{user}" → notifications
-  auto watch = bob->WatchRoom(
-      "general",
-      [&](const client::Delivery& d) {
-        if (d.message.user != "alice") return;
-        std::lock_guard lock(mu);
-        seen[std::to_string(d.message.timestamp) + "-" + d.message.user]++;
-      },
-      {.fetch = false});
+  auto watch = bob->WatchRoom("general",
+                              [&](const client::Delivery& d) {
+                                if (d.message.user != "alice") return;
+                                std::lock_guard lock(mu);
+                                seen[std::to_string(d.message.timestamp) + "-" + d.message.user]++;
+                              },
+                              {.fetch = false});
   ASSERT_TRUE(watch.ok()) << watch.status().ToString();
 
   constexpr int kTotal = 300;
@@ -456,7 +463,8 @@ TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
     std::string id = secret.status().message();
     id = id.substr(id.find("trace_id=") + 9, 32);
     auto t = stack_->sink().GetTrace(id);
-    FAIL() << secret.status().ToString() << "\n" << (t.ok() ? t->dump().substr(0, 6000) : "no trace");
+    FAIL() << secret.status().ToString() << "\n"
+           << (t.ok() ? t->dump().substr(0, 6000) : "no trace");
   }
   // Barrier: a public message sent afterwards reaches charlie through room.notify.general.
   auto open = alice->SendAndConfirm("general", "hello all", "", 30s);
@@ -464,9 +472,8 @@ TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
   ASSERT_TRUE(WaitFor(
       [&] {
         std::lock_guard lock(mu);
-        return !alice_ids.empty() &&
-               std::find(charlie_saw.begin(), charlie_saw.end(), "room.notify.general") !=
-                   charlie_saw.end();
+        return !alice_ids.empty() && std::find(charlie_saw.begin(), charlie_saw.end(),
+                                               "room.notify.general") != charlie_saw.end();
       },
       15s));
   std::string notify_id;
@@ -478,8 +485,8 @@ TEST_F(ChatCoreE2eTest, PrivateRoomStaysPrivateAfterFanoutRestart) {
   }
   contracts::MsgGetRequest req;
   req.notify_id = notify_id;
-  auto got = charlie->connection().Request(contracts::subjects::kMsgGet, {},
-                                           contracts::ToJson(req), 5s, telemetry::SpanContext{});
+  auto got = charlie->connection().Request(contracts::subjects::kMsgGet, {}, contracts::ToJson(req),
+                                           5s, telemetry::SpanContext{});
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   const std::string body(got->payload());
   EXPECT_EQ(body.find("the plan"), std::string::npos) << "msg.get leaked: " << body;

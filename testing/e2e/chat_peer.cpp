@@ -38,9 +38,8 @@ constexpr SubjectTemplate kJs("e2e.js.{room}");
 constexpr const char* kStream = "E2E";
 constexpr const char* kDurable = "e2e-worker";
 
-const chat::pg::Statement kCountMessages{"e2e_count_messages",
-                                         "SELECT count(*) FROM messages WHERE room = $1",
-                                         "SELECT", "messages"};
+const chat::pg::Statement kCountMessages{
+    "e2e_count_messages", "SELECT count(*) FROM messages WHERE room = $1", "SELECT", "messages"};
 
 void PrintLine(const std::string& line) {
   std::printf("%s\n", line.c_str());
@@ -94,12 +93,13 @@ class Producer final : public chat::runtime::Service {
       Status pub = ctx_.nats().Publish(kRoomMsg, {room_}, payload, parent);
       auto reply = ctx_.nats().Request(kEcho, {room_}, payload, std::chrono::seconds(5), parent);
       auto seq = js_->Publish(kJs, {room_}, payload, parent);
-      std::string reply_text = reply.ok() ? std::string(reply->payload()) : reply.status().message();
+      std::string reply_text =
+          reply.ok() ? std::string(reply->payload()) : reply.status().message();
       PrintLine(std::string("{\"event\":\"round\",\"trace_id\":\"") +
-                root.Context().trace_id.Hex() + "\",\"publish_ok\":" +
-                (pub.ok() ? "true" : "false") + ",\"request_ok\":" +
-                (reply.ok() ? "true" : "false") + ",\"js_ok\":" + (seq.ok() ? "true" : "false") +
-                "}");
+                root.Context().trace_id.Hex() +
+                "\",\"publish_ok\":" + (pub.ok() ? "true" : "false") +
+                ",\"request_ok\":" + (reply.ok() ? "true" : "false") +
+                ",\"js_ok\":" + (seq.ok() ? "true" : "false") + "}");
       ctx_.telemetry().logger->Info(root.Context(), "e2e round sent",
                                     {{"chat.room", room_}, {"chat.e2e.reply", reply_text}});
     }
@@ -160,9 +160,8 @@ class Consumer final : public chat::runtime::Service {
     chat::natsx::SubscribeOptions sub;
     sub.templates = {kRoomMsg};
     sub.queue_group = "e2e-workers";
-    auto s1 = ctx_.nats().Subscribe(sub, [this](const auto& msg, auto& mctx) {
-      return Handle(msg, mctx);
-    });
+    auto s1 = ctx_.nats().Subscribe(
+        sub, [this](const auto& msg, auto& mctx) { return Handle(msg, mctx); });
     if (!s1.ok()) return s1.status();
     subs_.push_back(std::move(s1).value());
 
@@ -184,9 +183,8 @@ class Consumer final : public chat::runtime::Service {
     consumer_ = std::move(consumer).value();
     worker_ = std::thread([this] {
       while (!stop_) {
-        (void)consumer_->Fetch(16, std::chrono::milliseconds(200), [this](const auto& m, auto& c) {
-          return Handle(m, c);
-        });
+        (void)consumer_->Fetch(16, std::chrono::milliseconds(200),
+                               [this](const auto& m, auto& c) { return Handle(m, c); });
       }
     });
     return Status::Ok();
@@ -244,7 +242,7 @@ int main() {
     return 2;
   }
   chat::runtime::ServiceInfo info{"e2e-" + mode, 0};
-  return chat::runtime::ServiceMain(
-      info, mode == "producer" ? StartPeer<Producer> : StartPeer<Consumer>, env,
-      chat::core::SystemClock::Instance());
+  return chat::runtime::ServiceMain(info,
+                                    mode == "producer" ? StartPeer<Producer> : StartPeer<Consumer>,
+                                    env, chat::core::SystemClock::Instance());
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,8 +20,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <httplib.h>
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
@@ -41,7 +40,10 @@ class ChildProcess {
  public:
   ChildProcess(std::string name, std::vector<std::string> argv,
                std::map<std::string, std::string> env, std::filesystem::path log)
-      : name_(std::move(name)), argv_(std::move(argv)), env_(std::move(env)), log_(std::move(log)) {}
+      : name_(std::move(name)),
+        argv_(std::move(argv)),
+        env_(std::move(env)),
+        log_(std::move(log)) {}
   ~ChildProcess() { Kill(); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -193,7 +195,8 @@ class ChatStack {
     std::istringstream in(metrics);
     std::string line;
     while (std::getline(in, line)) {
-      if (line.rfind(series + " ", 0) == 0) return std::strtod(line.c_str() + series.size() + 1, nullptr);
+      if (line.rfind(series + " ", 0) == 0)
+        return std::strtod(line.c_str() + series.size() + 1, nullptr);
     }
     return 0;
   }
@@ -261,14 +264,17 @@ class ChatStack {
             {"OTEL_BLRP_SCHEDULE_DELAY", "100"}},
         dir_ / "dev-idp.log");
     if (!idp_->Start()) return core::Internal("could not start dev-idp");
-    if (!WaitFor([&] { return HttpGet(idp_port_, "/realms/nats-chat/.well-known/openid-configuration").ok(); },
-                 std::chrono::seconds(30))) {
+    if (!WaitFor(
+            [&] {
+              return HttpGet(idp_port_, "/realms/nats-chat/.well-known/openid-configuration").ok();
+            },
+            std::chrono::seconds(30))) {
       return core::Unavailable("dev-idp not ready: " + idp_->LogTail());
     }
 
     auth_port_ = FreePort();
     // Start order: room before fanout (membership RPCs), persist creates the stream.
-    order_ = {"auth-service", "room-service", "persist-worker", "fanout-service",
+    order_ = {"auth-service",    "room-service",     "persist-worker",      "fanout-service",
               "history-service", "presence-service", "read-receipt-service"};
     for (const auto& name : order_) CHAT_RETURN_IF_ERROR(StartService(name));
     return core::Status();

@@ -16,8 +16,8 @@
 #include "chat/testing/ports.hpp"
 #include "chat/testing/sink_process.hpp"
 #include "chat/testing/wait_for.hpp"
-#include "trace_json.hpp"
 #include "peer_process.hpp"
+#include "trace_json.hpp"
 
 namespace chat::testing {
 namespace {
@@ -110,13 +110,12 @@ TEST_F(FoundationE2E, OneTracePerRoundAcrossProcessesWithDbSpanAndLogs) {
     struct Hop {
       std::string out_name, out_kind, in_name, in_kind, subject;
     };
-    for (const Hop& hop :
-         {Hop{"publish e2e.{room}", "SPAN_KIND_PRODUCER", "process e2e.{room}",
-              "SPAN_KIND_CONSUMER", "e2e.general"},
-          Hop{"request e2e.echo.{room}", "SPAN_KIND_CLIENT", "process e2e.echo.{room}",
-              "SPAN_KIND_SERVER", "e2e.echo.general"},
-          Hop{"publish e2e.js.{room}", "SPAN_KIND_PRODUCER", "process e2e.js.{room}",
-              "SPAN_KIND_CONSUMER", "e2e.js.general"}}) {
+    for (const Hop& hop : {Hop{"publish e2e.{room}", "SPAN_KIND_PRODUCER", "process e2e.{room}",
+                               "SPAN_KIND_CONSUMER", "e2e.general"},
+                           Hop{"request e2e.echo.{room}", "SPAN_KIND_CLIENT",
+                               "process e2e.echo.{room}", "SPAN_KIND_SERVER", "e2e.echo.general"},
+                           Hop{"publish e2e.js.{room}", "SPAN_KIND_PRODUCER",
+                               "process e2e.js.{room}", "SPAN_KIND_CONSUMER", "e2e.js.general"}}) {
       SCOPED_TRACE(hop.out_name);
       auto out = FindSpan(t, hop.out_name, "e2e-producer");
       auto in = FindSpan(t, hop.in_name, "e2e-consumer");
@@ -234,14 +233,14 @@ TEST_F(FoundationE2E, ExporterDownKeepsWorkingBoundedThenResumes) {
   WaitFor(
       [&] {
         text = scrape();
-        return Sample(text, "otel_sdk_exporter_span_exported_total{error_type=\"connection_error\"}") >
-               0;
+        return Sample(text,
+                      "otel_sdk_exporter_span_exported_total{error_type=\"connection_error\"}") > 0;
       },
       seconds(20));
   EXPECT_GT(Sample(text, "otel_sdk_processor_span_processed_total{error_type=\"queue_full\"}"), 0)
       << text.substr(0, 4000);
-  EXPECT_GT(
-      Sample(text, "otel_sdk_exporter_span_exported_total{error_type=\"connection_error\"}"), 0)
+  EXPECT_GT(Sample(text, "otel_sdk_exporter_span_exported_total{error_type=\"connection_error\"}"),
+            0)
       << text.substr(text.find("otel_sdk_exporter"), 1500);
 
   // The endpoint comes back: spans arrive again.

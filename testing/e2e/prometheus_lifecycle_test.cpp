@@ -3,6 +3,7 @@
 // could otherwise POST /-/quit or /-/reload to it. /-/quit and /-/reload answer 403 and the
 // server keeps running; a reload is SIGHUP to its pid, and that one works.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -13,10 +14,8 @@
 #include <string>
 #include <vector>
 
-#include <httplib.h>
-
-#include "prometheus_process.hpp"
 #include "chat/testing/wait_for.hpp"
+#include "prometheus_process.hpp"
 
 namespace chat::testing {
 namespace {
@@ -124,7 +123,9 @@ TEST(PrometheusFlagsTest, SharedFlagsHaveNoLifecycleOrAdminApi) {
     EXPECT_EQ(f.rfind("--", 0), 0u) << "one flag a line: " << f;
   }
   // The features the local stack relies on are there (Tempo-style remote write, exemplars).
-  auto has = [&](const std::string& f) { return std::find(flags->begin(), flags->end(), f) != flags->end(); };
+  auto has = [&](const std::string& f) {
+    return std::find(flags->begin(), flags->end(), f) != flags->end();
+  };
   EXPECT_TRUE(has("--web.enable-remote-write-receiver"));
   EXPECT_TRUE(has("--enable-feature=exemplar-storage"));
 }
@@ -133,7 +134,8 @@ TEST(PrometheusFlagsTest, NatsChatScriptStartsPrometheusWithTheSharedFlags) {
   const std::string script = ReadNatsChatScript();
   ASSERT_FALSE(script.empty());
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(script, m, std::regex(R"(\nstart_prometheus\(\) \{\n([\s\S]*?)\n\}\n)")))
+  ASSERT_TRUE(
+      std::regex_search(script, m, std::regex(R"(\nstart_prometheus\(\) \{\n([\s\S]*?)\n\}\n)")))
       << "start_prometheus() not found in nats-chat or tools/nats-chat/";
   const std::string body = m[1].str();
   EXPECT_NE(body.find("deploy/local/prometheus.flags"), std::string::npos) << body;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -21,15 +22,13 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "chat/core/result.hpp"
 #include "chat/core/status.hpp"
@@ -57,8 +56,13 @@ inline std::optional<int64_t> ParsePromDuration(std::string_view text) {
   if (!std::regex_match(text.data(), text.data() + text.size(), m, kRe)) return std::nullopt;
   int64_t n = std::strtoll(m[1].str().c_str(), nullptr, 10);
   const std::string unit = m[2].str();
-  int64_t ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000
-             : unit == "d" ? 86'400'000 : unit == "w" ? 604'800'000 : 31'536'000'000;
+  int64_t ms = unit == "ms"  ? 1
+               : unit == "s" ? 1000
+               : unit == "m" ? 60'000
+               : unit == "h" ? 3'600'000
+               : unit == "d" ? 86'400'000
+               : unit == "w" ? 604'800'000
+                             : 31'536'000'000;
   return n * ms;
 }
 
@@ -98,8 +102,8 @@ inline core::Result<std::string> ScaleRuleTimes(std::string_view yaml, const Rul
     if (std::regex_match(line, m, kKeyLine)) {
       auto d = ParsePromDuration(m[3].str());
       if (!d) {
-        return core::InvalidArgument("line " + std::to_string(line_no) + ": cannot parse duration '" +
-                                     m[3].str() + "'");
+        return core::InvalidArgument("line " + std::to_string(line_no) +
+                                     ": cannot parse duration '" + m[3].str() + "'");
       }
       out << m[1].str() << m[2].str() << ": "
           << FormatPromDuration(ScaleDuration(*d, scale.min_duration.count(), scale)) << "\n";
@@ -123,7 +127,8 @@ inline core::Result<std::string> ScaleRuleTimes(std::string_view yaml, const Rul
         auto d = ParsePromDuration(r[1].str());
         if (!d) return core::InvalidArgument("line " + std::to_string(line_no) + ": bad range");
         rewritten.append(begin, r[0].first);
-        rewritten += "[" + FormatPromDuration(ScaleDuration(*d, scale.min_range.count(), scale)) + "]";
+        rewritten +=
+            "[" + FormatPromDuration(ScaleDuration(*d, scale.min_range.count(), scale)) + "]";
         begin = r[0].second;
       }
       rewritten.append(begin, line.cend());
@@ -143,7 +148,8 @@ struct ScrapeJob {
 };
 
 // The shared flag list: one flag a line, `#` comments and blank lines skipped.
-inline core::Result<std::vector<std::string>> ReadPrometheusFlags(const std::filesystem::path& file) {
+inline core::Result<std::vector<std::string>> ReadPrometheusFlags(
+    const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return core::NotFound("cannot read " + file.string());
   std::vector<std::string> flags;
@@ -160,8 +166,8 @@ inline core::Result<std::vector<std::string>> ReadPrometheusFlags(const std::fil
 struct PrometheusOptions {
   std::string binary = "/usr/bin/prometheus";
   std::string flags_file = CHAT_SOURCE_DIR "/deploy/local/prometheus.flags";
-  std::vector<ScrapeJob> jobs;           // the `prometheus` self-scrape job is always added
-  std::vector<std::string> rule_files;   // absolute paths
+  std::vector<ScrapeJob> jobs;          // the `prometheus` self-scrape job is always added
+  std::vector<std::string> rule_files;  // absolute paths
   std::string scrape_interval = "1s";
   std::string evaluation_interval = "1s";
   std::chrono::milliseconds ready_timeout{60000};
@@ -318,8 +324,8 @@ class PrometheusProcess {
           return true;
         },
         timeout);
-    std::printf("[prometheus] %s %s after %.1f s\n", name.c_str(), gone ? "resolved" : "NOT resolved",
-                Seconds(start));
+    std::printf("[prometheus] %s %s after %.1f s\n", name.c_str(),
+                gone ? "resolved" : "NOT resolved", Seconds(start));
     return gone;
   }
 
@@ -357,8 +363,8 @@ class PrometheusProcess {
     if (!res) return core::Unavailable("prometheus did not answer (" + what + ")");
     auto body = nlohmann::json::parse(res->body, nullptr, false);
     if (body.is_discarded() || body.value("status", "") != "success") {
-      return core::Internal("prometheus HTTP " + std::to_string(res->status) + " for " + what + ": " +
-                            res->body.substr(0, 500));
+      return core::Internal("prometheus HTTP " + std::to_string(res->status) + " for " + what +
+                            ": " + res->body.substr(0, 500));
     }
     return body["data"];
   }
@@ -370,7 +376,8 @@ class PrometheusProcess {
     port_ = FreePort();
     if (port_ == 0) return core::Internal("no free port");
     std::ofstream(config_path()) << RenderConfig(options, port_);
-    int fd = ::open((dir_ / "prometheus.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd =
+        ::open((dir_ / "prometheus.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return core::Internal("cannot open prometheus.log");
     auto flags = ReadPrometheusFlags(options.flags_file);
     if (!flags.ok()) {

@@ -3,19 +3,17 @@
 // quota in turn — presence connection ids, subscriptions, payload size — and is refused each
 // time (counted and logged by presence-service or nats-server), while alice keeps
 // chatting: her messages are confirmed by her own echo and charlie receives them.
-#include <nats/nats.h>
-
 #include <gtest/gtest.h>
+#include <nats/nats.h>
 
 #include <cctype>
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chat/client/session.hpp"
 #include "chat/contracts/subjects.hpp"

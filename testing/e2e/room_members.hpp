@@ -29,10 +29,10 @@ inline core::Result<std::unique_ptr<natsx::Connection>> ConnectObserver(const Ch
 
 // The users room-service lists for `room`; an error when the request or the decoding fails.
 inline core::Result<std::vector<std::string>> RoomMembersOf(natsx::Connection& observer,
-                                                           const std::string& room) {
-  CHAT_ASSIGN_OR_RETURN(auto reply, observer.Request(contracts::subjects::kRoomMembers, {room}, "{}",
-                                                     std::chrono::seconds(2),
-                                                     telemetry::SpanContext{}));
+                                                            const std::string& room) {
+  CHAT_ASSIGN_OR_RETURN(auto reply,
+                        observer.Request(contracts::subjects::kRoomMembers, {room}, "{}",
+                                         std::chrono::seconds(2), telemetry::SpanContext{}));
   CHAT_ASSIGN_OR_RETURN(auto members,
                         contracts::FromReply<contracts::RoomMembersReply>(reply.payload()));
   return std::move(members.users);

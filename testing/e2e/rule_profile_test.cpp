@@ -2,7 +2,6 @@
 // only time constants change, the result is a valid rule file for promtool 2.42, and the scaled
 // rules still behave like the production ones on a scaled time axis (a promtool unit test).
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -13,8 +12,8 @@
 #include <sstream>
 #include <string>
 
-#include "prometheus_process.hpp"
 #include "chat/testing/process.hpp"
+#include "prometheus_process.hpp"
 
 namespace chat::testing {
 namespace {
@@ -74,12 +73,12 @@ TEST(RuleProfileTest, OnlyTimeConstantsOfChatRulesChange) {
   EXPECT_EQ(MaskDurations(*profile), MaskDurations(original));
   // The expected scaled values (factor 20, floors 1 s / 5 s).
   EXPECT_NE(profile->find("interval: 1500ms"), std::string::npos);
-  EXPECT_NE(profile->find("for: 3s"), std::string::npos);    // 1m
-  EXPECT_NE(profile->find("for: 6s"), std::string::npos);    // 2m
-  EXPECT_NE(profile->find("for: 15s"), std::string::npos);   // 5m
-  EXPECT_NE(profile->find("for: 30s"), std::string::npos);   // 10m
-  EXPECT_NE(profile->find("for: 45s"), std::string::npos);   // 15m
-  EXPECT_NE(profile->find("for: 0s"), std::string::npos);    // FanoutDrops keeps 0
+  EXPECT_NE(profile->find("for: 3s"), std::string::npos);   // 1m
+  EXPECT_NE(profile->find("for: 6s"), std::string::npos);   // 2m
+  EXPECT_NE(profile->find("for: 15s"), std::string::npos);  // 5m
+  EXPECT_NE(profile->find("for: 30s"), std::string::npos);  // 10m
+  EXPECT_NE(profile->find("for: 45s"), std::string::npos);  // 15m
+  EXPECT_NE(profile->find("for: 0s"), std::string::npos);   // FanoutDrops keeps 0
   EXPECT_NE(profile->find("[15s]"), std::string::npos);
   EXPECT_EQ(profile->find("[5m]"), std::string::npos);
   EXPECT_EQ(profile->find("for: 5m"), std::string::npos);
@@ -123,7 +122,8 @@ TEST(RuleProfileTest, GeneratedConfigPassesPromtoolCheckConfig) {
   std::ofstream(rules) << *profile;
   PrometheusOptions o;
   o.rule_files = {rules.string()};
-  o.jobs = {{"persist-worker", {"127.0.0.1:9403"}}, {"nats", {"127.0.0.1:7777"}},
+  o.jobs = {{"persist-worker", {"127.0.0.1:9403"}},
+            {"nats", {"127.0.0.1:7777"}},
             {"telemetry-sink", {"127.0.0.1:4318"}}};
   const std::string config = PrometheusProcess::RenderConfig(o, 9090);
   EXPECT_NE(config.find("job_name: persist-worker"), std::string::npos) << config;
@@ -200,7 +200,8 @@ tests:
         alertname: PersistWorkerErrors
         exp_alerts: []
 )yaml";
-  auto [rc, out] = RunCommand("cd " + dir.path().string() + " && promtool test rules profile_test.yaml");
+  auto [rc, out] =
+      RunCommand("cd " + dir.path().string() + " && promtool test rules profile_test.yaml");
   EXPECT_EQ(rc, 0) << out;
 }
 

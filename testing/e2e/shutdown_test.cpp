@@ -6,10 +6,9 @@
 // TerminateAndWait's bound is the assertion: past it the process is SIGKILLed and the exit code
 // is -1.
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>

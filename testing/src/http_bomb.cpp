@@ -61,12 +61,11 @@ std::string BrotliZeros(size_t inflated_bytes) {
     left -= n;
     const uint8_t* next_in = zeros.data();
     size_t avail_in = n;
-    const BrotliEncoderOperation op = left == 0 ? BROTLI_OPERATION_FINISH
-                                                : BROTLI_OPERATION_PROCESS;
+    const BrotliEncoderOperation op =
+        left == 0 ? BROTLI_OPERATION_FINISH : BROTLI_OPERATION_PROCESS;
     do {
       size_t avail_out = 0;
-      if (!BrotliEncoderCompressStream(st, op, &avail_in, &next_in, &avail_out, nullptr,
-                                       nullptr)) {
+      if (!BrotliEncoderCompressStream(st, op, &avail_in, &next_in, &avail_out, nullptr, nullptr)) {
         ok = false;
         break;
       }
@@ -187,7 +186,8 @@ bool HeadComplete(const std::string& raw, size_t& need) {
   std::string lower = raw.substr(0, end);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   size_t cl = lower.find("\r\ncontent-length:");
-  size_t body_len = cl == std::string::npos ? 0 : std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
+  size_t body_len =
+      cl == std::string::npos ? 0 : std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
   need = end + 4 + body_len;
   return true;
 }
@@ -238,8 +238,8 @@ RawResponse Exchange(int port, Payload& payload) {
 
 std::string Head(int port, const std::string& method, const std::string& path,
                  const HeaderList& headers) {
-  std::string head = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                     "\r\n";
+  std::string head =
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n";
   for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
   return head;
 }

@@ -92,14 +92,13 @@ core::Status NatsServer::Launch(int port) {
   for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
     if (e.path().extension() == ".ports") std::filesystem::remove(e.path(), ec);
   }
-  std::vector<std::string> args = {"nats-server", "-a", "127.0.0.1", "-p", std::to_string(port),
-                                    "--ports_file_dir", dir_};
+  std::vector<std::string> args = {
+      "nats-server", "-a", "127.0.0.1", "-p", std::to_string(port), "--ports_file_dir", dir_};
   if (options_.jetstream) {
     args.insert(args.end(), {"-js", "-sd", dir_ + "/js"});
   }
   if (options_.monitoring) {
-    args.insert(args.end(),
-                {"-m", monitoring_port_ > 0 ? std::to_string(monitoring_port_) : "-1"});
+    args.insert(args.end(), {"-m", monitoring_port_ > 0 ? std::to_string(monitoring_port_) : "-1"});
   }
   if (!options_.config_file.empty()) args.insert(args.end(), {"-c", options_.config_file});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
@@ -116,7 +115,8 @@ core::Status NatsServer::Launch(int port) {
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, "nats-server", &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return core::Unavailable(std::string("cannot spawn nats-server: ") + std::strerror(rc));
+  if (rc != 0)
+    return core::Unavailable(std::string("cannot spawn nats-server: ") + std::strerror(rc));
   pid_ = pid;
 
   std::string ports_file = dir_ + "/nats-server_" + std::to_string(pid) + ".ports";

@@ -2,7 +2,6 @@
 // testing library needs no libpq.
 #include "chat/testing/pg_cluster.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
@@ -10,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -104,10 +104,10 @@ core::Status PgCluster::Init() {
     }
   }
   std::string out;
-  const int rc = Run({bin_dir_ + "/initdb", "-D", data_dir_, "-U", kSuperuser,
-                      "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
-                      "--pwfile=" + pwfile, "--no-locale", "-E", "UTF8", "--no-sync"},
-                     /*as_server_user=*/true, &out);
+  const int rc = Run(
+      {bin_dir_ + "/initdb", "-D", data_dir_, "-U", kSuperuser, "--auth-local=scram-sha-256",
+       "--auth-host=scram-sha-256", "--pwfile=" + pwfile, "--no-locale", "-E", "UTF8", "--no-sync"},
+      /*as_server_user=*/true, &out);
   unlink(pwfile.c_str());
   if (rc != 0) return core::Internal("initdb failed (exit " + std::to_string(rc) + "): " + out);
   std::ofstream conf(data_dir_ + "/postgresql.conf", std::ios::app);
@@ -131,7 +131,8 @@ core::Status PgCluster::StartServer() {
     if (port_ == 0) port_ = FreePort();
     const std::string log = dir_ + "/server.log";
     std::string out;
-    const auto timeout_s = std::to_string(std::max<int64_t>(1, options_.ready_timeout.count() / 1000));
+    const auto timeout_s =
+        std::to_string(std::max<int64_t>(1, options_.ready_timeout.count() / 1000));
     const int rc = Run({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-l", log, "-o",
                         "-p " + std::to_string(port_), "-w", "-t", timeout_s, "start"},
                        true, &out);
@@ -162,8 +163,8 @@ bool PgCluster::IsReady() const {
 core::Status PgCluster::Stop() {
   if (!running_) return core::Status::Ok();
   std::string out;
-  const int rc = Run({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-m", "fast", "-w", "-t", "30", "stop"},
-                     true, &out);
+  const int rc = Run(
+      {bin_dir_ + "/pg_ctl", "-D", data_dir_, "-m", "fast", "-w", "-t", "30", "stop"}, true, &out);
   if (rc != 0) return core::Internal("pg_ctl stop failed: " + out);
   running_ = false;
   return core::Status::Ok();
@@ -193,9 +194,10 @@ PgCluster::~PgCluster() {
 
 core::Result<std::string> PgCluster::RunSql(const std::string& dbname, const std::string& sql) {
   std::string out;
-  const int rc = Run({bin_dir_ + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
-                      host_, "-p", std::to_string(port_), "-U", kSuperuser, "-d", dbname, "-c", sql},
-                     false, &out, {"PGPASSWORD=" + superuser_password_});
+  const int rc =
+      Run({bin_dir_ + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", host_, "-p",
+           std::to_string(port_), "-U", kSuperuser, "-d", dbname, "-c", sql},
+          false, &out, {"PGPASSWORD=" + superuser_password_});
   if (rc != 0) return core::Internal("psql failed (exit " + std::to_string(rc) + "): " + out);
   return out;
 }
@@ -218,19 +220,19 @@ std::string PgCluster::SocketDsn(const std::string& dbname) const {
 
 std::string PgCluster::DsnAs(const std::string& dbname, const std::string& user,
                              const std::string& password) const {
-  std::string dsn = "host=" + host_ + " port=" + std::to_string(port_) + " dbname=" + dbname +
-                    " user=" + user;
+  std::string dsn =
+      "host=" + host_ + " port=" + std::to_string(port_) + " dbname=" + dbname + " user=" + user;
   if (!password.empty()) dsn += " password=" + password;
   return dsn;
 }
 
-int PgCluster::Run(const std::vector<std::string>& argv, bool as_server_user,
-                   std::string* output, const std::vector<std::string>& env) const {
+int PgCluster::Run(const std::vector<std::string>& argv, bool as_server_user, std::string* output,
+                   const std::vector<std::string>& env) const {
   // Output goes to a file, not a pipe: pg_ctl start leaves a postmaster behind that would keep a
   // pipe open forever.
   static int counter = 0;
-  const std::string out_path = dir_ + "/cmd-" + std::to_string(getpid()) + "-" +
-                               std::to_string(++counter) + ".out";
+  const std::string out_path =
+      dir_ + "/cmd-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".out";
   const int out_fd = open(out_path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   if (out_fd < 0) return -1;
   std::vector<std::string> full;

@@ -119,8 +119,9 @@ int Probe(Session& s, const std::string& cmd, const std::string& subject, const 
     o.templates = {kProbe};
     o.pattern = subject;
     auto r = s.connection().Subscribe(
-        std::move(o),
-        [](const chat::natsx::Message&, chat::natsx::MessageContext&) { return chat::core::Status(); });
+        std::move(o), [](const chat::natsx::Message&, chat::natsx::MessageContext&) {
+          return chat::core::Status();
+        });
     if (!r.ok()) return Fail(r.status(), cmd);
     sub = std::move(*r);
   }
@@ -164,8 +165,7 @@ int SendConfirmed(Session& s, const std::string& room, const std::string& text,
   auto sent = s.SendAndConfirm(room, text, thread, std::max(timeout, std::chrono::milliseconds(1)));
   if (sent.ok()) {
     std::printf("message_id=%s trace_id=%s echo_ms=%.1f\n", sent->message_id.c_str(),
-                sent->trace_id.c_str(),
-                static_cast<double>(sent->echo_latency.count()) / 1000.0);
+                sent->trace_id.c_str(), static_cast<double>(sent->echo_latency.count()) / 1000.0);
     return 0;
   }
   const chat::core::Status& st = sent.status();
@@ -263,7 +263,8 @@ int main(int argc, char** argv) {
   auto config = chat::telemetry::sdk::TelemetryConfig::FromEnv(env, "chat-cli");
   config.metrics_exporter = "none";
   if (!env.Get("LOG_LEVEL")) config.log_level = chat::telemetry::LogLevel::kWarn;
-  auto sdk = chat::telemetry::sdk::TelemetrySdk::Create(config, chat::core::SystemClock::Instance());
+  auto sdk =
+      chat::telemetry::sdk::TelemetrySdk::Create(config, chat::core::SystemClock::Instance());
   auto finish = [&](int code) {
     sdk->Shutdown(3000ms);
     return code;
@@ -289,15 +290,15 @@ int main(int argc, char** argv) {
       rc = Fail(page.status(), "history");
     } else {
       for (const auto& m : page->messages) {
-        std::printf("[%s] %s%s: %s%s  id=%lld-%s\n", TimeOf(m.timestamp).c_str(),
-                    m.user.c_str(), m.edited_at > 0 ? " (edited)" : "",
-                    m.is_deleted ? "<deleted>" : m.text.c_str(),
-                    m.reply_count > 0 ? (" [" + std::to_string(m.reply_count) + " replies]").c_str()
-                                      : "",
-                    static_cast<long long>(m.timestamp), m.user.c_str());
+        std::printf(
+            "[%s] %s%s: %s%s  id=%lld-%s\n", TimeOf(m.timestamp).c_str(), m.user.c_str(),
+            m.edited_at > 0 ? " (edited)" : "", m.is_deleted ? "<deleted>" : m.text.c_str(),
+            m.reply_count > 0 ? (" [" + std::to_string(m.reply_count) + " replies]").c_str() : "",
+            static_cast<long long>(m.timestamp), m.user.c_str());
       }
-      if (page->has_more) std::printf("(more: --before %lld)\n",
-                                      static_cast<long long>(page->messages.front().timestamp));
+      if (page->has_more)
+        std::printf("(more: --before %lld)\n",
+                    static_cast<long long>(page->messages.front().timestamp));
     }
   } else if (cmd == "rooms") {
     auto rooms = s.Rooms();
@@ -338,14 +339,13 @@ int main(int argc, char** argv) {
     }
     std::mutex mu;
     long seen = 0;
-    auto watch = s.WatchRooms(
-        rooms,
-        [&](const chat::client::Delivery& d) {
-          std::lock_guard lock(mu);
-          ++seen;
-          PrintMessage(d.message);
-        },
-        {.fetch = fetch});
+    auto watch = s.WatchRooms(rooms,
+                              [&](const chat::client::Delivery& d) {
+                                std::lock_guard lock(mu);
+                                ++seen;
+                                PrintMessage(d.message);
+                              },
+                              {.fetch = fetch});
     if (!watch.ok()) return finish(Fail(watch.status(), "watch"));
     std::fprintf(stderr, "chat-cli: watching %zu room(s) as %s; Ctrl-C to stop\n", rooms.size(),
                  s.user().c_str());

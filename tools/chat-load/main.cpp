@@ -27,14 +27,13 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chat/client/session.hpp"
 #include "chat/contracts/ids.hpp"
@@ -55,12 +54,15 @@ constexpr const char* kUsage =
     "                 [--fetch] [--drain SECONDS] [--db DSN|none] [--idp URL] [--auth URL]\n"
     "                 [--nats URL]\n"
     "Logs in N sessions as the seeded users with a role (more than 11 reuse logins), joins the\n"
-    "public rooms load-1..R (users spread over the rooms), sends RATE messages/s in total (open loop, round-robin over the\n"
+    "public rooms load-1..R (users spread over the rooms), sends RATE messages/s in total (open "
+    "loop, round-robin over the\n"
     "sessions and rooms) for DURATION seconds, then waits up to --drain seconds for deliveries\n"
     "and rows. delivered = the sender's own room.notify notification (msg.get only with --fetch);\n"
     "persisted = rows in `messages` with this run's nonce (--db, default DATABASE_URL or\n"
-    "postgresql://postgres@127.0.0.1:5433/chatdb; `none` skips it). --sampling sets chat-load's own\n"
-    "trace sampling ratio. --compare-tracing runs one phase (the ./nats-chat load wrapper restarts\n"
+    "postgresql://postgres@127.0.0.1:5433/chatdb; `none` skips it). --sampling sets chat-load's "
+    "own\n"
+    "trace sampling ratio. --compare-tracing runs one phase (the ./nats-chat load wrapper "
+    "restarts\n"
     "the services with tracing on/off and computes the ratio). Loopback URLs only.\n";
 
 int Usage(const std::string& problem) {
@@ -249,8 +251,7 @@ int main(int argc, char** argv) {
   if (use_db) urls.push_back(cfg.db);
   for (const auto& u : urls) {
     if (!chat::client::IsLoopbackUrl(u)) {
-      std::fprintf(stderr, "chat-load: refusing non-loopback URL %s (loopback only)\n",
-                   u.c_str());
+      std::fprintf(stderr, "chat-load: refusing non-loopback URL %s (loopback only)\n", u.c_str());
       return 2;
     }
   }
@@ -262,8 +263,8 @@ int main(int argc, char** argv) {
   tconfig.traces_sampler = "parentbased_traceidratio";
   tconfig.traces_sampler_arg = cfg.sampling;
   if (!env.Get("LOG_LEVEL")) tconfig.log_level = chat::telemetry::LogLevel::kWarn;
-  auto sdk = chat::telemetry::sdk::TelemetrySdk::Create(tconfig,
-                                                        chat::core::SystemClock::Instance());
+  auto sdk =
+      chat::telemetry::sdk::TelemetrySdk::Create(tconfig, chat::core::SystemClock::Instance());
   const auto& clock = chat::core::SystemClock::Instance();
 
   // 1. Logins.
@@ -453,9 +454,10 @@ int main(int argc, char** argv) {
     } else {
       dbf.available = true;
       while (true) {
-        auto row = db.Row("SELECT count(*), count(DISTINCT (room, \"timestamp\", username)) "
-                          "FROM messages WHERE text LIKE $1",
-                          pattern);
+        auto row = db.Row(
+            "SELECT count(*), count(DISTINCT (room, \"timestamp\", username)) "
+            "FROM messages WHERE text LIKE $1",
+            pattern);
         if (row.size() == 2) {
           dbf.rows = row[0];
           dbf.distinct = row[1];
@@ -466,9 +468,10 @@ int main(int argc, char** argv) {
         if (static_cast<uint64_t>(dbf.distinct) >= sent || Steady::now() >= drain_deadline) break;
         std::this_thread::sleep_for(200ms);
       }
-      auto dup = db.Row("SELECT count(*) FROM (SELECT 1 FROM messages WHERE text LIKE $1 "
-                        "GROUP BY room, \"timestamp\", username HAVING count(*) > 1) d",
-                        pattern);
+      auto dup = db.Row(
+          "SELECT count(*) FROM (SELECT 1 FROM messages WHERE text LIKE $1 "
+          "GROUP BY room, \"timestamp\", username HAVING count(*) > 1) d",
+          pattern);
       if (dup.size() == 1) dbf.duplicated = dup[0];
       dbf.persisted_ms = db.Column(
           "SELECT extract(epoch from created_at) * 1000 - \"timestamp\" FROM messages "
@@ -519,9 +522,10 @@ int main(int argc, char** argv) {
       {"lost_delivery", sent - std::min(sent, delivered)},
       {"permission_errors", permission_errors},
       {"fetch_failures", fetch_failures},
-      {"delivered_ms", {{"p50", Percentile(delivered_ms, 50)},
-                        {"p95", Percentile(delivered_ms, 95)},
-                        {"p99", Percentile(delivered_ms, 99)}}},
+      {"delivered_ms",
+       {{"p50", Percentile(delivered_ms, 50)},
+        {"p95", Percentile(delivered_ms, 95)},
+        {"p99", Percentile(delivered_ms, 99)}}},
   };
   if (use_db) {
     out["persisted"] = dbf.distinct;
@@ -549,11 +553,12 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", out.dump().c_str());
   } else {
-    std::printf("chat-load %s(nonce %s): %d session(s) over %zu login(s), %d room(s), "
-                "%.1f msg/s for %.1f s, delivery by %s\n",
-                cfg.phase.empty() ? "" : ("phase " + cfg.phase + " ").c_str(), nonce.c_str(),
-                cfg.users, distinct_logins, cfg.rooms, cfg.rate, cfg.duration_s,
-                cfg.fetch ? "notification+msg.get" : "notification");
+    std::printf(
+        "chat-load %s(nonce %s): %d session(s) over %zu login(s), %d room(s), "
+        "%.1f msg/s for %.1f s, delivery by %s\n",
+        cfg.phase.empty() ? "" : ("phase " + cfg.phase + " ").c_str(), nonce.c_str(), cfg.users,
+        distinct_logins, cfg.rooms, cfg.rate, cfg.duration_s,
+        cfg.fetch ? "notification+msg.get" : "notification");
     std::printf("  %-28s %llu (errors %llu, achieved %.1f msg/s, max lag %.1f ms)\n", "sent",
                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(send_errors),
                 out["rate_achieved"].get<double>(), max_lag_ms);

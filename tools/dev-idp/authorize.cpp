@@ -1,12 +1,11 @@
 // The authorization endpoint: validates the authorization request (client, redirect URI, PKCE),
 // renders the login page, and on a good password issues a single-use code by redirect.
-#include "server.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include "crypto.hpp"
 #include "form.hpp"
 #include "http_util.hpp"
+#include "server.hpp"
 #include "server_internal.hpp"
 
 namespace chat::devidp {
@@ -43,8 +42,9 @@ bool IdpServer::ValidateAuthorizeRequest(RequestScope& rq, const Params& p) {
     rq.res.set_header("Cache-Control", "no-store");
   };
   if (Get(p, "response_type") != "code") {
-    redirect_error("unsupported_response_type", "Client is not allowed to initiate browser login "
-                                                "with given response_type.");
+    redirect_error("unsupported_response_type",
+                   "Client is not allowed to initiate browser login "
+                   "with given response_type.");
     return false;
   }
   std::string challenge = Get(p, "code_challenge");
@@ -65,8 +65,8 @@ bool IdpServer::ValidateAuthorizeRequest(RequestScope& rq, const Params& p) {
 void IdpServer::RenderLoginPage(RequestScope& rq, const Params& p, int status,
                                 std::string_view error, std::string_view username) {
   static constexpr std::string_view kCarried[] = {
-      "client_id", "redirect_uri", "response_type", "response_mode", "state",
-      "code_challenge", "code_challenge_method", "nonce", "scope"};
+      "client_id",      "redirect_uri",          "response_type", "response_mode", "state",
+      "code_challenge", "code_challenge_method", "nonce",         "scope"};
   std::string action = base_path_ + "/protocol/openid-connect/auth";
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -91,20 +91,23 @@ void IdpServer::RenderLoginPage(RequestScope& rq, const Params& p, int status,
     html += "<input type=\"hidden\" name=\"" + std::string(key) + "\" value=\"" +
             HtmlEscape(it->second) + "\">";
   }
-  std::string described = has_error ? " aria-describedby=\"login-error\" aria-invalid=\"true\"" : "";
+  std::string described =
+      has_error ? " aria-describedby=\"login-error\" aria-invalid=\"true\"" : "";
   bool focus_password = !username.empty();
-  html += "<label for=\"username\">Username or email</label>"
-          "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
-          "autocapitalize=\"none\" spellcheck=\"false\" required" +
-          described + (focus_password ? "" : " autofocus") + " value=\"" +
-          HtmlEscape(username) + "\">"
-          "<label for=\"password\">Password</label>"
-          "<input id=\"password\" name=\"password\" type=\"password\" "
-          "autocomplete=\"current-password\" required" +
-          described + (focus_password ? " autofocus" : "") + ">"
-          "<button type=\"submit\">Sign in</button></form>"
-          "<p><small>Development identity provider. Not for production use.</small></p>"
-          "</main></body></html>\n";
+  html +=
+      "<label for=\"username\">Username or email</label>"
+      "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
+      "autocapitalize=\"none\" spellcheck=\"false\" required" +
+      described + (focus_password ? "" : " autofocus") + " value=\"" + HtmlEscape(username) +
+      "\">"
+      "<label for=\"password\">Password</label>"
+      "<input id=\"password\" name=\"password\" type=\"password\" "
+      "autocomplete=\"current-password\" required" +
+      described + (focus_password ? " autofocus" : "") +
+      ">"
+      "<button type=\"submit\">Sign in</button></form>"
+      "<p><small>Development identity provider. Not for production use.</small></p>"
+      "</main></body></html>\n";
   rq.res.status = status;
   rq.res.set_header("Cache-Control", "no-store");
   rq.res.set_header("X-Frame-Options", "DENY");
@@ -160,9 +163,9 @@ void IdpServer::HandleAuthPost(RequestScope& rq) {
   }
   LoginSucceeded(attempt);
   std::string code = RandomToken(32);
-  store_.PutCode(code, SessionStore::AuthCode{Get(p, "client_id"), Get(p, "redirect_uri"),
-                                              Get(p, "code_challenge"), Get(p, "nonce"),
-                                              auth.user->id});
+  store_.PutCode(code,
+                 SessionStore::AuthCode{Get(p, "client_id"), Get(p, "redirect_uri"),
+                                        Get(p, "code_challenge"), Get(p, "nonce"), auth.user->id});
   std::vector<std::pair<std::string, std::string>> out;
   if (p.count("state")) out.emplace_back("state", Get(p, "state"));
   out.emplace_back("code", code);

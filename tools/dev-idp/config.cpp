@@ -8,9 +8,7 @@
 namespace chat::devidp {
 namespace {
 
-bool HasScheme(std::string_view s) {
-  return s.starts_with("http://") || s.starts_with("https://");
-}
+bool HasScheme(std::string_view s) { return s.starts_with("http://") || s.starts_with("https://"); }
 
 // Splits "scheme://authority/rest" → authority end offset.
 size_t AuthorityEnd(std::string_view url) {
@@ -83,7 +81,8 @@ IdpConfig IdpConfig::FromEnv(core::EnvReader& reader) {
   c.token_ttl = std::chrono::seconds(reader.Int("CHAT_IDP_TOKEN_TTL_SECONDS", 300, 10, 86400));
   c.client_id = reader.String("CHAT_IDP_CLIENT_ID", c.client_id);
   if (c.client_id.empty()) reader.AddProblem("CHAT_IDP_CLIENT_ID is empty");
-  std::string origins = reader.String("CHAT_IDP_REDIRECT_ORIGINS", "http://127.0.0.1,http://localhost");
+  std::string origins =
+      reader.String("CHAT_IDP_REDIRECT_ORIGINS", "http://127.0.0.1,http://localhost");
   c.redirect_origins = core::SplitComma(origins);
   if (c.redirect_origins.empty()) reader.AddProblem("CHAT_IDP_REDIRECT_ORIGINS is empty");
   for (const auto& o : c.redirect_origins) {
@@ -94,10 +93,10 @@ IdpConfig IdpConfig::FromEnv(core::EnvReader& reader) {
   c.users_file = reader.String("CHAT_IDP_USERS_FILE", "");
   c.pbkdf2_iterations =
       static_cast<int>(reader.Int("CHAT_IDP_PBKDF2_ITERATIONS", 600000, 1000, 10'000'000));
-  c.login_failures_per_user_per_minute = static_cast<int>(
-      reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_USER_PER_MINUTE", 10, 1, 100000));
-  c.login_failures_per_address_per_minute = static_cast<int>(
-      reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", 30, 1, 100000));
+  c.login_failures_per_user_per_minute =
+      static_cast<int>(reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_USER_PER_MINUTE", 10, 1, 100000));
+  c.login_failures_per_address_per_minute =
+      static_cast<int>(reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", 30, 1, 100000));
   return c;
 }
 

@@ -27,8 +27,8 @@ struct IdpConfig {
   std::string users_file;  // empty → the seeded users of system.md §2.6
   int pbkdf2_iterations = 600000;
   std::chrono::seconds code_ttl{60};
-  std::chrono::seconds refresh_ttl{1800};    // realm SSO idle timeout
-  std::chrono::seconds session_max{36000};   // realm SSO max lifespan
+  std::chrono::seconds refresh_ttl{1800};   // realm SSO idle timeout
+  std::chrono::seconds session_max{36000};  // realm SSO max lifespan
   // Failed sign-ins allowed per minute (bursts up to the same number), per account (the typed
   // login, known or not) and per client address; beyond them 429 before any password hashing.
   int login_failures_per_user_per_minute = 10;

@@ -146,8 +146,8 @@ core::Result<RsaKey> RsaKey::FromPrivatePem(std::string_view pem) {
 std::string RsaKey::PrivatePem() const {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
   CHAT_CHECK(bio != nullptr);
-  CHAT_CHECK(PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr,
-                                      nullptr) == 1);
+  CHAT_CHECK(
+      PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(len));

@@ -1,7 +1,7 @@
 // Cryptographic building blocks of the development identity provider, on the OpenSSL 3 EVP API:
 // SHA-256, random tokens (base64url, chat/core/base64.hpp), PBKDF2 password hashing with
-// constant-time comparison, name-based UUIDs for stable subject ids, and RsaKey (RS256 signing and verification, PEM
-// persistence, JWK export). Nothing here logs; nothing here throws.
+// constant-time comparison, name-based UUIDs for stable subject ids, and RsaKey (RS256 signing and
+// verification, PEM persistence, JWK export). Nothing here logs; nothing here throws.
 #pragma once
 
 #include <cstdint>

@@ -1,11 +1,10 @@
 // The issuer's published metadata: the OpenID discovery document, the JWKS, and the
 // loopback-only signing-key rotation that changes what the JWKS publishes.
-#include "server.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include "chat/telemetry/semconv.hpp"
 #include "http_util.hpp"
+#include "server.hpp"
 #include "server_internal.hpp"
 
 namespace chat::devidp {

@@ -44,8 +44,8 @@ core::Result<FormParams> ParseForm(std::string_view body) {
     if (!pair.empty()) {
       size_t eq = pair.find('=');
       auto key = PercentDecode(pair.substr(0, eq));
-      auto value = PercentDecode(eq == std::string_view::npos ? std::string_view{}
-                                                              : pair.substr(eq + 1));
+      auto value =
+          PercentDecode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
       if (!key || !value) return core::InvalidArgument("malformed percent-encoding");
       if (key->empty()) return core::InvalidArgument("empty parameter name");
       if (!out.emplace(std::move(*key), std::move(*value)).second) {

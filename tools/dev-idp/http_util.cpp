@@ -3,11 +3,10 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "chat/core/strings.hpp"
 
@@ -69,11 +68,15 @@ void ErrorPage(httplib::Response& res, int status, std::string_view title,
   res.status = status;
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Frame-Options", "DENY");
-  std::string html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<title>" + HtmlEscape(title) + "</title></head><body><main>"
-                     "<h1>" + HtmlEscape(title) + "</h1><p role=\"alert\">" +
-                     HtmlEscape(message) + "</p></main></body></html>\n";
+  std::string html =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" +
+      HtmlEscape(title) +
+      "</title></head><body><main>"
+      "<h1>" +
+      HtmlEscape(title) + "</h1><p role=\"alert\">" + HtmlEscape(message) +
+      "</p></main></body></html>\n";
   res.set_content(html, "text/html; charset=utf-8");
 }
 

@@ -33,7 +33,8 @@ core::Status WritePrivateFile(const fs::path& path, const std::string& content) 
   fs::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return core::Unavailable("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return core::Unavailable("cannot write " + tmp.string() + ": " + std::strerror(errno));
   size_t off = 0;
   while (off < content.size()) {
     ssize_t n = ::write(fd, content.data() + off, content.size() - off);

@@ -1,11 +1,10 @@
 // Sign-in bookkeeping shared by the login page and the password grant: throttle keys and
 // budgets, and the metrics and log lines of a rejected login (never the password or token).
-#include "server.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include "crypto.hpp"
 #include "http_util.hpp"
+#include "server.hpp"
 #include "server_internal.hpp"
 
 namespace chat::devidp {

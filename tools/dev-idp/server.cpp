@@ -6,10 +6,9 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-
-#include <set>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "chat/core/base64.hpp"
@@ -83,26 +82,26 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
       user_throttle_(config_.login_failures_per_user_per_minute, clock),
       address_throttle_(config_.login_failures_per_address_per_minute, clock),
       log_key_(RandomBytes(32)),
-      store_(clock, SessionStore::Lifetimes{config_.code_ttl, config_.refresh_ttl,
-                                             config_.session_max}),
+      store_(clock,
+             SessionStore::Lifetimes{config_.code_ttl, config_.refresh_ttl, config_.session_max}),
       server_(std::make_unique<httplib::Server>()) {
   telemetry::sdk::HttpRouter::ServerOptions options;
   options.server_label = "dev-idp";
   options.red = telemetry::sdk::HttpRedMetrics{
-      telemetry_.metrics->AddCounter("idp_requests_total", "HTTP requests by route and status class",
-                                     {"route", "code_class"}),
+      telemetry_.metrics->AddCounter(
+          "idp_requests_total", "HTTP requests by route and status class", {"route", "code_class"}),
       telemetry_.metrics->AddHistogram("idp_request_duration_seconds",
                                        "HTTP request duration by route", telemetry::kBucketsSlow,
                                        {"route"})};
   options.internal_error_body = R"({"error":"server_error","error_description":"internal error"})";
-  router_ = std::make_unique<telemetry::sdk::HttpRouter>(*server_, telemetry, clock,
-                                                         std::move(options));
+  router_ =
+      std::make_unique<telemetry::sdk::HttpRouter>(*server_, telemetry, clock, std::move(options));
   auto& reg = *telemetry_.metrics;
   metrics_->tokens_issued = reg.AddCounter("idp_tokens_issued_total",
                                            "Token responses issued by grant type", {"grant_type"});
-  metrics_->login_failures = reg.AddCounter("idp_login_failures_total",
-                                            "Rejected logins and authorization requests by reason",
-                                            {"reason"});
+  metrics_->login_failures =
+      reg.AddCounter("idp_login_failures_total",
+                     "Rejected logins and authorization requests by reason", {"reason"});
   for (auto g : kGrantTypes) metrics_->tokens_issued.With({g});
   for (auto r : kLoginFailureReasons) metrics_->login_failures.With({r});
 }
@@ -136,8 +135,8 @@ core::Status IdpServer::Start() {
   {
     std::lock_guard lock(issuer_mu_);
     if (issuer_.empty()) {
-      issuer_ = "http://" + DefaultIssuerHost(config_.host) + ":" + std::to_string(bound) +
-                base_path_;
+      issuer_ =
+          "http://" + DefaultIssuerHost(config_.host) + ":" + std::to_string(bound) + base_path_;
     }
   }
   if (core::Status s = listener_.Start(*server_, config_.host, bound); !s.ok()) {
@@ -146,9 +145,7 @@ core::Status IdpServer::Start() {
   return core::Status::Ok();
 }
 
-void IdpServer::Stop() {
-  listener_.Stop();
-}
+void IdpServer::Stop() { listener_.Stop(); }
 
 // ---- routing ----
 

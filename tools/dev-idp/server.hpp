@@ -17,10 +17,10 @@
 #include <string>
 #include <thread>
 
-#include "chat/telemetry/sdk/http_router.hpp"
-#include "chat/telemetry/sdk/http_listener.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
+#include "chat/telemetry/sdk/http_listener.hpp"
+#include "chat/telemetry/sdk/http_router.hpp"
 #include "chat/telemetry/telemetry.hpp"
 #include "config.hpp"
 #include "key_store.hpp"
@@ -127,11 +127,11 @@ class IdpServer {
   std::unique_ptr<KeyStore> keys_;
   UserDirectory users_;
   std::unique_ptr<Metrics> metrics_;
-  std::string base_path_;       // path of the issuer, e.g. /realms/nats-chat
-  std::string route_prefix_;    // the same with the realm replaced: /realms/{realm}
+  std::string base_path_;     // path of the issuer, e.g. /realms/nats-chat
+  std::string route_prefix_;  // the same with the realm replaced: /realms/{realm}
   LoginThrottle user_throttle_;
   LoginThrottle address_throttle_;
-  const std::string log_key_;   // per-process key of chat.idp.login_ref hashes
+  const std::string log_key_;  // per-process key of chat.idp.login_ref hashes
 
   mutable std::mutex issuer_mu_;
   std::string issuer_;

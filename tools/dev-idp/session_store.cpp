@@ -58,8 +58,8 @@ std::optional<SessionStore::AuthCode> SessionStore::TakeCode(std::string_view co
   return entry;
 }
 
-void SessionStore::StartSession(const std::string& sid, std::string user_id,
-                                std::string client_id, int64_t auth_time) {
+void SessionStore::StartSession(const std::string& sid, std::string user_id, std::string client_id,
+                                int64_t auth_time) {
   int64_t now = NowSeconds();
   std::lock_guard lock(mu_);
   PruneLocked(now);
@@ -83,8 +83,7 @@ void SessionStore::EndSession(std::string_view sid) {
   if (auto it = sessions_.find(sid); it != sessions_.end()) sessions_.erase(it);
 }
 
-void SessionStore::AddRefresh(const std::string& jti, const std::string& sid,
-                              int64_t expires_at) {
+void SessionStore::AddRefresh(const std::string& jti, const std::string& sid, int64_t expires_at) {
   std::lock_guard lock(mu_);
   refresh_[jti] = RefreshEntry{sid, expires_at};
 }

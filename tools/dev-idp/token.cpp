@@ -1,8 +1,6 @@
 // The token endpoint: the authorization_code (with PKCE), password and refresh_token grants and
 // the token response (access, ID and refresh JWTs). Codes, sessions and refresh rotation are
 // SessionStore's.
-#include "server.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include "chat/core/base64.hpp"
@@ -10,6 +8,7 @@
 #include "crypto.hpp"
 #include "form.hpp"
 #include "http_util.hpp"
+#include "server.hpp"
 #include "server_internal.hpp"
 
 namespace chat::devidp {
@@ -77,9 +76,8 @@ void IdpServer::TokenGrantAuthorizationCode(RequestScope& rq, const Params& p) {
     TokenError(rq.res, 400, "invalid_grant", "Incorrect redirect_uri");
     return;
   }
-  std::string computed = ValidPkceValue(verifier, 43, 128)
-                             ? core::Base64UrlEncode(Sha256(verifier))
-                             : std::string();
+  std::string computed =
+      ValidPkceValue(verifier, 43, 128) ? core::Base64UrlEncode(Sha256(verifier)) : std::string();
   if (computed.empty() || !ConstantTimeEquals(computed, entry->code_challenge)) {
     RejectLogin(rq, "bad_pkce", user);
     TokenError(rq.res, 400, "invalid_grant", "PKCE verification failed: Invalid code verifier");
@@ -106,9 +104,9 @@ void IdpServer::TokenGrantPassword(RequestScope& rq, const Params& p) {
   int64_t retry_after = 0;
   if (!AdmitLogin(rq, attempt, named, username, retry_after)) {
     rq.res.set_header("Retry-After", std::to_string(retry_after));
-    TokenError(rq.res, 429, "temporarily_unavailable",
-               "Too many failed sign-in attempts; retry in " + std::to_string(retry_after) +
-                   " seconds.");
+    TokenError(
+        rq.res, 429, "temporarily_unavailable",
+        "Too many failed sign-in attempts; retry in " + std::to_string(retry_after) + " seconds.");
     return;
   }
   auto auth = users_.Authenticate(username, password);
@@ -181,32 +179,31 @@ void IdpServer::IssueTokens(RequestScope& rq, const User& user, const std::strin
                   {"family_name", user.last_name},
                   {"email", user.email}};
 
-  json access = {{"exp", access_exp},
-                 {"iat", now},
-                 {"auth_time", auth_time},
-                 {"jti", RandomToken(16)},
-                 {"iss", iss},
-                 {"aud", {"account", config_.client_id}},
-                 {"sub", user.id},
-                 {"typ", "Bearer"},
-                 {"azp", config_.client_id},
-                 {"sid", sid},
-                 {"acr", "1"},
-                 {"allowed-origins", config_.redirect_origins},
-                 {"realm_access", {{"roles", roles}}},
-                 {"resource_access",
-                  {{"account", {{"roles", {"manage-account", "manage-account-links",
-                                           "view-profile"}}}}}},
-                 {"scope", kScope}};
+  json access = {
+      {"exp", access_exp},
+      {"iat", now},
+      {"auth_time", auth_time},
+      {"jti", RandomToken(16)},
+      {"iss", iss},
+      {"aud", {"account", config_.client_id}},
+      {"sub", user.id},
+      {"typ", "Bearer"},
+      {"azp", config_.client_id},
+      {"sid", sid},
+      {"acr", "1"},
+      {"allowed-origins", config_.redirect_origins},
+      {"realm_access", {{"roles", roles}}},
+      {"resource_access",
+       {{"account", {{"roles", {"manage-account", "manage-account-links", "view-profile"}}}}}},
+      {"scope", kScope}};
   access.update(profile);
   auto access_token = SignJwt(access.dump());
 
   std::string refresh_jti = RandomToken(16);
-  json refresh = {{"exp", refresh_exp},  {"iat", now},
-                  {"jti", refresh_jti},  {"iss", iss},
-                  {"aud", iss},          {"sub", user.id},
-                  {"typ", "Refresh"},    {"azp", config_.client_id},
-                  {"sid", sid},          {"scope", kScope}};
+  json refresh = {
+      {"exp", refresh_exp}, {"iat", now},     {"jti", refresh_jti}, {"iss", iss},
+      {"aud", iss},         {"sub", user.id}, {"typ", "Refresh"},   {"azp", config_.client_id},
+      {"sid", sid},         {"scope", kScope}};
   auto refresh_token = SignJwt(refresh.dump());
 
   if (!access_token.ok() || !refresh_token.ok()) {
@@ -219,10 +216,18 @@ void IdpServer::IssueTokens(RequestScope& rq, const User& user, const std::strin
     return;
   }
   std::string at_hash = core::Base64UrlEncode(Sha256(*access_token).substr(0, 16));
-  json id = {{"exp", access_exp},  {"iat", now},           {"auth_time", auth_time},
-             {"jti", RandomToken(16)}, {"iss", iss},        {"aud", config_.client_id},
-             {"sub", user.id},     {"typ", "ID"},          {"azp", config_.client_id},
-             {"sid", sid},         {"at_hash", at_hash},   {"acr", "1"},
+  json id = {{"exp", access_exp},
+             {"iat", now},
+             {"auth_time", auth_time},
+             {"jti", RandomToken(16)},
+             {"iss", iss},
+             {"aud", config_.client_id},
+             {"sub", user.id},
+             {"typ", "ID"},
+             {"azp", config_.client_id},
+             {"sid", sid},
+             {"at_hash", at_hash},
+             {"acr", "1"},
              {"realm_access", {{"roles", roles}}}};
   if (!nonce.empty()) id["nonce"] = nonce;
   id.update(profile);

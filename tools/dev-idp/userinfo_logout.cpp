@@ -1,11 +1,10 @@
 // The userinfo endpoint (bearer access token of a live session) and RP-initiated logout (ends the
 // session named by id_token_hint, then redirects to an allowed post_logout_redirect_uri).
-#include "server.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include "form.hpp"
 #include "http_util.hpp"
+#include "server.hpp"
 #include "server_internal.hpp"
 
 namespace chat::devidp {

@@ -1,9 +1,8 @@
 #include "users.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "crypto.hpp"
@@ -31,10 +30,8 @@ bool ValidUsername(std::string_view u) {
 
 std::string_view LoginFailureName(LoginFailure f) {
   switch (f) {
-    case LoginFailure::kUnknownUser:
-      return "unknown_user";
-    case LoginFailure::kBadPassword:
-      return "bad_password";
+    case LoginFailure::kUnknownUser: return "unknown_user";
+    case LoginFailure::kBadPassword: return "bad_password";
   }
   return "unknown_user";
 }

@@ -99,8 +99,8 @@ constexpr const char* kVarzFields[] = {
     "routes",      "remotes",           "leafnodes",
 };
 
-const std::vector<std::string> kServerLabels = {"server_id",   "server_name", "cluster",
-                                                "domain",      "meta_leader", "is_meta_leader"};
+const std::vector<std::string> kServerLabels = {"server_id", "server_name", "cluster",
+                                                "domain",    "meta_leader", "is_meta_leader"};
 
 std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -116,9 +116,8 @@ void RenderVarz(MetricRegistry& registry, const json& varz, const std::string& s
 
 void RenderJsz(MetricRegistry& registry, const json& jsz, const json& varz,
                const std::string& server_id) {
-  const std::vector<std::string> stream_labels =
-      Concat(kServerLabels, {"account", "account_id", "stream_name", "stream_leader",
-                             "is_stream_leader"});
+  const std::vector<std::string> stream_labels = Concat(
+      kServerLabels, {"account", "account_id", "stream_name", "stream_leader", "is_stream_leader"});
   const std::vector<std::string> consumer_labels =
       Concat(stream_labels, {"consumer_name", "consumer_leader", "is_consumer_leader",
                              "consumer_desc", "consumer_created"});
@@ -168,13 +167,13 @@ void RenderJsz(MetricRegistry& registry, const json& jsz, const json& varz,
   const std::string is_meta_leader =
       meta.is_object() ? (meta_leader == server_name ? "true" : "false") : "true";
   const std::string domain = Text(Child(jsz, "config"), "domain");
-  const std::vector<std::string> server_values = {server_id,   server_name,   cluster,
-                                                  domain,      meta_leader,   is_meta_leader};
+  const std::vector<std::string> server_values = {server_id, server_name, cluster,
+                                                  domain,    meta_leader, is_meta_leader};
 
   const json& js_config = Child(jsz, "config");
   auto disabled_it = jsz.find("disabled");
-  const bool is_disabled = disabled_it != jsz.end() && disabled_it->is_boolean() &&
-                           disabled_it->get<bool>();
+  const bool is_disabled =
+      disabled_it != jsz.end() && disabled_it->is_boolean() && disabled_it->get<bool>();
   disabled.With(server_values).Set(is_disabled ? 1 : 0);
   max_memory.With(server_values).Set(Number(js_config, "max_memory"));
   max_storage.With(server_values).Set(Number(js_config, "max_storage"));
@@ -298,9 +297,9 @@ std::string Collector::Scrape() {
   if (varz) RenderVarz(registry, *varz, server_id);
   if (varz && jsz) RenderJsz(registry, *jsz, *varz, server_id);
 
-  auto errors = registry.AddCounter("nats_exporter_scrape_errors_total",
-                                    "Failed polls of a nats-server monitoring endpoint.",
-                                    {"endpoint"});
+  auto errors =
+      registry.AddCounter("nats_exporter_scrape_errors_total",
+                          "Failed polls of a nats-server monitoring endpoint.", {"endpoint"});
   errors.With({"varz"}).Add(static_cast<double>(varz_errors_));
   errors.With({"jsz"}).Add(static_cast<double>(jsz_errors_));
   registry.AddCounter("nats_exporter_scrapes_total", "Scrapes served.")

@@ -23,8 +23,8 @@ namespace chat::nats_exporter {
 
 struct Config {
   std::string monitor_url = "http://127.0.0.1:8222";  // nats-server http_port
-  std::string host = "127.0.0.1";  // loopback unless configured
-  uint16_t port = 7777;  // 0: pick a free port (tests)
+  std::string host = "127.0.0.1";                     // loopback unless configured
+  uint16_t port = 7777;                               // 0: pick a free port (tests)
   // Like the official `-use_internal_server_id`: label server_id with /varz server_id instead of
   // the monitoring URL (the official default).
   bool server_id_from_varz = false;

@@ -73,12 +73,13 @@ chat::core::Result<chat::nkeys::AccountLimits> AccountLimitsFromEnv() {
   js.disk_storage = reader.Int("CHAT_ACCOUNT_JS_DISK_BYTES", js.disk_storage, 1 << 20, kMax);
   js.streams = reader.Int("CHAT_ACCOUNT_JS_STREAMS", js.streams, 1, 100'000);
   js.consumer = reader.Int("CHAT_ACCOUNT_JS_CONSUMERS", js.consumer, 1, 1'000'000);
-  js.mem_max_stream_bytes = reader.Int("CHAT_ACCOUNT_JS_MEMORY_STREAM_MAX_BYTES",
-                                       js.mem_max_stream_bytes, 1 << 20, kMax);
-  js.disk_max_stream_bytes = reader.Int("CHAT_ACCOUNT_JS_DISK_STREAM_MAX_BYTES",
-                                        js.disk_max_stream_bytes, 1 << 20, kMax);
+  js.mem_max_stream_bytes =
+      reader.Int("CHAT_ACCOUNT_JS_MEMORY_STREAM_MAX_BYTES", js.mem_max_stream_bytes, 1 << 20, kMax);
+  js.disk_max_stream_bytes =
+      reader.Int("CHAT_ACCOUNT_JS_DISK_STREAM_MAX_BYTES", js.disk_max_stream_bytes, 1 << 20, kMax);
   if (js.mem_max_stream_bytes > js.mem_storage) {
-    reader.AddProblem("CHAT_ACCOUNT_JS_MEMORY_STREAM_MAX_BYTES exceeds CHAT_ACCOUNT_JS_MEMORY_BYTES");
+    reader.AddProblem(
+        "CHAT_ACCOUNT_JS_MEMORY_STREAM_MAX_BYTES exceeds CHAT_ACCOUNT_JS_MEMORY_BYTES");
   }
   if (js.disk_max_stream_bytes > js.disk_storage) {
     reader.AddProblem("CHAT_ACCOUNT_JS_DISK_STREAM_MAX_BYTES exceeds CHAT_ACCOUNT_JS_DISK_BYTES");
@@ -94,8 +95,8 @@ int Init(const std::map<std::string, std::string>& flags) {
   if (!limits.ok()) return Fail(limits.status().ToString());
   chat::nkeys::OperatorSetupOptions options;
   options.chat_limits = *limits;
-  auto setup = chat::nkeys::InitOperatorDir(dir->second, chat::core::SystemClock::Instance(),
-                                            options);
+  auto setup =
+      chat::nkeys::InitOperatorDir(dir->second, chat::core::SystemClock::Instance(), options);
   if (!setup.ok()) return Fail(setup.status().ToString());
   std::printf("operator        %s\n", setup->operator_public_key.c_str());
   std::printf("system account  %s\n", setup->system_account_public_key.c_str());
@@ -146,9 +147,8 @@ int User(const std::map<std::string, std::string>& flags) {
                    chat::core::SystemClock::Instance().Now().time_since_epoch())
                    .count();
     // Saturate instead of overflowing: libs/nkeys clamps to the end of year 9999 anyway.
-    claims.expires = secs >= chat::nkeys::kMaxJwtTimeSeconds - now
-                         ? chat::nkeys::kMaxJwtTimeSeconds
-                         : now + secs;
+    claims.expires = secs >= chat::nkeys::kMaxJwtTimeSeconds - now ? chat::nkeys::kMaxJwtTimeSeconds
+                                                                   : now + secs;
   }
   auto jwt = chat::nkeys::EncodeUserJwt(claims, *signer, chat::core::SystemClock::Instance());
   if (!jwt.ok()) return Fail(jwt.status().ToString());

@@ -82,11 +82,10 @@ class Exposition {
 // texts follow the official collectors so the numbers mean the same thing.
 
 // The "ping": fails exactly when the official exporter would mark pg_up 0.
-constexpr pg::Statement kInstance{
-    "",
-    "SELECT current_setting('server_version_num')::int, "
-    "extract(epoch from pg_postmaster_start_time())::float8",
-    "SELECT", ""};
+constexpr pg::Statement kInstance{"",
+                                  "SELECT current_setting('server_version_num')::int, "
+                                  "extract(epoch from pg_postmaster_start_time())::float8",
+                                  "SELECT", ""};
 
 // collector/pg_stat_database.go (active_time from PostgreSQL 14).
 constexpr pg::Statement kStatDatabase{
@@ -148,9 +147,8 @@ constexpr pg::Statement kSettings{
 // collector/pg_database.go, in one statement; the oid form of pg_database_size gives NULL (0)
 // instead of an error for a database dropped between the two reads.
 constexpr pg::Statement kDatabase{
-    "",
-    "SELECT datname, datconnlimit, pg_database_size(oid)::float8 FROM pg_database",
-    "SELECT", "pg_database"};
+    "", "SELECT datname, datconnlimit, pg_database_size(oid)::float8 FROM pg_database", "SELECT",
+    "pg_database"};
 
 double NumberOrZero(const pg::Rows& rows, int row, int col) {
   return rows.IsNull(row, col) ? 0 : rows.Double(row, col);
@@ -235,15 +233,14 @@ void RenderStatActivity(const pg::Rows& rows, const std::string& server, Exposit
     v.first += NumberOrZero(rows, r, 7);
     v.second = std::max(v.second, NumberOrZero(rows, r, 8));
   }
-  static constexpr const char* kLabelNames[] = {"datname",      "state",           "usename",
-                                                "application_name", "backend_type",
-                                                "wait_event_type",  "wait_event"};
+  static constexpr const char* kLabelNames[] = {
+      "datname",      "state",           "usename",   "application_name",
+      "backend_type", "wait_event_type", "wait_event"};
   for (const auto& [key, value] : series) {
     Labels labels;
     for (size_t i = 0; i < key.size(); ++i) labels.emplace_back(kLabelNames[i], key[i]);
     labels.emplace_back("server", server);
-    out.Gauge("pg_stat_activity_count", "number of connections in this state", labels,
-              value.first);
+    out.Gauge("pg_stat_activity_count", "number of connections in this state", labels, value.first);
     out.Gauge("pg_stat_activity_max_tx_duration",
               "max duration in seconds any active transaction has been running", labels,
               value.second);
@@ -266,16 +263,13 @@ struct UnitConversion {
 };
 // pg_setting.go normaliseUnit: every unit PostgreSQL reports in pg_settings.
 constexpr UnitConversion kUnits[] = {
-    {"ms", "seconds", 0.001},       {"s", "seconds", 1},
-    {"min", "seconds", 60},         {"h", "seconds", 3600},
-    {"d", "seconds", 86400},        {"B", "bytes", 1},
-    {"kB", "bytes", 1024.0},        {"MB", "bytes", 1048576.0},
-    {"GB", "bytes", 1073741824.0},  {"TB", "bytes", 1099511627776.0},
-    {"1kB", "bytes", 1024.0},       {"2kB", "bytes", 2048.0},
-    {"4kB", "bytes", 4096.0},       {"8kB", "bytes", 8192.0},
-    {"16kB", "bytes", 16384.0},     {"32kB", "bytes", 32768.0},
-    {"64kB", "bytes", 65536.0},     {"16MB", "bytes", 16777216.0},
-    {"32MB", "bytes", 33554432.0},  {"64MB", "bytes", 67108864.0},
+    {"ms", "seconds", 0.001},         {"s", "seconds", 1},           {"min", "seconds", 60},
+    {"h", "seconds", 3600},           {"d", "seconds", 86400},       {"B", "bytes", 1},
+    {"kB", "bytes", 1024.0},          {"MB", "bytes", 1048576.0},    {"GB", "bytes", 1073741824.0},
+    {"TB", "bytes", 1099511627776.0}, {"1kB", "bytes", 1024.0},      {"2kB", "bytes", 2048.0},
+    {"4kB", "bytes", 4096.0},         {"8kB", "bytes", 8192.0},      {"16kB", "bytes", 16384.0},
+    {"32kB", "bytes", 32768.0},       {"64kB", "bytes", 65536.0},    {"16MB", "bytes", 16777216.0},
+    {"32MB", "bytes", 33554432.0},    {"64MB", "bytes", 67108864.0},
 };
 
 std::optional<double> ParseDouble(std::string_view text) {
@@ -458,8 +452,7 @@ core::Result<std::unique_ptr<Collector>> Collector::Create(const Config& config,
   options.reconnect_backoff_initial = std::chrono::milliseconds(100);
   options.reconnect_backoff_max = std::chrono::milliseconds(1000);
   options.application_name = "pg-exporter";
-  CHAT_ASSIGN_OR_RETURN(collector->pool_,
-                        pg::Pool::Create(std::move(options), telemetry));
+  CHAT_ASSIGN_OR_RETURN(collector->pool_, pg::Pool::Create(std::move(options), telemetry));
   return collector;
 }
 
@@ -501,8 +494,8 @@ std::string Collector::Scrape() {
         core::Result<pg::Rows> rows = lease->Execute({}, statement);
         if (!rows.ok()) {
           error = true;
-          log.Warn("collector query failed", {{"collector", statement.collection},
-                                              {"error", rows.status().ToString()}});
+          log.Warn("collector query failed",
+                   {{"collector", statement.collection}, {"error", rows.status().ToString()}});
           return std::nullopt;
         }
         return std::move(rows).value();

@@ -26,7 +26,7 @@ class Pool;
 namespace chat::telemetry {
 struct Telemetry;
 class Logger;
-}
+}  // namespace chat::telemetry
 
 namespace chat::pg_exporter {
 
@@ -34,7 +34,7 @@ struct Config {
   // libpq connection string or URI. Never logged or echoed (it may hold a password).
   std::string dsn;
   std::string host = "127.0.0.1";  // loopback unless configured
-  uint16_t port = 9187;  // 0: pick a free port (tests)
+  uint16_t port = 9187;            // 0: pick a free port (tests)
   // Server-side statement_timeout of the exporter's connection and the libpq connect timeout.
   std::chrono::milliseconds query_timeout{5000};
   // The official exporter's `server` label on its legacy-map series (pg_stat_activity_*,

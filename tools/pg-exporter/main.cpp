@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "chat/core/clock.hpp"
-#include "chat/telemetry/telemetry.hpp"
 #include "chat/runtime/shutdown.hpp"
+#include "chat/telemetry/telemetry.hpp"
 #include "exporter.hpp"
 
 int main(int argc, char** argv) {
@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   logger.Info("pg-exporter serving /metrics",
-           {{"server", config->server_label},
-            {"listen", config->host + ":" + std::to_string(server.port())}});
+              {{"server", config->server_label},
+               {"listen", config->host + ":" + std::to_string(server.port())}});
   stop_signals.Wait();
   server.Stop();
   logger.Info("pg-exporter stopped");

@@ -27,8 +27,8 @@ core::Result<SinkConfig> SinkConfig::FromEnv(const core::Env& env) {
     c.cors_origins.clear();
     for (std::string& o : core::SplitComma(*origins)) {
       const bool scheme = o.rfind("http://", 0) == 0 || o.rfind("https://", 0) == 0;
-      if (o != "*" && (!scheme || o.back() == '/' ||
-                       o.find_first_of(" \t\r\n,") != std::string::npos)) {
+      if (o != "*" &&
+          (!scheme || o.back() == '/' || o.find_first_of(" \t\r\n,") != std::string::npos)) {
         r.AddProblem("SINK_CORS_ORIGINS entry \"" + o +
                      "\" is not an origin (scheme://host[:port], or *)");
       }
@@ -49,8 +49,8 @@ core::Result<SinkConfig> SinkConfig::FromEnv(const core::Env& env) {
       static_cast<size_t>(r.Int("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 128, 0, 100'000));
   l.link_attribute_count =
       static_cast<size_t>(r.Int("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 128, 0, 100'000));
-  l.log_attribute_count = static_cast<size_t>(
-      r.Int("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", count_default, 0, 100'000));
+  l.log_attribute_count =
+      static_cast<size_t>(r.Int("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", count_default, 0, 100'000));
   l.log_attribute_value_length = static_cast<size_t>(
       r.Int("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", length_default, 0, 1 << 30));
   c.service_graph_wait =

@@ -16,13 +16,13 @@ namespace chat::sink {
 // to what the sink stores; read from the OTEL_* variables of the same names. Value length 0 means
 // unlimited, as in the specification.
 struct SpanLimits {
-  size_t attribute_count = 128;             // OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT
-  size_t attribute_value_length = 65536;    // OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT
-  size_t event_count = 128;                 // OTEL_SPAN_EVENT_COUNT_LIMIT
-  size_t link_count = 128;                  // OTEL_SPAN_LINK_COUNT_LIMIT
-  size_t event_attribute_count = 128;       // OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT
-  size_t link_attribute_count = 128;        // OTEL_LINK_ATTRIBUTE_COUNT_LIMIT
-  size_t log_attribute_count = 128;         // OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT
+  size_t attribute_count = 128;               // OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT
+  size_t attribute_value_length = 65536;      // OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT
+  size_t event_count = 128;                   // OTEL_SPAN_EVENT_COUNT_LIMIT
+  size_t link_count = 128;                    // OTEL_SPAN_LINK_COUNT_LIMIT
+  size_t event_attribute_count = 128;         // OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT
+  size_t link_attribute_count = 128;          // OTEL_LINK_ATTRIBUTE_COUNT_LIMIT
+  size_t log_attribute_count = 128;           // OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT
   size_t log_attribute_value_length = 65536;  // OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT
 };
 

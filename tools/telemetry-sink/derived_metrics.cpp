@@ -152,23 +152,23 @@ DerivedMetrics::DerivedMetrics(telemetry::MetricRegistry& registry, ServiceGraph
   client_seconds_ = registry.AddHistogram("traces_service_graph_request_client_seconds",
                                           "Request time as seen by the client, seconds.",
                                           telemetry::kBucketsNats, kEdgeLabels);
-  messaging_seconds_ = registry.AddHistogram(
-      "traces_service_graph_request_messaging_system_seconds",
-      "Time from producer span end to consumer span start, seconds.", telemetry::kBucketsNats,
-      kEdgeLabels);
+  messaging_seconds_ =
+      registry.AddHistogram("traces_service_graph_request_messaging_system_seconds",
+                            "Time from producer span end to consumer span start, seconds.",
+                            telemetry::kBucketsNats, kEdgeLabels);
   unpaired_ = registry.AddCounter("traces_service_graph_unpaired_spans_total",
                                   "Client or server spans that found no pair within the wait.",
                                   {"client", "server"});
-  dropped_ = registry.AddCounter("traces_service_graph_dropped_spans_total",
-                                 "Client or server spans dropped because the pairing store was full.",
-                                 {"client", "server"});
+  dropped_ = registry.AddCounter(
+      "traces_service_graph_dropped_spans_total",
+      "Client or server spans dropped because the pairing store was full.", {"client", "server"});
 }
 
 void DerivedMetrics::Observe(const std::vector<DecodedSpan>& spans) {
   for (const auto& s : spans) ObserveSpanMetrics(s);
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          clock_.SteadyNow().time_since_epoch())
-                          .count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.SteadyNow().time_since_epoch())
+          .count();
   std::lock_guard lock(mu_);
   for (const auto& s : spans) ObserveGraphLocked(s, now);
 }
@@ -196,14 +196,13 @@ void DerivedMetrics::ObserveGraphLocked(const DecodedSpan& s, int64_t now) {
   half.failed = s.status_code == kStatusError;
   half.messaging = s.kind == kKindProducer || s.kind == kKindConsumer;
 
-  if (s.kind == kKindClient &&
-      (HasAttr(s, "db.system") || HasAttr(s, "db.name") || HasAttr(s, "db.system.name") ||
-       HasAttr(s, "db.namespace"))) {
+  if (s.kind == kKindClient && (HasAttr(s, "db.system") || HasAttr(s, "db.name") ||
+                                HasAttr(s, "db.system.name") || HasAttr(s, "db.namespace"))) {
     // A database call has no server span: the edge is complete at once (as in Tempo). The
     // node is named by the first of these attributes that is present.
     static constexpr std::string_view kDbNodeKeys[] = {
         "peer.service", "server.address", "network.peer.address", "db.name",
-        "db.namespace",  "db.system",      "db.system.name"};
+        "db.namespace", "db.system",      "db.system.name"};
     std::string server;
     for (std::string_view key : kDbNodeKeys) {
       if (const std::string* v = FindString(s.attributes, key); v != nullptr && !v->empty()) {
@@ -332,9 +331,9 @@ void DerivedMetrics::ExpireLocked(int64_t now, bool all) {
 }
 
 void DerivedMetrics::Expire() {
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          clock_.SteadyNow().time_since_epoch())
-                          .count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.SteadyNow().time_since_epoch())
+          .count();
   std::lock_guard lock(mu_);
   ExpireLocked(now, false);
 }

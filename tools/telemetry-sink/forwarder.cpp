@@ -17,8 +17,8 @@ Forwarder::Forwarder(std::string endpoint, size_t queue_size, telemetry::MetricR
     : endpoint_(std::move(endpoint)), queue_size_(queue_size) {
   results_ = registry.AddCounter("sink_forward_requests_total",
                                  "Requests forwarded upstream, by result.", {"result"});
-  dropped_ = registry.AddCounter("sink_forward_dropped_total",
-                                 "Requests not forwarded, by reason.", {"reason"});
+  dropped_ = registry.AddCounter("sink_forward_dropped_total", "Requests not forwarded, by reason.",
+                                 {"reason"});
   for (const char* r : {"ok", "http_4xx", "http_5xx", "timeout", "connection_error"}) {
     results_.With({r}).Add(0);
   }
@@ -91,8 +91,7 @@ std::string Forwarder::Send(void* handle, const ForwardRequest& request) {
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
   if (!request.content_encoding.empty()) {
-    headers =
-        curl_slist_append(headers, ("Content-Encoding: " + request.content_encoding).c_str());
+    headers = curl_slist_append(headers, ("Content-Encoding: " + request.content_encoding).c_str());
   }
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());

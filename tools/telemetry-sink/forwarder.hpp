@@ -1,7 +1,8 @@
 // Optional forward of every accepted OTLP request to an upstream collector
 // (SINK_FORWARD_OTLP_ENDPOINT), so the local stack can feed a real Collector as well.
 // Asynchronous: ingest never waits for the upstream. The queue is bounded; a full queue drops the
-// request and counts it. One worker thread owns the libcurl handle. Shutdown drains with a deadline.
+// request and counts it. One worker thread owns the libcurl handle. Shutdown drains with a
+// deadline.
 #pragma once
 
 #include <chrono>

@@ -56,8 +56,7 @@ constexpr size_t kServerThreads = 48;
 
 SinkServer::SinkServer(Sink& sink)
     : sink_(sink),
-      logger_("telemetry-sink", telemetry::LogLevel::kInfo, nullptr,
-              core::SystemClock::Instance()),
+      logger_("telemetry-sink", telemetry::LogLevel::kInfo, nullptr, core::SystemClock::Instance()),
       server_(std::make_unique<httplib::Server>()) {
   server_->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
   server_->set_keep_alive_timeout(1);
@@ -110,8 +109,9 @@ void SinkServer::Routes() {
   router.Options(R"(/.*)", "*", [this](sdk::HttpExchange& ex) {
     if (!sink_.OriginAllowed(ex.req.get_header_value("Origin"))) {
       ex.res.status = 403;
-      ex.res.set_content(sdk::HttpErrorBody(core::ErrorCode::kPermissionDenied, "origin not allowed"),
-                         "application/json");
+      ex.res.set_content(
+          sdk::HttpErrorBody(core::ErrorCode::kPermissionDenied, "origin not allowed"),
+          "application/json");
       return;
     }
     ex.res.status = 204;
@@ -123,9 +123,9 @@ void SinkServer::Routes() {
 
   auto otlp = [this](OtlpSignal signal) {
     return [this, signal](sdk::HttpExchange& ex) {
-      HttpReply reply = sink_.HandleOtlp(signal, ex.req.get_header_value("Content-Type"),
-                                         sdk::HttpBodyGuard::OriginalContentEncoding(ex.req),
-                                         ex.req.body);
+      HttpReply reply =
+          sink_.HandleOtlp(signal, ex.req.get_header_value("Content-Type"),
+                           sdk::HttpBodyGuard::OriginalContentEncoding(ex.req), ex.req.body);
       if (!reply.rejected_reason.empty()) {
         // The request's one line: the reason is a bounded enum, the detail is our own
         // decoder's text (never the body).
@@ -148,12 +148,10 @@ void SinkServer::Routes() {
   router.Get(R"(/api/traces/([^/]+))", "/api/traces/{trace_id}", [this](sdk::HttpExchange& ex) {
     SendQuery(ex, sink_.GetTrace(ex.req.matches[1].str()));
   });
-  router.Get("/api/traces", "/api/traces", [this](sdk::HttpExchange& ex) {
-    SendQuery(ex, sink_.SearchTraces(ex.req.params));
-  });
-  router.Get("/api/logs", "/api/logs", [this](sdk::HttpExchange& ex) {
-    SendQuery(ex, sink_.SearchLogs(ex.req.params));
-  });
+  router.Get("/api/traces", "/api/traces",
+             [this](sdk::HttpExchange& ex) { SendQuery(ex, sink_.SearchTraces(ex.req.params)); });
+  router.Get("/api/logs", "/api/logs",
+             [this](sdk::HttpExchange& ex) { SendQuery(ex, sink_.SearchLogs(ex.req.params)); });
   router.Get("/api/services", "/api/services",
              [this](sdk::HttpExchange& ex) { Send(ex.res, sink_.Services()); });
   router.Get("/metrics", "/metrics", [this](sdk::HttpExchange& ex) {

@@ -18,11 +18,10 @@
 #include <mutex>
 #include <thread>
 
+#include "chat/core/result.hpp"
 #include "chat/telemetry/sdk/http_listener.hpp"
 #include "chat/telemetry/sdk/http_router.hpp"
 #include "chat/telemetry/telemetry.hpp"
-
-#include "chat/core/result.hpp"
 #include "sink.hpp"
 
 namespace httplib {
@@ -50,7 +49,7 @@ class SinkServer {
   void Routes();
 
   Sink& sink_;
-  telemetry::Logger logger_;  // JSON lines on stderr, service telemetry-sink; no OTLP export
+  telemetry::Logger logger_;        // JSON lines on stderr, service telemetry-sink; no OTLP export
   telemetry::Telemetry telemetry_;  // no tracer; metrics in the sink's self registry
   std::unique_ptr<httplib::Server> server_;
   // Only the OTLP routes take a body, and gzip, which the sink inflates with its own bound.

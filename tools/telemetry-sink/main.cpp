@@ -38,18 +38,17 @@ int main() {
   // Machine-readable for tests and scripts (SINK_PORT=0 picks a free port).
   std::printf("{\"event\":\"listening\",\"port\":%u}\n", static_cast<unsigned>(*port));
   std::fflush(stdout);
-  chat::sink::LogLine(
-      "INFO", "telemetry sink started",
-      {{"host", config->host},
-       {"port", *port},
-       {"max_spans", config->max_spans},
-       {"max_logs", config->max_logs},
-       {"max_age_seconds", config->max_age.count()},
-       {"max_bytes", config->max_bytes},
-       {"max_body_bytes", config->max_body_bytes},
-       {"cors_origins", config->cors_origins},
-       {"service_graph_wait_seconds", config->service_graph_wait.count()},
-       {"forward", config->forward_endpoint.empty() ? "off" : "on"}});
+  chat::sink::LogLine("INFO", "telemetry sink started",
+                      {{"host", config->host},
+                       {"port", *port},
+                       {"max_spans", config->max_spans},
+                       {"max_logs", config->max_logs},
+                       {"max_age_seconds", config->max_age.count()},
+                       {"max_bytes", config->max_bytes},
+                       {"max_body_bytes", config->max_body_bytes},
+                       {"cors_origins", config->cors_origins},
+                       {"service_graph_wait_seconds", config->service_graph_wait.count()},
+                       {"forward", config->forward_endpoint.empty() ? "off" : "on"}});
 
   const int received = signals.Wait();
   chat::sink::LogLine("INFO", "telemetry sink stopping", {{"signal", received}});

@@ -36,7 +36,8 @@ std::string Trim(std::string_view s) {
 // "application/json; charset=utf-8" → kJson; nullopt for anything OTLP/HTTP does not define.
 std::optional<Format> ParseContentType(std::string_view content_type) {
   std::string media = Lower(Trim(content_type.substr(0, content_type.find(';'))));
-  if (media == "application/x-protobuf" || media == "application/protobuf") return Format::kProtobuf;
+  if (media == "application/x-protobuf" || media == "application/protobuf")
+    return Format::kProtobuf;
   if (media == "application/json") return Format::kJson;
   return std::nullopt;
 }
@@ -74,9 +75,9 @@ std::string WithoutFamily(const std::string& text, std::string_view family) {
       size_t sp = line.find(' ', 2);  // "# HELP name ..." / "# TYPE name ..."
       name = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     }
-    bool drop = name.rfind(family, 0) == 0 &&
-                (name.size() == family.size() || name[family.size()] == ' ' ||
-                 name[family.size()] == '{' || name[family.size()] == '_');
+    bool drop =
+        name.rfind(family, 0) == 0 && (name.size() == family.size() || name[family.size()] == ' ' ||
+                                       name[family.size()] == '{' || name[family.size()] == '_');
     if (!drop) {
       out.append(line);
       out.push_back('\n');
@@ -134,21 +135,20 @@ Sink::Sink(SinkConfig config, const core::Clock& clock)
                    .With({r})
                    .Add(static_cast<double>(n));
              }),
-      derived_metrics_(derived_,
-                       ServiceGraphOptions{config_.service_graph_wait,
-                                           config_.service_graph_max_items},
-                       clock) {
+      derived_metrics_(
+          derived_,
+          ServiceGraphOptions{config_.service_graph_wait, config_.service_graph_max_items}, clock) {
   // Tempo's generator labels exemplars traceID and adds its external labels to every series.
   derived_.SetExemplarLabels("traceID", "");
   derived_.SetConstLabels({{"source", "tempo"}});
 
-  received_spans_ = self_.AddCounter("sink_received_spans_total", "Spans accepted, by format.",
-                                     {"format"});
+  received_spans_ =
+      self_.AddCounter("sink_received_spans_total", "Spans accepted, by format.", {"format"});
   received_logs_ = self_.AddCounter("sink_received_log_records_total",
                                     "Log records accepted, by format.", {"format"});
-  received_points_ = self_.AddCounter("sink_received_metric_points_total",
-                                      "Metric data points accepted (counted, not stored).",
-                                      {"format"});
+  received_points_ =
+      self_.AddCounter("sink_received_metric_points_total",
+                       "Metric data points accepted (counted, not stored).", {"format"});
   accepted_ = self_.AddCounter("sink_accepted_requests_total", "OTLP requests accepted.",
                                {"signal", "format"});
   rejected_ = self_.AddCounter("sink_rejected_requests_total", "OTLP requests rejected.",
@@ -182,21 +182,21 @@ Sink::Sink(SinkConfig config, const core::Clock& clock)
   auto stored_spans = self_.AddGauge("sink_stored_spans", "Spans held in the store.");
   auto stored_logs = self_.AddGauge("sink_stored_log_records", "Log records held in the store.");
   auto stored_traces = self_.AddGauge("sink_stored_traces", "Traces held in the store.");
-  auto stored_bytes = self_.AddGauge(
-      "sink_stored_bytes", "Approximate heap bytes of the stored spans and log records.");
+  auto stored_bytes = self_.AddGauge("sink_stored_bytes",
+                                     "Approximate heap bytes of the stored spans and log records.");
   auto waiting = self_.AddGauge("sink_service_graph_waiting_edges",
                                 "Service-graph halves waiting for their pair.");
   auto series_dropped = self_.AddGauge(
       "sink_derived_series_dropped", "Derived series refused by the per-family cap (cumulative).");
-  self_.AddCollectCallback([this, stored_spans, stored_logs, stored_traces, stored_bytes,
-                            waiting, series_dropped] {
-    stored_bytes.Default().Set(static_cast<double>(store_.bytes()));
-    stored_spans.Default().Set(static_cast<double>(store_.span_count()));
-    stored_logs.Default().Set(static_cast<double>(store_.log_count()));
-    stored_traces.Default().Set(static_cast<double>(store_.trace_count()));
-    waiting.Default().Set(static_cast<double>(derived_metrics_.waiting()));
-    series_dropped.Default().Set(static_cast<double>(derived_.series_dropped()));
-  });
+  self_.AddCollectCallback(
+      [this, stored_spans, stored_logs, stored_traces, stored_bytes, waiting, series_dropped] {
+        stored_bytes.Default().Set(static_cast<double>(store_.bytes()));
+        stored_spans.Default().Set(static_cast<double>(store_.span_count()));
+        stored_logs.Default().Set(static_cast<double>(store_.log_count()));
+        stored_traces.Default().Set(static_cast<double>(store_.trace_count()));
+        waiting.Default().Set(static_cast<double>(derived_metrics_.waiting()));
+        series_dropped.Default().Set(static_cast<double>(derived_.series_dropped()));
+      });
 
   if (!config_.forward_endpoint.empty()) {
     forwarder_ =
@@ -249,10 +249,10 @@ HttpReply Sink::RejectOrigin(OtlpSignal signal, const std::string& origin) {
 }
 
 HttpReply Sink::RejectTooLarge(OtlpSignal signal, size_t declared_length) {
-  HttpReply reply = Reject(signal, 413, "too_large",
-                           "body of " + std::to_string(declared_length) +
-                               " bytes exceeds the limit of " +
-                               std::to_string(config_.max_body_bytes));
+  HttpReply reply =
+      Reject(signal, 413, "too_large",
+             "body of " + std::to_string(declared_length) + " bytes exceeds the limit of " +
+                 std::to_string(config_.max_body_bytes));
   LogRejection(signal, reply);
   return reply;
 }
@@ -357,9 +357,7 @@ HttpReply Sink::SearchLogs(const QueryParams& params) const {
   return JsonReply(200, store_.SearchLogs(*query));
 }
 
-HttpReply Sink::Services() const {
-  return JsonReply(200, {{"services", store_.Services()}});
-}
+HttpReply Sink::Services() const { return JsonReply(200, {{"services", store_.Services()}}); }
 
 HttpReply Sink::Metrics(bool openmetrics) const {
   const auto fmt = openmetrics ? telemetry::ExpositionFormat::kOpenMetrics

@@ -66,12 +66,12 @@ void ApplySpanLimits(std::vector<telemetry::sdk::DecodedSpan>& spans, const Span
       span.dropped_links = Saturating(span.dropped_links, n);
     }
     for (auto& e : span.events) {
-      counts.event_attributes += LimitAttributes(e.attributes, limits.event_attribute_count, len,
-                                                 counts.truncated_values);
+      counts.event_attributes +=
+          LimitAttributes(e.attributes, limits.event_attribute_count, len, counts.truncated_values);
     }
     for (auto& l : span.links) {
-      counts.link_attributes += LimitAttributes(l.attributes, limits.link_attribute_count, len,
-                                                counts.truncated_values);
+      counts.link_attributes +=
+          LimitAttributes(l.attributes, limits.link_attribute_count, len, counts.truncated_values);
     }
     // Not attributes, but as unbounded: names and status messages get the value limit too.
     if (Truncate(span.name, len)) ++counts.truncated_values;
@@ -85,9 +85,9 @@ void ApplySpanLimits(std::vector<telemetry::sdk::DecodedSpan>& spans, const Span
 void ApplyLogLimits(std::vector<telemetry::sdk::DecodedLogRecord>& records,
                     const SpanLimits& limits, LimitCounts& counts) {
   for (auto& r : records) {
-    counts.log_attributes += LimitAttributes(r.attributes, limits.log_attribute_count,
-                                             limits.log_attribute_value_length,
-                                             counts.truncated_values);
+    counts.log_attributes +=
+        LimitAttributes(r.attributes, limits.log_attribute_count, limits.log_attribute_value_length,
+                        counts.truncated_values);
   }
 }
 

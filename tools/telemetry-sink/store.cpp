@@ -48,14 +48,22 @@ bool ParseDuration(std::string_view s, int64_t& nanos) {
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string_view unit = s.substr(unit_start, i - unit_start);
     int64_t mult = 0;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us") mult = 1000;
-    else if (unit == "ms") mult = 1'000'000;
-    else if (unit == "s") mult = 1'000'000'000;
-    else if (unit == "m") mult = 60'000'000'000;
-    else if (unit == "h") mult = 3'600'000'000'000;
-    else if (unit == "d") mult = 86'400'000'000'000;
-    else return false;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us")
+      mult = 1000;
+    else if (unit == "ms")
+      mult = 1'000'000;
+    else if (unit == "s")
+      mult = 1'000'000'000;
+    else if (unit == "m")
+      mult = 60'000'000'000;
+    else if (unit == "h")
+      mult = 3'600'000'000'000;
+    else if (unit == "d")
+      mult = 86'400'000'000'000;
+    else
+      return false;
     if (n > INT64_MAX / mult) return false;
     total += n * mult;
   }
@@ -203,10 +211,14 @@ core::Result<TraceQuery> ParseTraceQuery(const QueryParams& params, int64_t now_
       q.name = value;
     } else if (key == "status") {
       std::string s = Lower(value);
-      if (s == "unset") q.status_code = 0;
-      else if (s == "ok") q.status_code = 1;
-      else if (s == "error") q.status_code = 2;
-      else if (!s.empty()) return core::InvalidArgument("status must be unset, ok or error");
+      if (s == "unset")
+        q.status_code = 0;
+      else if (s == "ok")
+        q.status_code = 1;
+      else if (s == "error")
+        q.status_code = 2;
+      else if (!s.empty())
+        return core::InvalidArgument("status must be unset, ok or error");
     } else if (key.rfind("attr.", 0) == 0 && key.size() > 5) {
       q.attributes.emplace_back(key.substr(5), value);
     } else if (key == "since" && !value.empty()) {
@@ -231,9 +243,12 @@ core::Result<LogQuery> ParseLogQuery(const QueryParams& params, int64_t now_unix
     } else if (key == "since" && !value.empty()) {
       CHAT_ASSIGN_OR_RETURN(q.since_unix_nano, ParseSince(value, now_unix_nano));
     } else if (key == "direction") {
-      if (value == "forward") q.forward = true;
-      else if (value == "backward" || value.empty()) q.forward = false;
-      else return core::InvalidArgument("direction must be forward or backward");
+      if (value == "forward")
+        q.forward = true;
+      else if (value == "backward" || value.empty())
+        q.forward = false;
+      else
+        return core::InvalidArgument("direction must be forward or backward");
     }
   }
   CHAT_ASSIGN_OR_RETURN(q.limit, ParseLimit(params, 100));
@@ -503,7 +518,8 @@ void TelemetryStore::EvictLocked(int64_t now) {
       ++logs_by_bytes;
     }
   }
-  if (on_evict_ && spans_by_bytes > 0) on_evict_(Signal::kSpans, EvictReason::kBytes, spans_by_bytes);
+  if (on_evict_ && spans_by_bytes > 0)
+    on_evict_(Signal::kSpans, EvictReason::kBytes, spans_by_bytes);
   if (on_evict_ && logs_by_bytes > 0) on_evict_(Signal::kLogs, EvictReason::kBytes, logs_by_bytes);
 }
 

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -24,8 +25,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
@@ -65,8 +64,8 @@ core::Result<LogQuery> ParseLogQuery(const QueryParams& params, int64_t now_unix
 
 // "2026-03-01T12:00:00.123456789Z"
 std::string FormatRfc3339Nanos(int64_t unix_nano);
-std::string SpanKindLabel(int kind);      // "SPAN_KIND_SERVER"; 0 → "SPAN_KIND_UNSPECIFIED"
-std::string StatusCodeLabel(int code);    // "STATUS_CODE_ERROR"
+std::string SpanKindLabel(int kind);    // "SPAN_KIND_SERVER"; 0 → "SPAN_KIND_UNSPECIFIED"
+std::string StatusCodeLabel(int code);  // "STATUS_CODE_ERROR"
 std::string AttributeText(const telemetry::AttributeValue& v);  // how filters compare values
 nlohmann::json AttributeJson(const telemetry::AttributeValue& v);
 nlohmann::json SpanJson(const DecodedSpan& span);
@@ -138,7 +137,7 @@ class TelemetryStore {
   EvictionListener on_evict_;
 
   mutable std::shared_mutex mu_;
-  std::deque<SpanPtr> spans_;  // arrival order
+  std::deque<SpanPtr> spans_;                                    // arrival order
   std::unordered_map<std::string, std::deque<SpanPtr>> traces_;  // hex id → arrival order
   std::deque<LogPtr> logs_;
   std::unordered_map<std::string, std::deque<LogPtr>> logs_by_trace_;

@@ -57,9 +57,8 @@ EchoMatch MatchEcho(const contracts::ChatMessage& sent, const Delivery& d) {
       return m.text == sent.text ? EchoMatch::kYes : EchoMatch::kNo;
     case contracts::MessageAction::kReact:
       return m.emoji == sent.emoji && m.target_user == sent.target_user ? EchoMatch::kYes
-                                                                         : EchoMatch::kNo;
-    default:
-      return EchoMatch::kYes;
+                                                                        : EchoMatch::kNo;
+    default: return EchoMatch::kYes;
   }
 }
 
@@ -76,10 +75,10 @@ core::Result<SentMessage> Session::PublishAction(
   if (!msg.thread_id.empty()) so.attributes.push_back({attr::kThreadId, msg.thread_id});
   telemetry::Span span = telemetry_.tracer.StartSpan(span_name, std::move(so));
   // The browser's timeout runs from the user's action, so the subscriptions count against it.
-  const auto deadline = std::chrono::steady_clock::now() +
-                        confirm_timeout.value_or(std::chrono::milliseconds(0));
-  SentMessage sent{contracts::MessageId(msg.timestamp, msg.user),
-                   span.Context().trace_id.Hex(), msg.timestamp};
+  const auto deadline =
+      std::chrono::steady_clock::now() + confirm_timeout.value_or(std::chrono::milliseconds(0));
+  SentMessage sent{contracts::MessageId(msg.timestamp, msg.user), span.Context().trace_id.Hex(),
+                   msg.timestamp};
 
   // Confirmation: listen for our own echo BEFORE publishing, so it cannot slip past. (Nothing
   // of this runs on the fire-and-forget path the load generator uses.)
@@ -89,23 +88,22 @@ core::Result<SentMessage> Session::PublishAction(
   std::string error_before;
   if (confirm_timeout) {
     echo = std::make_shared<EchoWait>();
-    auto w = WatchRooms(
-        {msg.room},
-        [echo, expected = msg, &clock = clock_](const Delivery& d) {
-          EchoMatch match = MatchEcho(expected, d);
-          if (match == EchoMatch::kNo) return;
-          std::lock_guard lock(echo->mu);
-          if (match == EchoMatch::kKeyOnly) {
-            echo->notified_unfetched = true;
-            return;
-          }
-          if (!echo->echoed) {
-            echo->echoed = true;
-            echo->at = clock.SteadyNow();
-            echo->cv.notify_all();
-          }
-        },
-        {.fetch = true});
+    auto w = WatchRooms({msg.room},
+                        [echo, expected = msg, &clock = clock_](const Delivery& d) {
+                          EchoMatch match = MatchEcho(expected, d);
+                          if (match == EchoMatch::kNo) return;
+                          std::lock_guard lock(echo->mu);
+                          if (match == EchoMatch::kKeyOnly) {
+                            echo->notified_unfetched = true;
+                            return;
+                          }
+                          if (!echo->echoed) {
+                            echo->echoed = true;
+                            echo->at = clock.SteadyNow();
+                            echo->cv.notify_all();
+                          }
+                        },
+                        {.fetch = true});
     if (!w.ok()) {
       span.RecordError(std::string(core::ErrorCodeName(w.status().code())), w.status().message(),
                        "nats", "echo subscription failed");
@@ -142,8 +140,8 @@ core::Result<SentMessage> Session::PublishAction(
   core::Status flushed = conn_->Flush(std::max(remaining, std::chrono::milliseconds(1)));
   std::string error_after = LastError();
   if (error_after != error_before &&
-      error_after.find("Permissions Violation") != std::string::npos &&
-      !subject.empty() && error_after.find(subject) != std::string::npos) {
+      error_after.find("Permissions Violation") != std::string::npos && !subject.empty() &&
+      error_after.find(subject) != std::string::npos) {
     span.RecordError("permission_denied", "the server refused the publish", "nats",
                      "publish refused");
     return core::PermissionDenied("the server refused the publish: " + error_after);
@@ -172,10 +170,9 @@ core::Result<SentMessage> Session::PublishAction(
         std::chrono::duration_cast<std::chrono::microseconds>(echoed_at - published_at);
     return sent;
   }
-  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-      *confirm_timeout);
-  std::string what = "no echo of message " + sent.message_id + " within " +
-                     std::to_string(waited.count()) + " ms";
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(*confirm_timeout);
+  std::string what =
+      "no echo of message " + sent.message_id + " within " + std::to_string(waited.count()) + " ms";
   if (notified_unfetched) what += " (its notification arrived but msg.get failed)";
   span.RecordError("delivery_timeout", what, "delivery_timeout", "delivery timeout");
   return core::DeadlineExceeded(what + " (trace_id=" + sent.trace_id + ")");

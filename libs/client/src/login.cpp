@@ -2,9 +2,8 @@
 // grant at the issuer, a fresh user nkey, a NATS user JWT from auth-service's credential API,
 // then the natsx connection with the per-user inbox prefix (ADR 0001). Also where the login
 // settings come from (LoginOptionsFromEnv) and the loopback check the tools make on those URLs.
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "chat/client/session.hpp"
@@ -64,8 +63,8 @@ LoginOptions LoginOptionsFromEnv(const core::Env& env) {
     auto v = env.Get(name);
     return v && !v->empty() ? *v : fallback;
   };
-  o.idp_base = get("CHAT_IDP_URL", "http://127.0.0.1:" + get("NATS_CHAT_IDP_PORT", "8080") +
-                                       "/realms/nats-chat");
+  o.idp_base = get("CHAT_IDP_URL",
+                   "http://127.0.0.1:" + get("NATS_CHAT_IDP_PORT", "8080") + "/realms/nats-chat");
   o.auth_url = get("CHAT_AUTH_URL", "http://127.0.0.1:" + get("CHAT_AUTH_HTTP_PORT", "9430"));
   std::string nats = get("NATS_URL", "nats://127.0.0.1:" + get("NATS_CHAT_NATS_PORT", "4222"));
   o.nats_urls.clear();
@@ -134,26 +133,25 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   tok.timeout = o.http_timeout;
   auto tok_r = sdk::PerformHttp(tok, telemetry, span.Context());
   if (!tok_r.ok()) {
-    return fail(core::Unavailable("identity provider unreachable (" + tok_r.status().message() +
-                                  ")"),
-                "idp_unavailable");
+    return fail(
+        core::Unavailable("identity provider unreachable (" + tok_r.status().message() + ")"),
+        "idp_unavailable");
   }
   if (tok_r->status == 401 || OidcError(tok_r->body) == "invalid_grant") {
-    return fail(core::Unauthenticated("login refused: wrong username or password for \"" +
-                                      o.user + "\""),
-                "unauthenticated");
+    return fail(
+        core::Unauthenticated("login refused: wrong username or password for \"" + o.user + "\""),
+        "unauthenticated");
   }
   if (tok_r->status != 200) {
-    return fail(core::Unavailable("identity provider answered HTTP " +
-                                  std::to_string(tok_r->status) + " (" +
-                                  OidcError(tok_r->body) + ")"),
-                "idp_unavailable");
+    return fail(
+        core::Unavailable("identity provider answered HTTP " + std::to_string(tok_r->status) +
+                          " (" + OidcError(tok_r->body) + ")"),
+        "idp_unavailable");
   }
   json tokens = json::parse(tok_r->body, nullptr, false);
   if (!tokens.is_object() || !tokens.contains("access_token") ||
       !tokens["access_token"].is_string()) {
-    return fail(core::Unavailable("identity provider returned no access token"),
-                "idp_unavailable");
+    return fail(core::Unavailable("identity provider returned no access token"), "idp_unavailable");
   }
   std::string access_token = tokens["access_token"].get<std::string>();
 
@@ -204,8 +202,7 @@ core::Result<std::unique_ptr<Session>> Session::Login(LoginOptions options,
   co.urls = o.nats_urls;
   co.name = o.client_name;
   co.connect_timeout = o.connect_timeout;
-  co.credentials = natsx::Credentials::FromJwtAndSeed(creds["jwt"].get<std::string>(),
-                                                      key->Seed());
+  co.credentials = natsx::Credentials::FromJwtAndSeed(creds["jwt"].get<std::string>(), key->Seed());
   auto inbox = subjects::kInbox.Format({s->user_});
   if (!inbox.ok()) return fail(inbox.status(), "bad_username");
   co.inbox_prefix = *inbox;

@@ -15,9 +15,9 @@ namespace chat::client {
 // ---- MessageClock ----
 
 int64_t MessageClock::Next() {
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    clock_.Now().time_since_epoch())
-                    .count();
+  int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+          .count();
   int64_t last = last_.load();
   while (true) {
     int64_t next = std::max(now, last + 1);
@@ -44,8 +44,7 @@ std::vector<std::string> ExtractMentions(std::string_view text) {
   return out;
 }
 
-core::Result<contracts::ChatMessage> Session::MakeSend(std::string_view room,
-                                                       std::string_view text,
+core::Result<contracts::ChatMessage> Session::MakeSend(std::string_view room, std::string_view text,
                                                        std::string_view thread_id) {
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   if (text.empty()) return core::InvalidArgument("message text is empty");
@@ -146,8 +145,7 @@ core::Result<SentMessage> Session::SendAndConfirm(std::string_view room, std::st
 }
 
 core::Result<SentMessage> Session::EditAndConfirm(std::string_view room, int64_t timestamp,
-                                                  std::string_view text,
-                                                  std::string_view thread_id,
+                                                  std::string_view text, std::string_view thread_id,
                                                   std::chrono::milliseconds timeout) {
   CHAT_ASSIGN_OR_RETURN(auto m, MakeEdit(room, timestamp, text, thread_id));
   return PublishAction("edit_message", std::move(m), timeout);

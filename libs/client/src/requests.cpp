@@ -25,8 +25,8 @@ core::Result<contracts::HistoryPage> Session::History(std::string_view room, int
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   telemetry::SpanStartOptions so;
   so.attributes = {{attr::kRoom, std::string(room)}};
-  telemetry::Span span = telemetry_.tracer.StartSpan(
-      before > 0 ? "load_more_history" : "load_history", std::move(so));
+  telemetry::Span span =
+      telemetry_.tracer.StartSpan(before > 0 ? "load_more_history" : "load_history", std::move(so));
   auto reply = conn_->Request(subjects::kHistory, {room},
                               contracts::ToJson(contracts::HistoryRequest{before}),
                               options_.request_timeout, span.Context());
@@ -36,15 +36,15 @@ core::Result<contracts::HistoryPage> Session::History(std::string_view room, int
     return reply.status();
   }
   auto page = contracts::FromReply<contracts::HistoryPage>(reply->payload());
-  if (page.ok()) span.SetAttribute(attr::kHistoryReturned,
-                                   static_cast<int64_t>(page->messages.size()));
+  if (page.ok())
+    span.SetAttribute(attr::kHistoryReturned, static_cast<int64_t>(page->messages.size()));
   return page;
 }
 
 core::Result<contracts::RoomListReply> Session::Rooms() {
-  auto reply = conn_->Request(subjects::kRoomList, {},
-                              contracts::ToJson(contracts::RoomListRequest{user_}),
-                              options_.request_timeout, {});
+  auto reply =
+      conn_->Request(subjects::kRoomList, {}, contracts::ToJson(contracts::RoomListRequest{user_}),
+                     options_.request_timeout, {});
   if (!reply.ok()) return reply.status();
   return contracts::FromReply<contracts::RoomListReply>(reply->payload());
 }
@@ -73,16 +73,16 @@ core::Status Session::Join(std::string_view room) {
 core::Status Session::JoinAndWait(std::string_view room, std::chrono::milliseconds timeout) {
   CHAT_RETURN_IF_ERROR(Join(room));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  core::Status last = core::DeadlineExceeded("the join of #" + std::string(room) +
-                                             " did not take effect in time");
+  core::Status last =
+      core::DeadlineExceeded("the join of #" + std::string(room) + " did not take effect in time");
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return last;
     // Polls are plumbing, not user actions: untraced like heartbeats.
-    auto reply = conn_->Request(subjects::kPresenceRoom, {room}, "{}",
-                                std::min(left, std::chrono::milliseconds(1000)),
-                                internal::Untraced());
+    auto reply =
+        conn_->Request(subjects::kPresenceRoom, {room}, "{}",
+                       std::min(left, std::chrono::milliseconds(1000)), internal::Untraced());
     if (reply.ok()) {
       auto members = contracts::FromReply<contracts::PresenceRoomReply>(reply->payload());
       if (members.ok()) {

@@ -29,8 +29,8 @@ telemetry::SpanContext internal::Untraced() {
 Session::Session(LoginOptions options, const telemetry::Telemetry& telemetry,
                  const core::Clock& clock)
     : options_(std::move(options)), telemetry_(telemetry), clock_(clock) {
-  message_clock_ = options_.message_clock ? options_.message_clock
-                                          : std::make_shared<MessageClock>(clock_);
+  message_clock_ =
+      options_.message_clock ? options_.message_clock : std::make_shared<MessageClock>(clock_);
 }
 
 Session::~Session() {

@@ -32,8 +32,7 @@ contracts::ChatMessage FromNotification(const contracts::Notification& n) {
 }  // namespace
 
 core::Result<std::unique_ptr<Watch>> Session::WatchRooms(std::vector<std::string> rooms,
-                                                         Callback callback,
-                                                         WatchOptions options) {
+                                                         Callback callback, WatchOptions options) {
   for (const auto& r : rooms) CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(r));
   std::unique_ptr<Watch> watch(new Watch());
   Watch* w = watch.get();
@@ -57,8 +56,9 @@ core::Result<std::unique_ptr<Watch>> Session::WatchRooms(std::vector<std::string
                          n->action != contracts::MessageAction::kReact;
       if (needs_fetch) {
         auto reply = ctx.connection().Request(
-            subjects::kMsgGet, {}, contracts::ToJson(contracts::MsgGetRequest{n->notify_id, n->room}),
-            timeout, ctx.span_context());
+            subjects::kMsgGet, {},
+            contracts::ToJson(contracts::MsgGetRequest{n->notify_id, n->room}), timeout,
+            ctx.span_context());
         core::Result<contracts::ChatMessage> msg =
             reply.ok() ? contracts::FromReply<contracts::ChatMessage>(reply->payload())
                        : core::Result<contracts::ChatMessage>(reply.status());

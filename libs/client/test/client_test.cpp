@@ -7,15 +7,13 @@
 #include <httplib.h>
 #include <unistd.h>
 
-#include "chat/telemetry/semconv.hpp"
-
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +27,7 @@
 #include "chat/nkeys/local_operator.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/telemetry/sdk/sampler.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/ports.hpp"
 #include "chat/testing/process.hpp"
@@ -70,8 +69,8 @@ class ClientTest : public ::testing::Test {
     idp_config.port = 0;
     idp_config.state_dir = dir_ + "/idp";
     idp_config.pbkdf2_iterations = 1000;  // quick tests; the binary uses 600000
-    auto idp = devidp::IdpServer::Create(idp_config, idp_tel_.telemetry(),
-                                         core::SystemClock::Instance());
+    auto idp =
+        devidp::IdpServer::Create(idp_config, idp_tel_.telemetry(), core::SystemClock::Instance());
     ASSERT_TRUE(idp.ok()) << idp.status().ToString();
     idp_ = std::move(idp).value();
     ASSERT_TRUE(idp_->Start().ok());
@@ -175,14 +174,15 @@ class ClientTest : public ::testing::Test {
     natsx::SubscribeOptions so;
     so.templates = std::move(templates);
     so.pattern = std::move(pattern);
-    auto sub = observer_->Subscribe(std::move(so), [this](const natsx::Message& m,
-                                                          natsx::MessageContext&) {
-      std::lock_guard lock(mu_);
-      seen_.push_back({std::string(m.subject()), std::string(m.payload()),
-                       std::string(m.Header(chat::telemetry::semconv::kTraceparentHeader).value_or("")),
-                       std::string(m.reply_to())});
-      return core::Status::Ok();
-    });
+    auto sub = observer_->Subscribe(
+        std::move(so), [this](const natsx::Message& m, natsx::MessageContext&) {
+          std::lock_guard lock(mu_);
+          seen_.push_back(
+              {std::string(m.subject()), std::string(m.payload()),
+               std::string(m.Header(chat::telemetry::semconv::kTraceparentHeader).value_or("")),
+               std::string(m.reply_to())});
+          return core::Status::Ok();
+        });
     ASSERT_TRUE(sub.ok()) << sub.status().ToString();
     observer_subs_.push_back(std::move(sub).value());
     ASSERT_TRUE(observer_->Flush(5s).ok());
@@ -225,8 +225,8 @@ TEST_F(ClientTest, LoginConnectsPublishesOwnSubjectAndRepliesReachItsInbox) {
   natsx::SubscribeOptions so;
   so.templates = {subjects::kRoomList};
   so.kind = natsx::ProcessKind::kServer;
-  auto responder = observer_->Subscribe(
-      std::move(so), [&](const natsx::Message& m, natsx::MessageContext& ctx) {
+  auto responder =
+      observer_->Subscribe(std::move(so), [&](const natsx::Message& m, natsx::MessageContext& ctx) {
         {
           std::lock_guard lock(reply_mu);
           reply_to = std::string(m.reply_to());
@@ -372,7 +372,8 @@ TEST_F(ClientTest, SessionHeartbeatsLikeABrowserTabAndDisconnectsOnClose) {
   EXPECT_FALSE(tel.FindSpan("publish presence.disconnect.{user}").has_value());
   EXPECT_TRUE(tel.FindSpan("login").has_value());
   for (const auto& seen : SeenSnapshot()) {
-    EXPECT_TRUE(seen.traceparent.empty() || seen.traceparent.substr(53) == "00") << seen.traceparent;
+    EXPECT_TRUE(seen.traceparent.empty() || seen.traceparent.substr(53) == "00")
+        << seen.traceparent;
   }
   // A second session of the same user is a second connection id.
   auto other = Session::Login(Options("bob", "bob123"), client_tel_.telemetry());
@@ -410,9 +411,8 @@ TEST_F(ClientTest, ServerRefusesWhatTheJwtDoesNotAllow) {
   auto alice = LoginAs("alice");
   ASSERT_TRUE(alice.ok()) << alice.status().ToString();
   // alice may not speak for bob.
-  ASSERT_TRUE((*alice)->connection()
-                  .Publish(subjects::kDeliverSend, {"bob", "general"}, "{}", {})
-                  .ok());
+  ASSERT_TRUE(
+      (*alice)->connection().Publish(subjects::kDeliverSend, {"bob", "general"}, "{}", {}).ok());
   EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 1; }, 5s));
   EXPECT_NE((*alice)->LastError().find("Permissions Violation"), std::string::npos)
       << (*alice)->LastError();
@@ -420,14 +420,12 @@ TEST_F(ClientTest, ServerRefusesWhatTheJwtDoesNotAllow) {
   natsx::SubscribeOptions so;
   so.templates = {subjects::kDeliverNotify};
   so.pattern = "deliver.bob.>";
-  auto sub = (*alice)->connection().Subscribe(std::move(so), [](const natsx::Message&,
-                                                                natsx::MessageContext&) {
-    return core::Status::Ok();
-  });
+  auto sub = (*alice)->connection().Subscribe(
+      std::move(so),
+      [](const natsx::Message&, natsx::MessageContext&) { return core::Status::Ok(); });
   ASSERT_TRUE(sub.ok());
   EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 2; }, 5s));
-  EXPECT_NE((*alice)->LastError().find("Subscription"), std::string::npos)
-      << (*alice)->LastError();
+  EXPECT_NE((*alice)->LastError().find("Subscription"), std::string::npos) << (*alice)->LastError();
 
   auto bob = LoginAs("bob");
   ASSERT_TRUE(bob.ok()) << bob.status().ToString();
@@ -439,8 +437,7 @@ TEST_F(ClientTest, ServerRefusesWhatTheJwtDoesNotAllow) {
   auto charlie = LoginAs("charlie");
   ASSERT_TRUE(charlie.ok()) << charlie.status().ToString();
   EXPECT_EQ((*charlie)->tier(), "none");
-  ASSERT_TRUE(
-      (*charlie)->connection().Publish(subjects::kRoomCreate, {"charlie"}, "{}", {}).ok());
+  ASSERT_TRUE((*charlie)->connection().Publish(subjects::kRoomCreate, {"charlie"}, "{}", {}).ok());
   EXPECT_TRUE(testing::WaitFor([&] { return (*alice)->PermissionErrors() >= 4; }, 5s))
       << "charlie's room.create publish was not refused";
   auto refused_send = (*charlie)->Send("general", "read-only users cannot send");
@@ -471,8 +468,8 @@ TEST_F(ClientTest, WatchFetchesNotifiedMessagesAndTakesAdminCopies) {
   natsx::SubscribeOptions so;
   so.templates = {subjects::kMsgGet};
   so.kind = natsx::ProcessKind::kServer;
-  auto responder = observer_->Subscribe(
-      std::move(so), [&](const natsx::Message& m, natsx::MessageContext& ctx) {
+  auto responder =
+      observer_->Subscribe(std::move(so), [&](const natsx::Message& m, natsx::MessageContext& ctx) {
         auto req = contracts::FromJson<contracts::MsgGetRequest>(m.payload());
         EXPECT_TRUE(req.ok());
         if (req.ok()) {
@@ -500,21 +497,24 @@ TEST_F(ClientTest, WatchFetchesNotifiedMessagesAndTakesAdminCopies) {
   n.room = "general";
   n.user = "bob";
   n.timestamp = stored.timestamp;
-  ASSERT_TRUE(observer_->Publish(subjects::kRoomNotify, {"general"}, contracts::ToJson(n), {}).ok());
+  ASSERT_TRUE(
+      observer_->Publish(subjects::kRoomNotify, {"general"}, contracts::ToJson(n), {}).ok());
   // Another room's notification is not ours to show.
   contracts::Notification other = n;
   other.room = "random";
   ASSERT_TRUE(
-      observer_->Publish(subjects::kDeliverNotify, {"alice", "random"}, contracts::ToJson(other), {})
+      observer_
+          ->Publish(subjects::kDeliverNotify, {"alice", "random"}, contracts::ToJson(other), {})
           .ok());
   contracts::ChatMessage admin_msg;
   admin_msg.user = "diana";
   admin_msg.room = "__admin__";
   admin_msg.text = "admins only";
   admin_msg.timestamp = 1700000000999;
-  ASSERT_TRUE(observer_->Publish(subjects::kDeliverAdmin, {"alice", "chat"},
-                                 contracts::ToJson(admin_msg), {})
-                  .ok());
+  ASSERT_TRUE(
+      observer_
+          ->Publish(subjects::kDeliverAdmin, {"alice", "chat"}, contracts::ToJson(admin_msg), {})
+          .ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] {
         std::lock_guard lock(mu);
@@ -567,19 +567,19 @@ class FanoutStandIn {
     natsx::SubscribeOptions so;
     so.templates = {subjects::kDeliverSend, subjects::kDeliverSendThread};
     so.pattern = "deliver.*.send.>";
-    auto ingest = observer_.Subscribe(std::move(so), [this](const natsx::Message& m,
-                                                           natsx::MessageContext&) {
-      auto msg = contracts::FromJson<contracts::ChatMessage>(m.payload());
-      if (!msg.ok()) return msg.status();
-      if (echo_ != Echo::kReal && (msg->action == contracts::MessageAction::kSend ||
-                                   msg->action == contracts::MessageAction::kEdit)) {
-        contracts::ChatMessage other = *msg;
-        other.text = "someone else's text";
-        Notify(other);
-      }
-      if (echo_ != Echo::kDecoyOnly) Notify(*msg);
-      return core::Status::Ok();
-    });
+    auto ingest =
+        observer_.Subscribe(std::move(so), [this](const natsx::Message& m, natsx::MessageContext&) {
+          auto msg = contracts::FromJson<contracts::ChatMessage>(m.payload());
+          if (!msg.ok()) return msg.status();
+          if (echo_ != Echo::kReal && (msg->action == contracts::MessageAction::kSend ||
+                                       msg->action == contracts::MessageAction::kEdit)) {
+            contracts::ChatMessage other = *msg;
+            other.text = "someone else's text";
+            Notify(other);
+          }
+          if (echo_ != Echo::kDecoyOnly) Notify(*msg);
+          return core::Status::Ok();
+        });
     EXPECT_TRUE(ingest.ok()) << ingest.status().ToString();
     if (ingest.ok()) subs_.push_back(std::move(ingest).value());
     if (serve_msg_get) {

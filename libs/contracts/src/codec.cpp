@@ -42,14 +42,12 @@ std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_hand
 
 Reader::Reader(const Json& j, std::string path) : j_(j), path_(std::move(path)) {}
 
-std::string Reader::Sub(std::string_view key) const {
-  return path_ + "." + std::string(key);
-}
+std::string Reader::Sub(std::string_view key) const { return path_ + "." + std::string(key); }
 
 void Reader::Fail(std::string_view key, std::string_view problem) {
   if (!status_.ok()) return;
-  status_ = core::InvalidArgument(path_ + ": field '" + std::string(key) + "' " +
-                                  std::string(problem));
+  status_ =
+      core::InvalidArgument(path_ + ": field '" + std::string(key) + "' " + std::string(problem));
 }
 
 void Reader::Check(std::string_view key, const core::Status& s) {
@@ -159,8 +157,7 @@ void Reader::Room(std::string_view key, std::string& out, Need need) {
 
 core::Status ExpectObject(const Json& j, const std::string& path) {
   if (!j.is_object()) {
-    return core::InvalidArgument(path + ": must be a JSON object, not " +
-                                 std::string(TypeName(j)));
+    return core::InvalidArgument(path + ": must be a JSON object, not " + std::string(TypeName(j)));
   }
   return core::Status::Ok();
 }

@@ -77,12 +77,11 @@ void AuditKind(Tier tier, std::string_view user, bool publish,
     for (const auto& target : targets) {
       auto reach = IntersectPatterns(grant, target.pattern);
       if (!reach) continue;
-      bool intended = std::any_of(own.begin(), own.end(), [&](const std::string& o) {
-        return PatternCovers(o, *reach);
-      });
+      bool intended = std::any_of(own.begin(), own.end(),
+                                  [&](const std::string& o) { return PatternCovers(o, *reach); });
       if (!intended) {
-        out.push_back(GrantOverlap{tier, publish ? "publish" : "subscribe", grant, target.what,
-                                   *reach});
+        out.push_back(
+            GrantOverlap{tier, publish ? "publish" : "subscribe", grant, target.what, *reach});
       }
     }
   }
@@ -110,13 +109,13 @@ std::vector<AuditTarget> AuditTargets() {
     targets.push_back({spec.subject->Pattern(), "template " + std::string(spec.subject->text())});
   }
   for (auto filter : jetstream::kChatMessagesSubjects) {
-    targets.push_back({std::string(filter),
-                       "stream " + std::string(jetstream::kStreamChatMessages) + " filter " +
-                           std::string(filter)});
+    targets.push_back({std::string(filter), "stream " +
+                                                std::string(jetstream::kStreamChatMessages) +
+                                                " filter " + std::string(filter)});
   }
   for (const auto& bucket : jetstream::kBuckets) {
-    targets.push_back({"$KV." + std::string(bucket.name) + ".>",
-                       "bucket " + std::string(bucket.name)});
+    targets.push_back(
+        {"$KV." + std::string(bucket.name) + ".>", "bucket " + std::string(bucket.name)});
   }
   for (std::string_view reserved : {"$JS.>", "$KV.>", "$O.>", "$SYS.>", "_INBOX.>"}) {
     targets.push_back({std::string(reserved), "server namespace " + std::string(reserved)});

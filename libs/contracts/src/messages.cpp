@@ -109,8 +109,7 @@ core::Status DecodeChatMessage(const Json& j, const std::string& path, ChatMessa
       if (m.emoji.empty()) r.Fail("emoji", "is required for react");
       if (m.target_user.empty()) r.Fail("targetUser", "is required for react");
       break;
-    case MessageAction::kDelete:
-      break;
+    case MessageAction::kDelete: break;
   }
   return r.status();
 }
@@ -234,8 +233,8 @@ core::Status DecodeHistoryPage(const Json& j, const std::string& path, HistoryPa
   Reader r(j, path);
   const Json* messages = r.Find("messages", Need::kRequired);
   if (messages != nullptr) {
-    r.Check("messages", internal::DecodeArray(*messages, r.Sub("messages"), p.messages,
-                                              DecodeHistoryMessage));
+    r.Check("messages",
+            internal::DecodeArray(*messages, r.Sub("messages"), p.messages, DecodeHistoryMessage));
   }
   r.Bool("hasMore", p.has_more, Need::kRequired);
   return r.status();

@@ -50,14 +50,14 @@ std::string ToJson(const ReadStateReply& v) {
 
 template <>
 core::Result<ReadUpdate> FromJson<ReadUpdate>(std::string_view json) {
-  return internal::DecodeTop<ReadUpdate>(
-      json, "ReadUpdate", [](const Json& j, const std::string& path, ReadUpdate& v) {
-        CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
-        Reader r(j, path);
-        r.User("userId", v.user_id, Need::kOptional);
-        r.Int("lastRead", v.last_read, Need::kRequired, 1);
-        return r.status();
-      });
+  return internal::DecodeTop<ReadUpdate>(json, "ReadUpdate",
+                                         [](const Json& j, const std::string& path, ReadUpdate& v) {
+                                           CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
+                                           Reader r(j, path);
+                                           r.User("userId", v.user_id, Need::kOptional);
+                                           r.Int("lastRead", v.last_read, Need::kRequired, 1);
+                                           return r.status();
+                                         });
 }
 
 template <>

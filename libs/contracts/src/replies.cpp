@@ -24,8 +24,8 @@ core::Status ToStatus(const ErrorReply& reply) {
 
 std::string ToJson(const ErrorReply& v) {
   Json err = Json::object();
-  err["code"] = core::ErrorCodeName(v.code == core::ErrorCode::kOk ? core::ErrorCode::kInternal
-                                                                   : v.code);
+  err["code"] =
+      core::ErrorCodeName(v.code == core::ErrorCode::kOk ? core::ErrorCode::kInternal : v.code);
   err["message"] = v.message;
   Json j = Json::object();
   j["error"] = std::move(err);
@@ -69,14 +69,14 @@ core::Result<ErrorReply> FromJson<ErrorReply>(std::string_view json) {
 
 template <>
 core::Result<OkReply> FromJson<OkReply>(std::string_view json) {
-  return internal::DecodeTop<OkReply>(
-      json, "OkReply", [](const Json& j, const std::string& path, OkReply& v) {
-        CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
-        Reader r(j, path);
-        r.Bool("ok", v.ok, Need::kRequired);
-        r.Bool("deleted", v.deleted, Need::kOptional);
-        return r.status();
-      });
+  return internal::DecodeTop<OkReply>(json, "OkReply",
+                                      [](const Json& j, const std::string& path, OkReply& v) {
+                                        CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
+                                        Reader r(j, path);
+                                        r.Bool("ok", v.ok, Need::kRequired);
+                                        r.Bool("deleted", v.deleted, Need::kOptional);
+                                        return r.status();
+                                      });
 }
 
 bool IsErrorReply(std::string_view json) {

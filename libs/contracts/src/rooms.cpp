@@ -110,8 +110,8 @@ core::Status DecodeRoomInfo(const Json& j, const std::string& path, RoomInfo& v)
   ReadRoomType(r, v.type, Need::kRequired);
   r.Int("memberCount", v.member_count, Need::kOptional, 0);
   if (const Json* members = r.Find("members", Need::kOptional)) {
-    r.Check("members", internal::DecodeArray(*members, r.Sub("members"), v.members,
-                                             DecodeRoomMember));
+    r.Check("members",
+            internal::DecodeArray(*members, r.Sub("members"), v.members, DecodeRoomMember));
   }
   return r.status();
 }
@@ -187,9 +187,7 @@ std::string ToJson(const RoomTargetRequest& v) {
   return internal::Dump(j);
 }
 
-std::string ToJson(const RoomDepartRequest& v) {
-  return internal::Dump(UserOnly("user", v.user));
-}
+std::string ToJson(const RoomDepartRequest& v) { return internal::Dump(UserOnly("user", v.user)); }
 
 std::string ToJson(const RoomListReply& v) {
   Json a = Json::array();
@@ -279,16 +277,17 @@ core::Result<RoomMembersReply> FromJson<RoomMembersReply>(std::string_view json)
         CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
         const auto users = j.find("users");
         if (users == j.end()) return core::InvalidArgument(path + ".users: is required");
-        CHAT_RETURN_IF_ERROR(internal::DecodeArray(
-            *users, path + ".users", v.users,
-            [](const Json& e, const std::string& p, std::string& user) {
-              if (!e.is_string()) return core::InvalidArgument(p + ": must be a string");
-              user = e.get<std::string>();
-              if (!ValidateUsername(user).ok()) {
-                return core::InvalidArgument(p + ": is not a valid username");
-              }
-              return core::Status::Ok();
-            }));
+        CHAT_RETURN_IF_ERROR(
+            internal::DecodeArray(*users, path + ".users", v.users,
+                                  [](const Json& e, const std::string& p, std::string& user) {
+                                    if (!e.is_string())
+                                      return core::InvalidArgument(p + ": must be a string");
+                                    user = e.get<std::string>();
+                                    if (!ValidateUsername(user).ok()) {
+                                      return core::InvalidArgument(p + ": is not a valid username");
+                                    }
+                                    return core::Status::Ok();
+                                  }));
         Reader r(j, path);
         if (r.Find("type", Need::kOptional) != nullptr) {
           RoomType type = RoomType::kPublic;

@@ -50,8 +50,9 @@ TEST(ChatMessageTest, BuiltInCodeEncodesTheSystemMdExamplesExactly) {
   msg.timestamp = 1740650000123;
   msg.room = "general";
   msg.mentions = {"alice"};
-  EXPECT_EQ(ToJson(msg),
-            R"({"user":"bob","text":"hi @alice","timestamp":1740650000123,"room":"general","mentions":["alice"]})");
+  EXPECT_EQ(
+      ToJson(msg),
+      R"({"user":"bob","text":"hi @alice","timestamp":1740650000123,"room":"general","mentions":["alice"]})");
 
   ChatMessage react;
   react.user = "alice";
@@ -60,8 +61,9 @@ TEST(ChatMessageTest, BuiltInCodeEncodesTheSystemMdExamplesExactly) {
   react.action = MessageAction::kReact;
   react.emoji = "👍";
   react.target_user = "bob";
-  EXPECT_EQ(ToJson(react),
-            R"({"user":"alice","timestamp":1740650000123,"room":"general","action":"react","emoji":"👍","targetUser":"bob"})");
+  EXPECT_EQ(
+      ToJson(react),
+      R"({"user":"alice","timestamp":1740650000123,"room":"general","action":"react","emoji":"👍","targetUser":"bob"})");
   auto back = FromJson<ChatMessage>(ToJson(react));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, react);
@@ -121,7 +123,8 @@ TEST(CodecTest, UnknownFieldsAreIgnored) {
 }
 
 TEST(CodecTest, MessagesNameTheFieldButNeverTheValue) {
-  auto m = FromJson<ChatMessage>(R"({"user":"top.secret","text":"x","timestamp":1,"room":"general"})");
+  auto m =
+      FromJson<ChatMessage>(R"({"user":"top.secret","text":"x","timestamp":1,"room":"general"})");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("'user'"), std::string::npos);
   EXPECT_EQ(m.status().message().find("secret"), std::string::npos);
@@ -169,8 +172,9 @@ TEST(NotificationTest, SendIsSpelledMessage) {
   n.room = "general";
   n.user = "bob";
   n.timestamp = 1740650000123;
-  EXPECT_EQ(ToJson(n),
-            R"({"notifyId":"general.42.a1b2c3d4.0f1e2d3c4b5a6978","room":"general","action":"message","user":"bob","timestamp":1740650000123})");
+  EXPECT_EQ(
+      ToJson(n),
+      R"({"notifyId":"general.42.a1b2c3d4.0f1e2d3c4b5a6978","room":"general","action":"message","user":"bob","timestamp":1740650000123})");
   n.action = MessageAction::kEdit;
   auto back = FromJson<Notification>(ToJson(n));
   ASSERT_TRUE(back.ok());
@@ -184,13 +188,15 @@ TEST(HistoryTest, ReactionsKeepWireOrder) {
   ASSERT_EQ(m->reactions.size(), 2u);
   EXPECT_EQ(m->reactions[0].emoji, "🔥");
   EXPECT_EQ(m->reactions[1].users, (std::vector<std::string>{"alice", "bob"}));
-  EXPECT_EQ(ToJson(*m),
-            R"({"user":"bob","text":"x","timestamp":1,"room":"general","reactions":{"🔥":["carol"],"👍":["alice","bob"]}})");
+  EXPECT_EQ(
+      ToJson(*m),
+      R"({"user":"bob","text":"x","timestamp":1,"room":"general","reactions":{"🔥":["carol"],"👍":["alice","bob"]}})");
 }
 
 TEST(RoomsTest, StructsRoundTrip) {
-  RoomInfo info{"project-x", "Project X", "alice", RoomType::kPrivate, 2,
-                {{"alice", RoomRole::kOwner}, {"bob", RoomRole::kAdmin}}};
+  RoomInfo info{"project-x", "Project X",
+                "alice",     RoomType::kPrivate,
+                2,           {{"alice", RoomRole::kOwner}, {"bob", RoomRole::kAdmin}}};
   EXPECT_EQ(*FromJson<RoomInfo>(ToJson(info)), info);
   RoomChanged dm{"dm-alice-bob", RoomChangeAction::kLeave, "bob", RoomType::kDm};
   EXPECT_EQ(*FromJson<RoomChanged>(ToJson(dm)), dm);
@@ -271,7 +277,8 @@ namespace {
 // client's isAllowedStickerUrl mirrors this; messages.test.ts has the same cases).
 TEST(StickerUrlTest, OnlyImagesUnderTheStickerBase) {
   EXPECT_TRUE(IsAllowedStickerUrl("/stickers/cats/wave.svg", "/stickers/"));
-  EXPECT_TRUE(IsAllowedStickerUrl("https://chat.example/stickers/a.png", "https://chat.example/stickers/"));
+  EXPECT_TRUE(
+      IsAllowedStickerUrl("https://chat.example/stickers/a.png", "https://chat.example/stickers/"));
   for (std::string_view url :
        {"https://tracker.example/pixel.gif", "/stickers/", "/stickers/../auth/v1/credentials",
         "/stickers/a//b.svg", "/stickers/a.svg?x=1", "/stickers/a.svg#f",

@@ -7,11 +7,10 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/presence.hpp"
@@ -165,12 +164,15 @@ TEST(FixturesTest, InvalidFixturesFailWithTheManifestMessage) {
 // The exact examples printed in system.md §3.2.1 and §3.2.2 are fixtures, so the spec's payloads
 // stay valid examples of our wire format.
 TEST(FixturesTest, SystemMdExamplesAreFixtures) {
-  EXPECT_EQ(TrimNewline(ReadFile(FixturesDir() / "ChatMessage" / "new_message.json")),
-            R"({"user":"bob","text":"hi @alice","timestamp":1740650000123,"room":"general","mentions":["alice"]})");
-  EXPECT_EQ(TrimNewline(ReadFile(FixturesDir() / "ChatMessage" / "reaction.json")),
-            R"({"user":"alice","timestamp":1740650000123,"room":"general","action":"react","emoji":"👍","targetUser":"bob"})");
-  EXPECT_EQ(TrimNewline(ReadFile(FixturesDir() / "Notification" / "message.json")),
-            R"({"notifyId":"general.42.a1b2c3d4.0f1e2d3c4b5a6978","room":"general","action":"message","user":"bob","timestamp":1740650000123})");
+  EXPECT_EQ(
+      TrimNewline(ReadFile(FixturesDir() / "ChatMessage" / "new_message.json")),
+      R"({"user":"bob","text":"hi @alice","timestamp":1740650000123,"room":"general","mentions":["alice"]})");
+  EXPECT_EQ(
+      TrimNewline(ReadFile(FixturesDir() / "ChatMessage" / "reaction.json")),
+      R"({"user":"alice","timestamp":1740650000123,"room":"general","action":"react","emoji":"👍","targetUser":"bob"})");
+  EXPECT_EQ(
+      TrimNewline(ReadFile(FixturesDir() / "Notification" / "message.json")),
+      R"({"notifyId":"general.42.a1b2c3d4.0f1e2d3c4b5a6978","room":"general","action":"message","user":"bob","timestamp":1740650000123})");
 }
 
 // Every type subjects.json names has a C++ codec (and fixtures) or is declared data-only.

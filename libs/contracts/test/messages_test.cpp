@@ -41,9 +41,9 @@ TEST(CheckMessageAgainstSubjectTest, RefusesAnotherThread) {
 TEST(CheckMessageAgainstSubjectTest, OmittedThreadIdOnlyWhenOptional) {
   core::Status required = CheckMessageAgainstSubject("general", "t1", Msg("general", ""));
   EXPECT_EQ(required.message(), kPayloadThreadMismatch);
-  EXPECT_TRUE(CheckMessageAgainstSubject("general", "t1", Msg("general", ""),
-                                         BodyThreadId::kOptional)
-                  .ok());
+  EXPECT_TRUE(
+      CheckMessageAgainstSubject("general", "t1", Msg("general", ""), BodyThreadId::kOptional)
+          .ok());
 }
 
 }  // namespace

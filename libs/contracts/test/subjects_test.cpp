@@ -8,12 +8,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chat/contracts/grant_audit.hpp"
 #include "chat/contracts/permissions.hpp"
@@ -154,13 +153,17 @@ TEST(SubjectCatalogueTest, IdentityFollowsPublishersAndTemplate) {
 }
 
 TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
-  std::vector<std::string> groups = {
-      std::string(queue_groups::kFanoutWorkers),       std::string(queue_groups::kMsgGetWorkers),
-      std::string(queue_groups::kHistoryWorkers),      std::string(queue_groups::kRoomWorkers),
-      std::string(queue_groups::kRoomMembersWorkers),  std::string(queue_groups::kPresenceWorkers),
-      std::string(queue_groups::kTranslateWorkers),    std::string(queue_groups::kAppRegistryWorkers),
-      std::string(queue_groups::kPollWorkers),         std::string(queue_groups::kWhiteboardWorkers),
-      std::string(queue_groups::kKbWorkers)};
+  std::vector<std::string> groups = {std::string(queue_groups::kFanoutWorkers),
+                                     std::string(queue_groups::kMsgGetWorkers),
+                                     std::string(queue_groups::kHistoryWorkers),
+                                     std::string(queue_groups::kRoomWorkers),
+                                     std::string(queue_groups::kRoomMembersWorkers),
+                                     std::string(queue_groups::kPresenceWorkers),
+                                     std::string(queue_groups::kTranslateWorkers),
+                                     std::string(queue_groups::kAppRegistryWorkers),
+                                     std::string(queue_groups::kPollWorkers),
+                                     std::string(queue_groups::kWhiteboardWorkers),
+                                     std::string(queue_groups::kKbWorkers)};
   EXPECT_EQ(doc_["queue_groups"].get<std::vector<std::string>>(), groups);
 
   ASSERT_EQ(doc_["streams"].size(), 1u);
@@ -326,9 +329,8 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
 
   const std::vector<std::string> bob_sub = {"deliver.bob.>", "room.notify.*", "room.presence.*",
                                             "_INBOX.bob.>"};
-  EXPECT_EQ(alice->sub_allow,
-            (std::vector<std::string>{"deliver.alice.>", "room.notify.*", "room.presence.*",
-                                      "_INBOX.alice.>"}));
+  EXPECT_EQ(alice->sub_allow, (std::vector<std::string>{"deliver.alice.>", "room.notify.*",
+                                                        "room.presence.*", "_INBOX.alice.>"}));
   EXPECT_EQ(bob->sub_allow, bob_sub);
   EXPECT_FALSE(has(charlie->sub_allow, "_INBOX.>"));
 }
@@ -347,7 +349,8 @@ TEST(PermissionsTest, InvalidUsernamesAreRejected) {
 // table when they differ, so regenerating is a copy-paste.
 TEST_F(SubjectsJsonTest, ReadmeTableMatchesSubjectsJson) {
   std::string want =
-      "| Template | Pattern | Queue group | Identity | Concurrency | Request → reply | Publish tiers "
+      "| Template | Pattern | Queue group | Identity | Concurrency | Request → reply | Publish "
+      "tiers "
       "| Subscribe tiers |\n"
       "|---|---|---|---|---|---|---|---|\n";
   auto tiers = [](const json& a) {
@@ -375,7 +378,6 @@ TEST_F(SubjectsJsonTest, ReadmeTableMatchesSubjectsJson) {
   EXPECT_EQ(got, want) << "expected table:\n" << want;
 }
 
-
 // Issue 11 item 6: every bucket and the stream are bounded, a value fits its bucket, and the
 // memory buckets together leave room in the CHAT account's JetStream memory (128 MiB by default,
 // libs/nkeys ChatAccountLimits) so one full bucket cannot starve the others.
@@ -397,7 +399,8 @@ TEST(QuotasTest, EveryBucketAndTheStreamAreBounded) {
 }
 
 TEST(QuotasTest, BucketLimitsComeFromTheEnvironmentWithCatalogueDefaults) {
-  core::MapEnv env({{"CHAT_KV_MSG_CACHE_MAX_BYTES", "1048576"}, {"CHAT_KV_MSG_CACHE_MAX_VALUE_SIZE", "1024"}});
+  core::MapEnv env(
+      {{"CHAT_KV_MSG_CACHE_MAX_BYTES", "1048576"}, {"CHAT_KV_MSG_CACHE_MAX_VALUE_SIZE", "1024"}});
   core::EnvReader reader(env);
   auto cache = quotas::ReadBucketLimits(reader, jetstream::kBucketMsgCache);
   auto rooms = quotas::ReadBucketLimits(reader, jetstream::kBucketRooms);
@@ -407,7 +410,8 @@ TEST(QuotasTest, BucketLimitsComeFromTheEnvironmentWithCatalogueDefaults) {
   EXPECT_EQ(rooms.max_bytes, quotas::FindBucket(jetstream::kBucketRooms)->max_bytes);
   EXPECT_EQ(rooms.max_value_size, 1024);
 
-  core::MapEnv bad({{"CHAT_KV_PRESENCE_MAX_BYTES", "5000"}, {"CHAT_KV_PRESENCE_MAX_VALUE_SIZE", "9000"},
+  core::MapEnv bad({{"CHAT_KV_PRESENCE_MAX_BYTES", "5000"},
+                    {"CHAT_KV_PRESENCE_MAX_VALUE_SIZE", "9000"},
                     {"CHAT_KV_ROOMS_MAX_BYTES", "-1"}});
   core::EnvReader bad_reader(bad);
   (void)quotas::ReadBucketLimits(bad_reader, jetstream::kBucketPresence);
@@ -416,7 +420,8 @@ TEST(QuotasTest, BucketLimitsComeFromTheEnvironmentWithCatalogueDefaults) {
   auto st = bad_reader.Finish();
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("CHAT_KV_PRESENCE_MAX_VALUE_SIZE exceeds CHAT_KV_PRESENCE_MAX_BYTES"),
-            std::string::npos) << st.message();
+            std::string::npos)
+      << st.message();
   EXPECT_NE(st.message().find("CHAT_KV_ROOMS_MAX_BYTES"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("NOPE"), std::string::npos) << st.message();
 }

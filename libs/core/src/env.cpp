@@ -128,8 +128,8 @@ std::string EnvReader::Url(std::string_view name, std::string_view def) {
   if (!v) return std::string(def);
   std::string_view s = *v;
   size_t scheme_end = s.find("://");
-  bool ok = scheme_end != std::string_view::npos && scheme_end > 0 &&
-            s.size() > scheme_end + 3 && s[scheme_end + 3] != '/';
+  bool ok = scheme_end != std::string_view::npos && scheme_end > 0 && s.size() > scheme_end + 3 &&
+            s[scheme_end + 3] != '/';
   if (ok) {
     std::string scheme = Lower(s.substr(0, scheme_end));
     ok = scheme == "http" || scheme == "https" || scheme == "nats" || scheme == "tls" ||

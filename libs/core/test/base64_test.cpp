@@ -9,9 +9,13 @@ namespace chat::core {
 namespace {
 
 TEST(Base64Test, StdMatchesRfc4648VectorsWithPadding) {
-  const std::pair<std::string_view, std::string_view> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<std::string_view, std::string_view> vectors[] = {{"", ""},
+                                                                   {"f", "Zg=="},
+                                                                   {"fo", "Zm8="},
+                                                                   {"foo", "Zm9v"},
+                                                                   {"foob", "Zm9vYg=="},
+                                                                   {"fooba", "Zm9vYmE="},
+                                                                   {"foobar", "Zm9vYmFy"}};
   for (auto [in, out] : vectors) EXPECT_EQ(Base64StdEncode(in), out) << in;
   EXPECT_EQ(Base64StdEncode(std::string_view("\xfb\xff", 2)), "+/8=");
   const std::vector<uint8_t> bytes = {0xfb, 0xff};

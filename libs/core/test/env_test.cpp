@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "chat/core/env.hpp"
+
+#include <gtest/gtest.h>
 
 namespace chat::core {
 namespace {

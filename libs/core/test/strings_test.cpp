@@ -1,7 +1,8 @@
+#include "chat/core/strings.hpp"
+
 #include <gtest/gtest.h>
 
 #include "chat/core/origin.hpp"
-#include "chat/core/strings.hpp"
 
 namespace chat::core {
 namespace {

@@ -12,9 +12,8 @@ ReconnectRebuilder::ReconnectRebuilder(natsx::Connection& conn,
     : ReconnectRebuilder(ReconnectHooks::Of(conn), telemetry, std::move(options),
                          std::move(rebuild)) {}
 
-ReconnectRebuilder::ReconnectRebuilder(ReconnectHooks hooks,
-                                       const telemetry::Telemetry& telemetry, Options options,
-                                       Rebuild rebuild)
+ReconnectRebuilder::ReconnectRebuilder(ReconnectHooks hooks, const telemetry::Telemetry& telemetry,
+                                       Options options, Rebuild rebuild)
     : hooks_(std::move(hooks)),
       telemetry_(telemetry),
       options_(std::move(options)),
@@ -53,9 +52,8 @@ void ReconnectRebuilder::Run() {
     ++runs_;
   }
   // A background job reacting to the connection, not to any message: a new root (§3.4).
-  telemetry::Span span = telemetry_.tracer.StartSpan(options_.span_name,
-                                                     telemetry::SpanKind::kInternal,
-                                                     telemetry::SpanContext{});
+  telemetry::Span span = telemetry_.tracer.StartSpan(
+      options_.span_name, telemetry::SpanKind::kInternal, telemetry::SpanContext{});
   span.SetAttribute("chat.trigger", "nats_reconnect");
   core::Status last;
   for (int attempt = 1; attempt <= options_.attempts; ++attempt) {

@@ -52,10 +52,12 @@ core::Status ConfigureTls(natsOptions* opts, const ConnectionOptions& o) {
   if (s != NATS_OK) return internal::ToStatus(s, "enable NATS TLS");
   if (!t.ca_file.empty()) {
     if (!ReadableFile(t.ca_file)) {
-      return core::InvalidArgument("NATS TLS CA file \"" + t.ca_file + "\" is missing or unreadable");
+      return core::InvalidArgument("NATS TLS CA file \"" + t.ca_file +
+                                   "\" is missing or unreadable");
     }
     if (natsOptions_LoadCATrustedCertificates(opts, t.ca_file.c_str()) != NATS_OK) {
-      return core::InvalidArgument("NATS TLS CA file \"" + t.ca_file + "\" holds no PEM certificate");
+      return core::InvalidArgument("NATS TLS CA file \"" + t.ca_file +
+                                   "\" holds no PEM certificate");
     }
   }
   if (!t.cert_file.empty()) {
@@ -110,8 +112,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Connect(
     s = natsOptions_SetCustomInboxPrefix(opts.get(), o.inbox_prefix.c_str());
   }
   if (s == NATS_OK && o.retry_on_failed_connect) {
-    s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, &Connection::OnConnected,
-                                            conn.get());
+    s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, &Connection::OnConnected, conn.get());
   }
   if (s == NATS_OK) {
     s = natsOptions_SetDisconnectedCB(opts.get(), &Connection::OnDisconnected, conn.get());
@@ -223,16 +224,16 @@ void Connection::OnConnected(natsConnection*, void* closure) {
   auto* self = static_cast<Connection*>(closure);
   self->RefreshServerAddress();
   self->metrics_->connected->Set(1);
-  self->telemetry_.logger->Info("nats connected",
-                                {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
+  self->telemetry_.logger->Info(
+      "nats connected", {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
 }
 
 void Connection::OnDisconnected(natsConnection*, void* closure) {
   auto* self = static_cast<Connection*>(closure);
   self->metrics_->connected->Set(0);
   if (self->closing_.load()) return;  // our own Close/Drain, not a fault
-  self->telemetry_.logger->Warn("nats disconnected",
-                                {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
+  self->telemetry_.logger->Warn(
+      "nats disconnected", {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
 }
 
 void Connection::OnReconnected(natsConnection*, void* closure) {
@@ -240,8 +241,8 @@ void Connection::OnReconnected(natsConnection*, void* closure) {
   self->RefreshServerAddress();
   self->metrics_->connected->Set(1);
   self->metrics_->reconnects->Add(1);
-  self->telemetry_.logger->Warn("nats reconnected",
-                                {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
+  self->telemetry_.logger->Warn(
+      "nats reconnected", {{semconv::kMessagingClientId, std::string_view(self->options_.name)}});
   if (self->closing_.load()) return;
   // Listeners may block (KV requests): hand them to the worker instead of running them on this
   // libnats thread. A pending flag, not a queue: reconnects during a run coalesce into one more.

@@ -27,8 +27,8 @@ natsStatus JwtCallback(char** user_jwt, char** custom_err, void* closure) {
 natsStatus SignatureCallback(char** custom_err, unsigned char** signature, int* signature_length,
                              const char* nonce, void* closure) {
   auto* conn = static_cast<Connection*>(closure);
-  natsStatus s = nats_Sign(conn->options().credentials.seed.c_str(), nonce, signature,
-                           signature_length);
+  natsStatus s =
+      nats_Sign(conn->options().credentials.seed.c_str(), nonce, signature, signature_length);
   if (s != NATS_OK) *custom_err = strdup("could not sign the server nonce with the user seed");
   return s;
 }
@@ -68,8 +68,7 @@ core::Status ConfigureCredentials(natsOptions* opts, Connection& conn) {
   const Credentials& c = conn.options().credentials;
   natsStatus s = NATS_OK;
   switch (c.kind) {
-    case Credentials::Kind::kNone:
-      break;
+    case Credentials::Kind::kNone: break;
     case Credentials::Kind::kCredsFile:
       s = natsOptions_SetUserCredentialsFromFiles(opts, c.creds_file.c_str(), nullptr);
       if (s != NATS_OK) return core::Unauthenticated("NATS credentials file is not usable");
@@ -81,9 +80,7 @@ core::Status ConfigureCredentials(natsOptions* opts, Connection& conn) {
       s = natsOptions_SetUserCredentialsCallbacks(opts, JwtCallback, &conn, SignatureCallback,
                                                   &conn);
       break;
-    case Credentials::Kind::kToken:
-      s = natsOptions_SetToken(opts, c.token.c_str());
-      break;
+    case Credentials::Kind::kToken: s = natsOptions_SetToken(opts, c.token.c_str()); break;
     case Credentials::Kind::kUserPassword:
       s = natsOptions_SetUserInfo(opts, c.user.c_str(), c.password.c_str());
       break;

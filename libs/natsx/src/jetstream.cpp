@@ -104,8 +104,7 @@ core::Status JsStatus(natsStatus s, jsErrCode code, std::string_view what) {
 
 }  // namespace
 
-JetStream::JetStream(Connection& conn, JetStreamOptions options)
-    : conn_(conn), options_(options) {
+JetStream::JetStream(Connection& conn, JetStreamOptions options) : conn_(conn), options_(options) {
   if (options_.clock == nullptr) options_.clock = &core::SystemClock::Instance();
 }
 
@@ -164,10 +163,11 @@ core::Status JetStream::AddOrUpdateStream(const StreamConfig& config) {
   }
   if (si != nullptr) jsStreamInfo_Destroy(si);
   if (s != NATS_OK) {
-    conn_.telemetry().logger->Warn("jetstream stream set-up failed",
-                                   {{"stream", std::string_view(config.name)},
-                                    {"error", telemetry::AttributeValue(internal::NatsErrorText(s))},
-                                    {"js_error_code", static_cast<int>(jerr)}});
+    conn_.telemetry().logger->Warn(
+        "jetstream stream set-up failed",
+        {{"stream", std::string_view(config.name)},
+         {"error", telemetry::AttributeValue(internal::NatsErrorText(s))},
+         {"js_error_code", static_cast<int>(jerr)}});
   }
   return JsStatus(s, jerr, "add stream");
 }
@@ -201,11 +201,12 @@ core::Status JetStream::AddOrUpdateConsumer(const ConsumerConfig& config) {
   }
   if (ci != nullptr) jsConsumerInfo_Destroy(ci);
   if (s != NATS_OK) {
-    conn_.telemetry().logger->Warn("jetstream consumer set-up failed",
-                                   {{"stream", std::string_view(config.stream)},
-                                    {"durable", std::string_view(config.durable)},
-                                    {"error", telemetry::AttributeValue(internal::NatsErrorText(s))},
-                                    {"js_error_code", static_cast<int>(jerr)}});
+    conn_.telemetry().logger->Warn(
+        "jetstream consumer set-up failed",
+        {{"stream", std::string_view(config.stream)},
+         {"durable", std::string_view(config.durable)},
+         {"error", telemetry::AttributeValue(internal::NatsErrorText(s))},
+         {"js_error_code", static_cast<int>(jerr)}});
   }
   return JsStatus(s, jerr, "add consumer");
 }
@@ -286,15 +287,15 @@ core::Result<std::unique_ptr<PullConsumer>> JetStream::BindPullConsumer(
 
   natsSubscription* sub = nullptr;
   s = natsConnection_SubscribeSync(&sub, conn_.native(), (inbox + ".*").c_str());
-  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, kPendingMsgsLimit, kPendingBytesLimit);
+  if (s == NATS_OK)
+    s = natsSubscription_SetPendingLimits(sub, kPendingMsgsLimit, kPendingBytesLimit);
   if (s != NATS_OK) {
     if (sub != nullptr) natsSubscription_Destroy(sub);
     return internal::ToStatus(s, "subscribe pull inbox");
   }
   std::string next = std::string(kJsApiPrefix) + ".CONSUMER.MSG.NEXT." + stream + "." + durable;
-  return std::unique_ptr<PullConsumer>(new PullConsumer(*this, sub, std::move(inbox),
-                                                        std::move(next), stream, durable,
-                                                        std::move(templates)));
+  return std::unique_ptr<PullConsumer>(new PullConsumer(
+      *this, sub, std::move(inbox), std::move(next), stream, durable, std::move(templates)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,9 +346,9 @@ core::Status PullConsumer::SendPullRequest(const std::string& reply, size_t batc
   req += std::to_string(expires.count());
   if (no_wait) req += ",\"no_wait\":true";
   req += '}';
-  natsStatus s = natsConnection_PublishRequest(js_.connection().native(), next_subject_.c_str(),
-                                               reply.c_str(), req.data(),
-                                               static_cast<int>(req.size()));
+  natsStatus s =
+      natsConnection_PublishRequest(js_.connection().native(), next_subject_.c_str(), reply.c_str(),
+                                    req.data(), static_cast<int>(req.size()));
   return internal::ToStatus(s, "send pull request");
 }
 
@@ -423,11 +424,10 @@ core::Status PullConsumer::Pull(int batch, std::chrono::milliseconds timeout,
     // 409 (consumer deleted, max waiting exceeded, leadership change, ...) or anything else.
     if (!warned_refused_) {
       warned_refused_ = true;
-      js_.connection().telemetry().logger->Warn(
-          "jetstream pull request refused",
-          {{"durable", std::string_view(durable_)},
-           {"status", static_cast<int64_t>(code)},
-           {"description", std::string_view(desc)}});
+      js_.connection().telemetry().logger->Warn("jetstream pull request refused",
+                                                {{"durable", std::string_view(durable_)},
+                                                 {"status", static_cast<int64_t>(code)},
+                                                 {"description", std::string_view(desc)}});
     }
     if (out.empty()) {
       return core::Unavailable("pull request refused: " + std::to_string(code) + " " + desc);
@@ -520,10 +520,10 @@ std::unique_ptr<ReceivedMessage> PullConsumer::Receive(natsMsg* raw) {
   if (span.IsRecording()) {
     span.SetAttribute(semconv::kMessagingDestinationSubscriptionName, durable_)
         .SetAttribute(semconv::kMessagingMessageId, std::to_string(d.stream_sequence))
-        .SetAttribute(semconv::kChatJetstreamDeliveryCount,
-                      static_cast<int64_t>(d.delivery_count));
+        .SetAttribute(semconv::kChatJetstreamDeliveryCount, static_cast<int64_t>(d.delivery_count));
   }
-  return std::unique_ptr<ReceivedMessage>(new ReceivedMessage(conn, std::move(msg), std::move(span)));
+  return std::unique_ptr<ReceivedMessage>(
+      new ReceivedMessage(conn, std::move(msg), std::move(span)));
 }
 
 void PullConsumer::Process(natsMsg* raw, const Handler& handler) {
@@ -531,14 +531,13 @@ void PullConsumer::Process(natsMsg* raw, const Handler& handler) {
   if (received == nullptr) return;
   Connection& conn = js_.connection();
   MessageContext& ctx = received->context();
-  core::Status st =
-      internal::RunHandler(conn, received->message(), ctx, received->span(), handler);
+  core::Status st = internal::RunHandler(conn, received->message(), ctx, received->span(), handler);
   if (!ctx.acknowledged()) {
     core::Status ack = st.ok() ? ctx.Ack() : ctx.Nak();
     if (!ack.ok()) {
-      conn.telemetry().logger->Warn(received->span().Context(), "jetstream acknowledgement failed",
-                                    {{"durable", std::string_view(durable_)},
-                                     {"error", std::string_view(ack.message())}});
+      conn.telemetry().logger->Warn(
+          received->span().Context(), "jetstream acknowledgement failed",
+          {{"durable", std::string_view(durable_)}, {"error", std::string_view(ack.message())}});
     }
   }
 }

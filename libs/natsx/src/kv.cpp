@@ -26,15 +26,9 @@ KvEntry ToEntry(kvEntry* e) {
   out.revision = kvEntry_Revision(e);
   out.created_unix_nano = kvEntry_Created(e);
   switch (kvEntry_Operation(e)) {
-    case kvOp_Delete:
-      out.operation = KvEntry::Operation::kDelete;
-      break;
-    case kvOp_Purge:
-      out.operation = KvEntry::Operation::kPurge;
-      break;
-    default:
-      out.operation = KvEntry::Operation::kPut;
-      break;
+    case kvOp_Delete: out.operation = KvEntry::Operation::kDelete; break;
+    case kvOp_Purge: out.operation = KvEntry::Operation::kPurge; break;
+    default: out.operation = KvEntry::Operation::kPut; break;
   }
   return out;
 }
@@ -44,8 +38,8 @@ KvEntry ToEntry(kvEntry* e) {
 bool IsWrongLastSequence(natsStatus s) {
   if (s == NATS_OK) return false;
   const char* last = nats_GetLastError(nullptr);
-  return last != nullptr && std::string_view(last).find("wrong last sequence") !=
-                                std::string_view::npos;
+  return last != nullptr &&
+         std::string_view(last).find("wrong last sequence") != std::string_view::npos;
 }
 
 }  // namespace
@@ -96,10 +90,10 @@ bool IsQuotaRefusal(natsStatus s) {
 }
 
 core::Status KvFailure(Span& span, natsStatus s, std::string_view what) {
-  core::Status st = IsQuotaRefusal(s)
-                        ? core::ResourceExhausted(std::string(what) + ": " +
-                                                  internal::NatsErrorText(s))
-                        : internal::ToStatus(s, what);
+  core::Status st =
+      IsQuotaRefusal(s)
+          ? core::ResourceExhausted(std::string(what) + ": " + internal::NatsErrorText(s))
+          : internal::ToStatus(s, what);
   span.RecordError(s == NATS_TIMEOUT ? "timeout" : core::ErrorCodeName(st.code()),
                    internal::NatsErrorText(s), "nats", "kv operation failed");
   return st;
@@ -215,7 +209,8 @@ core::Result<std::unique_ptr<KeyValue>> JetStream::CreateKeyValue(const KeyValue
   kvConfig cfg;
   kvConfig_Init(&cfg);
   cfg.Bucket = config.bucket.c_str();
-  cfg.History = static_cast<uint8_t>(config.history < 1 ? 1 : (config.history > 64 ? 64 : config.history));
+  cfg.History =
+      static_cast<uint8_t>(config.history < 1 ? 1 : (config.history > 64 ? 64 : config.history));
   cfg.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(config.ttl).count();
   cfg.MaxBytes = config.max_bytes;
   cfg.MaxValueSize = config.max_value_size;
@@ -257,18 +252,20 @@ core::Status JetStream::ApplyBucketLimits(const KeyValueConfig& config) {
   s = js_UpdateStream(&updated, js_, cfg, nullptr, &jerr);
   if (updated != nullptr) jsStreamInfo_Destroy(updated);
   if (s != NATS_OK) {
-    conn_.telemetry().logger->Warn("kv bucket limits not applied",
-                                   {{"chat.kv.bucket", std::string_view(config.bucket)},
-                                    {"error", telemetry::AttributeValue(internal::NatsErrorText(s))},
-                                    {"js_error_code", static_cast<int>(jerr)}});
+    conn_.telemetry().logger->Warn(
+        "kv bucket limits not applied",
+        {{"chat.kv.bucket", std::string_view(config.bucket)},
+         {"error", telemetry::AttributeValue(internal::NatsErrorText(s))},
+         {"js_error_code", static_cast<int>(jerr)}});
     return internal::ToStatus(s, "kv bucket limits");
   }
-  conn_.telemetry().logger->Info("kv bucket limits applied",
-                                 {{"chat.kv.bucket", std::string_view(config.bucket)},
-                                  {"chat.kv.max_bytes", config.max_bytes},
-                                  {"chat.kv.previous_max_bytes", old_max_bytes},
-                                  {"chat.kv.max_value_size", static_cast<int64_t>(config.max_value_size)},
-                                  {"chat.kv.discard_old", config.discard_old}});
+  conn_.telemetry().logger->Info(
+      "kv bucket limits applied",
+      {{"chat.kv.bucket", std::string_view(config.bucket)},
+       {"chat.kv.max_bytes", config.max_bytes},
+       {"chat.kv.previous_max_bytes", old_max_bytes},
+       {"chat.kv.max_value_size", static_cast<int64_t>(config.max_value_size)},
+       {"chat.kv.discard_old", config.discard_old}});
   return core::Status::Ok();
 }
 

@@ -18,12 +18,9 @@ natsStatus internal::PublishJsAck(natsConnection* nc, natsMsg* msg, JsAck kind,
   const char* reply = msg == nullptr ? nullptr : natsMsg_GetReply(msg);
   if (reply == nullptr || reply[0] == '\0') return NATS_ILLEGAL_STATE;
   switch (kind) {
-    case JsAck::kAck:
-      return natsConnection_PublishString(nc, reply, "+ACK");
-    case JsAck::kTerm:
-      return natsConnection_PublishString(nc, reply, "+TERM");
-    case JsAck::kNak:
-      break;
+    case JsAck::kAck: return natsConnection_PublishString(nc, reply, "+ACK");
+    case JsAck::kTerm: return natsConnection_PublishString(nc, reply, "+TERM");
+    case JsAck::kNak: break;
   }
   if (nak_delay.count() <= 0) return natsConnection_PublishString(nc, reply, "-NAK");
   std::string body = "-NAK {\"delay\":";
@@ -111,8 +108,8 @@ core::Status MessageContext::Ack() {
 core::Status MessageContext::Nak(std::chrono::milliseconds delay) {
   if (!msg_.delivery().jetstream) return core::FailedPrecondition("not a JetStream message");
   if (acked_) return core::FailedPrecondition("already acknowledged");
-  natsStatus s = internal::PublishJsAck(conn_.native(), msg_.native(), internal::JsAck::kNak,
-                                        delay);
+  natsStatus s =
+      internal::PublishJsAck(conn_.native(), msg_.native(), internal::JsAck::kNak, delay);
   if (s != NATS_OK) return internal::ToStatus(s, "nak");
   acked_ = true;
   span_.AddEvent("nak", {{"delay_ms", static_cast<int64_t>(delay.count())}});

@@ -25,12 +25,13 @@ std::unique_ptr<Connection::Metrics> Connection::Metrics::Create(
     m->invalid_context[i] = &invalid.With(
         {telemetry::InvalidContextReasonName(static_cast<telemetry::InvalidContextReason>(i))});
   }
-  auto fallback = registry.AddCounter(
-      "natsx_traceparent_fallback_total",
-      "Inbound messages whose context was read from the Xraceparent header");
+  auto fallback =
+      registry.AddCounter("natsx_traceparent_fallback_total",
+                          "Inbound messages whose context was read from the Xraceparent header");
   m->traceparent_fallback = &fallback.Default();
-  auto rejected = registry.AddCounter("natsx_messages_rejected_total",
-                                      "Inbound messages dropped before any handler ran", {"reason"});
+  auto rejected =
+      registry.AddCounter("natsx_messages_rejected_total",
+                          "Inbound messages dropped before any handler ran", {"reason"});
   m->rejected_oversized = &rejected.With({"oversized"});
   m->rejected_no_template = &rejected.With({"no_template"});
   auto exceptions = registry.AddCounter("natsx_handler_exceptions_total",

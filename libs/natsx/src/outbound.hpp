@@ -46,11 +46,11 @@ class SpanName {
 
 // What differs between the sends that share the builder.
 struct SendKind {
-  std::string_view span_prefix;       // span name is "<prefix><template>"
-  telemetry::SpanKind span_kind;      // PRODUCER for publishes, CLIENT for requests
-  std::string_view operation_name;    // messaging.operation.name
-  std::string_view error_type;        // error.type when building or sending fails
-  std::string_view error_summary;     // the span's status description for that failure
+  std::string_view span_prefix;     // span name is "<prefix><template>"
+  telemetry::SpanKind span_kind;    // PRODUCER for publishes, CLIENT for requests
+  std::string_view operation_name;  // messaging.operation.name
+  std::string_view error_type;      // error.type when building or sending fails
+  std::string_view error_summary;   // the span's status description for that failure
 };
 
 inline constexpr SendKind kPublishSend{"publish ", telemetry::SpanKind::kProducer, "publish",

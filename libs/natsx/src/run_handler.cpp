@@ -20,29 +20,28 @@ core::Status RunHandler(Connection& conn, const Message& msg, MessageContext& ct
     status = handler(msg, ctx);
   } catch (const std::exception& e) {
     conn.metrics().handler_exceptions->Add(1);
-    span.RecordError(core::ErrorCodeName(core::ErrorCode::kInternal), e.what(),
-                     typeid(e).name(), "handler threw");
+    span.RecordError(core::ErrorCodeName(core::ErrorCode::kInternal), e.what(), typeid(e).name(),
+                     "handler threw");
     // The exception text may carry user data only if a handler put it there; keep it off the log
     // line and on the span only (which has the attribute length limit).
-    tel.logger->Error(span.Context(), "message handler threw an exception",
-                      {{semconv::kMessagingDestinationTemplate,
-                        msg.subject_template() != nullptr ? msg.subject_template()->text()
-                                                          : std::string_view()},
-                       {semconv::kExceptionType, typeid(e).name()}});
+    tel.logger->Error(
+        span.Context(), "message handler threw an exception",
+        {{semconv::kMessagingDestinationTemplate,
+          msg.subject_template() != nullptr ? msg.subject_template()->text() : std::string_view()},
+         {semconv::kExceptionType, typeid(e).name()}});
     return core::Internal("handler threw an exception");
   } catch (...) {
     conn.metrics().handler_exceptions->Add(1);
     span.RecordError(core::ErrorCodeName(core::ErrorCode::kInternal), "unknown exception",
                      "unknown", "handler threw");
     tel.logger->Error(span.Context(), "message handler threw an exception",
-                      {{semconv::kMessagingDestinationTemplate,
-                        msg.subject_template() != nullptr ? msg.subject_template()->text()
-                                                          : std::string_view()}});
+                      {{semconv::kMessagingDestinationTemplate, msg.subject_template() != nullptr
+                                                                    ? msg.subject_template()->text()
+                                                                    : std::string_view()}});
     return core::Internal("handler threw an exception");
   }
   if (!status.ok()) {
-    span.RecordError(core::ErrorCodeName(status.code()), status.message(), {},
-                     "handler failed");
+    span.RecordError(core::ErrorCodeName(status.code()), status.message(), {}, "handler failed");
   }
   return status;
 }

@@ -25,29 +25,20 @@ core::Status ToStatus(natsStatus s, std::string_view what) {
   msg += ": ";
   msg += natsStatus_GetText(s);
   switch (s) {
-    case NATS_OK:
-      return core::Status::Ok();
-    case NATS_TIMEOUT:
-      return core::DeadlineExceeded(std::move(msg));
-    case NATS_NOT_FOUND:
-      return core::NotFound(std::move(msg));
-    case NATS_CONNECTION_AUTH_FAILED:
-      return core::Unauthenticated(std::move(msg));
-    case NATS_NOT_PERMITTED:
-      return core::PermissionDenied(std::move(msg));
+    case NATS_OK: return core::Status::Ok();
+    case NATS_TIMEOUT: return core::DeadlineExceeded(std::move(msg));
+    case NATS_NOT_FOUND: return core::NotFound(std::move(msg));
+    case NATS_CONNECTION_AUTH_FAILED: return core::Unauthenticated(std::move(msg));
+    case NATS_NOT_PERMITTED: return core::PermissionDenied(std::move(msg));
     case NATS_INVALID_ARG:
     case NATS_INVALID_SUBJECT:
     case NATS_INVALID_TIMEOUT:
-    case NATS_INVALID_QUEUE_NAME:
-      return core::InvalidArgument(std::move(msg));
-    case NATS_MAX_PAYLOAD:
-      return core::ResourceExhausted(std::move(msg));
+    case NATS_INVALID_QUEUE_NAME: return core::InvalidArgument(std::move(msg));
+    case NATS_MAX_PAYLOAD: return core::ResourceExhausted(std::move(msg));
     case NATS_NO_MEMORY:
     case NATS_SYS_ERROR:
-    case NATS_ILLEGAL_STATE:
-      return core::Internal(std::move(msg));
-    default:
-      return core::Unavailable(std::move(msg));
+    case NATS_ILLEGAL_STATE: return core::Internal(std::move(msg));
+    default: return core::Unavailable(std::move(msg));
   }
 }
 

@@ -23,7 +23,8 @@ core::Result<std::unique_ptr<Subscription>> Connection::Subscribe(SubscribeOptio
                                                                   Handler handler) {
   if (options.templates.empty()) return core::InvalidArgument("subscription needs a template");
   if (!handler) return core::InvalidArgument("subscription needs a handler");
-  std::unique_ptr<Subscription> sub(new Subscription(*this, std::move(options), std::move(handler)));
+  std::unique_ptr<Subscription> sub(
+      new Subscription(*this, std::move(options), std::move(handler)));
   std::vector<std::string> patterns;
   if (!sub->options_.pattern.empty()) {
     patterns.push_back(sub->options_.pattern);
@@ -148,9 +149,9 @@ void Subscription::Dispatch(natsMsg* raw) {
   if (tmpl == nullptr) {
     metrics.rejected_no_template->Add(1);
     tel.logger->Warn("inbound message rejected: subject matches no template",
-                     {{"subscription", std::string_view(options_.pattern.empty()
-                                                            ? options_.templates.front().text()
-                                                            : options_.pattern)}});
+                     {{"subscription",
+                       std::string_view(options_.pattern.empty() ? options_.templates.front().text()
+                                                                 : options_.pattern)}});
     return;
   }
   SpanContext parent;
@@ -168,7 +169,8 @@ void Subscription::Dispatch(natsMsg* raw) {
   telemetry::SpanStartOptions start;
   start.kind = server ? SpanKind::kServer : SpanKind::kConsumer;
   if (options_.link_inbound && options_.traced) {
-    if (parent.IsValid()) start.links.push_back({parent, {{semconv::kChatLinkReason, "recipient"}}});
+    if (parent.IsValid())
+      start.links.push_back({parent, {{semconv::kChatLinkReason, "recipient"}}});
   } else {
     start.parent = parent;
   }

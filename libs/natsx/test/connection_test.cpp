@@ -41,15 +41,15 @@ void ExpectM(const tel::SpanData& s, std::string_view op_name, std::string_view 
 TEST_F(NatsxTest, PublishSubscribeConsumerIsChildOfProducer) {
   Latch got;
   std::string room, user, payload;
-  auto sub = conn_->Subscribe({.templates = {kSend}}, [&](const natsx::Message& m,
-                                                          natsx::MessageContext&) {
-    room = std::string(m.Arg("room").value_or(""));
-    user = std::string(m.Arg("user").value_or(""));
-    payload = std::string(m.payload());
-    EXPECT_EQ(m.subject_template()->text(), kSend.text());
-    got.Set();
-    return Status::Ok();
-  });
+  auto sub = conn_->Subscribe({.templates = {kSend}},
+                              [&](const natsx::Message& m, natsx::MessageContext&) {
+                                room = std::string(m.Arg("room").value_or(""));
+                                user = std::string(m.Arg("user").value_or(""));
+                                payload = std::string(m.payload());
+                                EXPECT_EQ(m.subject_template()->text(), kSend.text());
+                                got.Set();
+                                return Status::Ok();
+                              });
   ASSERT_TRUE(sub.ok()) << sub.status().ToString();
   ASSERT_TRUE(conn_->Flush(2s).ok());
 
@@ -69,8 +69,8 @@ TEST_F(NatsxTest, PublishSubscribeConsumerIsChildOfProducer) {
   EXPECT_EQ(producer->parent_span_id, root.Context().span_id);
   EXPECT_EQ(consumer->trace_id, producer->trace_id);
   EXPECT_EQ(consumer->parent_span_id, producer->span_id);
-  ExpectM(*producer, "publish", "send", "deliver.alice.send.general",
-          "deliver.{user}.send.{room}", 5);
+  ExpectM(*producer, "publish", "send", "deliver.alice.send.general", "deliver.{user}.send.{room}",
+          5);
   ExpectM(*consumer, "process", "process", "deliver.alice.send.general",
           "deliver.{user}.send.{room}", 5);
   EXPECT_EQ(Str(*producer, semconv::kServerAddress), "127.0.0.1");
@@ -96,8 +96,9 @@ TEST_F(NatsxTest, PublishWithoutParentStartsRootAndInjectsItsOwnContext) {
   ASSERT_TRUE(sub.ok());
   ASSERT_TRUE(conn_->Flush(2s).ok());
   // Extra headers named like trace headers are ignored: natsx alone writes them.
-  ASSERT_TRUE(conn_->Publish(kEvents, {"x"}, "{}", tel::SpanContext{},
-                             {{"traceparent", kValidTp}, {"x-app", "1"}})
+  ASSERT_TRUE(conn_
+                  ->Publish(kEvents, {"x"}, "{}", tel::SpanContext{},
+                            {{"traceparent", kValidTp}, {"x-app", "1"}})
                   .ok());
   ASSERT_TRUE(got.Wait(5s));
   auto producer = WaitSpan("publish events.{kind}");
@@ -263,8 +264,7 @@ TEST_F(NatsxTest, UppercaseHeaderKeyIsAccepted) {
                               });
   ASSERT_TRUE(sub.ok());
   ASSERT_TRUE(conn_->Flush(2s).ok());
-  RawPublish("events.a", "1",
-             {{"Traceparent", kValidTp}, {"TraceState", "vendor=abc"}});
+  RawPublish("events.a", "1", {{"Traceparent", kValidTp}, {"TraceState", "vendor=abc"}});
   ASSERT_TRUE(got.Wait(5s));
   auto s = WaitSpan("process events.{kind}");
   ASSERT_TRUE(s);
@@ -504,13 +504,15 @@ class NatsxAuthTest : public NatsxTest {
 };
 
 TEST_F(NatsxAuthTest, TokenCredentials) {
-  natsx::ConnectionOptions bad{.urls = {server_->url()}, .name = "bad",
+  natsx::ConnectionOptions bad{.urls = {server_->url()},
+                               .name = "bad",
                                .credentials = natsx::Credentials::FromToken("wrong"),
                                .allow_reconnect = false};
   auto c = natsx::Connection::Connect(bad, tel_.telemetry());
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), ErrorCode::kUnauthenticated);
-  natsx::ConnectionOptions good{.urls = {server_->url()}, .name = "good",
+  natsx::ConnectionOptions good{.urls = {server_->url()},
+                                .name = "good",
                                 .credentials = natsx::Credentials::FromToken("s3cret-token")};
   auto g = natsx::Connection::Connect(good, tel_.telemetry());
   ASSERT_TRUE(g.ok()) << g.status().ToString();
@@ -536,8 +538,9 @@ TEST_F(NatsxTest, LinkInboundMakesTheRecipientARootLinkedToTheProducer) {
   ASSERT_TRUE(sub.ok()) << sub.status().ToString();
   ASSERT_TRUE(conn_->Flush(2s).ok());
   auto root = tel_.tracer().StartSpan("fanout", tel::SpanKind::kInternal, tel::SpanContext{});
-  ASSERT_TRUE(conn_->Publish(chat::core::SubjectTemplate{"room.notify.{room}"}, {"general"}, "{}",
-                             root.Context())
+  ASSERT_TRUE(conn_
+                  ->Publish(chat::core::SubjectTemplate{"room.notify.{room}"}, {"general"}, "{}",
+                            root.Context())
                   .ok());
   ASSERT_TRUE(got.Wait(5s));
   auto producer = WaitSpan("publish room.notify.{room}");

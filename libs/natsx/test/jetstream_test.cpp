@@ -31,10 +31,11 @@ class JetStreamTest : public NatsxTest {
     auto js = natsx::JetStream::Create(*conn_, o);
     ASSERT_TRUE(js.ok()) << js.status().ToString();
     js_ = std::move(*js);
-    ASSERT_TRUE(js_->AddOrUpdateStream({.name = "CHAT", .subjects = {"chat.>"},
-                                        .memory_storage = true})
-                    .ok());
-    ASSERT_TRUE(js_->AddOrUpdateConsumer({.stream = "CHAT", .durable = "persist",
+    ASSERT_TRUE(
+        js_->AddOrUpdateStream({.name = "CHAT", .subjects = {"chat.>"}, .memory_storage = true})
+            .ok());
+    ASSERT_TRUE(js_->AddOrUpdateConsumer({.stream = "CHAT",
+                                          .durable = "persist",
                                           .ack_wait = std::chrono::milliseconds(30000)})
                     .ok());
     auto c = js_->BindPullConsumer("CHAT", "persist", {kRoom, kThread});
@@ -50,12 +51,14 @@ class JetStreamTest : public NatsxTest {
 };
 
 TEST_F(JetStreamTest, SetUpHelpersAreIdempotent) {
-  EXPECT_TRUE(js_->AddOrUpdateStream({.name = "CHAT", .subjects = {"chat.>"},
-                                      .memory_storage = true, .max_msgs = 1000})
-                  .ok());
-  EXPECT_TRUE(js_->AddOrUpdateConsumer({.stream = "CHAT", .durable = "persist",
-                                        .ack_wait = std::chrono::milliseconds(20000)})
-                  .ok());
+  EXPECT_TRUE(
+      js_->AddOrUpdateStream(
+             {.name = "CHAT", .subjects = {"chat.>"}, .memory_storage = true, .max_msgs = 1000})
+          .ok());
+  EXPECT_TRUE(
+      js_->AddOrUpdateConsumer(
+             {.stream = "CHAT", .durable = "persist", .ack_wait = std::chrono::milliseconds(20000)})
+          .ok());
   auto missing = js_->BindPullConsumer("CHAT", "nobody", {kRoom});
   EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
 }
@@ -97,9 +100,8 @@ TEST_F(JetStreamTest, FirstDeliveryIsChildOfPublish) {
   EXPECT_NE(sdk::FindEvent(*proc, "ack"), nullptr);  // auto-ack on OK
 
   // Acked: nothing more to fetch.
-  auto again = consumer_->Fetch(10, 300ms, [&](const natsx::Message&, natsx::MessageContext&) {
-    return Status::Ok();
-  });
+  auto again = consumer_->Fetch(
+      10, 300ms, [&](const natsx::Message&, natsx::MessageContext&) { return Status::Ok(); });
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0);
 }
@@ -153,9 +155,8 @@ TEST_F(JetStreamTest, OldFirstDeliveryIsBacklogRoot) {
   js_.reset();
   MakeJs({.trace_link_age = std::chrono::seconds(30), .clock = &ahead});
   ASSERT_TRUE(js_->Publish(kRoom, {"general"}, "x", {}).ok());
-  auto n = consumer_->Fetch(1, 5s, [&](const natsx::Message&, natsx::MessageContext&) {
-    return Status::Ok();
-  });
+  auto n = consumer_->Fetch(
+      1, 5s, [&](const natsx::Message&, natsx::MessageContext&) { return Status::Ok(); });
   ASSERT_TRUE(n.ok());
   ASSERT_EQ(*n, 1);
   auto pub = WaitSpan("publish chat.{room}");
@@ -202,9 +203,8 @@ TEST_F(JetStreamTest, AsyncPublishIsBoundedAndComplete) {
   int total = 0;
   ASSERT_TRUE(chat::testing::WaitFor(
       [&] {
-        auto n = consumer_->Fetch(100, 500ms, [](const natsx::Message&, natsx::MessageContext&) {
-          return Status::Ok();
-        });
+        auto n = consumer_->Fetch(
+            100, 500ms, [](const natsx::Message&, natsx::MessageContext&) { return Status::Ok(); });
         if (n.ok()) total += *n;
         return total >= 200;
       },
@@ -502,8 +502,8 @@ TEST_F(JetStreamTest, KeyValueFailureIsError) {
 // discard-new bucket are refused as resource_exhausted (ERROR span), a key already stored may
 // still be overwritten, and a discard-old bucket (a cache) evicts its oldest entries instead.
 TEST_F(JetStreamTest, KeyValueBoundsRefuseOversizedValuesAndNewKeysWhenFull) {
-  auto kv = js_->CreateKeyValue({.bucket = "BOUNDED", .max_bytes = 4096, .max_value_size = 100,
-                                 .memory_storage = true});
+  auto kv = js_->CreateKeyValue(
+      {.bucket = "BOUNDED", .max_bytes = 4096, .max_value_size = 100, .memory_storage = true});
   ASSERT_TRUE(kv.ok()) << kv.status().ToString();
   auto big = (*kv)->Put("big", std::string(101, 'x'), {});
   ASSERT_FALSE(big.ok());
@@ -517,15 +517,21 @@ TEST_F(JetStreamTest, KeyValueBoundsRefuseOversizedValuesAndNewKeysWhenFull) {
   int stored = 0;
   for (int i = 0; i < 200 && refused.ok(); ++i) {
     auto r = (*kv)->Put("k" + std::to_string(i), std::string(90, 'x'), {});
-    if (r.ok()) ++stored; else refused = r.status();
+    if (r.ok())
+      ++stored;
+    else
+      refused = r.status();
   }
   ASSERT_FALSE(refused.ok()) << "4096 bytes never filled";
   EXPECT_EQ(refused.code(), ErrorCode::kResourceExhausted) << refused.ToString();
   EXPECT_GT(stored, 10);
   EXPECT_TRUE((*kv)->Put("k0", "small", {}).ok());  // an existing key still updates
 
-  auto cache = js_->CreateKeyValue({.bucket = "CACHE", .max_bytes = 4096, .max_value_size = 100,
-                                    .discard_old = true, .memory_storage = true});
+  auto cache = js_->CreateKeyValue({.bucket = "CACHE",
+                                    .max_bytes = 4096,
+                                    .max_value_size = 100,
+                                    .discard_old = true,
+                                    .memory_storage = true});
   ASSERT_TRUE(cache.ok()) << cache.status().ToString();
   for (int i = 0; i < 200; ++i) {
     auto r = (*cache)->Put("c" + std::to_string(i), std::string(90, 'x'), {});
@@ -541,8 +547,11 @@ TEST_F(JetStreamTest, CreateKeyValueAppliesBoundsToAnExistingBucket) {
   ASSERT_TRUE(old.ok()) << old.status().ToString();
   ASSERT_TRUE((*old)->Put("k", std::string(500, 'x'), {}).ok());
   // Another TTL too: the create fails as "exists with a different configuration" and binds.
-  auto again = js_->CreateKeyValue({.bucket = "LEGACY", .ttl = 30s, .max_bytes = 1 << 20,
-                                    .max_value_size = 100, .memory_storage = true});
+  auto again = js_->CreateKeyValue({.bucket = "LEGACY",
+                                    .ttl = 30s,
+                                    .max_bytes = 1 << 20,
+                                    .max_value_size = 100,
+                                    .memory_storage = true});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   auto big = (*again)->Put("k2", std::string(500, 'x'), {});
   ASSERT_FALSE(big.ok());
@@ -553,8 +562,10 @@ TEST_F(JetStreamTest, CreateKeyValueAppliesBoundsToAnExistingBucket) {
 }
 
 TEST_F(JetStreamTest, StreamMaxMsgSizeRefusesLargerMessages) {
-  ASSERT_TRUE(js_->AddOrUpdateStream({.name = "SIZED", .subjects = {"sized.>"},
-                                      .memory_storage = true, .max_bytes = 1 << 20,
+  ASSERT_TRUE(js_->AddOrUpdateStream({.name = "SIZED",
+                                      .subjects = {"sized.>"},
+                                      .memory_storage = true,
+                                      .max_bytes = 1 << 20,
                                       .max_msg_size = 1024})
                   .ok());
   static constexpr chat::core::SubjectTemplate kSized{"sized.{n}"};

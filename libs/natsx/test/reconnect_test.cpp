@@ -28,10 +28,9 @@ class ReconnectTest : public NatsxTest {
 };
 
 TEST_F(ReconnectTest, ListenerRunsOnceAfterReconnectOnItsOwnThreadAndCanRequest) {
-  auto sub = conn_->Subscribe({.templates = {kPing}, .kind = natsx::ProcessKind::kServer},
-                              [](const natsx::Message&, natsx::MessageContext& ctx) {
-                                return ctx.Respond("pong");
-                              });
+  auto sub = conn_->Subscribe(
+      {.templates = {kPing}, .kind = natsx::ProcessKind::kServer},
+      [](const natsx::Message&, natsx::MessageContext& ctx) { return ctx.Respond("pong"); });
   ASSERT_TRUE(sub.ok());
   ASSERT_TRUE(conn_->Flush(2s).ok());
 

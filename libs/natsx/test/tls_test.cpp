@@ -85,11 +85,11 @@ class NatsxTlsTest : public ::testing::Test {
 // Subscribes and publishes over `conn`; true when the message came back.
 bool RoundTrip(natsx::Connection& conn) {
   std::atomic<int> got{0};
-  auto sub = conn.Subscribe({.templates = {kEcho}},
-                            [&](const natsx::Message& m, natsx::MessageContext&) {
-                              if (m.payload() == "over tls") got.fetch_add(1);
-                              return chat::core::Status::Ok();
-                            });
+  auto sub =
+      conn.Subscribe({.templates = {kEcho}}, [&](const natsx::Message& m, natsx::MessageContext&) {
+        if (m.payload() == "over tls") got.fetch_add(1);
+        return chat::core::Status::Ok();
+      });
   if (!sub.ok() || !conn.Flush(5s).ok()) return false;
   if (!conn.Publish(kEcho, {"1"}, "over tls", {}).ok()) return false;
   return chat::testing::WaitFor([&] { return got.load() == 1; }, 10s);
@@ -97,7 +97,8 @@ bool RoundTrip(natsx::Connection& conn) {
 
 TEST_F(NatsxTlsTest, ClientTrustingTheCaConnectsAndMessagesFlow) {
   StartServer(false);
-  auto c = Connect(Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt", .expected_hostname = "nats-1"}));
+  auto c =
+      Connect(Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt", .expected_hostname = "nats-1"}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE((*c)->IsConnected());
   EXPECT_TRUE(RoundTrip(**c));
@@ -120,8 +121,8 @@ TEST_F(NatsxTlsTest, PlainClientIsRefused) {
 
 TEST_F(NatsxTlsTest, ClientTrustingAnotherCaIsRefused) {
   StartServer(false);
-  auto c = Connect(Options(TlsUrl(), {.ca_file = dir_ + "/other-ca/ca.crt",
-                                      .expected_hostname = "nats-1"}));
+  auto c = Connect(
+      Options(TlsUrl(), {.ca_file = dir_ + "/other-ca/ca.crt", .expected_hostname = "nats-1"}));
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), chat::core::ErrorCode::kUnavailable) << c.status().ToString();
   EXPECT_NE(c.status().message().find("TLS"), std::string::npos) << c.status().ToString();
@@ -129,8 +130,8 @@ TEST_F(NatsxTlsTest, ClientTrustingAnotherCaIsRefused) {
 
 TEST_F(NatsxTlsTest, ServerCertificateForAnotherNameIsRefused) {
   StartServer(false);
-  auto c = Connect(Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt",
-                                      .expected_hostname = "attacker.example"}));
+  auto c = Connect(
+      Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt", .expected_hostname = "attacker.example"}));
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), chat::core::ErrorCode::kUnavailable) << c.status().ToString();
 }
@@ -149,8 +150,8 @@ TEST_F(NatsxTlsTest, MissingOrInvalidTlsFilesAreConfigErrors) {
   EXPECT_EQ(garbage.status().code(), chat::core::ErrorCode::kInvalidArgument)
       << garbage.status().ToString();
 
-  auto half = Connect(Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt",
-                                         .cert_file = dir_ + "/ca/tls.crt"}));
+  auto half = Connect(
+      Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt", .cert_file = dir_ + "/ca/tls.crt"}));
   ASSERT_FALSE(half.ok());
   EXPECT_EQ(half.status().code(), chat::core::ErrorCode::kInvalidArgument);
 }
@@ -164,8 +165,8 @@ TEST_F(NatsxTlsTest, MutualTlsNeedsAClientCertificateFromTheCa) {
   ASSERT_TRUE(with_cert.ok()) << with_cert.status().ToString();
   EXPECT_TRUE(RoundTrip(**with_cert));
 
-  auto without = Connect(Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt",
-                                            .expected_hostname = "nats-1"}));
+  auto without =
+      Connect(Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt", .expected_hostname = "nats-1"}));
   EXPECT_FALSE(without.ok());
   auto foreign = Connect(Options(TlsUrl(), {.ca_file = dir_ + "/ca/ca.crt",
                                             .cert_file = dir_ + "/other-ca/tls.crt",

@@ -217,9 +217,8 @@ core::Result<UserCreds> ParseUserCreds(std::string_view text) {
     pos = text.find('\n', pos);
     while (pos != std::string_view::npos && pos + 1 < text.size()) {
       size_t end = text.find('\n', pos + 1);
-      std::string_view line = text.substr(pos + 1, end == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : end - pos - 1);
+      std::string_view line = text.substr(
+          pos + 1, end == std::string_view::npos ? std::string_view::npos : end - pos - 1);
       while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
       if (!line.empty()) return std::string(line);
       pos = end;

@@ -35,8 +35,8 @@ core::Result<KeyPair> LoadOrCreateKey(const fs::path& path, KeyType type, bool& 
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     auto kp = KeyPair::FromSeed(text);
     if (!kp.ok()) {
-      return core::FailedPrecondition(path.string() + " does not hold a valid seed: " +
-                                      kp.status().message());
+      return core::FailedPrecondition(path.string() +
+                                      " does not hold a valid seed: " + kp.status().message());
     }
     if (kp->type() != type) {
       return core::FailedPrecondition(path.string() + " holds a seed of the wrong type");
@@ -102,12 +102,13 @@ AccountLimits ChatAccountLimits() {
 }
 
 const std::vector<std::string>& DefaultServiceAccounts() {
-  static const std::vector<std::string> kAccounts = {
-      "auth-service",        "persist-worker",       "history-service",
-      "fanout-service",      "presence-service",     "read-receipt-service",
-      "user-search-service", "room-service",         "translation-service",
-      "sticker-service",     "app-registry-service", "poll-service",
-      "whiteboard-service",  "kb-service"};
+  static const std::vector<std::string> kAccounts = {"auth-service",         "persist-worker",
+                                                     "history-service",      "fanout-service",
+                                                     "presence-service",     "read-receipt-service",
+                                                     "user-search-service",  "room-service",
+                                                     "translation-service",  "sticker-service",
+                                                     "app-registry-service", "poll-service",
+                                                     "whiteboard-service",   "kb-service"};
   return kAccounts;
 }
 
@@ -170,14 +171,14 @@ core::Result<OperatorSetup> InitOperatorDir(const fs::path& dir, const core::Clo
   CHAT_RETURN_IF_ERROR(EnsureDir(dir / "accounts", std::nullopt));
 
   bool gen = false;
-  CHAT_ASSIGN_OR_RETURN(KeyPair op, LoadOrCreateKey(dir / "keys" / "operator.seed",
-                                                    KeyType::kOperator, gen));
-  CHAT_ASSIGN_OR_RETURN(
-      KeyPair sys, LoadOrCreateKey(dir / "keys" / (options.system_account_name + ".seed"),
-                                   KeyType::kAccount, gen));
-  CHAT_ASSIGN_OR_RETURN(
-      KeyPair chat, LoadOrCreateKey(dir / "keys" / (options.chat_account_name + ".seed"),
-                                    KeyType::kAccount, gen));
+  CHAT_ASSIGN_OR_RETURN(KeyPair op,
+                        LoadOrCreateKey(dir / "keys" / "operator.seed", KeyType::kOperator, gen));
+  CHAT_ASSIGN_OR_RETURN(KeyPair sys,
+                        LoadOrCreateKey(dir / "keys" / (options.system_account_name + ".seed"),
+                                        KeyType::kAccount, gen));
+  CHAT_ASSIGN_OR_RETURN(KeyPair chat,
+                        LoadOrCreateKey(dir / "keys" / (options.chat_account_name + ".seed"),
+                                        KeyType::kAccount, gen));
   out.chat_signing_seed_file = dir / "keys" / (options.chat_account_name + "-signing.seed");
   CHAT_ASSIGN_OR_RETURN(KeyPair chat_signing,
                         LoadOrCreateKey(out.chat_signing_seed_file, KeyType::kAccount, gen));
@@ -228,8 +229,10 @@ core::Result<OperatorSetup> InitOperatorDir(const fs::path& dir, const core::Clo
     CHAT_RETURN_IF_ERROR(WriteFileAtomic(out.resolver_conf, conf, kPublic));
 
     nlohmann::ordered_json accounts = {
-        {"operator", {{"name", options.operator_name}, {"public_key", op.public_key()},
-                      {"jwt_file", op_jwt_path.string()}}},
+        {"operator",
+         {{"name", options.operator_name},
+          {"public_key", op.public_key()},
+          {"jwt_file", op_jwt_path.string()}}},
         {"accounts",
          {{options.system_account_name,
            {{"public_key", sys.public_key()}, {"jwt_file", sys_jwt_path.string()}}},
@@ -240,8 +243,7 @@ core::Result<OperatorSetup> InitOperatorDir(const fs::path& dir, const core::Clo
             {"jwt_file", chat_jwt_path.string()}}}}},
         {"system_account", sys.public_key()},
     };
-    CHAT_RETURN_IF_ERROR(
-        WriteFileAtomic(dir / "accounts.json", accounts.dump(2) + "\n", kPublic));
+    CHAT_RETURN_IF_ERROR(WriteFileAtomic(dir / "accounts.json", accounts.dump(2) + "\n", kPublic));
   }
 
   std::vector<std::string> users = options.service_accounts;

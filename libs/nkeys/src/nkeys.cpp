@@ -187,8 +187,7 @@ KeyPair::~KeyPair() { OPENSSL_cleanse(seed_.data(), seed_.size()); }
 std::string KeyPair::Seed() const { return EncodeSeed(type_, seed_); }
 
 core::Result<Bytes> KeyPair::Sign(std::string_view data) const {
-  PkeyPtr pkey(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed_.data(), seed_.size()));
+  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed_.data(), seed_.size()));
   if (!pkey) return core::Internal("ed25519: cannot load private key");
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {

@@ -27,8 +27,8 @@ class JwtTest : public ::testing::Test {
 };
 
 TEST_F(JwtTest, OperatorJwtIsSelfSignedWithSystemAccount) {
-  auto jwt = EncodeOperatorJwt({op_.public_key(), "nats-chat", {}, sys_.public_key(), 0}, op_,
-                               clock_);
+  auto jwt =
+      EncodeOperatorJwt({op_.public_key(), "nats-chat", {}, sys_.public_key(), 0}, op_, clock_);
   ASSERT_TRUE(jwt.ok()) << jwt.status().ToString();
   EXPECT_EQ(jwt->substr(0, jwt->find('.')), "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ");
   auto decoded = DecodeAndVerifyJwt(*jwt);
@@ -161,8 +161,8 @@ TEST_F(JwtTest, TamperedOrMalformedJwtIsRejected) {
   std::string other = EncodeUserJwt(claims, account_, clock_).value();
   size_t odot1 = other.find('.');
   size_t odot2 = other.find('.', odot1 + 1);
-  std::string forged = jwt.substr(0, dot1 + 1) + other.substr(odot1 + 1, odot2 - odot1 - 1) +
-                       jwt.substr(dot2);
+  std::string forged =
+      jwt.substr(0, dot1 + 1) + other.substr(odot1 + 1, odot2 - odot1 - 1) + jwt.substr(dot2);
   EXPECT_EQ(DecodeAndVerifyJwt(forged).status().code(), core::ErrorCode::kUnauthenticated);
   EXPECT_FALSE(DecodeAndVerifyJwt("a.b").ok());
   EXPECT_FALSE(DecodeAndVerifyJwt("a.b.c.d").ok());
@@ -187,10 +187,11 @@ TEST_F(JwtTest, WrongSignerOrSubjectTypeIsInvalidArgument) {
 // claim of another JSON type than string threw nlohmann's type_error out of the decoder.
 TEST(Jwt, FieldsOfTheWrongTypeAreAnErrorNotAnException) {
   auto seg = [](std::string_view json) { return core::Base64UrlEncode(json); };
-  for (std::string token : {seg(R"({"typ":1,"alg":"ed25519-nkey"})") + "." + seg("{}") + ".c2ln",
-                            seg(R"({"typ":"JWT","alg":["ed25519-nkey"]})") + "." + seg("{}") + ".c2ln",
-                            seg(R"({"typ":"JWT","alg":"ed25519-nkey"})") + "." +
-                                seg(R"({"iss":7,"sub":{},"nats":{"type":false}})") + ".c2ln"}) {
+  for (std::string token :
+       {seg(R"({"typ":1,"alg":"ed25519-nkey"})") + "." + seg("{}") + ".c2ln",
+        seg(R"({"typ":"JWT","alg":["ed25519-nkey"]})") + "." + seg("{}") + ".c2ln",
+        seg(R"({"typ":"JWT","alg":"ed25519-nkey"})") + "." +
+            seg(R"({"iss":7,"sub":{},"nats":{"type":false}})") + ".c2ln"}) {
     core::Result<DecodedJwt> decoded = core::InvalidArgument("not run");
     EXPECT_NO_THROW(decoded = DecodeAndVerifyJwt(token)) << token;
     EXPECT_FALSE(decoded.ok()) << token;

@@ -1,14 +1,13 @@
 // Integration: keys and JWTs from InitOperatorDir drive a real nats-server 2.9 in operator mode
 // (random ports, temp dir), and libnats connects with the generated .creds files.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <nats/nats.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cctype>
@@ -53,8 +52,7 @@ class OperatorNatsServer {
     log_ = dir_ / "nats-server.log";
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     std::string conf_str = conf.string();
     char arg0[] = "nats-server";
@@ -161,7 +159,8 @@ class NkeysNatsServerTest : public ::testing::Test {
   // Mints a CHAT user with the given permissions, signed by the CHAT signing key.
   fs::path MintUser(const std::string& name, Permission pub, Permission sub, int64_t expires,
                     NatsLimits limits = {}) {
-    auto signer = KeyPair::FromSeed(ReadTextFile(setup_.chat_signing_seed_file).value().substr(0, 58));
+    auto signer =
+        KeyPair::FromSeed(ReadTextFile(setup_.chat_signing_seed_file).value().substr(0, 58));
     CHAT_CHECK(signer.ok());
     auto user = KeyPair::Generate(KeyType::kUser).value();
     UserClaims claims;
@@ -195,7 +194,8 @@ class NkeysNatsServerTest : public ::testing::Test {
 TEST_F(NkeysNatsServerTest, ServiceCredsPublishSubscribeAndJetStream) {
   ConnPtr nc;
   ASSERT_EQ(Connect(setup_.CredsFile("fanout-service"), nc), NATS_OK)
-      << nats_GetLastError(nullptr) << "\n" << server_->Log();
+      << nats_GetLastError(nullptr) << "\n"
+      << server_->Log();
 
   natsSubscription* raw_sub = nullptr;
   ASSERT_EQ(natsConnection_SubscribeSync(&raw_sub, nc.get(), "it.hello"), NATS_OK);
@@ -237,8 +237,8 @@ TEST_F(NkeysNatsServerTest, ServiceCredsPublishSubscribeAndJetStream) {
 }
 
 TEST_F(NkeysNatsServerTest, UserLimitedToOwnSubjectsGetsPermissionViolation) {
-  fs::path alice = MintUser("alice", {{"deliver.alice.>"}, {}}, {{"deliver.alice.>"}, {}},
-                            NowSeconds() + 300);
+  fs::path alice =
+      MintUser("alice", {{"deliver.alice.>"}, {}}, {{"deliver.alice.>"}, {}}, NowSeconds() + 300);
   ErrorSink sink;
   ConnPtr nc;
   ASSERT_EQ(Connect(alice, nc, &sink), NATS_OK) << nats_GetLastError(nullptr);
@@ -313,9 +313,9 @@ TEST_F(NkeysNatsServerTest, CatalogueGrantsCannotForgeStreamMessagesOrReplies) {
   const std::string forged =
       R"({"user":"alice","room":"history","text":"forged","timestamp":1,"threadId":"1-alice"})";
   auto publish = [](natsConnection* nc, const std::string& subject, const std::string& body) {
-    EXPECT_EQ(natsConnection_Publish(nc, subject.c_str(), body.data(),
-                                     static_cast<int>(body.size())),
-              NATS_OK);
+    EXPECT_EQ(
+        natsConnection_Publish(nc, subject.c_str(), body.data(), static_cast<int>(body.size())),
+        NATS_OK);
     EXPECT_EQ(natsConnection_Flush(nc), NATS_OK);
   };
   auto refused = [&](ErrorSink& sink, const std::string& subject) {
@@ -335,7 +335,8 @@ TEST_F(NkeysNatsServerTest, CatalogueGrantsCannotForgeStreamMessagesOrReplies) {
   publish(charlie.get(), "chat.history.general", "{}");
   publish(charlie.get(), "chat.history.general.thread.1-alice", "");
   // An admin writes the admin channel only under their own name.
-  publish(alice.get(), "admin.chat.bob", R"({"user":"bob","room":"__admin__","text":"x","timestamp":2})");
+  publish(alice.get(), "admin.chat.bob",
+          R"({"user":"bob","room":"__admin__","text":"x","timestamp":2})");
   EXPECT_TRUE(refused(alice_errors, "admin.chat.bob"));
   publish(alice.get(), "admin.chat.alice",
           R"({"user":"alice","room":"__admin__","text":"ok","timestamp":3})");
@@ -434,8 +435,8 @@ TEST_F(NkeysNatsServerTest, CredsWithAResponsePermissionAreReissuedWithoutIt) {
   ASSERT_TRUE(signer.ok());
   auto user = KeyPair::Generate(KeyType::kUser);
   ASSERT_TRUE(user.ok());
-  UserClaims old = ServiceAccountClaims("fanout-service", user->public_key(),
-                                        setup_.chat_account_public_key);
+  UserClaims old =
+      ServiceAccountClaims("fanout-service", user->public_key(), setup_.chat_account_public_key);
   old.resp = ResponsePermission{kNoLimit, std::chrono::minutes(5)};
   auto jwt = EncodeUserJwt(old, *signer, core::SystemClock::Instance());
   ASSERT_TRUE(jwt.ok());
@@ -511,7 +512,8 @@ TEST_F(NkeysNatsServerTest, UserJwtPayloadAndSubscriptionLimitsAreEnforced) {
   NatsLimits limits;
   limits.subs = 5;
   limits.payload = 1024;
-  fs::path mallory = MintUser("mallory", {{"it.>"}, {}}, {{"it.>"}, {}}, NowSeconds() + 300, limits);
+  fs::path mallory =
+      MintUser("mallory", {{"it.>"}, {}}, {{"it.>"}, {}}, NowSeconds() + 300, limits);
   fs::path bob = MintUser("bob", {{"it.>"}, {}}, {{"it.>"}, {}}, NowSeconds() + 300, limits);
   ErrorSink mallory_errors, mallory2_errors, bob_errors;
   ConnPtr m, b;

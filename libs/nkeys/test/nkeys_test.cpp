@@ -8,8 +8,10 @@ namespace chat::nkeys {
 namespace {
 
 // Vector shared by the nkeys ports (Go, Python, Ruby, Elixir test suites).
-constexpr std::string_view kKnownSeed = "SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU";
-constexpr std::string_view kKnownPublic = "UCK5N7N66OBOINFXAYC2ACJQYFSOD4VYNU6APEJTAVFZB2SVHLKGEW7L";
+constexpr std::string_view kKnownSeed =
+    "SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU";
+constexpr std::string_view kKnownPublic =
+    "UCK5N7N66OBOINFXAYC2ACJQYFSOD4VYNU6APEJTAVFZB2SVHLKGEW7L";
 constexpr std::string_view kKnownNonce = "PXoWU7zWAMt75FY";
 constexpr std::string_view kKnownSignatureB64 =
     "ZaAiVDgB5CeYoXoQ7cBCmq+ZllzUnGUoDVb8C7PilWvCs8XKfUchAUhz2P4BYAF++Dg3w05CqyQFRDiGL6LrDw==";
@@ -81,8 +83,7 @@ TEST(NKeys, VerifyRejectsTamperedDataAndOtherKeys) {
   ASSERT_TRUE(sig.ok());
   EXPECT_TRUE(Verify(kp->public_key(), "payload", *sig).ok());
   EXPECT_EQ(Verify(kp->public_key(), "payload!", *sig).code(), core::ErrorCode::kUnauthenticated);
-  EXPECT_EQ(Verify(other->public_key(), "payload", *sig).code(),
-            core::ErrorCode::kUnauthenticated);
+  EXPECT_EQ(Verify(other->public_key(), "payload", *sig).code(), core::ErrorCode::kUnauthenticated);
   Bytes short_sig(sig->begin(), sig->begin() + 10);
   EXPECT_FALSE(Verify(kp->public_key(), "payload", short_sig).ok());
 }

@@ -17,8 +17,8 @@ DbError ClassifyError(std::string_view sqlstate, bool connection_bad) {
   e.sqlstate = std::string(sqlstate);
   // A broken connection wins over whatever SQLSTATE the last message carried (a shutting-down
   // server sends 57P01 before closing the socket).
-  if (connection_bad || StartsWith(sqlstate, "08") || sqlstate == "57P01" ||
-      sqlstate == "57P02" || sqlstate == "57P03") {
+  if (connection_bad || StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+      sqlstate == "57P03") {
     e.kind = FailureKind::kConnection;
   } else if (sqlstate == "57014") {
     e.kind = FailureKind::kTimeout;
@@ -31,12 +31,9 @@ DbError ClassifyError(std::string_view sqlstate, bool connection_bad) {
 core::ErrorCode ErrorCodeFor(const DbError& error) {
   using core::ErrorCode;
   switch (error.kind) {
-    case FailureKind::kConnection:
-      return ErrorCode::kUnavailable;
-    case FailureKind::kTimeout:
-      return ErrorCode::kDeadlineExceeded;
-    case FailureKind::kServer:
-      break;
+    case FailureKind::kConnection: return ErrorCode::kUnavailable;
+    case FailureKind::kTimeout: return ErrorCode::kDeadlineExceeded;
+    case FailureKind::kServer: break;
   }
   const std::string_view s = error.sqlstate;
   if (s == "23505") return ErrorCode::kAlreadyExists;
@@ -50,24 +47,18 @@ core::ErrorCode ErrorCodeFor(const DbError& error) {
 
 std::string SpanErrorType(const DbError& error) {
   switch (error.kind) {
-    case FailureKind::kConnection:
-      return "connection_error";
-    case FailureKind::kTimeout:
-      return "timeout";
-    case FailureKind::kServer:
-      break;
+    case FailureKind::kConnection: return "connection_error";
+    case FailureKind::kTimeout: return "timeout";
+    case FailureKind::kServer: break;
   }
   return error.sqlstate.empty() ? std::string("unknown") : error.sqlstate;
 }
 
 std::string MetricErrorType(const DbError& error) {
   switch (error.kind) {
-    case FailureKind::kConnection:
-      return "connection_error";
-    case FailureKind::kTimeout:
-      return "timeout";
-    case FailureKind::kServer:
-      break;
+    case FailureKind::kConnection: return "connection_error";
+    case FailureKind::kTimeout: return "timeout";
+    case FailureKind::kServer: break;
   }
   if (error.sqlstate.size() < 2) return "unknown";
   return error.sqlstate.substr(0, 2);
@@ -75,12 +66,9 @@ std::string MetricErrorType(const DbError& error) {
 
 std::string_view DescribeError(const DbError& error) {
   switch (error.kind) {
-    case FailureKind::kConnection:
-      return "database connection lost or refused";
-    case FailureKind::kTimeout:
-      return "statement timed out or was canceled";
-    case FailureKind::kServer:
-      break;
+    case FailureKind::kConnection: return "database connection lost or refused";
+    case FailureKind::kTimeout: return "statement timed out or was canceled";
+    case FailureKind::kServer: break;
   }
   const std::string_view s = error.sqlstate;
   if (s == "23505") return "unique constraint violated";

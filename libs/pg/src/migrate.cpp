@@ -19,8 +19,9 @@ constexpr int64_t kAdvisoryLockKey = 0x636861746d6967;
 constexpr Statement kLock{"chat_migrate_lock", "SELECT pg_advisory_lock($1)", "SELECT", ""};
 constexpr Statement kUnlock{"chat_migrate_unlock", "SELECT pg_advisory_unlock($1)", "SELECT", ""};
 constexpr Statement kCreateTable{
-    "", "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, name text NOT "
-        "NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+    "",
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, name text NOT "
+    "NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
     "CREATE", "schema_migrations"};
 constexpr Statement kSelectApplied{"chat_migrate_applied",
                                    "SELECT version, name, checksum FROM schema_migrations",

@@ -44,9 +44,7 @@ std::string Truncate(std::string_view s, size_t n) {
   return std::string(s.substr(0, end));
 }
 
-std::string FirstOf(std::string_view list) {
-  return std::string(list.substr(0, list.find(',')));
-}
+std::string FirstOf(std::string_view list) { return std::string(list.substr(0, list.find(','))); }
 
 const char* EnvOr(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -64,8 +62,8 @@ Pool::Pool(PoolOptions options, const telemetry::Telemetry& telemetry)
         "db_client_operation_duration_seconds", "Duration of database client operations.",
         telemetry::kBucketsNats,
         {"db_system_name", "db_operation_name", "db_collection_name", "error_type"});
-    auto gauge = telemetry.metrics->AddGauge(
-        "db_client_connection_count", "Open database connections by state.", {"state"});
+    auto gauge = telemetry.metrics->AddGauge("db_client_connection_count",
+                                             "Open database connections by state.", {"state"});
     idle_gauge_ = &gauge.With({"idle"});
     used_gauge_ = &gauge.With({"used"});
     has_metrics_ = true;
@@ -156,8 +154,7 @@ core::Status Pool::Connect(Slot& slot) {
       return core::Unavailable("database unavailable: reconnect backoff in progress");
     }
   }
-  const auto timeout_s = std::max<int64_t>(
-      2, (options_.connect_timeout.count() + 999) / 1000);
+  const auto timeout_s = std::max<int64_t>(2, (options_.connect_timeout.count() + 999) / 1000);
   const std::string timeout_text = std::to_string(timeout_s);
   const char* keywords[] = {"dbname", "connect_timeout", "fallback_application_name", nullptr};
   const char* values[] = {options_.dsn.c_str(), timeout_text.c_str(),
@@ -176,9 +173,8 @@ core::Status Pool::Connect(Slot& slot) {
     int64_t backoff_ms = 0;
     {
       std::lock_guard lock(mu_);
-      backoff_ = backoff_.count() == 0
-                     ? options_.reconnect_backoff_initial
-                     : std::min(backoff_ * 2, options_.reconnect_backoff_max);
+      backoff_ = backoff_.count() == 0 ? options_.reconnect_backoff_initial
+                                       : std::min(backoff_ * 2, options_.reconnect_backoff_max);
       next_connect_attempt_ = Clock::now() + backoff_;
       backoff_ms = backoff_.count();
     }
@@ -189,7 +185,8 @@ core::Status Pool::Connect(Slot& slot) {
   }
   // Server notices ("relation already exists, skipping") would go to stderr by default and may
   // quote values: drop them.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   slot.conn = conn;
   slot.broken = false;
   slot.prepared.clear();
@@ -242,9 +239,8 @@ core::Result<Lease> Pool::Acquire(std::chrono::milliseconds timeout) {
 }
 
 void Pool::Return(Slot* slot) {
-  if (slot->conn != nullptr &&
-      (slot->broken || PQstatus(slot->conn) != CONNECTION_OK ||
-       PQtransactionStatus(slot->conn) != PQTRANS_IDLE)) {
+  if (slot->conn != nullptr && (slot->broken || PQstatus(slot->conn) != CONNECTION_OK ||
+                                PQtransactionStatus(slot->conn) != PQTRANS_IDLE)) {
     // Never hand out a broken connection or one left inside a transaction: close it and let
     // the next Acquire reconnect.
     PQfinish(slot->conn);
@@ -278,12 +274,12 @@ core::Result<Rows> Pool::Execute(const telemetry::SpanContext& parent, const Sta
         .SetAttribute(sc::kDbQueryText, Truncate(statement.sql, kMaxQueryTextLength))
         .SetAttribute(sc::kServerAddress, default_host_)
         .SetAttribute(sc::kServerPort, default_port_);
-    if (!statement.collection.empty()) span.SetAttribute(sc::kDbCollectionName, statement.collection);
+    if (!statement.collection.empty())
+      span.SetAttribute(sc::kDbCollectionName, statement.collection);
     span.RecordError(error_type, lease.status().message(), {},
                      exhausted ? "connection pool exhausted" : "database unavailable");
     if (has_metrics_) {
-      duration_
-          .With({"postgresql", statement.operation, statement.collection, error_type})
+      duration_.With({"postgresql", statement.operation, statement.collection, error_type})
           .Record(0, &span.Context());
     }
     return lease.status();
@@ -380,8 +376,7 @@ core::Result<Rows> Pool::Run(Slot& slot, const telemetry::SpanContext& parent,
     slot.broken = true;
   }
   core::Status status = ToStatus(error, span_name);
-  span.RecordError(SpanErrorType(error), status.message(), "postgres_error",
-                   DescribeError(error));
+  span.RecordError(SpanErrorType(error), status.message(), "postgres_error", DescribeError(error));
   if (!error.sqlstate.empty()) span.SetAttribute(sc::kDbResponseStatusCode, error.sqlstate);
   if (has_metrics_) {
     duration_
@@ -469,8 +464,7 @@ core::Result<Rows> Transaction::Execute(const Statement& statement,
   return Execute(statement, std::span<const Param>(params.begin(), params.size()));
 }
 
-core::Result<Rows> Transaction::Execute(const Statement& statement,
-                                        std::span<const Param> params) {
+core::Result<Rows> Transaction::Execute(const Statement& statement, std::span<const Param> params) {
   if (!open_) return core::FailedPrecondition("transaction is no longer open");
   auto r = lease_->Execute(parent_, statement, params);
   if (!r.ok()) failed_ = true;

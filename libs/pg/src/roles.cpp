@@ -85,15 +85,15 @@ core::Status SetRolePasswords(const std::string& dsn, const RolePasswords& passw
   CHAT_RETURN_IF_ERROR(Run(conn.get(), "BEGIN", "BEGIN"));
   // Check every role first, so a typo in one file changes nothing.
   for (const auto& [role, password] : passwords) {
-    CHAT_ASSIGN_OR_RETURN(
-        ResultPtr r,
-        Exec(conn.get(),
-             "SELECT rolcanlogin, rolsuper, rolname = current_user FROM pg_roles "
-             "WHERE rolname = $1",
-             {role}, "SELECT pg_roles"));
+    CHAT_ASSIGN_OR_RETURN(ResultPtr r,
+                          Exec(conn.get(),
+                               "SELECT rolcanlogin, rolsuper, rolname = current_user FROM pg_roles "
+                               "WHERE rolname = $1",
+                               {role}, "SELECT pg_roles"));
     if (PQntuples(r.get()) != 1) {
-      return core::FailedPrecondition("database role \"" + role +
-                                      "\" does not exist (db/migrations creates the service roles)");
+      return core::FailedPrecondition(
+          "database role \"" + role +
+          "\" does not exist (db/migrations creates the service roles)");
     }
     const auto flag = [&](int col) { return std::string_view(PQgetvalue(r.get(), 0, col)) == "t"; };
     if (!flag(0)) return core::FailedPrecondition("database role \"" + role + "\" cannot log in");
@@ -117,9 +117,9 @@ core::Status SetRolePasswords(const std::string& dsn, const RolePasswords& passw
         &PQfreemem);
     if (!ident || !literal) return core::Internal("escaping the role name failed");
     // ALTER ROLE takes no bind parameters: both parts are escaped by libpq above.
-    CHAT_RETURN_IF_ERROR(Run(
-        conn.get(), std::string("ALTER ROLE ") + ident.get() + " PASSWORD " + literal.get(),
-        "ALTER ROLE"));
+    CHAT_RETURN_IF_ERROR(
+        Run(conn.get(), std::string("ALTER ROLE ") + ident.get() + " PASSWORD " + literal.get(),
+            "ALTER ROLE"));
   }
   return Run(conn.get(), "COMMIT", "COMMIT");
 }

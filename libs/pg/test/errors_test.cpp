@@ -1,8 +1,9 @@
 // Pure unit checks: the SQLSTATE mapping table, span names and array literals.
+#include "chat/pg/errors.hpp"
+
 #include <gtest/gtest.h>
 
 #include "chat/pg/batch.hpp"
-#include "chat/pg/errors.hpp"
 #include "chat/pg/statement.hpp"
 
 namespace chat::pg {

@@ -117,8 +117,7 @@ TEST_F(MigrateTest, ConcurrentRunnersApplyEachFileOnce) {
 }
 
 TEST_F(MigrateTest, BadFileNamesAndMissingDirectoryAreRejected) {
-  EXPECT_EQ(LoadMigrations("/nonexistent/migrations").status().code(),
-            core::ErrorCode::kNotFound);
+  EXPECT_EQ(LoadMigrations("/nonexistent/migrations").status().code(), core::ErrorCode::kNotFound);
   const fs::path dir = TempDir();
   std::ofstream(dir / "README.md") << "ignored";
   std::ofstream(dir / "0001_a.sql") << "SELECT 1;";

@@ -16,9 +16,8 @@ namespace chat::pg {
 
 class PgTest : public testing::PgDatabaseTest {
  protected:
-  std::unique_ptr<Pool> MakePool(size_t size = 2,
-                                 std::chrono::milliseconds statement_timeout =
-                                     std::chrono::milliseconds(5000)) {
+  std::unique_ptr<Pool> MakePool(size_t size = 2, std::chrono::milliseconds statement_timeout =
+                                                      std::chrono::milliseconds(5000)) {
     PoolOptions o;
     o.dsn = Dsn();
     o.size = size;

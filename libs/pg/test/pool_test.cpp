@@ -30,8 +30,8 @@ constexpr Statement kSelectRoom{
     "SELECT username, text, \"timestamp\", thread_id, is_deleted FROM messages WHERE room = $1 "
     "ORDER BY \"timestamp\"",
     "SELECT", "messages"};
-constexpr Statement kUpdate{"t_update_text",
-                            "UPDATE messages SET text = $1 WHERE room = $2", "UPDATE", "messages"};
+constexpr Statement kUpdate{"t_update_text", "UPDATE messages SET text = $1 WHERE room = $2",
+                            "UPDATE", "messages"};
 constexpr Statement kDelete{"t_delete_room", "DELETE FROM messages WHERE room = $1", "DELETE",
                             "messages"};
 constexpr Statement kCount{"t_count", "SELECT count(*) FROM messages WHERE room = $1", "SELECT",
@@ -59,7 +59,8 @@ TEST_F(PgTest, SelectSpanIsChildOfCallerAndCarriesSetD) {
   auto pool = MakePool();
   ASSERT_NE(pool, nullptr);
   auto parent = TestSpan();
-  ASSERT_TRUE(pool->Execute(parent.Context(), kInsert, {"general", "alice", "hi", int64_t{1}}).ok());
+  ASSERT_TRUE(
+      pool->Execute(parent.Context(), kInsert, {"general", "alice", "hi", int64_t{1}}).ok());
   ASSERT_TRUE(pool->Execute(parent.Context(), kInsert, {"general", "bob", "yo", int64_t{2}}).ok());
   auto rows = pool->Execute(parent.Context(), kSelectRoom, {"general"});
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
@@ -119,7 +120,8 @@ TEST_F(PgTest, UniqueViolationIsAlreadyExistsWithSqlstateOnSpan) {
   auto pool = MakePool();
   ASSERT_NE(pool, nullptr);
   auto parent = TestSpan();
-  ASSERT_TRUE(pool->Execute(parent.Context(), kInsert, {"dup-room", "alice", "a", int64_t{7}}).ok());
+  ASSERT_TRUE(
+      pool->Execute(parent.Context(), kInsert, {"dup-room", "alice", "a", int64_t{7}}).ok());
   tel_.Clear();
   auto again = pool->Execute(parent.Context(), kInsert, {"dup-room", "alice", "b", int64_t{7}});
   ASSERT_FALSE(again.ok());
@@ -154,9 +156,10 @@ TEST_F(PgTest, StatementTimeoutIsDeadlineExceeded) {
   EXPECT_EQ(StringAttribute(*s, sc::kErrorType), "timeout");
   EXPECT_EQ(StringAttribute(*s, sc::kDbResponseStatusCode), "57014");
   const std::string text = tel_.metrics().Expose(telemetry::ExpositionFormat::kPrometheusText);
-  EXPECT_NE(text.find("db_client_operation_duration_seconds_count{db_system_name=\"postgresql\","
-                      "db_operation_name=\"SELECT\",db_collection_name=\"\",error_type=\"timeout\"}"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("db_client_operation_duration_seconds_count{db_system_name=\"postgresql\","
+                "db_operation_name=\"SELECT\",db_collection_name=\"\",error_type=\"timeout\"}"),
+      std::string::npos)
       << text;
   // The connection survives a statement timeout.
   EXPECT_TRUE(pool->Execute(parent.Context(), kSleep, {0.0}).ok());
@@ -235,8 +238,11 @@ TEST_F(PgTest, FailedStatementMakesCommitRollBack) {
 
 TEST_F(PgTest, BatchInsertWithDuplicatesInsertsOnlyNewRows) {
   const BatchInsert insert("t_batch_messages", "messages",
-                           {{"room", "text"}, {"username", "text"}, {"text", "text"},
-                            {"timestamp", "bigint"}, {"thread_id", "text"}},
+                           {{"room", "text"},
+                            {"username", "text"},
+                            {"text", "text"},
+                            {"timestamp", "bigint"},
+                            {"thread_id", "text"}},
                            "(room, \"timestamp\", username) DO NOTHING");
   auto pool = MakePool();
   ASSERT_NE(pool, nullptr);
@@ -245,7 +251,8 @@ TEST_F(PgTest, BatchInsertWithDuplicatesInsertsOnlyNewRows) {
   ASSERT_TRUE(lease.ok());
 
   BatchRows first(insert);
-  ASSERT_TRUE(first.AddRow({"b", "alice", "quote \" and \\ backslash", int64_t{1}, std::nullopt}).ok());
+  ASSERT_TRUE(
+      first.AddRow({"b", "alice", "quote \" and \\ backslash", int64_t{1}, std::nullopt}).ok());
   ASSERT_TRUE(first.AddRow({"b", "bob", "", int64_t{2}, "b-1"}).ok());
   ASSERT_TRUE(first.AddRow({"b", "carol", "NULL", int64_t{3}, std::nullopt}).ok());
   auto n = lease->InsertBatch(parent.Context(), insert, first);
@@ -318,8 +325,8 @@ TEST_F(PgTest, ConnectionLossMapsToUnavailableAndPoolReconnects) {
             core::ErrorCode::kUnavailable);
 
   ASSERT_TRUE(cluster_->Start().ok());
-  EXPECT_TRUE(testing::WaitFor(
-      [&] { return pool->Execute(parent.Context(), kCount, {"x"}).ok(); }, 20s));
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return pool->Execute(parent.Context(), kCount, {"x"}).ok(); }, 20s));
   const std::string text = tel_.metrics().Expose(telemetry::ExpositionFormat::kPrometheusText);
   EXPECT_NE(text.find("db_operation_name=\"SELECT\",db_collection_name=\"messages\","
                       "error_type=\"connection_error\"}"),
@@ -334,10 +341,11 @@ TEST_F(PgTest, DurationHistogramHasContractLabelsAndGaugeCountsIdle) {
   ASSERT_TRUE(pool->Execute(parent.Context(), kInsert, {"m", "alice", "a", int64_t{1}}).ok());
   ASSERT_FALSE(pool->Execute(parent.Context(), kInsert, {"m", "alice", "a", int64_t{1}}).ok());
   const std::string text = tel_.metrics().Expose(telemetry::ExpositionFormat::kPrometheusText);
-  EXPECT_NE(text.find("db_client_operation_duration_seconds_count{db_system_name=\"postgresql\","
-                      "db_operation_name=\"INSERT\",db_collection_name=\"messages\",error_type=\"\"}"
-                      " 1"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("db_client_operation_duration_seconds_count{db_system_name=\"postgresql\","
+                "db_operation_name=\"INSERT\",db_collection_name=\"messages\",error_type=\"\"}"
+                " 1"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("db_client_operation_duration_seconds_count{db_system_name=\"postgresql\","
                       "db_operation_name=\"INSERT\",db_collection_name=\"messages\",error_type="

@@ -4,10 +4,11 @@
 // the rest — no superuser, no DDL, no temporary tables, no tables of other services. Runs on a
 // database migrated directly (as db-migrate does in the local stack and deploy/), with the role
 // passwords set by pg::SetRolePasswords.
-#include <libpq-fe.h>
+#include "chat/pg/roles.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,7 +19,6 @@
 #include <vector>
 
 #include "chat/pg/migrate.hpp"
-#include "chat/pg/roles.hpp"
 #include "pg_fixture.hpp"
 
 namespace chat::pg {
@@ -52,7 +52,8 @@ class RolesTest : public PgTest {
     // A database migrated directly, like chatdb: database-level privileges are not copied by
     // CREATE DATABASE ... TEMPLATE, so the template's copies would not show them.
     direct_db_ = "r_" + db_.substr(2);
-    auto created = cluster_->RunSql("postgres", "CREATE DATABASE " + direct_db_ + " TEMPLATE template0");
+    auto created =
+        cluster_->RunSql("postgres", "CREATE DATABASE " + direct_db_ + " TEMPLATE template0");
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     auto applied = Migrate(cluster_->Dsn(direct_db_), CHAT_MIGRATIONS_DIR, tel_.telemetry());
     ASSERT_TRUE(applied.ok()) << applied.status().ToString();
@@ -136,8 +137,9 @@ TEST_F(RolesTest, TrustIsGoneConnectionsWithoutTheRightPasswordAreRefused) {
     EXPECT_NE(PQstatus(wrong.get()), CONNECTION_OK) << user << " connected with a wrong password";
   }
   // Over the Unix socket too (initdb's --auth-local).
-  ConnPtr local = Open("host=" + cluster_->socket_dir() + " port=" + std::to_string(cluster_->port()) +
-                       " dbname=" + direct_db_ + " user=postgres");
+  ConnPtr local =
+      Open("host=" + cluster_->socket_dir() + " port=" + std::to_string(cluster_->port()) +
+           " dbname=" + direct_db_ + " user=postgres");
   EXPECT_NE(PQstatus(local.get()), CONNECTION_OK) << "local socket connection without a password";
   // Every pg_hba rule asks for SCRAM; the role passwords are stored as SCRAM verifiers.
   EXPECT_EQ(Query("SELECT count(*) FROM pg_hba_file_rules WHERE auth_method <> 'scram-sha-256'"),
@@ -160,8 +162,9 @@ TEST_F(RolesTest, ServiceRolesAreLoginRolesWithoutAnyPowers) {
   EXPECT_EQ(Query("SELECT has_schema_privilege('public', 'CREATE')"), "t\n");  // superuser
   ConnPtr c = OpenAs("history-service");
   ASSERT_EQ(PQstatus(c.get()), CONNECTION_OK);
-  PGresult* r = PQexec(c.get(), "SELECT has_schema_privilege('public', 'CREATE'), "
-                                "has_database_privilege(current_database(), 'TEMPORARY')");
+  PGresult* r = PQexec(c.get(),
+                       "SELECT has_schema_privilege('public', 'CREATE'), "
+                       "has_database_privilege(current_database(), 'TEMPORARY')");
   ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
   EXPECT_STREQ(PQgetvalue(r, 0, 0), "f");
   EXPECT_STREQ(PQgetvalue(r, 0, 1), "f");
@@ -185,24 +188,22 @@ TEST_F(RolesTest, PersistWorkerWritesMessagesAndNothingElse) {
       Plus(RefusedToAll(),
            {"DELETE FROM messages WHERE room = 'r'",
             "UPDATE messages SET username = 'mallory' WHERE room = 'r'",
-            "UPDATE messages SET room = 'elsewhere'",
-            "DELETE FROM rooms WHERE name = 'r'",
-            "SELECT * FROM rooms",
-            "SELECT * FROM room_members",
+            "UPDATE messages SET room = 'elsewhere'", "DELETE FROM rooms WHERE name = 'r'",
+            "SELECT * FROM rooms", "SELECT * FROM room_members",
             "INSERT INTO read_receipts (user_id, room, last_read) VALUES ('u', 'r', 1)"}));
 }
 
 TEST_F(RolesTest, HistoryServiceOnlyReads) {
-  ExpectAccess("history-service",
-               {"SELECT count(*) FROM messages", "SELECT count(*) FROM message_reactions",
-                "SELECT type FROM rooms WHERE name = 'r'",
-                "SELECT count(*) FROM room_members WHERE room_name = 'r'"},
-               Plus(RefusedToAll(),
-                    {"INSERT INTO messages (room, username, text, \"timestamp\") "
-                     "VALUES ('r', 'u', 't', 1)",
-                     "UPDATE messages SET text = 'x'", "DELETE FROM messages",
-                     "INSERT INTO rooms (name, creator) VALUES ('r', 'u')",
-                     "SELECT * FROM read_receipts", "SELECT * FROM message_versions"}));
+  ExpectAccess(
+      "history-service",
+      {"SELECT count(*) FROM messages", "SELECT count(*) FROM message_reactions",
+       "SELECT type FROM rooms WHERE name = 'r'",
+       "SELECT count(*) FROM room_members WHERE room_name = 'r'"},
+      Plus(RefusedToAll(), {"INSERT INTO messages (room, username, text, \"timestamp\") "
+                            "VALUES ('r', 'u', 't', 1)",
+                            "UPDATE messages SET text = 'x'", "DELETE FROM messages",
+                            "INSERT INTO rooms (name, creator) VALUES ('r', 'u')",
+                            "SELECT * FROM read_receipts", "SELECT * FROM message_versions"}));
 }
 
 TEST_F(RolesTest, RoomServiceManagesRoomsAndMembersOnly) {
@@ -237,17 +238,17 @@ TEST_F(RolesTest, ReadReceiptServiceUpsertsPositionsAndCountsMessages) {
 }
 
 TEST_F(RolesTest, ExporterReadsStatisticsNotTables) {
-  ExpectAccess("pg-exporter",
-               {"SELECT count(*) FROM pg_stat_activity",
-                "SELECT pg_database_size(current_database())",
-                "SELECT count(*) FROM pg_ls_waldir()"},  // pg_monitor only
-               Plus(RefusedToAll(), {"SELECT * FROM messages", "SELECT * FROM rooms"}));
+  ExpectAccess(
+      "pg-exporter",
+      {"SELECT count(*) FROM pg_stat_activity", "SELECT pg_database_size(current_database())",
+       "SELECT count(*) FROM pg_ls_waldir()"},  // pg_monitor only
+      Plus(RefusedToAll(), {"SELECT * FROM messages", "SELECT * FROM rooms"}));
 }
 
 TEST_F(RolesTest, SetRolePasswordsRefusesSuperusersAndUnknownRolesChangingNothing) {
   // A good entry next to a bad one: nothing changes.
-  core::Status st = SetRolePasswords(
-      cluster_->Dsn(direct_db_), {{"room-service", "changed"}, {"postgres", "hijacked"}});
+  core::Status st = SetRolePasswords(cluster_->Dsn(direct_db_),
+                                     {{"room-service", "changed"}, {"postgres", "hijacked"}});
   EXPECT_EQ(st.code(), core::ErrorCode::kFailedPrecondition) << st.ToString();
   EXPECT_THAT(st.message(), Not(HasSubstr("hijacked")));
   st = SetRolePasswords(cluster_->Dsn(direct_db_), {{"no-such-role", "x"}});
@@ -272,8 +273,8 @@ TEST_F(RolesTest, PasswordsLoadFromOneFilePerRoleAndNewOnesTakeEffect) {
   ASSERT_TRUE(SetRolePasswords(cluster_->Dsn(direct_db_), *loaded).ok());
   ConnPtr fresh = Open(cluster_->DsnAs(direct_db_, "room-service", "new-room-pw"));
   EXPECT_EQ(PQstatus(fresh.get()), CONNECTION_OK) << PQerrorMessage(fresh.get());
-  ConnPtr old = Open(cluster_->DsnAs(direct_db_, "room-service",
-                                     testing::ServiceRolePassword("room-service")));
+  ConnPtr old = Open(
+      cluster_->DsnAs(direct_db_, "room-service", testing::ServiceRolePassword("room-service")));
   EXPECT_NE(PQstatus(old.get()), CONNECTION_OK);
   // Put the suite's password back (roles are cluster-wide).
   EXPECT_TRUE(SetRolePasswords(cluster_->Dsn(direct_db_),

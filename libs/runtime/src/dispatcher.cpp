@@ -29,10 +29,8 @@ bool ClientCaused(ErrorCode code) {
     case ErrorCode::kNotFound:
     case ErrorCode::kAlreadyExists:
     case ErrorCode::kFailedPrecondition:
-    case ErrorCode::kResourceExhausted:
-      return true;
-    default:
-      return false;
+    case ErrorCode::kResourceExhausted: return true;
+    default: return false;
   }
 }
 
@@ -45,9 +43,9 @@ bool Contains(const std::vector<std::string>& values, std::string_view v) {
 
 // The codes whose failure series exist from start-up on every route, so an alert on
 // increase(chat_handler_failures_total[5m]) sees the first one.
-constexpr std::array<ErrorCode, 4> kZeroInitCodes = {
-    ErrorCode::kInvalidArgument, ErrorCode::kPermissionDenied, ErrorCode::kInternal,
-    ErrorCode::kUnavailable};
+constexpr std::array<ErrorCode, 4> kZeroInitCodes = {ErrorCode::kInvalidArgument,
+                                                     ErrorCode::kPermissionDenied,
+                                                     ErrorCode::kInternal, ErrorCode::kUnavailable};
 
 }  // namespace
 
@@ -125,25 +123,15 @@ std::string_view Dispatcher::ResultLabel(const core::Status& status,
                                          const std::vector<std::string>& allowed) {
   std::string_view natural;
   switch (status.code()) {
-    case ErrorCode::kOk:
-      natural = "ok";
-      break;
-    case ErrorCode::kInvalidArgument:
-      natural = "invalid";
-      break;
+    case ErrorCode::kOk: natural = "ok"; break;
+    case ErrorCode::kInvalidArgument: natural = "invalid"; break;
     case ErrorCode::kUnauthenticated:
     case ErrorCode::kPermissionDenied:
     case ErrorCode::kAlreadyExists:
     case ErrorCode::kFailedPrecondition:
-    case ErrorCode::kResourceExhausted:
-      natural = "denied";
-      break;
-    case ErrorCode::kNotFound:
-      natural = "not_found";
-      break;
-    default:
-      natural = "error";
-      break;
+    case ErrorCode::kResourceExhausted: natural = "denied"; break;
+    case ErrorCode::kNotFound: natural = "not_found"; break;
+    default: natural = "error"; break;
   }
   if (Contains(allowed, natural)) return natural;
   if (ClientCaused(status.code())) {
@@ -183,8 +171,7 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions opt
                              ErasedHandler handler) {
   CHAT_ASSIGN_OR_RETURN(const contracts::SubjectSpec* spec, RouteSpec(tmpl, kind, request_type));
   for (const auto& more : options.more_templates) {
-    CHAT_ASSIGN_OR_RETURN(const contracts::SubjectSpec* other,
-                          RouteSpec(more, kind, request_type));
+    CHAT_ASSIGN_OR_RETURN(const contracts::SubjectSpec* other, RouteSpec(more, kind, request_type));
     if (other->queue_group != spec->queue_group || other->identity != spec->identity ||
         other->concurrency != spec->concurrency) {
       return core::InvalidArgument("route " + std::string(tmpl.text()) + ": " +
@@ -248,8 +235,7 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions opt
   return core::Status();
 }
 
-core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
-                             natsx::MessageContext& mctx) {
+core::Status Dispatcher::Run(Route& route, const natsx::Message& msg, natsx::MessageContext& mctx) {
   auto started = std::chrono::steady_clock::now();
   const auto& tel = conn_.telemetry();
   const bool server = route.kind == natsx::ProcessKind::kServer;
@@ -262,8 +248,7 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   bool may_reply = server && !msg.reply_to().empty();
   std::optional<std::string_view> inbox_owner = InboxOwner(msg.reply_to());
   switch (route.identity) {
-    case Identity::kNone:
-      break;
+    case Identity::kNone: break;
     case Identity::kSubjectUser: {
       auto u = msg.Arg("user");
       if (!u || u->empty()) {
@@ -347,14 +332,14 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   // The span's outcome (observability §1.3, §4.4). A refusal (a client-caused code: not a
   // member, not found, malformed, rate limited) is a business result, like an HTTP 4xx on a
   // server span: status stays UNSET, the span carries its code (error.type), chat.reply.result
-  // (SERVER routes) and a `rejected{chat.reason=<code>}` event — no exception event. Only a failure the service owns (internal,
-  // unavailable, deadline_exceeded, …) is handed back to natsx, which makes the span ERROR with
-  // error.type and an exception event; HighErrorRate counts exactly those. One exception,
-  // §4.4's "undecodable payload on a consumer": an event on a service-only subject
-  // (Identity::kNone: room.changed, chat.{room}, …) that does not decode is a peer service's
-  // fault, not a user's, and stays an error.
-  const bool peer_garbage = status.code() == ErrorCode::kInvalidArgument && !server &&
-                            route.identity == Identity::kNone;
+  // (SERVER routes) and a `rejected{chat.reason=<code>}` event — no exception event. Only a failure
+  // the service owns (internal, unavailable, deadline_exceeded, …) is handed back to natsx, which
+  // makes the span ERROR with error.type and an exception event; HighErrorRate counts exactly
+  // those. One exception, §4.4's "undecodable payload on a consumer": an event on a service-only
+  // subject (Identity::kNone: room.changed, chat.{room}, …) that does not decode is a peer
+  // service's fault, not a user's, and stays an error.
+  const bool peer_garbage =
+      status.code() == ErrorCode::kInvalidArgument && !server && route.identity == Identity::kNone;
   const bool refused = !status.ok() && ClientCaused(status.code()) && !peer_garbage;
   telemetry::Span& span = mctx.span();
   if (span.IsRecording() && server) {
@@ -363,8 +348,8 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg,
   if (span.IsRecording() && !status.ok()) {
     if (refused) {
       span.SetAttribute(semconv::kErrorType, core::ErrorCodeName(status.code()));
-      span.AddEvent("rejected", {{contracts::attr::kReason,
-                                  std::string(core::ErrorCodeName(status.code()))}});
+      span.AddEvent("rejected",
+                    {{contracts::attr::kReason, std::string(core::ErrorCodeName(status.code()))}});
     }
   }
 

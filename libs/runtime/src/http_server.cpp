@@ -138,8 +138,8 @@ core::Status HttpServer::Start() {
     return core::FailedPrecondition(impl_->options.server_label + ": already started");
   }
   const std::string who = impl_->options.server_label + " http server";
-  CHAT_ASSIGN_OR_RETURN(int port, sdk::BindExclusive(impl_->server, impl_->options.host,
-                                                     impl_->options.port, who));
+  CHAT_ASSIGN_OR_RETURN(
+      int port, sdk::BindExclusive(impl_->server, impl_->options.host, impl_->options.port, who));
   impl_->started = true;
   impl_->port.store(port);
   if (core::Status s = impl_->listener.Start(impl_->server, impl_->options.host, port); !s.ok()) {

@@ -2,8 +2,7 @@
 
 namespace chat::runtime {
 
-core::Status ReadLiveKeys(KeyValue& kv, std::string_view keys,
-                          const telemetry::SpanContext& parent,
+core::Status ReadLiveKeys(KeyValue& kv, std::string_view keys, const telemetry::SpanContext& parent,
                           std::chrono::milliseconds next_timeout,
                           const std::function<void(std::string_view key)>& each) {
   auto watcher = kv.Watch(keys, parent);

@@ -68,9 +68,10 @@ NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
   c.tls.cert_file = reader.String("NATS_TLS_CERT", "");
   c.tls.key_file = reader.String("NATS_TLS_KEY", "");
   c.tls.expected_hostname = reader.String("NATS_TLS_HOSTNAME", "");
-  for (auto [name, path] : {std::pair<const char*, const std::string*>{"NATS_TLS_CA", &c.tls.ca_file},
-                            {"NATS_TLS_CERT", &c.tls.cert_file},
-                            {"NATS_TLS_KEY", &c.tls.key_file}}) {
+  for (auto [name, path] :
+       {std::pair<const char*, const std::string*>{"NATS_TLS_CA", &c.tls.ca_file},
+        {"NATS_TLS_CERT", &c.tls.cert_file},
+        {"NATS_TLS_KEY", &c.tls.key_file}}) {
     if (!path->empty() && ::access(path->c_str(), R_OK) != 0) {
       reader.AddProblem(std::string(name) + " \"" + *path + "\" is not a readable file");
     }
@@ -87,53 +88,53 @@ NatsConfig NatsConfig::FromEnv(core::EnvReader& reader) {
 const std::vector<RenamedVariable>& RenamedVariables() {
   // Renamed in issue 12 ("one plumbing owner"); drop the aliases one release later.
   static const std::vector<RenamedVariable> kRenamed = [] {
-  std::vector<RenamedVariable> renamed = {
-      {"FANOUT_LRU_CAPACITY", "CHAT_FANOUT_LRU_CAPACITY"},
-      {"FANOUT_WORKERS", "CHAT_FANOUT_WORKERS"},
-      {"FANOUT_QUEUE_CAPACITY", "CHAT_FANOUT_QUEUE_CAPACITY"},
-      {"FANOUT_RATE_LIMIT_PER_MINUTE", "CHAT_FANOUT_RATE_LIMIT_PER_MINUTE"},
-      {"FANOUT_RATE_LIMIT_FALLBACK", "CHAT_FANOUT_RATE_LIMIT_FALLBACK"},
-      {"FANOUT_HANDLER_CONCURRENCY", "CHAT_FANOUT_HANDLER_CONCURRENCY"},
-      {"FANOUT_INGEST_CONCURRENCY", "CHAT_FANOUT_INGEST_CONCURRENCY"},
-      {"FANOUT_MEMBERS_TIMEOUT_MS", "CHAT_FANOUT_MEMBERS_TIMEOUT_MS"},
-      {"FANOUT_KV_TIMEOUT_MS", "CHAT_FANOUT_KV_TIMEOUT_MS"},
-      {"FANOUT_STICKER_BASE_URL", "CHAT_FANOUT_STICKER_BASE_URL"},
-      {"HISTORY_DB_POOL_SIZE", "CHAT_HISTORY_DB_POOL_SIZE"},
-      {"HISTORY_STATEMENT_TIMEOUT_MS", "CHAT_HISTORY_STATEMENT_TIMEOUT_MS"},
-      {"PERSIST_BATCH_SIZE", "CHAT_PERSIST_BATCH_SIZE"},
-      {"PERSIST_FETCH_TIMEOUT_MS", "CHAT_PERSIST_FETCH_TIMEOUT_MS"},
-      {"PERSIST_WORKERS", "CHAT_PERSIST_WORKERS"},
-      {"PERSIST_NAK_DELAY_MS", "CHAT_PERSIST_NAK_DELAY_MS"},
-      {"PERSIST_NAK_DELAY_MAX_MS", "CHAT_PERSIST_NAK_DELAY_MAX_MS"},
-      {"PERSIST_STREAM_MAX_MSGS", "CHAT_PERSIST_STREAM_MAX_MSGS"},
-      {"PERSIST_STREAM_MAX_BYTES", "CHAT_PERSIST_STREAM_MAX_BYTES"},
-      {"PERSIST_STREAM_MAX_MSG_SIZE", "CHAT_PERSIST_STREAM_MAX_MSG_SIZE"},
-      {"PERSIST_MAX_ACK_PENDING", "CHAT_PERSIST_MAX_ACK_PENDING"},
-      {"PERSIST_STATEMENT_TIMEOUT_MS", "CHAT_PERSIST_STATEMENT_TIMEOUT_MS"},
-      {"PRESENCE_CONN_TTL_SECONDS", "CHAT_PRESENCE_CONN_TTL_SECONDS"},
-      {"PRESENCE_SWEEP_INTERVAL_MS", "CHAT_PRESENCE_SWEEP_INTERVAL_MS"},
-      {"PRESENCE_MAX_CONNECTIONS_PER_USER", "CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER"},
-      {"READ_RECEIPT_DB_POOL_SIZE", "CHAT_READ_RECEIPT_DB_POOL_SIZE"},
-      {"READ_RECEIPT_FLUSH_INTERVAL_MS", "CHAT_READ_RECEIPT_FLUSH_INTERVAL_MS"},
-      {"ROOM_DB_POOL_SIZE", "CHAT_ROOM_DB_POOL_SIZE"},
-      {"ROOM_DB_CONNECT_ATTEMPTS", "CHAT_ROOM_DB_CONNECT_ATTEMPTS"},
-      {"ROOM_DB_CONNECT_INTERVAL_MS", "CHAT_ROOM_DB_CONNECT_INTERVAL_MS"},
-      {"ROOM_DB_STATEMENT_TIMEOUT_MS", "CHAT_ROOM_DB_STATEMENT_TIMEOUT_MS"},
-  };
-  // Bucket bounds are shared by every service that creates the bucket, so they are
-  // CHAT_KV_<BUCKET>_… rather than one service's; they were KV_<BUCKET>_…. The names live as
-  // long as the process (a deque never moves its strings).
-  static std::deque<std::string> names;
-  for (const auto& bucket : contracts::jetstream::kBuckets) {
-    for (std::string_view suffix : {"MAX_BYTES", "MAX_VALUE_SIZE"}) {
-      std::string replacement = contracts::quotas::BucketEnvName(bucket.name, suffix);
-      names.push_back(replacement.substr(std::string_view("CHAT_").size()));
-      const std::string& deprecated = names.back();
-      names.push_back(std::move(replacement));
-      renamed.push_back({deprecated, names.back()});
+    std::vector<RenamedVariable> renamed = {
+        {"FANOUT_LRU_CAPACITY", "CHAT_FANOUT_LRU_CAPACITY"},
+        {"FANOUT_WORKERS", "CHAT_FANOUT_WORKERS"},
+        {"FANOUT_QUEUE_CAPACITY", "CHAT_FANOUT_QUEUE_CAPACITY"},
+        {"FANOUT_RATE_LIMIT_PER_MINUTE", "CHAT_FANOUT_RATE_LIMIT_PER_MINUTE"},
+        {"FANOUT_RATE_LIMIT_FALLBACK", "CHAT_FANOUT_RATE_LIMIT_FALLBACK"},
+        {"FANOUT_HANDLER_CONCURRENCY", "CHAT_FANOUT_HANDLER_CONCURRENCY"},
+        {"FANOUT_INGEST_CONCURRENCY", "CHAT_FANOUT_INGEST_CONCURRENCY"},
+        {"FANOUT_MEMBERS_TIMEOUT_MS", "CHAT_FANOUT_MEMBERS_TIMEOUT_MS"},
+        {"FANOUT_KV_TIMEOUT_MS", "CHAT_FANOUT_KV_TIMEOUT_MS"},
+        {"FANOUT_STICKER_BASE_URL", "CHAT_FANOUT_STICKER_BASE_URL"},
+        {"HISTORY_DB_POOL_SIZE", "CHAT_HISTORY_DB_POOL_SIZE"},
+        {"HISTORY_STATEMENT_TIMEOUT_MS", "CHAT_HISTORY_STATEMENT_TIMEOUT_MS"},
+        {"PERSIST_BATCH_SIZE", "CHAT_PERSIST_BATCH_SIZE"},
+        {"PERSIST_FETCH_TIMEOUT_MS", "CHAT_PERSIST_FETCH_TIMEOUT_MS"},
+        {"PERSIST_WORKERS", "CHAT_PERSIST_WORKERS"},
+        {"PERSIST_NAK_DELAY_MS", "CHAT_PERSIST_NAK_DELAY_MS"},
+        {"PERSIST_NAK_DELAY_MAX_MS", "CHAT_PERSIST_NAK_DELAY_MAX_MS"},
+        {"PERSIST_STREAM_MAX_MSGS", "CHAT_PERSIST_STREAM_MAX_MSGS"},
+        {"PERSIST_STREAM_MAX_BYTES", "CHAT_PERSIST_STREAM_MAX_BYTES"},
+        {"PERSIST_STREAM_MAX_MSG_SIZE", "CHAT_PERSIST_STREAM_MAX_MSG_SIZE"},
+        {"PERSIST_MAX_ACK_PENDING", "CHAT_PERSIST_MAX_ACK_PENDING"},
+        {"PERSIST_STATEMENT_TIMEOUT_MS", "CHAT_PERSIST_STATEMENT_TIMEOUT_MS"},
+        {"PRESENCE_CONN_TTL_SECONDS", "CHAT_PRESENCE_CONN_TTL_SECONDS"},
+        {"PRESENCE_SWEEP_INTERVAL_MS", "CHAT_PRESENCE_SWEEP_INTERVAL_MS"},
+        {"PRESENCE_MAX_CONNECTIONS_PER_USER", "CHAT_PRESENCE_MAX_CONNECTIONS_PER_USER"},
+        {"READ_RECEIPT_DB_POOL_SIZE", "CHAT_READ_RECEIPT_DB_POOL_SIZE"},
+        {"READ_RECEIPT_FLUSH_INTERVAL_MS", "CHAT_READ_RECEIPT_FLUSH_INTERVAL_MS"},
+        {"ROOM_DB_POOL_SIZE", "CHAT_ROOM_DB_POOL_SIZE"},
+        {"ROOM_DB_CONNECT_ATTEMPTS", "CHAT_ROOM_DB_CONNECT_ATTEMPTS"},
+        {"ROOM_DB_CONNECT_INTERVAL_MS", "CHAT_ROOM_DB_CONNECT_INTERVAL_MS"},
+        {"ROOM_DB_STATEMENT_TIMEOUT_MS", "CHAT_ROOM_DB_STATEMENT_TIMEOUT_MS"},
+    };
+    // Bucket bounds are shared by every service that creates the bucket, so they are
+    // CHAT_KV_<BUCKET>_… rather than one service's; they were KV_<BUCKET>_…. The names live as
+    // long as the process (a deque never moves its strings).
+    static std::deque<std::string> names;
+    for (const auto& bucket : contracts::jetstream::kBuckets) {
+      for (std::string_view suffix : {"MAX_BYTES", "MAX_VALUE_SIZE"}) {
+        std::string replacement = contracts::quotas::BucketEnvName(bucket.name, suffix);
+        names.push_back(replacement.substr(std::string_view("CHAT_").size()));
+        const std::string& deprecated = names.back();
+        names.push_back(std::move(replacement));
+        renamed.push_back({deprecated, names.back()});
+      }
     }
-  }
-  return renamed;
+    return renamed;
   }();
   return kRenamed;
 }
@@ -211,8 +212,8 @@ int ServiceMain(const ServiceInfo& info, const ConfigureFn& configure, const Set
     std::fprintf(stderr, "%s: %s\n", info.name.c_str(), s.message().c_str());
     return 2;
   }
-  auto telemetry_config = telemetry::sdk::TelemetryConfig::FromEnv(env, info.name,
-                                                                   info.metrics_port);
+  auto telemetry_config =
+      telemetry::sdk::TelemetryConfig::FromEnv(env, info.name, info.metrics_port);
 
   // 2. Telemetry first, so every later failure is logged with the service's resource.
   auto sdk = telemetry::sdk::TelemetrySdk::Create(telemetry_config, clock);
@@ -232,17 +233,14 @@ int ServiceMain(const ServiceInfo& info, const ConfigureFn& configure, const Set
   auto phase = std::make_shared<std::atomic<int>>(0);  // 0 starting, 1 serving, 2 draining
   admin.AddReadinessCheck("service", [phase] {
     switch (phase->load()) {
-      case 1:
-        return core::Status::Ok();
-      case 2:
-        return core::Unavailable("draining");
-      default:
-        return core::Unavailable("starting");
+      case 1: return core::Status::Ok();
+      case 2: return core::Unavailable("draining");
+      default: return core::Unavailable("starting");
     }
   });
   if (core::Status s = admin.Start(); !s.ok()) {
-    log.Error("admin server failed to start", {{"error.type", "admin_bind"},
-                                               {"exception.message", s.message()}});
+    log.Error("admin server failed to start",
+              {{"error.type", "admin_bind"}, {"exception.message", s.message()}});
     sdk->Shutdown(milliseconds(2000));
     return 1;
   }
@@ -263,10 +261,9 @@ int ServiceMain(const ServiceInfo& info, const ConfigureFn& configure, const Set
     // a while right after a restart. A termination signal during the wait ends start-up.
     auto conn = natsx::Connection::Connect(opts, sdk->telemetry());
     for (int attempt = 2; !conn.ok() && attempt <= nats_config.connect_attempts; ++attempt) {
-      log.Warn("nats connect failed, retrying",
-               {{"error.type", "nats_connect"},
-                {"exception.message", conn.status().message()},
-                {"attempt", static_cast<int64_t>(attempt)}});
+      log.Warn("nats connect failed, retrying", {{"error.type", "nats_connect"},
+                                                 {"exception.message", conn.status().message()},
+                                                 {"attempt", static_cast<int64_t>(attempt)}});
       if (stop.WaitFor(nats_config.connect_retry_wait)) break;  // SIGTERM/SIGINT: give up now
       conn = natsx::Connection::Connect(opts, sdk->telemetry());
     }
@@ -277,8 +274,8 @@ int ServiceMain(const ServiceInfo& info, const ConfigureFn& configure, const Set
       return 0;
     }
     if (!conn.ok()) {
-      log.Error("nats connect failed", {{"error.type", "nats_connect"},
-                                        {"exception.message", conn.status().message()}});
+      log.Error("nats connect failed",
+                {{"error.type", "nats_connect"}, {"exception.message", conn.status().message()}});
       admin.Stop();
       sdk->Shutdown(milliseconds(2000));
       return 1;
@@ -304,9 +301,9 @@ int ServiceMain(const ServiceInfo& info, const ConfigureFn& configure, const Set
     return 0;
   }
   if (!service.ok()) {
-    log.Error("service setup failed", {{"error.type", std::string(core::ErrorCodeName(
-                                                          service.status().code()))},
-                                       {"exception.message", service.status().message()}});
+    log.Error("service setup failed",
+              {{"error.type", std::string(core::ErrorCodeName(service.status().code()))},
+               {"exception.message", service.status().message()}});
     if (nats) (void)nats->Drain(milliseconds(2000));
     admin.Stop();
     sdk->Shutdown(milliseconds(2000));

@@ -7,9 +7,9 @@
 
 #include <atomic>
 #include <optional>
+#include <stdexcept>
 #include <variant>
 #include <vector>
-#include <stdexcept>
 
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/rooms.hpp"
@@ -45,10 +45,10 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_NE(service_conn_, nullptr);
     dispatcher_ = std::make_unique<Dispatcher>(*service_conn_, chat::core::SystemClock::Instance());
     requests_ = tel_.metrics().AddCounter("room_requests_total", "t", {"action", "result"});
-    duration_ = tel_.metrics().AddHistogram("room_request_duration_seconds", "t",
-                                            tel::kBucketsNats, {"action"});
-    create_metrics_ = RouteMetrics{&requests_, &duration_, {"create"},
-                                   {"ok", "denied", "not_found", "error"}};
+    duration_ = tel_.metrics().AddHistogram("room_request_duration_seconds", "t", tel::kBucketsNats,
+                                            {"action"});
+    create_metrics_ =
+        RouteMetrics{&requests_, &duration_, {"create"}, {"ok", "denied", "not_found", "error"}};
   }
   void TearDown() override {
     if (dispatcher_) dispatcher_->Drain(2s);
@@ -69,8 +69,7 @@ class DispatcherTest : public ::testing::Test {
 
   void ServeCreate() {
     auto st = dispatcher_->Serve<contracts::RoomCreateRequest>(
-        subjects::kRoomCreate,
-        {.metrics = &create_metrics_},
+        subjects::kRoomCreate, {.metrics = &create_metrics_},
         [this](const contracts::RoomCreateRequest& req,
                RequestContext& ctx) -> Result<contracts::RoomInfo> {
           calls_++;
@@ -89,9 +88,7 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_TRUE(service_conn_->Flush(2s).ok());
   }
 
-  double Count(std::string_view result) {
-    return requests_.With({"create", result}).Value();
-  }
+  double Count(std::string_view result) { return requests_.With({"create", result}).Value(); }
   // The dispatcher replies first and counts after (the reply is part of the measured time), so a
   // counter read right after the reply can still be one behind: these wait, with a deadline.
   void ExpectCountReaches(std::string_view result, double want) {
@@ -185,7 +182,8 @@ TEST_F(DispatcherTest, ServeDecodesFillsUserRepliesAndCounts) {
   ExpectCountReaches("ok", 1);
   EXPECT_EQ(duration_.With({"create"}).Count(), 1U);
 
-  ASSERT_TRUE(chat::testing::WaitFor([&] { return tel_.FindSpan("process room.create.{user}").has_value(); }, 5s));
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] { return tel_.FindSpan("process room.create.{user}").has_value(); }, 5s));
   auto span = *tel_.FindSpan("process room.create.{user}");
   EXPECT_EQ(span.kind, tel::SpanKind::kServer);
   EXPECT_EQ(span.status_code, tel::StatusCode::kUnset);
@@ -198,8 +196,8 @@ TEST_F(DispatcherTest, ServeDecodesFillsUserRepliesAndCounts) {
 TEST_F(DispatcherTest, BodyUserThatDisagreesIsRefused) {
   ServeCreate();
   auto alice = Connect("alice-client", "_INBOX.alice");
-  auto reply = alice->Request(subjects::kRoomCreate, {"alice"},
-                              R"({"name":"team-a","user":"bob"})", 2s, tel::SpanContext{});
+  auto reply = alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"team-a","user":"bob"})",
+                              2s, tel::SpanContext{});
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   auto info = contracts::FromReply<contracts::RoomInfo>(reply->payload());
   ASSERT_FALSE(info.ok());
@@ -228,8 +226,8 @@ TEST_F(DispatcherTest, MalformedJsonIsInvalidArgument) {
 TEST_F(DispatcherTest, HandlerErrorsBecomeErrorRepliesErrorSpansAndOneLog) {
   ServeCreate();
   auto alice = Connect("alice-client", "_INBOX.alice");
-  auto reply =
-      alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"broken"})", 2s, tel::SpanContext{});
+  auto reply = alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"broken"})", 2s,
+                              tel::SpanContext{});
   ASSERT_TRUE(reply.ok());
   auto err = contracts::FromJson<contracts::ErrorReply>(reply->payload());
   ASSERT_TRUE(err.ok());
@@ -252,7 +250,8 @@ TEST_F(DispatcherTest, HandlerErrorsBecomeErrorRepliesErrorSpansAndOneLog) {
   }
   EXPECT_TRUE(found);
 
-  reply = alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"taken"})", 2s, tel::SpanContext{});
+  reply = alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"taken"})", 2s,
+                         tel::SpanContext{});
   ASSERT_TRUE(reply.ok());
   err = contracts::FromJson<contracts::ErrorReply>(reply->payload());
   ASSERT_TRUE(err.ok());
@@ -263,8 +262,8 @@ TEST_F(DispatcherTest, HandlerErrorsBecomeErrorRepliesErrorSpansAndOneLog) {
 TEST_F(DispatcherTest, ThrowingHandlerAnswersInternal) {
   ServeCreate();
   auto alice = Connect("alice-client", "_INBOX.alice");
-  auto reply =
-      alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"boom"})", 2s, tel::SpanContext{});
+  auto reply = alice->Request(subjects::kRoomCreate, {"alice"}, R"({"name":"boom"})", 2s,
+                              tel::SpanContext{});
   ASSERT_TRUE(reply.ok());
   auto err = contracts::FromJson<contracts::ErrorReply>(reply->payload());
   ASSERT_TRUE(err.ok());
@@ -389,19 +388,20 @@ TEST_F(DispatcherTest, ReplyInboxRoutesTakeTheUserFromTheInbox) {
   ASSERT_EQ(natsConnection_PublishRequestString(bob->native(), "room.list", "_INBOX.nobody", ""),
             NATS_OK);
   ASSERT_TRUE(bob->Flush(2s).ok());
-  ASSERT_TRUE(chat::testing::WaitFor(
-      [&] { return Failures("room.list", "permission_denied") == 1; }, 5s));
+  ASSERT_TRUE(
+      chat::testing::WaitFor([&] { return Failures("room.list", "permission_denied") == 1; }, 5s));
 }
 
 TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   join_metrics_ = RouteMetrics{&requests_, nullptr, {"join"}, {"ok", "noop", "denied", "error"}};
   chat::testing::Latch done;
   auto st = dispatcher_->Consume<contracts::RoomMembershipRequest>(
-      subjects::kRoomJoin,
-      {.metrics = &join_metrics_},
+      subjects::kRoomJoin, {.metrics = &join_metrics_},
       [&](const contracts::RoomMembershipRequest& req, RequestContext& ctx) -> Status {
-        if (ctx.Arg("room") == "secret") ctx.Reject("access_denied");
-        else if (req.user_id == "alice") ctx.SetResult("noop");
+        if (ctx.Arg("room") == "secret")
+          ctx.Reject("access_denied");
+        else if (req.user_id == "alice")
+          ctx.SetResult("noop");
         done.Set();
         return Status();
       });
@@ -409,9 +409,14 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   ASSERT_TRUE(service_conn_->Flush(2s).ok());
 
   auto alice = Connect("alice-client", "_INBOX.alice");
-  ASSERT_TRUE(alice->Publish(subjects::kRoomJoin, {"secret", "alice"}, "{}", tel::SpanContext{}).ok());
+  ASSERT_TRUE(
+      alice->Publish(subjects::kRoomJoin, {"secret", "alice"}, "{}", tel::SpanContext{}).ok());
   ASSERT_TRUE(done.Wait(5s));
-  ASSERT_TRUE(chat::testing::WaitFor([&] { return requests_.With({"join", "denied"}).Value() == 1; }, 5s));
+  ASSERT_TRUE(chat::testing::WaitFor(
+      [&] {
+        return requests_.With({"join", "denied"}).Value() == 1;
+      },
+      5s));
   ASSERT_TRUE(chat::testing::WaitFor([&] { return HasLogLine("WARN", "message rejected"); }, 5s));
   ASSERT_TRUE(chat::testing::WaitFor(
       [&] { return tel_.FindSpan("process room.join.{room}.{user}").has_value(); }, 5s));
@@ -430,7 +435,8 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   // An undecodable event from a user (the subject's {user}) is that user's malformed request:
   // counted and refused, but not an error of the service (observability §1.3).
   tel_.Clear();
-  ASSERT_TRUE(alice->Publish(subjects::kRoomJoin, {"general", "alice"}, "{nope", tel::SpanContext{}).ok());
+  ASSERT_TRUE(
+      alice->Publish(subjects::kRoomJoin, {"general", "alice"}, "{nope", tel::SpanContext{}).ok());
   ASSERT_TRUE(chat::testing::WaitFor(
       [&] { return Failures("room.join.{room}.{user}", "invalid_argument") == 1; }, 5s));
   EXPECT_EQ(requests_.With({"join", "denied"}).Value(), 2);  // invalid → the route's "denied"
@@ -461,8 +467,7 @@ TEST_F(DispatcherTest, UntracedRoutesRecordNoSpansButStillCount) {
   chat::testing::Latch done;
   bool child_recording = true;
   auto st = dispatcher_->Consume<chat::runtime::RawPayload>(
-      subjects::kPresenceHeartbeat,
-      {.metrics = &heartbeat_metrics_, .traced = false},
+      subjects::kPresenceHeartbeat, {.metrics = &heartbeat_metrics_, .traced = false},
       [&](const chat::runtime::RawPayload&, RequestContext& ctx) -> Status {
         auto child = ctx.StartSpan("put PRESENCE_CONN", tel::SpanKind::kClient);
         child_recording = child.IsRecording() || ctx.span().IsRecording();
@@ -479,7 +484,10 @@ TEST_F(DispatcherTest, UntracedRoutesRecordNoSpansButStillCount) {
   ASSERT_TRUE(done.Wait(5s));
   EXPECT_FALSE(child_recording);
   ASSERT_TRUE(chat::testing::WaitFor(
-      [&] { return requests_.With({"heartbeat", "ok"}).Value() == 1; }, 5s));
+      [&] {
+        return requests_.With({"heartbeat", "ok"}).Value() == 1;
+      },
+      5s));
   EXPECT_FALSE(tel_.FindSpan("process presence.heartbeat.{user}").has_value());
   EXPECT_FALSE(tel_.FindSpan("put PRESENCE_CONN").has_value());
 }
@@ -535,8 +543,7 @@ TEST_F(DispatcherTest, ATemplateWithoutACatalogueRowIsRefused) {
 }
 
 TEST_F(DispatcherTest, APayloadTypeOtherThanTheCataloguesIsRefused) {
-  EXPECT_EQ(chat::runtime::internal::TypeName<contracts::RoomCreateRequest>(),
-            "RoomCreateRequest");
+  EXPECT_EQ(chat::runtime::internal::TypeName<contracts::RoomCreateRequest>(), "RoomCreateRequest");
   // room.create carries a RoomCreateRequest, not a RoomListRequest.
   auto st = dispatcher_->Serve<contracts::RoomListRequest>(
       subjects::kRoomCreate, {},
@@ -574,10 +581,10 @@ TEST_F(DispatcherTest, ConcurrencyOnlyWhereTheCatalogueLetsTheDeploymentChoose) 
             ErrorCode::kInvalidArgument);
   // Extra templates must share the first one's queue group, identity and concurrency class:
   // chat.{room} (no user) cannot ride on the ingest route (subject user).
-  EXPECT_EQ(ConsumeRaw(*dispatcher_, subjects::kDeliverSend,
-                       {.more_templates = {subjects::kChatRoom}})
-                .code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      ConsumeRaw(*dispatcher_, subjects::kDeliverSend, {.more_templates = {subjects::kChatRoom}})
+          .code(),
+      ErrorCode::kInvalidArgument);
   EXPECT_TRUE(dispatcher_->Routes().empty());
 }
 

@@ -35,16 +35,19 @@ class RuntimeHttpServerTest : public ::testing::Test {
     HttpRouteOptions post;
     post.max_body_bytes = 8;
     post.finish = [](HttpExchange& ex) { ex.SetHeader("Cache-Control", "no-store"); };
-    server_->Post("/small", "/small", [](HttpExchange& ex) {
-      ex.Info("small body", {{"chat.bytes", static_cast<int64_t>(ex.body().size())}});
-      ex.SetStatus(201);
-      ex.SetBody(ex.body(), "text/plain");
-    }, post);
+    server_->Post(
+        "/small", "/small",
+        [](HttpExchange& ex) {
+          ex.Info("small body", {{"chat.bytes", static_cast<int64_t>(ex.body().size())}});
+          ex.SetStatus(201);
+          ex.SetBody(ex.body(), "text/plain");
+        },
+        post);
     server_->Get("/throw", "/throw", [](HttpExchange&) { throw std::runtime_error("internals"); });
     HttpRouteOptions probe;
     probe.trace = false;
-    server_->Get("/healthz", "/healthz", [](HttpExchange& ex) { ex.SetBody("ok\n", "text/plain"); },
-                 probe);
+    server_->Get(
+        "/healthz", "/healthz", [](HttpExchange& ex) { ex.SetBody("ok\n", "text/plain"); }, probe);
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_GT(server_->port(), 0);
   }
@@ -70,8 +73,8 @@ TEST_F(RuntimeHttpServerTest, ServerSpanContinuesTheClientSpanAndHeadersReachThe
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "/echo/hello one");
-  ASSERT_TRUE(chat::testing::WaitFor([&] { return tel_.FindSpan("GET /echo/{word}").has_value(); },
-                                     5s));
+  ASSERT_TRUE(
+      chat::testing::WaitFor([&] { return tel_.FindSpan("GET /echo/{word}").has_value(); }, 5s));
   auto server = tel_.FindSpan("GET /echo/{word}");
   ASSERT_TRUE(server);
   EXPECT_EQ(server->kind, telemetry::SpanKind::kServer);

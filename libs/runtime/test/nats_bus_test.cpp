@@ -106,8 +106,7 @@ TEST_F(NatsBusTest, KeyValueKeepsNatsxResultsCodesAndSpans) {
   EXPECT_GT(got->created_unix_nano, 0);
 
   EXPECT_EQ(bucket.Create("a.x", "2", {}).status().code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(bucket.Update("a.x", "2", *put + 10, {}).status().code(),
-            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(bucket.Update("a.x", "2", *put + 10, {}).status().code(), ErrorCode::kAlreadyExists);
   auto updated = bucket.Update("a.x", "2", *put, {});
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   EXPECT_GT(*updated, *put);
@@ -138,8 +137,8 @@ TEST_F(NatsBusTest, KeyValueKeepsNatsxResultsCodesAndSpans) {
 
   // Only live keys reach a key reader.
   std::vector<std::string> keys;
-  ASSERT_TRUE(runtime::LiveKeys(bucket, {})([&](std::string_view k) { keys.emplace_back(k); })
-                  .ok());
+  ASSERT_TRUE(
+      runtime::LiveKeys(bucket, {})([&](std::string_view k) { keys.emplace_back(k); }).ok());
   EXPECT_EQ(keys, (std::vector<std::string>{"a.x"}));
 
   // Bind reaches the same bucket; a missing one is an error.

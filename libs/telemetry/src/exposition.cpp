@@ -51,17 +51,10 @@ void AppendUint(std::string& out, uint64_t v) { out += std::to_string(v); }
 void AppendEscapedLabelValue(std::string& out, std::string_view v) {
   for (char c : v) {
     switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out.push_back(c);
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out.push_back(c);
     }
   }
 }

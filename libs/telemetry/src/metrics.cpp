@@ -111,13 +111,9 @@ struct Family {
     auto s = std::make_unique<Series>();
     s->label_values = std::move(values);
     switch (type) {
-      case FamilyType::kCounter:
-        s->counter = std::make_unique<CounterCell>();
-        break;
+      case FamilyType::kCounter: s->counter = std::make_unique<CounterCell>(); break;
       case FamilyType::kGauge:
-      case FamilyType::kUpDownCounter:
-        s->gauge = std::make_unique<GaugeCell>();
-        break;
+      case FamilyType::kUpDownCounter: s->gauge = std::make_unique<GaugeCell>(); break;
       case FamilyType::kHistogram:
         s->histogram = std::make_unique<HistogramCell>(std::span<const double>(bounds));
         break;
@@ -156,8 +152,7 @@ struct Family {
       }
       case FamilyType::kHistogram:
         return {name, name + "_bucket", name + "_count", name + "_sum", name + "_created"};
-      default:
-        return {name};
+      default: return {name};
     }
   }
 };
@@ -254,8 +249,7 @@ HistogramCell& Histogram::With(const std::vector<std::string>& label_values) con
 
 // ---- registry -------------------------------------------------------------------------------
 
-MetricRegistry::MetricRegistry(size_t max_series_per_family)
-    : max_series_(max_series_per_family) {}
+MetricRegistry::MetricRegistry(size_t max_series_per_family) : max_series_(max_series_per_family) {}
 
 MetricRegistry::~MetricRegistry() = default;
 

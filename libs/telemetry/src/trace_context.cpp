@@ -97,8 +97,7 @@ void Seed(RngState& st) {
   uint64_t seed = 0;
   if (getrandom(&seed, sizeof(seed), 0) != static_cast<ssize_t>(sizeof(seed))) {
     // getrandom cannot really fail for 8 bytes after boot; mix what we have anyway.
-    seed = static_cast<uint64_t>(
-               std::chrono::steady_clock::now().time_since_epoch().count()) ^
+    seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
            static_cast<uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) ^
            reinterpret_cast<uintptr_t>(&st);
   }
@@ -108,7 +107,8 @@ void Seed(RngState& st) {
 
 uint64_t Next() {
   RngState& st = t_rng;
-  if (!st.seeded) [[unlikely]] Seed(st);
+  if (!st.seeded) [[unlikely]]
+    Seed(st);
   uint64_t* s = st.s;
   const uint64_t result = Rotl(s[1] * 5, 7) * 9;
   const uint64_t t = s[1] << 17;

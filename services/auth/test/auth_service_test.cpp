@@ -1,36 +1,34 @@
 // auth-service over real HTTP: dev-idp runs in-process on a random port and issues the tokens
 // (password grant), auth-service runs in-process with in-memory telemetry, and the minted JWTs
 // are checked with libs/nkeys and — end to end — by a real nats-server in operator mode.
+#include <fcntl.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <nats/nats.h>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 
-#include "chat/telemetry/semconv.hpp"
 #include "chat/contracts/permissions.hpp"
-#include "chat/core/base64.hpp"
 #include "chat/contracts/subjects.hpp"
+#include "chat/core/base64.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/nkeys/jwt.hpp"
 #include "chat/nkeys/local_operator.hpp"
 #include "chat/nkeys/nkeys.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
-#include "chat/testing/nats_server.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/http_bomb.hpp"
+#include "chat/testing/nats_server.hpp"
 #include "chat/testing/ports.hpp"
 #include "chat/testing/process.hpp"
 #include "chat/testing/wait_for.hpp"
@@ -95,8 +93,8 @@ class AuthServiceTest : public ::testing::Test {
     idp_config.port = 0;
     idp_config.state_dir = dir_ + "/idp";
     idp_config.pbkdf2_iterations = 1000;  // keeps tests quick; the binary uses 600000
-    auto idp = devidp::IdpServer::Create(idp_config, idp_tel_.telemetry(),
-                                         core::SystemClock::Instance());
+    auto idp =
+        devidp::IdpServer::Create(idp_config, idp_tel_.telemetry(), core::SystemClock::Instance());
     ASSERT_TRUE(idp.ok()) << idp.status().ToString();
     idp_ = std::move(idp).value();
     ASSERT_TRUE(idp_->Start().ok());
@@ -217,9 +215,7 @@ class AuthServiceTest : public ::testing::Test {
   const devidp::RsaKey& IdpKey() { return *idp_->keys().SigningKey(); }
 
   // Claims like the IdP's, signed with the IdP's real key: only what a test changes is wrong.
-  json GoodClaims(const std::string& user = "alice") {
-    return SplitToken(Token(user)).claims;
-  }
+  json GoodClaims(const std::string& user = "alice") { return SplitToken(Token(user)).claims; }
   std::string Forge(const json& claims) {
     json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", IdpKey().kid()}};
     return SignToken(header, claims, IdpKey());
@@ -362,8 +358,8 @@ TEST_F(AuthServiceTest, AlgNoneAndHs256AreRejected) {
   ExpectRejected(B64(none.dump()) + "." + B64(claims.dump()) + ".", NkeyBody("x"), 401,
                  "unauthenticated", "bad_signature");
   json hs = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", IdpKey().kid()}};
-  ExpectRejected(B64(hs.dump()) + "." + B64(claims.dump()) + "." + B64("mac"), NkeyBody("x"),
-                 401, "unauthenticated", "bad_signature");
+  ExpectRejected(B64(hs.dump()) + "." + B64(claims.dump()) + "." + B64("mac"), NkeyBody("x"), 401,
+                 "unauthenticated", "bad_signature");
 }
 
 TEST_F(AuthServiceTest, ExpiredTokenIsRejectedAfterTheSkew) {
@@ -460,8 +456,7 @@ TEST_F(AuthServiceTest, TheAudienceMustNameUsNotJustTheAuthorizedParty) {
   json c = GoodClaims();
   c["aud"] = "account";  // Keycloak's default without an audience mapper
   c["azp"] = "nats-chat-app";
-  ExpectRejected(Forge(c), NkeyBody(user->public_key()), 401, "unauthenticated",
-                 "wrong_audience");
+  ExpectRejected(Forge(c), NkeyBody(user->public_key()), 401, "unauthenticated", "wrong_audience");
 }
 
 // ---- time claims at the edges of int64 (issue 11 item 15; UBSan checks the arithmetic) ----
@@ -523,12 +518,12 @@ TEST_F(AuthServiceTest, MalformedRequestsAreRejectedWithoutServerErrors) {
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
   EXPECT_EQ(json::parse(big->body, nullptr, false)["error"]["code"], "resource_exhausted");
-  EXPECT_EQ(Counter("http_server_rejected_requests_total", {"server", "reason"},
-                    {"auth", "too_large"}),
-            1);
-  auto r = client_->Post(std::string(kCredentialsRoute),
-                         {{"Authorization", "Basic YWxpY2U6YWxpY2UxMjM="}}, "{}",
-                         "application/json");
+  EXPECT_EQ(
+      Counter("http_server_rejected_requests_total", {"server", "reason"}, {"auth", "too_large"}),
+      1);
+  auto r =
+      client_->Post(std::string(kCredentialsRoute),
+                    {{"Authorization", "Basic YWxpY2U6YWxpY2UxMjM="}}, "{}", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   EXPECT_EQ(Requests("error"), 0);
@@ -745,8 +740,8 @@ TEST_F(AuthServiceTest, MetricsAreZeroInitialisedAndHealthEndpointsAnswer) {
   std::string text = tel_.metrics().Expose(telemetry::ExpositionFormat::kPrometheusText);
   for (const char* result : {"authorized", "rejected", "rate_limited", "error"}) {
     for (const char* type : {"browser", "service"}) {
-      std::string series = std::string("auth_requests_total{result=\"") + result +
-                           "\",auth_type=\"" + type + "\"}";
+      std::string series =
+          std::string("auth_requests_total{result=\"") + result + "\",auth_type=\"" + type + "\"}";
       EXPECT_NE(text.find(series), std::string::npos) << series;
     }
   }
@@ -767,17 +762,17 @@ TEST_F(AuthServiceTest, MetricsAreZeroInitialisedAndHealthEndpointsAnswer) {
 
 TEST_F(AuthServiceTest, CorsPreflightOnlyForConfiguredOrigins) {
   StartAuth();
-  auto ok = client_->Options(std::string(kCredentialsRoute),
-                             {{"Origin", "http://localhost:3000"},
-                              {"Access-Control-Request-Method", "POST"}});
+  auto ok = client_->Options(
+      std::string(kCredentialsRoute),
+      {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 204);
   EXPECT_EQ(ok->get_header_value("Access-Control-Allow-Origin"), "http://localhost:3000");
   EXPECT_NE(ok->get_header_value("Access-Control-Allow-Headers").find("authorization"),
             std::string::npos);
-  auto bad = client_->Options(std::string(kCredentialsRoute),
-                              {{"Origin", "http://evil.example"},
-                               {"Access-Control-Request-Method", "POST"}});
+  auto bad = client_->Options(
+      std::string(kCredentialsRoute),
+      {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 403);
   EXPECT_FALSE(bad->has_header("Access-Control-Allow-Origin"));
@@ -1049,9 +1044,8 @@ TEST_F(AuthServiceTest, MintedJwtsAreEnforcedByARealNatsServer) {
     o.urls = {(*server)->url()};
     o.name = user;
     o.allow_reconnect = false;
-    o.credentials =
-        natsx::Credentials::FromJwtAndSeed(json::parse(r->body)["jwt"].get<std::string>(),
-                                           key->Seed());
+    o.credentials = natsx::Credentials::FromJwtAndSeed(
+        json::parse(r->body)["jwt"].get<std::string>(), key->Seed());
     auto conn = natsx::Connection::Connect(std::move(o), client.tel.telemetry());
     ASSERT_TRUE(conn.ok()) << conn.status().ToString() << "\n" << (*server)->LogTail();
     client.conn = std::move(conn).value();
@@ -1059,18 +1053,19 @@ TEST_F(AuthServiceTest, MintedJwtsAreEnforcedByARealNatsServer) {
 
   Client alice;
   ASSERT_NO_FATAL_FAILURE(connect_as("alice", alice));
-  ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kDeliverSend, {"alice", "general"}, "{}", {})
-                  .ok());
+  ASSERT_TRUE(
+      alice.conn->Publish(contracts::subjects::kDeliverSend, {"alice", "general"}, "{}", {}).ok());
   ASSERT_TRUE(alice.conn->Flush(5s).ok());
   EXPECT_EQ(next_subject(), "deliver.alice.send.general");
   EXPECT_EQ(alice.PermissionErrors(), 0);
 
   // alice may not speak for bob: the server refuses, the client counts a permission error,
   // and the observer's next message is alice's following (allowed) publish.
-  ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kDeliverSend, {"bob", "general"}, "{}", {})
-                  .ok());
+  ASSERT_TRUE(
+      alice.conn->Publish(contracts::subjects::kDeliverSend, {"bob", "general"}, "{}", {}).ok());
   EXPECT_TRUE(testing::WaitFor([&] { return alice.PermissionErrors() >= 1; }, 5s));
-  ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kAdminRoom, {"chat", "alice"}, "{}", {}).ok());
+  ASSERT_TRUE(
+      alice.conn->Publish(contracts::subjects::kAdminRoom, {"chat", "alice"}, "{}", {}).ok());
   ASSERT_TRUE(alice.conn->Flush(5s).ok());
   EXPECT_EQ(next_subject(), "admin.chat.alice");  // admins may use the admin channel
 
@@ -1080,11 +1075,12 @@ TEST_F(AuthServiceTest, MintedJwtsAreEnforcedByARealNatsServer) {
       charlie.conn->Publish(contracts::subjects::kDeliverSend, {"charlie", "general"}, "{}", {})
           .ok());
   EXPECT_TRUE(testing::WaitFor([&] { return charlie.PermissionErrors() >= 1; }, 5s));
-  ASSERT_TRUE(charlie.conn->Publish(contracts::subjects::kAdminRoom, {"chat", "charlie"}, "{}", {}).ok());
+  ASSERT_TRUE(
+      charlie.conn->Publish(contracts::subjects::kAdminRoom, {"chat", "charlie"}, "{}", {}).ok());
   EXPECT_TRUE(testing::WaitFor([&] { return charlie.PermissionErrors() >= 2; }, 5s));
   // Nothing of charlie's reached the bus: the next thing the observer sees is alice again.
-  ASSERT_TRUE(alice.conn->Publish(contracts::subjects::kDeliverSend, {"alice", "random"}, "{}", {})
-                  .ok());
+  ASSERT_TRUE(
+      alice.conn->Publish(contracts::subjects::kDeliverSend, {"alice", "random"}, "{}", {}).ok());
   ASSERT_TRUE(alice.conn->Flush(5s).ok());
   EXPECT_EQ(next_subject(), "deliver.alice.send.random");
   EXPECT_EQ(alice.PermissionErrors(), 1);
@@ -1099,16 +1095,14 @@ TEST(TrustedProxiesTest, ForwardedForCountsOnlyFromATrustedPeer) {
   EXPECT_EQ(proxies->ClientAddress("203.0.113.7", "198.51.100.1"), "203.0.113.7");
   // From a trusted proxy: the rightmost hop that is not a proxy.
   EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "198.51.100.1"), "198.51.100.1");
-  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "6.6.6.6, 198.51.100.1, 10.1.2.3"),
-            "198.51.100.1");
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "6.6.6.6, 198.51.100.1, 10.1.2.3"), "198.51.100.1");
   EXPECT_EQ(proxies->ClientAddress("::ffff:127.0.0.1", " 198.51.100.1 "), "198.51.100.1");
   EXPECT_EQ(proxies->ClientAddress("::1", "[2001:db8::1]:443"), "2001:db8::1");
   EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "198.51.100.1:5555"), "198.51.100.1");
   // No header, or junk in it: the nearest address we can vouch for.
   EXPECT_EQ(proxies->ClientAddress("127.0.0.1", ""), "127.0.0.1");
   EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "unknown"), "127.0.0.1");
-  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "198.51.100.1, evil\r\nx, 10.0.0.2"),
-            "10.0.0.2");
+  EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "198.51.100.1, evil\r\nx, 10.0.0.2"), "10.0.0.2");
   // Trusted all the way: the leftmost hop.
   EXPECT_EQ(proxies->ClientAddress("127.0.0.1", "10.0.0.9,, 10.0.0.2"), "10.0.0.9");
   // Only the last 32 hops are read, however long the header.
@@ -1150,9 +1144,8 @@ TEST_F(AuthServiceTest, BodyBombsAreRefusedWithoutMemory) {
     EXPECT_EQ(r.status, 415) << encoding << " " << r.error << r.head;
     EXPECT_NE(r.body.find("\"error\""), std::string::npos) << r.body;
   }
-  auto chunked = chat::testing::SendChunked(auth_->port(), "POST", route,
-                                            {{"Content-Type", "application/json"}},
-                                            50 * 1024 * 1024);
+  auto chunked = chat::testing::SendChunked(
+      auth_->port(), "POST", route, {{"Content-Type", "application/json"}}, 50 * 1024 * 1024);
   EXPECT_EQ(chunked.status, 413) << chunked.error << chunked.head;
   EXPECT_LT(chunked.body_bytes_sent, 50u * 1024 * 1024);
   auto healthz_body =
@@ -1163,9 +1156,9 @@ TEST_F(AuthServiceTest, BodyBombsAreRefusedWithoutMemory) {
   EXPECT_EQ(Counter("http_server_rejected_requests_total", {"server", "reason"},
                     {"auth", "unsupported_encoding"}),
             3);
-  EXPECT_EQ(Counter("http_server_rejected_requests_total", {"server", "reason"},
-                    {"auth", "too_large"}),
-            2);
+  EXPECT_EQ(
+      Counter("http_server_rejected_requests_total", {"server", "reason"}, {"auth", "too_large"}),
+      2);
   EXPECT_FALSE(LinesWith("http request refused").empty());
 }
 

@@ -11,8 +11,7 @@ namespace chat::fanout {
 
 namespace attr = contracts::attr;
 
-core::Status FanoutService::Ingest(const runtime::RawPayload& body,
-                                   runtime::RequestContext& ctx) {
+core::Status FanoutService::Ingest(const runtime::RawPayload& body, runtime::RequestContext& ctx) {
   telemetry::Span& span = ctx.span();
   const std::string_view user = ctx.user();
   const std::string_view room = ctx.Arg("room");
@@ -45,7 +44,7 @@ core::Status FanoutService::Ingest(const runtime::RawPayload& body,
       !addressed.ok()) {
     return Refuse(ctx, attr::ingest::kInvalid,
                   addressed.message() == contracts::kPayloadRoomMismatch ? "room_mismatch"
-                                                                          : "thread_mismatch");
+                                                                         : "thread_mismatch");
   }
 
   // (c) the author is the subject's user (only that user's JWT may publish this subject).
@@ -68,9 +67,8 @@ core::Status FanoutService::Ingest(const runtime::RawPayload& body,
 
   // (e) republish the exact bytes; CHAT_MESSAGES captures chat.* for persist-worker.
   core::Status published =
-      thread.empty()
-          ? ctx.Publish(contracts::subjects::kChatRoom, {room}, body.bytes)
-          : ctx.Publish(contracts::subjects::kChatThread, {room, thread}, body.bytes);
+      thread.empty() ? ctx.Publish(contracts::subjects::kChatRoom, {room}, body.bytes)
+                     : ctx.Publish(contracts::subjects::kChatThread, {room, thread}, body.bytes);
   if (!published.ok()) return published;  // ERROR span + failure log (dispatcher)
   span.SetAttribute(attr::kIngestResult, attr::ingest::kAccepted);
   metrics_.ingest.With({attr::ingest::kAccepted}).Add();

@@ -18,25 +18,26 @@ core::Result<MemberSnapshot> FanoutService::Members(std::string_view membership_
     return std::make_shared<const MemberSet>(MemberSet{pair.first, pair.second});
   }
   bool hit = false;
-  auto members = members_->Get(membership_room, hit, [&]() -> core::Result<std::vector<std::string>> {
-    CHAT_ASSIGN_OR_RETURN(auto reply, ctx.Request(contracts::subjects::kRoomMembers,
-                                                  {membership_room}, "{}",
-                                                  config_.members_timeout));
-    CHAT_ASSIGN_OR_RETURN(auto list,
-                          contracts::FromReply<contracts::RoomMembersReply>(reply.payload()));
-    // The reply also says what kind of room it is: how fanout learns the type of a room created
-    // before it started (issue 11 item 2). No type = room-service could not tell: stay unknown.
-    if (list.type) LearnRoomType(membership_room, *list.type);
-    return std::move(list.users);
-  });
+  auto members =
+      members_->Get(membership_room, hit, [&]() -> core::Result<std::vector<std::string>> {
+        CHAT_ASSIGN_OR_RETURN(
+            auto reply, ctx.Request(contracts::subjects::kRoomMembers, {membership_room}, "{}",
+                                    config_.members_timeout));
+        CHAT_ASSIGN_OR_RETURN(auto list,
+                              contracts::FromReply<contracts::RoomMembersReply>(reply.payload()));
+        // The reply also says what kind of room it is: how fanout learns the type of a room created
+        // before it started (issue 11 item 2). No type = room-service could not tell: stay unknown.
+        if (list.type) LearnRoomType(membership_room, *list.type);
+        return std::move(list.users);
+      });
   metrics_.cache_lookups.With({hit ? "hit" : "miss"}).Add();
   ctx.span().SetAttribute(attr::kCacheResult, hit ? "hit" : "miss");
   if (!hit) ctx.span().AddEvent("cache_miss");
   return members;
 }
 
-core::Result<bool> FanoutService::IsMember(std::string_view membership_room,
-                                           std::string_view user, runtime::RequestContext& ctx) {
+core::Result<bool> FanoutService::IsMember(std::string_view membership_room, std::string_view user,
+                                           runtime::RequestContext& ctx) {
   if (contracts::IsDmRoom(membership_room)) {
     return contracts::IsDmParticipant(membership_room, user);
   }

@@ -44,8 +44,7 @@ class RouteTimer {
 
 }  // namespace
 
-core::Status FanoutService::Notify(const runtime::RawPayload& body,
-                                   runtime::RequestContext& ctx) {
+core::Status FanoutService::Notify(const runtime::RawPayload& body, runtime::RequestContext& ctx) {
   RouteTimer timer(metrics_, clock_, ctx);
   telemetry::Span& span = ctx.span();
   const std::string_view room = ctx.Arg("room");
@@ -120,8 +119,8 @@ core::Status FanoutService::Admin(const runtime::RawPayload& body, runtime::Requ
   const std::string_view token = ctx.Arg("room");
   const std::string_view user = ctx.user();
   const std::string membership_room = AdminMembershipRoom(token);
-  ctx.span().SetAttribute(attr::kRoom, token == "chat" ? std::string(contracts::kAdminRoom)
-                                                       : membership_room);
+  ctx.span().SetAttribute(attr::kRoom,
+                          token == "chat" ? std::string(contracts::kAdminRoom) : membership_room);
   // The author is the subject's user (issue 11 item 3): a body naming anybody else is refused
   // here, and persist-worker refuses to store it under that name either.
   auto msg = contracts::FromJson<contracts::ChatMessage>(body.bytes);

@@ -1,5 +1,7 @@
 // DeliveryPool against a real nats-server: copies are published as children of the job's parent
 // with deliveries counted per kind, and a full queue refuses jobs instead of blocking.
+#include "delivery_pool.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,7 +13,6 @@
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/wait_for.hpp"
-#include "delivery_pool.hpp"
 
 namespace {
 

@@ -2,7 +2,6 @@
 // InMemoryTelemetry; a raw libnats connection plays room-service (room.members answers) and
 // observes every subject fanout publishes, without adding spans of its own.
 #include <gtest/gtest.h>
-#include "chat/telemetry/semconv.hpp"
 #include <nats/nats.h>
 
 #include <chrono>
@@ -24,6 +23,7 @@
 #include "chat/natsx/kv.hpp"
 #include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
@@ -123,7 +123,9 @@ class RawPeer {
     c.subject = natsMsg_GetSubject(msg);
     c.payload.assign(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
     const char* tp = nullptr;
-    c.has_traceparent = natsMsgHeader_Get(msg, std::string(chat::telemetry::semconv::kTraceparentHeader).c_str(), &tp) == NATS_OK;
+    c.has_traceparent =
+        natsMsgHeader_Get(msg, std::string(chat::telemetry::semconv::kTraceparentHeader).c_str(),
+                          &tp) == NATS_OK;
     {
       std::lock_guard lock(self->mu_);
       self->received_.push_back(std::move(c));
@@ -360,8 +362,8 @@ TEST_F(FanoutServiceTest, SpanShapeOfTheSendPath) {
   EXPECT_EQ(room_notify->parent_span_id, notify->span_id);
 
   // The notifyId is a capability: never on a span.
-  auto n = contracts::FromJson<contracts::Notification>(
-      peer_->WaitOne("room.notify.general")->payload);
+  auto n =
+      contracts::FromJson<contracts::Notification>(peer_->WaitOne("room.notify.general")->payload);
   ASSERT_TRUE(n.ok());
   for (const auto& span : tel_.Spans()) {
     for (const auto& a : span.attributes) {
@@ -478,8 +480,8 @@ TEST_F(FanoutServiceTest, RateLimitCountsLocallyBetweenWritesAndExactlyNearTheLi
   EXPECT_EQ(Counter("fanout_ingest_total", "result", "accepted"), 100);
   const size_t writes =
       tel_.FindSpans("update RATE_LIMIT").size() + tel_.FindSpans("create RATE_LIMIT").size();
-  EXPECT_GT(writes, 20u);   // every message of the last fifth is written
-  EXPECT_LT(writes, 60u);   // but not every message before it
+  EXPECT_GT(writes, 20u);  // every message of the last fifth is written
+  EXPECT_LT(writes, 60u);  // but not every message before it
 }
 
 TEST_F(FanoutServiceTest, RateLimitStoreOutageFallsBackAndOpensTheBreaker) {
@@ -565,7 +567,8 @@ TEST_F(FanoutServiceTest, DmNotificationsGoPerMemberAndMsgGetChecksMembership) {
   EXPECT_EQ(deliver->parent_span_id, notify->span_id);
   EXPECT_EQ(sdk::IntAttribute(*deliver, "chat.fanout.recipients").value_or(-1), 2);
   EXPECT_EQ(Str(*notify, "chat.fanout.kind"), "private");
-  ASSERT_TRUE(WaitFor([&] { return tel_.FindSpans("publish deliver.{user}.notify.{room}").size() == 2; }, 5s));
+  ASSERT_TRUE(WaitFor(
+      [&] { return tel_.FindSpans("publish deliver.{user}.notify.{room}").size() == 2; }, 5s));
   for (const auto& copy : tel_.FindSpans("publish deliver.{user}.notify.{room}")) {
     EXPECT_EQ(copy.parent_span_id, deliver->span_id);
   }
@@ -666,7 +669,8 @@ TEST_F(FanoutServiceTest, PrivateRoomCreatedBeforeStartUpNeverReachesRoomNotify)
   ASSERT_TRUE(to_bob.has_value());
   EXPECT_EQ(service_->Classify("secret-club"), fanout::RoomClass::kPrivate);
   ASSERT_TRUE(peer_->WaitOne("chat.secret-club").has_value());
-  EXPECT_TRUE(peer_->Received("room.notify.").empty()) << "a private room's notification was public";
+  EXPECT_TRUE(peer_->Received("room.notify.").empty())
+      << "a private room's notification was public";
 
   auto n = contracts::FromJson<contracts::Notification>(to_bob->payload);
   ASSERT_TRUE(n.ok());
@@ -762,8 +766,9 @@ TEST_F(FanoutServiceTest, DISABLED_ThroughputProbe) {
   constexpr int kMessages = 5000;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kMessages; ++i) {
-    ASSERT_TRUE(alice->Publish(subjects::kDeliverSend, {"alice", "general"},
-                               Msg("alice", "general", 1000 + i), tel::SpanContext{})
+    ASSERT_TRUE(alice
+                    ->Publish(subjects::kDeliverSend, {"alice", "general"},
+                              Msg("alice", "general", 1000 + i), tel::SpanContext{})
                     .ok());
   }
   ASSERT_TRUE(alice->Flush(10s).ok());

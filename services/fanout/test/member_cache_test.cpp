@@ -1,5 +1,7 @@
 // MemberCache unit tests: LRU bounds, single-flight misses, deltas (including one racing a
 // fetch), failed fetches not cached, and the reset when the reconnect counter moves.
+#include "member_cache.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,7 +10,6 @@
 
 #include "chat/telemetry/metrics.hpp"
 #include "chat/testing/wait_for.hpp"
-#include "member_cache.hpp"
 
 namespace {
 
@@ -42,7 +43,7 @@ TEST_F(MemberCacheTest, MissThenHitAndLruEviction) {
   ASSERT_TRUE(cache.Get("a", hit, fetch({})).ok());
   EXPECT_TRUE(hit);
   ASSERT_TRUE(cache.Get("b", hit, fetch({"carol"})).ok());
-  ASSERT_TRUE(cache.Get("a", hit, fetch({})).ok());  // a is now most recent
+  ASSERT_TRUE(cache.Get("a", hit, fetch({})).ok());        // a is now most recent
   ASSERT_TRUE(cache.Get("c", hit, fetch({"dave"})).ok());  // evicts b
   EXPECT_EQ(rooms_.Value(), 2);
   EXPECT_EQ(members_.Value(), 3);
@@ -104,9 +105,8 @@ TEST_F(MemberCacheTest, DeltasTouchCachedRoomsAndLastLeaveEvicts) {
 TEST_F(MemberCacheTest, FailedFetchIsNotCachedAndReconnectResets) {
   MemberCache cache(10, rooms_, members_, &reconnects_);
   bool hit = false;
-  auto failed = cache.Get("r", hit, [] {
-    return chat::core::Result<Users>(chat::core::Unavailable("no responders"));
-  });
+  auto failed = cache.Get(
+      "r", hit, [] { return chat::core::Result<Users>(chat::core::Unavailable("no responders")); });
   EXPECT_FALSE(failed.ok());
   EXPECT_EQ(rooms_.Value(), 0);
   ASSERT_TRUE(cache.Get("r", hit, [] { return chat::core::Result<Users>(Users{"a"}); }).ok());

@@ -41,8 +41,7 @@ core::Result<std::unique_ptr<HistoryService>> HistoryService::Create(const Histo
 
 core::Status HistoryService::Register(int concurrency) {
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::RawPayload>(
-      contracts::subjects::kHistory,
-      {.metrics = &metrics_->room, .concurrency = concurrency},
+      contracts::subjects::kHistory, {.metrics = &metrics_->room, .concurrency = concurrency},
       [this](const runtime::RawPayload& body, RequestContext& ctx) {
         auto req = contracts::FromJson<contracts::HistoryRequest>(body.bytes);
         if (!req.ok()) return core::Result<contracts::HistoryPage>(req.status());
@@ -51,15 +50,11 @@ core::Status HistoryService::Register(int concurrency) {
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kHistoryThread,
       {.metrics = &metrics_->thread, .concurrency = concurrency},
-      [this](const runtime::IgnoredBody&, RequestContext& ctx) {
-        return HandleThread(ctx);
-      }));
+      [this](const runtime::IgnoredBody&, RequestContext& ctx) { return HandleThread(ctx); }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kHistoryDms,
       {.metrics = &metrics_->dm_discovery, .concurrency = concurrency},
-      [this](const runtime::IgnoredBody&, RequestContext& ctx) {
-        return HandleDms(ctx);
-      }));
+      [this](const runtime::IgnoredBody&, RequestContext& ctx) { return HandleDms(ctx); }));
   return core::Status();
 }
 
@@ -85,8 +80,8 @@ core::Status HistoryService::CheckAccess(std::string_view room, std::string_view
   if (contracts::IsAdminRoom(room)) {
     ctx.span().SetAttribute(attr::kRoomType, "admin");
     CHAT_ASSIGN_OR_RETURN(runtime::KeyValue * rooms, RoomsBucket());
-    auto entry = rooms->Get(std::string(kAdminMembershipRoom) + "." + std::string(user),
-                            ctx.span_context());
+    auto entry =
+        rooms->Get(std::string(kAdminMembershipRoom) + "." + std::string(user), ctx.span_context());
     if (entry.ok()) return core::Status();
     if (entry.status().code() == core::ErrorCode::kNotFound) {
       return core::PermissionDenied("only admins may read the admin channel");

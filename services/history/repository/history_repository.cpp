@@ -1,9 +1,8 @@
 #include "repository/history_repository.hpp"
 
 #include <algorithm>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "chat/contracts/ids.hpp"
 #include "chat/pg/statement.hpp"
@@ -36,7 +35,8 @@ constexpr pg::Statement kRoomPage{
     "FROM message_reactions r WHERE r.room = m.room AND r.message_timestamp = m.\"timestamp\") "
     "AS reactions "
     "FROM messages m "
-    "WHERE m.room = $1 AND m.thread_id IS NULL AND ($2::bigint = 0 OR m.\"timestamp\" < $2::bigint) "
+    "WHERE m.room = $1 AND m.thread_id IS NULL AND ($2::bigint = 0 OR m.\"timestamp\" < "
+    "$2::bigint) "
     "ORDER BY m.\"timestamp\" DESC, m.id DESC LIMIT $3",
     "SELECT", "messages"};
 
@@ -117,8 +117,7 @@ core::Result<contracts::HistoryPage> HistoryRepository::RoomPage(
     const telemetry::SpanContext& parent, std::string_view room, std::int64_t before,
     std::int64_t limit) {
   // One extra row tells whether an older page exists.
-  CHAT_ASSIGN_OR_RETURN(pg::Rows rows,
-                        pool_.Execute(parent, kRoomPage, {room, before, limit + 1}));
+  CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_.Execute(parent, kRoomPage, {room, before, limit + 1}));
   contracts::HistoryPage page;
   page.messages = ToMessages(rows, room);
   if (static_cast<std::int64_t>(page.messages.size()) > limit) {

@@ -1,8 +1,9 @@
 // history-service against a real nats-server and a throwaway PostgreSQL cluster: the service is
 // built in-process (HistoryService::Create, as main() does) on an InMemoryTelemetry, and users
 // talk to it over natsx connections whose inbox prefix is _INBOX.{user} (docs/adr/0001).
+#include "handlers/history_service.hpp"
+
 #include <gtest/gtest.h>
-#include "chat/telemetry/semconv.hpp"
 #include <nats/nats.h>
 
 #include <chrono>
@@ -19,10 +20,10 @@
 #include "chat/natsx/kv.hpp"
 #include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
-#include "handlers/history_service.hpp"
 #include "repository/history_repository.hpp"
 
 namespace chat::history_service {
@@ -60,15 +61,15 @@ class HistoryServiceTest : public testing::PgServiceTest {
     service_conn_.reset();
   }
 
-
   void InsertMessage(const std::string& room, const std::string& user, const std::string& text,
                      std::int64_t ts, const std::string& thread_id = "",
                      std::int64_t parent_ts = 0) {
     std::string thread = thread_id.empty() ? "NULL" : "'" + thread_id + "'";
     std::string parent = parent_ts == 0 ? "NULL" : std::to_string(parent_ts);
     Sql("INSERT INTO messages (room, username, text, \"timestamp\", thread_id, parent_timestamp) "
-        "VALUES ('" + room + "','" + user + "','" + text + "'," + std::to_string(ts) + "," +
-        thread + "," + parent + ")");
+        "VALUES ('" +
+        room + "','" + user + "','" + text + "'," + std::to_string(ts) + "," + thread + "," +
+        parent + ")");
   }
 
   core::Result<natsx::Message> Ask(natsx::Connection& client, const core::SubjectTemplate& tmpl,
@@ -127,7 +128,8 @@ TEST_F(HistoryServiceTest, RoutesMatchTheReadme) {
 TEST_F(HistoryServiceTest, PagesNewestFirstWithCursorAndHasMore) {
   // 30 main-timeline messages in a public room, one thread reply (excluded from the timeline).
   Sql("INSERT INTO messages (room, username, text, \"timestamp\") SELECT 'general', 'bob', "
-      "'m' || g, " + std::to_string(kBase) + " + g FROM generate_series(1, 30) g");
+      "'m' || g, " +
+      std::to_string(kBase) + " + g FROM generate_series(1, 30) g");
   InsertMessage("general", "alice", "reply", kBase + 100, "general-" + std::to_string(kBase + 30),
                 kBase + 30);
   auto alice = User("alice");
@@ -152,8 +154,8 @@ TEST_F(HistoryServiceTest, PagesNewestFirstWithCursorAndHasMore) {
   EXPECT_EQ(older->messages.back().timestamp, kBase + 5);
 
   // A larger page on request.
-  auto big = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"},
-                                            R"({"limit":100})");
+  auto big =
+      AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"}, R"({"limit":100})");
   ASSERT_TRUE(big.ok()) << big.status().ToString();
   EXPECT_EQ(big->messages.size(), 30u);
   EXPECT_FALSE(big->has_more);
@@ -170,9 +172,14 @@ TEST_F(HistoryServiceTest, ReactionsInOrderAndDeletedMessagesBlanked) {
   Sql("UPDATE messages SET edited_at = 5 WHERE \"timestamp\" = " + std::to_string(kBase + 1));
   // Reaction order is created_at order, not insertion-by-name order.
   Sql("INSERT INTO message_reactions (room, message_timestamp, user_id, emoji, created_at) VALUES "
-      "('general'," + std::to_string(kBase + 1) + ",'carol','👍', now() - interval '3 s'),"
-      "('general'," + std::to_string(kBase + 1) + ",'alice','❤️', now() - interval '2 s'),"
-      "('general'," + std::to_string(kBase + 1) + ",'alice','👍', now() - interval '1 s')");
+      "('general'," +
+      std::to_string(kBase + 1) +
+      ",'carol','👍', now() - interval '3 s'),"
+      "('general'," +
+      std::to_string(kBase + 1) +
+      ",'alice','❤️', now() - interval '2 s'),"
+      "('general'," +
+      std::to_string(kBase + 1) + ",'alice','👍', now() - interval '1 s')");
   auto alice = User("alice");
   auto page = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"});
   ASSERT_TRUE(page.ok()) << page.status().ToString();
@@ -190,9 +197,9 @@ TEST_F(HistoryServiceTest, ReactionsInOrderAndDeletedMessagesBlanked) {
   // The wire form carries the empty text and the flag.
   auto raw = Ask(*alice, subjects::kHistory, {"general"});
   ASSERT_TRUE(raw.ok());
-  EXPECT_NE(std::string(raw->payload()).find(R"("text":"","timestamp":)" +
-                                             std::to_string(kBase + 2)),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(raw->payload()).find(R"("text":"","timestamp":)" + std::to_string(kBase + 2)),
+      std::string::npos);
   EXPECT_EQ(std::string(raw->payload()).find("secret"), std::string::npos);
 }
 
@@ -204,8 +211,8 @@ TEST_F(HistoryServiceTest, ThreadHistoryOldestFirstAndBoundToItsRoom) {
   InsertMessage("general", "alice", "other thread", kBase + 30,
                 "general-" + std::to_string(kBase + 1), kBase + 1);
   auto alice = User("alice");
-  auto replies = AskFor<contracts::HistoryThreadReply>(*alice, subjects::kHistoryThread,
-                                                       {"general", thread});
+  auto replies =
+      AskFor<contracts::HistoryThreadReply>(*alice, subjects::kHistoryThread, {"general", thread});
   ASSERT_TRUE(replies.ok()) << replies.status().ToString();
   ASSERT_EQ(replies->messages.size(), 2u);
   EXPECT_EQ(replies->messages[0].text, "r1");
@@ -214,8 +221,8 @@ TEST_F(HistoryServiceTest, ThreadHistoryOldestFirstAndBoundToItsRoom) {
   EXPECT_EQ(replies->messages[0].parent_timestamp, kBase);
 
   // A thread id of another room through this room's subject is refused.
-  auto wrong = AskFor<contracts::HistoryThreadReply>(*alice, subjects::kHistoryThread,
-                                                     {"random", thread});
+  auto wrong =
+      AskFor<contracts::HistoryThreadReply>(*alice, subjects::kHistoryThread, {"random", thread});
   EXPECT_EQ(wrong.status().code(), core::ErrorCode::kInvalidArgument);
   EXPECT_TRUE(Eventually("thread", "ok", 1));
   EXPECT_TRUE(Eventually("thread", "invalid", 1));
@@ -288,14 +295,14 @@ TEST_F(HistoryServiceTest, PrivateDmAndAdminRoomsRequireMembership) {
 
 TEST_F(HistoryServiceTest, BadRequestsGetInvalidArgument) {
   auto alice = User("alice");
-  auto too_many = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"},
-                                                 R"({"limit":101})");
+  auto too_many =
+      AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"}, R"({"limit":101})");
   EXPECT_EQ(too_many.status().code(), core::ErrorCode::kInvalidArgument);
-  auto malformed = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"},
-                                                  "{not json");
+  auto malformed =
+      AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"}, "{not json");
   EXPECT_EQ(malformed.status().code(), core::ErrorCode::kInvalidArgument);
-  auto negative = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"},
-                                                 R"({"before":-5})");
+  auto negative =
+      AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"}, R"({"before":-5})");
   EXPECT_EQ(negative.status().code(), core::ErrorCode::kInvalidArgument);
   auto bad_room = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"Bad_Room"});
   EXPECT_EQ(bad_room.status().code(), core::ErrorCode::kInvalidArgument);
@@ -341,8 +348,8 @@ TEST_F(HistoryServiceTest, ServerSpanParentsTheSelectAndCarriesResult) {
   auto page = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"});
   ASSERT_TRUE(page.ok()) << page.status().ToString();
 
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return !tel_.FindSpans("process chat.history.{room}").empty(); }, 5s));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return !tel_.FindSpans("process chat.history.{room}").empty(); }, 5s));
   auto process = *tel_.FindSpan("process chat.history.{room}");
   EXPECT_EQ(process.kind, telemetry::SpanKind::kServer);
   EXPECT_EQ(process.status_code, telemetry::StatusCode::kUnset);
@@ -350,7 +357,8 @@ TEST_F(HistoryServiceTest, ServerSpanParentsTheSelectAndCarriesResult) {
   EXPECT_EQ(sdk::IntAttribute(process, contracts::attr::kHistoryReturned), 2);
   EXPECT_EQ(sdk::StringAttribute(process, contracts::attr::kRoom), "general");
   EXPECT_EQ(sdk::StringAttribute(process, contracts::attr::kUser), "alice");
-  EXPECT_EQ(sdk::StringAttribute(process, chat::telemetry::semconv::kMessagingConsumerGroupName), "history-workers");
+  EXPECT_EQ(sdk::StringAttribute(process, chat::telemetry::semconv::kMessagingConsumerGroupName),
+            "history-workers");
   // The client's request span is the parent (same trace).
   auto request = tel_.FindSpan("request chat.history.{room}");
   ASSERT_TRUE(request.has_value());
@@ -376,8 +384,8 @@ TEST_F(HistoryServiceTest, DatabaseFailureIsAnErrorReply) {
   auto page = AskFor<contracts::HistoryPage>(*alice, subjects::kHistory, {"general"});
   EXPECT_EQ(page.status().code(), core::ErrorCode::kInternal);
   EXPECT_TRUE(Eventually("room", "error", 1));
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return !tel_.FindSpans("process chat.history.{room}").empty(); }, 5s));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return !tel_.FindSpans("process chat.history.{room}").empty(); }, 5s));
   auto process = *tel_.FindSpan("process chat.history.{room}");
   EXPECT_EQ(process.status_code, telemetry::StatusCode::kError);
   EXPECT_EQ(sdk::StringAttribute(process, contracts::attr::kReplyResult), "error");
@@ -410,10 +418,9 @@ TEST_F(HistoryServiceTest, DefaultLibnatsInboxIsNotAParticipant) {
                 .status()
                 .code(),
             core::ErrorCode::kPermissionDenied);
-  EXPECT_EQ(AskFor<contracts::HistoryPage>(*anonymous, subjects::kHistory, {"secret"})
-                .status()
-                .code(),
-            core::ErrorCode::kPermissionDenied);
+  EXPECT_EQ(
+      AskFor<contracts::HistoryPage>(*anonymous, subjects::kHistory, {"secret"}).status().code(),
+      core::ErrorCode::kPermissionDenied);
   auto dms = AskFor<contracts::DmListReply>(*anonymous, subjects::kHistoryDms, {});
   ASSERT_TRUE(dms.ok()) << dms.status().ToString();
   EXPECT_TRUE(dms->rooms.empty());

@@ -24,15 +24,11 @@ enum class Outcome { kPending, kPersisted, kDuplicate, kNoop };
 // The chat.action / metric label of a decoded message (system messages are sends).
 std::string_view ActionLabel(MessageAction a) {
   switch (a) {
-    case MessageAction::kEdit:
-      return "edit";
-    case MessageAction::kDelete:
-      return "delete";
-    case MessageAction::kReact:
-      return "react";
+    case MessageAction::kEdit: return "edit";
+    case MessageAction::kDelete: return "delete";
+    case MessageAction::kReact: return "react";
     case MessageAction::kSend:
-    case MessageAction::kSystem:
-      break;
+    case MessageAction::kSystem: break;
   }
   return "send";
 }
@@ -54,10 +50,8 @@ std::string_view ReasonFor(const core::Status& st) {
     case core::ErrorCode::kUnavailable:
     case core::ErrorCode::kResourceExhausted:  // pool exhausted: the database is not keeping up
       return kReasonDbUnavailable;
-    case core::ErrorCode::kDeadlineExceeded:
-      return kReasonTimeout;
-    default:
-      return kReasonDbError;
+    case core::ErrorCode::kDeadlineExceeded: return kReasonTimeout;
+    default: return kReasonDbError;
   }
 }
 
@@ -180,14 +174,15 @@ void BatchProcessor::Handle(std::vector<BatchItem>& items) {
       if (!msg.thread_id.empty()) span.SetAttribute(attr::kThreadId, msg.thread_id);
       if (w.send()) {
         span.SetAttribute(attr::kMessageKind, msg.action == MessageAction::kSystem ? "system"
-                                              : msg.sticker_url.empty()           ? "text"
-                                                                                  : "sticker");
+                                              : msg.sticker_url.empty()            ? "text"
+                                                                                   : "sticker");
       }
-      if (msg.action == MessageAction::kReact) span.SetAttribute(attr::kTargetUser, msg.target_user);
+      if (msg.action == MessageAction::kReact)
+        span.SetAttribute(attr::kTargetUser, msg.target_user);
     }
     if (w.send()) {
-      w.row = MessageRow{msg.room,      msg.user,      msg.text,
-                         msg.timestamp, msg.thread_id, msg.parent_timestamp,
+      w.row = MessageRow{msg.room,      msg.user,       msg.text,
+                         msg.timestamp, msg.thread_id,  msg.parent_timestamp,
                          msg.broadcast, msg.sticker_url};
     }
     work.push_back(std::move(w));
@@ -205,9 +200,10 @@ void BatchProcessor::Handle(std::vector<BatchItem>& items) {
   if (all.size() > 1 && ReasonFor(st) == kReasonDbError) {
     // A statement error (not an outage): find the culprit by applying messages one by one, so
     // a single bad row is NAK'd alone instead of holding back the whole batch.
-    telemetry_.logger->Warn("batch failed, retrying message by message",
-                            {{"batch_size", static_cast<int64_t>(all.size())},
-                             {semconv::kErrorType, std::string_view(core::ErrorCodeName(st.code()))}});
+    telemetry_.logger->Warn(
+        "batch failed, retrying message by message",
+        {{"batch_size", static_cast<int64_t>(all.size())},
+         {semconv::kErrorType, std::string_view(core::ErrorCodeName(st.code()))}});
     for (Work* w : all) {
       std::vector<Work*> one{w};
       core::Status s1 = Apply(one);
@@ -252,8 +248,7 @@ core::Status BatchProcessor::Apply(std::vector<Work*>& items) {
 
   if (others.empty()) {
     // One statement is atomic on its own: no BEGIN/COMMIT (trace shape §5.1).
-    CHAT_ASSIGN_OR_RETURN(InsertedMessages inserted,
-                          session->InsertMessages(insert_parent, rows));
+    CHAT_ASSIGN_OR_RETURN(InsertedMessages inserted, session->InsertMessages(insert_parent, rows));
     record_inserts(inserted);
     return core::Status::Ok();
   }
@@ -298,8 +293,7 @@ core::Status BatchProcessor::Apply(std::vector<Work*>& items) {
         break;
       }
       case MessageAction::kSend:
-      case MessageAction::kSystem:
-        break;
+      case MessageAction::kSystem: break;
     }
   }
   return session->Commit();

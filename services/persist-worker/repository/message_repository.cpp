@@ -77,10 +77,10 @@ core::Result<InsertedMessages> MessageRepository::InsertMessages(
   const pg::BatchInsert& insert = InsertMessagesBatch();
   pg::BatchRows batch(insert);
   for (const MessageRow* r : rows) {
-    CHAT_RETURN_IF_ERROR(batch.AddRow({Param(r->room), Param(r->username), Param(r->text),
-                                       Param(r->timestamp), OptText(r->thread_id),
-                                       OptInt(r->parent_timestamp), Param(r->broadcast),
-                                       OptText(r->sticker_url)}));
+    CHAT_RETURN_IF_ERROR(
+        batch.AddRow({Param(r->room), Param(r->username), Param(r->text), Param(r->timestamp),
+                      OptText(r->thread_id), OptInt(r->parent_timestamp), Param(r->broadcast),
+                      OptText(r->sticker_url)}));
   }
   const std::vector<Param> params = batch.ToParams();
   CHAT_ASSIGN_OR_RETURN(pg::Rows result, lease.Execute(parent, insert.statement(), params));
@@ -105,26 +105,23 @@ core::Result<bool> MessageRepository::Edit(pg::Lease& lease, const telemetry::Sp
                                            const std::string& room, int64_t timestamp,
                                            const std::string& username, const std::string& text,
                                            int64_t edited_at_ms) {
-  CHAT_ASSIGN_OR_RETURN(pg::Rows versions,
-                        lease.Execute(parent, kInsertVersion,
-                                      {Param(room), Param(timestamp), Param(username),
-                                       Param(edited_at_ms)}));
+  CHAT_ASSIGN_OR_RETURN(pg::Rows versions, lease.Execute(parent, kInsertVersion,
+                                                         {Param(room), Param(timestamp),
+                                                          Param(username), Param(edited_at_ms)}));
   CHAT_ASSIGN_OR_RETURN(pg::Rows updated,
                         lease.Execute(parent, kUpdateText,
                                       {Param(room), Param(timestamp), Param(username), Param(text),
                                        Param(edited_at_ms)}));
   if (updated.RowsAffected() == 0) return false;
   (void)versions;
-  CHAT_ASSIGN_OR_RETURN(pg::Rows trimmed,
-                        lease.Execute(parent, kTrimVersions,
-                                      {Param(room), Param(timestamp),
-                                       Param(int64_t{kVersionsKept})}));
+  CHAT_ASSIGN_OR_RETURN(pg::Rows trimmed, lease.Execute(parent, kTrimVersions,
+                                                        {Param(room), Param(timestamp),
+                                                         Param(int64_t{kVersionsKept})}));
   (void)trimmed;
   return true;
 }
 
-core::Result<bool> MessageRepository::Delete(pg::Lease& lease,
-                                             const telemetry::SpanContext& parent,
+core::Result<bool> MessageRepository::Delete(pg::Lease& lease, const telemetry::SpanContext& parent,
                                              const std::string& room, int64_t timestamp,
                                              const std::string& username) {
   CHAT_ASSIGN_OR_RETURN(
@@ -136,13 +133,13 @@ core::Result<bool> MessageRepository::Delete(pg::Lease& lease,
 core::Result<ReactionToggle> MessageRepository::ToggleReaction(
     pg::Lease& lease, const telemetry::SpanContext& parent, const std::string& room,
     int64_t timestamp, const std::string& user, const std::string& emoji) {
-  CHAT_ASSIGN_OR_RETURN(pg::Rows ins, lease.Execute(parent, kInsertReaction,
-                                                    {Param(room), Param(timestamp), Param(user),
-                                                     Param(emoji)}));
+  CHAT_ASSIGN_OR_RETURN(pg::Rows ins,
+                        lease.Execute(parent, kInsertReaction,
+                                      {Param(room), Param(timestamp), Param(user), Param(emoji)}));
   if (ins.RowsAffected() > 0) return ReactionToggle::kAdded;
-  CHAT_ASSIGN_OR_RETURN(pg::Rows del, lease.Execute(parent, kDeleteReaction,
-                                                    {Param(room), Param(timestamp), Param(user),
-                                                     Param(emoji)}));
+  CHAT_ASSIGN_OR_RETURN(pg::Rows del,
+                        lease.Execute(parent, kDeleteReaction,
+                                      {Param(room), Param(timestamp), Param(user), Param(emoji)}));
   (void)del;
   return ReactionToggle::kRemoved;
 }

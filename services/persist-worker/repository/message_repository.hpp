@@ -44,8 +44,8 @@ class MessageRepository {
   // keys of the rows it inserted: result[i] is true when rows[i] was inserted, false when the
   // row already existed (a redelivery, or the same key twice in `rows`: the first one wins).
   static core::Result<InsertedMessages> InsertMessages(pg::Lease& lease,
-                                                        const telemetry::SpanContext& parent,
-                                                        const std::vector<const MessageRow*>& rows);
+                                                       const telemetry::SpanContext& parent,
+                                                       const std::vector<const MessageRow*>& rows);
 
   // system.md §3.5 edit: previous text into message_versions (edited_at = edited_at_ms), text
   // replaced, versions beyond the 5 newest deleted. Only an undeleted row of the same author

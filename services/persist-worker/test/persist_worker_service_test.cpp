@@ -2,11 +2,10 @@
 // (system.md §6.3), idempotent redelivery, invalid payloads, a database outage and recovery, the
 // trace shape of observability.md §5.1 and the metrics of §6.3.
 #include <gtest/gtest.h>
-#include "chat/telemetry/semconv.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,10 +13,11 @@
 #include "chat/contracts/subjects.hpp"
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
-#include "chat/runtime/nats_bus.hpp"
 #include "chat/pg/migrate.hpp"
 #include "chat/pg/pool.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/nats_server.hpp"
 #include "chat/testing/pg_cluster.hpp"
 #include "chat/testing/pg_fixture.hpp"
@@ -165,7 +165,8 @@ class PersistWorkerTest : public ::testing::Test {
     std::vector<SpanData> out;
     for (auto& s : tel_.Spans()) {
       if (s.name.rfind("process ", 0) == 0 &&
-          sdk::StringAttribute(s, chat::telemetry::semconv::kMessagingDestinationSubscriptionName) ==
+          sdk::StringAttribute(s,
+                               chat::telemetry::semconv::kMessagingDestinationSubscriptionName) ==
               std::string("persist-worker")) {
         out.push_back(s);
       }
@@ -223,11 +224,13 @@ TEST_F(PersistWorkerTest, MetricsAreZeroInitialised) {
 
 TEST_F(PersistWorkerTest, RowsPerActionAsSpecified) {
   Publish("general", Msg("bob", 1000, "general", R"("text":"hello")"));
-  PublishThread("general", "general-1000",
-                Msg("carol", 1001, "general",
-                    R"("text":"reply","threadId":"general-1000","parentTimestamp":1000,"broadcast":true)"));
+  PublishThread(
+      "general", "general-1000",
+      Msg("carol", 1001, "general",
+          R"("text":"reply","threadId":"general-1000","parentTimestamp":1000,"broadcast":true)"));
   Publish("general", Msg("dave", 1002, "general", R"("stickerUrl":"https://x.test/s.svg")"));
-  Publish("general", Msg("__system__", 1003, "general", R"("text":"bob joined","action":"system")"));
+  Publish("general",
+          Msg("__system__", 1003, "general", R"("text":"bob joined","action":"system")"));
   Publish("general", Msg("bob", 1004, "general", R"("text":"to delete")"));
   ASSERT_TRUE(WaitCount("messages", 5));
 
@@ -248,15 +251,18 @@ TEST_F(PersistWorkerTest, RowsPerActionAsSpecified) {
   }
   Publish("general", Msg("mallory", 1000, "general", R"("text":"hijack","action":"edit")"));
   Publish("general", Msg("bob", 1004, "general", R"("action":"delete")"));
-  Publish("general", Msg("alice", 1000, "general",
-                         R"("action":"react","emoji":"👍","targetUser":"bob")"));
-  Publish("general", Msg("carol", 1000, "general",
-                         R"("action":"react","emoji":"🎉","targetUser":"bob")"));
-  Publish("general", Msg("carol", 1000, "general",
-                         R"("action":"react","emoji":"🎉","targetUser":"bob")"));
+  Publish("general",
+          Msg("alice", 1000, "general", R"("action":"react","emoji":"👍","targetUser":"bob")"));
+  Publish("general",
+          Msg("carol", 1000, "general", R"("action":"react","emoji":"🎉","targetUser":"bob")"));
+  Publish("general",
+          Msg("carol", 1000, "general", R"("action":"react","emoji":"🎉","targetUser":"bob")"));
   ASSERT_TRUE(testing::WaitFor(
-      [&] { return Persisted("edit") + Counter("messages_persist_noop_total", {"action"}, {"edit"}) == 7 &&
-                   Persisted("delete") == 1 && Persisted("react") == 3; },
+      [&] {
+        return Persisted("edit") + Counter("messages_persist_noop_total", {"action"}, {"edit"}) ==
+                   7 &&
+               Persisted("delete") == 1 && Persisted("react") == 3;
+      },
       15s));
 
   EXPECT_EQ(Query("SELECT text, is_deleted, edited_at IS NOT NULL FROM messages "
@@ -309,7 +315,8 @@ TEST_F(PersistWorkerTest, SingleSendTraceShape) {
   ASSERT_EQ(children.size(), 1u);
   EXPECT_EQ(children[0].name, "INSERT messages");
   EXPECT_EQ(children[0].kind, telemetry::SpanKind::kClient);
-  EXPECT_EQ(sdk::StringAttribute(children[0], chat::telemetry::semconv::kDbSystemName), "postgresql");
+  EXPECT_EQ(sdk::StringAttribute(children[0], chat::telemetry::semconv::kDbSystemName),
+            "postgresql");
   EXPECT_EQ(sdk::IntAttribute(children[0], "chat.db.rows_affected"), 1);
 
   // One INFO line per persisted message, findable by trace id.
@@ -327,8 +334,11 @@ TEST_F(PersistWorkerTest, SingleSendTraceShape) {
         return false;
       },
       5s));
-  EXPECT_GT(tel_.metrics().AddHistogram("messages_persist_lag_seconds", "",
-                                        telemetry::kBucketsLag).Default().Count(), 0u);
+  EXPECT_GT(tel_.metrics()
+                .AddHistogram("messages_persist_lag_seconds", "", telemetry::kBucketsLag)
+                .Default()
+                .Count(),
+            0u);
 }
 
 TEST_F(PersistWorkerTest, RedeliveredPayloadIsStoredOnce) {
@@ -336,7 +346,8 @@ TEST_F(PersistWorkerTest, RedeliveredPayloadIsStoredOnce) {
   Publish("general", payload);
   Publish("general", payload);
   ASSERT_TRUE(testing::WaitFor(
-      [&] { return Counter("messages_persist_duplicates_total", {"action"}, {"send"}) == 1; }, 15s));
+      [&] { return Counter("messages_persist_duplicates_total", {"action"}, {"send"}) == 1; },
+      15s));
   EXPECT_EQ(Count("messages"), 1);
   EXPECT_EQ(Persisted("send"), 1);
   int duplicates = 0;
@@ -348,20 +359,24 @@ TEST_F(PersistWorkerTest, RedeliveredPayloadIsStoredOnce) {
 }
 
 TEST_F(PersistWorkerTest, AdminChannelMessagesArePersistedUnderTheAdminRoom) {
-  auto seq = js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("alice", 3500, "__admin__"), {});
+  auto seq =
+      js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("alice", 3500, "__admin__"), {});
   ASSERT_TRUE(seq.ok()) << seq.status().ToString();
   ASSERT_TRUE(WaitCount("messages", 1));
-  EXPECT_EQ(Count("messages", "room = '__admin__' AND username = 'alice' AND \"timestamp\" = 3500"), 1);
+  EXPECT_EQ(Count("messages", "room = '__admin__' AND username = 'alice' AND \"timestamp\" = 3500"),
+            1);
   EXPECT_EQ(Errors("send", "invalid_payload"), 0);
 }
 
 // Issue 11 item 3: the admin channel's author is the subject's user. A body naming another user
 // (alice posting as bob) is terminated as invalid, never stored under bob's name.
 TEST_F(PersistWorkerTest, AdminMessageWhoseBodyNamesAnotherAuthorIsNotStored) {
-  auto forged = js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("bob", 3600, "__admin__"), {});
+  auto forged =
+      js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("bob", 3600, "__admin__"), {});
   ASSERT_TRUE(forged.ok()) << forged.status().ToString();
   ASSERT_TRUE(testing::WaitFor([&] { return Errors("send", "invalid_payload") == 1; }, 10s));
-  auto own = js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("alice", 3601, "__admin__"), {});
+  auto own =
+      js_->Publish(subjects::kAdminRoom, {"chat", "alice"}, Msg("alice", 3601, "__admin__"), {});
   ASSERT_TRUE(own.ok()) << own.status().ToString();
   ASSERT_TRUE(WaitCount("messages", 1));
   EXPECT_EQ(Count("messages", "username = 'bob'"), 0);
@@ -373,7 +388,9 @@ TEST_F(PersistWorkerTest, InvalidPayloadIsTerminatedAndCounted) {
   Publish("general", Msg("bob", 4000, "random"));  // room differs from the subject
   Publish("general", Msg("bob", 4001, "general", R"("action":"edit")"));  // edit without text
   ASSERT_TRUE(testing::WaitFor(
-      [&] { return Errors("send", "invalid_payload") == 2 && Errors("edit", "invalid_payload") == 1; },
+      [&] {
+        return Errors("send", "invalid_payload") == 2 && Errors("edit", "invalid_payload") == 1;
+      },
       10s));
   Publish("general", Msg("bob", 4002, "general"));
   ASSERT_TRUE(WaitCount("messages", 1));
@@ -442,9 +459,9 @@ TEST_F(PersistWorkerTest, BacklogIsWrittenInBatches) {
   worker_.reset();
   constexpr int kMessages = 300;
   for (int i = 0; i < kMessages; ++i) {
-    ASSERT_TRUE(js_->PublishAsync(subjects::kChatRoom, {"general"},
-                                  Msg("bob", 10000 + i, "general"), {})
-                    .ok());
+    ASSERT_TRUE(
+        js_->PublishAsync(subjects::kChatRoom, {"general"}, Msg("bob", 10000 + i, "general"), {})
+            .ok());
   }
   ASSERT_TRUE(js_->PublishAsyncComplete(10s).ok());
   StartWorker();
@@ -514,7 +531,6 @@ TEST_F(PersistWorkerTest, EveryBatchedSendLinksToItsInsertAndRecordsThePersist) 
                           [&](const SpanData& p) { return insert.parent_span_id == p.span_id; }));
 }
 
-
 // Not a unit test (no timing assertions on a shared machine): a quick throughput reading,
 // run with --gtest_also_run_disabled_tests. 100% sampling, in-memory exporter, PgCluster with
 // fsync off.
@@ -522,12 +538,12 @@ TEST_F(PersistWorkerTest, EveryBatchedSendLinksToItsInsertAndRecordsThePersist) 
 // CHAT_PERSIST_STREAM_MAX_MSG_SIZE (128 KiB) is refused by the stream; one of the largest
 // legitimate user payload (64 KiB) is stored and persisted.
 TEST_F(PersistWorkerTest, StreamRefusesMessagesOverItsSizeBound) {
-  const std::string big = Msg("alice", 1700000000001, "general",
-                              R"("text":")" + std::string(200 * 1024, 'x') + "\"");
+  const std::string big =
+      Msg("alice", 1700000000001, "general", R"("text":")" + std::string(200 * 1024, 'x') + "\"");
   auto refused = js_->Publish(subjects::kChatRoom, {"general"}, big, {});
   EXPECT_FALSE(refused.ok()) << "a 200 KiB message was stored";
-  const std::string fits = Msg("alice", 1700000000002, "general",
-                               R"("text":")" + std::string(60 * 1024, 'y') + "\"");
+  const std::string fits =
+      Msg("alice", 1700000000002, "general", R"("text":")" + std::string(60 * 1024, 'y') + "\"");
   auto stored = js_->Publish(subjects::kChatRoom, {"general"}, fits, {});
   EXPECT_TRUE(stored.ok()) << stored.status().ToString();
 }
@@ -537,9 +553,9 @@ TEST_F(PersistWorkerTest, DISABLED_ThroughputReading) {
   worker_.reset();
   constexpr int kMessages = 20000;
   for (int i = 0; i < kMessages; ++i) {
-    ASSERT_TRUE(js_->PublishAsync(subjects::kChatRoom, {"general"},
-                                  Msg("bob", 100000 + i, "general"), {})
-                    .ok());
+    ASSERT_TRUE(
+        js_->PublishAsync(subjects::kChatRoom, {"general"}, Msg("bob", 100000 + i, "general"), {})
+            .ok());
   }
   ASSERT_TRUE(js_->PublishAsyncComplete(30s).ok());
   const auto start = std::chrono::steady_clock::now();

@@ -21,8 +21,7 @@ core::Status PresenceService::RegisterRoutes() {
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::PresenceHeartbeat>(
       // Heartbeats arrive every 10 s per tab and are never traced (observability §4.5/§4.6):
       // metrics and logs only.
-      subjects::kPresenceHeartbeat,
-      {.traced = false},
+      subjects::kPresenceHeartbeat, {.traced = false},
       [this](const contracts::PresenceHeartbeat& req, RequestContext& ctx) {
         return OnHeartbeat(req, ctx);
       }));
@@ -91,8 +90,7 @@ core::Status PresenceService::OnDisconnect(const contracts::PresenceHeartbeat& r
   return core::Status();
 }
 
-core::Status PresenceService::OnUpdate(const contracts::PresenceUpdate& req,
-                                       RequestContext& ctx) {
+core::Status PresenceService::OnUpdate(const contracts::PresenceUpdate& req, RequestContext& ctx) {
   const std::string user(ctx.user());
   const std::string_view status = contracts::PresenceStatusName(req.status);
   ctx.span().SetAttribute(attr::kPresenceStatus, status);

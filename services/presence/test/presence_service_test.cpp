@@ -1,6 +1,8 @@
 // presence-service against a real nats-server: the service runs in-process with an
 // InMemoryTelemetry; the test plays room-service (room.changed deltas) and browsers (heartbeats,
 // updates, queries through per-user reply inboxes) over natsx connections.
+#include "presence_service.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,7 +27,6 @@
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
-#include "presence_service.hpp"
 #include "presence_state.hpp"
 
 namespace {
@@ -118,16 +119,18 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
   void Join(const std::string& room, const std::string& user,
             contracts::RoomType type = contracts::RoomType::kPublic) {
     contracts::RoomChanged delta{room, contracts::RoomChangeAction::kJoin, user, type};
-    ASSERT_TRUE(client_->Publish(subjects::kRoomChanged, {room}, contracts::ToJson(delta),
-                                 tel::SpanContext{})
-                    .ok());
+    ASSERT_TRUE(
+        client_
+            ->Publish(subjects::kRoomChanged, {room}, contracts::ToJson(delta), tel::SpanContext{})
+            .ok());
     ASSERT_TRUE(WaitFor([&] { return service_->mirror().index().IsMember(room, user); }, 5s))
         << room << "/" << user;
   }
 
   void Heartbeat(const std::string& user, const std::string& conn_id) {
-    ASSERT_TRUE(client_->Publish(subjects::kPresenceHeartbeat, {user},
-                                 R"({"connId":")" + conn_id + R"("})", tel::SpanContext{})
+    ASSERT_TRUE(client_
+                    ->Publish(subjects::kPresenceHeartbeat, {user},
+                              R"({"connId":")" + conn_id + R"("})", tel::SpanContext{})
                     .ok());
   }
 
@@ -163,8 +166,7 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
   double Counter(const std::string& name) {
     return tel_.metrics().AddCounter(name, "").Default().Value();
   }
-  double LabeledCounter(const std::string& name, const std::string& label,
-                        std::string_view value) {
+  double LabeledCounter(const std::string& name, const std::string& label, std::string_view value) {
     return tel_.metrics().AddCounter(name, "", {label}).With({value}).Value();
   }
   double Failures(std::string_view tmpl, std::string_view code) {
@@ -173,7 +175,9 @@ class PresenceServiceTest : public chat::testing::ServiceTest {
         .With({tmpl, code})
         .Value();
   }
-  double Gauge(const std::string& name) { return tel_.metrics().AddGauge(name, "").Default().Value(); }
+  double Gauge(const std::string& name) {
+    return tel_.metrics().AddGauge(name, "").Default().Value();
+  }
 
   sdk::InMemoryTelemetry client_tel_;
   std::unique_ptr<natsx::Connection> svc_conn_;
@@ -261,12 +265,13 @@ TEST_F(PresenceServiceTest, RoomQueryAnswersStatuses) {
   Join("general", "bob");
   Heartbeat("alice", "c1");
   ASSERT_TRUE(WaitFor([&] { return StoredStatus("alice") == PresenceStatus::kOnline; }, 5s));
-  ASSERT_TRUE(client_->Publish(subjects::kPresenceUpdate, {"alice"}, R"({"status":"away"})",
-                               tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kPresenceUpdate, {"alice"}, R"({"status":"away"})",
+                            tel::SpanContext{})
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return StoredStatus("alice") == PresenceStatus::kAway; }, 5s));
-  ASSERT_TRUE(WaitFor(
-      [&] { return LabeledCounter("presence_updates_total", "status", "away") == 1; }, 5s));
+  ASSERT_TRUE(
+      WaitFor([&] { return LabeledCounter("presence_updates_total", "status", "away") == 1; }, 5s));
 
   // A public room answers anyone, carol included.
   std::string raw = Query("carol", "general");
@@ -277,11 +282,11 @@ TEST_F(PresenceServiceTest, RoomQueryAnswersStatuses) {
   EXPECT_EQ(reply->members[1], (contracts::PresenceEntry{"bob", PresenceStatus::kOffline}));
 
   // The dispatcher counts a query after sending its reply.
-  EXPECT_TRUE(WaitFor(
-      [&] { return LabeledCounter("presence_queries_total", "result", "ok") == 1; }, 5s));
+  EXPECT_TRUE(
+      WaitFor([&] { return LabeledCounter("presence_queries_total", "result", "ok") == 1; }, 5s));
   auto& hist = tel_.metrics()
-                  .AddHistogram("presence_query_duration_seconds", "", tel::kBucketsNats)
-                  .Default();
+                   .AddHistogram("presence_query_duration_seconds", "", tel::kBucketsNats)
+                   .Default();
   EXPECT_EQ(hist.Count(), 1u);
   auto span = tel_.FindSpan("process presence.room.{room}");
   ASSERT_TRUE(span.has_value());
@@ -312,17 +317,18 @@ TEST_F(PresenceServiceTest, NonMemberQueryOfDmIsDenied) {
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->members.size(), 2u);
   // The dispatcher counts a query after sending its reply.
-  EXPECT_TRUE(WaitFor(
-      [&] { return LabeledCounter("presence_queries_total", "result", "ok") == 1; }, 5s));
+  EXPECT_TRUE(
+      WaitFor([&] { return LabeledCounter("presence_queries_total", "result", "ok") == 1; }, 5s));
 }
 
 TEST_F(PresenceServiceTest, BodyUserDifferentFromSubjectIsRejected) {
   StartService();
-  ASSERT_TRUE(client_->Publish(subjects::kPresenceHeartbeat, {"alice"},
-                               R"({"userId":"bob","connId":"c1"})", tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kPresenceHeartbeat, {"alice"},
+                            R"({"userId":"bob","connId":"c1"})", tel::SpanContext{})
                   .ok());
-  ASSERT_TRUE(WaitFor(
-      [&] { return Failures("presence.heartbeat.{user}", "invalid_argument") == 1; }, 5s));
+  ASSERT_TRUE(
+      WaitFor([&] { return Failures("presence.heartbeat.{user}", "invalid_argument") == 1; }, 5s));
   EXPECT_EQ(Counter("presence_heartbeats_total"), 0);
   auto conns = Bucket(contracts::jetstream::kBucketPresenceConn);
   EXPECT_FALSE(conns->Get("alice.c1", tel::SpanContext{}).ok());
@@ -336,11 +342,12 @@ TEST_F(PresenceServiceTest, InvalidStatusIsDroppedAndCounted) {
   StartService();
   Heartbeat("alice", "c1");
   ASSERT_TRUE(WaitFor([&] { return StoredStatus("alice") == PresenceStatus::kOnline; }, 5s));
-  ASSERT_TRUE(client_->Publish(subjects::kPresenceUpdate, {"alice"}, R"({"status":"sleepy"})",
-                               tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kPresenceUpdate, {"alice"}, R"({"status":"sleepy"})",
+                            tel::SpanContext{})
                   .ok());
-  ASSERT_TRUE(WaitFor(
-      [&] { return Failures("presence.update.{user}", "invalid_argument") == 1; }, 5s));
+  ASSERT_TRUE(
+      WaitFor([&] { return Failures("presence.update.{user}", "invalid_argument") == 1; }, 5s));
   EXPECT_EQ(StoredStatus("alice"), PresenceStatus::kOnline);
   for (std::string_view status : ps::kStatuses) {
     EXPECT_EQ(LabeledCounter("presence_updates_total", "status", status), 0) << status;
@@ -349,11 +356,12 @@ TEST_F(PresenceServiceTest, InvalidStatusIsDroppedAndCounted) {
 
 TEST_F(PresenceServiceTest, UpdateWithoutConnectionIsIgnored) {
   StartService();
-  ASSERT_TRUE(client_->Publish(subjects::kPresenceUpdate, {"alice"}, R"({"status":"busy"})",
-                               tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kPresenceUpdate, {"alice"}, R"({"status":"busy"})",
+                            tel::SpanContext{})
                   .ok());
-  ASSERT_TRUE(WaitFor([&] { return tel_.FindSpan("process presence.update.{user}").has_value(); },
-                      5s));
+  ASSERT_TRUE(
+      WaitFor([&] { return tel_.FindSpan("process presence.update.{user}").has_value(); }, 5s));
   auto span = tel_.FindSpan("process presence.update.{user}");
   EXPECT_NE(sdk::FindEvent(*span, "rejected"), nullptr);
   EXPECT_FALSE(StoredStatus("alice").has_value());
@@ -370,14 +378,16 @@ TEST_F(PresenceServiceTest, LastDisconnectGoesOfflineAndLeavesRooms) {
   Heartbeat("alice", "c2");
   ASSERT_TRUE(WaitFor([&] { return Gauge("presence_connections") == 2; }, 5s));
 
-  ASSERT_TRUE(client_->Publish(subjects::kPresenceDisconnect, {"alice"}, R"({"connId":"c1"})",
-                               tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kPresenceDisconnect, {"alice"}, R"({"connId":"c1"})",
+                            tel::SpanContext{})
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return Gauge("presence_connections") == 1; }, 5s));
   EXPECT_EQ(StoredStatus("alice"), PresenceStatus::kOnline);
 
-  ASSERT_TRUE(client_->Publish(subjects::kPresenceDisconnect, {"alice"}, R"({"connId":"c2"})",
-                               tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kPresenceDisconnect, {"alice"}, R"({"connId":"c2"})",
+                            tel::SpanContext{})
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return leaves.Count() == 1; }, 5s));
   EXPECT_EQ(leaves.All()[0].subject, "room.leave.general.alice");
@@ -451,8 +461,9 @@ TEST_F(PresenceServiceTest, MembershipLeaveSendsOfflineDiff) {
   Join("secret", "bob", contracts::RoomType::kPrivate);
   contracts::RoomChanged leave{"secret", contracts::RoomChangeAction::kLeave, "alice",
                                contracts::RoomType::kPrivate};
-  ASSERT_TRUE(client_->Publish(subjects::kRoomChanged, {"secret"}, contracts::ToJson(leave),
-                               tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kRoomChanged, {"secret"}, contracts::ToJson(leave),
+                            tel::SpanContext{})
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return member_diffs.Count() >= 1; }, 5s));
   auto diffs = member_diffs.Diffs("deliver.bob.presence.secret");
@@ -470,9 +481,10 @@ TEST_F(PresenceServiceTest, StartUpLoadsConnectionsAndMembership) {
   ASSERT_TRUE(rooms.ok()) << rooms.status().ToString();
   ASSERT_TRUE((*rooms)->Put("secret.alice", "{}", tel::SpanContext{}).ok());
   ASSERT_TRUE((*rooms)->Put("secret.bob", "{}", tel::SpanContext{}).ok());
-  auto conns = (*js)->CreateKeyValue(
-      {.bucket = std::string(contracts::jetstream::kBucketPresenceConn), .ttl = 45s,
-       .memory_storage = true});
+  auto conns =
+      (*js)->CreateKeyValue({.bucket = std::string(contracts::jetstream::kBucketPresenceConn),
+                             .ttl = 45s,
+                             .memory_storage = true});
   ASSERT_TRUE(conns.ok()) << conns.status().ToString();
   ASSERT_TRUE((*conns)->Put("alice.c1", "{}", tel::SpanContext{}).ok());
 
@@ -619,8 +631,9 @@ TEST_F(PresenceServiceTest, ConnectionIdsPerUserAreCapped) {
   EXPECT_TRUE(conns->Get("alice.a1", tel::SpanContext{}).ok());
 
   // A disconnect frees a slot.
-  ASSERT_TRUE(client_->Publish(subjects::kPresenceDisconnect, {"alice"}, R"({"connId":"a2"})",
-                               tel::SpanContext{})
+  ASSERT_TRUE(client_
+                  ->Publish(subjects::kPresenceDisconnect, {"alice"}, R"({"connId":"a2"})",
+                            tel::SpanContext{})
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return Counter("presence_disconnects_total") >= 1; }, 5s));
   ASSERT_TRUE(WaitFor(

@@ -165,17 +165,13 @@ core::Status ReadReceiptService::Register() {
   CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
   // Plain subscriptions (no queue group, subjects.json): every instance keeps the full state.
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::ReadUpdate>(
-      contracts::subjects::kReadUpdate,
-      {.metrics = &metrics_->update_route},
+      contracts::subjects::kReadUpdate, {.metrics = &metrics_->update_route},
       [this](const contracts::ReadUpdate& req, RequestContext& ctx) {
         return HandleUpdate(req, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
-      contracts::subjects::kReadState,
-      {.metrics = &metrics_->query_route},
-      [this](const runtime::IgnoredBody&, RequestContext& ctx) {
-        return HandleState(ctx);
-      }));
+      contracts::subjects::kReadState, {.metrics = &metrics_->query_route},
+      [this](const runtime::IgnoredBody&, RequestContext& ctx) { return HandleState(ctx); }));
   return core::Status();
 }
 
@@ -266,9 +262,8 @@ core::Status ReadReceiptService::Flush() {
     UpdateDirtyGauge();
   }
   if (batch.empty()) return core::Status();  // nothing to write: no span, no noise
-  telemetry::Span span = telemetry_.tracer.StartSpan("flush_read_receipts",
-                                                     telemetry::SpanKind::kInternal,
-                                                     telemetry::SpanContext{});
+  telemetry::Span span = telemetry_.tracer.StartSpan(
+      "flush_read_receipts", telemetry::SpanKind::kInternal, telemetry::SpanContext{});
   const auto rows = static_cast<int64_t>(batch.size());
   span.SetAttribute(attr::kBatchSize, rows);
   core::Status status = repo_->Upsert(span.Context(), batch);

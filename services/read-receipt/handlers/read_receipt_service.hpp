@@ -47,8 +47,9 @@ class ReadReceiptService final : public runtime::Service {
   // Connects the pool, creates READ_STATE (binds or creates ROOMS), loads positions from
   // read_receipts and READ_STATE, subscribes to room.changed and hydrates the mirror, then serves
   // read.update / read.state and starts the flusher. `bus` and `clock` must outlive it.
-  static core::Result<std::unique_ptr<ReadReceiptService>> Create(
-      const ReadReceiptConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  static core::Result<std::unique_ptr<ReadReceiptService>> Create(const ReadReceiptConfig& config,
+                                                                  runtime::Bus& bus,
+                                                                  const core::Clock& clock);
   ~ReadReceiptService() override;
 
   // Stops the routes and the flusher, then flushes once more.
@@ -65,8 +66,7 @@ class ReadReceiptService final : public runtime::Service {
  private:
   using Key = std::pair<std::string, std::string>;  // (user, room)
 
-  ReadReceiptService(const ReadReceiptConfig& config, runtime::Bus& bus,
-                     const core::Clock& clock);
+  ReadReceiptService(const ReadReceiptConfig& config, runtime::Bus& bus, const core::Clock& clock);
   core::Status LoadState();
   core::Status Register();
   void FlushLoop();
@@ -78,8 +78,7 @@ class ReadReceiptService final : public runtime::Service {
   void UpdateDirtyGauge();  // requires state_mu_
 
   core::Status HandleUpdate(const contracts::ReadUpdate& req, runtime::RequestContext& ctx);
-  core::Status HandleRoomChanged(const contracts::RoomChanged& delta,
-                                 runtime::RequestContext& ctx);
+  core::Status HandleRoomChanged(const contracts::RoomChanged& delta, runtime::RequestContext& ctx);
   core::Result<contracts::ReadStateReply> HandleState(runtime::RequestContext& ctx);
 
   ReadReceiptConfig config_;

@@ -26,8 +26,7 @@ ReceiptRepository::ReceiptRepository(pg::Pool& pool)
               "(user_id, room) DO UPDATE SET last_read = GREATEST(read_receipts.last_read, "
               "EXCLUDED.last_read), updated_at = now()") {}
 
-ReceiptRepository::ReceiptRepository(std::unique_ptr<pg::Pool> pool)
-    : ReceiptRepository(*pool) {
+ReceiptRepository::ReceiptRepository(std::unique_ptr<pg::Pool> pool) : ReceiptRepository(*pool) {
   owned_pool_ = std::move(pool);
 }
 
@@ -48,8 +47,8 @@ core::Result<std::vector<ReadPosition>> ReceiptRepository::LoadAll(
   std::vector<ReadPosition> out;
   out.reserve(static_cast<size_t>(rows.RowCount()));
   for (int i = 0; i < rows.RowCount(); ++i) {
-    out.push_back(ReadPosition{std::string(rows.Text(i, 0)), std::string(rows.Text(i, 1)),
-                               rows.Int64(i, 2)});
+    out.push_back(
+        ReadPosition{std::string(rows.Text(i, 0)), std::string(rows.Text(i, 1)), rows.Int64(i, 2)});
   }
   return out;
 }
@@ -68,7 +67,8 @@ core::Result<std::int64_t> ReceiptRepository::CountUnread(const telemetry::SpanC
                                                           std::string_view room,
                                                           std::string_view user,
                                                           std::int64_t last_read) {
-  CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_.Execute(parent, kCountUnread, {room, last_read, user}));
+  CHAT_ASSIGN_OR_RETURN(pg::Rows rows,
+                        pool_.Execute(parent, kCountUnread, {room, last_read, user}));
   return rows.RowCount() > 0 ? rows.Int64(0, 0) : 0;
 }
 

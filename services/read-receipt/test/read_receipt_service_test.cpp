@@ -2,6 +2,8 @@
 // empty) and a throwaway PostgreSQL cluster. The service is built in-process
 // (ReadReceiptService::Create, as main() does) on an InMemoryTelemetry; users publish and
 // request over natsx connections whose inbox prefix is _INBOX.{user} (docs/adr/0001).
+#include "handlers/read_receipt_service.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -22,7 +24,6 @@
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
-#include "handlers/read_receipt_service.hpp"
 
 namespace chat::read_receipt_service {
 namespace {
@@ -75,24 +76,26 @@ class ReadReceiptServiceTest : public testing::PgServiceTest {
     read_state_ = std::move(*kv);
   }
 
-
   void Join(const std::string& room, const std::string& user) {
     ASSERT_TRUE(rooms_->Put(room + "." + user, "{}", telemetry::SpanContext{}).ok());
   }
   void Message(const std::string& room, const std::string& user, std::int64_t ts,
                bool thread = false) {
     Sql("INSERT INTO messages (room, username, text, \"timestamp\", thread_id, parent_timestamp) "
-        "VALUES ('" + room + "','" + user + "','t'," + std::to_string(ts) + "," +
+        "VALUES ('" +
+        room + "','" + user + "','t'," + std::to_string(ts) + "," +
         (thread ? "'" + room + "-" + std::to_string(kBase) + "'," + std::to_string(kBase)
-                : std::string("NULL,NULL")) + ")");
+                : std::string("NULL,NULL")) +
+        ")");
   }
 
   void Update(natsx::Connection& client, const std::string& room, const std::string& user,
               const std::string& body) {
-    ASSERT_TRUE(client.Publish(subjects::kReadUpdate, {room, user}, body, telemetry::SpanContext{})
-                    .ok());
+    ASSERT_TRUE(
+        client.Publish(subjects::kReadUpdate, {room, user}, body, telemetry::SpanContext{}).ok());
   }
-  core::Result<contracts::ReadStateReply> State(natsx::Connection& client, const std::string& room) {
+  core::Result<contracts::ReadStateReply> State(natsx::Connection& client,
+                                                const std::string& room) {
     auto msg = client.Request(subjects::kReadState, {room}, "", 5s, telemetry::SpanContext{});
     if (!msg.ok()) return msg.status();
     return contracts::FromReply<contracts::ReadStateReply>(msg->payload());
@@ -105,7 +108,9 @@ class ReadReceiptServiceTest : public testing::PgServiceTest {
   double Counter(const std::string& name, std::string_view result) {
     return tel_.metrics().AddCounter(name, "", {"result"}).With({result}).Value();
   }
-  double Dirty() { return tel_.metrics().AddGauge("read_receipt_dirty_entries", "").Default().Value(); }
+  double Dirty() {
+    return tel_.metrics().AddGauge("read_receipt_dirty_entries", "").Default().Value();
+  }
   bool WaitCounter(const std::string& name, std::string_view result, double value) {
     return testing::WaitFor([&] { return Counter(name, result) >= value; }, 10s);
   }
@@ -244,8 +249,8 @@ TEST_F(ReadReceiptServiceTest, MembershipIsRehydratedAfterNatsReconnect) {
   ASSERT_TRUE(server_->Stop().ok());
   ASSERT_TRUE(testing::WaitFor([&] { return !service_conn_->IsConnected(); }, 10s));
   ASSERT_TRUE(server_->Start().ok());
-  ASSERT_TRUE(testing::WaitFor([&] { return tel_.FindSpans("hydrate_membership").size() >= 1; },
-                               15s));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return tel_.FindSpans("hydrate_membership").size() >= 1; }, 15s));
   ASSERT_TRUE(testing::WaitFor([&] { return service_->rebuilder().runs() >= 1; }, 5s));
 
   auto bob = User("bob");
@@ -266,8 +271,8 @@ TEST_F(ReadReceiptServiceTest, ReadStateOnlyForMembersWithCallersUnreadCount) {
   Message("general", "bob", kBase + 1);
   Message("general", "bob", kBase + 3);
   Message("general", "bob", kBase + 4);
-  Message("general", "alice", kBase + 5);          // own message: not unread
-  Message("general", "carol", kBase + 6, true);    // thread reply: not main timeline
+  Message("general", "alice", kBase + 5);        // own message: not unread
+  Message("general", "carol", kBase + 6, true);  // thread reply: not main timeline
   StartService();
   auto alice = User("alice");
   auto bob = User("bob");
@@ -296,10 +301,14 @@ TEST_F(ReadReceiptServiceTest, ReadStateOnlyForMembersWithCallersUnreadCount) {
                               contracts::RoomType::kPublic};
   contracts::RoomChanged leave{"general", contracts::RoomChangeAction::kLeave, "bob",
                                contracts::RoomType::kPublic};
-  ASSERT_TRUE(service_conn_->Publish(subjects::kRoomChanged, {"general"}, contracts::ToJson(join),
-                                     telemetry::SpanContext{}).ok());
-  ASSERT_TRUE(service_conn_->Publish(subjects::kRoomChanged, {"general"}, contracts::ToJson(leave),
-                                     telemetry::SpanContext{}).ok());
+  ASSERT_TRUE(service_conn_
+                  ->Publish(subjects::kRoomChanged, {"general"}, contracts::ToJson(join),
+                            telemetry::SpanContext{})
+                  .ok());
+  ASSERT_TRUE(service_conn_
+                  ->Publish(subjects::kRoomChanged, {"general"}, contracts::ToJson(leave),
+                            telemetry::SpanContext{})
+                  .ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] { return tel_.FindSpans("process room.changed.{room}").size() >= 2; }, 10s));
   auto after = State(*carol, "general");
@@ -349,8 +358,10 @@ TEST_F(ReadReceiptServiceTest, StartupLoadsPositionsFromPostgresAndKv) {
   rs.bucket = std::string(contracts::jetstream::kBucketReadState);
   auto kv = js_->CreateKeyValue(rs);
   ASSERT_TRUE(kv.ok()) << kv.status().ToString();
-  ASSERT_TRUE((*kv)->Put("bob.general", R"({"lastRead":)" + std::to_string(kBase + 40) + "}",
-                         telemetry::SpanContext{}).ok());
+  ASSERT_TRUE((*kv)
+                  ->Put("bob.general", R"({"lastRead":)" + std::to_string(kBase + 40) + "}",
+                        telemetry::SpanContext{})
+                  .ok());
   StartService();
   EXPECT_EQ(KvValue("alice.general"), R"({"lastRead":)" + std::to_string(kBase + 10) + "}");
   EXPECT_EQ(service_->dirty_count(), 1u);  // bob's newer KV value is pending for Postgres

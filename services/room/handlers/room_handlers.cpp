@@ -59,48 +59,39 @@ core::Status RoomHandlers::RegisterDeltaRoute(runtime::Dispatcher& dispatcher) {
 core::Status RoomHandlers::RegisterRoutes(runtime::Dispatcher& dispatcher,
                                           const RoomRouteMetrics& routes) {
   CHAT_RETURN_IF_ERROR(dispatcher.Consume<contracts::RoomMembershipRequest>(
-      subjects::kRoomJoin,
-      {.metrics = &routes.join},
+      subjects::kRoomJoin, {.metrics = &routes.join},
       [this](const contracts::RoomMembershipRequest& r, RequestContext& ctx) {
         return Join(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Consume<contracts::RoomMembershipRequest>(
-      subjects::kRoomLeave,
-      {.metrics = &routes.leave},
+      subjects::kRoomLeave, {.metrics = &routes.leave},
       [this](const contracts::RoomMembershipRequest& r, RequestContext& ctx) {
         return Leave(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<runtime::IgnoredBody>(
-      subjects::kRoomMembers,
-      {.metrics = &routes.members},
+      subjects::kRoomMembers, {.metrics = &routes.members},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) { return Members(ctx); }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomCreateRequest>(
-      subjects::kRoomCreate,
-      {.metrics = &routes.create},
+      subjects::kRoomCreate, {.metrics = &routes.create},
       [this](const contracts::RoomCreateRequest& r, RequestContext& ctx) {
         return Create(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomListRequest>(
-      subjects::kRoomList,
-      {.metrics = &routes.list},
+      subjects::kRoomList, {.metrics = &routes.list},
       [this](const contracts::RoomListRequest&, RequestContext& ctx) { return List(ctx); }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<runtime::IgnoredBody>(
-      subjects::kRoomInfo,
-      {.metrics = &routes.info},
+      subjects::kRoomInfo, {.metrics = &routes.info},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) { return Info(ctx); }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomTargetRequest>(
-      subjects::kRoomInvite,
-      {.metrics = &routes.invite},
+      subjects::kRoomInvite, {.metrics = &routes.invite},
       [this](const contracts::RoomTargetRequest& r, RequestContext& ctx) {
         return Invite(r, ctx);
       }));
   CHAT_RETURN_IF_ERROR(dispatcher.Serve<contracts::RoomTargetRequest>(
-      subjects::kRoomKick,
-      {.metrics = &routes.kick},
+      subjects::kRoomKick, {.metrics = &routes.kick},
       [this](const contracts::RoomTargetRequest& r, RequestContext& ctx) { return Kick(r, ctx); }));
   return dispatcher.Serve<contracts::RoomDepartRequest>(
-      subjects::kRoomDepart,
-      {.metrics = &routes.depart},
+      subjects::kRoomDepart, {.metrics = &routes.depart},
       [this](const contracts::RoomDepartRequest&, RequestContext& ctx) { return Depart(ctx); });
 }
 
@@ -150,8 +141,7 @@ void RoomHandlers::LiveUpdateFailed(RequestContext& ctx, const core::Status& sta
                   {telemetry::semconv::kExceptionMessage, status.message()}});
 }
 
-void RoomHandlers::PostSystemMessage(RequestContext& ctx, std::string_view room,
-                                     std::string text) {
+void RoomHandlers::PostSystemMessage(RequestContext& ctx, std::string_view room, std::string text) {
   contracts::ChatMessage m;
   m.user = std::string(contracts::kSystemUser);
   m.text = std::move(text);
@@ -161,9 +151,9 @@ void RoomHandlers::PostSystemMessage(RequestContext& ctx, std::string_view room,
   core::Status st = ctx.Publish(subjects::kChatRoom, {room}, contracts::ToJson(m));
   if (!st.ok()) {
     ctx.span().AddEvent("fallback", {{attr::kReason, "system_message_not_published"}});
-    ctx.log().Warn(ctx.span_context(), "system message not published",
-                   {{attr::kRoom, room},
-                    {telemetry::semconv::kErrorType, core::ErrorCodeName(st.code())}});
+    ctx.log().Warn(
+        ctx.span_context(), "system message not published",
+        {{attr::kRoom, room}, {telemetry::semconv::kErrorType, core::ErrorCodeName(st.code())}});
   }
 }
 
@@ -262,9 +252,10 @@ core::Result<contracts::RoomMembersReply> RoomHandlers::Members(RequestContext& 
       reply.type = stored->value_or(RoomType::kPublic);
     } else {
       ctx.span().AddEvent("fallback", {{attr::kReason, "room_type_unknown"}});
-      ctx.log().Warn(ctx.span_context(), "room type unknown, members sent without it",
-                     {{attr::kRoom, room},
-                      {telemetry::semconv::kErrorType, core::ErrorCodeName(stored.status().code())}});
+      ctx.log().Warn(
+          ctx.span_context(), "room type unknown, members sent without it",
+          {{attr::kRoom, room},
+           {telemetry::semconv::kErrorType, core::ErrorCodeName(stored.status().code())}});
     }
   }
   if (reply.type) ctx.span().SetAttribute(attr::kRoomType, RoomTypeAttribute(room, *reply.type));
@@ -286,7 +277,8 @@ core::Result<contracts::RoomInfo> RoomHandlers::Create(const contracts::RoomCrea
   info.member_count = 1;
   CHAT_RETURN_IF_ERROR(
       repo_.CreateRoom(ctx.span_context(), info.name, info.display_name, info.creator));
-  ctx.log().Info(ctx.span_context(), "room created", {{attr::kRoom, info.name}, {attr::kUser, user}});
+  ctx.log().Info(ctx.span_context(), "room created",
+                 {{attr::kRoom, info.name}, {attr::kUser, user}});
   auto live = AddLive(ctx, info.name, user, RoomType::kPrivate);
   if (!live.ok()) LiveUpdateFailed(ctx, live.status());
   PostSystemMessage(ctx, info.name, user + " created the room");

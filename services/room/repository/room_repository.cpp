@@ -37,8 +37,8 @@ core::Result<std::unique_ptr<pg::Pool>> ConnectDatabase(const RoomConfig& config
     }
   }
   return core::Unavailable("database unreachable after " +
-                           std::to_string(config.db_connect_attempts) + " attempts: " +
-                           last.message());
+                           std::to_string(config.db_connect_attempts) +
+                           " attempts: " + last.message());
 }
 
 core::Result<std::unique_ptr<RoomRepository>> RoomRepository::Connect(
@@ -143,9 +143,8 @@ core::Result<std::optional<contracts::RoomType>> RoomRepository::TypeOf(
   return std::optional<RoomType>(TypeOrPrivate(rows.Text(0, 0)));
 }
 
-core::Status RoomRepository::CreateRoom(const telemetry::SpanContext& parent,
-                                        std::string_view name, std::string_view display_name,
-                                        std::string_view creator) {
+core::Status RoomRepository::CreateRoom(const telemetry::SpanContext& parent, std::string_view name,
+                                        std::string_view display_name, std::string_view creator) {
   CHAT_ASSIGN_OR_RETURN(pg::Lease lease, pool_.Acquire());
   CHAT_ASSIGN_OR_RETURN(pg::Transaction tx, lease.Begin(parent));
   auto inserted = tx.Execute(kInsertRoom, {name, display_name, creator});

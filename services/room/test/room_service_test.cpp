@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "chat/contracts/attributes.hpp"
+#include "chat/contracts/ids.hpp"
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/replies.hpp"
-#include "chat/contracts/ids.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/membership/room_index.hpp"
@@ -77,8 +77,8 @@ class RoomServiceTest : public testing::PgServiceTest {
     config.db_pool_size = 2;
     config.db_connect_attempts = 1;
     service_bus_ = std::make_unique<runtime::NatsBus>(*service_conn_);
-    auto service = RoomService::Create(config, *service_bus_, tel_.telemetry(),
-                                       core::SystemClock::Instance());
+    auto service =
+        RoomService::Create(config, *service_bus_, tel_.telemetry(), core::SystemClock::Instance());
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
     ASSERT_TRUE(service_conn_->Flush(2s).ok());
@@ -216,7 +216,9 @@ class RoomServiceTest : public testing::PgServiceTest {
         .With({action})
         .Count();
   }
-  double Gauge(const std::string& name) { return tel_.metrics().AddGauge(name, "").Default().Value(); }
+  double Gauge(const std::string& name) {
+    return tel_.metrics().AddGauge(name, "").Default().Value();
+  }
 
   // The value of `f` once it equals `want` (metrics are recorded and spans end just after the
   // reply is sent), or its last value when the deadline passes.
@@ -348,8 +350,8 @@ TEST_F(RoomServiceTest, CreateRefusesBadInputAndStoresNothing) {
   EXPECT_EQ(Settled([&] { return Requests("create", "ok"); }, 0), 0);
 
   CreateRoom("alice", "project");
-  auto dup = AskFor<contracts::RoomInfo>("bob", subjects::kRoomCreate, {"bob"},
-                                         R"({"name":"project"})");
+  auto dup =
+      AskFor<contracts::RoomInfo>("bob", subjects::kRoomCreate, {"bob"}, R"({"name":"project"})");
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(Sql("SELECT creator FROM rooms"), "alice");
@@ -382,8 +384,8 @@ TEST_F(RoomServiceTest, ListAndInfoAnswerMembersOnly) {
   ASSERT_EQ(bob_list->rooms.size(), 1u);
   EXPECT_EQ(bob_list->rooms[0].name, "alpha");
   // A body naming someone else is refused (ADR 0001).
-  auto forged = AskFor<contracts::RoomListReply>("bob", subjects::kRoomList, {},
-                                                 R"({"user":"alice"})");
+  auto forged =
+      AskFor<contracts::RoomListReply>("bob", subjects::kRoomList, {}, R"({"user":"alice"})");
   EXPECT_EQ(forged.status().code(), ErrorCode::kInvalidArgument);
 
   auto info = AskFor<contracts::RoomInfo>("bob", subjects::kRoomInfo, {"alpha"});
@@ -523,7 +525,8 @@ TEST_F(RoomServiceTest, JoinAndLeavePublicRoomWithNoops) {
   // The no-op announced nothing: the deltas are alice's join, then bob's.
   auto deltas = Deltas("general");
   ASSERT_EQ(deltas.size(), 2u);
-  EXPECT_EQ(deltas[0], (RoomChanged{"general", RoomChangeAction::kJoin, "alice", RoomType::kPublic}));
+  EXPECT_EQ(deltas[0],
+            (RoomChanged{"general", RoomChangeAction::kJoin, "alice", RoomType::kPublic}));
   EXPECT_EQ(deltas[1], (RoomChanged{"general", RoomChangeAction::kJoin, "bob", RoomType::kPublic}));
   EXPECT_EQ(SeenOn("room.changed.general")[0].payload.find("\"type\""), std::string::npos);
   EXPECT_EQ(MembersOf("general"), (Strings{"alice", "bob"}));
@@ -540,7 +543,8 @@ TEST_F(RoomServiceTest, JoinAndLeavePublicRoomWithNoops) {
   EXPECT_TRUE(HasChild(children, "publish room.changed.{room}", telemetry::SpanKind::kProducer));
   auto noop_children = ChildrenOf(joins[1]);
   EXPECT_TRUE(HasChild(noop_children, "create ROOMS", telemetry::SpanKind::kClient));
-  EXPECT_FALSE(HasChild(noop_children, "publish room.changed.{room}", telemetry::SpanKind::kProducer));
+  EXPECT_FALSE(
+      HasChild(noop_children, "publish room.changed.{room}", telemetry::SpanKind::kProducer));
 
   Membership(subjects::kRoomLeave, "general", "alice", "ok");
   EXPECT_FALSE(KvHas("general", "alice"));
@@ -578,7 +582,8 @@ TEST_F(RoomServiceTest, PrivateRoomJoinNeedsMembershipRow) {
   auto deltas = Deltas("secret");
   EXPECT_EQ(deltas.back(),
             (RoomChanged{"secret", RoomChangeAction::kJoin, "bob", RoomType::kPrivate}));
-  EXPECT_EQ(deltas[2], (RoomChanged{"secret", RoomChangeAction::kLeave, "bob", RoomType::kPrivate}));
+  EXPECT_EQ(deltas[2],
+            (RoomChanged{"secret", RoomChangeAction::kLeave, "bob", RoomType::kPrivate}));
   EXPECT_EQ(Settled([&] { return Joins("denied"); }, 1), 1);
 }
 
@@ -610,7 +615,8 @@ TEST_F(RoomServiceTest, DmJoinOnlyForTheTwoParticipants) {
   ASSERT_TRUE(WaitDeltas("dm-alice-bob", 1));
   auto deltas = Deltas("dm-alice-bob");
   ASSERT_EQ(deltas.size(), 1u);
-  EXPECT_EQ(deltas[0], (RoomChanged{"dm-alice-bob", RoomChangeAction::kJoin, "alice", RoomType::kDm}));
+  EXPECT_EQ(deltas[0],
+            (RoomChanged{"dm-alice-bob", RoomChangeAction::kJoin, "alice", RoomType::kDm}));
   auto span = WaitSpans("process room.join.{room}.{user}", "carol", 1);
   ASSERT_EQ(span.size(), 1u);
   EXPECT_EQ(sdk::StringAttribute(span[0], contracts::attr::kRoomType), "dm");
@@ -682,7 +688,9 @@ TEST_F(RoomServiceTest, RehydratesMembershipAfterNatsReconnect) {
   ASSERT_TRUE(server_->Start().ok());
 
   ASSERT_TRUE(testing::WaitFor(
-      [&] { return service_->mirror().index().Members("general") == Strings{"alice", "bob"}; },
+      [&] {
+        return service_->mirror().index().Members("general") == Strings{"alice", "bob"};
+      },
       15s))
       << "mirror not re-hydrated after the reconnect";
   EXPECT_EQ(MembersOf("general"), (Strings{"alice", "bob"}));
@@ -690,8 +698,8 @@ TEST_F(RoomServiceTest, RehydratesMembershipAfterNatsReconnect) {
   EXPECT_EQ(service_->rebuilder().failures(), 0u);
 
   // Start-up hydration plus the reconnect one: a root INTERNAL span marked as reconnect-driven.
-  ASSERT_TRUE(testing::WaitFor([&] { return tel_.FindSpans("hydrate_membership").size() >= 2; },
-                               5s));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return tel_.FindSpans("hydrate_membership").size() >= 2; }, 5s));
   auto spans = tel_.FindSpans("hydrate_membership");
   const auto& rebuilt = spans.back();
   EXPECT_EQ(rebuilt.kind, telemetry::SpanKind::kInternal);

@@ -4,10 +4,9 @@
 // message is refused silently by fanout-service (system.md §3.2.3); the CLI must say so and exit
 // 1, and both outcomes must be visible in the trace the CLI prints.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -22,9 +21,9 @@
 #include "chat/client/session.hpp"
 #include "chat/contracts/attributes.hpp"
 #include "chat/core/env.hpp"
+#include "chat/natsx/connection.hpp"
 #include "chat/telemetry/sdk/config.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
-#include "chat/natsx/connection.hpp"
 #include "chat/testing/process.hpp"
 #include "chat_stack.hpp"
 #include "room_members.hpp"
@@ -68,7 +67,8 @@ class ChatCliE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // DEBUG lines are where fanout reports accepted messages; rejections are WARN.
-    auto stack = ChatStack::Create(ChatStackBinaries::FromBuild(), {.service_env = {{"LOG_LEVEL", "debug"}}});
+    auto stack = ChatStack::Create(ChatStackBinaries::FromBuild(),
+                                   {.service_env = {{"LOG_LEVEL", "debug"}}});
     ASSERT_TRUE(stack.ok()) << stack.status().ToString();
     stack_ = std::move(*stack);
   }
@@ -276,8 +276,7 @@ TEST_F(ChatCliE2eTest, SpansEndAtTheEchoOrFailWithDeliveryTimeout) {
   auto refused = bob->SendAndConfirm("general", "bob never joined", {}, 2s);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), core::ErrorCode::kDeadlineExceeded);
-  const std::string refused_trace =
-      Capture(refused.status().message(), "trace_id=([0-9a-f]{32})");
+  const std::string refused_trace = Capture(refused.status().message(), "trace_id=([0-9a-f]{32})");
   ASSERT_FALSE(refused_trace.empty()) << refused.status().message();
   auto rt = stack_->sink().WaitForTrace(
       refused_trace,

@@ -1,19 +1,17 @@
 // The real dev-idp binary: configuration errors exit 2, port 0 announces the chosen port on
 // stdout, SIGTERM shuts down with exit 0, and the rotate-keys CLI adds a signing key.
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <httplib.h>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -109,9 +107,13 @@ class BinaryTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   std::vector<std::string> BaseEnv() const {
-    return {"CHAT_IDP_PORT=0", "CHAT_IDP_STATE_DIR=" + dir_ + "/state",
-            "CHAT_IDP_PBKDF2_ITERATIONS=1000", "OTEL_EXPORTER_PROMETHEUS_PORT=0",
-            "OTEL_TRACES_EXPORTER=none", "OTEL_LOGS_EXPORTER=none", "PATH=/usr/bin:/bin"};
+    return {"CHAT_IDP_PORT=0",
+            "CHAT_IDP_STATE_DIR=" + dir_ + "/state",
+            "CHAT_IDP_PBKDF2_ITERATIONS=1000",
+            "OTEL_EXPORTER_PROMETHEUS_PORT=0",
+            "OTEL_TRACES_EXPORTER=none",
+            "OTEL_LOGS_EXPORTER=none",
+            "PATH=/usr/bin:/bin"};
   }
   std::string dir_;
 };
@@ -143,9 +145,10 @@ TEST_F(BinaryTest, ServesOnARandomPortAndStopsOnSigterm) {
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(json::parse(r->body)["issuer"],
             "http://127.0.0.1:" + std::to_string(port) + "/realms/nats-chat");
-  auto t = client.Post("/realms/nats-chat/protocol/openid-connect/token",
-                       "grant_type=password&client_id=nats-chat-app&username=julia&password=julia123",
-                       "application/x-www-form-urlencoded");
+  auto t =
+      client.Post("/realms/nats-chat/protocol/openid-connect/token",
+                  "grant_type=password&client_id=nats-chat-app&username=julia&password=julia123",
+                  "application/x-www-form-urlencoded");
   ASSERT_TRUE(t);
   EXPECT_EQ(t->status, 200);
 
@@ -202,7 +205,8 @@ TEST_F(BinaryTest, BodyBombsAreRefusedWithoutMemory) {
     EXPECT_LT(r.body_bytes_sent, 50u * 1024 * 1024) << path;
   }
   const long growth = chat::testing::PeakRssKib(c.pid) - before;
-  EXPECT_LE(growth, chat::testing::kBombMaxRssGrowthKib) << "dev-idp peak RSS grew by " << growth << " KiB";
+  EXPECT_LE(growth, chat::testing::kBombMaxRssGrowthKib)
+      << "dev-idp peak RSS grew by " << growth << " KiB";
   auto metrics = admin.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("http_server_rejected_requests_total{server=\"dev-idp\","

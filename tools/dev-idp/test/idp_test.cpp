@@ -1,6 +1,7 @@
 // dev-idp end to end over real HTTP: the server runs in-process on a random port with a temp
 // state dir and in-memory telemetry; tokens are verified with OpenSSL from the published JWKS
 // (not with the server's own key objects), so a signing or encoding bug fails here.
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -8,13 +9,11 @@
 #include <openssl/param_build.h>
 #include <sys/stat.h>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 
@@ -218,10 +217,9 @@ class IdpTest : public ::testing::Test {
   // Logs in through the form; returns the Location of the redirect.
   std::string LoginThroughForm(const std::string& challenge, const std::string& user,
                                const std::string& password) {
-    auto r = client_->Post(std::string(kOidc) + "/auth",
-                           AuthQuery(challenge) + "&username=" + Enc(user) + "&password=" +
-                               Enc(password),
-                           kForm);
+    auto r = client_->Post(
+        std::string(kOidc) + "/auth",
+        AuthQuery(challenge) + "&username=" + Enc(user) + "&password=" + Enc(password), kForm);
     EXPECT_TRUE(r);
     if (!r) return {};
     EXPECT_EQ(r->status, 302) << r->body;
@@ -259,8 +257,7 @@ TEST_F(IdpTest, DiscoveryDocumentNamesTheIssuerAndEndpoints) {
   EXPECT_EQ(d["userinfo_endpoint"], iss + "/protocol/openid-connect/userinfo");
   EXPECT_EQ(d["end_session_endpoint"], iss + "/protocol/openid-connect/logout");
   EXPECT_EQ(d["response_types_supported"], json({"code"}));
-  EXPECT_EQ(d["grant_types_supported"],
-            json({"authorization_code", "password", "refresh_token"}));
+  EXPECT_EQ(d["grant_types_supported"], json({"authorization_code", "password", "refresh_token"}));
   EXPECT_EQ(d["code_challenge_methods_supported"], json({"S256"}));
   EXPECT_EQ(d["id_token_signing_alg_values_supported"], json({"RS256"}));
   EXPECT_EQ(d["subject_types_supported"], json({"public"}));
@@ -305,9 +302,8 @@ TEST_F(IdpTest, PasswordGrantIssuesVerifiableKeycloakShapedTokensForAlice) {
   EXPECT_EQ(a["family_name"], "Admin");
   EXPECT_EQ(a["exp"].get<int64_t>() - a["iat"].get<int64_t>(), 300);
   EXPECT_FALSE(a["jti"].get<std::string>().empty());
-  EXPECT_EQ(a["realm_access"]["roles"],
-            json({"admin", "user", "default-roles-nats-chat", "offline_access",
-                  "uma_authorization"}));
+  EXPECT_EQ(a["realm_access"]["roles"], json({"admin", "user", "default-roles-nats-chat",
+                                              "offline_access", "uma_authorization"}));
   EXPECT_TRUE(a.contains("scope"));
 
   json id = VerifiedClaims(body["id_token"]);
@@ -443,8 +439,8 @@ TEST_F(IdpTest, CodesTokensAndRefreshTokensExpire) {
   clock_ = &fake;
   StartServer();
   std::string verifier = RandomToken(48);
-  std::string code = QueryParam(LoginThroughForm(PkceChallenge(verifier), "alice", "alice123"),
-                                "code");
+  std::string code =
+      QueryParam(LoginThroughForm(PkceChallenge(verifier), "alice", "alice123"), "code");
   fake.Advance(std::chrono::seconds(61));
   auto late = ExchangeCode(code, verifier);
   ASSERT_TRUE(late);
@@ -453,7 +449,8 @@ TEST_F(IdpTest, CodesTokensAndRefreshTokensExpire) {
   EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"bad_code"}), 1);
 
   json tokens = json::parse(PasswordGrant("alice", "alice123")->body);
-  httplib::Headers auth = {{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
+  httplib::Headers auth = {
+      {"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
   EXPECT_EQ(client_->Get(std::string(kOidc) + "/userinfo", auth)->status, 200);
   fake.Advance(std::chrono::seconds(301));
   EXPECT_EQ(client_->Get(std::string(kOidc) + "/userinfo", auth)->status, 401);
@@ -490,9 +487,9 @@ TEST_F(IdpTest, FragmentResponseModeAndLoginWithEmail) {
 
 TEST_F(IdpTest, BadRedirectUriIsAnErrorPageNeverARedirect) {
   std::string challenge = PkceChallenge(RandomToken(48));
-  for (const std::string uri : {"http://evil.example/cb", "http://localhost.evil.example/cb",
-                                "http://localhost@evil.example/cb", "https://localhost:3000/cb",
-                                "javascript:alert(1)"}) {
+  for (const std::string uri :
+       {"http://evil.example/cb", "http://localhost.evil.example/cb",
+        "http://localhost@evil.example/cb", "https://localhost:3000/cb", "javascript:alert(1)"}) {
     auto r = client_->Get(std::string(kOidc) + "/auth?" + AuthQuery(challenge, uri));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << uri;
@@ -507,9 +504,9 @@ TEST_F(IdpTest, BadRedirectUriIsAnErrorPageNeverARedirect) {
   EXPECT_EQ(Counter("idp_login_failures_total", {"reason"}, {"bad_redirect"}), 10);
 
   // Valid redirect but no PKCE: an OAuth error redirect, never a login page.
-  auto r = client_->Get(std::string(kOidc) +
-                        "/auth?response_type=code&client_id=nats-chat-app&state=s&redirect_uri=" +
-                        Enc(kRedirect));
+  auto r = client_->Get(
+      std::string(kOidc) +
+      "/auth?response_type=code&client_id=nats-chat-app&state=s&redirect_uri=" + Enc(kRedirect));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 302);
   EXPECT_EQ(QueryParam(r->get_header_value("Location"), "error"), "invalid_request");
@@ -524,9 +521,9 @@ TEST_F(IdpTest, BadRedirectUriIsAnErrorPageNeverARedirect) {
 TEST_F(IdpTest, RefreshGrantRotatesTheRefreshToken) {
   json first = json::parse(PasswordGrant("bob", "bob123")->body);
   std::string refresh = first["refresh_token"];
-  auto r = client_->Post(std::string(kOidc) + "/token",
-                         "grant_type=refresh_token&client_id=nats-chat-app&refresh_token=" + refresh,
-                         kForm);
+  auto r = client_->Post(
+      std::string(kOidc) + "/token",
+      "grant_type=refresh_token&client_id=nats-chat-app&refresh_token=" + refresh, kForm);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   json second = json::parse(r->body);
@@ -536,10 +533,9 @@ TEST_F(IdpTest, RefreshGrantRotatesTheRefreshToken) {
   EXPECT_EQ(Counter("idp_tokens_issued_total", {"grant_type"}, {"refresh_token"}), 1);
 
   // The old refresh token is spent.
-  auto reuse = client_->Post(std::string(kOidc) + "/token",
-                             "grant_type=refresh_token&client_id=nats-chat-app&refresh_token=" +
-                                 refresh,
-                             kForm);
+  auto reuse = client_->Post(
+      std::string(kOidc) + "/token",
+      "grant_type=refresh_token&client_id=nats-chat-app&refresh_token=" + refresh, kForm);
   ASSERT_TRUE(reuse);
   EXPECT_EQ(reuse->status, 400);
   EXPECT_EQ(json::parse(reuse->body)["error"], "invalid_grant");
@@ -565,7 +561,8 @@ TEST_F(IdpTest, TokenWithANonStringAlgIsUnauthorizedNotAServerError) {
 
 TEST_F(IdpTest, UserinfoAndLogout) {
   json tokens = json::parse(PasswordGrant("alice", "alice123")->body);
-  httplib::Headers auth = {{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
+  httplib::Headers auth = {
+      {"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
   auto u = client_->Get(std::string(kOidc) + "/userinfo", auth);
   ASSERT_TRUE(u);
   ASSERT_EQ(u->status, 200) << u->body;
@@ -577,9 +574,9 @@ TEST_F(IdpTest, UserinfoAndLogout) {
   ASSERT_TRUE(noauth);
   EXPECT_EQ(noauth->status, 401);
 
-  auto out = client_->Get(std::string(kOidc) + "/logout?id_token_hint=" +
-                          tokens["id_token"].get<std::string>() +
-                          "&post_logout_redirect_uri=" + Enc("http://localhost:3000/") + "&state=x");
+  auto out = client_->Get(
+      std::string(kOidc) + "/logout?id_token_hint=" + tokens["id_token"].get<std::string>() +
+      "&post_logout_redirect_uri=" + Enc("http://localhost:3000/") + "&state=x");
   ASSERT_TRUE(out);
   EXPECT_EQ(out->status, 302);
   EXPECT_EQ(out->get_header_value("Location"), "http://localhost:3000/?state=x");
@@ -624,10 +621,9 @@ TEST_F(IdpTest, FailedLoginsAreThrottledPerUserBeforeAnyHashing) {
   auto by_mail = PasswordGrant("ALICE@example.com", "alice123");
   ASSERT_TRUE(by_mail);
   EXPECT_EQ(by_mail->status, 429);
-  auto form = client_->Post(std::string(kOidc) + "/auth",
-                            AuthQuery(PkceChallenge(RandomToken(48))) +
-                                "&username=alice&password=alice123",
-                            kForm);
+  auto form = client_->Post(
+      std::string(kOidc) + "/auth",
+      AuthQuery(PkceChallenge(RandomToken(48))) + "&username=alice&password=alice123", kForm);
   ASSERT_TRUE(form);
   EXPECT_EQ(form->status, 429);
   EXPECT_NE(form->body.find("Too many failed sign-in attempts"), std::string::npos);
@@ -649,7 +645,8 @@ TEST_F(IdpTest, FailedLoginsAreThrottledPerUserBeforeAnyHashing) {
 
   // An unknown login is throttled the same way (the throttle does not reveal who exists), and
   // once throttled it costs no hash either.
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(PasswordGrant("mallory", "x" + std::to_string(i))->status, 401);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(PasswordGrant("mallory", "x" + std::to_string(i))->status, 401);
   hashes = server_->users().hashes_computed();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(PasswordGrant("mallory", "y")->status, 429);
   EXPECT_EQ(server_->users().hashes_computed(), hashes);
@@ -701,10 +698,9 @@ TEST_F(IdpTest, TypedUsernamesAreLoggedOnlyWhenTheyNameAnAccount) {
   EXPECT_EQ(PasswordGrant(secret, "again")->status, 401);
   EXPECT_EQ(PasswordGrant("Alice@Example.com", "wrong")->status, 401);
   std::string verifier = RandomToken(48);
-  auto form = client_->Post(std::string(kOidc) + "/auth",
-                            AuthQuery(PkceChallenge(verifier)) + "&username=" + Enc(secret) +
-                                "&password=x",
-                            kForm);
+  auto form = client_->Post(
+      std::string(kOidc) + "/auth",
+      AuthQuery(PkceChallenge(verifier)) + "&username=" + Enc(secret) + "&password=x", kForm);
   ASSERT_TRUE(form);
   EXPECT_EQ(form->status, 200);
 
@@ -727,8 +723,7 @@ TEST_F(IdpTest, TypedUsernamesAreLoggedOnlyWhenTheyNameAnAccount) {
   EXPECT_EQ(ref_of(rejected[0]), ref_of(rejected[4]));  // through the form as well
   EXPECT_NE(ref_of(rejected[0]), ref_of(rejected[1]));
   // A known account is logged by its username, however it was typed.
-  EXPECT_NE(rejected[3].find("\"chat.idp.username\":\"alice\""), std::string::npos)
-      << rejected[3];
+  EXPECT_NE(rejected[3].find("\"chat.idp.username\":\"alice\""), std::string::npos) << rejected[3];
   EXPECT_EQ(ref_of(rejected[3]), "");
 }
 
@@ -879,8 +874,8 @@ TEST_F(IdpTest, MalformedRequestsAre4xxNever5xx) {
   auto query = client_->Get(std::string(kOidc) + "/auth?a=%GG");
   ASSERT_TRUE(query);
   EXPECT_EQ(query->status, 400);
-  auto bearer = client_->Get(std::string(kOidc) + "/userinfo",
-                             {{"Authorization", "Bearer eyJ.eyJ.x"}});
+  auto bearer =
+      client_->Get(std::string(kOidc) + "/userinfo", {{"Authorization", "Bearer eyJ.eyJ.x"}});
   ASSERT_TRUE(bearer);
   EXPECT_EQ(bearer->status, 401);
   for (const char* route : {"/realms/{realm}/protocol/openid-connect/token",
@@ -897,7 +892,8 @@ TEST_F(IdpTest, ServerSpanContinuesInboundTraceparent) {
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   const std::string parent = "00f067aa0ba902b7";
   auto r = client_->Get(std::string(kRealm) + "/.well-known/openid-configuration?x=secret",
-                        {{std::string(telemetry::semconv::kTraceparentHeader), "00-" + trace + "-" + parent + "-01"}});
+                        {{std::string(telemetry::semconv::kTraceparentHeader),
+                          "00-" + trace + "-" + parent + "-01"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
   auto span = tel_.FindSpan("GET /realms/{realm}/.well-known/openid-configuration");
@@ -914,10 +910,11 @@ TEST_F(IdpTest, ServerSpanContinuesInboundTraceparent) {
 
   // An invalid header: a new root, counted.
   tel_.Clear();
-  auto r2 = client_->Post(std::string(kOidc) + "/token",
-                          httplib::Headers{{std::string(telemetry::semconv::kTraceparentHeader), "00-ZZZ-" + parent + "-01"}},
-                          "grant_type=password&client_id=nats-chat-app&username=alice&password=x",
-                          kForm);
+  auto r2 =
+      client_->Post(std::string(kOidc) + "/token",
+                    httplib::Headers{{std::string(telemetry::semconv::kTraceparentHeader),
+                                      "00-ZZZ-" + parent + "-01"}},
+                    "grant_type=password&client_id=nats-chat-app&username=alice&password=x", kForm);
   ASSERT_TRUE(r2);
   EXPECT_EQ(r2->status, 401);
   auto spans = tel_.FindSpans("POST /realms/{realm}/protocol/openid-connect/token");
@@ -931,17 +928,17 @@ TEST_F(IdpTest, ServerSpanContinuesInboundTraceparent) {
 }
 
 TEST_F(IdpTest, CorsPreflightAllowsOnlyConfiguredOrigins) {
-  auto ok = client_->Options(std::string(kOidc) + "/token",
-                             {{"Origin", "http://localhost:5173"},
-                              {"Access-Control-Request-Method", "POST"}});
+  auto ok = client_->Options(
+      std::string(kOidc) + "/token",
+      {{"Origin", "http://localhost:5173"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 204);
   EXPECT_EQ(ok->get_header_value("Access-Control-Allow-Origin"), "http://localhost:5173");
   EXPECT_NE(ok->get_header_value("Access-Control-Allow-Headers").find("Content-Type"),
             std::string::npos);
-  auto evil = client_->Options(std::string(kOidc) + "/token",
-                               {{"Origin", "http://evil.example"},
-                                {"Access-Control-Request-Method", "POST"}});
+  auto evil = client_->Options(
+      std::string(kOidc) + "/token",
+      {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(evil);
   EXPECT_FALSE(evil->has_header("Access-Control-Allow-Origin"));
   auto certs = client_->Get(std::string(kOidc) + "/certs", {{"Origin", "http://127.0.0.1:3000"}});

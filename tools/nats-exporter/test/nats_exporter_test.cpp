@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "chat/testing/wait_for.hpp"
 #include "chat/testing/process.hpp"
+#include "chat/testing/wait_for.hpp"
 #include "exporter.hpp"
 
 extern char** environ;
@@ -40,11 +40,20 @@ class NatsServerProcess {
     dir_ = fs::temp_directory_path() /
            ("nats_exporter_test_" + std::to_string(getpid()) + "_" + std::to_string(counter_++));
     fs::create_directories(dir_);
-    std::vector<std::string> argv = {Binary(),               "-js",     "-sd",
-                                     (dir_ / "js").string(), "-a",      "127.0.0.1",
-                                     "-p",                   "-1",      "-m",
-                                     "-1",                   "--ports_file_dir",
-                                     dir_.string(),          "-l",      (dir_ / "log").string()};
+    std::vector<std::string> argv = {Binary(),
+                                     "-js",
+                                     "-sd",
+                                     (dir_ / "js").string(),
+                                     "-a",
+                                     "127.0.0.1",
+                                     "-p",
+                                     "-1",
+                                     "-m",
+                                     "-1",
+                                     "--ports_file_dir",
+                                     dir_.string(),
+                                     "-l",
+                                     (dir_ / "log").string()};
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -189,8 +198,7 @@ TEST_F(NatsExporterTest, ConsumerPendingFollowsPublishFetchAndAck) {
   CreateStreamAndConsumer();
   Publish(5);
   const std::vector<std::string> consumer = {"stream_name=\"ORDERS\"", "consumer_name=\"worker\"",
-                                             "is_consumer_leader=\"true\"",
-                                             "account=\"$G\""};
+                                             "is_consumer_leader=\"true\"", "account=\"$G\""};
   std::string text = ScrapeText();
   EXPECT_EQ(Sample(text, "jetstream_consumer_num_pending", consumer), 5) << text;
   EXPECT_EQ(Sample(text, "jetstream_consumer_num_ack_pending", consumer), 0);
@@ -233,8 +241,8 @@ TEST_F(NatsExporterTest, VarzSeriesCarryServerId) {
   EXPECT_GE(Sample(text, "gnatsd_varz_in_bytes", id).value_or(-1), 1);
   EXPECT_GT(Sample(text, "gnatsd_varz_mem", id).value_or(-1), 0);
   EXPECT_GT(Sample(text, "gnatsd_varz_subscriptions", id).value_or(-1), 0);
-  for (const char* name : {"gnatsd_varz_slow_consumers", "gnatsd_varz_out_msgs",
-                           "gnatsd_varz_out_bytes"}) {
+  for (const char* name :
+       {"gnatsd_varz_slow_consumers", "gnatsd_varz_out_msgs", "gnatsd_varz_out_bytes"}) {
     EXPECT_TRUE(Sample(text, name, id).has_value()) << name;
   }
   EXPECT_THAT(text, HasSubstr("# TYPE gnatsd_varz_in_msgs gauge\n"));

@@ -131,8 +131,9 @@ TEST_F(PgExporterTest, ReportsLiveValuesOfTheServer) {
   EXPECT_GE(Sample(text, "pg_exporter_last_scrape_duration_seconds").value_or(-1), 0);
 
   // The exporter's own connection is a backend of `postgres`.
-  const std::string postgres_oid = Sql("postgres", "SELECT oid FROM pg_database WHERE datname = "
-                                                   "'postgres'");
+  const std::string postgres_oid = Sql("postgres",
+                                       "SELECT oid FROM pg_database WHERE datname = "
+                                       "'postgres'");
   EXPECT_GE(Sample(text, "pg_stat_database_numbackends",
                    {Label("datid", postgres_oid), Label("datname", "postgres")})
                 .value_or(-1),
@@ -150,8 +151,9 @@ TEST_F(PgExporterTest, ReportsLiveValuesOfTheServer) {
   EXPECT_EQ(Sample(text, "pg_settings_max_connections", server),
             std::stod(Sql("postgres", "SHOW max_connections")));
   EXPECT_EQ(Sample(text, "pg_settings_shared_buffers_bytes", server),
-            std::stod(Sql("postgres", "SELECT setting::bigint * 8192 FROM pg_settings WHERE "
-                                      "name = 'shared_buffers'")));
+            std::stod(Sql("postgres",
+                          "SELECT setting::bigint * 8192 FROM pg_settings WHERE "
+                          "name = 'shared_buffers'")));
   // Our own session SETs statement_timeout; the metric shows what a fresh session gets.
   EXPECT_EQ(Sample(text, "pg_settings_statement_timeout_seconds", server), 0);
   EXPECT_EQ(Sample(text, "pg_settings_fsync", server), 0);  // PgCluster runs with fsync=off
@@ -174,8 +176,8 @@ TEST_F(PgExporterTest, ReportsLiveValuesOfTheServer) {
   EXPECT_TRUE(Sample(text, "pg_stat_activity_max_tx_duration",
                      {Label("datname", "postgres"), Label("state", "idle")})
                   .has_value());
-  for (const char* mode : {"accesssharelock", "rowexclusivelock", "accessexclusivelock",
-                           "sireadlock"}) {
+  for (const char* mode :
+       {"accesssharelock", "rowexclusivelock", "accessexclusivelock", "sireadlock"}) {
     EXPECT_TRUE(
         Sample(text, "pg_locks_count", {Label("datname", db_), Label("mode", mode)}).has_value())
         << mode;
@@ -244,8 +246,8 @@ TEST_F(PgExporterTest, OutputPassesPromtool) {
   std::istringstream lines(output);
   for (std::string line; std::getline(lines, line);) {
     if (line.empty()) continue;
-    const bool counter_suffix = line.find("counter metrics should have \"_total\" suffix") !=
-                                std::string::npos;
+    const bool counter_suffix =
+        line.find("counter metrics should have \"_total\" suffix") != std::string::npos;
     const bool count_suffix =
         (line.rfind("pg_stat_activity_count ", 0) == 0 || line.rfind("pg_locks_count ", 0) == 0 ||
          line.rfind("pg_settings_", 0) == 0) &&  // e.g. pg_settings_tcp_keepalives_count
@@ -270,9 +272,8 @@ ProcessRun Spawn(const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env) {
   static int counter = 0;
   ProcessRun run;
-  run.stderr_path = fs::temp_directory_path() / ("pg_exporter_stderr_" +
-                                                 std::to_string(getpid()) + "_" +
-                                                 std::to_string(counter++));
+  run.stderr_path = fs::temp_directory_path() / ("pg_exporter_stderr_" + std::to_string(getpid()) +
+                                                 "_" + std::to_string(counter++));
   int fd = open(run.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<std::string> argv = {PG_EXPORTER_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -314,8 +315,8 @@ TEST_F(PgExporterTest, ProcessServesMetricsAndStopsOnSigterm) {
   auto res = client.Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(Sample(res->body, "pg_up"), 1) << res->body;
-  EXPECT_TRUE(
-      Sample(res->body, "pg_stat_database_numbackends", {Label("datname", "postgres")}).has_value());
+  EXPECT_TRUE(Sample(res->body, "pg_stat_database_numbackends", {Label("datname", "postgres")})
+                  .has_value());
   EXPECT_EQ(testing::TerminateAndWait(run.pid, 5s), 0);
   const std::string log = run.Stderr();
   EXPECT_THAT(log, HasSubstr("pg-exporter serving /metrics"));
@@ -369,8 +370,8 @@ TEST(PgExporterOutageTest, UnreachableDatabaseIsPgUpZeroNotAFailedScrape) {
       },
       20s))
       << text;
-  EXPECT_TRUE(Sample(text, "pg_stat_database_numbackends", {Label("datname", "postgres")})
-                  .has_value());
+  EXPECT_TRUE(
+      Sample(text, "pg_stat_database_numbackends", {Label("datname", "postgres")}).has_value());
 }
 
 TEST(PgExporterConfigTest, EnvironmentThenFlags) {
@@ -396,7 +397,7 @@ TEST(PgExporterConfigTest, EnvironmentThenFlags) {
   auto defaults = Config::FromArgs({}, core::MapEnv{{"DATA_SOURCE_NAME", "dbname=chat"}});
   ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
   EXPECT_EQ(defaults->host, "127.0.0.1");  // loopback unless configured (issue 11 §15)
-  EXPECT_EQ(defaults->port, 9187);  // postgres_exporter's port
+  EXPECT_EQ(defaults->port, 9187);         // postgres_exporter's port
   EXPECT_EQ(defaults->server_label, "localhost:5432");
 }
 
@@ -453,9 +454,8 @@ TEST(PgExporterProcessTest, PortInUseExitsOne) {
   ASSERT_TRUE(collector.ok());
   ExporterServer holder(**collector, *config);
   ASSERT_TRUE(holder.Start().ok());
-  ProcessRun run =
-      Spawn({"--web.listen-address", "127.0.0.1:" + std::to_string(holder.port())},
-            {{"DATA_SOURCE_NAME", "host=127.0.0.1 port=1 dbname=x"}});
+  ProcessRun run = Spawn({"--web.listen-address", "127.0.0.1:" + std::to_string(holder.port())},
+                         {{"DATA_SOURCE_NAME", "host=127.0.0.1 port=1 dbname=x"}});
   ASSERT_GT(run.pid, 0);
   EXPECT_EQ(WaitExit(run.pid, 10s), 1);
   EXPECT_THAT(run.Stderr(), HasSubstr("cannot bind"));

@@ -27,14 +27,12 @@ class SinkDerivedTest : public ::testing::Test {
                                    EncodeTraces(service, spans));
     ASSERT_EQ(reply.status, 200) << reply.body;
   }
-  std::vector<Sample> Samples(bool om = false) {
-    return ParseExposition(sink_->Metrics(om).body);
-  }
+  std::vector<Sample> Samples(bool om = false) { return ParseExposition(sink_->Metrics(om).body); }
   std::optional<double> Edge(const std::string& metric, const std::string& client,
                              const std::string& server, const std::string& type) {
-    return FindSample(Samples(), metric,
-                      {{"client", client}, {"server", server}, {"connection_type", type},
-                       {"source", "tempo"}});
+    return FindSample(
+        Samples(), metric,
+        {{"client", client}, {"server", server}, {"connection_type", type}, {"source", "tempo"}});
   }
 
   core::FakeClock clock_;
@@ -71,7 +69,8 @@ TEST_F(SinkDerivedTest, SpanMetricsCountCallsStatusActionAndLatency) {
   EXPECT_EQ(FindSample(s, "traces_spanmetrics_calls_total", ok), 2);
   EXPECT_EQ(FindSample(s, "traces_spanmetrics_calls_total", err), 1);
   EXPECT_EQ(FindSample(s, "traces_spanmetrics_calls_total",
-                       {{"span_name", "INSERT messages"}, {"span_kind", "SPAN_KIND_INTERNAL"},
+                       {{"span_name", "INSERT messages"},
+                        {"span_kind", "SPAN_KIND_INTERNAL"},
                         {"chat_action", ""}}),
             1);
   auto le = [&](const std::string& bound) {
@@ -123,18 +122,17 @@ SpanList ChildSpan(TraceId t, SpanId id, SpanId parent, const std::string& name,
 
 TEST_F(SinkDerivedTest, ClientServerEdgeInEitherOrder) {
   // client first
-  Post("web-frontend", ClientSpan(Tid(1), Sid(1), "request msg.get", SpanKind::kClient, 0,
-                                  4'000'000));
+  Post("web-frontend",
+       ClientSpan(Tid(1), Sid(1), "request msg.get", SpanKind::kClient, 0, 4'000'000));
   Post("fanout-service", ChildSpan(Tid(1), Sid(2), Sid(1), "process msg.get", SpanKind::kServer,
                                    1'000'000, 2'000'000, StatusCode::kError));
   // server first
   Post("fanout-service", ChildSpan(Tid(2), Sid(4), Sid(3), "process msg.get", SpanKind::kServer,
                                    1'000'000, 2'000'000));
-  Post("web-frontend", ClientSpan(Tid(2), Sid(3), "request msg.get", SpanKind::kClient, 0,
-                                  4'000'000));
+  Post("web-frontend",
+       ClientSpan(Tid(2), Sid(3), "request msg.get", SpanKind::kClient, 0, 4'000'000));
   EXPECT_EQ(Edge("traces_service_graph_request_total", "web-frontend", "fanout-service", ""), 2);
-  EXPECT_EQ(Edge("traces_service_graph_request_failed_total", "web-frontend", "fanout-service",
-                 ""),
+  EXPECT_EQ(Edge("traces_service_graph_request_failed_total", "web-frontend", "fanout-service", ""),
             1);
   EXPECT_EQ(Edge("traces_service_graph_request_server_seconds_count", "web-frontend",
                  "fanout-service", ""),
@@ -167,14 +165,14 @@ TEST_F(SinkDerivedTest, ProducerConsumerEdgesWithMessagingLatency) {
                     "persist-worker", "messaging_system"),
               0.010, 1e-9);
   auto s = Samples();
-  EXPECT_EQ(FindSample(s, "traces_service_graph_request_messaging_system_seconds_bucket",
-                       {{"client", "fanout-service"}, {"server", "persist-worker"},
-                        {"le", "0.01"}}),
-            1);
-  EXPECT_EQ(FindSample(s, "traces_service_graph_request_messaging_system_seconds_bucket",
-                       {{"client", "fanout-service"}, {"server", "persist-worker"},
-                        {"le", "0.005"}}),
-            0);
+  EXPECT_EQ(
+      FindSample(s, "traces_service_graph_request_messaging_system_seconds_bucket",
+                 {{"client", "fanout-service"}, {"server", "persist-worker"}, {"le", "0.01"}}),
+      1);
+  EXPECT_EQ(
+      FindSample(s, "traces_service_graph_request_messaging_system_seconds_bucket",
+                 {{"client", "fanout-service"}, {"server", "persist-worker"}, {"le", "0.005"}}),
+      0);
   // The producer waits out its window for more consumers, then leaves without an unpaired count.
   clock_.Advance(std::chrono::seconds(11));
   sink_->Housekeeping();
@@ -198,29 +196,28 @@ TEST_F(SinkDerivedTest, DatabaseEdgeToAVirtualNodeNamedByServerAddress) {
   Post("persist-worker", spans);
   EXPECT_EQ(Edge("traces_service_graph_request_total", "persist-worker", "db.local", "database"),
             1);
-  EXPECT_EQ(Edge("traces_service_graph_request_total", "persist-worker", "nats_kv", "database"),
-            1);
-  EXPECT_EQ(Edge("traces_service_graph_request_failed_total", "persist-worker", "nats_kv",
-                 "database"),
-            1);
-  EXPECT_EQ(Edge("traces_service_graph_request_failed_total", "persist-worker", "db.local",
-                 "database"),
-            0);
-  EXPECT_NEAR(*Edge("traces_service_graph_request_client_seconds_sum", "persist-worker",
-                    "db.local", "database"),
+  EXPECT_EQ(Edge("traces_service_graph_request_total", "persist-worker", "nats_kv", "database"), 1);
+  EXPECT_EQ(
+      Edge("traces_service_graph_request_failed_total", "persist-worker", "nats_kv", "database"),
+      1);
+  EXPECT_EQ(
+      Edge("traces_service_graph_request_failed_total", "persist-worker", "db.local", "database"),
+      0);
+  EXPECT_NEAR(*Edge("traces_service_graph_request_client_seconds_sum", "persist-worker", "db.local",
+                    "database"),
               0.002, 1e-9);
   EXPECT_EQ(sink_->derived().waiting(), 0u);
 }
 
 TEST_F(SinkDerivedTest, UnpairedSpansBecomeVirtualNodesOrAreCounted) {
   SpanList idp;
-  auto call = MakeSpan(Tid(1), Sid(1), SpanId{}, "POST {token endpoint}", SpanKind::kClient, 0,
-                       1'000'000);
+  auto call =
+      MakeSpan(Tid(1), Sid(1), SpanId{}, "POST {token endpoint}", SpanKind::kClient, 0, 1'000'000);
   call->attributes.push_back(Attribute{"peer.service", "idp"});
   idp.push_back(std::move(call));
   Post("web-frontend", idp);
-  Post("web-frontend", ClientSpan(Tid(2), Sid(2), "request room.info.{room}", SpanKind::kClient,
-                                  0, 1'000'000));  // nobody answers
+  Post("web-frontend", ClientSpan(Tid(2), Sid(2), "request room.info.{room}", SpanKind::kClient, 0,
+                                  1'000'000));  // nobody answers
   Post("room-service", ChildSpan(Tid(3), Sid(4), Sid(3), "process room.info.{room}",
                                  SpanKind::kServer, 0, 1'000'000));  // caller never reports
   Post("auth-service", ClientSpan(Tid(4), Sid(5), "POST /credentials", SpanKind::kServer, 0,
@@ -250,9 +247,8 @@ TEST(SinkDerivedLimitsTest, FullPairingStoreDropsAndCounts) {
   Sink sink(c, clock);
   for (uint8_t i = 1; i <= 3; ++i) {
     ASSERT_EQ(sink.HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "",
-                              EncodeTraces("web-frontend",
-                                           ClientSpan(Tid(i), Sid(i), "request x",
-                                                      SpanKind::kClient, 0, 1000)))
+                              EncodeTraces("web-frontend", ClientSpan(Tid(i), Sid(i), "request x",
+                                                                      SpanKind::kClient, 0, 1000)))
                   .status,
               200);
   }
@@ -263,8 +259,8 @@ TEST(SinkDerivedLimitsTest, FullPairingStoreDropsAndCounts) {
 }
 
 TEST_F(SinkDerivedTest, ExpositionPassesPromtool) {
-  Post("web-frontend", ClientSpan(Tid(1), Sid(1), "request msg.get", SpanKind::kClient, 0,
-                                  4'000'000));
+  Post("web-frontend",
+       ClientSpan(Tid(1), Sid(1), "request msg.get", SpanKind::kClient, 0, 4'000'000));
   Post("fanout-service", ChildSpan(Tid(1), Sid(2), Sid(1), "process msg.get", SpanKind::kServer,
                                    1'000'000, 2'000'000));
   std::string text = sink_->Metrics(false).body;

@@ -39,10 +39,10 @@ SinkConfig TestConfig() {
 TEST(SinkHttpTest, CorsPreflightAndHeaders) {
   Running r(TestConfig());
   httplib::Client cli("127.0.0.1", r.port);
-  auto pre = cli.Options("/v1/traces",
-                         {{"Origin", "http://localhost:5173"},
-                          {"Access-Control-Request-Method", "POST"},
-                          {"Access-Control-Request-Headers", "content-type,traceparent"}});
+  auto pre =
+      cli.Options("/v1/traces", {{"Origin", "http://localhost:5173"},
+                                 {"Access-Control-Request-Method", "POST"},
+                                 {"Access-Control-Request-Headers", "content-type,traceparent"}});
   ASSERT_TRUE(pre);
   EXPECT_EQ(pre->status, 204);
   EXPECT_EQ(pre->get_header_value("Access-Control-Allow-Origin"), "http://localhost:5173");
@@ -97,8 +97,8 @@ TEST(SinkHttpTest, GzipIsInflatedByTheSinkWithItsLimit) {
   auto bomb = telemetry::sdk::Gzip(std::string(2 * 1024 * 1024, 'a'));
   ASSERT_TRUE(bomb.ok());
   ASSERT_LT(bomb->size(), 16u * 1024);
-  auto big = cli.Post("/v1/traces", {{"Content-Encoding", "gzip"}}, *bomb,
-                      "application/x-protobuf");
+  auto big =
+      cli.Post("/v1/traces", {{"Content-Encoding", "gzip"}}, *bomb, "application/x-protobuf");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413) << big->body;
 
@@ -219,10 +219,10 @@ TEST(SinkHttpTest, ForwardFailuresAreCounted) {
   Sink sink(c, core::SystemClock::Instance());
   SpanList spans;
   spans.push_back(MakeSpan(Tid(9), Sid(1), SpanId{}, "op", SpanKind::kServer, 0, 10));
-  ASSERT_EQ(sink.HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "",
-                            EncodeTraces("svc", spans))
-                .status,
-            200);  // ingest never waits for the upstream
+  ASSERT_EQ(
+      sink.HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "", EncodeTraces("svc", spans))
+          .status,
+      200);  // ingest never waits for the upstream
   EXPECT_TRUE(chat::testing::WaitFor(
       [&] {
         auto samples = ParseExposition(sink.Metrics(false).body);

@@ -29,8 +29,8 @@ class SinkIngestTest : public ::testing::Test {
     auto root = MakeSpan(t, Sid(1), SpanId{}, "send_message", SpanKind::kInternal, 0, 9'000'000);
     root->attributes.push_back(Attribute{"chat.action", "send"});
     root->attributes.push_back(Attribute{"chat.room", "general"});
-    root->events.push_back(telemetry::SpanEvent{"echo_rendered", kT0 + 8'000'000,
-                                                {Attribute{"chat.message_id", "m1"}}});
+    root->events.push_back(telemetry::SpanEvent{
+        "echo_rendered", kT0 + 8'000'000, {Attribute{"chat.message_id", "m1"}}});
     auto pub = MakeSpan(t, Sid(2), Sid(1), "publish deliver.{user}.send.{room}",
                         SpanKind::kProducer, 1'000'000, 500'000, StatusCode::kError);
     pub->status_message = "no responders";
@@ -104,8 +104,7 @@ TEST_F(SinkIngestTest, ProtobufTracesAreStoredExactly) {
 
 TEST_F(SinkIngestTest, JsonTracesAreStoredExactly) {
   auto body = EncodeTraces("web-frontend", SendTrace(Tid(2)), /*json=*/true);
-  auto reply =
-      sink_->HandleOtlp(OtlpSignal::kTraces, "application/json; charset=utf-8", "", body);
+  auto reply = sink_->HandleOtlp(OtlpSignal::kTraces, "application/json; charset=utf-8", "", body);
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(reply.body, "{}");
   auto got = sink_->GetTrace(Tid(2).Hex());
@@ -131,8 +130,8 @@ TEST_F(SinkIngestTest, UnknownTraceIs404AndBadIdIs400) {
 
 double Rejected(const Sink& sink, const std::string& signal, const std::string& reason) {
   auto samples = ParseExposition(sink.Metrics(false).body);
-  auto v = FindSample(samples, "sink_rejected_requests_total",
-                      {{"signal", signal}, {"reason", reason}});
+  auto v =
+      FindSample(samples, "sink_rejected_requests_total", {{"signal", signal}, {"reason", reason}});
   return v.value_or(-1);
 }
 
@@ -145,12 +144,10 @@ TEST_F(SinkIngestTest, RejectionsHaveTheirStatusAndAreCounted) {
   auto err = nlohmann::json::parse(bad.body, nullptr, false);
   ASSERT_FALSE(err.is_discarded());
   EXPECT_EQ(err["error"]["code"], "invalid_argument");
-  EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kLogs, "application/json", "", "{not json").status,
-            400);
+  EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kLogs, "application/json", "", "{not json").status, 400);
 
   std::string big(64 * 1024 + 1, 'x');
-  EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "", big).status,
-            413);
+  EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "", big).status, 413);
   // Small on the wire, too big once inflated: the limit also holds after gunzip.
   auto bomb = telemetry::sdk::Gzip(std::string(1024 * 1024, '\0'));
   ASSERT_TRUE(bomb.ok());
@@ -159,9 +156,9 @@ TEST_F(SinkIngestTest, RejectionsHaveTheirStatusAndAreCounted) {
             413);
   EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kTraces, "text/plain", "", "hello").status, 415);
   EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kTraces, "application/json", "br", "{}").status, 415);
-  EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "gzip", "notgzip")
-                .status,
-            400);
+  EXPECT_EQ(
+      sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "gzip", "notgzip").status,
+      400);
 
   EXPECT_EQ(Rejected(*sink_, "traces", "malformed"), 2);
   EXPECT_EQ(Rejected(*sink_, "logs", "malformed"), 1);

@@ -57,7 +57,8 @@ std::string SpanJsonBody(uint8_t trace, const std::string& attributes,
          attributes + R"(,"events":)" + events + R"(,"links":)" + links + "}]}]}]}";
 }
 
-double Sample(const Sink& sink, const std::string& name, std::map<std::string, std::string> labels = {}) {
+double Sample(const Sink& sink, const std::string& name,
+              std::map<std::string, std::string> labels = {}) {
   auto samples = ParseExposition(sink.Metrics(false).body);
   return FindSample(samples, name, labels).value_or(-1);
 }
@@ -98,10 +99,11 @@ TEST(SinkCorsTest, AnotherOriginCanNeitherReadNorPost) {
   httplib::Client cli("127.0.0.1", r.port);
   SpanList spans;
   spans.push_back(MakeSpan(Tid(1), Sid(1), SpanId{}, "secret", SpanKind::kServer, 0, 10));
-  ASSERT_EQ(r.sink.HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "",
-                              EncodeTraces("svc", spans))
-                .status,
-            200);
+  ASSERT_EQ(
+      r.sink
+          .HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "", EncodeTraces("svc", spans))
+          .status,
+      200);
 
   // Reading: the answer carries no Access-Control-Allow-Origin, so the page cannot see it.
   for (const char* path : {"/api/traces?limit=5", "/api/logs", "/api/services"}) {
@@ -120,8 +122,8 @@ TEST(SinkCorsTest, AnotherOriginCanNeitherReadNorPost) {
   // Posting (what a form or a no-cors fetch could still send): refused, counted, not stored.
   SpanList injected;
   injected.push_back(MakeSpan(Tid(2), Sid(1), SpanId{}, "forged", SpanKind::kServer, 0, 10));
-  auto post = cli.Post("/v1/traces", {{"Origin", kEvilOrigin}},
-                       EncodeTraces("svc", injected, true), "application/json");
+  auto post = cli.Post("/v1/traces", {{"Origin", kEvilOrigin}}, EncodeTraces("svc", injected, true),
+                       "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 403);
   EXPECT_EQ(r.sink.GetTrace(Tid(2).Hex()).status, 404);
@@ -156,8 +158,8 @@ TEST(SinkByteBoundTest, TenFourMebibyteSpansStayWithinMaxBytes) {
     EXPECT_LE(sink.store().bytes(), c.max_bytes) << "after span " << int(i);
   }
   EXPECT_GE(sink.store().bytes(), 3u * 4 * 1024 * 1024);  // it still keeps what fits
-  EXPECT_EQ(sink.GetTrace(Tid(10).Hex()).status, 200);   // the newest stays
-  EXPECT_EQ(sink.GetTrace(Tid(1).Hex()).status, 404);    // the oldest went first
+  EXPECT_EQ(sink.GetTrace(Tid(10).Hex()).status, 200);    // the newest stays
+  EXPECT_EQ(sink.GetTrace(Tid(1).Hex()).status, 404);     // the oldest went first
   EXPECT_GE(Sample(sink, "sink_evicted_spans_total", {{"reason", "bytes"}}), 7);
   EXPECT_LE(Sample(sink, "sink_stored_bytes"), static_cast<double>(c.max_bytes));
 }
@@ -198,8 +200,8 @@ TEST(SinkSpanLimitsTest, ExcessIsDroppedTruncatedAndCounted) {
   links += "]";
   std::string attrs = Attrs("a", 200);
   attrs.insert(1, Attr("long", std::string(100 * 1024, 'z')) + ",");
-  auto reply =
-      sink.HandleOtlp(OtlpSignal::kTraces, "application/json", "", SpanJsonBody(3, attrs, events, links));
+  auto reply = sink.HandleOtlp(OtlpSignal::kTraces, "application/json", "",
+                               SpanJsonBody(3, attrs, events, links));
   ASSERT_EQ(reply.status, 200) << reply.body;
 
   auto trace = nlohmann::json::parse(sink.GetTrace(Hex(3, 16)).body);
@@ -248,7 +250,8 @@ TEST(SinkProcessBodyLimitTest, BombsCostNoMemory) {
     h.emplace_back("Content-Encoding", encoding);
     return h;
   };
-  RawResponse r = chat::testing::SendWithLength(sink.port(), "POST", "/v1/traces", with("gzip"), gzip);
+  RawResponse r =
+      chat::testing::SendWithLength(sink.port(), "POST", "/v1/traces", with("gzip"), gzip);
   EXPECT_EQ(r.status, 413) << r.error << r.head;
   r = chat::testing::SendWithLength(sink.port(), "POST", "/v1/traces", with("deflate"), deflate);
   EXPECT_EQ(r.status, 415) << r.error << r.head;
@@ -258,8 +261,8 @@ TEST(SinkProcessBodyLimitTest, BombsCostNoMemory) {
   EXPECT_EQ(r.status, 413) << r.error << r.head;
   EXPECT_LT(r.body_bytes_sent, 50u * 1024 * 1024);
   for (const char* path : {"/metrics", "/api/traces"}) {
-    for (const auto& [encoding, body] : {std::pair{"gzip", &gzip}, std::pair{"deflate", &deflate},
-                                         std::pair{"br", &br}}) {
+    for (const auto& [encoding, body] :
+         {std::pair{"gzip", &gzip}, std::pair{"deflate", &deflate}, std::pair{"br", &br}}) {
       r = chat::testing::SendWithLength(sink.port(), "POST", path, with(encoding), *body);
       EXPECT_EQ(r.status, 415) << path << " " << encoding << r.error << r.head;
     }
@@ -268,7 +271,8 @@ TEST(SinkProcessBodyLimitTest, BombsCostNoMemory) {
   }
 
   const long growth = chat::testing::PeakRssKib(sink.pid()) - before;
-  EXPECT_LE(growth, chat::testing::kBombMaxRssGrowthKib) << "sink peak RSS grew by " << growth << " KiB";
+  EXPECT_LE(growth, chat::testing::kBombMaxRssGrowthKib)
+      << "sink peak RSS grew by " << growth << " KiB";
   auto metrics = sink.Metrics();
   ASSERT_TRUE(metrics.ok());
   auto samples = ParseExposition(*metrics);

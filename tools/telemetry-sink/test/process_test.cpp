@@ -55,8 +55,10 @@ TEST(SinkProcessTest, StartPostQueryAndStopCleanly) {
   ASSERT_TRUE(metrics.ok());
   auto samples = ParseExposition(*metrics);
   EXPECT_EQ(FindSample(samples, "traces_spanmetrics_calls_total",
-                       {{"service", "web-frontend"}, {"span_name", "send_message"},
-                        {"chat_action", "send"}, {"source", "tempo"}}),
+                       {{"service", "web-frontend"},
+                        {"span_name", "send_message"},
+                        {"chat_action", "send"},
+                        {"source", "tempo"}}),
             1);
   EXPECT_FALSE(sink.GetTrace(Tid(2).Hex()).ok());
 

@@ -1,11 +1,12 @@
 // The bounded store: eviction by count and age (FakeClock), trace search filters, since= parsing.
+#include "store.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 
 #include "chat/core/clock.hpp"
 #include "sink.hpp"
-#include "store.hpp"
 #include "test_util.hpp"
 
 namespace chat::sink {
@@ -51,10 +52,10 @@ TEST(SinkStoreTest, EvictsByAgeThroughTheSinkAndCountsIt) {
   ASSERT_EQ(sink.HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "", body).status, 200);
   LogList logs;
   logs.push_back(MakeLog(telemetry::LogLevel::kInfo, "x", Tid(1), Sid(1), 0));
-  ASSERT_EQ(sink.HandleOtlp(OtlpSignal::kLogs, "application/x-protobuf", "",
-                            EncodeLogs("svc", logs))
-                .status,
-            200);
+  ASSERT_EQ(
+      sink.HandleOtlp(OtlpSignal::kLogs, "application/x-protobuf", "", EncodeLogs("svc", logs))
+          .status,
+      200);
   clock.Advance(std::chrono::seconds(30));
   ASSERT_EQ(sink.HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "",
                             EncodeTraces("svc", OneSpan(Tid(2), Sid(2))))
@@ -131,8 +132,7 @@ TEST_F(SinkSearchTest, SummariesNewestFirst) {
 
 TEST_F(SinkSearchTest, FiltersMustAllHoldOnOneSpan) {
   EXPECT_EQ(Ids({{"service", "fanout-service"}}), std::vector<std::string>{Tid(1).Hex()});
-  EXPECT_EQ(Ids({{"name", "process chat.history.{room}"}}),
-            std::vector<std::string>{Tid(2).Hex()});
+  EXPECT_EQ(Ids({{"name", "process chat.history.{room}"}}), std::vector<std::string>{Tid(2).Hex()});
   EXPECT_EQ(Ids({{"status", "error"}}), std::vector<std::string>{Tid(1).Hex()});
   EXPECT_EQ(Ids({{"status", "ok"}}), std::vector<std::string>{Tid(2).Hex()});
   EXPECT_EQ(Ids({{"attr.chat.message_id", "m-1"}}), std::vector<std::string>{Tid(1).Hex()});

@@ -156,8 +156,7 @@ inline std::vector<Sample> ParseExposition(const std::string& text) {
 }
 
 // The value of the one sample whose name matches and whose labels include `labels`.
-inline std::optional<double> FindSample(const std::vector<Sample>& samples,
-                                        const std::string& name,
+inline std::optional<double> FindSample(const std::vector<Sample>& samples, const std::string& name,
                                         const std::map<std::string, std::string>& labels) {
   std::optional<double> found;
   for (const auto& s : samples) {

@@ -1,15 +1,16 @@
 // OTLP decoders (protobuf and JSON) for the telemetry sink and tests. Input is untrusted: every
 // read is bounds-checked, nesting is capped, unknown fields are skipped and any malformed input is
 // an invalid_argument with a short reason. Never throws.
+#include "chat/telemetry/receiver/otlp_decode.hpp"
+
 #include <charconv>
 #include <cmath>
-#include <span>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <variant>
 
 #include "chat/core/base64.hpp"
-#include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "otlp_wire.hpp"
 
 namespace chat::telemetry::sdk {
@@ -27,10 +28,10 @@ constexpr int kMaxJsonDepth = 64;
 // Like CHAT_RETURN_IF_ERROR, with a unique variable per expansion: decoders nest lambdas inside
 // the checked expression, where one fixed name would shadow itself.
 #define DECODE_TRY(expr) DECODE_TRY_IMPL(expr, CHAT_INTERNAL_CONCAT(decode_status_, __COUNTER__))
-#define DECODE_TRY_IMPL(expr, var)            \
-  do {                                        \
-    ::chat::core::Status var = (expr);        \
-    if (!var.ok()) return var;                \
+#define DECODE_TRY_IMPL(expr, var)     \
+  do {                                 \
+    ::chat::core::Status var = (expr); \
+    if (!var.ok()) return var;         \
   } while (false)
 
 // The memory one decode may use. Bounds checks stop reads past the body, but not amplification:
@@ -72,9 +73,9 @@ class DecodeScope {
 Status Charge(size_t bytes) {
   if (t_budget == nullptr) return {};
   if (bytes > t_budget->limit - t_budget->used) {
-    return InvalidArgument("request decodes to more than " +
-                           std::to_string(t_budget->limit >> 20) + " MiB (" +
-                           std::to_string(kBudgetFactor) + " times its size plus 1 MiB)");
+    return InvalidArgument("request decodes to more than " + std::to_string(t_budget->limit >> 20) +
+                           " MiB (" + std::to_string(kBudgetFactor) +
+                           " times its size plus 1 MiB)");
   }
   t_budget->used += bytes;
   return {};
@@ -82,7 +83,8 @@ Status Charge(size_t bytes) {
 
 Status ExpectWireType(const Reader& r, uint32_t field, uint32_t got, wire::WireType want) {
   if (got != want) {
-    return r.Error("wrong wire type " + std::to_string(got) + " for field " + std::to_string(field));
+    return r.Error("wrong wire type " + std::to_string(got) + " for field " +
+                   std::to_string(field));
   }
   return {};
 }
@@ -281,9 +283,7 @@ Status DecodeAnyValue(Reader& r, int depth, AttributeValue& value) {
         value = std::move(text);
         return {};
       }
-      default:
-        handled = false;
-        return {};
+      default: handled = false; return {};
     }
   });
 }
@@ -682,7 +682,8 @@ Status JsonInt64(const Json& v, const char* name, int64_t& out) {
       uint64_t u = 0;
       auto r = std::from_chars(b, e, u);
       if (r.ec == std::errc() && r.ptr == e) {
-        out = static_cast<int64_t>(u);  // fixed64/uint64 values above INT64_MAX wrap, as on the wire
+        out =
+            static_cast<int64_t>(u);  // fixed64/uint64 values above INT64_MAX wrap, as on the wire
         return {};
       }
     }
@@ -889,11 +890,11 @@ Status JsonAttributes(const Json& obj, std::vector<DecodedAttribute>& out) {
   return {};
 }
 
-constexpr std::string_view kSpanKindNames[] = {
-    "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
-    "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
-constexpr std::string_view kStatusCodeNames[] = {
-    "STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"};
+constexpr std::string_view kSpanKindNames[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
+                                               "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
+                                               "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
+constexpr std::string_view kStatusCodeNames[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
+                                                 "STATUS_CODE_ERROR"};
 // SeverityNumber names, indexed by number (0 unspecified, 1 TRACE … 24 FATAL4).
 constexpr std::string_view kSeverityNames[] = {
     "SEVERITY_NUMBER_UNSPECIFIED", "SEVERITY_NUMBER_TRACE",  "SEVERITY_NUMBER_TRACE2",
@@ -918,8 +919,8 @@ Status JsonSpan(const Json& j, DecodedSpan& s) {
   DECODE_TRY(JsonInt64Field(j, "startTimeUnixNano", "start_time_unix_nano", s.start_unix_nano));
   DECODE_TRY(JsonInt64Field(j, "endTimeUnixNano", "end_time_unix_nano", s.end_unix_nano));
   DECODE_TRY(JsonAttributes(j, s.attributes));
-  DECODE_TRY(JsonU32Field(j, "droppedAttributesCount", "dropped_attributes_count",
-                          s.dropped_attributes));
+  DECODE_TRY(
+      JsonU32Field(j, "droppedAttributesCount", "dropped_attributes_count", s.dropped_attributes));
   DECODE_TRY(JsonU32Field(j, "droppedEventsCount", "dropped_events_count", s.dropped_events));
   DECODE_TRY(JsonU32Field(j, "droppedLinksCount", "dropped_links_count", s.dropped_links));
   const Json* events = nullptr;
@@ -1037,16 +1038,17 @@ Status CountDataPoints(Reader& r, uint64_t& count) {
 core::Result<std::vector<DecodedSpan>> DecodeTracesProtobuf(std::string_view body) {
   DecodeScope budget(body);
   std::vector<DecodedSpan> spans;
-  Status st = WalkEnvelope(body, [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
-                                     const std::string& scope) -> Status {
-    DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
-    DecodedSpan s;
-    s.resource = res;
-    s.scope_name = scope;
-    DECODE_TRY(DecodeSpan(r, s));
-    spans.push_back(std::move(s));
-    return {};
-  });
+  Status st = WalkEnvelope(body,
+                           [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
+                               const std::string& scope) -> Status {
+                             DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
+                             DecodedSpan s;
+                             s.resource = res;
+                             s.scope_name = scope;
+                             DECODE_TRY(DecodeSpan(r, s));
+                             spans.push_back(std::move(s));
+                             return {};
+                           });
   if (!st.ok()) return st;
   return spans;
 }
@@ -1054,16 +1056,17 @@ core::Result<std::vector<DecodedSpan>> DecodeTracesProtobuf(std::string_view bod
 core::Result<std::vector<DecodedLogRecord>> DecodeLogsProtobuf(std::string_view body) {
   DecodeScope budget(body);
   std::vector<DecodedLogRecord> records;
-  Status st = WalkEnvelope(body, [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
-                                     const std::string& scope) -> Status {
-    DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
-    DecodedLogRecord l;
-    l.resource = res;
-    l.scope_name = scope;
-    DECODE_TRY(DecodeLogRecord(r, l));
-    records.push_back(std::move(l));
-    return {};
-  });
+  Status st = WalkEnvelope(body,
+                           [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
+                               const std::string& scope) -> Status {
+                             DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
+                             DecodedLogRecord l;
+                             l.resource = res;
+                             l.scope_name = scope;
+                             DECODE_TRY(DecodeLogRecord(r, l));
+                             records.push_back(std::move(l));
+                             return {};
+                           });
   if (!st.ok()) return st;
   return records;
 }
@@ -1073,18 +1076,18 @@ core::Result<std::vector<DecodedSpan>> DecodeTracesJson(std::string_view body) {
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   std::vector<DecodedSpan> spans;
-  Status st = WalkJsonEnvelope(
-      root, "resourceSpans", "resource_spans", "scopeSpans", "scope_spans", "spans", nullptr,
-      [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
-          const std::string& scope) -> Status {
-        DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
-        DecodedSpan s;
-        s.resource = res;
-        s.scope_name = scope;
-        DECODE_TRY(JsonSpan(j, s));
-        spans.push_back(std::move(s));
-        return {};
-      });
+  Status st = WalkJsonEnvelope(root, "resourceSpans", "resource_spans", "scopeSpans", "scope_spans",
+                               "spans", nullptr,
+                               [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
+                                   const std::string& scope) -> Status {
+                                 DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
+                                 DecodedSpan s;
+                                 s.resource = res;
+                                 s.scope_name = scope;
+                                 DECODE_TRY(JsonSpan(j, s));
+                                 spans.push_back(std::move(s));
+                                 return {};
+                               });
   if (!st.ok()) return st;
   return spans;
 }
@@ -1094,19 +1097,18 @@ core::Result<std::vector<DecodedLogRecord>> DecodeLogsJson(std::string_view body
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   std::vector<DecodedLogRecord> records;
-  Status st = WalkJsonEnvelope(
-      root, "resourceLogs", "resource_logs", "scopeLogs", "scope_logs", "logRecords",
-      "log_records",
-      [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
-          const std::string& scope) -> Status {
-        DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
-        DecodedLogRecord l;
-        l.resource = res;
-        l.scope_name = scope;
-        DECODE_TRY(JsonLogRecord(j, l));
-        records.push_back(std::move(l));
-        return {};
-      });
+  Status st = WalkJsonEnvelope(root, "resourceLogs", "resource_logs", "scopeLogs", "scope_logs",
+                               "logRecords", "log_records",
+                               [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
+                                   const std::string& scope) -> Status {
+                                 DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
+                                 DecodedLogRecord l;
+                                 l.resource = res;
+                                 l.scope_name = scope;
+                                 DECODE_TRY(JsonLogRecord(j, l));
+                                 records.push_back(std::move(l));
+                                 return {};
+                               });
   if (!st.ok()) return st;
   return records;
 }
@@ -1149,8 +1151,7 @@ core::Result<uint64_t> CountMetricPointsJson(std::string_view body) {
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   uint64_t count = 0;
-  auto each = [](const Json& obj, const char* camel, const char* snake,
-                 auto&& fn) -> Status {
+  auto each = [](const Json& obj, const char* camel, const char* snake, auto&& fn) -> Status {
     const Json* arr = nullptr;
     DECODE_TRY(ArrayField(obj, camel, snake, arr));
     if (arr == nullptr) return {};

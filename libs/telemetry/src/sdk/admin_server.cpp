@@ -2,7 +2,6 @@
 #include "chat/telemetry/sdk/admin_server.hpp"
 
 #include <httplib.h>
-
 #include <sys/socket.h>
 
 #include <chrono>
@@ -61,7 +60,8 @@ bool AcceptsOpenMetrics(std::string_view accept_header) {
         comma == std::string_view::npos ? std::string_view{} : accept_header.substr(comma + 1);
     size_t semi = range.find(';');
     std::string_view type = Trim(range.substr(0, semi));
-    std::string_view params = semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1);
+    std::string_view params =
+        semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1);
     if (EqualsIgnoreCase(type, "application/openmetrics-text") && !HasZeroQuality(params)) {
       return true;
     }
@@ -73,8 +73,8 @@ AdminServer::AdminServer(MetricRegistry& registry, AdminServerOptions options)
     : registry_(registry), options_(std::move(options)) {
   if (options_.logger == nullptr) {
     // Refusals and failures as JSON lines on stderr, service "admin" (no OTLP export).
-    own_logger_ = std::make_unique<Logger>("admin", LogLevel::kInfo, nullptr,
-                                           core::SystemClock::Instance());
+    own_logger_ =
+        std::make_unique<Logger>("admin", LogLevel::kInfo, nullptr, core::SystemClock::Instance());
   }
   telemetry_.logger = options_.logger != nullptr ? options_.logger : own_logger_.get();
   telemetry_.metrics = &registry_;
@@ -98,14 +98,13 @@ void AdminServer::Routes() {
   router_->Install();
   router_->Get("/metrics", "/metrics", [this](HttpExchange& ex) {
     const bool om = AcceptsOpenMetrics(ex.req.get_header_value("Accept"));
-    std::string body = registry_.Expose(om ? ExpositionFormat::kOpenMetrics
-                                           : ExpositionFormat::kPrometheusText);
+    std::string body =
+        registry_.Expose(om ? ExpositionFormat::kOpenMetrics : ExpositionFormat::kPrometheusText);
     ex.res.set_content(std::move(body),
                        std::string(om ? kOpenMetricsContentType : kPrometheusTextContentType));
   });
-  router_->Get("/healthz", "/healthz", [](HttpExchange& ex) {
-    ex.res.set_content("ok\n", "text/plain; charset=utf-8");
-  });
+  router_->Get("/healthz", "/healthz",
+               [](HttpExchange& ex) { ex.res.set_content("ok\n", "text/plain; charset=utf-8"); });
   router_->Get("/readyz", "/readyz", [this](HttpExchange& ex) {
     std::vector<NamedCheck> checks;
     {

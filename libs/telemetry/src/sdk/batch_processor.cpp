@@ -34,8 +34,8 @@ class BatchCore final : public ProcessorStats {
     options_.max_export_batch_size =
         std::clamp<size_t>(options_.max_export_batch_size, 1, options_.max_queue_size);
     // Wake the worker for a full batch or a half-full queue, whichever comes first.
-    notify_threshold_ = std::max<size_t>(
-        1, std::min(options_.max_export_batch_size, options_.max_queue_size / 2));
+    notify_threshold_ =
+        std::max<size_t>(1, std::min(options_.max_export_batch_size, options_.max_queue_size / 2));
     ring_.resize(options_.max_queue_size);
     free_.reserve(options_.max_queue_size);
     worker_ = std::thread([this] { Run(); });
@@ -167,8 +167,7 @@ class BatchCore final : public ProcessorStats {
         lock.unlock();
         processed_.fetch_add(batch.size(), std::memory_order_relaxed);
         ExportResult result = exporter_->Export(batch, options_.export_timeout);
-        exported_[static_cast<size_t>(result)].fetch_add(batch.size(),
-                                                         std::memory_order_relaxed);
+        exported_[static_cast<size_t>(result)].fetch_add(batch.size(), std::memory_order_relaxed);
         RecycleBatch(batch);
         lock.lock();
       } while (count_ > 0 && (draining || count_ >= notify_threshold_));
@@ -214,10 +213,9 @@ class BatchCore final : public ProcessorStats {
 
 // ---- BatchSpanProcessor ----
 
-BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter,
-                                       BatchOptions options)
+BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchOptions options)
     : core_(std::make_unique<internal::BatchCore<SpanData, SpanExporter>>(std::move(exporter),
-                                                                           options)) {}
+                                                                          options)) {}
 BatchSpanProcessor::~BatchSpanProcessor() = default;
 void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) { core_->Push(std::move(span)); }
 bool BatchSpanProcessor::ForceFlush(std::chrono::milliseconds timeout) {

@@ -54,7 +54,7 @@ std::string JoinUrl(std::string_view base, std::string_view path) {
 }
 
 LogLevel ReadLevel(const core::Env& env, std::string_view name, LogLevel def,
-                                  std::vector<std::string>& warnings) {
+                   std::vector<std::string>& warnings) {
   auto raw = env.Get(name);
   if (!raw) return def;
   std::string_view v = Trim(*raw);
@@ -77,8 +77,7 @@ BatchOptions ReadBatch(core::EnvReader& reader, std::string_view prefix, BatchOp
   o.max_queue_size = static_cast<size_t>(
       reader.Int(p + "_MAX_QUEUE_SIZE", static_cast<int64_t>(def.max_queue_size), 1, 1'000'000));
   o.max_export_batch_size = static_cast<size_t>(reader.Int(
-      p + "_MAX_EXPORT_BATCH_SIZE", static_cast<int64_t>(def.max_export_batch_size), 1,
-      1'000'000));
+      p + "_MAX_EXPORT_BATCH_SIZE", static_cast<int64_t>(def.max_export_batch_size), 1, 1'000'000));
   if (o.max_export_batch_size > o.max_queue_size) {
     reader.AddProblem(p + "_MAX_EXPORT_BATCH_SIZE " + std::to_string(o.max_export_batch_size) +
                       " exceeds " + p + "_MAX_QUEUE_SIZE " + std::to_string(o.max_queue_size) +
@@ -209,17 +208,15 @@ TelemetryConfig TelemetryConfig::FromEnv(const core::Env& env,
   c.metrics_exporter = r.Enum("OTEL_METRICS_EXPORTER", "prometheus", {"prometheus", "none"});
 
   c.otlp_endpoint = r.Url("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318");
-  c.traces_endpoint = r.Url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                            JoinUrl(c.otlp_endpoint, "/v1/traces"));
-  c.logs_endpoint =
-      r.Url("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", JoinUrl(c.otlp_endpoint, "/v1/logs"));
+  c.traces_endpoint =
+      r.Url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", JoinUrl(c.otlp_endpoint, "/v1/traces"));
+  c.logs_endpoint = r.Url("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", JoinUrl(c.otlp_endpoint, "/v1/logs"));
   c.otlp_protocol =
       r.Enum("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", {"http/protobuf", "http/json"});
   c.otlp_timeout = r.Millis("OTEL_EXPORTER_OTLP_TIMEOUT", std::chrono::milliseconds(10000));
   c.otlp_compression = r.Enum("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", {"gzip", "none"});
-  c.otlp_headers =
-      ParseKeyValueList(r.String("OTEL_EXPORTER_OTLP_HEADERS", ""), "OTEL_EXPORTER_OTLP_HEADERS",
-                        extra);
+  c.otlp_headers = ParseKeyValueList(r.String("OTEL_EXPORTER_OTLP_HEADERS", ""),
+                                     "OTEL_EXPORTER_OTLP_HEADERS", extra);
 
   c.prometheus_host = r.String("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1");
   c.prometheus_port = r.Port("OTEL_EXPORTER_PROMETHEUS_PORT", default_metrics_port);
@@ -239,8 +236,7 @@ TelemetryConfig TelemetryConfig::FromEnv(const core::Env& env,
   c.semconv_stability_opt_in = r.String("OTEL_SEMCONV_STABILITY_OPT_IN", "database/dup");
   c.otel_log_level = ReadLevel(env, "OTEL_LOG_LEVEL", LogLevel::kWarn, extra);
   c.log_level = ReadLevel(env, "LOG_LEVEL", LogLevel::kInfo, extra);
-  c.trace_link_age =
-      std::chrono::seconds(r.Int("CHAT_TRACE_LINK_AGE_SECONDS", 30, 0, 7 * 86'400));
+  c.trace_link_age = std::chrono::seconds(r.Int("CHAT_TRACE_LINK_AGE_SECONDS", 30, 0, 7 * 86'400));
 
   c.warnings = r.problems();
   c.warnings.insert(c.warnings.end(), extra.begin(), extra.end());

@@ -7,9 +7,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "chat/core/clock.hpp"
 
@@ -19,9 +18,9 @@ namespace {
 // Where an accepted Content-Encoding is kept once hidden from cpp-httplib's inflater.
 constexpr const char* kOriginalEncodingHeader = "X-Chat-Original-Content-Encoding";
 
-constexpr std::string_view kAllReasons[] = {kRefusedTooLarge,        kRefusedEncoding,
+constexpr std::string_view kAllReasons[] = {kRefusedTooLarge,         kRefusedEncoding,
                                             kRefusedTransferEncoding, kRefusedLengthRequired,
-                                            kRefusedMediaType,       kRefusedMalformed};
+                                            kRefusedMediaType,        kRefusedMalformed};
 
 std::string Lower(std::string_view s) {
   std::string out;
@@ -59,8 +58,8 @@ HttpBodyGuard::HttpBodyGuard(std::string server_label, MetricRegistry& registry,
       {"server", "reason"});
   for (std::string_view r : kAllReasons) rejected_.With({label_, r});
   if (logger_ == nullptr) {
-    own_logger_ = std::make_unique<Logger>(label_, LogLevel::kInfo, nullptr,
-                                           core::SystemClock::Instance());
+    own_logger_ =
+        std::make_unique<Logger>(label_, LogLevel::kInfo, nullptr, core::SystemClock::Instance());
     logger_ = own_logger_.get();
   }
 }
@@ -89,9 +88,10 @@ void HttpBodyGuard::Refuse(const httplib::Request& req, httplib::Response& res, 
                  {"http.response.status_code", static_cast<int64_t>(status)},
                  {"client.address", req.remote_addr}});
   if (observer_) observer_(req, reason);
-  AnswerAndClose(res, status,
-                 nlohmann::json{{"error", {{"code", CodeFor(status)}, {"message", message}}}}.dump(),
-                 "application/json");
+  AnswerAndClose(
+      res, status,
+      nlohmann::json{{"error", {{"code", CodeFor(status)}, {"message", message}}}}.dump(),
+      "application/json");
 }
 
 void HttpBodyGuard::AnswerAndClose(httplib::Response& res, int status, std::string body,
@@ -115,7 +115,7 @@ void HttpBodyGuard::AnswerAndClose(httplib::Response& res, int status, std::stri
 
 bool HttpBodyGuard::Check(const httplib::Request& req, httplib::Response& res) {
   auto& headers = const_cast<httplib::Request&>(req).headers;  // see Install()
-  headers.erase(kOriginalEncodingHeader);  // only the guard sets it
+  headers.erase(kOriginalEncodingHeader);                      // only the guard sets it
   const BodyPolicy policy = PolicyFor(req);
 
   // Framing first: a length we cannot trust makes every later check meaningless.

@@ -21,16 +21,13 @@ size_t WriteBody(char* data, size_t size, size_t count, void* user) {
 
 std::string ErrorTypeForCurl(CURLcode code) {
   switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return "timeout";
+    case CURLE_OPERATION_TIMEDOUT: return "timeout";
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-      return "connection_error";
-    default:
-      return "transport_error";
+    case CURLE_GOT_NOTHING: return "connection_error";
+    default: return "transport_error";
   }
 }
 

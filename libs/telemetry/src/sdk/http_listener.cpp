@@ -35,7 +35,8 @@ core::Result<int> BindExclusive(httplib::Server& server, const std::string& host
   });
   if (port == 0) {
     int bound = server.bind_to_any_port(host);
-    if (bound <= 0) return core::Unavailable(std::string(who) + ": cannot bind " + host + " on any port");
+    if (bound <= 0)
+      return core::Unavailable(std::string(who) + ": cannot bind " + host + " on any port");
     return bound;
   }
   if (!server.bind_to_port(host, port)) {
@@ -57,8 +58,7 @@ core::Status HttpListener::Start(httplib::Server& server, std::string host, int 
     returned_.store(true);
   });
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!server.is_running() && !returned_.load() &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (!server.is_running() && !returned_.load() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // start-up poll, bounded
   }
   if (!server.is_running()) {
@@ -84,10 +84,9 @@ SpanContext ExtractHttpContext(const httplib::Request& req, const Counter& inval
   const std::string traceparent_key(semconv::kTraceparentHeader);
   size_t count = req.get_header_value_count(traceparent_key);
   if (count == 0) return {};
-  ParsedContext parsed =
-      ParseTraceparent(req.get_header_value(traceparent_key),
-                       req.get_header_value(std::string(semconv::kTracestateHeader)),
-                       static_cast<int>(count));
+  ParsedContext parsed = ParseTraceparent(
+      req.get_header_value(traceparent_key),
+      req.get_header_value(std::string(semconv::kTracestateHeader)), static_cast<int>(count));
   if (parsed.context) return *parsed.context;
   if (parsed.invalid) {
     auto reason = InvalidContextReasonName(*parsed.invalid);

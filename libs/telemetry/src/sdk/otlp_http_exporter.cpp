@@ -1,6 +1,8 @@
 // OTLP/HTTP span and log exporters on one reused libcurl easy handle (keep-alive). Every attempt
 // gets the time left before the export deadline as its curl timeout, and backoff waits never
 // extend past the deadline, so Export returns within its timeout (plus scheduling noise).
+#include "chat/telemetry/sdk/otlp_http_exporter.hpp"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 
 #include "chat/telemetry/sdk/http_client.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
-#include "chat/telemetry/sdk/otlp_http_exporter.hpp"
 
 #ifndef CHAT_VERSION
 #define CHAT_VERSION "0.0.0"
@@ -87,7 +88,9 @@ std::optional<milliseconds> ParseRetryAfter(const std::string& v) {
   return milliseconds(when > now ? static_cast<int64_t>(when - now) * 1000 : 0);
 }
 
-bool IsRetryableStatus(long code) { return code == 429 || code == 502 || code == 503 || code == 504; }
+bool IsRetryableStatus(long code) {
+  return code == 429 || code == 502 || code == 503 || code == 504;
+}
 
 class OtlpHttpClient {
  public:

@@ -46,7 +46,6 @@ int HexValue(char c) {
   return -1;
 }
 
-
 }  // namespace
 
 bool IsValidUtf8Slow(std::string_view s, size_t from) {
@@ -174,9 +173,7 @@ void AppendDouble(double d, std::string& out) {
 
 void AppendAnyValue(const AttributeValue& v, std::string& out) {
   switch (v.index()) {
-    case 0:
-      out += std::get<bool>(v) ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
-      break;
+    case 0: out += std::get<bool>(v) ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; break;
     case 1:
       out += "{\"intValue\":";
       AppendInt64String(std::get<int64_t>(v), out);

@@ -175,7 +175,8 @@ std::string_view IdBytes(const SpanId& id) {
 
 size_t EventSize(const SpanEvent& e) {
   return OptFixed64FieldSize(f::kEventTime, e.time_unix_nano) +
-         OptStringFieldSize(f::kEventName, e.name) + AttributesSize(f::kEventAttributes, e.attributes);
+         OptStringFieldSize(f::kEventName, e.name) +
+         AttributesSize(f::kEventAttributes, e.attributes);
 }
 size_t LinkSize(const SpanLink& l) {
   return LenFieldSize(f::kLinkTraceId, 16) + LenFieldSize(f::kLinkSpanId, 8) +
@@ -214,7 +215,8 @@ void WriteSpan(Writer& w, const SpanData& s) {
   w.BytesField(f::kTraceId, IdBytes(s.trace_id));
   w.BytesField(f::kSpanId, IdBytes(s.span_id));
   WriteOptStringField(w, f::kTraceState, s.trace_state);
-  if (wire::IsNonZero(s.parent_span_id.bytes)) w.BytesField(f::kParentSpanId, IdBytes(s.parent_span_id));
+  if (wire::IsNonZero(s.parent_span_id.bytes))
+    w.BytesField(f::kParentSpanId, IdBytes(s.parent_span_id));
   WriteOptStringField(w, f::kName, s.name);
   WriteOptVarintField(w, f::kKind, static_cast<uint64_t>(s.kind));
   WriteOptFixed64Field(w, f::kStartTime, s.start_unix_nano);
@@ -245,9 +247,12 @@ void WriteSpan(Writer& w, const SpanData& s) {
   WriteOptFixed32Field(w, f::kFlags, s.trace_flags);
 }
 
-size_t ResourceSize(const Resource& r) { return AttributesSize(f::kResourceAttributes, r.attributes); }
+size_t ResourceSize(const Resource& r) {
+  return AttributesSize(f::kResourceAttributes, r.attributes);
+}
 size_t ScopeSize(const InstrumentationScope& s) {
-  return OptStringFieldSize(f::kScopeName, s.name) + OptStringFieldSize(f::kScopeVersion, s.version);
+  return OptStringFieldSize(f::kScopeName, s.name) +
+         OptStringFieldSize(f::kScopeVersion, s.version);
 }
 // The common envelope: Request{1: Resource*{1: Resource, 2: Scope*{1: Scope, 2: items}}}.
 // `items_size` is the summed size of the item fields (field 2 of the scope message).

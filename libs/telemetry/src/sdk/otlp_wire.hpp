@@ -186,8 +186,7 @@ class Reader {
         uint32_t v = 0;
         return ReadFixed32(v);
       }
-      default:
-        return Error("unsupported wire type " + std::to_string(wire_type));
+      default: return Error("unsupported wire type " + std::to_string(wire_type));
     }
   }
   core::Status Error(const std::string& what) const {

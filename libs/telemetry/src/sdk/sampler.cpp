@@ -33,8 +33,7 @@ class TraceIdRatioSampler final : public Sampler {
   explicit TraceIdRatioSampler(double ratio) : ratio_(std::clamp(ratio, 0.0, 1.0)) {
     // Sample when the trace's randomness R (56 rightmost bits) is >= T = (1 - ratio) * 2^56.
     double t = std::ceil((1.0 - ratio_) * static_cast<double>(kMaxThreshold));
-    threshold_ = t >= static_cast<double>(kMaxThreshold) ? kMaxThreshold
-                                                          : static_cast<uint64_t>(t);
+    threshold_ = t >= static_cast<double>(kMaxThreshold) ? kMaxThreshold : static_cast<uint64_t>(t);
   }
   SamplingDecision ShouldSample(const SpanContext&, const TraceId& trace_id, std::string_view,
                                 SpanKind) const override {

@@ -56,9 +56,8 @@ void ScrapeServer::Routes() {
     }
     ex.res.set_content(text, std::string(kPrometheusTextContentType));
   });
-  router_->Get("/healthz", "/healthz", [](HttpExchange& ex) {
-    ex.res.set_content("ok\n", "text/plain; charset=utf-8");
-  });
+  router_->Get("/healthz", "/healthz",
+               [](HttpExchange& ex) { ex.res.set_content("ok\n", "text/plain; charset=utf-8"); });
   if (!options_.landing.empty()) {
     router_->Get("/", "/", [this](HttpExchange& ex) {
       ex.res.set_content(options_.landing, "text/plain; charset=utf-8");
@@ -68,8 +67,8 @@ void ScrapeServer::Routes() {
 
 core::Status ScrapeServer::Start() {
   if (started_) return core::FailedPrecondition(options_.name + ": already started");
-  CHAT_ASSIGN_OR_RETURN(int port, BindExclusive(*server_, options_.host, options_.port,
-                                                options_.name));
+  CHAT_ASSIGN_OR_RETURN(int port,
+                        BindExclusive(*server_, options_.host, options_.port, options_.name));
   started_ = true;
   bound_port_.store(port);
   if (core::Status s = listener_.Start(*server_, options_.host, port); !s.ok()) {

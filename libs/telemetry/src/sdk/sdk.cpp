@@ -16,8 +16,8 @@ namespace chat::telemetry::sdk {
 namespace {
 
 constexpr std::array<ExportResult, 5> kExportResults = {
-    ExportResult::kSuccess, ExportResult::kTimeout, ExportResult::kHttp4xx,
-    ExportResult::kHttp5xx, ExportResult::kConnectionError};
+    ExportResult::kSuccess, ExportResult::kTimeout, ExportResult::kHttp4xx, ExportResult::kHttp5xx,
+    ExportResult::kConnectionError};
 constexpr std::array<LogLevel, 4> kLevels = {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn,
                                              LogLevel::kError};
 
@@ -175,9 +175,8 @@ std::unique_ptr<TelemetrySdk> TelemetrySdk::Create(const TelemetryConfig& config
   }
   std::unique_ptr<Sampler> sampler = MakeSampler(c.traces_sampler, c.traces_sampler_arg);
   if (sampler == nullptr) sampler = MakeParentBasedSampler(MakeTraceIdRatioSampler(1.0));
-  sdk->provider_ = std::make_unique<TracerProvider>(c.resource, std::move(sampler),
-                                                    std::move(span_processor), c.span_limits,
-                                                    clock);
+  sdk->provider_ = std::make_unique<TracerProvider>(
+      c.resource, std::move(sampler), std::move(span_processor), c.span_limits, clock);
 
   // ---- logs ---- (stderr JSON lines stay on in every mode; console adds nothing to them)
   std::unique_ptr<LogProcessor> log_processor;
@@ -206,29 +205,29 @@ std::unique_ptr<TelemetrySdk> TelemetrySdk::Create(const TelemetryConfig& config
       log.Warn("telemetry configuration value ignored", {{"chat.config.problem", w}});
     }
   }
-  log.Info("telemetry configured",
-           {{"service.name", c.service_name},
-            {"service.version", ResourceString(c.resource, "service.version")},
-            {"service.instance.id", ResourceString(c.resource, "service.instance.id")},
-            {"deployment.environment.name",
-             ResourceString(c.resource, "deployment.environment.name")},
-            {"otel.sdk.disabled", AttributeValue(c.sdk_disabled)},
-            {"otel.traces.sampler", c.traces_sampler},
-            {"otel.traces.sampler.arg", AttributeValue(c.traces_sampler_arg)},
-            {"otel.traces.exporter", c.traces_exporter},
-            {"otel.logs.exporter", c.logs_exporter},
-            {"otel.metrics.exporter", c.metrics_exporter},
-            {"otel.exporter.otlp.traces.endpoint", c.traces_endpoint},
-            {"otel.exporter.otlp.logs.endpoint", c.logs_endpoint},
-            {"otel.exporter.otlp.protocol", c.otlp_protocol},
-            {"otel.exporter.otlp.compression", c.otlp_compression},
-            {"otel.exporter.otlp.timeout_ms", AttributeValue(int64_t{c.otlp_timeout.count()})},
-            {"otel.exporter.otlp.header_names", HeaderNames(c)},
-            {"otel.bsp.max_queue_size",
-             AttributeValue(static_cast<int64_t>(c.span_batch.max_queue_size))},
-            {"otel.blrp.max_queue_size",
-             AttributeValue(static_cast<int64_t>(c.log_batch.max_queue_size))},
-            {"log.level", std::string(LogLevelName(c.log_level))}});
+  log.Info(
+      "telemetry configured",
+      {{"service.name", c.service_name},
+       {"service.version", ResourceString(c.resource, "service.version")},
+       {"service.instance.id", ResourceString(c.resource, "service.instance.id")},
+       {"deployment.environment.name", ResourceString(c.resource, "deployment.environment.name")},
+       {"otel.sdk.disabled", AttributeValue(c.sdk_disabled)},
+       {"otel.traces.sampler", c.traces_sampler},
+       {"otel.traces.sampler.arg", AttributeValue(c.traces_sampler_arg)},
+       {"otel.traces.exporter", c.traces_exporter},
+       {"otel.logs.exporter", c.logs_exporter},
+       {"otel.metrics.exporter", c.metrics_exporter},
+       {"otel.exporter.otlp.traces.endpoint", c.traces_endpoint},
+       {"otel.exporter.otlp.logs.endpoint", c.logs_endpoint},
+       {"otel.exporter.otlp.protocol", c.otlp_protocol},
+       {"otel.exporter.otlp.compression", c.otlp_compression},
+       {"otel.exporter.otlp.timeout_ms", AttributeValue(int64_t{c.otlp_timeout.count()})},
+       {"otel.exporter.otlp.header_names", HeaderNames(c)},
+       {"otel.bsp.max_queue_size",
+        AttributeValue(static_cast<int64_t>(c.span_batch.max_queue_size))},
+       {"otel.blrp.max_queue_size",
+        AttributeValue(static_cast<int64_t>(c.log_batch.max_queue_size))},
+       {"log.level", std::string(LogLevelName(c.log_level))}});
   return sdk;
 }
 
@@ -246,9 +245,9 @@ void TelemetrySdk::RegisterSelfMetrics() {
       .With({version, commit})
       .Set(1);
 
-  s.span_processed = m.AddCounter("otel_sdk_processor_span_processed_total",
-                                  "Spans handed to the exporter or dropped by the processor.",
-                                  {"error_type"});
+  s.span_processed =
+      m.AddCounter("otel_sdk_processor_span_processed_total",
+                   "Spans handed to the exporter or dropped by the processor.", {"error_type"});
   s.log_processed = m.AddCounter("otel_sdk_processor_log_processed_total",
                                  "Log records handed to the exporter or dropped by the processor.",
                                  {"error_type"});
@@ -256,19 +255,19 @@ void TelemetrySdk::RegisterSelfMetrics() {
                                  "Spans whose export finished, by outcome.", {"error_type"});
   s.log_exported = m.AddCounter("otel_sdk_exporter_log_exported_total",
                                 "Log records whose export finished, by outcome.", {"error_type"});
-  s.span_limit_dropped = m.AddCounter("otel_sdk_span_limit_dropped_total",
-                                      "Span attributes, events and links dropped by limits.",
-                                      {"what"});
-  s.log_suppressed = m.AddCounter("log_records_suppressed_total",
-                                  "Log records suppressed as repeats (over 10/s per level+msg).",
-                                  {"level"});
+  s.span_limit_dropped =
+      m.AddCounter("otel_sdk_span_limit_dropped_total",
+                   "Span attributes, events and links dropped by limits.", {"what"});
+  s.log_suppressed =
+      m.AddCounter("log_records_suppressed_total",
+                   "Log records suppressed as repeats (over 10/s per level+msg).", {"level"});
   s.span_queue_size = m.AddGauge("otel_sdk_processor_span_queue_size", "Spans queued for export.");
-  s.span_queue_capacity = m.AddGauge("otel_sdk_processor_span_queue_capacity",
-                                     "Capacity of the span export queue.");
+  s.span_queue_capacity =
+      m.AddGauge("otel_sdk_processor_span_queue_capacity", "Capacity of the span export queue.");
   s.log_queue_size =
       m.AddGauge("otel_sdk_processor_log_queue_size", "Log records queued for export.");
-  s.log_queue_capacity = m.AddGauge("otel_sdk_processor_log_queue_capacity",
-                                    "Capacity of the log export queue.");
+  s.log_queue_capacity =
+      m.AddGauge("otel_sdk_processor_log_queue_capacity", "Capacity of the log export queue.");
 
   // Every enumerated series exists from start-up with value 0 (§6.1).
   for (std::string_view e : {std::string_view(""), std::string_view("queue_full")}) {
@@ -297,8 +296,7 @@ void TelemetrySdk::CollectSelfMetrics() {
   if (span_processor_ != nullptr) {
     const ProcessorStats& st = span_processor_->stats();
     Sync(s.span_processed.With({""}), st.processed(), s.last_span_processed[0]);
-    Sync(s.span_processed.With({"queue_full"}), st.dropped_queue_full(),
-         s.last_span_processed[1]);
+    Sync(s.span_processed.With({"queue_full"}), st.dropped_queue_full(), s.last_span_processed[1]);
     for (size_t i = 0; i < kExportResults.size(); ++i) {
       Sync(s.span_exported.With({ExportErrorType(kExportResults[i])}),
            st.exported(kExportResults[i]), s.last_span_exported[i]);

@@ -28,9 +28,9 @@
 namespace chat::telemetry::sdk {
 namespace {
 
-using ::testing::HasSubstr;
 using chat::testing::BombEncoding;
 using chat::testing::RawResponse;
+using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 constexpr size_t kInflated = 64 * 1024 * 1024;  // each compressed bomb inflates to 64 MiB
@@ -54,13 +54,12 @@ void ExpectBombsRefused(int port, const std::string& path, const Bombs& bombs) {
     BombEncoding encoding;
     const std::string* body;
   };
-  for (const Case& c : {Case{BombEncoding::kGzip, &bombs.gzip},
-                        Case{BombEncoding::kDeflate, &bombs.deflate},
-                        Case{BombEncoding::kBrotli, &bombs.br}}) {
+  for (const Case& c :
+       {Case{BombEncoding::kGzip, &bombs.gzip}, Case{BombEncoding::kDeflate, &bombs.deflate},
+        Case{BombEncoding::kBrotli, &bombs.br}}) {
     const std::string token(chat::testing::EncodingToken(c.encoding));
     RawResponse r = chat::testing::SendWithLength(
-        port, "POST", path, {{"Content-Encoding", token}, {"Content-Type", "text/plain"}},
-        *c.body);
+        port, "POST", path, {{"Content-Encoding", token}, {"Content-Type", "text/plain"}}, *c.body);
     EXPECT_EQ(r.status, 415) << token << ": " << r.error << r.head;
     EXPECT_THAT(r.body, HasSubstr("\"error\"")) << token;
   }
@@ -123,12 +122,14 @@ TEST(AdminServerBodyLimitTest, BombsAreRefusedWithoutInflating) {
   auto metrics = cli.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
-  EXPECT_EQ(CounterValue(metrics->body, "http_server_rejected_requests_total{server=\"admin\","
-                                        "reason=\"unsupported_encoding\"}"),
-            6);
   EXPECT_EQ(CounterValue(metrics->body,
-                         "http_server_rejected_requests_total{server=\"admin\",reason=\"too_large\"}"),
-            4);
+                         "http_server_rejected_requests_total{server=\"admin\","
+                         "reason=\"unsupported_encoding\"}"),
+            6);
+  EXPECT_EQ(
+      CounterValue(metrics->body,
+                   "http_server_rejected_requests_total{server=\"admin\",reason=\"too_large\"}"),
+      4);
 }
 
 TEST(ScrapeServerBodyLimitTest, BombsAreRefusedWithoutInflating) {
@@ -148,8 +149,9 @@ TEST(ScrapeServerBodyLimitTest, BombsAreRefusedWithoutInflating) {
   auto metrics = cli.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_THAT(metrics->body, HasSubstr("up 1\n"));
-  EXPECT_EQ(CounterValue(metrics->body, "http_server_rejected_requests_total{server=\""
-                                        "test-exporter\",reason=\"unsupported_encoding\"}"),
+  EXPECT_EQ(CounterValue(metrics->body,
+                         "http_server_rejected_requests_total{server=\""
+                         "test-exporter\",reason=\"unsupported_encoding\"}"),
             6);
 }
 
@@ -215,8 +217,8 @@ TEST(HttpBodyGuardTest, BodyRouteTakesBodiesUpToItsLimitOnly) {
       "a=1&b=two");
   EXPECT_EQ(ok.status, 200) << ok.error;
   EXPECT_EQ(ok.body, "9|a=1;b=two;");
-  RawResponse big = chat::testing::SendWithLength(s.port(), "POST", "/echo", {},
-                                                  std::string(2000, 'x'));
+  RawResponse big =
+      chat::testing::SendWithLength(s.port(), "POST", "/echo", {}, std::string(2000, 'x'));
   EXPECT_EQ(big.status, 413);
   RawResponse small_chunked = chat::testing::SendChunked(s.port(), "POST", "/echo", {}, 1000);
   EXPECT_EQ(small_chunked.status, 200) << small_chunked.error;
@@ -230,34 +232,45 @@ TEST(HttpBodyGuardTest, EncodingsAndFramingAreChecked) {
   GuardedServer s;
   auto gz = Gzip("hello");
   ASSERT_TRUE(gz.ok());
-  RawResponse refused = chat::testing::SendWithLength(s.port(), "POST", "/echo",
-                                                      {{"Content-Encoding", "gzip"}}, *gz);
+  RawResponse refused =
+      chat::testing::SendWithLength(s.port(), "POST", "/echo", {{"Content-Encoding", "gzip"}}, *gz);
   EXPECT_EQ(refused.status, 415);
-  RawResponse accepted = chat::testing::SendWithLength(s.port(), "POST", "/otlp",
-                                                       {{"Content-Encoding", "gzip"}}, *gz);
+  RawResponse accepted =
+      chat::testing::SendWithLength(s.port(), "POST", "/otlp", {{"Content-Encoding", "gzip"}}, *gz);
   EXPECT_EQ(accepted.status, 200) << accepted.error;
   EXPECT_EQ(accepted.body, "gzip|hello");  // raw bytes reached the handler, which inflated
-  RawResponse br = chat::testing::SendWithLength(s.port(), "POST", "/otlp",
-                                                 {{"Content-Encoding", "br"}}, "x");
+  RawResponse br =
+      chat::testing::SendWithLength(s.port(), "POST", "/otlp", {{"Content-Encoding", "br"}}, "x");
   EXPECT_EQ(br.status, 415);
   RawResponse identity = chat::testing::SendWithLength(s.port(), "POST", "/echo",
                                                        {{"Content-Encoding", "identity"}}, "abc");
   EXPECT_EQ(identity.status, 200);
-  RawResponse te = chat::testing::SendWithLength(s.port(), "POST", "/echo",
-                                                 {{"Transfer-Encoding", "gzip"}}, "");
+  RawResponse te =
+      chat::testing::SendWithLength(s.port(), "POST", "/echo", {{"Transfer-Encoding", "gzip"}}, "");
   EXPECT_EQ(te.status, 501);
-  RawResponse both = chat::testing::SendChunked(s.port(), "POST", "/echo",
-                                                {{"Content-Length", "5"}}, 5);
+  RawResponse both =
+      chat::testing::SendChunked(s.port(), "POST", "/echo", {{"Content-Length", "5"}}, 5);
   EXPECT_EQ(both.status, 400);
   RawResponse get_body = chat::testing::SendWithLength(s.port(), "GET", "/plain", {}, "abc");
   EXPECT_EQ(get_body.status, 413);
   RawResponse get = chat::testing::SendWithLength(s.port(), "GET", "/plain", {}, "");
   EXPECT_EQ(get.status, 200);
   const std::string m = s.Metrics();
-  EXPECT_EQ(CounterValue(m, R"(http_server_rejected_requests_total{server="test",reason="unsupported_encoding"})"), 2);
-  EXPECT_EQ(CounterValue(m, R"(http_server_rejected_requests_total{server="test",reason="unsupported_transfer_encoding"})"), 1);
-  EXPECT_EQ(CounterValue(m, R"(http_server_rejected_requests_total{server="test",reason="malformed"})"), 1);
-  EXPECT_EQ(CounterValue(m, R"(http_server_rejected_requests_total{server="test",reason="too_large"})"), 1);
+  EXPECT_EQ(
+      CounterValue(
+          m, R"(http_server_rejected_requests_total{server="test",reason="unsupported_encoding"})"),
+      2);
+  EXPECT_EQ(
+      CounterValue(
+          m,
+          R"(http_server_rejected_requests_total{server="test",reason="unsupported_transfer_encoding"})"),
+      1);
+  EXPECT_EQ(
+      CounterValue(m, R"(http_server_rejected_requests_total{server="test",reason="malformed"})"),
+      1);
+  EXPECT_EQ(
+      CounterValue(m, R"(http_server_rejected_requests_total{server="test",reason="too_large"})"),
+      1);
 }
 
 }  // namespace

@@ -1,16 +1,16 @@
 // sdk::PerformHttp against a real in-test HTTP server (cpp-httplib on a random port): the CLIENT
 // span's name, attribute set H and parentage, traceparent injection only when asked, HTTP errors
 // and transport errors on the span; ParseUrl's templating and credential stripping.
-#include <httplib.h>
+#include "chat/telemetry/sdk/http_client.hpp"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include "chat/telemetry/sdk/http_client.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/telemetry/semconv.hpp"
 #include "chat/testing/ports.hpp"
@@ -25,11 +25,11 @@ using namespace std::chrono_literals;
 class Peer {
  public:
   Peer() {
-    server_.Get(R"(/realms/([^/]+)/thing)", [this](const httplib::Request& req,
-                                                    httplib::Response& res) {
-      Remember(req);
-      res.set_content(R"({"ok":true})", "application/json");
-    });
+    server_.Get(R"(/realms/([^/]+)/thing)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Remember(req);
+                  res.set_content(R"({"ok":true})", "application/json");
+                });
     server_.Post("/fail", [this](const httplib::Request& req, httplib::Response& res) {
       Remember(req);
       res.status = 503;
@@ -66,7 +66,7 @@ class Peer {
 std::string Str(const SpanData& span, std::string_view key) {
   const AttributeValue* v = FindAttribute(span, key);
   return v != nullptr && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v)
-                                                                  : "<absent>";
+                                                                 : "<absent>";
 }
 
 int64_t Int(const SpanData& span, std::string_view key) {

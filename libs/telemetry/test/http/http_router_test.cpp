@@ -249,11 +249,15 @@ TEST_F(HttpRouterTest, AnUntracedRouteBesideTracedOnes) {
   router_->Install();
   HttpRouter::RouteOptions untraced;
   untraced.trace = false;
-  router_->Get("/healthz", "/healthz", [](HttpExchange& ex) {
-    ex.res.status = 503;
-    ex.Debug("not ready");  // the outcome's line, at DEBUG: no ERROR per probe
-  }, untraced);
-  router_->Get("/traced", "/traced", [](HttpExchange& ex) { ex.res.set_content("t", "text/plain"); });
+  router_->Get(
+      "/healthz", "/healthz",
+      [](HttpExchange& ex) {
+        ex.res.status = 503;
+        ex.Debug("not ready");  // the outcome's line, at DEBUG: no ERROR per probe
+      },
+      untraced);
+  router_->Get("/traced", "/traced",
+               [](HttpExchange& ex) { ex.res.set_content("t", "text/plain"); });
   port_ = server_.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port_, 0);
   ASSERT_TRUE(listener_.Start(server_, "127.0.0.1", port_).ok());

@@ -1,5 +1,3 @@
-#include "chat/telemetry/log.hpp"
-
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -7,6 +5,7 @@
 #include <regex>
 
 #include "chat/core/clock.hpp"
+#include "chat/telemetry/log.hpp"
 #include "chat/telemetry/sdk/batch_processor.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 
@@ -60,7 +59,9 @@ TEST(LoggerTest, JsonLineSchemaWithTraceContext) {
   Logger log("persist-worker", LogLevel::kInfo, nullptr, clock, out.Writer());
   SpanContext ctx = Ctx();
   log.Info(ctx, "message persisted",
-           {{"chat.room", "general"}, {"chat.message_id", int64_t{42}}, {"duration_ms", 1.5},
+           {{"chat.room", "general"},
+            {"chat.message_id", int64_t{42}},
+            {"duration_ms", 1.5},
             {"chat.flag", true}});
   ASSERT_EQ(out.size(), 1u);
   json j = out.Parse(0);
@@ -162,10 +163,10 @@ TEST(LoggerTest, RecordsGoToTheProcessorWithContextAndFields) {
   core::FakeClock clock;
   Captured out;
   auto store = std::make_shared<sdk::InMemoryLogStore>();
-  Logger log("svc", LogLevel::kInfo,
-             std::make_unique<sdk::SimpleLogProcessor>(
-                 std::make_unique<sdk::InMemoryLogExporter>(store)),
-             clock, out.Writer());
+  Logger log(
+      "svc", LogLevel::kInfo,
+      std::make_unique<sdk::SimpleLogProcessor>(std::make_unique<sdk::InMemoryLogExporter>(store)),
+      clock, out.Writer());
   log.Error(Ctx(), "publish failed", {{"error.type", "timeout"}});
   log.Info("no context");
   auto records = store->Records();

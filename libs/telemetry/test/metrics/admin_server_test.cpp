@@ -162,9 +162,8 @@ TEST(AdminServerRouterTest, ProbesAreQuietAndAThrowingCheckIsTheInternalErrorBod
                 });
   auto count = [&](std::string_view needle) {
     std::lock_guard lock(mu);
-    return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
-      return l.find(needle) != std::string::npos;
-    });
+    return std::count_if(lines.begin(), lines.end(),
+                         [&](const std::string& l) { return l.find(needle) != std::string::npos; });
   };
   std::atomic<int> mode{0};  // 0 not ready, 1 throws
   AdminServer server(registry, AdminServerOptions{"127.0.0.1", 0, &logger});
@@ -214,8 +213,8 @@ TEST(AdminServerPrometheusTest, PrometheusScrapesOpenMetricsWithExemplars) {
   if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << "prometheus not installed";
 
   MetricRegistry registry;
-  auto h = registry.AddHistogram("chat_test_duration_seconds", "Duration.", kBucketsNats,
-                                 {"action"});
+  auto h =
+      registry.AddHistogram("chat_test_duration_seconds", "Duration.", kBucketsNats, {"action"});
   auto c = registry.AddCounter("chat_test_requests_total", "Requests \"quoted\".", {"result"});
   SpanContext ctx;
   for (size_t i = 0; i < 16; ++i) ctx.trace_id.bytes[i] = static_cast<uint8_t>(0x11 * (i % 15 + 1));
@@ -281,12 +280,12 @@ TEST(AdminServerPrometheusTest, PrometheusScrapesOpenMetricsWithExemplars) {
   const std::string trace_hex = "112233445566778899aabbccddeeff11";
   bool found = chat::testing::WaitFor(
       [&] {
-        auto r = api.Get(
-            "/api/v1/query_exemplars?query=chat_test_duration_seconds_bucket&start=0&end=" +
-            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count() +
-                           3600));
+        auto r =
+            api.Get("/api/v1/query_exemplars?query=chat_test_duration_seconds_bucket&start=0&end=" +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count() +
+                                   3600));
         return r && r->body.find(trace_hex) != std::string::npos &&
                r->body.find("2122232425262728") != std::string::npos;
       },

@@ -63,8 +63,8 @@ std::string SampleLine(const std::string& text, const std::string& prefix) {
 
 // A registry with one of everything, exemplars included.
 void Populate(MetricRegistry& registry) {
-  auto requests = registry.AddCounter("chat_test_requests_total", "Requests handled.",
-                                      {"result", "action"});
+  auto requests =
+      registry.AddCounter("chat_test_requests_total", "Requests handled.", {"result", "action"});
   requests.With({"ok", "create"}).Add(3);
   requests.With({"error", "create"});  // zero-initialised
   SpanContext sampled = MakeContext(true);
@@ -84,12 +84,12 @@ void Populate(MetricRegistry& registry) {
 
 TEST(HistogramCellTest, BoundIsAnInclusiveUpperBound) {
   HistogramCell cell(kBucketsNats);
-  cell.Record(0.005);       // == bound 2 (0.005)
-  cell.Record(0.0050001);   // just above: bucket 3 (0.01)
-  cell.Record(0);           // bucket 0
-  cell.Record(-1);          // below everything: bucket 0
-  cell.Record(5);           // == last bound
-  cell.Record(5.5);         // +Inf
+  cell.Record(0.005);      // == bound 2 (0.005)
+  cell.Record(0.0050001);  // just above: bucket 3 (0.01)
+  cell.Record(0);          // bucket 0
+  cell.Record(-1);         // below everything: bucket 0
+  cell.Record(5);          // == last bound
+  cell.Record(5.5);        // +Inf
   EXPECT_EQ(cell.BucketCount(0), 2u);
   EXPECT_EQ(cell.BucketCount(1), 0u);
   EXPECT_EQ(cell.BucketCount(2), 1u);
@@ -162,8 +162,8 @@ TEST(MetricRegistryTest, ExemplarOnlyWithValidSampledContext) {
   h.Default().Record(0.02, &sampled);
   c.Default().Add(2, &sampled);
   om = registry.Expose(ExpositionFormat::kOpenMetrics);
-  const std::string ex = " # {trace_id=\"" + std::string(kTraceHex) + "\",span_id=\"" +
-                         std::string(kSpanHex) + "\"} ";
+  const std::string ex =
+      " # {trace_id=\"" + std::string(kTraceHex) + "\",span_id=\"" + std::string(kSpanHex) + "\"} ";
   std::string bucket = SampleLine(om, "chat_test_duration_seconds_bucket{le=\"0.025\"}");
   EXPECT_THAT(bucket, HasSubstr("} 4" + ex + "0.02 "));
   std::string counter = SampleLine(om, "chat_test_events_total");
@@ -199,7 +199,7 @@ TEST(MetricRegistryTest, SeriesCapSendsExtraCombinationsToAnUnexposedOverflowCel
   auto& overflow = c.With({"c"});
   overflow.Add(5);
   auto& overflow2 = c.With({"d"});
-  EXPECT_EQ(&overflow, &overflow2);  // one shared cell
+  EXPECT_EQ(&overflow, &overflow2);           // one shared cell
   EXPECT_EQ(&c.With({"a"}), &c.With({"a"}));  // existing series still resolve
   EXPECT_EQ(registry.series_dropped(), 2u);
   std::string text = registry.Expose(ExpositionFormat::kPrometheusText);
@@ -298,12 +298,36 @@ TEST(MetricRegistryTest, CollectCallbacksRunBeforeExposition) {
 
 TEST(MetricRegistryDeathTest, InvalidRegistrationsAreProgrammingErrors) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH({ MetricRegistry r; r.AddCounter("chat_test_events", "no _total suffix"); }, "");
-  EXPECT_DEATH({ MetricRegistry r; r.AddGauge("9bad", "bad name"); }, "");
-  EXPECT_DEATH({ MetricRegistry r; r.AddGauge("chat_test_g", "h", {"__reserved"}); }, "");
-  EXPECT_DEATH({ MetricRegistry r; r.AddGauge("chat_test_g", "h", {"bad-label"}); }, "");
-  EXPECT_DEATH({ MetricRegistry r; r.AddHistogram("chat_test_h", "h", kBucketsNats, {"le"}); },
-               "");
+  EXPECT_DEATH(
+      {
+        MetricRegistry r;
+        r.AddCounter("chat_test_events", "no _total suffix");
+      },
+      "");
+  EXPECT_DEATH(
+      {
+        MetricRegistry r;
+        r.AddGauge("9bad", "bad name");
+      },
+      "");
+  EXPECT_DEATH(
+      {
+        MetricRegistry r;
+        r.AddGauge("chat_test_g", "h", {"__reserved"});
+      },
+      "");
+  EXPECT_DEATH(
+      {
+        MetricRegistry r;
+        r.AddGauge("chat_test_g", "h", {"bad-label"});
+      },
+      "");
+  EXPECT_DEATH(
+      {
+        MetricRegistry r;
+        r.AddHistogram("chat_test_h", "h", kBucketsNats, {"le"});
+      },
+      "");
   EXPECT_DEATH(
       {
         MetricRegistry r;
@@ -318,7 +342,12 @@ TEST(MetricRegistryDeathTest, InvalidRegistrationsAreProgrammingErrors) {
         r.AddGauge("chat_test_x", "clashes with the counter's OpenMetrics family");
       },
       "");
-  EXPECT_DEATH({ MetricRegistry r; r.AddGauge("chat_test_g", "h", {"a"}).With({"1", "2"}); }, "");
+  EXPECT_DEATH(
+      {
+        MetricRegistry r;
+        r.AddGauge("chat_test_g", "h", {"a"}).With({"1", "2"});
+      },
+      "");
 }
 
 TEST(MetricRegistryTest, OpenMetricsStructure) {

@@ -16,8 +16,8 @@ TEST(Gzip, RoundTripsTextBinaryAndEmpty) {
   for (char& c : random) c = static_cast<char>(rng());
   std::string traces;
   EncodeTracesProtobuf(FixtureResource(), FixtureScope(), FixtureSpans(), traces);
-  for (const std::string& data : {std::string(), std::string("hello"), random, traces,
-                                  std::string(1 << 20, 'a')}) {
+  for (const std::string& data :
+       {std::string(), std::string("hello"), random, traces, std::string(1 << 20, 'a')}) {
     auto z = Gzip(data);
     ASSERT_TRUE(z.ok());
     ASSERT_GE(z->size(), 18u);  // header + trailer

@@ -15,8 +15,10 @@ namespace {
 using namespace testdata;
 
 constexpr const char* kProtoc = "/usr/bin/protoc";
-constexpr const char* kTraceRequest = "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest";
-constexpr const char* kLogsRequest = "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest";
+constexpr const char* kTraceRequest =
+    "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest";
+constexpr const char* kLogsRequest =
+    "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest";
 
 bool UpdateGolden() {
   const char* v = std::getenv("CHAT_UPDATE_GOLDEN");
@@ -37,16 +39,16 @@ void CheckGolden(const std::string& name, const std::string& actual) {
 
 std::string ProtocDecode(const std::string& type, const std::filesystem::path& input) {
   auto r = RunCommand(std::string(kProtoc) + " -I" + ProtoDir().string() + " --decode=" + type +
-                      " $(cd " + ProtoDir().string() + " && find . -name '*.proto' | sed 's|^./||')" +
-                      " < " + input.string());
+                      " $(cd " + ProtoDir().string() +
+                      " && find . -name '*.proto' | sed 's|^./||')" + " < " + input.string());
   EXPECT_EQ(r.exit_code, 0) << "protoc --decode failed";
   return r.out;
 }
 
 std::string ProtocEncode(const std::string& type, const std::filesystem::path& text) {
   auto r = RunCommand(std::string(kProtoc) + " -I" + ProtoDir().string() + " --encode=" + type +
-                      " $(cd " + ProtoDir().string() + " && find . -name '*.proto' | sed 's|^./||')" +
-                      " < " + text.string());
+                      " $(cd " + ProtoDir().string() +
+                      " && find . -name '*.proto' | sed 's|^./||')" + " < " + text.string());
   EXPECT_EQ(r.exit_code, 0) << "protoc --encode failed";
   return r.out;
 }
@@ -128,7 +130,9 @@ TEST(OtlpProtoc, TracesDecodeWithExpectedValues) {
   ExpectContains(text, "double_value: 0.25");
   ExpectContains(text, "name: \"chat.telemetry\"");
   ExpectContains(text, "version: \"0.1.0\"");
-  ExpectContains(text, "trace_id: \"\\001\\002\\003\\004\\005\\006\\007\\010\\t\\n\\013\\014\\r\\016\\017\\020\"");
+  ExpectContains(
+      text,
+      "trace_id: \"\\001\\002\\003\\004\\005\\006\\007\\010\\t\\n\\013\\014\\r\\016\\017\\020\"");
   ExpectContains(text, "trace_state: \"vendor=abc,other=x\"");
   ExpectContains(text, "name: \"process chat.room.create\"");
   ExpectContains(text, "kind: SPAN_KIND_SERVER");

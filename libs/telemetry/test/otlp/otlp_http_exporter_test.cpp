@@ -1,13 +1,14 @@
 // OTLP/HTTP exporter against a real in-test HTTP server (cpp-httplib on a random port): success,
 // no retry on 400, retries on 503/429 honouring Retry-After, the export timeout when the server
 // stalls, connection refused, gzip bodies, custom headers and JSON mode.
+#include "chat/telemetry/sdk/otlp_http_exporter.hpp"
+
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,7 +16,6 @@
 #include <mutex>
 #include <thread>
 
-#include "chat/telemetry/sdk/otlp_http_exporter.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "otlp_test_data.hpp"
 
@@ -40,12 +40,10 @@ class FakeCollector {
   using Reply = std::function<void(int n, httplib::Response&)>;
 
   explicit FakeCollector(Reply reply) : reply_(std::move(reply)) {
-    server_.Post("/v1/traces", [this](const httplib::Request& req, httplib::Response& res) {
-      Handle(req, res);
-    });
-    server_.Post("/v1/logs", [this](const httplib::Request& req, httplib::Response& res) {
-      Handle(req, res);
-    });
+    server_.Post("/v1/traces",
+                 [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    server_.Post("/v1/logs",
+                 [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     EXPECT_TRUE(chat::testing::WaitFor([&] { return server_.is_running(); }, 5s));

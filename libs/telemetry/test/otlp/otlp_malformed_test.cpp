@@ -142,7 +142,7 @@ std::string NestedArrays(int depth) {
   };
   for (int i = 0; i < depth; ++i) {
     std::string array = len_prefixed(0x0a, v);  // ArrayValue.values = 1
-    v = len_prefixed(0x2a, array);               // AnyValue.array_value = 5
+    v = len_prefixed(0x2a, array);              // AnyValue.array_value = 5
   }
   std::string kv = std::string("\x0a\x01k", 3) + len_prefixed(0x12, v);
   std::string span = len_prefixed(0x4a, kv);
@@ -215,7 +215,6 @@ TEST(OtlpMalformed, JsonTruncationsAndFlipsNeverCrash) {
     }
   }
 }
-
 
 // Amplification (issue 12's decoder measurement): small bodies that would decode to many times
 // their size are refused before the memory is taken, and a realistic batch still decodes.

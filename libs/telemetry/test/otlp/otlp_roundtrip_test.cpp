@@ -206,15 +206,22 @@ TEST(OtlpJsonVariants, LogsWithNonStringBodyAndSeverityName) {
 // Hand-encoded protobuf for AnyValue kinds our encoder does not produce.
 TEST(OtlpProtobufDecode, ArrayKvlistAndBytesRenderAsJson) {
   // KeyValue{key:"a", value: AnyValue{array_value{[string "x", int 3, kvlist{[k: bool true]}]}}}
-  std::string kv_inner = std::string("\x0a\x01k\x12\x02\x10\x01", 7);       // KeyValue k=true
+  std::string kv_inner = std::string("\x0a\x01k\x12\x02\x10\x01", 7);  // KeyValue k=true
   std::string kvlist = "\x0a" + std::string(1, static_cast<char>(kv_inner.size())) + kv_inner;
   std::string v_kvlist = "\x32" + std::string(1, static_cast<char>(kvlist.size())) + kvlist;
   std::string arr = std::string("\x0a\x03\x0a\x01x", 5) + std::string("\x0a\x02\x18\x03", 4) +
                     "\x0a" + std::string(1, static_cast<char>(v_kvlist.size())) + v_kvlist;
   std::string any = "\x2a" + std::string(1, static_cast<char>(arr.size())) + arr;
-  std::string keyvalue = std::string("\x0a\x01" "a", 3) + "\x12" +
-                         std::string(1, static_cast<char>(any.size())) + any;
-  std::string bytes_kv = std::string("\x0a\x01" "b" "\x12\x05\x3a\x03\x01\x02\x03", 10);
+  std::string keyvalue = std::string(
+                             "\x0a\x01"
+                             "a",
+                             3) +
+                         "\x12" + std::string(1, static_cast<char>(any.size())) + any;
+  std::string bytes_kv = std::string(
+      "\x0a\x01"
+      "b"
+      "\x12\x05\x3a\x03\x01\x02\x03",
+      10);
   std::string span = std::string("\x2a\x02op", 4) + "\x4a" +
                      std::string(1, static_cast<char>(keyvalue.size())) + keyvalue + "\x4a" +
                      std::string(1, static_cast<char>(bytes_kv.size())) + bytes_kv;
@@ -238,9 +245,9 @@ TEST(OtlpProtobufDecode, UnknownFieldsAreSkipped) {
   // Append unknown fields of every wire type at the top level: 99 varint, 98 fixed64, 97 len,
   // 96 fixed32.
   std::string extra;
-  extra += "\x98\x06\x05";                          // field 99, varint 5
+  extra += "\x98\x06\x05";                                       // field 99, varint 5
   extra += std::string("\x91\x06", 2) + std::string(8, '\x01');  // field 98 fixed64
-  extra += std::string("\x8a\x06\x02zz", 5);        // field 97 len 2
+  extra += std::string("\x8a\x06\x02zz", 5);                     // field 97 len 2
   extra += std::string("\x85\x06", 2) + std::string(4, '\x02');  // field 96 fixed32
   auto decoded = DecodeTracesProtobuf(out + extra);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
@@ -261,10 +268,11 @@ resource_metrics {
 }
 resource_metrics { scope_metrics { metrics { name: "empty" } } }
 )");
-  auto r = RunCommand("/usr/bin/protoc -I" + ProtoDir().string() +
-                      " --encode=opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest"
-                      " opentelemetry/proto/collector/metrics/v1/metrics_service.proto < " +
-                      (dir.path() / "m.txt").string());
+  auto r =
+      RunCommand("/usr/bin/protoc -I" + ProtoDir().string() +
+                 " --encode=opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest"
+                 " opentelemetry/proto/collector/metrics/v1/metrics_service.proto < " +
+                 (dir.path() / "m.txt").string());
   ASSERT_EQ(r.exit_code, 0);
   auto n = CountMetricPointsProtobuf(r.out);
   ASSERT_TRUE(n.ok()) << n.status().ToString();

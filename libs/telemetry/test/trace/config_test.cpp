@@ -136,7 +136,8 @@ TEST(TelemetryConfigTest, EveryVariableIsRead) {
   EXPECT_EQ(c.otlp_timeout, 2500ms);
   EXPECT_EQ(c.otlp_compression, "none");
   ASSERT_EQ(c.otlp_headers.size(), 2u);
-  EXPECT_EQ(c.otlp_headers[0], (std::pair<std::string, std::string>{"authorization", "Bearer abc"}));
+  EXPECT_EQ(c.otlp_headers[0],
+            (std::pair<std::string, std::string>{"authorization", "Bearer abc"}));
   EXPECT_EQ(c.otlp_headers[1], (std::pair<std::string, std::string>{"x-tenant", "t1"}));
   EXPECT_EQ(c.prometheus_host, "127.0.0.1");
   EXPECT_EQ(c.prometheus_port, 19405);
@@ -220,17 +221,30 @@ TEST(TelemetryConfigTest, InvalidValuesFallBackWithOneWarningEach) {
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.trace_link_age, 30s);
 
-  for (std::string_view var :
-       {"OTEL_SDK_DISABLED", "OTEL_TRACES_SAMPLER ", "OTEL_TRACES_SAMPLER_ARG", "OTEL_PROPAGATORS",
-        "OTEL_TRACES_EXPORTER", "OTEL_LOGS_EXPORTER", "OTEL_METRICS_EXPORTER",
-        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TIMEOUT",
-        "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_EXPORTER_PROMETHEUS_PORT", "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_QUEUE_SIZE",
-        "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-        "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_LOG_LEVEL", "LOG_LEVEL",
-        "CHAT_TRACE_LINK_AGE_SECONDS", "OTEL_RESOURCE_ATTRIBUTES member \"broken\"",
-        "deployment.environment.name"}) {
+  for (std::string_view var : {"OTEL_SDK_DISABLED",
+                               "OTEL_TRACES_SAMPLER ",
+                               "OTEL_TRACES_SAMPLER_ARG",
+                               "OTEL_PROPAGATORS",
+                               "OTEL_TRACES_EXPORTER",
+                               "OTEL_LOGS_EXPORTER",
+                               "OTEL_METRICS_EXPORTER",
+                               "OTEL_EXPORTER_OTLP_ENDPOINT",
+                               "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                               "OTEL_EXPORTER_OTLP_PROTOCOL",
+                               "OTEL_EXPORTER_OTLP_TIMEOUT",
+                               "OTEL_EXPORTER_OTLP_COMPRESSION",
+                               "OTEL_EXPORTER_OTLP_HEADERS",
+                               "OTEL_EXPORTER_PROMETHEUS_PORT",
+                               "OTEL_BSP_SCHEDULE_DELAY",
+                               "OTEL_BSP_MAX_QUEUE_SIZE",
+                               "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+                               "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                               "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+                               "OTEL_LOG_LEVEL",
+                               "LOG_LEVEL",
+                               "CHAT_TRACE_LINK_AGE_SECONDS",
+                               "OTEL_RESOURCE_ATTRIBUTES member \"broken\"",
+                               "deployment.environment.name"}) {
     EXPECT_TRUE(HasWarning(c, var)) << var;
   }
   EXPECT_EQ(c.warnings.size(), 24u);

@@ -51,7 +51,7 @@ TEST(SamplerTest, RatioIsDeterministicOnTheTraceId) {
 
 TEST(SamplerTest, RatioUsesTheRightmost56Bits) {
   auto half = MakeSampler("traceidratio", 0.5);
-  TraceId low;   // randomness 0x00...: below the threshold
+  TraceId low;  // randomness 0x00...: below the threshold
   low.bytes[0] = 0xff;
   low.bytes[15] = 1;
   TraceId high;  // randomness 0xff...: above the threshold
@@ -83,11 +83,11 @@ TEST(SamplerTest, ParentBasedHonoursTheParentFlag) {
 }
 
 TEST(SamplerTest, ParentBasedRootUsesTheRootSampler) {
-  EXPECT_EQ(MakeSampler("parentbased_always_on")->ShouldSample({}, NewTraceId(), "x",
-                                                               SpanKind::kInternal),
+  EXPECT_EQ(MakeSampler("parentbased_always_on")
+                ->ShouldSample({}, NewTraceId(), "x", SpanKind::kInternal),
             SamplingDecision::kRecordAndSample);
-  EXPECT_EQ(MakeSampler("parentbased_always_off")->ShouldSample({}, NewTraceId(), "x",
-                                                                SpanKind::kInternal),
+  EXPECT_EQ(MakeSampler("parentbased_always_off")
+                ->ShouldSample({}, NewTraceId(), "x", SpanKind::kInternal),
             SamplingDecision::kDrop);
   EXPECT_EQ(MakeSampler("parentbased_traceidratio", 0.0)
                 ->ShouldSample({}, NewTraceId(), "x", SpanKind::kInternal),

@@ -101,8 +101,7 @@ TEST(TelemetrySdkTest, BuildsEverythingAndExposesZeroedSelfMetrics) {
   const std::string after = sdk->metrics().Expose(ExpositionFormat::kPrometheusText);
   EXPECT_TRUE(Contains(after, "otel_sdk_processor_span_processed_total{error_type=\"\"} 1"))
       << after;
-  EXPECT_TRUE(Contains(after, "otel_sdk_exporter_span_exported_total{error_type=\"\"} 1"))
-      << after;
+  EXPECT_TRUE(Contains(after, "otel_sdk_exporter_span_exported_total{error_type=\"\"} 1")) << after;
   EXPECT_TRUE(sdk->Shutdown(1s));  // idempotent
 }
 

@@ -29,8 +29,9 @@ TEST(SpanTest, RootSpanRecordsNameKindTimesAndAttributes) {
     EXPECT_TRUE(span.Context().IsValid());
     EXPECT_TRUE(span.Context().IsSampled());
     EXPECT_FALSE(span.Context().is_remote);
-    span.SetAttribute("chat.room", "r1").SetAttribute("chat.count", 3).SetAttribute(
-        "chat.ratio", 0.5);
+    span.SetAttribute("chat.room", "r1")
+        .SetAttribute("chat.count", 3)
+        .SetAttribute("chat.ratio", 0.5);
     span.SetAttribute("chat.flag", true);
     span.SetAttribute("chat.room", "r2");  // replaces
     clock.Advance(std::chrono::milliseconds(5));
@@ -161,8 +162,7 @@ TEST(SpanTest, RecordErrorTruncatesTheMessageAndOverridesOk) {
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(std::get<std::string>(*sdk::FindAttribute(e->attributes, "exception.message")),
             "duplicat");
-  EXPECT_EQ(std::get<std::string>(*sdk::FindAttribute(e->attributes, "exception.type")),
-            "PgError");
+  EXPECT_EQ(std::get<std::string>(*sdk::FindAttribute(e->attributes, "exception.type")), "PgError");
 }
 
 TEST(SpanTest, StatusRules) {

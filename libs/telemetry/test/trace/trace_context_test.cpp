@@ -180,16 +180,16 @@ TEST(TracestateTest, ValidListsAreKept) {
 }
 
 TEST(TracestateTest, MalformedMembersDropTheHeader) {
-  EXPECT_EQ(ValidateTracestate("A=1"), "");           // uppercase key
-  EXPECT_EQ(ValidateTracestate("1a=1"), "");          // simple key must start with a letter
-  EXPECT_EQ(ValidateTracestate("a"), "");             // no '='
-  EXPECT_EQ(ValidateTracestate("a="), "");            // empty value
-  EXPECT_EQ(ValidateTracestate("a=b=c"), "");         // '=' in value
-  EXPECT_EQ(ValidateTracestate("a=x "), "a=x");       // trailing OWS is list whitespace
-  EXPECT_EQ(ValidateTracestate("a=\x01"), "");        // control character
+  EXPECT_EQ(ValidateTracestate("A=1"), "");                  // uppercase key
+  EXPECT_EQ(ValidateTracestate("1a=1"), "");                 // simple key must start with a letter
+  EXPECT_EQ(ValidateTracestate("a"), "");                    // no '='
+  EXPECT_EQ(ValidateTracestate("a="), "");                   // empty value
+  EXPECT_EQ(ValidateTracestate("a=b=c"), "");                // '=' in value
+  EXPECT_EQ(ValidateTracestate("a=x "), "a=x");              // trailing OWS is list whitespace
+  EXPECT_EQ(ValidateTracestate("a=\x01"), "");               // control character
   EXPECT_EQ(ValidateTracestate("t@toolongsystemid=1"), "");  // system-id > 14 chars
-  EXPECT_EQ(ValidateTracestate("@v=1"), "");          // empty tenant
-  EXPECT_EQ(ValidateTracestate("a=1,b=2,a=3"), "");   // duplicate key
+  EXPECT_EQ(ValidateTracestate("@v=1"), "");                 // empty tenant
+  EXPECT_EQ(ValidateTracestate("a=1,b=2,a=3"), "");          // duplicate key
 }
 
 TEST(TracestateTest, SizeLimits) {
@@ -204,7 +204,7 @@ TEST(TracestateTest, SizeLimits) {
   std::string long_value(505, 'x');
   std::string at_limit = "a=" + long_value + ",b=1";  // 2 + 505 + 4 = 511
   ASSERT_LE(at_limit.size(), 512u);
-  EXPECT_EQ(ValidateTracestate(at_limit), "");          // value > 256 chars is malformed anyway
+  EXPECT_EQ(ValidateTracestate(at_limit), "");  // value > 256 chars is malformed anyway
   std::string long_list;
   while (long_list.size() <= 512) long_list += "abcdefghij=0123456789abcdef,";
   EXPECT_EQ(ValidateTracestate(long_list), "");

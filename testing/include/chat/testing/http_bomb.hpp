@@ -26,11 +26,11 @@ std::string CompressedZeros(BombEncoding encoding, size_t inflated_bytes);
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct RawResponse {
-  int status = 0;  // 0: no answer (connection error or timeout)
+  int status = 0;    // 0: no answer (connection error or timeout)
   std::string head;  // status line and headers
   std::string body;
   size_t body_bytes_sent = 0;  // how much of the request body left before the answer came
-  std::string error;  // what went wrong when status is 0
+  std::string error;           // what went wrong when status is 0
 };
 
 // `method path HTTP/1.1` to 127.0.0.1:`port` with `headers`, Host and Content-Length added, then

@@ -20,8 +20,8 @@ class NatsServer {
  public:
   struct Options {
     bool jetstream = true;
-    bool monitoring = false;   // -m on a random port (/healthz, /varz)
-    std::string config_file{};   // -c <file> (operator mode etc.); empty = none
+    bool monitoring = false;    // -m on a random port (/healthz, /varz)
+    std::string config_file{};  // -c <file> (operator mode etc.); empty = none
     std::vector<std::string> extra_args{};
     std::chrono::milliseconds ready_timeout{15000};
   };

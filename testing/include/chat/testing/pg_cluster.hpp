@@ -76,12 +76,12 @@ class PgCluster {
 
   Options options_;
   std::string bin_dir_;
-  std::string dir_;        // temp dir: socket dir, holds data/ and logs
+  std::string dir_;  // temp dir: socket dir, holds data/ and logs
   std::string data_dir_;
   std::string host_ = "127.0.0.1";
   int port_ = 0;
   bool running_ = false;
-  std::string run_as_;     // user for runuser, empty when not root
+  std::string run_as_;  // user for runuser, empty when not root
   std::string superuser_password_;
 };
 

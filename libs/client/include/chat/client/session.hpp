@@ -50,7 +50,7 @@ struct LoginOptions {
   std::vector<std::string> nats_urls = {"nats://127.0.0.1:4222"};
   std::string user;
   std::string password;
-  std::string client_name = "chat-cli";  // NATS connection name
+  std::string client_name = "chat-cli";     // NATS connection name
   std::string client_id = "nats-chat-app";  // the issuer's public client
   std::chrono::milliseconds http_timeout{5000};
   std::chrono::milliseconds request_timeout{5000};  // NATS requests (history, room.list, msg.get)
@@ -92,7 +92,7 @@ struct Delivery {
   contracts::ChatMessage message;  // full message (msg.get / admin copy) or, without fetch, the
                                    // notification's fields (user, room, timestamp, action, …)
   bool fetched = false;            // message came from msg.get or a full admin copy
-  std::string via;                 // "room" (room.notify), "notify" (deliver.{user}.notify), "admin"
+  std::string via;  // "room" (room.notify), "notify" (deliver.{user}.notify), "admin"
 };
 
 struct WatchOptions {
@@ -186,8 +186,8 @@ class Session {
   // of these rooms) and calls `callback` for each message, on libnats threads. The Watch stops
   // when destroyed.
   using Callback = std::function<void(const Delivery&)>;
-  core::Result<std::unique_ptr<Watch>> WatchRooms(std::vector<std::string> rooms,
-                                                  Callback callback, WatchOptions options = {});
+  core::Result<std::unique_ptr<Watch>> WatchRooms(std::vector<std::string> rooms, Callback callback,
+                                                  WatchOptions options = {});
   core::Result<std::unique_ptr<Watch>> WatchRoom(std::string_view room, Callback callback,
                                                  WatchOptions options = {}) {
     return WatchRooms({std::string(room)}, std::move(callback), options);

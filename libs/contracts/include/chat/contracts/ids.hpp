@@ -15,8 +15,8 @@
 namespace chat::contracts {
 
 inline constexpr std::size_t kMaxUsernameBytes = 64;
-inline constexpr std::size_t kMaxRoomKeyBytes = 64;     // public/private keys; DM keys may be longer
-inline constexpr std::size_t kMaxTextBytes = 4000;      // ChatMessage/HistoryMessage text
+inline constexpr std::size_t kMaxRoomKeyBytes = 64;  // public/private keys; DM keys may be longer
+inline constexpr std::size_t kMaxTextBytes = 4000;   // ChatMessage/HistoryMessage text
 inline constexpr std::size_t kMaxPayloadBytes = 65536;  // any JSON payload (64 KiB)
 inline constexpr std::string_view kAdminRoom = "__admin__";
 // The ROOMS membership key of the admin channel (system.md §3.1): admins join it; fanout

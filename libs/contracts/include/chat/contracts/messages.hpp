@@ -1,6 +1,7 @@
 // Message-path wire types (system.md §3.2, §3.3.1, §3.3.2): the ChatMessage that flows unchanged
 // from ingest to MSG_CACHE, the Notification (ID stream, never text), msg.get, and history.
-// JSON keys keep system.md's camelCase spelling (README.md explains why); C++ fields are snake_case.
+// JSON keys keep system.md's camelCase spelling (README.md explains why); C++ fields are
+// snake_case.
 #pragma once
 
 #include <cstdint>

@@ -13,7 +13,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     CHAT_CHECK(!std::get<Status>(data_).ok());
   }
@@ -53,9 +53,9 @@ class [[nodiscard]] Result {
 #define CHAT_INTERNAL_CONCAT(a, b) CHAT_INTERNAL_CONCAT2(a, b)
 
 // Returns the Status from the enclosing function when expr (a Status) is not OK.
-#define CHAT_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::chat::core::Status chat_status_ = (expr); \
+#define CHAT_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::chat::core::Status chat_status_ = (expr);  \
     if (!chat_status_.ok()) return chat_status_; \
   } while (false)
 

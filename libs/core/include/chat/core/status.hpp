@@ -52,7 +52,9 @@ class [[nodiscard]] Status {
 
 inline Status InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
 inline Status Unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {ErrorCode::kPermissionDenied, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {ErrorCode::kPermissionDenied, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
@@ -70,8 +72,8 @@ inline Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(
 }  // namespace chat::core
 
 // Aborts with file:line when a broken invariant is found (never for expected failures).
-#define CHAT_CHECK(cond)                                                 \
-  do {                                                                   \
+#define CHAT_CHECK(cond)                                                         \
+  do {                                                                           \
     if (!(cond)) ::chat::core::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (false)
 

@@ -9,9 +9,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <utility>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "chat/core/status.hpp"
 #include "chat/natsx/connection.hpp"
@@ -51,8 +51,8 @@ class ReconnectRebuilder {
   ReconnectRebuilder(natsx::Connection& conn, const telemetry::Telemetry& telemetry,
                      Options options, Rebuild rebuild);
   // Registers through `hooks` at once; their source and `telemetry` must outlive this object.
-  ReconnectRebuilder(ReconnectHooks hooks, const telemetry::Telemetry& telemetry,
-                     Options options, Rebuild rebuild);
+  ReconnectRebuilder(ReconnectHooks hooks, const telemetry::Telemetry& telemetry, Options options,
+                     Rebuild rebuild);
   ~ReconnectRebuilder();  // Stop()
   ReconnectRebuilder(const ReconnectRebuilder&) = delete;
   ReconnectRebuilder& operator=(const ReconnectRebuilder&) = delete;

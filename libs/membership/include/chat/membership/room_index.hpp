@@ -34,11 +34,11 @@ class RoomIndex {
  public:
   bool Add(std::string_view room, std::string_view user);     // true if it was not a member
   bool Remove(std::string_view room, std::string_view user);  // true if it was a member
-  bool Apply(const contracts::RoomChanged& delta);             // Add or Remove
+  bool Apply(const contracts::RoomChanged& delta);            // Add or Remove
   bool IsMember(std::string_view room, std::string_view user) const;
   std::vector<std::string> Members(std::string_view room) const;  // sorted
   std::vector<std::string> RoomsOf(std::string_view user) const;  // sorted
-  size_t ActiveRooms() const;  // rooms with at least one member
+  size_t ActiveRooms() const;                                     // rooms with at least one member
   size_t Memberships() const;
   void Clear();
   // Replaces this index's contents with `fresh`'s (fresh is left empty).

@@ -103,7 +103,7 @@ struct DeliveryInfo {
   bool jetstream = false;
   uint64_t stream_sequence = 0;
   uint64_t consumer_sequence = 0;
-  uint64_t delivery_count = 0;     // 1 on first delivery
+  uint64_t delivery_count = 0;      // 1 on first delivery
   int64_t timestamp_unix_nano = 0;  // when the stream stored it
   std::string stream{};
   std::string consumer{};

@@ -29,7 +29,7 @@ struct StreamConfig {
   bool memory_storage = false;
   int64_t max_msgs = -1;
   int64_t max_bytes = -1;
-  int32_t max_msg_size = -1;  // payload + headers of one message; -1 = server's max_payload
+  int32_t max_msg_size = -1;        // payload + headers of one message; -1 = server's max_payload
   std::chrono::seconds max_age{0};  // 0 = unlimited
   int replicas = 1;
   std::chrono::seconds duplicate_window{0};  // 0 = server default
@@ -188,8 +188,8 @@ class PullConsumer {
   std::string inbox_{};
   std::string next_subject_{};  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
   std::mutex pull_mu_;
-  uint64_t request_seq_ = 0;       // guarded by pull_mu_
-  bool warned_refused_ = false;    // guarded by pull_mu_: one WARN per consumer for 409s
+  uint64_t request_seq_ = 0;     // guarded by pull_mu_
+  bool warned_refused_ = false;  // guarded by pull_mu_: one WARN per consumer for 409s
   std::string stream_{};
   std::string durable_{};
   std::vector<core::SubjectTemplate> templates_{};

@@ -1,17 +1,20 @@
 // The one place where database failures become core::Status codes and telemetry error types
 // (docs/style.md rule 4, docs/observability.md §4.2 set D and §6.2).
 //
-// | failure                                             | ErrorCode            | span error.type    | metric error_type |
+// | failure                                             | ErrorCode            | span error.type |
+// metric error_type |
 // |-----------------------------------------------------|----------------------|--------------------|-------------------|
-// | connection lost, class 08, 57P01/57P02/57P03        | unavailable          | connection_error   | connection_error  |
-// | 57014 query_canceled (statement_timeout)            | deadline_exceeded    | timeout            | timeout           |
-// | 23505 unique_violation                              | already_exists       | 23505              | 23                |
-// | 23503 foreign_key, 23001 restrict, 23P01 exclusion  | failed_precondition  | SQLSTATE           | 23                |
-// | 23502 not_null, 23514 check, other 23xxx, 22xxx     | invalid_argument     | SQLSTATE           | 23 / 22           |
-// | 40001 serialization, 40P01 deadlock (class 40)      | unavailable          | SQLSTATE           | 40                |
-// | 53xxx insufficient resources                        | resource_exhausted   | SQLSTATE           | 53                |
-// | 25xxx invalid transaction state                     | failed_precondition  | SQLSTATE           | 25                |
-// | anything else (42xxx syntax, XX000, ...)            | internal             | SQLSTATE           | class             |
+// | connection lost, class 08, 57P01/57P02/57P03        | unavailable          | connection_error
+// | connection_error  | | 57014 query_canceled (statement_timeout)            | deadline_exceeded
+// | timeout            | timeout           | | 23505 unique_violation | already_exists       |
+// 23505              | 23                | | 23503 foreign_key, 23001 restrict, 23P01 exclusion  |
+// failed_precondition  | SQLSTATE           | 23                | | 23502 not_null, 23514 check,
+// other 23xxx, 22xxx     | invalid_argument     | SQLSTATE           | 23 / 22           | | 40001
+// serialization, 40P01 deadlock (class 40)      | unavailable          | SQLSTATE           | 40 |
+// | 53xxx insufficient resources                        | resource_exhausted   | SQLSTATE | 53 | |
+// 25xxx invalid transaction state                     | failed_precondition  | SQLSTATE           |
+// 25                | | anything else (42xxx syntax, XX000, ...)            | internal | SQLSTATE
+// | class             |
 //
 // Why: a referenced row that is missing (23503) is a state problem the caller can fix and retry,
 // while NOT NULL/CHECK violations mean the request itself is bad. Serialization failures and

@@ -33,8 +33,7 @@ class Bus {
   // context travels in the message headers. Errors: invalid_argument (bad args), unavailable
   // (not connected / write failed).
   virtual core::Status Publish(const core::SubjectTemplate& tmpl, SubjectArgs args,
-                               std::string_view payload,
-                               const telemetry::SpanContext& parent) = 0;
+                               std::string_view payload, const telemetry::SpanContext& parent) = 0;
   // Waits until the server has processed everything published so far.
   virtual core::Status Flush(std::chrono::milliseconds timeout) = 0;
   virtual bool IsConnected() const = 0;

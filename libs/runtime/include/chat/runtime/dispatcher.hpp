@@ -15,15 +15,16 @@
 // trace context and marks the span ERROR when the status handed back to it is not OK. On top of
 // that the dispatcher: decides the span's outcome (a refusal — a client-caused code such as
 // permission_denied, not_found, invalid_argument — stays UNSET with its code as error.type,
-// chat.reply.result and a `rejected{chat.reason}` event, observability §1.3; only a failure the service owns, such as
-// internal or unavailable, reaches natsx as an error and turns the span ERROR); enforces the identity rules of docs/adr/0001 (the acting user comes from the
-// subject's {user} token or from the per-user reply inbox, and a body user that disagrees is
-// refused); decodes the JSON body (empty body = "{}"; failure = invalid_argument); calls the
-// handler; encodes the reply (value → JSON, error → contracts::ErrorReply); records the route's
-// RED metrics with the span as exemplar; counts every failure in
-// chat_handler_failures_total{template,code}; and writes exactly one log line per request
-// (DEBUG when handled, WARN for a rejected request, ERROR for a failure the service owns).
-// Handlers may run concurrently on several libnats threads: they keep no unguarded state.
+// chat.reply.result and a `rejected{chat.reason}` event, observability §1.3; only a failure the
+// service owns, such as internal or unavailable, reaches natsx as an error and turns the span
+// ERROR); enforces the identity rules of docs/adr/0001 (the acting user comes from the subject's
+// {user} token or from the per-user reply inbox, and a body user that disagrees is refused);
+// decodes the JSON body (empty body = "{}"; failure = invalid_argument); calls the handler; encodes
+// the reply (value → JSON, error → contracts::ErrorReply); records the route's RED metrics with the
+// span as exemplar; counts every failure in chat_handler_failures_total{template,code}; and writes
+// exactly one log line per request (DEBUG when handled, WARN for a rejected request, ERROR for a
+// failure the service owns). Handlers may run concurrently on several libnats threads: they keep no
+// unguarded state.
 #pragma once
 
 #include <chrono>
@@ -148,8 +149,7 @@ class RequestContext {
                        std::string_view payload);
   // Requests as a child of the process span.
   core::Result<natsx::Message> Request(const core::SubjectTemplate& tmpl, natsx::Args args,
-                                       std::string_view payload,
-                                       std::chrono::milliseconds timeout);
+                                       std::string_view payload, std::chrono::milliseconds timeout);
 
   // Overrides the metric `result` label for this request (e.g. "noop", "denied" on a request
   // that is answered OK but refused by business rules). Must be one of the route's results.
@@ -176,9 +176,13 @@ class RequestContext {
 namespace internal {
 // Is T's body user field present? RoomCreateRequest has `user`, RoomMembershipRequest `user_id`.
 template <typename T>
-concept HasUser = requires(T t) { t.user = std::string(); };
+concept HasUser = requires(T t) {
+  t.user = std::string();
+};
 template <typename T>
-concept HasUserId = requires(T t) { t.user_id = std::string(); };
+concept HasUserId = requires(T t) {
+  t.user_id = std::string();
+};
 
 // The unqualified name of T ("RoomCreateRequest"), from the compiler's function signature.
 template <typename T>
@@ -230,14 +234,17 @@ std::string Encode(const Rep& reply) {
 template <typename Req>
 core::Status ReconcileBodyUser(Req& req, std::string_view user) {
   std::string* field = nullptr;
-  if constexpr (HasUser<Req>) field = &req.user;
-  else if constexpr (HasUserId<Req>) field = &req.user_id;
+  if constexpr (HasUser<Req>)
+    field = &req.user;
+  else if constexpr (HasUserId<Req>)
+    field = &req.user_id;
   if (field == nullptr || user.empty()) return core::Status();
   if (field->empty()) {
     *field = std::string(user);
     return core::Status();
   }
-  if (*field != user) return core::InvalidArgument("the body's user does not match the subject's user");
+  if (*field != user)
+    return core::InvalidArgument("the body's user does not match the subject's user");
   return core::Status();
 }
 }  // namespace internal
@@ -312,9 +319,8 @@ class Dispatcher {
 
  private:
   struct Route;
-  core::Status Add(const core::SubjectTemplate& tmpl, RouteOptions options,
-                   natsx::ProcessKind kind, std::string_view request_type,
-                   ErasedHandler handler);
+  core::Status Add(const core::SubjectTemplate& tmpl, RouteOptions options, natsx::ProcessKind kind,
+                   std::string_view request_type, ErasedHandler handler);
   core::Status Run(Route& route, const natsx::Message& msg, natsx::MessageContext& mctx);
 
   natsx::Connection& conn_;

@@ -25,7 +25,7 @@ struct StreamConfig {
   bool memory_storage = false;
   int64_t max_msgs = -1;
   int64_t max_bytes = -1;
-  int32_t max_msg_size = -1;  // payload + headers of one message; -1 = server's max_payload
+  int32_t max_msg_size = -1;        // payload + headers of one message; -1 = server's max_payload
   std::chrono::seconds max_age{0};  // 0 = unlimited
   int replicas = 1;
   std::chrono::seconds duplicate_window{0};  // 0 = server default

@@ -62,8 +62,7 @@ class KeyValue {
   virtual ~KeyValue() = default;
 
   // not_found when the key is absent or deleted.
-  virtual core::Result<KvEntry> Get(std::string_view key,
-                                    const telemetry::SpanContext& parent) = 0;
+  virtual core::Result<KvEntry> Get(std::string_view key, const telemetry::SpanContext& parent) = 0;
   // Returns the new revision.
   virtual core::Result<uint64_t> Put(std::string_view key, std::string_view value,
                                      const telemetry::SpanContext& parent) = 0;
@@ -87,8 +86,7 @@ class KeyValue {
 // Calls `each` with the key of every live (put) entry matching `keys` (empty = all), reading the
 // watch's initial values until they end. Errors (unavailable): "watch failed: …", "read
 // failed: …", "read timed out" (no entry within `next_timeout`).
-core::Status ReadLiveKeys(KeyValue& kv, std::string_view keys,
-                          const telemetry::SpanContext& parent,
+core::Status ReadLiveKeys(KeyValue& kv, std::string_view keys, const telemetry::SpanContext& parent,
                           std::chrono::milliseconds next_timeout,
                           const std::function<void(std::string_view key)>& each);
 

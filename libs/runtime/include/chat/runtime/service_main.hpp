@@ -64,9 +64,9 @@ struct NatsConfig {
 // Handed to the service's setup; valid until ServiceMain returns.
 class ServiceContext {
  public:
-  ServiceContext(const core::Env& env, const core::Clock& clock,
-                 telemetry::sdk::TelemetrySdk& sdk, telemetry::sdk::AdminServer& admin,
-                 natsx::Connection* nats, const ShutdownSignal& shutdown)
+  ServiceContext(const core::Env& env, const core::Clock& clock, telemetry::sdk::TelemetrySdk& sdk,
+                 telemetry::sdk::AdminServer& admin, natsx::Connection* nats,
+                 const ShutdownSignal& shutdown)
       : env_(env), clock_(clock), sdk_(sdk), admin_(admin), nats_(nats), shutdown_(shutdown) {}
 
   const core::Env& env() const { return env_; }

@@ -16,8 +16,8 @@ namespace chat::telemetry {
 
 class AttrKey {
  public:
-  consteval AttrKey(const char* key) : key_(key) {}         // NOLINT(google-explicit-constructor)
-  consteval AttrKey(std::string_view key) : key_(key) {}    // NOLINT(google-explicit-constructor)
+  consteval AttrKey(const char* key) : key_(key) {}       // NOLINT(google-explicit-constructor)
+  consteval AttrKey(std::string_view key) : key_(key) {}  // NOLINT(google-explicit-constructor)
   constexpr std::string_view view() const { return key_; }
 
  private:

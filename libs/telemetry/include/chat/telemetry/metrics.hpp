@@ -28,7 +28,7 @@ namespace chat::telemetry {
 inline constexpr double kBucketsNats[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                           0.1,   0.25,   0.5,   1,    2.5,   5};
 inline constexpr double kBucketsSlow[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60};
-inline constexpr double kBucketsLag[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+inline constexpr double kBucketsLag[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,  2.5,
                                          5,    10,   30,  60,   300, 900};
 
 // An exemplar: the sampled span that was current when a value was recorded.

@@ -13,7 +13,13 @@
 namespace chat::telemetry {
 
 // Numbering is OTLP's (Span.SpanKind, Status.StatusCode) so encoders can cast.
-enum class SpanKind : uint8_t { kInternal = 1, kServer = 2, kClient = 3, kProducer = 4, kConsumer = 5 };
+enum class SpanKind : uint8_t {
+  kInternal = 1,
+  kServer = 2,
+  kClient = 3,
+  kProducer = 4,
+  kConsumer = 5
+};
 enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
 
 std::string_view SpanKindName(SpanKind k);      // "SPAN_KIND_SERVER"

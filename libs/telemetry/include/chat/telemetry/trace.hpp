@@ -56,10 +56,16 @@ class Span {
   // is cut off is counted in otel_sdk_span_limit_dropped_total{what}. Setting an existing key
   // replaces its value.
   Span& SetAttribute(AttrKey key, std::string_view value);
-  Span& SetAttribute(AttrKey key, const char* value) { return SetAttribute(key, std::string_view(value)); }
-  Span& SetAttribute(AttrKey key, const std::string& value) { return SetAttribute(key, std::string_view(value)); }
+  Span& SetAttribute(AttrKey key, const char* value) {
+    return SetAttribute(key, std::string_view(value));
+  }
+  Span& SetAttribute(AttrKey key, const std::string& value) {
+    return SetAttribute(key, std::string_view(value));
+  }
   Span& SetAttribute(AttrKey key, int64_t value);
-  Span& SetAttribute(AttrKey key, int value) { return SetAttribute(key, static_cast<int64_t>(value)); }
+  Span& SetAttribute(AttrKey key, int value) {
+    return SetAttribute(key, static_cast<int64_t>(value));
+  }
   Span& SetAttribute(AttrKey key, double value);
   Span& SetAttribute(AttrKey key, bool value);
 
@@ -155,7 +161,9 @@ class TracerProvider {
 
   uint64_t spans_started() const { return started_.load(std::memory_order_relaxed); }
   // Counters for otel_sdk_span_limit_dropped_total{what}.
-  uint64_t dropped_attributes() const { return dropped_attributes_.load(std::memory_order_relaxed); }
+  uint64_t dropped_attributes() const {
+    return dropped_attributes_.load(std::memory_order_relaxed);
+  }
   uint64_t dropped_events() const { return dropped_events_.load(std::memory_order_relaxed); }
   uint64_t dropped_links() const { return dropped_links_.load(std::memory_order_relaxed); }
 

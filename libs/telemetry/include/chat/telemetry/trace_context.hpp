@@ -46,7 +46,7 @@ enum class InvalidContextReason { kMalformed, kMultiple, kZeroId, kBadVersion };
 std::string_view InvalidContextReasonName(InvalidContextReason r);
 
 struct ParsedContext {
-  std::optional<SpanContext> context;          // set when valid (is_remote = true)
+  std::optional<SpanContext> context;           // set when valid (is_remote = true)
   std::optional<InvalidContextReason> invalid;  // set when a header was present but invalid
 };
 

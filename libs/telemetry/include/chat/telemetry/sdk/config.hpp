@@ -37,7 +37,7 @@ struct TelemetryConfig {
   std::string logs_endpoint = "http://localhost:4318/v1/logs";
   std::string otlp_protocol = "http/protobuf";  // or http/json
   std::chrono::milliseconds otlp_timeout{10000};
-  std::string otlp_compression = "gzip";  // or none
+  std::string otlp_compression = "gzip";                          // or none
   std::vector<std::pair<std::string, std::string>> otlp_headers;  // values are credentials
 
   std::string prometheus_host = "127.0.0.1";  // loopback unless configured

@@ -21,7 +21,7 @@
 namespace httplib {
 class Server;
 struct Request;
-}
+}  // namespace httplib
 
 namespace chat::telemetry::sdk {
 

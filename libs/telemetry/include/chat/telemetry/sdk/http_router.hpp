@@ -11,8 +11,8 @@
 // * the body limit, through HttpBodyGuard (Install() sets the pre-routing check; POST routes read
 //   their body through it);
 // * one log line per outcome: the handler's own line when it wrote one through the exchange
-//   (HttpExchange::Debug/Info/Warn/Error), else "http request refused" at WARN for 4xx, "http request
-//   failed" at ERROR for 5xx, "http request served" at DEBUG otherwise;
+//   (HttpExchange::Debug/Info/Warn/Error), else "http request refused" at WARN for 4xx, "http
+//   request failed" at ERROR for 5xx, "http request served" at DEBUG otherwise;
 // * one exception catch: a throwing handler answers 500 with the server's internal-error body
 //   (default {"error":{"code":"internal","message":"Internal error."}}), never the exception text.
 #pragma once
@@ -94,7 +94,7 @@ struct HttpRouteOptions {
   // span and metrics are closed: headers every answer carries (CORS, Cache-Control).
   std::function<void(HttpExchange&)> finish;
   std::vector<Attribute> span_attributes;  // extra attributes set at span start
-  bool trace = true;  // false: no span for this route (probes and scrapes)
+  bool trace = true;                       // false: no span for this route (probes and scrapes)
 };
 
 class HttpRouter {

@@ -50,8 +50,8 @@ class InMemoryLogStore {
 
 class InMemorySpanExporter final : public SpanExporter {
  public:
-  explicit InMemorySpanExporter(std::shared_ptr<InMemorySpanStore> store =
-                                    std::make_shared<InMemorySpanStore>())
+  explicit InMemorySpanExporter(
+      std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>())
       : store_(std::move(store)) {}
   ExportResult Export(const std::vector<std::unique_ptr<SpanData>>& batch,
                       std::chrono::milliseconds timeout) override;
@@ -63,8 +63,8 @@ class InMemorySpanExporter final : public SpanExporter {
 
 class InMemoryLogExporter final : public LogExporter {
  public:
-  explicit InMemoryLogExporter(std::shared_ptr<InMemoryLogStore> store =
-                                   std::make_shared<InMemoryLogStore>())
+  explicit InMemoryLogExporter(
+      std::shared_ptr<InMemoryLogStore> store = std::make_shared<InMemoryLogStore>())
       : store_(std::move(store)) {}
   ExportResult Export(const std::vector<std::unique_ptr<LogRecordData>>& batch,
                       std::chrono::milliseconds timeout) override;

@@ -27,10 +27,10 @@ class Server;
 namespace chat::telemetry::sdk {
 
 struct ScrapeServerOptions {
-  std::string name;  // the exporter's name, in error messages and refusal logs
+  std::string name;                // the exporter's name, in error messages and refusal logs
   std::string host = "127.0.0.1";  // loopback unless configured
-  int port = 0;         // 0: the kernel picks a free port; read it back with port()
-  std::string landing;  // body of GET /; empty: no / route
+  int port = 0;                    // 0: the kernel picks a free port; read it back with port()
+  std::string landing;             // body of GET /; empty: no / route
 };
 
 class ScrapeServer {
