@@ -1033,22 +1033,29 @@ Status CountDataPoints(Reader& r, uint64_t& count) {
   });
 }
 
+// Appends one span or log record of a scope: charged first (its size and its copy of the scope
+// name), then given its resource and scope and decoded by `decode` (protobuf or JSON).
+template <typename Item, typename Source, typename Decode>
+Status AppendItem(std::vector<Item>& out, Source& source,
+                  const std::shared_ptr<const DecodedResource>& resource, const std::string& scope,
+                  Decode decode) {
+  DECODE_TRY(Charge(sizeof(Item) + scope.size()));
+  Item item;
+  item.resource = resource;
+  item.scope_name = scope;
+  DECODE_TRY(decode(source, item));
+  out.push_back(std::move(item));
+  return {};
+}
+
 }  // namespace
 
 core::Result<std::vector<DecodedSpan>> DecodeTracesProtobuf(std::string_view body) {
   DecodeScope budget(body);
   std::vector<DecodedSpan> spans;
-  Status st = WalkEnvelope(body,
-                           [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
-                               const std::string& scope) -> Status {
-                             DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
-                             DecodedSpan s;
-                             s.resource = res;
-                             s.scope_name = scope;
-                             DECODE_TRY(DecodeSpan(r, s));
-                             spans.push_back(std::move(s));
-                             return {};
-                           });
+  Status st = WalkEnvelope(
+      body, [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
+                const std::string& scope) { return AppendItem(spans, r, res, scope, DecodeSpan); });
   if (!st.ok()) return st;
   return spans;
 }
@@ -1056,17 +1063,10 @@ core::Result<std::vector<DecodedSpan>> DecodeTracesProtobuf(std::string_view bod
 core::Result<std::vector<DecodedLogRecord>> DecodeLogsProtobuf(std::string_view body) {
   DecodeScope budget(body);
   std::vector<DecodedLogRecord> records;
-  Status st = WalkEnvelope(body,
-                           [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
-                               const std::string& scope) -> Status {
-                             DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
-                             DecodedLogRecord l;
-                             l.resource = res;
-                             l.scope_name = scope;
-                             DECODE_TRY(DecodeLogRecord(r, l));
-                             records.push_back(std::move(l));
-                             return {};
-                           });
+  Status st = WalkEnvelope(body, [&](Reader& r, const std::shared_ptr<const DecodedResource>& res,
+                                     const std::string& scope) {
+    return AppendItem(records, r, res, scope, DecodeLogRecord);
+  });
   if (!st.ok()) return st;
   return records;
 }
@@ -1076,18 +1076,10 @@ core::Result<std::vector<DecodedSpan>> DecodeTracesJson(std::string_view body) {
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   std::vector<DecodedSpan> spans;
-  Status st = WalkJsonEnvelope(root, "resourceSpans", "resource_spans", "scopeSpans", "scope_spans",
-                               "spans", nullptr,
-                               [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
-                                   const std::string& scope) -> Status {
-                                 DECODE_TRY(Charge(sizeof(DecodedSpan) + scope.size()));
-                                 DecodedSpan s;
-                                 s.resource = res;
-                                 s.scope_name = scope;
-                                 DECODE_TRY(JsonSpan(j, s));
-                                 spans.push_back(std::move(s));
-                                 return {};
-                               });
+  Status st = WalkJsonEnvelope(
+      root, "resourceSpans", "resource_spans", "scopeSpans", "scope_spans", "spans", nullptr,
+      [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
+          const std::string& scope) { return AppendItem(spans, j, res, scope, JsonSpan); });
   if (!st.ok()) return st;
   return spans;
 }
@@ -1097,18 +1089,10 @@ core::Result<std::vector<DecodedLogRecord>> DecodeLogsJson(std::string_view body
   Json root;
   if (Status st = ParseJson(body, root); !st.ok()) return st;
   std::vector<DecodedLogRecord> records;
-  Status st = WalkJsonEnvelope(root, "resourceLogs", "resource_logs", "scopeLogs", "scope_logs",
-                               "logRecords", "log_records",
-                               [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
-                                   const std::string& scope) -> Status {
-                                 DECODE_TRY(Charge(sizeof(DecodedLogRecord) + scope.size()));
-                                 DecodedLogRecord l;
-                                 l.resource = res;
-                                 l.scope_name = scope;
-                                 DECODE_TRY(JsonLogRecord(j, l));
-                                 records.push_back(std::move(l));
-                                 return {};
-                               });
+  Status st = WalkJsonEnvelope(
+      root, "resourceLogs", "resource_logs", "scopeLogs", "scope_logs", "logRecords", "log_records",
+      [&](const Json& j, const std::shared_ptr<const DecodedResource>& res,
+          const std::string& scope) { return AppendItem(records, j, res, scope, JsonLogRecord); });
   if (!st.ok()) return st;
   return records;
 }
