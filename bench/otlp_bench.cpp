@@ -16,48 +16,18 @@
 
 #include "baselines/naive_otlp_encoder.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
-#include "chat/telemetry/semconv.hpp"
+#include "otlp_span_batch.hpp"
 
 namespace {
 
 using chat::bench::NaiveEncode;
-using chat::telemetry::AttributeValue;
 using chat::telemetry::InstrumentationScope;
 using chat::telemetry::Resource;
 using chat::telemetry::SpanData;
-using chat::telemetry::SpanKind;
-namespace semconv = chat::telemetry::semconv;
 
-constexpr size_t kBatch = 512;
+constexpr size_t kBatch = chat::bench::kOtlpBatch;
 
-std::vector<std::unique_ptr<SpanData>> MakeBatch() {
-  std::vector<std::unique_ptr<SpanData>> spans;
-  for (size_t i = 0; i < kBatch; ++i) {
-    auto s = std::make_unique<SpanData>();
-    for (size_t b = 0; b < 16; ++b) s->trace_id.bytes[b] = static_cast<uint8_t>(i * 7 + b + 1);
-    for (size_t b = 0; b < 8; ++b) s->span_id.bytes[b] = static_cast<uint8_t>(i * 3 + b + 1);
-    for (size_t b = 0; b < 8; ++b) s->parent_span_id.bytes[b] = static_cast<uint8_t>(i + b + 9);
-    s->trace_flags = 1;
-    s->name = "process chat.room.{room_id}.msg";
-    s->kind = SpanKind::kConsumer;
-    s->start_unix_nano = 1700000000000000000 + static_cast<int64_t>(i) * 1000;
-    s->end_unix_nano = s->start_unix_nano + 250000;
-    s->attributes = {
-        {semconv::kMessagingSystem, "nats"},
-        {semconv::kMessagingDestinationName, "chat.room.{room_id}.msg"},
-        {semconv::kMessagingOperationType, "process"},
-        {semconv::kMessagingMessageBodySize, 214},
-        {semconv::kMessagingClientId, "fanout-service-7f9c"},
-        {"chat.room.id", "r-" + std::to_string(i % 97)},
-        {"chat.message.seq", static_cast<int64_t>(i) * 13},
-        {"chat.fanout.recipients", 12},
-        {"chat.redelivered", AttributeValue(false)},
-        {"chat.queue.lag_s", AttributeValue(0.0042)},
-    };
-    spans.push_back(std::move(s));
-  }
-  return spans;
-}
+std::vector<std::unique_ptr<SpanData>> MakeBatch() { return chat::bench::MakeOtlpSpanBatch(); }
 
 Resource MakeResource() {
   Resource r;

@@ -35,7 +35,7 @@
 #include "chat/telemetry/log.hpp"
 #include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
-#include "chat/telemetry/semconv.hpp"
+#include "otlp_span_batch.hpp"
 
 #ifdef CHAT_BENCH_PROTOBUF
 #include "protobuf/otlp_convert.hpp"
@@ -125,16 +125,14 @@ using chat::telemetry::LogLevel;
 using chat::telemetry::LogRecordData;
 using chat::telemetry::Resource;
 using chat::telemetry::SpanData;
-using chat::telemetry::SpanKind;
 using chat::telemetry::StatusCode;
 using chat::telemetry::sdk::DecodedAttribute;
 using chat::telemetry::sdk::DecodedLogRecord;
 using chat::telemetry::sdk::DecodedResource;
 using chat::telemetry::sdk::DecodedSpan;
-namespace semconv = chat::telemetry::semconv;
 namespace sdk = chat::telemetry::sdk;
 
-constexpr size_t kBatch = 512;  // spans, log records, metric data points per request
+constexpr size_t kBatch = chat::bench::kOtlpBatch;  // spans, log records, metric points per request
 
 Resource MakeResource() {
   Resource r;
@@ -154,29 +152,9 @@ void FillId(Id& id, size_t seed) {
 // As bench/otlp_bench.cpp's batch, plus what real batches carry now and then: an exception event
 // on every 4th span, a link on every 8th, an error status on every 16th.
 std::string MakeTracesBody() {
-  std::vector<std::unique_ptr<SpanData>> spans;
-  for (size_t i = 0; i < kBatch; ++i) {
-    auto s = std::make_unique<SpanData>();
-    FillId(s->trace_id, i);
-    FillId(s->span_id, i * 3);
-    FillId(s->parent_span_id, i + 9);
-    s->trace_flags = 1;
-    s->name = "process chat.room.{room_id}.msg";
-    s->kind = SpanKind::kConsumer;
-    s->start_unix_nano = 1700000000000000000 + static_cast<int64_t>(i) * 1000;
-    s->end_unix_nano = s->start_unix_nano + 250000;
-    s->attributes = {
-        {semconv::kMessagingSystem, "nats"},
-        {semconv::kMessagingDestinationName, "chat.room.{room_id}.msg"},
-        {semconv::kMessagingOperationType, "process"},
-        {semconv::kMessagingMessageBodySize, 214},
-        {semconv::kMessagingClientId, "fanout-service-7f9c"},
-        {"chat.room.id", "r-" + std::to_string(i % 97)},
-        {"chat.message.seq", static_cast<int64_t>(i) * 13},
-        {"chat.fanout.recipients", 12},
-        {"chat.redelivered", AttributeValue(false)},
-        {"chat.queue.lag_s", AttributeValue(0.0042)},
-    };
+  std::vector<std::unique_ptr<SpanData>> spans = chat::bench::MakeOtlpSpanBatch();
+  for (size_t i = 0; i < spans.size(); ++i) {
+    SpanData* s = spans[i].get();
     if (i % 4 == 0) {
       chat::telemetry::SpanEvent e;
       e.name = "exception";
@@ -197,7 +175,6 @@ std::string MakeTracesBody() {
       s->status_code = StatusCode::kError;
       s->status_message = "persist failed: unavailable";
     }
-    spans.push_back(std::move(s));
   }
   std::string out;
   sdk::EncodeTracesProtobuf(MakeResource(), {"chat.telemetry", "0.1.0"}, spans, out);
