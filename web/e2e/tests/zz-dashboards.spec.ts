@@ -59,14 +59,23 @@ test("every dashboard panel is answered by the local stack", async () => {
   cli("history", "random");
   cli("rooms");
 
-  // Recording rules are evaluated every 30 s and rate() needs two samples: wait until the
-  // slowest-to-appear series (the recording rule over span metrics) has data.
+  // Recording rules are evaluated every 30 s and rate() needs two scrapes of each target, whose
+  // scrape times are not aligned: one rule can have data while another waits for the next
+  // evaluation. So wait, with a deadline, until every panel that can have data locally has it;
+  // the sweep below then names any that never did.
+  const localPromQueries = targets
+    .filter((t) => t.datasource === "prometheus")
+    .map((t) => substituteVariables(t.query))
+    .filter((q) => !notLocalReason(q));
   await waitFor(
-    "recording rules to have data",
-    async () => (await promRange("service:spanmetrics_calls:rate5m")) > 0,
+    "every local Prometheus panel to have data",
+    async () => {
+      for (const q of localPromQueries) if ((await promRange(q)) === 0) return false;
+      return true;
+    },
     120_000,
     2_000,
-  );
+  ).catch(() => undefined);
 
   const empty: string[] = [];
   const answered: string[] = [];
