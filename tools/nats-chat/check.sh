@@ -84,11 +84,21 @@ run_offline_checks() {
   run_check web-prettier web_check format:check
 }
 
-cmd_check() { # the offline part of `test` only (no build)
+# clang-tidy over every tracked unit of the asan build's compile database (tools/lint/tidy.mjs,
+# cached per preprocessed unit). It needs the configured build and the protoc outputs that a
+# bench includes, not a compiled tree; `test` runs it after the asan build.
+check_cpp_tidy() {
+  cmake --preset asan >/dev/null &&
+    cmake --build --preset asan --target otlp_proto_sources >/dev/null &&
+    node "$ROOT/tools/lint/tidy.mjs" --build "$ROOT/build/asan" --jobs "$(jobs_count)"
+}
+
+cmd_check() { # the offline part of `test` (no build: clang-tidy only configures)
   mkdir -p "$LOG_DIR"
   PASSED=0
   FAILED=0
   run_offline_checks
+  run_check cpp-tidy check_cpp_tidy
   run_node_suite deploy-configs "$ROOT/deploy/grafana" test
   echo "$PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]

@@ -94,6 +94,7 @@ cmd_test() {
   if $build_ok; then
     run_ctest asan
   fi
+  run_check cpp-tidy check_cpp_tidy
   # Fuzzing and race detection: their own builds, so a failure there does not hide the rest.
   if build_fuzzers; then
     run_fuzzers "$FUZZ_TEST_SECONDS"
