@@ -28,9 +28,9 @@ std::string_view AppIdAttribute(std::string_view app_id) {
 
 }  // namespace
 
-AppRegistryService::AppRegistryService(const AppRegistryConfig& config, runtime::Bus& bus,
+AppRegistryService::AppRegistryService(AppRegistryConfig config, runtime::Bus& bus,
                                        const core::Clock& clock)
-    : config_(config),
+    : config_(std::move(config)),
       metrics_(AppRegistryMetrics::Create(*bus.telemetry().metrics)),
       mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}

@@ -37,6 +37,10 @@ class AppRegistryService final : public runtime::Service {
                                                                   runtime::Bus& bus,
                                                                   const core::Clock& clock);
   ~AppRegistryService() override;
+  AppRegistryService(const AppRegistryService&) = delete;
+  AppRegistryService& operator=(const AppRegistryService&) = delete;
+  AppRegistryService(AppRegistryService&&) = delete;
+  AppRegistryService& operator=(AppRegistryService&&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
@@ -44,7 +48,7 @@ class AppRegistryService final : public runtime::Service {
   const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
  private:
-  AppRegistryService(const AppRegistryConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  AppRegistryService(AppRegistryConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
   core::Status RebuildAfterReconnect(telemetry::Span& span);
   runtime::KeyValueConfig RoomsBucket() const;

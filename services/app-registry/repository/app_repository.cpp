@@ -82,6 +82,7 @@ core::Result<std::vector<contracts::AppInfo>> AppRepository::ListApps(
     const telemetry::SpanContext& parent) {
   CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_->Execute(parent, kListApps));
   std::vector<contracts::AppInfo> out;
+  out.reserve(static_cast<size_t>(rows.RowCount()));
   for (int i = 0; i < rows.RowCount(); ++i) out.push_back(CatalogueRow(rows, i));
   return out;
 }
@@ -90,6 +91,7 @@ core::Result<std::vector<contracts::AppInfo>> AppRepository::RoomApps(
     const telemetry::SpanContext& parent, std::string_view room) {
   CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_->Execute(parent, kRoomApps, {room}));
   std::vector<contracts::AppInfo> out;
+  out.reserve(static_cast<size_t>(rows.RowCount()));
   for (int i = 0; i < rows.RowCount(); ++i) {
     contracts::AppInfo a = CatalogueRow(rows, i);
     a.installed_by = std::string(rows.Text(i, 6));

@@ -50,8 +50,8 @@ std::string NewPollId() {
   return id;
 }
 
-PollService::PollService(const PollConfig& config, runtime::Bus& bus, const core::Clock& clock)
-    : config_(config),
+PollService::PollService(PollConfig config, runtime::Bus& bus, const core::Clock& clock)
+    : config_(std::move(config)),
       metrics_(PollMetrics::Create(*bus.telemetry().metrics)),
       mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}

@@ -44,13 +44,17 @@ class PollService final : public runtime::Service {
                                                            runtime::Bus& bus,
                                                            const core::Clock& clock);
   ~PollService() override;
+  PollService(const PollService&) = delete;
+  PollService& operator=(const PollService&) = delete;
+  PollService(PollService&&) = delete;
+  PollService& operator=(PollService&&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
   std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
 
  private:
-  PollService(const PollConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  PollService(PollConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
   core::Status RebuildAfterReconnect(telemetry::Span& span);
   runtime::KeyValueConfig RoomsBucket() const;

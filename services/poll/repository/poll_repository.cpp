@@ -90,6 +90,7 @@ core::Result<std::vector<contracts::Poll>> PollRepository::List(
     const telemetry::SpanContext& parent, std::string_view room, std::int64_t limit) {
   CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_->Execute(parent, kList, {room, limit}));
   std::vector<contracts::Poll> out;
+  out.reserve(static_cast<size_t>(rows.RowCount()));
   for (int i = 0; i < rows.RowCount(); ++i) out.push_back(PollRow(rows, i));
   return out;
 }

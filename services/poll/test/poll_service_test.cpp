@@ -274,8 +274,9 @@ TEST_F(PollServiceTest, UpdatedBroadcastContinuesTheRequestTrace) {
   EXPECT_EQ(delivered->trace_id, server->trace_id);
   EXPECT_EQ(delivered->parent_span_id, publish->span_id);
   bool insert = false;
-  for (const auto& s : tel_.FindSpans("INSERT polls"))
+  for (const auto& s : tel_.FindSpans("INSERT polls")) {
     insert |= s.parent_span_id == server->span_id;
+  }
   EXPECT_TRUE(insert);
 }
 
