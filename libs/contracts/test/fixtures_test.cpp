@@ -12,7 +12,9 @@
 #include <sstream>
 #include <string>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/contracts/messages.hpp"
+#include "chat/contracts/polls.hpp"
 #include "chat/contracts/presence.hpp"
 #include "chat/contracts/receipts.hpp"
 #include "chat/contracts/replies.hpp"
@@ -74,6 +76,14 @@ const std::map<std::string, RoundTrip>& Codecs() {
       {"TranslateChunk", Codec<TranslateChunk>()},
       {"ErrorReply", Codec<ErrorReply>()},
       {"OkReply", Codec<OkReply>()},
+      {"AppList", Codec<AppList>()},
+      {"RoomAppList", Codec<RoomAppList>()},
+      {"AppInstallRequest", Codec<AppInstallRequest>()},
+      {"AppUninstallRequest", Codec<AppUninstallRequest>()},
+      {"PollRequest", Codec<PollRequest>()},
+      {"PollRef", Codec<PollRef>()},
+      {"PollList", Codec<PollList>()},
+      {"PollResults", Codec<PollResults>()},
   };
   return *codecs;
 }

@@ -237,6 +237,40 @@ TEST_F(RolesTest, ReadReceiptServiceUpsertsPositionsAndCountsMessages) {
             "SELECT * FROM rooms"}));
 }
 
+// 0004_apps.sql: the registry reads rooms/room_members for its install check; installs are
+// INSERT ... ON CONFLICT DO NOTHING and DELETE, never UPDATE.
+TEST_F(RolesTest, AppRegistryServiceInstallsAppsAndReadsRoles) {
+  ExpectAccess(
+      "app-registry-service",
+      {"SELECT id, component_url FROM apps",
+       "SELECT m.role FROM rooms r LEFT JOIN room_members m ON m.room_name = r.name",
+       "INSERT INTO room_apps (room, app_id, installed_by, config) VALUES ('r', 'poll', 'u', "
+       "'{}') ON CONFLICT (room, app_id) DO NOTHING",
+       "DELETE FROM room_apps WHERE room = 'r'"},
+      Plus(RefusedToAll(),
+           {"UPDATE room_apps SET installed_by = 'mallory'", "UPDATE apps SET name = 'x'",
+            "INSERT INTO rooms (name, creator) VALUES ('r', 'u')",
+            "UPDATE room_members SET role = 'owner'", "SELECT * FROM polls"}));
+}
+
+// Votes upsert (option and time only); polls are inserted and closed, never deleted or edited.
+TEST_F(RolesTest, PollServiceCreatesPollsUpsertsVotesAndCloses) {
+  ExpectAccess(
+      "poll-service",
+      {"INSERT INTO polls (id, room, question, options, created_by) VALUES ('p', 'r', 'q', "
+       "'[\"a\",\"b\"]', 'u')",
+       "UPDATE polls SET closed = true WHERE id = 'p'",
+       "INSERT INTO polls (id, room, question, options, created_by) VALUES ('p', 'r', 'q', "
+       "'[]', 'u'); INSERT INTO poll_votes (poll_id, user_id, option_idx) VALUES ('p', 'u', 0) "
+       "ON CONFLICT (poll_id, user_id) DO UPDATE SET option_idx = EXCLUDED.option_idx, "
+       "voted_at = now()",
+       "SELECT option_idx, count(*) FROM poll_votes GROUP BY option_idx"},
+      Plus(RefusedToAll(),
+           {"DELETE FROM polls", "DELETE FROM poll_votes", "UPDATE polls SET question = 'x'",
+            "UPDATE polls SET created_by = 'mallory'", "UPDATE poll_votes SET user_id = 'mallory'",
+            "SELECT * FROM rooms", "SELECT * FROM room_apps"}));
+}
+
 TEST_F(RolesTest, ExporterReadsStatisticsNotTables) {
   ExpectAccess(
       "pg-exporter",

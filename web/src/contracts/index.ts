@@ -1,5 +1,11 @@
 // Every wire codec by its contract type name (the fixtures' directory names), plus re-exports.
 import {
+  AppInstallRequestCodec,
+  AppListCodec,
+  AppUninstallRequestCodec,
+  RoomAppListCodec,
+} from "./apps";
+import {
   ChatMessageCodec,
   DmListReplyCodec,
   HistoryMessageCodec,
@@ -16,6 +22,7 @@ import {
   PresenceRoomReplyCodec,
   PresenceUpdateCodec,
 } from "./presence";
+import { PollListCodec, PollRefCodec, PollRequestCodec, PollResultsCodec } from "./polls";
 import { ReadStateEntryCodec, ReadStateReplyCodec, ReadUpdateCodec } from "./receipts";
 import { ErrorReplyCodec, OkReplyCodec } from "./replies";
 import type { Codec } from "./reader";
@@ -64,10 +71,20 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   TranslateChunk: TranslateChunkCodec,
   ErrorReply: ErrorReplyCodec,
   OkReply: OkReplyCodec,
+  AppList: AppListCodec,
+  RoomAppList: RoomAppListCodec,
+  AppInstallRequest: AppInstallRequestCodec,
+  AppUninstallRequest: AppUninstallRequestCodec,
+  PollRequest: PollRequestCodec,
+  PollRef: PollRefCodec,
+  PollList: PollListCodec,
+  PollResults: PollResultsCodec,
 };
 
+export * from "./apps";
 export * from "./ids";
 export * from "./messages";
+export * from "./polls";
 export * from "./presence";
 export * from "./receipts";
 export * from "./replies";

@@ -54,6 +54,8 @@ inline constexpr core::SubjectTemplate kDeliverApp{"deliver.{user}.app.{app}.{ro
 inline constexpr core::SubjectTemplate kAppEvent{"app.{app}.{room}.{event}"};
 // App requests from the bridge carry the user last (ADR 0001), 5 tokens.
 inline constexpr core::SubjectTemplate kAppRequest{"app.{app}.{room}.{action}.{user}"};
+// The poll backend's own form of kAppRequest (its queue group; the permission is kAppRequest's).
+inline constexpr core::SubjectTemplate kAppPollRequest{"app.poll.{room}.{action}.{user}"};
 
 // ---- history-service ----
 inline constexpr core::SubjectTemplate kHistory{"chat.history.{room}"};
@@ -228,6 +230,7 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kDeliverApp", &subjects::kDeliverApp, Pattern::kPublish, "fanout-service", "AppEvent", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
     SubjectSpec{"kAppEvent", &subjects::kAppEvent, Pattern::kPublish, "poll-service,whiteboard-service,kb-service", "AppEvent", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kConfigured},
     SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kAppPollRequest", &subjects::kAppPollRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", queue_groups::kPollWorkers, "", kNoTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
     SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.*.thread.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
