@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "chat/contracts/kb.hpp"
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/presence.hpp"
 #include "chat/contracts/receipts.hpp"
@@ -74,6 +75,12 @@ const std::map<std::string, RoundTrip>& Codecs() {
       {"TranslateChunk", Codec<TranslateChunk>()},
       {"ErrorReply", Codec<ErrorReply>()},
       {"OkReply", Codec<OkReply>()},
+      {"KbRequest", Codec<KbRequest>()},
+      {"KbPageSummary", Codec<KbPageSummary>()},
+      {"KbPageList", Codec<KbPageList>()},
+      {"KbPageCreated", Codec<KbPageCreated>()},
+      {"KbPage", Codec<KbPage>()},
+      {"KbPresence", Codec<KbPresence>()},
   };
   return *codecs;
 }

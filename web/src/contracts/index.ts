@@ -1,5 +1,13 @@
 // Every wire codec by its contract type name (the fixtures' directory names), plus re-exports.
 import {
+  KbPageCodec,
+  KbPageCreatedCodec,
+  KbPageListCodec,
+  KbPageSummaryCodec,
+  KbPresenceCodec,
+  KbRequestCodec,
+} from "./kb";
+import {
   ChatMessageCodec,
   DmListReplyCodec,
   HistoryMessageCodec,
@@ -64,9 +72,16 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   TranslateChunk: TranslateChunkCodec,
   ErrorReply: ErrorReplyCodec,
   OkReply: OkReplyCodec,
+  KbRequest: KbRequestCodec,
+  KbPageSummary: KbPageSummaryCodec,
+  KbPageList: KbPageListCodec,
+  KbPageCreated: KbPageCreatedCodec,
+  KbPage: KbPageCodec,
+  KbPresence: KbPresenceCodec,
 };
 
 export * from "./ids";
+export * from "./kb";
 export * from "./messages";
 export * from "./presence";
 export * from "./receipts";
