@@ -167,7 +167,7 @@ inline constexpr std::array<BucketSpec, 7> kBuckets = {{
     {kBucketPresence, Storage::kMemory, 0, "{user}", 8 << 20, 512},
     {kBucketPresenceConn, Storage::kMemory, 45, "{user}.{conn_id}", 8 << 20, 256},
     {kBucketReadState, Storage::kFile, 0, "{user}.{room}", 128 << 20, 512},
-    {kBucketKbEditors, Storage::kMemory, 60, "{room}.{page_id}.{user}", 4 << 20, 256},
+    {kBucketKbEditors, Storage::kMemory, 60, "{room}.{page_id}.{user_b64url}", 4 << 20, 256},
 }};
 }  // namespace jetstream
 
