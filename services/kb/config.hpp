@@ -21,7 +21,7 @@ struct KbConfig {
   // CHAT_KB_MAX_TITLE_BYTES / CHAT_KB_MAX_CONTENT_BYTES: a longer title or page (the HTML as
   // sent, and again after sanitising) is refused with invalid_argument naming the limit.
   size_t max_title_bytes = 200;
-  size_t max_content_bytes = 48 * 1024;
+  size_t max_content_bytes = size_t{48} * 1024;
   // CHAT_KB_MAX_PAGES_PER_ROOM: create is refused (resource_exhausted) beyond it.
   int64_t max_pages_per_room = 1000;
   // CHAT_KB_EDITING_TTL_SECONDS: KB_EDITORS max age — an editor whose browser stops refreshing

@@ -29,8 +29,9 @@ struct KbMetrics {
   // Heap-allocated: the dispatcher keeps a pointer to `route`, which points into the struct.
   static std::unique_ptr<KbMetrics> Create(telemetry::MetricRegistry& registry) {
     auto m = std::make_unique<KbMetrics>();
-    m->requests = registry.AddCounter(
-        "kb_requests_total", "Knowledge base requests, by action and result.", {"action", "result"});
+    m->requests =
+        registry.AddCounter("kb_requests_total", "Knowledge base requests, by action and result.",
+                            {"action", "result"});
     m->duration = registry.AddHistogram("kb_request_duration_seconds",
                                         "Time to answer a knowledge base request, by action.",
                                         telemetry::kBucketsNats, {"action"});

@@ -40,8 +40,7 @@ std::string_view ActionLabel(std::string_view action) {
 // a KV key).
 core::Status CheckPageId(std::string_view page_id) {
   if (page_id.empty()) return core::InvalidArgument("pageId required");
-  if (page_id.size() > kMaxPageIdBytes ||
-      !std::all_of(page_id.begin(), page_id.end(), [](char c) {
+  if (page_id.size() > kMaxPageIdBytes || !std::all_of(page_id.begin(), page_id.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '-';
       })) {
@@ -93,8 +92,8 @@ std::optional<std::string> EditorOfKey(std::string_view key) {
   return std::move(*user);
 }
 
-KbService::KbService(const KbConfig& config, runtime::Bus& bus, const core::Clock& clock)
-    : config_(config),
+KbService::KbService(KbConfig config, runtime::Bus& bus, const core::Clock& clock)
+    : config_(std::move(config)),
       telemetry_(bus.telemetry()),
       metrics_(KbMetrics::Create(*bus.telemetry().metrics)),
       mirror_(bus.telemetry()),
@@ -271,8 +270,8 @@ core::Result<RawReply> KbService::Save(const contracts::KbRequest& req, std::str
   CHAT_RETURN_IF_ERROR(CheckContent(req.content));
   std::string content = SanitizeHtml(req.content);
   CHAT_RETURN_IF_ERROR(CheckContent(content));  // links gain rel/target: it can grow a little
-  CHAT_ASSIGN_OR_RETURN(bool saved, repo_->Save(ctx.span_context(), room, req.page_id, title,
-                                                content, ctx.user()));
+  CHAT_ASSIGN_OR_RETURN(
+      bool saved, repo_->Save(ctx.span_context(), room, req.page_id, title, content, ctx.user()));
   if (!saved) {
     // {"ok":false} as system.md has it; counted apart from real saves.
     ctx.span().AddEvent("no_matching_row");

@@ -52,6 +52,10 @@ class KbService final : public runtime::Service {
   static core::Result<std::unique_ptr<KbService>> Create(const KbConfig& config, runtime::Bus& bus,
                                                          const core::Clock& clock);
   ~KbService() override;
+  KbService(const KbService&) = delete;
+  KbService& operator=(const KbService&) = delete;
+  KbService(KbService&&) = delete;
+  KbService& operator=(KbService&&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
@@ -62,7 +66,7 @@ class KbService final : public runtime::Service {
   core::Status CountEditors();
 
  private:
-  KbService(const KbConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  KbService(KbConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
   core::Status RebuildAfterReconnect(telemetry::Span& span);
   runtime::KeyValueConfig EditorsBucket() const;

@@ -9,12 +9,12 @@ namespace {
 
 // Timestamps as RFC 3339 UTC with milliseconds: to_char(<column> AT TIME ZONE 'UTC',
 // 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"').
-constexpr pg::Statement kList{
-    "kb_pages_list",
-    "SELECT id, title, updated_by, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-    "FROM kb_pages WHERE room = $1 "
-    "ORDER BY updated_at DESC, id",
-    "SELECT", "kb_pages"};
+constexpr pg::Statement kList{"kb_pages_list",
+                              "SELECT id, title, updated_by, to_char(updated_at AT TIME ZONE "
+                              "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+                              "FROM kb_pages WHERE room = $1 "
+                              "ORDER BY updated_at DESC, id",
+                              "SELECT", "kb_pages"};
 
 // One statement: the page cap is checked where the row is written.
 constexpr pg::Statement kCreate{
@@ -32,9 +32,8 @@ constexpr pg::Statement kLoad{
     "FROM kb_pages WHERE id = $1 AND room = $2",
     "SELECT", "kb_pages"};
 
-constexpr pg::Statement kExists{"kb_pages_exists",
-                                "SELECT 1 FROM kb_pages WHERE id = $1 AND room = $2", "SELECT",
-                                "kb_pages"};
+constexpr pg::Statement kExists{
+    "kb_pages_exists", "SELECT 1 FROM kb_pages WHERE id = $1 AND room = $2", "SELECT", "kb_pages"};
 
 constexpr pg::Statement kSave{
     "kb_pages_save",
@@ -42,9 +41,8 @@ constexpr pg::Statement kSave{
     "WHERE id = $1 AND room = $2",
     "UPDATE", "kb_pages"};
 
-constexpr pg::Statement kDelete{"kb_pages_delete",
-                                "DELETE FROM kb_pages WHERE id = $1 AND room = $2", "DELETE",
-                                "kb_pages"};
+constexpr pg::Statement kDelete{
+    "kb_pages_delete", "DELETE FROM kb_pages WHERE id = $1 AND room = $2", "DELETE", "kb_pages"};
 
 }  // namespace
 
@@ -67,10 +65,9 @@ core::Result<std::vector<contracts::KbPageSummary>> PageRepository::List(
   std::vector<contracts::KbPageSummary> out;
   out.reserve(static_cast<size_t>(rows.RowCount()));
   for (int i = 0; i < rows.RowCount(); ++i) {
-    out.push_back(contracts::KbPageSummary{std::string(rows.Text(i, 0)),
-                                           std::string(rows.Text(i, 1)),
-                                           std::string(rows.Text(i, 2)),
-                                           std::string(rows.Text(i, 3))});
+    out.push_back(
+        contracts::KbPageSummary{std::string(rows.Text(i, 0)), std::string(rows.Text(i, 1)),
+                                 std::string(rows.Text(i, 2)), std::string(rows.Text(i, 3))});
   }
   return out;
 }
@@ -106,10 +103,9 @@ core::Result<bool> PageRepository::Exists(const telemetry::SpanContext& parent,
   return rows.RowCount() > 0;
 }
 
-core::Result<bool> PageRepository::Save(const telemetry::SpanContext& parent,
-                                        std::string_view room, std::string_view page_id,
-                                        std::string_view title, std::string_view content,
-                                        std::string_view user) {
+core::Result<bool> PageRepository::Save(const telemetry::SpanContext& parent, std::string_view room,
+                                        std::string_view page_id, std::string_view title,
+                                        std::string_view content, std::string_view user) {
   CHAT_ASSIGN_OR_RETURN(pg::Rows rows,
                         pool_->Execute(parent, kSave, {page_id, room, title, content, user}));
   return rows.RowsAffected() > 0;

@@ -33,9 +33,11 @@ class PageRepository {
   core::Result<std::vector<contracts::KbPageSummary>> List(const telemetry::SpanContext& parent,
                                                            std::string_view room);
   // A new empty page with a random UUID; nullopt when the room already has `max_pages` pages.
-  core::Result<std::optional<contracts::KbPageCreated>> Create(
-      const telemetry::SpanContext& parent, std::string_view room, std::string_view title,
-      std::string_view user, int64_t max_pages);
+  core::Result<std::optional<contracts::KbPageCreated>> Create(const telemetry::SpanContext& parent,
+                                                               std::string_view room,
+                                                               std::string_view title,
+                                                               std::string_view user,
+                                                               int64_t max_pages);
   // The page without its editors; nullopt when there is no such page in the room.
   core::Result<std::optional<contracts::KbPage>> Load(const telemetry::SpanContext& parent,
                                                       std::string_view room,

@@ -12,22 +12,22 @@ namespace chat::kb_service {
 namespace {
 
 constexpr std::array kAllowedTags = {
-    GUMBO_TAG_P,  GUMBO_TAG_BR, GUMBO_TAG_STRONG, GUMBO_TAG_B,  GUMBO_TAG_EM,
-    GUMBO_TAG_I,  GUMBO_TAG_U,  GUMBO_TAG_S,      GUMBO_TAG_H1, GUMBO_TAG_H2,
-    GUMBO_TAG_H3, GUMBO_TAG_UL, GUMBO_TAG_OL,     GUMBO_TAG_LI, GUMBO_TAG_A,
-    GUMBO_TAG_BLOCKQUOTE,       GUMBO_TAG_CODE,   GUMBO_TAG_PRE};
+    GUMBO_TAG_P,          GUMBO_TAG_BR,   GUMBO_TAG_STRONG, GUMBO_TAG_B,  GUMBO_TAG_EM,
+    GUMBO_TAG_I,          GUMBO_TAG_U,    GUMBO_TAG_S,      GUMBO_TAG_H1, GUMBO_TAG_H2,
+    GUMBO_TAG_H3,         GUMBO_TAG_UL,   GUMBO_TAG_OL,     GUMBO_TAG_LI, GUMBO_TAG_A,
+    GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_CODE, GUMBO_TAG_PRE};
 
 // Elements whose contents are code, raw text or embedded documents: removed with everything
 // inside them (unwrapping a <script> would leave its source as page text).
 constexpr std::array kDroppedSubtrees = {
-    GUMBO_TAG_SCRIPT,   GUMBO_TAG_STYLE,    GUMBO_TAG_IFRAME,   GUMBO_TAG_FRAME,
-    GUMBO_TAG_FRAMESET, GUMBO_TAG_OBJECT,   GUMBO_TAG_EMBED,    GUMBO_TAG_APPLET,
-    GUMBO_TAG_PARAM,    GUMBO_TAG_NOSCRIPT, GUMBO_TAG_NOEMBED,  GUMBO_TAG_NOFRAMES,
-    GUMBO_TAG_TEMPLATE, GUMBO_TAG_SVG,      GUMBO_TAG_MATH,     GUMBO_TAG_TEXTAREA,
-    GUMBO_TAG_SELECT,   GUMBO_TAG_OPTION,   GUMBO_TAG_TITLE,    GUMBO_TAG_XMP,
-    GUMBO_TAG_PLAINTEXT, GUMBO_TAG_HEAD,    GUMBO_TAG_BASE,     GUMBO_TAG_LINK,
-    GUMBO_TAG_META,     GUMBO_TAG_CANVAS,   GUMBO_TAG_AUDIO,    GUMBO_TAG_VIDEO,
-    GUMBO_TAG_SOURCE,   GUMBO_TAG_TRACK,    GUMBO_TAG_MAP,      GUMBO_TAG_AREA};
+    GUMBO_TAG_SCRIPT,    GUMBO_TAG_STYLE,    GUMBO_TAG_IFRAME,  GUMBO_TAG_FRAME,
+    GUMBO_TAG_FRAMESET,  GUMBO_TAG_OBJECT,   GUMBO_TAG_EMBED,   GUMBO_TAG_APPLET,
+    GUMBO_TAG_PARAM,     GUMBO_TAG_NOSCRIPT, GUMBO_TAG_NOEMBED, GUMBO_TAG_NOFRAMES,
+    GUMBO_TAG_TEMPLATE,  GUMBO_TAG_SVG,      GUMBO_TAG_MATH,    GUMBO_TAG_TEXTAREA,
+    GUMBO_TAG_SELECT,    GUMBO_TAG_OPTION,   GUMBO_TAG_TITLE,   GUMBO_TAG_XMP,
+    GUMBO_TAG_PLAINTEXT, GUMBO_TAG_HEAD,     GUMBO_TAG_BASE,    GUMBO_TAG_LINK,
+    GUMBO_TAG_META,      GUMBO_TAG_CANVAS,   GUMBO_TAG_AUDIO,   GUMBO_TAG_VIDEO,
+    GUMBO_TAG_SOURCE,    GUMBO_TAG_TRACK,    GUMBO_TAG_MAP,     GUMBO_TAG_AREA};
 
 constexpr std::string_view kLinkRel = "noopener noreferrer nofollow";
 
@@ -91,9 +91,9 @@ bool OpenAllowed(std::string& out, const GumboElement& element) {
     if (safe.empty()) return false;
     out += "<a href=\"";
     AppendEscaped(out, safe, true);
-    out += "\" rel=\"";
+    out += R"(" rel=")";
     out += kLinkRel;
-    out += "\" target=\"_blank\">";
+    out += R"(" target="_blank">)";
     return true;
   }
   out += '<';
@@ -162,8 +162,7 @@ std::string SanitizeHtml(std::string_view html) {
       case GUMBO_NODE_ELEMENT: {
         const GumboElement& element = node->v.element;
         // Foreign content (inside svg/math) never reaches here: those subtrees are dropped.
-        if (element.tag_namespace != GUMBO_NAMESPACE_HTML ||
-            In(kDroppedSubtrees, element.tag)) {
+        if (element.tag_namespace != GUMBO_NAMESPACE_HTML || In(kDroppedSubtrees, element.tag)) {
           break;
         }
         if (In(kAllowedTags, element.tag) && OpenAllowed(out, element)) {

@@ -28,8 +28,7 @@ TEST(HtmlSanitizerTest, ScriptsAndEmbeddedDocumentsAreRemovedWithTheirContents) 
             "ok");
   EXPECT_EQ(SanitizeHtml("<math><mi xlink:href=javascript:alert(1)>x</mi></math>ok"), "ok");
   EXPECT_EQ(SanitizeHtml("<template><img src=x onerror=alert(1)></template>ok"), "ok");
-  EXPECT_EQ(SanitizeHtml("<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">"),
-            "");
+  EXPECT_EQ(SanitizeHtml("<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">"), "");
   EXPECT_EQ(SanitizeHtml("<textarea><script>alert(1)</script></textarea>ok"), "ok");
   EXPECT_EQ(SanitizeHtml("<title><script>alert(1)</script></title>ok"), "ok");
 }
@@ -115,7 +114,10 @@ TEST(HtmlSanitizerTest, MalformedAndNestedMarkupIsRepairedByTheParser) {
 }
 
 TEST(HtmlSanitizerTest, InvalidUtf8AndNulsBecomeReplacementCharacters) {
-  std::string out = SanitizeHtml(std::string("a\xff" "b\0c", 5));
+  std::string out =
+      SanitizeHtml(std::string("a\xff"
+                               "b\0c",
+                               5));
   EXPECT_EQ(out.find('\xff'), std::string::npos);
   EXPECT_EQ(out.find('\0'), std::string::npos);
   EXPECT_EQ(out.front(), 'a');

@@ -37,7 +37,7 @@ namespace subjects = contracts::subjects;
 // One kb-service instance with its own connection and telemetry.
 struct Instance {
   std::unique_ptr<sdk::InMemoryTelemetry> tel;  // null for the first: it uses the fixture's
-  sdk::InMemoryTelemetry* reports = nullptr;  // where its metrics are
+  sdk::InMemoryTelemetry* reports = nullptr;    // where its metrics are
   std::unique_ptr<natsx::Connection> conn;
   std::unique_ptr<runtime::NatsBus> bus;
   std::unique_ptr<KbService> service;
@@ -191,8 +191,8 @@ TEST_F(KbServiceTest, EveryActionWorksForMembers) {
   EXPECT_TRUE(empty->pages.empty());
 
   // create: default title, then a named page.
-  auto untitled = CallAs<contracts::KbPageCreated>(*alice, "general", "create", "alice",
-                                                   R"({"user":"alice"})");
+  auto untitled =
+      CallAs<contracts::KbPageCreated>(*alice, "general", "create", "alice", R"({"user":"alice"})");
   ASSERT_TRUE(untitled.ok()) << untitled.status().ToString();
   EXPECT_EQ(untitled->title, "Untitled");
   EXPECT_EQ(untitled->id.size(), 36u);  // a UUID
@@ -202,7 +202,8 @@ TEST_F(KbServiceTest, EveryActionWorksForMembers) {
   // save (bob's page, by alice) then load.
   auto saved = CallAs<contracts::OkReply>(
       *alice, "general", "save", "alice",
-      R"({"pageId":")" + page + R"(","title":"Onboarding v2","content":"<p>Hello <em>team</em></p>"})");
+      R"({"pageId":")" + page +
+          R"(","title":"Onboarding v2","content":"<p>Hello <em>team</em></p>"})");
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
   EXPECT_TRUE(saved->ok);
   auto loaded =
@@ -260,12 +261,12 @@ TEST_F(KbServiceTest, EveryActionWorksForMembers) {
   EXPECT_TRUE(WaitCounter("delete", "invalid", 1));
   EXPECT_TRUE(WaitCounter("editing", "ok", 1));
   EXPECT_TRUE(WaitCounter("stopedit", "ok", 1));
-  EXPECT_EQ(tel_.metrics()
-                .AddHistogram("kb_request_duration_seconds", "", telemetry::kBucketsNats,
-                              {"action"})
-                .With({"create"})
-                .Count(),
-            2u);
+  EXPECT_EQ(
+      tel_.metrics()
+          .AddHistogram("kb_request_duration_seconds", "", telemetry::kBucketsNats, {"action"})
+          .With({"create"})
+          .Count(),
+      2u);
 
   // SERVER span per request: app attributes and the SQL child.
   std::optional<telemetry::SpanData> load_span;
@@ -373,6 +374,10 @@ TEST_F(KbServiceTest, RefusalsAreClearCountedAndStoreNothing) {
   expect(Refusal(*alice, "general", "save", "alice",
                  on_page + R"(,"title":"t","content":")" + std::string(101, 'x') + R"("})"),
          ErrorCode::kInvalidArgument, "content too long: at most 100 bytes");
+  // A body over the 64 KiB payload limit is refused before any action runs.
+  expect(Refusal(*alice, "general", "save", "alice",
+                 on_page + R"(,"title":"t","content":")" + std::string(70000, 'x') + R"("})"),
+         ErrorCode::kInvalidArgument, "payload exceeds 65536 bytes");
   expect(Refusal(*alice, "general", "create", "alice", R"({"title":"much too long a title"})"),
          ErrorCode::kInvalidArgument, "title too long");
   // The page cap.
@@ -398,7 +403,7 @@ TEST_F(KbServiceTest, RefusalsAreClearCountedAndStoreNothing) {
   EXPECT_TRUE(WaitCounter("load", "invalid", 2));      // no pageId, unknown page
   EXPECT_TRUE(WaitCounter("editing", "invalid", 2));   // no pageId, unknown page
   EXPECT_TRUE(WaitCounter("stopedit", "invalid", 2));  // no pageId, bad pageId
-  EXPECT_TRUE(WaitCounter("save", "invalid", 3));      // no pageId, title, content
+  EXPECT_TRUE(WaitCounter("save", "invalid", 4));      // no pageId, title, content, payload
   EXPECT_EQ(Counter("create", "ok"), 2);
 
   // A refusal leaves the span UNSET with its code (observability §1.3).
@@ -424,9 +429,7 @@ TEST_F(KbServiceTest, MembershipFollowsRoomChanged) {
                             telemetry::SpanContext{})
                   .ok());
   EXPECT_TRUE(testing::WaitFor(
-      [&] {
-        return CallAs<contracts::KbPageList>(*carol, "general", "list", "carol", "").ok();
-      },
+      [&] { return CallAs<contracts::KbPageList>(*carol, "general", "list", "carol", "").ok(); },
       10s));
 }
 
@@ -453,11 +456,12 @@ TEST_F(KbServiceTest, PresenceIsSharedBroadcastAndExpires) {
   natsx::SubscribeOptions options;
   options.templates = {subjects::kAppEvent};
   options.pattern = "app.kb.general.presence";
-  auto sub = admin_conn_->Subscribe(options, [&](const natsx::Message& msg, natsx::MessageContext&) {
-    std::lock_guard lock(mu);
-    events.push_back({std::string(msg.payload()), msg.Header("traceparent").has_value()});
-    return core::Status();
-  });
+  auto sub =
+      admin_conn_->Subscribe(options, [&](const natsx::Message& msg, natsx::MessageContext&) {
+        std::lock_guard lock(mu);
+        events.push_back({std::string(msg.payload()), msg.Header("traceparent").has_value()});
+        return core::Status();
+      });
   ASSERT_TRUE(sub.ok()) << sub.status().ToString();
   ASSERT_TRUE(admin_conn_->Flush(5s).ok());
   auto event = [&](size_t i) -> std::optional<Event> {
