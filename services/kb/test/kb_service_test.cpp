@@ -23,6 +23,7 @@
 #include "chat/natsx/kv.hpp"
 #include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
@@ -279,7 +280,8 @@ TEST_F(KbServiceTest, EveryActionWorksForMembers) {
   EXPECT_EQ(sdk::StringAttribute(*load_span, contracts::attr::kRoom), "general");
   EXPECT_EQ(sdk::StringAttribute(*load_span, contracts::attr::kUser), "bob");
   EXPECT_EQ(sdk::StringAttribute(*load_span, contracts::attr::kReplyResult), "ok");
-  EXPECT_EQ(sdk::StringAttribute(*load_span, "messaging.consumer.group.name"), "kb-workers");
+  EXPECT_EQ(sdk::StringAttribute(*load_span, telemetry::semconv::kMessagingConsumerGroupName),
+            "kb-workers");
   bool sql_child = false;
   for (const auto& s : tel_.FindSpans("SELECT kb_pages")) {
     if (s.parent_span_id == load_span->span_id) sql_child = true;
@@ -459,7 +461,8 @@ TEST_F(KbServiceTest, PresenceIsSharedBroadcastAndExpires) {
   auto sub =
       admin_conn_->Subscribe(options, [&](const natsx::Message& msg, natsx::MessageContext&) {
         std::lock_guard lock(mu);
-        events.push_back({std::string(msg.payload()), msg.Header("traceparent").has_value()});
+        events.push_back({std::string(msg.payload()),
+                          msg.Header(telemetry::semconv::kTraceparentHeader).has_value()});
         return core::Status();
       });
   ASSERT_TRUE(sub.ok()) << sub.status().ToString();
