@@ -18,9 +18,9 @@ namespace {
 
 bool Allowed(GumboTag tag) {
   static constexpr std::array kTags = {
-      GUMBO_TAG_P,  GUMBO_TAG_BR, GUMBO_TAG_STRONG, GUMBO_TAG_B,          GUMBO_TAG_EM,
-      GUMBO_TAG_I,  GUMBO_TAG_U,  GUMBO_TAG_S,      GUMBO_TAG_H1,         GUMBO_TAG_H2,
-      GUMBO_TAG_H3, GUMBO_TAG_UL, GUMBO_TAG_OL,     GUMBO_TAG_LI,         GUMBO_TAG_A,
+      GUMBO_TAG_P,    GUMBO_TAG_BR,  GUMBO_TAG_STRONG,    GUMBO_TAG_B,  GUMBO_TAG_EM,
+      GUMBO_TAG_I,    GUMBO_TAG_U,   GUMBO_TAG_S,         GUMBO_TAG_H1, GUMBO_TAG_H2,
+      GUMBO_TAG_H3,   GUMBO_TAG_UL,  GUMBO_TAG_OL,        GUMBO_TAG_LI, GUMBO_TAG_A,
       GUMBO_TAG_CODE, GUMBO_TAG_PRE, GUMBO_TAG_BLOCKQUOTE};
   for (GumboTag t : kTags) {
     if (t == tag) return true;

@@ -154,14 +154,14 @@ core::Result<KbPage> FromJson<KbPage>(std::string_view json) {
 
 template <>
 core::Result<KbPresence> FromJson<KbPresence>(std::string_view json) {
-  return internal::DecodeTop<KbPresence>(
-      json, "KbPresence", [](const Json& j, const std::string& path, KbPresence& v) {
-        CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
-        Reader r(j, path);
-        r.Str("pageId", v.page_id, Need::kNonEmpty);
-        ReadEditors(r, v.editors);
-        return r.status();
-      });
+  return internal::DecodeTop<KbPresence>(json, "KbPresence",
+                                         [](const Json& j, const std::string& path, KbPresence& v) {
+                                           CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));
+                                           Reader r(j, path);
+                                           r.Str("pageId", v.page_id, Need::kNonEmpty);
+                                           ReadEditors(r, v.editors);
+                                           return r.status();
+                                         });
 }
 
 }  // namespace chat::contracts
