@@ -13,6 +13,10 @@ find_package(PostgreSQL REQUIRED)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
 add_library(cnats::nats ALIAS PkgConfig::NATS)
 
+# Gumbo (libgumbo-dev): the HTML5 parser under kb-service's page sanitiser.
+pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
+add_library(gumbo::gumbo ALIAS PkgConfig::GUMBO)
+
 # cpp-httplib: Debian ships it split, declarations in httplib.h and the code in libcpp-httplib.so,
 # so link the library and take its compile definitions from pkg-config (OpenSSL, zlib, brotli):
 # a header compiled with other CPPHTTPLIB_* switches than the library has different class

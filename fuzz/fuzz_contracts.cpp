@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "chat/contracts/codec.hpp"
+#include "chat/contracts/kb.hpp"
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/presence.hpp"
 #include "chat/contracts/receipts.hpp"
@@ -39,7 +40,8 @@ void All(std::string_view json) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view json(reinterpret_cast<const char*>(data), size);
   All<c::ChatMessage, c::DmListReply, c::ErrorReply, c::HistoryMessage, c::HistoryPage,
-      c::HistoryRequest, c::HistoryThreadReply, c::MsgGetRequest, c::Notification, c::OkReply,
+      c::HistoryRequest, c::HistoryThreadReply, c::KbPage, c::KbPageCreated, c::KbPageList,
+      c::KbPageSummary, c::KbPresence, c::KbRequest, c::MsgGetRequest, c::Notification, c::OkReply,
       c::PresenceDiff, c::PresenceEntry, c::PresenceHeartbeat, c::PresenceRoomReply,
       c::PresenceUpdate, c::ReadStateEntry, c::ReadStateReply, c::ReadUpdate, c::RoomChanged,
       c::RoomCreateRequest, c::RoomDepartRequest, c::RoomInfo, c::RoomListReply, c::RoomListRequest,

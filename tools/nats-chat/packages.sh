@@ -5,7 +5,7 @@
 # Debian 12 packages the build, the tests and the stack need.
 PACKAGES=(build-essential g++ cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libbenchmark-dev libnats-dev nats-server postgresql libpq-dev prometheus libcpp-httplib-dev
-  nlohmann-json3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev protobuf-compiler curl jq
+  nlohmann-json3-dev libgumbo-dev libcurl4-openssl-dev libssl-dev zlib1g-dev protobuf-compiler curl jq
   nginx chromium fonts-noto-color-emoji nodejs clang-14 libclang-rt-14-dev clang-format-14
   clang-tidy-14)
 

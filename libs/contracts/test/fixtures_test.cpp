@@ -13,6 +13,7 @@
 #include <string>
 
 #include "chat/contracts/apps.hpp"
+#include "chat/contracts/kb.hpp"
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/polls.hpp"
 #include "chat/contracts/presence.hpp"
@@ -84,6 +85,12 @@ const std::map<std::string, RoundTrip>& Codecs() {
       {"PollRef", Codec<PollRef>()},
       {"PollList", Codec<PollList>()},
       {"PollResults", Codec<PollResults>()},
+      {"KbRequest", Codec<KbRequest>()},
+      {"KbPageSummary", Codec<KbPageSummary>()},
+      {"KbPageList", Codec<KbPageList>()},
+      {"KbPageCreated", Codec<KbPageCreated>()},
+      {"KbPage", Codec<KbPage>()},
+      {"KbPresence", Codec<KbPresence>()},
   };
   return *codecs;
 }

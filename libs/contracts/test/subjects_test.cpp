@@ -190,7 +190,7 @@ TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
   std::set<std::string> names;
   for (const auto& b : jetstream::kBuckets) names.insert(std::string(b.name));
   EXPECT_EQ(names, (std::set<std::string>{"ROOMS", "MSG_CACHE", "RATE_LIMIT", "PRESENCE",
-                                          "PRESENCE_CONN", "READ_STATE"}));
+                                          "PRESENCE_CONN", "READ_STATE", "KB_EDITORS"}));
 }
 
 // The stream must capture chat.{room} and chat.{room}.thread.{thread_id} but none of the

@@ -59,9 +59,12 @@ struct Dispatcher::Route {
   natsx::ProcessKind kind;
   ErasedHandler handler;
   std::vector<std::unique_ptr<natsx::Subscription>> subs;
-  // Bound metric cells: one counter cell per allowed result, in options.metrics->results order.
+  // Bound metric cells: one counter cell per allowed result, in options.metrics->results order;
+  // with a subject label, one such row per value of label_values (and one duration cell each).
   std::vector<telemetry::CounterCell*> result_cells;
-  telemetry::HistogramCell* duration_cell = nullptr;
+  std::vector<telemetry::HistogramCell*> duration_cells;
+  // The subject label's values, its fallback last (empty without a subject label).
+  std::vector<std::string> label_values;
 };
 
 // ---- RequestContext ----
@@ -200,14 +203,29 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions opt
 
   // Zero-initialise every series this route can produce (observability §6.1).
   if (const RouteMetrics* m = route->options.metrics) {
-    if (m->requests != nullptr) {
-      for (const auto& result : m->results) {
-        std::vector<std::string> labels = m->labels;
-        labels.push_back(result);
-        route->result_cells.push_back(&m->requests->With(labels));
+    std::vector<std::vector<std::string>> rows;  // the leading labels of each row of cells
+    if (m->subject_label) {
+      for (const auto& value : m->subject_label->values) {
+        if (value != m->subject_label->fallback) route->label_values.push_back(value);
       }
+      route->label_values.push_back(m->subject_label->fallback);
+      for (const auto& value : route->label_values) {
+        rows.push_back(m->labels);
+        rows.back().push_back(value);
+      }
+    } else {
+      rows.push_back(m->labels);
     }
-    if (m->duration != nullptr) route->duration_cell = &m->duration->With(m->labels);
+    for (const auto& row : rows) {
+      if (m->requests != nullptr) {
+        for (const auto& result : m->results) {
+          std::vector<std::string> labels = row;
+          labels.push_back(result);
+          route->result_cells.push_back(&m->requests->With(labels));
+        }
+      }
+      if (m->duration != nullptr) route->duration_cells.push_back(&m->duration->With(row));
+    }
   }
   for (const auto& t : route->templates) {
     for (ErrorCode code : kZeroInitCodes) {
@@ -319,13 +337,25 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg, natsx::Mes
   std::string_view result = ctx.result_override();
   if (const RouteMetrics* m = route.options.metrics) {
     if (result.empty()) result = ResultLabel(status, m->results);
-    for (size_t i = 0; i < route.result_cells.size(); ++i) {
+    size_t row = 0;  // the subject label's value; the fallback (last) when it is not listed
+    if (m->subject_label) {
+      auto token = msg.Arg(m->subject_label->placeholder);
+      row = route.label_values.size() - 1;
+      for (size_t v = 0; token && v + 1 < route.label_values.size(); ++v) {
+        if (route.label_values[v] == *token) {
+          row = v;
+          break;
+        }
+      }
+    }
+    const size_t per_row = m->requests != nullptr ? m->results.size() : 0;
+    for (size_t i = 0; i < per_row; ++i) {
       if (m->results[i] == result) {
-        route.result_cells[i]->Add(1, &span_ctx);
+        route.result_cells[row * per_row + i]->Add(1, &span_ctx);
         break;
       }
     }
-    if (route.duration_cell != nullptr) route.duration_cell->Record(seconds, &span_ctx);
+    if (row < route.duration_cells.size()) route.duration_cells[row]->Record(seconds, &span_ctx);
   }
   if (!status.ok()) failures_.With({tmpl.text(), core::ErrorCodeName(status.code())}).Add(1);
 

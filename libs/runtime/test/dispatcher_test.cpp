@@ -135,6 +135,7 @@ class DispatcherTest : public ::testing::Test {
   RouteMetrics heartbeat_metrics_;
   RouteMetrics list_metrics_;
   RouteMetrics join_metrics_;
+  RouteMetrics app_metrics_;
   std::atomic<int> calls_{0};
   std::string seen_user_, seen_body_user_;
 };
@@ -191,6 +192,44 @@ TEST_F(DispatcherTest, ServeDecodesFillsUserRepliesAndCounts) {
   // The common attributes come from the dispatcher, not the handler: the handler above sets none.
   EXPECT_EQ(sdk::StringAttribute(span, contracts::attr::kReplyResult).value_or(""), "ok");
   EXPECT_FALSE(sdk::StringAttribute(span, contracts::attr::kRoom).has_value());  // no {room}
+}
+
+// One route serving several actions labels each request with its subject's action, and any
+// other token with the fallback: a client-chosen token never becomes a label value.
+TEST_F(DispatcherTest, SubjectLabelTakesListedValuesAndFallsBackForOthers) {
+  auto app_requests = tel_.metrics().AddCounter("kb_requests_total", "t", {"action", "result"});
+  auto app_duration = tel_.metrics().AddHistogram("kb_request_duration_seconds", "t",
+                                                  tel::kBucketsNats, {"action"});
+  app_metrics_ = RouteMetrics{&app_requests, &app_duration, {}, {"ok", "invalid", "error"}};
+  app_metrics_.subject_label = RouteMetrics::SubjectLabel{"action", {"list", "create"}};
+  auto st = dispatcher_->Serve<chat::runtime::RawPayload>(
+      subjects::kAppKbRequest, {.metrics = &app_metrics_},
+      [](const chat::runtime::RawPayload&, RequestContext& ctx) -> Result<chat::runtime::RawReply> {
+        if (ctx.Arg("action") == "create") return chat::core::InvalidArgument("no title");
+        return chat::runtime::RawReply{"{}"};
+      });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(service_conn_->Flush(2s).ok());
+  for (std::string_view action : {"list", "create", "unknown"}) {
+    for (std::string_view result : {"ok", "invalid", "error"}) {
+      EXPECT_EQ(app_requests.With({action, result}).Value(), 0) << action << " " << result;
+    }
+  }
+
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  for (std::string_view action : {"list", "create", "drop-tables", "list"}) {
+    auto reply =
+        alice->Request(subjects::kAppKbRequest, {"general", action, "alice"}, "{}", 2s, {});
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  }
+  auto count = [&](std::string_view action, std::string_view result) {
+    return app_requests.With({action, result}).Value();
+  };
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return count("list", "ok") == 2; }, 5s));
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return count("create", "invalid") == 1; }, 5s));
+  EXPECT_TRUE(chat::testing::WaitFor([&] { return count("unknown", "ok") == 1; }, 5s));
+  EXPECT_EQ(app_duration.With({"list"}).Count(), 2U);
+  EXPECT_EQ(app_duration.With({"unknown"}).Count(), 1U);
 }
 
 TEST_F(DispatcherTest, BodyUserThatDisagreesIsRefused) {

@@ -5,6 +5,13 @@ import {
   AppUninstallRequestCodec,
   RoomAppListCodec,
 } from "./apps";
+  KbPageCodec,
+  KbPageCreatedCodec,
+  KbPageListCodec,
+  KbPageSummaryCodec,
+  KbPresenceCodec,
+  KbRequestCodec,
+} from "./kb";
 import {
   ChatMessageCodec,
   DmListReplyCodec,
@@ -79,10 +86,17 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   PollRef: PollRefCodec,
   PollList: PollListCodec,
   PollResults: PollResultsCodec,
+  KbRequest: KbRequestCodec,
+  KbPageSummary: KbPageSummaryCodec,
+  KbPageList: KbPageListCodec,
+  KbPageCreated: KbPageCreatedCodec,
+  KbPage: KbPageCodec,
+  KbPresence: KbPresenceCodec,
 };
 
 export * from "./apps";
 export * from "./ids";
+export * from "./kb";
 export * from "./messages";
 export * from "./polls";
 export * from "./presence";

@@ -56,6 +56,9 @@ inline constexpr core::SubjectTemplate kAppEvent{"app.{app}.{room}.{event}"};
 inline constexpr core::SubjectTemplate kAppRequest{"app.{app}.{room}.{action}.{user}"};
 // The poll backend's own form of kAppRequest (its queue group; the permission is kAppRequest's).
 inline constexpr core::SubjectTemplate kAppPollRequest{"app.poll.{room}.{action}.{user}"};
+// The same requests as one app backend serves them: the app token is fixed, so the route gets
+// that backend's own queue group (browsers are granted kAppRequest's permission, which covers it).
+inline constexpr core::SubjectTemplate kAppKbRequest{"app.kb.{room}.{action}.{user}"};
 
 // ---- history-service ----
 inline constexpr core::SubjectTemplate kHistory{"chat.history.{room}"};
@@ -155,14 +158,18 @@ inline constexpr std::string_view kBucketRateLimit = "RATE_LIMIT";
 inline constexpr std::string_view kBucketPresence = "PRESENCE";
 inline constexpr std::string_view kBucketPresenceConn = "PRESENCE_CONN";
 inline constexpr std::string_view kBucketReadState = "READ_STATE";
+// kb-service's editing presence (issue 13): one key per page and editor, refreshed by the
+// browser while the page is open; the TTL drops editors whose tab went away.
+inline constexpr std::string_view kBucketKbEditors = "KB_EDITORS";
 
-inline constexpr std::array<BucketSpec, 6> kBuckets = {{
+inline constexpr std::array<BucketSpec, 7> kBuckets = {{
     {kBucketRooms, Storage::kFile, 0, "{room}.{user}", 128 << 20, 1024},
     {kBucketMsgCache, Storage::kMemory, 300, "{notify_id}", 64 << 20, 65 * 1024},
     {kBucketRateLimit, Storage::kMemory, 120, "{user}.{unix_minute}", 8 << 20, 256},
     {kBucketPresence, Storage::kMemory, 0, "{user}", 8 << 20, 512},
     {kBucketPresenceConn, Storage::kMemory, 45, "{user}.{conn_id}", 8 << 20, 256},
     {kBucketReadState, Storage::kFile, 0, "{user}.{room}", 128 << 20, 512},
+    {kBucketKbEditors, Storage::kMemory, 60, "{room}.{page_id}.{user_b64url}", 4 << 20, 256},
 }};
 }  // namespace jetstream
 
@@ -231,6 +238,7 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kAppEvent", &subjects::kAppEvent, Pattern::kPublish, "poll-service,whiteboard-service,kb-service", "AppEvent", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kConfigured},
     SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
     SubjectSpec{"kAppPollRequest", &subjects::kAppPollRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", queue_groups::kPollWorkers, "", kNoTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
+    SubjectSpec{"kAppKbRequest", &subjects::kAppKbRequest, Pattern::kRequest, "web", "KbRequest", "KbReply", queue_groups::kKbWorkers, "", kNoTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
     SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.*.thread.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},

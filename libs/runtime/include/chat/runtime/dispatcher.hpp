@@ -69,6 +69,18 @@ struct RouteMetrics {
   std::vector<std::string> labels{};
   // The `result` values this counter allows, e.g. {"ok","denied","not_found","error"}.
   std::vector<std::string> results{"ok", "error"};
+  // One more label, after `labels`, whose value comes from the request's subject: the
+  // placeholder `placeholder` of the matched template, kept when it is one of `values` and
+  // `fallback` otherwise — a token a client controls never becomes a label value itself
+  // (observability §6.3: app actions outside the list are `unknown`). For routes that serve
+  // several actions on one subscription (app.kb.{room}.{action}.{user}). Every value and the
+  // fallback get their series at 0.
+  struct SubjectLabel {
+    std::string placeholder;
+    std::vector<std::string> values;
+    std::string fallback = "unknown";
+  };
+  std::optional<SubjectLabel> subject_label{};
 };
 
 // What a registration adds to the catalogue row: nothing here can change the queue group or the
