@@ -59,9 +59,10 @@ struct Dispatcher::Route {
   natsx::ProcessKind kind;
   ErasedHandler handler;
   std::vector<std::unique_ptr<natsx::Subscription>> subs;
-  // Bound metric cells: one counter cell per allowed result, in options.metrics->results order.
-  std::vector<telemetry::CounterCell*> result_cells;
-  telemetry::HistogramCell* duration_cell = nullptr;
+  // Bound metric cells: per label value (one entry without a label_arg), one counter cell per
+  // allowed result in options.metrics->results order, and one duration cell.
+  std::vector<std::vector<telemetry::CounterCell*>> result_cells;
+  std::vector<telemetry::HistogramCell*> duration_cells;
 };
 
 // ---- RequestContext ----
@@ -185,13 +186,24 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions opt
     return core::InvalidArgument("route " + std::string(tmpl.text()) +
                                  ": the catalogue allows one subscription");
   }
-  if (concurrency > 1 && spec->queue_group.empty()) {
+  if (concurrency > 1 && spec->queue_group.empty() && options.queue_group.empty()) {
     return core::InvalidArgument("route concurrency > 1 needs a queue group");
   }
   auto route = std::make_unique<Route>();
   route->templates.push_back(tmpl);
   for (const auto& more : options.more_templates) route->templates.push_back(more);
   route->queue_group = std::string(spec->queue_group);
+  if (!options.queue_group.empty()) {
+    if (!spec->queue_group.empty()) {
+      return core::InvalidArgument("route " + std::string(tmpl.text()) +
+                                   ": the catalogue names its queue group");
+    }
+    if (!contracts::IsCatalogueQueueGroup(options.queue_group)) {
+      return core::InvalidArgument("route " + std::string(tmpl.text()) + ": queue group " +
+                                   options.queue_group + " is not in the catalogue");
+    }
+    route->queue_group = options.queue_group;
+  }
   route->identity = spec->identity;
   route->concurrency = concurrency;
   route->kind = kind;
@@ -200,14 +212,29 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions opt
 
   // Zero-initialise every series this route can produce (observability §6.1).
   if (const RouteMetrics* m = route->options.metrics) {
-    if (m->requests != nullptr) {
-      for (const auto& result : m->results) {
-        std::vector<std::string> labels = m->labels;
-        labels.push_back(result);
-        route->result_cells.push_back(&m->requests->With(labels));
+    std::vector<std::vector<std::string>> leading;
+    if (m->label_arg.empty()) {
+      leading.push_back(m->labels);
+    } else {
+      std::vector<std::string> values = m->label_values;
+      values.push_back(m->label_fallback);
+      for (const auto& value : values) {
+        leading.push_back(m->labels);
+        leading.back().push_back(value);
       }
     }
-    if (m->duration != nullptr) route->duration_cell = &m->duration->With(m->labels);
+    for (const auto& labels : leading) {
+      auto& cells = route->result_cells.emplace_back();
+      if (m->requests != nullptr) {
+        for (const auto& result : m->results) {
+          std::vector<std::string> with_result = labels;
+          with_result.push_back(result);
+          cells.push_back(&m->requests->With(with_result));
+        }
+      }
+      route->duration_cells.push_back(m->duration != nullptr ? &m->duration->With(labels)
+                                                             : nullptr);
+    }
   }
   for (const auto& t : route->templates) {
     for (ErrorCode code : kZeroInitCodes) {
@@ -319,13 +346,22 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg, natsx::Mes
   std::string_view result = ctx.result_override();
   if (const RouteMetrics* m = route.options.metrics) {
     if (result.empty()) result = ResultLabel(status, m->results);
-    for (size_t i = 0; i < route.result_cells.size(); ++i) {
+    size_t value = 0;  // the label_arg value's index; the fallback is the last one
+    if (!m->label_arg.empty()) {
+      std::string_view arg = msg.Arg(m->label_arg).value_or(std::string_view());
+      auto it = std::find(m->label_values.begin(), m->label_values.end(), arg);
+      value = static_cast<size_t>(it - m->label_values.begin());
+    }
+    const auto& cells = route.result_cells[value];
+    for (size_t i = 0; i < cells.size(); ++i) {
       if (m->results[i] == result) {
-        route.result_cells[i]->Add(1, &span_ctx);
+        cells[i]->Add(1, &span_ctx);
         break;
       }
     }
-    if (route.duration_cell != nullptr) route.duration_cell->Record(seconds, &span_ctx);
+    if (route.duration_cells[value] != nullptr) {
+      route.duration_cells[value]->Record(seconds, &span_ctx);
+    }
   }
   if (!status.ok()) failures_.With({tmpl.text(), core::ErrorCodeName(status.code())}).Add(1);
 

@@ -135,6 +135,7 @@ class DispatcherTest : public ::testing::Test {
   RouteMetrics heartbeat_metrics_;
   RouteMetrics list_metrics_;
   RouteMetrics join_metrics_;
+  RouteMetrics app_metrics_;
   std::atomic<int> calls_{0};
   std::string seen_user_, seen_body_user_;
 };
@@ -586,6 +587,61 @@ TEST_F(DispatcherTest, ConcurrencyOnlyWhereTheCatalogueLetsTheDeploymentChoose) 
           .code(),
       ErrorCode::kInvalidArgument);
   EXPECT_TRUE(dispatcher_->Routes().empty());
+}
+
+// The app request row names no queue group: each app backend's route names its own (a catalogue
+// group), and its `action` label comes from the subject, mapped to a fixed list.
+TEST_F(DispatcherTest, AnAppRouteNamesItsQueueGroupAndLabelsByTheSubjectsAction) {
+  auto requests = tel_.metrics().AddCounter("demo_requests_total", "t", {"action", "result"});
+  auto duration = tel_.metrics().AddHistogram("demo_request_duration_seconds", "t",
+                                              tel::kBucketsNats, {"action"});
+  app_metrics_ =
+      RouteMetrics{&requests, &duration,          {},       {"ok", "denied", "invalid", "error"},
+                   "action",  {"list", "create"}, "unknown"};
+  auto serve = [&](chat::runtime::RouteOptions options) {
+    return dispatcher_->Serve<chat::runtime::RawPayload>(
+        subjects::kAppRequest, std::move(options),
+        [](const chat::runtime::RawPayload&, RequestContext& ctx) -> Result<contracts::OkReply> {
+          if (ctx.Arg("action") == "create") return chat::core::PermissionDenied("no");
+          return contracts::OkReply{};
+        });
+  };
+  // A row that names its own group keeps it; a name outside the catalogue is refused.
+  EXPECT_EQ(ConsumeRaw(*dispatcher_, subjects::kChatRoom, {.queue_group = "poll-workers"}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(serve({.pattern = "app.demo.*.*.*", .queue_group = "demo-workers"}).code(),
+            ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(serve({.metrics = &app_metrics_,
+                     .pattern = "app.demo.*.*.*",
+                     .concurrency = 2,
+                     .queue_group = "poll-workers"})
+                  .ok());
+  ASSERT_TRUE(service_conn_->Flush(2s).ok());
+  auto routes = dispatcher_->Routes();
+  ASSERT_EQ(routes.size(), 1U);
+  EXPECT_EQ(routes[0].queue_group, "poll-workers");
+  EXPECT_EQ(routes[0].concurrency, 2);
+  // Every (action, result) series exists at 0, the fallback included.
+  for (std::string_view action : {"list", "create", "unknown"}) {
+    for (std::string_view result : {"ok", "denied", "invalid", "error"}) {
+      EXPECT_EQ(requests.With({action, result}).Value(), 0) << action << result;
+    }
+  }
+
+  auto alice = Connect("alice-client", "_INBOX.alice");
+  for (std::string_view action : {"list", "create", "Evil-Label"}) {
+    auto reply =
+        alice->Request(subjects::kAppRequest, {"demo", "general", action, "alice"}, "{}", 2s, {});
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  }
+  EXPECT_TRUE(chat::testing::WaitFor(
+      [&] {
+        return requests.With({"list", "ok"}).Value() == 1 &&
+               requests.With({"create", "denied"}).Value() == 1 &&
+               requests.With({"unknown", "ok"}).Value() == 1;
+      },
+      5s));
+  EXPECT_EQ(duration.With({"unknown"}).Count(), 1U);
 }
 
 }  // namespace

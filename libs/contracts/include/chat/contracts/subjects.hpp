@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 #include "chat/core/subject.hpp"
@@ -119,6 +120,17 @@ inline constexpr std::string_view kWhiteboardWorkers = "whiteboard-workers";
 inline constexpr std::string_view kKbWorkers = "kb-workers";
 }  // namespace queue_groups
 
+// Is `name` one of the queue groups above (subjects.json "queue_groups")?
+constexpr bool IsCatalogueQueueGroup(std::string_view name) {
+  using namespace queue_groups;  // NOLINT(google-build-using-namespace)
+  for (std::string_view g : {kFanoutWorkers, kMsgGetWorkers, kHistoryWorkers, kRoomWorkers,
+                             kRoomMembersWorkers, kPresenceWorkers, kTranslateWorkers,
+                             kAppRegistryWorkers, kPollWorkers, kWhiteboardWorkers, kKbWorkers}) {
+    if (g == name) return true;
+  }
+  return false;
+}
+
 // JetStream stream, durable consumer and KV bucket names (system.md §4).
 namespace jetstream {
 inline constexpr std::string_view kStreamChatMessages = "CHAT_MESSAGES";
@@ -227,7 +239,7 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kDeliverAdmin", &subjects::kDeliverAdmin, Pattern::kPublish, "fanout-service", "ChatMessage", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
     SubjectSpec{"kDeliverApp", &subjects::kDeliverApp, Pattern::kPublish, "fanout-service", "AppEvent", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
     SubjectSpec{"kAppEvent", &subjects::kAppEvent, Pattern::kPublish, "poll-service,whiteboard-service,kb-service", "AppEvent", "", queue_groups::kFanoutWorkers, "", kNoTiers, "", kNoTiers, Identity::kNone, Concurrency::kConfigured},
-    SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
+    SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
     SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.*.thread.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},

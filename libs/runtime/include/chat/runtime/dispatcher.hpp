@@ -69,10 +69,17 @@ struct RouteMetrics {
   std::vector<std::string> labels{};
   // The `result` values this counter allows, e.g. {"ok","denied","not_found","error"}.
   std::vector<std::string> results{"ok", "error"};
+  // Optional label taken from a subject placeholder (the app routes' `action`, observability
+  // §6.3): the value of placeholder `label_arg` when it is one of `label_values`, else
+  // `label_fallback` — never a client string. It follows `labels` on both metrics; every
+  // value's series are created at registration. Empty `label_arg` = no such label.
+  std::string label_arg{};
+  std::vector<std::string> label_values{};
+  std::string label_fallback{"unknown"};
 };
 
-// What a registration adds to the catalogue row: nothing here can change the queue group or the
-// identity rule.
+// What a registration adds to the catalogue row: nothing here can change the identity rule, nor
+// a queue group the row names.
 struct RouteOptions {
   const RouteMetrics* metrics = nullptr;  // must outlive the dispatcher
   // Success logs at DEBUG by default; handlers write their own INFO lines for state changes.
@@ -89,6 +96,10 @@ struct RouteOptions {
   // deployment's configured count, for templates whose catalogue concurrency class is
   // kConfigured. 0 = one.
   int concurrency = 0;
+  // The queue group of a row that leaves it to each service (app.{app}.{room}.{action}.{user}:
+  // one group per app backend, libs/contracts/README.md). Must be a catalogue queue group;
+  // refused on a row that names its own.
+  std::string queue_group{};
 };
 
 // One registered route, for tests that compare a service's routes with its README.
