@@ -21,8 +21,9 @@ namespace chat::testing {
 
 // The services' database roles (db/migrations/0003_service_roles.sql) that tests log in as.
 inline const std::vector<std::string>& ServiceRoles() {
-  static const std::vector<std::string> roles{"persist-worker", "history-service", "room-service",
-                                              "read-receipt-service", "pg-exporter"};
+  static const std::vector<std::string> roles{"persist-worker", "history-service",
+                                              "room-service",   "read-receipt-service",
+                                              "pg-exporter",    "whiteboard-service"};
   return roles;
 }
 
