@@ -10,7 +10,8 @@ core::Result<WhiteboardConfig> WhiteboardConfig::FromEnv(const core::Env& env) {
   c.concurrency = static_cast<int>(reader.Int("CHAT_WHITEBOARD_CONCURRENCY", 4, 1, 64));
   c.max_delta_elements = reader.Int("CHAT_WHITEBOARD_MAX_DELTA_ELEMENTS", 500, 1, 10000);
   // The load reply carries the whole board and must fit nats-server's 1 MiB max_payload.
-  c.max_board_bytes = reader.Int("CHAT_WHITEBOARD_MAX_BOARD_BYTES", 512 * 1024, 1024, 900 * 1024);
+  c.max_board_bytes =
+      reader.Int("CHAT_WHITEBOARD_MAX_BOARD_BYTES", int64_t{512} * 1024, 1024, int64_t{900} * 1024);
   c.max_boards_per_room = reader.Int("CHAT_WHITEBOARD_MAX_BOARDS_PER_ROOM", 50, 1, 10000);
   c.rooms_limits = contracts::quotas::ReadBucketLimits(reader, contracts::jetstream::kBucketRooms);
   CHAT_RETURN_IF_ERROR(reader.Finish());

@@ -81,9 +81,9 @@ bool MergeElements(std::vector<contracts::WhiteboardElement>& stored,
   return !changed.empty();
 }
 
-WhiteboardService::WhiteboardService(const WhiteboardConfig& config, runtime::Bus& bus,
+WhiteboardService::WhiteboardService(WhiteboardConfig config, runtime::Bus& bus,
                                      const core::Clock& clock)
-    : config_(config),
+    : config_(std::move(config)),
       metrics_(WhiteboardMetrics::Create(*bus.telemetry().metrics)),
       mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}

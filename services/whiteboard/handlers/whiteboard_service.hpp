@@ -50,6 +50,10 @@ class WhiteboardService final : public runtime::Service {
                                                                  runtime::Bus& bus,
                                                                  const core::Clock& clock);
   ~WhiteboardService() override;
+  WhiteboardService(const WhiteboardService&) = delete;
+  WhiteboardService& operator=(const WhiteboardService&) = delete;
+  WhiteboardService(WhiteboardService&&) = delete;
+  WhiteboardService& operator=(WhiteboardService&&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
@@ -57,7 +61,7 @@ class WhiteboardService final : public runtime::Service {
   const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
  private:
-  WhiteboardService(const WhiteboardConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  WhiteboardService(WhiteboardConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
   core::Status RebuildAfterReconnect(telemetry::Span& span);
   runtime::KeyValueConfig RoomsBucket() const;

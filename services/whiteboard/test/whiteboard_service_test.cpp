@@ -206,7 +206,7 @@ class WhiteboardServiceTest : public testing::PgServiceTest {
 };
 
 TEST(MergeElementsTest, LastWriterWinsPerElementByStrictlyGreaterVersion) {
-  auto el = [](std::string id, int64_t v) { return WhiteboardElement{id, v, "{}"}; };
+  auto el = [](const std::string& id, int64_t v) { return WhiteboardElement{id, v, "{}"}; };
   std::vector<WhiteboardElement> stored = {el("a", 2), el("b", 5)};
   std::vector<WhiteboardElement> changed;
   // a: newer (kept), b: equal (ignored), c: new (appended), c again older (ignored).
@@ -517,11 +517,12 @@ TEST_F(WhiteboardServiceTest, ConcurrentDeltasFromTwoInstancesNeverLoseAnElement
   std::vector<std::thread> threads;
   for (int w = 0; w < 2; ++w) {
     for (int s = 0; s < kStreamsPerWriter; ++s) {
-      threads.emplace_back([&, w, s] {
+      natsx::Connection* client = clients[threads.size()].get();
+      threads.emplace_back([&, w, s, client] {
         const std::string user = w == 0 ? "alice" : "bob";
-        natsx::Connection* client = clients[static_cast<size_t>(w * kStreamsPerWriter + s)].get();
         for (int d = 0; d < kDeltasPerStream; ++d) {
           std::vector<std::string> elements;
+          elements.reserve(kElementsPerDelta + 1);
           for (int e = 0; e < kElementsPerDelta; ++e) {
             elements.push_back(Element(
                 user + "-" + std::to_string(s) + "-" + std::to_string(d) + "-" + std::to_string(e),
