@@ -27,6 +27,7 @@
 #include "chat/natsx/kv.hpp"
 #include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
+#include "chat/telemetry/semconv.hpp"
 #include "chat/testing/readme_routes.hpp"
 #include "chat/testing/service_fixture.hpp"
 #include "chat/testing/wait_for.hpp"
@@ -145,7 +146,8 @@ class WhiteboardServiceTest : public testing::PgServiceTest {
     o.templates = {subjects::kAppEvent};
     o.pattern = "app.whiteboard.*.sync";
     auto sub = admin_conn_->Subscribe(o, [this](const natsx::Message& m, natsx::MessageContext&) {
-      syncs_.Add(std::string(m.payload()), std::string(m.Header("traceparent").value_or("")));
+      syncs_.Add(std::string(m.payload()),
+                 std::string(m.Header(telemetry::semconv::kTraceparentHeader).value_or("")));
       return core::Status();
     });
     ASSERT_TRUE(sub.ok()) << sub.status().ToString();
