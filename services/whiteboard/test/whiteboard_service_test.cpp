@@ -423,6 +423,10 @@ TEST_F(WhiteboardServiceTest, RefusalsAreClearCountedLoggedAndStoreNothing) {
        "delta", "invalid"},
       {"alice", "general", "delta", Delta(board, {Element("q", 1, R"(,"big":")" + big + R"(")")}),
        "invalid_argument", "delta", "invalid"},
+      // Over the 64 KiB request limit of every contract payload.
+      {"alice", "general", "delta",
+       Delta(board, {Element("q", 1, R"(,"pad":")" + std::string(70000, 'p') + R"(")")}),
+       "invalid_argument", "delta", "invalid"},
       // Limits: elements per delta, bytes per board.
       {"alice", "general", "delta",
        Delta(board, {Element("p", 1), Element("q", 1), Element("r", 1), Element("s", 1)}),
