@@ -21,6 +21,7 @@
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/translate.hpp"
+#include "chat/contracts/whiteboard.hpp"
 
 namespace chat::contracts {
 namespace {
@@ -91,6 +92,15 @@ const std::map<std::string, RoundTrip>& Codecs() {
       {"KbPageCreated", Codec<KbPageCreated>()},
       {"KbPage", Codec<KbPage>()},
       {"KbPresence", Codec<KbPresence>()},
+      {"WhiteboardElement", Codec<WhiteboardElement>()},
+      {"WhiteboardCreateRequest", Codec<WhiteboardCreateRequest>()},
+      {"WhiteboardBoardRequest", Codec<WhiteboardBoardRequest>()},
+      {"WhiteboardDeltaRequest", Codec<WhiteboardDeltaRequest>()},
+      {"WhiteboardSummary", Codec<WhiteboardSummary>()},
+      {"WhiteboardListReply", Codec<WhiteboardListReply>()},
+      {"WhiteboardCreateReply", Codec<WhiteboardCreateReply>()},
+      {"WhiteboardBoard", Codec<WhiteboardBoard>()},
+      {"WhiteboardSync", Codec<WhiteboardSync>()},
   };
   return *codecs;
 }

@@ -46,6 +46,17 @@ import {
   RoomTargetRequestCodec,
 } from "./rooms";
 import { TranslateChunkCodec, TranslateRequestCodec } from "./translate";
+import {
+  WhiteboardBoardCodec,
+  WhiteboardBoardRequestCodec,
+  WhiteboardCreateReplyCodec,
+  WhiteboardCreateRequestCodec,
+  WhiteboardDeltaRequestCodec,
+  WhiteboardElementCodec,
+  WhiteboardListReplyCodec,
+  WhiteboardSummaryCodec,
+  WhiteboardSyncCodec,
+} from "./whiteboard";
 
 export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   ChatMessage: ChatMessageCodec,
@@ -92,6 +103,15 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   KbPageCreated: KbPageCreatedCodec,
   KbPage: KbPageCodec,
   KbPresence: KbPresenceCodec,
+  WhiteboardElement: WhiteboardElementCodec,
+  WhiteboardCreateRequest: WhiteboardCreateRequestCodec,
+  WhiteboardBoardRequest: WhiteboardBoardRequestCodec,
+  WhiteboardDeltaRequest: WhiteboardDeltaRequestCodec,
+  WhiteboardSummary: WhiteboardSummaryCodec,
+  WhiteboardListReply: WhiteboardListReplyCodec,
+  WhiteboardCreateReply: WhiteboardCreateReplyCodec,
+  WhiteboardBoard: WhiteboardBoardCodec,
+  WhiteboardSync: WhiteboardSyncCodec,
 };
 
 export * from "./apps";
@@ -104,4 +124,5 @@ export * from "./receipts";
 export * from "./replies";
 export * from "./rooms";
 export * from "./subjects";
+export * from "./whiteboard";
 export { fromJson, toJson, type Codec } from "./reader";

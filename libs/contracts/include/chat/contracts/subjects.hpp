@@ -59,6 +59,8 @@ inline constexpr core::SubjectTemplate kAppPollRequest{"app.poll.{room}.{action}
 // The same requests as one app backend serves them: the app token is fixed, so the route gets
 // that backend's own queue group (browsers are granted kAppRequest's permission, which covers it).
 inline constexpr core::SubjectTemplate kAppKbRequest{"app.kb.{room}.{action}.{user}"};
+inline constexpr core::SubjectTemplate kAppWhiteboardRequest{
+    "app.whiteboard.{room}.{action}.{user}"};
 
 // ---- history-service ----
 inline constexpr core::SubjectTemplate kHistory{"chat.history.{room}"};
@@ -239,6 +241,7 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kAppRequest", &subjects::kAppRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", "", "app.*.*.*.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
     SubjectSpec{"kAppPollRequest", &subjects::kAppPollRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", queue_groups::kPollWorkers, "", kNoTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
     SubjectSpec{"kAppKbRequest", &subjects::kAppKbRequest, Pattern::kRequest, "web", "KbRequest", "KbReply", queue_groups::kKbWorkers, "", kNoTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
+    SubjectSpec{"kAppWhiteboardRequest", &subjects::kAppWhiteboardRequest, Pattern::kRequest, "web", "AppRequest", "AppReply", queue_groups::kWhiteboardWorkers, "", kNoTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kConfigured},
     SubjectSpec{"kHistory", &subjects::kHistory, Pattern::kRequest, "web", "HistoryRequest", "HistoryPage", queue_groups::kHistoryWorkers, "chat.history.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryThread", &subjects::kHistoryThread, Pattern::kRequest, "web", "Empty", "HistoryThreadReply", queue_groups::kHistoryWorkers, "chat.history.*.thread.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},
     SubjectSpec{"kHistoryDms", &subjects::kHistoryDms, Pattern::kRequest, "web", "Empty", "DmListReply", queue_groups::kHistoryWorkers, "history.dms", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kConfigured},

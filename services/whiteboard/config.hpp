@@ -1,0 +1,33 @@
+// whiteboard-service configuration (README.md "Configuration"), read once at start-up with
+// core::EnvReader; invalid settings exit 2 before anything connects.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "chat/contracts/quotas.hpp"
+#include "chat/core/env.hpp"
+#include "chat/core/result.hpp"
+
+namespace chat::whiteboard_service {
+
+struct WhiteboardConfig {
+  std::string database_url;  // DATABASE_URL (required; never logged)
+  size_t db_pool_size = 4;   // CHAT_WHITEBOARD_DB_POOL_SIZE
+  // Native subscriptions in the whiteboard-workers group per instance
+  // (CHAT_WHITEBOARD_CONCURRENCY); deltas to one board are serialised in Postgres either way.
+  int concurrency = 4;
+  // Limits (issue 13 ★), each a clear error reply, counted and logged, nothing stored:
+  int64_t max_delta_elements = 500;  // CHAT_WHITEBOARD_MAX_DELTA_ELEMENTS: elements per delta
+  int64_t max_board_bytes =
+      int64_t{512} * 1024;           // CHAT_WHITEBOARD_MAX_BOARD_BYTES: stored JSON after merge
+  int64_t max_boards_per_room = 50;  // CHAT_WHITEBOARD_MAX_BOARDS_PER_ROOM
+  // CHAT_KV_ROOMS_MAX_BYTES / _MAX_VALUE_SIZE for ROOMS when this service creates it first.
+  contracts::quotas::BucketLimits rooms_limits =
+      contracts::quotas::DefaultLimits(contracts::jetstream::kBucketRooms);
+
+  static core::Result<WhiteboardConfig> FromEnv(const core::Env& env);
+};
+
+}  // namespace chat::whiteboard_service

@@ -1,0 +1,283 @@
+#include "handlers/whiteboard_service.hpp"
+
+#include <random>
+#include <unordered_map>
+#include <utility>
+
+#include "chat/contracts/attributes.hpp"
+#include "chat/contracts/ids.hpp"
+#include "chat/contracts/replies.hpp"
+#include "chat/contracts/subjects.hpp"
+
+namespace chat::whiteboard_service {
+namespace {
+
+namespace attr = contracts::attr;
+using runtime::Dispatcher;
+using runtime::RawReply;
+using runtime::RequestContext;
+
+constexpr int kCreateAttempts = 3;  // id collisions of 8 base-36 characters are rare
+
+// The ROOMS key under which a room's members are listed (the admin channel has its own).
+std::string MembershipRoom(std::string_view room) {
+  return contracts::IsAdminRoom(room) ? std::string(kAdminMembershipRoom) : std::string(room);
+}
+
+// 8 random base-36 characters (system.md §3.3.10).
+std::string NewBoardId() {
+  static constexpr std::string_view kAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<size_t> pick(0, kAlphabet.size() - 1);
+  std::string id(8, '0');
+  for (char& c : id) c = kAlphabet[pick(rng)];
+  return id;
+}
+
+// The body's user, when present, must be the subject's (docs/adr/0001).
+core::Status SameUser(std::string_view body_user, std::string_view user) {
+  if (!body_user.empty() && body_user != user) {
+    return core::InvalidArgument("the body's user does not match the subject's user");
+  }
+  return core::Status();
+}
+
+template <typename T>
+core::Result<T> Decode(std::string_view body, std::string_view user) {
+  CHAT_ASSIGN_OR_RETURN(T req,
+                        contracts::FromJson<T>(body.empty() ? std::string_view("{}") : body));
+  CHAT_RETURN_IF_ERROR(SameUser(req.user, user));
+  return req;
+}
+
+// The action as a span attribute value: the fixed list, else "unknown" (observability §6.3).
+std::string_view ActionLabel(std::string_view action) {
+  for (const auto& a : WhiteboardMetrics::kActions) {
+    if (a == action) return a;
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+bool MergeElements(std::vector<contracts::WhiteboardElement>& stored,
+                   const std::vector<contracts::WhiteboardElement>& incoming,
+                   std::vector<contracts::WhiteboardElement>& changed) {
+  std::unordered_map<std::string, size_t> index;
+  index.reserve(stored.size() + incoming.size());
+  for (size_t i = 0; i < stored.size(); ++i) index[stored[i].id] = i;
+  for (const auto& e : incoming) {
+    auto it = index.find(e.id);
+    if (it == index.end()) {
+      index.emplace(e.id, stored.size());
+      stored.push_back(e);
+    } else if (e.version > stored[it->second].version) {
+      stored[it->second] = e;
+    } else {
+      continue;  // not newer: the stored element wins
+    }
+    changed.push_back(e);
+  }
+  return !changed.empty();
+}
+
+WhiteboardService::WhiteboardService(WhiteboardConfig config, runtime::Bus& bus,
+                                     const core::Clock& clock)
+    : config_(std::move(config)),
+      metrics_(WhiteboardMetrics::Create(*bus.telemetry().metrics)),
+      mirror_(bus.telemetry()),
+      dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
+
+WhiteboardService::~WhiteboardService() {
+  if (rebuilder_) rebuilder_->Stop();
+  dispatcher_.reset();
+}
+
+core::Result<std::unique_ptr<WhiteboardService>> WhiteboardService::Create(
+    const WhiteboardConfig& config, runtime::Bus& bus, const core::Clock& clock) {
+  std::unique_ptr<WhiteboardService> s(new WhiteboardService(config, bus, clock));
+  CHAT_ASSIGN_OR_RETURN(s->repo_, BoardRepository::Connect(config, bus.telemetry()));
+  CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
+  // ROOMS belongs to room-service; create it with the same settings when we start first.
+  auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
+  if (rooms.ok()) {
+    s->rooms_ = std::move(*rooms);
+  } else {
+    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(s->RoomsBucket()));
+  }
+  CHAT_RETURN_IF_ERROR(s->Register());
+  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
+      membership::ReconnectHooks::Of(bus), bus.telemetry(),
+      membership::ReconnectRebuilder::Options{},
+      [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
+  return s;
+}
+
+runtime::KeyValueConfig WhiteboardService::RoomsBucket() const {
+  runtime::KeyValueConfig c;
+  c.bucket = std::string(contracts::jetstream::kBucketRooms);
+  c.max_bytes = config_.rooms_limits.max_bytes;
+  c.max_value_size = config_.rooms_limits.max_value_size;
+  return c;
+}
+
+core::Status WhiteboardService::RebuildAfterReconnect(telemetry::Span& span) {
+  // Deltas published while we were disconnected are lost to the mirror (system.md §3.8).
+  if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
+    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
+  }
+  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
+}
+
+core::Status WhiteboardService::Register() {
+  // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8).
+  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
+      contracts::subjects::kRoomChanged, {},
+      [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
+        return HandleRoomChanged(delta, ctx);
+      }));
+  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
+  runtime::RouteOptions options;
+  options.metrics = &metrics_->route;
+  options.concurrency = config_.concurrency;
+  return dispatcher_->Serve<runtime::RawPayload>(
+      contracts::subjects::kAppWhiteboardRequest, options,
+      [this](const runtime::RawPayload& body, RequestContext& ctx) {
+        return HandleRequest(body, ctx);
+      });
+}
+
+core::Status WhiteboardService::HandleRoomChanged(const contracts::RoomChanged& delta,
+                                                  RequestContext& ctx) {
+  if (delta.room != ctx.Arg("room")) {
+    return core::InvalidArgument("the event's room does not match its subject");
+  }
+  mirror_.OnDelta(delta);
+  return core::Status();
+}
+
+core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayload& body,
+                                                        RequestContext& ctx) {
+  const std::string_view action = ActionLabel(ctx.Arg("action"));
+  if (ctx.span().IsRecording()) {
+    ctx.span().SetAttribute(attr::kAppId, kAppId);
+    ctx.span().SetAttribute(attr::kAppAction, action);
+  }
+  if (ctx.Arg("app") != kAppId) return core::InvalidArgument("not a whiteboard request");
+  const std::string room(ctx.Arg("room"));
+  CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
+  if (contracts::IsDmRoom(room)) {
+    return core::PermissionDenied("apps are not available in direct-message rooms");
+  }
+  if (!mirror_.index().IsMember(MembershipRoom(room), ctx.user())) {
+    return core::PermissionDenied("only current members of the room may use its whiteboards");
+  }
+  if (action == "list") return List(room, ctx);
+  if (action == "create") return CreateBoard(room, body.bytes, ctx);
+  if (action == "load") return Load(room, body.bytes, ctx);
+  if (action == "delta") return Delta(room, body.bytes, ctx);
+  if (action == "delete") return DeleteBoard(room, body.bytes, ctx);
+  return core::InvalidArgument("unknown action");
+}
+
+core::Result<RawReply> WhiteboardService::List(std::string_view room, RequestContext& ctx) {
+  contracts::WhiteboardListReply reply;
+  CHAT_ASSIGN_OR_RETURN(reply.boards, repo_->List(ctx.span_context(), room));
+  return RawReply{contracts::ToJson(reply)};
+}
+
+core::Result<RawReply> WhiteboardService::CreateBoard(std::string_view room, std::string_view body,
+                                                      RequestContext& ctx) {
+  CHAT_ASSIGN_OR_RETURN(auto req, Decode<contracts::WhiteboardCreateRequest>(body, ctx.user()));
+  contracts::WhiteboardCreateReply reply;
+  reply.name = req.name.empty() ? std::string(contracts::kDefaultWhiteboardName) : req.name;
+  reply.created_by = std::string(ctx.user());
+  core::Status status;
+  for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+    reply.id = NewBoardId();
+    status = repo_->Create(ctx.span_context(), room, reply.id, reply.name, reply.created_by,
+                           config_.max_boards_per_room);
+    if (status.code() != core::ErrorCode::kAlreadyExists) break;
+  }
+  if (status.code() == core::ErrorCode::kAlreadyExists) {
+    return core::Internal("could not draw an unused board id");
+  }
+  CHAT_RETURN_IF_ERROR(status);
+  ctx.log().Info(ctx.span_context(), "board created",
+                 {{attr::kRoom, std::string(room)}, {"chat.whiteboard.board_id", reply.id}});
+  return RawReply{contracts::ToJson(reply)};
+}
+
+core::Result<RawReply> WhiteboardService::Load(std::string_view room, std::string_view body,
+                                               RequestContext& ctx) {
+  CHAT_ASSIGN_OR_RETURN(auto req, Decode<contracts::WhiteboardBoardRequest>(body, ctx.user()));
+  CHAT_ASSIGN_OR_RETURN(StoredBoard stored, repo_->Load(ctx.span_context(), room, req.board_id));
+  contracts::WhiteboardBoard reply;
+  reply.id = std::move(stored.id);
+  reply.name = std::move(stored.name);
+  reply.created_by = std::move(stored.created_by);
+  auto elements = contracts::WhiteboardElementsFromJson(stored.elements);
+  if (!elements.ok()) return core::Internal("the stored board does not decode");
+  reply.elements = std::move(*elements);
+  return RawReply{contracts::ToJson(reply)};
+}
+
+core::Result<RawReply> WhiteboardService::Delta(std::string_view room, std::string_view body,
+                                                RequestContext& ctx) {
+  CHAT_ASSIGN_OR_RETURN(auto req, Decode<contracts::WhiteboardDeltaRequest>(body, ctx.user()));
+  if (static_cast<int64_t>(req.elements.size()) > config_.max_delta_elements) {
+    return core::InvalidArgument("a delta may carry at most " +
+                                 std::to_string(config_.max_delta_elements) + " elements");
+  }
+  std::vector<contracts::WhiteboardElement> changed;
+  CHAT_RETURN_IF_ERROR(repo_->MergeElements(
+      ctx.span_context(), room, req.board_id,
+      [&](std::string_view stored_json) -> core::Result<std::optional<std::string>> {
+        changed.clear();  // the callback runs once, but keep it self-contained
+        auto stored = contracts::WhiteboardElementsFromJson(stored_json);
+        if (!stored.ok()) return core::Internal("the stored board does not decode");
+        if (!MergeElements(*stored, req.elements, changed)) return std::optional<std::string>();
+        std::string merged = contracts::WhiteboardElementsToJson(*stored);
+        if (static_cast<int64_t>(merged.size()) > config_.max_board_bytes) {
+          return core::ResourceExhausted("the board would exceed " +
+                                         std::to_string(config_.max_board_bytes) + " bytes");
+        }
+        return std::optional<std::string>(std::move(merged));
+      }));
+  ctx.span().SetAttribute("chat.whiteboard.changed", static_cast<int64_t>(changed.size()));
+  if (!changed.empty()) {
+    contracts::WhiteboardSync sync;
+    sync.board_id = req.board_id;
+    sync.elements = std::move(changed);
+    sync.sender = std::string(ctx.user());
+    // Stored already: a lost broadcast is repaired by the next load, so it does not fail the
+    // request; it is recorded on the span and logged.
+    core::Status published = ctx.Publish(contracts::subjects::kAppEvent, {kAppId, room, "sync"},
+                                         contracts::ToJson(sync));
+    if (!published.ok()) {
+      ctx.span().AddEvent("sync_publish_failed",
+                          {{"error.type", std::string(core::ErrorCodeName(published.code()))}});
+      ctx.log().Warn(ctx.span_context(), "whiteboard sync broadcast failed",
+                     {{"error.type", std::string(core::ErrorCodeName(published.code()))}});
+    }
+  }
+  return RawReply{contracts::ToJson(contracts::OkReply{})};
+}
+
+core::Result<RawReply> WhiteboardService::DeleteBoard(std::string_view room, std::string_view body,
+                                                      RequestContext& ctx) {
+  CHAT_ASSIGN_OR_RETURN(auto req, Decode<contracts::WhiteboardBoardRequest>(body, ctx.user()));
+  CHAT_ASSIGN_OR_RETURN(int64_t deleted, repo_->Delete(ctx.span_context(), room, req.board_id));
+  if (deleted > 0) {
+    ctx.log().Info(ctx.span_context(), "board deleted",
+                   {{attr::kRoom, std::string(room)}, {"chat.whiteboard.board_id", req.board_id}});
+  }
+  return RawReply{contracts::ToJson(contracts::OkReply{})};
+}
+
+void WhiteboardService::Drain(std::chrono::milliseconds timeout) {
+  if (rebuilder_) rebuilder_->Stop();
+  dispatcher_->Drain(timeout);
+}
+
+}  // namespace chat::whiteboard_service

@@ -1,0 +1,95 @@
+// whiteboard-service (system.md §3.3.10 "Whiteboard", §6.13; requests per docs/adr/0001 on
+// app.whiteboard.{room}.{action}.{user}): list, create, load, delta and delete shared boards of a
+// room, broadcasting app.whiteboard.{room}.sync with only the changed elements. Deltas merge last
+// writer wins per element by `version` inside one transaction that holds the board's row lock, so
+// concurrent deltas from any number of threads and instances never lose an element. Only current
+// members of the room may call it; DM rooms are refused. State: the MembershipMirror fed by
+// room.changed.{room}.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/contracts/rooms.hpp"
+#include "chat/contracts/whiteboard.hpp"
+#include "chat/core/clock.hpp"
+#include "chat/core/result.hpp"
+#include "chat/membership/reconnect_rebuilder.hpp"
+#include "chat/membership/room_index.hpp"
+#include "chat/runtime/bus.hpp"
+#include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/kv.hpp"
+#include "chat/runtime/service_main.hpp"
+#include "config.hpp"
+#include "metrics.hpp"
+#include "repository/board_repository.hpp"
+
+namespace chat::whiteboard_service {
+
+// ROOMS membership key of the admin channel (system.md §3.1).
+inline constexpr std::string_view kAdminMembershipRoom = "__admin__chat";
+inline constexpr std::string_view kAppId = "whiteboard";
+
+// The delta merge (system.md §6.13, last writer wins per element): each incoming element is kept
+// when its id is new or its version is strictly greater than the stored one; `changed` receives
+// the kept elements in request order. Returns whether anything changed.
+bool MergeElements(std::vector<contracts::WhiteboardElement>& stored,
+                   const std::vector<contracts::WhiteboardElement>& incoming,
+                   std::vector<contracts::WhiteboardElement>& changed);
+
+class WhiteboardService final : public runtime::Service {
+ public:
+  // Connects the pool, binds (or creates) ROOMS, subscribes to room.changed, hydrates the mirror,
+  // then serves app.whiteboard.*.*.* in the whiteboard-workers group. `bus` and `clock` must
+  // outlive it.
+  static core::Result<std::unique_ptr<WhiteboardService>> Create(const WhiteboardConfig& config,
+                                                                 runtime::Bus& bus,
+                                                                 const core::Clock& clock);
+  ~WhiteboardService() override;
+  WhiteboardService(const WhiteboardService&) = delete;
+  WhiteboardService& operator=(const WhiteboardService&) = delete;
+  WhiteboardService(WhiteboardService&&) = delete;
+  WhiteboardService& operator=(WhiteboardService&&) = delete;
+
+  void Drain(std::chrono::milliseconds timeout) override;
+  // The routes registered on this service's dispatcher (README "Routes" test).
+  std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
+  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
+
+ private:
+  WhiteboardService(WhiteboardConfig config, runtime::Bus& bus, const core::Clock& clock);
+  core::Status Register();
+  core::Status RebuildAfterReconnect(telemetry::Span& span);
+  runtime::KeyValueConfig RoomsBucket() const;
+
+  core::Status HandleRoomChanged(const contracts::RoomChanged& delta, runtime::RequestContext& ctx);
+  core::Result<runtime::RawReply> HandleRequest(const runtime::RawPayload& body,
+                                                runtime::RequestContext& ctx);
+  core::Result<runtime::RawReply> List(std::string_view room, runtime::RequestContext& ctx);
+  core::Result<runtime::RawReply> CreateBoard(std::string_view room, std::string_view body,
+                                              runtime::RequestContext& ctx);
+  core::Result<runtime::RawReply> Load(std::string_view room, std::string_view body,
+                                       runtime::RequestContext& ctx);
+  core::Result<runtime::RawReply> Delta(std::string_view room, std::string_view body,
+                                        runtime::RequestContext& ctx);
+  core::Result<runtime::RawReply> DeleteBoard(std::string_view room, std::string_view body,
+                                              runtime::RequestContext& ctx);
+
+  WhiteboardConfig config_;
+  std::unique_ptr<WhiteboardMetrics> metrics_;
+  std::unique_ptr<BoardRepository> repo_;
+  std::unique_ptr<runtime::JetStream> js_;
+  std::unique_ptr<runtime::KeyValue> rooms_;
+  membership::MembershipMirror mirror_;
+
+  // Last member: destroyed first, so no handler runs while the rest is torn down.
+  std::unique_ptr<runtime::Dispatcher> dispatcher_;
+  // Stopped first in Drain and the destructor.
+  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
+};
+
+}  // namespace chat::whiteboard_service
