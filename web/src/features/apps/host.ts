@@ -71,8 +71,10 @@ export function mountApp(container: HTMLElement, opts: MountOptions): () => void
     el.remove();
     throw e;
   }
+  // The element goes first: its disconnectedCallback may still send (KB `stopedit`, a pending
+  // whiteboard delta) through the bridge; then the bridge closes and drops its subscriptions.
   return () => {
-    handle.dispose();
     el.remove();
+    handle.dispose();
   };
 }
