@@ -1,7 +1,7 @@
 // The Excalidraw editor of an open board, a lazy chunk of the whiteboard bundle (React and
 // Excalidraw load only when a board is opened). Its stylesheet is inlined here and added to the
 // page once; fonts come from EXCALIDRAW_ASSET_PATH (set by whiteboard-app.ts to the local copy).
-import { CaptureUpdateAction, Excalidraw } from "@excalidraw/excalidraw";
+import { CaptureUpdateAction, Excalidraw, restoreElements } from "@excalidraw/excalidraw";
 import type { ExcalidrawImperativeAPI } from "@excalidraw/excalidraw/types";
 import excalidrawCss from "@excalidraw/excalidraw/index.css?inline";
 import { StrictMode } from "react";
@@ -22,6 +22,25 @@ export interface EditorOptions {
 }
 
 type SceneElements = Parameters<ExcalidrawImperativeAPI["updateScene"]>[0]["elements"];
+
+/**
+ * Elements from the service or another user pass Excalidraw's own restore step before they
+ * reach the scene: it fills missing fields and drops what it cannot repair, so one malformed
+ * element from a peer cannot crash everybody's editor. Versions are kept (no local elements).
+ */
+function restored(elements: readonly WbElement[]): SceneElements {
+  const opts = { refreshDimensions: false, repairBindings: true };
+  // restoreElements itself throws on some malformed shapes (a line without points): an element
+  // it cannot restore on its own is left out, then the rest is restored together (bindings).
+  const usable = elements.filter((e) => {
+    try {
+      return restoreElements([e] as unknown as SceneElements, null, opts).length === 1;
+    } catch {
+      return false;
+    }
+  });
+  return restoreElements(usable as unknown as SceneElements, null, opts);
+}
 
 function ensureStyles(): void {
   if (document.querySelector("style[data-room-app-whiteboard]")) return;
@@ -44,7 +63,7 @@ export function mountEditor(container: HTMLElement, opts: EditorOptions): Editor
           api = a;
         }}
         initialData={{
-          elements: opts.initial as unknown as SceneElements,
+          elements: restored(opts.initial),
           appState: { theme: "dark" },
           scrollToContent: true,
         }}
@@ -57,7 +76,7 @@ export function mountEditor(container: HTMLElement, opts: EditorOptions): Editor
     elements: current,
     update(elements) {
       api?.updateScene({
-        elements: elements as unknown as SceneElements,
+        elements: restored(elements),
         captureUpdate: CaptureUpdateAction.NEVER,
       });
     },
