@@ -250,9 +250,17 @@ class WhiteboardApp extends HTMLElement {
       return;
     }
     if (gen !== this.generation || this.sync !== sync) return;
+    // data-elements: how many shapes are on the board (not deleted), for tests and a11y tools.
+    const count = (elements: readonly WbElement[]) => {
+      canvas.dataset.elements = String(elements.filter((e) => e.isDeleted !== true).length);
+    };
+    count(this.loaded);
     this.editor = editorModule.mountEditor(canvas, {
       initial: this.loaded,
-      onChange: (elements) => sync.localChange(elements),
+      onChange: (elements) => {
+        count(elements);
+        sync.localChange(elements);
+      },
     });
     canvas.dataset.ready = "true";
   }
