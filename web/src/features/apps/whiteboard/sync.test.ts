@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BoardSync, elementsOf, kDeltaDebounceMs, mergeElements, type WbElement } from "./sync";
+import {
+  BoardSync,
+  elementsOf,
+  kDeltaDebounceMs,
+  kMaxDeltaElements,
+  mergeElements,
+  type WbElement,
+} from "./sync";
 
 const el = (id: string, version: number, extra: Record<string, unknown> = {}): WbElement => ({
   id,
@@ -66,6 +73,13 @@ describe("BoardSync", () => {
     expect(sync.localChange([el("a", 4), el("b", 1), el("c", 2)])).toBe(0);
     vi.advanceTimersByTime(1000);
     expect(sent).toHaveLength(1);
+  });
+
+  it("splits only a change larger than the service's per-delta limit", () => {
+    const many = Array.from({ length: kMaxDeltaElements + 3 }, (_, i) => el(`n${i}`, 1));
+    sync.localChange(many);
+    vi.advanceTimersByTime(kDeltaDebounceMs);
+    expect(sent.map((d) => d.length)).toEqual([kMaxDeltaElements, 3]);
   });
 
   it("a deletion is a new version and is sent", () => {

@@ -18,6 +18,8 @@ export interface WbElement {
 }
 
 export const kDeltaDebounceMs = 300;
+/** whiteboard-service refuses larger deltas (CHAT_WHITEBOARD_MAX_DELTA_ELEMENTS, default 500). */
+export const kMaxDeltaElements = 500;
 
 export function isElement(v: unknown): v is WbElement {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
@@ -123,7 +125,9 @@ export class BoardSync {
     const batch = [...this.pending.values()];
     this.pending.clear();
     for (const e of batch) this.note(e.id, e.version);
-    this.opts.send(batch);
+    // One delta; only a change of more elements than the service takes (a paste) is split.
+    for (let i = 0; i < batch.length; i += kMaxDeltaElements)
+      this.opts.send(batch.slice(i, i + kMaxDeltaElements));
   }
 
   /**
