@@ -97,7 +97,7 @@ class KbApp extends HTMLElement {
   }
 
   disconnectedCallback(): void {
-    void this.closePage();
+    void this.closePage(true);
     this.unsubscribe?.();
     this.unsubscribe = null;
   }
@@ -288,13 +288,14 @@ class KbApp extends HTMLElement {
     await this.showList();
   }
 
-  private async closePage(): Promise<void> {
+  /** `teardown`: the host is removing the app (the bridge closes right after). */
+  private async closePage(teardown = false): Promise<void> {
     const page = this.page;
     if (page === null) return;
     this.page = null;
     this.generation++;
     try {
-      await page.session.stop();
+      await page.session.stop(teardown);
     } finally {
       page.editor?.destroy();
     }

@@ -144,6 +144,26 @@ describe("editing presence", () => {
     expect(h.saves).toHaveLength(1);
   });
 
+  it("sends the final save and stopedit synchronously (before a teardown closes the bridge)", () => {
+    const h = harness(false);
+    h.session.start("T", "a");
+    h.session.change("T", "last words");
+    void h.session.stop(true);
+    expect(h.saves).toEqual([{ title: "T", content: "last words" }]);
+    expect(h.presence).toEqual(["editing", "stopedit"]);
+  });
+
+  it("on a normal leave, stopedit follows the final save's reply", async () => {
+    const h = harness(false);
+    h.session.start("T", "a");
+    h.session.change("T", "b");
+    const stopping = h.session.stop();
+    expect(h.presence).toEqual(["editing"]);
+    h.answer(true);
+    await stopping;
+    expect(h.presence).toEqual(["editing", "stopedit"]);
+  });
+
   it("sends stopedit even when the final save fails", async () => {
     const h = harness(false);
     h.session.start("T", "a");

@@ -133,13 +133,23 @@ export class KbSession {
     // Edited while saving: that change's own timer saves it (or the next flush does).
   }
 
-  /** Leaving the page: final save, then `stopedit`; later calls do nothing. */
-  async stop(): Promise<void> {
+  /**
+   * Leaving the page: the final save, then `stopedit` (so another viewer reloading on that
+   * presence change gets the saved text); later calls do nothing. `teardown`: the host closes
+   * the bridge right after removing the app, so both are sent before this returns its promise
+   * and nothing waits for a reply.
+   */
+  async stop(teardown = false): Promise<void> {
     if (this.stopped) return;
     if (this.refreshTimer !== null) clearInterval(this.refreshTimer);
     this.refreshTimer = null;
     const final = this.flush();
     this.stopped = true;
+    if (teardown) {
+      this.opts.presence("stopedit");
+      await final;
+      return;
+    }
     try {
       await final;
     } finally {
