@@ -2,7 +2,7 @@
 // in depth — kb-service already sanitises with its own allow-list before storing). Only what
 // the editor produces survives: text blocks, headings, lists, emphasis, code, links with
 // http(s)/mailto targets. Scripts, event-handler attributes, styles, iframes, images and any
-// other URL scheme are dropped; links get rel="noopener noreferrer nofollow".
+// other URL scheme are dropped (and `target`); links get rel="noopener noreferrer nofollow".
 import DOMPurify from "dompurify";
 
 const kTags = [
@@ -26,7 +26,7 @@ const kTags = [
   "a",
   "hr",
 ];
-const kAttrs = ["href", "rel", "target", "start"];
+const kAttrs = ["href", "rel", "start"];
 
 let hooked = false;
 
@@ -34,10 +34,7 @@ function ensureHook(): void {
   if (hooked) return;
   hooked = true;
   DOMPurify.addHook("afterSanitizeAttributes", (node) => {
-    if (node.tagName === "A") {
-      node.setAttribute("rel", "noopener noreferrer nofollow");
-      if (node.getAttribute("target") !== "_blank") node.removeAttribute("target");
-    }
+    if (node.tagName === "A") node.setAttribute("rel", "noopener noreferrer nofollow");
   });
 }
 
