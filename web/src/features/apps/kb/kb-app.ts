@@ -64,6 +64,8 @@ function button(label: string, testid: string, onClick: () => void): HTMLButtonE
 
 interface OpenPage {
   id: string;
+  /** The content as last loaded from the service (a reload that changes nothing is skipped). */
+  stored: string;
   session: KbSession;
   editor: EditorHandle | null;
   title: HTMLInputElement;
@@ -221,7 +223,9 @@ class KbApp extends HTMLElement {
       pageId,
       save: async (t, content) => {
         const r = await this.call("save", { pageId, title: t, content });
-        return r !== null && isJsonObject(r) && r.ok === true;
+        const ok = r !== null && isJsonObject(r) && r.ok === true;
+        if (ok && this.page?.id === pageId) this.page.stored = content;
+        return ok;
       },
       presence: (action) => void this.call(action, { pageId }),
       onState: (s) => {
@@ -229,7 +233,15 @@ class KbApp extends HTMLElement {
         status.dataset.state = s;
       },
     });
-    const page: OpenPage = { id: pageId, session, editor: null, title, chips, status };
+    const page: OpenPage = {
+      id: pageId,
+      stored: str(reply, "content"),
+      session,
+      editor: null,
+      title,
+      chips,
+      status,
+    };
     this.page = page;
     this.renderChips(otherEditors(reply.editors, this.me));
 
@@ -276,8 +288,11 @@ class KbApp extends HTMLElement {
     if (this.page !== page || page.editor === null || !page.session.pristine) return;
     if (reply === null || !isJsonObject(reply)) return;
     const content = str(reply, "content");
+    const title = str(reply, "title", page.title.value);
+    if (content === page.stored && title === page.title.value) return;
+    page.stored = content;
     page.editor.setContent(content);
-    page.title.value = str(reply, "title", page.title.value);
+    page.title.value = title;
     page.session.rebase(page.title.value, page.editor.html());
   }
 
