@@ -20,7 +20,7 @@ export default defineConfig(
   { ignores: ["dist/", "node_modules/", "e2e/node_modules/", "e2e/test-results/"] },
   js.configs.recommended,
   {
-    files: ["src/**/*.{ts,tsx}", "vite.config.ts"],
+    files: ["src/**/*.{ts,tsx}", "vite.config.ts", "vite.apps.config.ts"],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -58,7 +58,7 @@ export default defineConfig(
     extends: [reactHooks.configs.flat.recommended],
   },
   {
-    files: ["vite.config.ts"],
+    files: ["vite.config.ts", "vite.apps.config.ts"],
     languageOptions: { globals: { ...globals.node } },
   },
   {

@@ -4,6 +4,7 @@
 // (observability.md §8.7), /nats → the NATS websocket port. Targets follow docs/ports.md and
 // can be moved with the NATS_CHAT_* environment variables.
 import { defineConfig } from "vitest/config";
+import type { Plugin } from "vite";
 import react from "@vitejs/plugin-react";
 
 const host = process.env.NATS_CHAT_HOST ?? "127.0.0.1";
@@ -11,8 +12,26 @@ const authPort = process.env.CHAT_AUTH_HTTP_PORT ?? "9430";
 const sinkPort = process.env.NATS_CHAT_SINK_PORT ?? "4318";
 const natsWsPort = process.env.NATS_CHAT_NATS_WS_PORT ?? "4223";
 
+/**
+ * Dev server only: the room apps' component URLs (/apps/<id>/<id>-app.js, built for nginx by
+ * vite.apps.config.ts) are answered from their sources, so `npm run dev` loads them too.
+ */
+function roomAppsFromSource(): Plugin {
+  return {
+    name: "nats-chat-room-apps-dev",
+    apply: "serve",
+    configureServer(server) {
+      server.middlewares.use((req, _res, next) => {
+        const m = /^\/apps\/([a-z]+)\/\1-app\.js(\?.*)?$/.exec(req.url ?? "");
+        if (m) req.url = `/src/features/apps/${m[1]}/${m[1]}-app.ts${m[2] ?? ""}`;
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), roomAppsFromSource()],
   server: {
     host: "127.0.0.1",
     port: 5173,

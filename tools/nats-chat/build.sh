@@ -31,9 +31,9 @@ build_web() {
   [[ -f $WEB_DIR/package.json ]] || { warn "web/ has no package.json: web client not built"; return 1; }
   command -v npm >/dev/null || { warn "npm missing (package nodejs): web client not built"; return 1; }
   npm_ci_if_needed "$WEB_DIR" || return 1
-  if [[ -f $WEB_DIR/dist/index.html ]] &&
+  if [[ -f $WEB_DIR/dist/index.html && -f $WEB_DIR/dist/apps/poll/poll-app.js ]] &&
     [[ -z $(find "$WEB_DIR/src" "$WEB_DIR/index.html" "$WEB_DIR/package-lock.json" \
-      "$WEB_DIR/vite.config.ts" "$WEB_DIR/public" -newer "$WEB_DIR/dist/index.html" 2>/dev/null | head -n1) ]]; then
+      "$WEB_DIR/vite.config.ts" "$WEB_DIR/vite.apps.config.ts" "$WEB_DIR/public" -newer "$WEB_DIR/dist/index.html" 2>/dev/null | head -n1) ]]; then
     log "web: dist is up to date"
     return 0
   fi

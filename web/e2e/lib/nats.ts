@@ -56,6 +56,11 @@ export class StreamTap {
     await this.nc.flush();
   }
 
+  // Every copy seen so far that satisfies `match`, oldest first.
+  all(match: (c: Captured) => boolean): Captured[] {
+    return this.seen.filter(match);
+  }
+
   count(match: (c: Captured) => boolean): number {
     return this.seen.filter(match).length;
   }

@@ -183,6 +183,8 @@ export class ChatClient {
   private readonly markReadTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private lastTimestamp = 0;
   private refreshAction: Action | null = null;
+  // Handlers of deliver.{user}.app.… (src/features/apps dispatches them to the app bridges).
+  private readonly appEventHandlers = new Set<(msg: Msg) => void>();
 
   get user(): string {
     return this.store.getState().user;
@@ -190,6 +192,17 @@ export class ChatClient {
 
   get readOnly(): boolean {
     return this.store.getState().tier === "none";
+  }
+
+  /** The traced connection once signed in (null before): for src/features/ (room apps). */
+  get nats(): TracedNats | null {
+    return this.traced;
+  }
+
+  /** Registers a handler for `deliver.{user}.app.…` deliveries; returns its removal. */
+  onAppEvent(handler: (msg: Msg) => void): () => void {
+    this.appEventHandlers.add(handler);
+    return () => this.appEventHandlers.delete(handler);
   }
 
   // ---------------------------------------------------------------- login and connection
@@ -642,8 +655,11 @@ export class ChatClient {
         if (p) this.onPresenceDiff(p.room === kAdminMembershipRoom ? kAdminRoom : p.room!, msg);
         return;
       }
+      case "app":
+        for (const h of this.appEventHandlers) h(msg);
+        return;
       default:
-        // send (our own ingest echo), translate and app events: not used by this client.
+        // send (our own ingest echo) and translate: not used by this client.
         return;
     }
   }

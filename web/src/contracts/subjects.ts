@@ -36,6 +36,11 @@ export const Subjects = {
   roomPresence: "room.presence.{room}",
   readUpdate: "read.update.{room}.{user}",
   readState: "read.state.{room}",
+  appRequest: "app.{app}.{room}.{action}.{user}",
+  appsList: "apps.list",
+  appsRoom: "apps.room.{room}",
+  appsInstall: "apps.install.{room}.{user}",
+  appsUninstall: "apps.uninstall.{room}.{user}",
   inbox: "_INBOX.{user}",
 } as const;
 

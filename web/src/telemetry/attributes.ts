@@ -29,6 +29,8 @@ export const Attr = {
   threadId: "chat.thread_id",
   presenceStatus: "chat.presence.status",
   linkReason: "chat.link.reason",
+  appId: "chat.app.id",
+  appAction: "chat.app.action",
 } as const;
 
 /** The browser's span names (observability.md §4.5). */
@@ -54,4 +56,9 @@ export const SpanNames = {
   kickMember: "kick_member",
   departRoom: "depart_room",
   openDm: "open_dm",
+  // Room apps (§4.5 install_app, app_request; the rest follow the same rule).
+  installApp: "install_app",
+  uninstallApp: "uninstall_app",
+  loadApps: "load_apps",
+  appRequest: "app_request",
 } as const;

@@ -1,5 +1,7 @@
 import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { roomLabel, type RoomView as Room } from "../chat/model";
+import { AppsTab } from "../features/apps/AppsTab";
+import { roomHasApps } from "../features/apps/permissions";
 import { Composer } from "./Composer";
 import { useChatState, useClient } from "./hooks";
 import { MessageItem } from "./MessageItem";
@@ -83,10 +85,15 @@ export function RoomView({ room }: { room: Room }) {
   // The members panel closes when another room is shown (state adjusted while rendering, as
   // React recommends over a setState in an effect: no render with the stale value).
   const [membersRoom, setMembersRoom] = useState(room.key);
+  // Chat or apps (public and private rooms); back to chat in another room.
+  const [tab, setTab] = useState<"chat" | "apps">("chat");
   if (membersRoom !== room.key) {
     setMembersRoom(room.key);
     setShowMembers(false);
+    setTab("chat");
   }
+  const withApps = roomHasApps(room);
+  const showApps = withApps && tab === "apps";
   const stick = useRef(true);
   const prevHeight = useRef(0);
   const prevFirst = useRef<string | undefined>(undefined);
@@ -103,7 +110,8 @@ export function RoomView({ room }: { room: Room }) {
     }
     prevFirst.current = first;
     prevHeight.current = el.scrollHeight;
-  }, [room.messages]);
+    // `tab`: the list is mounted again when the chat tab comes back.
+  }, [room.messages, tab]);
   useEffect(() => {
     stick.current = true;
   }, [room.key]);
@@ -171,41 +179,69 @@ export function RoomView({ room }: { room: Room }) {
       </div>
       <PresenceBar room={room} />
       {showMembers && room.kind === "private" && <MembersPanel room={room} />}
-      <ul
-        className="messages"
-        ref={listRef}
-        onScroll={onScroll}
-        data-testid="message-list"
-        data-loaded={room.historyLoaded}
-        aria-live="polite"
-      >
-        {room.hasMore && (
-          <li className="more">
-            <button
-              type="button"
-              data-testid="load-more"
-              disabled={room.loadingMore}
-              onClick={() => void client.loadMoreHistory(room.key)}
-            >
-              {room.loadingMore ? "Loading…" : "Load older messages"}
-            </button>
-          </li>
-        )}
-        {room.historyLoaded && room.messages.length === 0 && (
-          <li className="empty">No messages yet.</li>
-        )}
-        {!room.historyLoaded && <li className="empty">Loading…</li>}
-        {room.messages.map((m) => (
-          <MessageItem key={m.key} m={m} allowThreads={room.kind !== "admin"} />
-        ))}
-      </ul>
-      <Composer
-        label={`Message ${prefix}${label}`}
-        placeholder={`Message ${prefix}${label}`}
-        testId="composer-input"
-        sendTestId="send-button"
-        onSend={(text) => void client.send(room.key, text)}
-      />
+      {withApps && (
+        <div className="room-tabs" role="tablist" aria-label="Room views">
+          <button
+            type="button"
+            role="tab"
+            aria-selected={!showApps}
+            data-testid="room-tab-chat"
+            onClick={() => setTab("chat")}
+          >
+            Chat
+          </button>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={showApps}
+            data-testid="room-tab-apps"
+            onClick={() => setTab("apps")}
+          >
+            Apps
+          </button>
+        </div>
+      )}
+      {showApps ? (
+        <AppsTab key={room.key} room={room} />
+      ) : (
+        <>
+          <ul
+            className="messages"
+            ref={listRef}
+            onScroll={onScroll}
+            data-testid="message-list"
+            data-loaded={room.historyLoaded}
+            aria-live="polite"
+          >
+            {room.hasMore && (
+              <li className="more">
+                <button
+                  type="button"
+                  data-testid="load-more"
+                  disabled={room.loadingMore}
+                  onClick={() => void client.loadMoreHistory(room.key)}
+                >
+                  {room.loadingMore ? "Loading…" : "Load older messages"}
+                </button>
+              </li>
+            )}
+            {room.historyLoaded && room.messages.length === 0 && (
+              <li className="empty">No messages yet.</li>
+            )}
+            {!room.historyLoaded && <li className="empty">Loading…</li>}
+            {room.messages.map((m) => (
+              <MessageItem key={m.key} m={m} allowThreads={room.kind !== "admin"} />
+            ))}
+          </ul>
+          <Composer
+            label={`Message ${prefix}${label}`}
+            placeholder={`Message ${prefix}${label}`}
+            testId="composer-input"
+            sendTestId="send-button"
+            onSend={(text) => void client.send(room.key, text)}
+          />
+        </>
+      )}
     </main>
   );
 }

@@ -120,8 +120,8 @@ export function Sidebar() {
         </button>
       </form>
       <p className="hint">
-        User search, stickers, translation and room apps are not available in this version (no such
-        service yet).
+        User search, stickers and translation are not available in this version (no such service
+        yet). Room apps are on each room&apos;s Apps tab.
       </p>
       {creating && <CreateRoomDialog onClose={() => setCreating(false)} />}
     </nav>
