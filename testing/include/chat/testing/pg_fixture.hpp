@@ -23,7 +23,7 @@ namespace chat::testing {
 inline const std::vector<std::string>& ServiceRoles() {
   static const std::vector<std::string> kRoles{
       "persist-worker", "history-service",      "room-service", "read-receipt-service",
-      "pg-exporter",    "app-registry-service", "poll-service", "kb-service"};
+      "pg-exporter",    "app-registry-service", "poll-service", "kb-service", "whiteboard-service"};
   return kRoles;
 }
 
