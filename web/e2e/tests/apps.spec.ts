@@ -180,6 +180,8 @@ async function adminConnection(): Promise<NatsConnection> {
     servers: env.natsUrl,
     authenticator: credsAuthenticator(new Uint8Array(readFileSync(env.natsCreds))),
     name: "web-e2e-kb-writer",
+    // Services answer a request for user U only on U's own inbox (docs/adr/0001).
+    inboxPrefix: "_INBOX.alice",
   });
 }
 
