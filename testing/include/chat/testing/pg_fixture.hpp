@@ -21,9 +21,9 @@ namespace chat::testing {
 
 // The services' database roles (db/migrations/0003_service_roles.sql) that tests log in as.
 inline const std::vector<std::string>& ServiceRoles() {
-  static const std::vector<std::string> roles{"persist-worker", "history-service", "room-service",
-                                              "read-receipt-service", "pg-exporter"};
-  return roles;
+  static const std::vector<std::string> kRoles{"persist-worker", "history-service", "room-service",
+                                               "read-receipt-service", "pg-exporter"};
+  return kRoles;
 }
 
 // The password a test cluster gives a service role (roles are cluster-wide; the value only has
