@@ -129,7 +129,7 @@ NaiveHistogram g_shared_naive(kBucketsNats);
 chat::telemetry::HistogramCell g_shared_cell(kBucketsNats);
 
 void BM_HistogramRecordContended_Baseline(benchmark::State& state) {
-  size_t i = static_cast<size_t>(state.thread_index());
+  auto i = static_cast<size_t>(state.thread_index());
   for (auto _ : state) g_shared_naive.Record(kValues[i++ % kNumValues]);
 }
 BENCHMARK(BM_HistogramRecordContended_Baseline)
@@ -137,7 +137,7 @@ BENCHMARK(BM_HistogramRecordContended_Baseline)
     ->Threads(2);
 
 void BM_HistogramRecordContended_Candidate(benchmark::State& state) {
-  size_t i = static_cast<size_t>(state.thread_index());
+  auto i = static_cast<size_t>(state.thread_index());
   for (auto _ : state) g_shared_cell.Record(kValues[i++ % kNumValues]);
 }
 BENCHMARK(BM_HistogramRecordContended_Candidate)

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <memory>
 #include <new>
@@ -120,7 +121,6 @@ using chat::bench::NaiveLen;
 using chat::bench::NaiveTag;
 using chat::bench::NaiveVarint;
 using chat::telemetry::AttributeValue;
-using chat::telemetry::InstrumentationScope;
 using chat::telemetry::LogLevel;
 using chat::telemetry::LogRecordData;
 using chat::telemetry::Resource;
@@ -278,8 +278,8 @@ struct Payloads {
 };
 
 const Payloads& Bodies() {
-  static const Payloads p;
-  return p;
+  static const Payloads kPayloads;
+  return kPayloads;
 }
 
 // Times `decode(body)` (which returns a core::Result whose value `ok` checks), then decodes once
@@ -648,7 +648,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Run(int argc, char** argv) {
   // --hostile: print the hostile-input table and exit (no benchmarks).
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--hostile") == 0) {
@@ -670,4 +670,14 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   return 0;
+}
+
+// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fatal: %s\n", e.what());
+    return 1;
+  }
 }

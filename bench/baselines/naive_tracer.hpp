@@ -42,6 +42,8 @@ class NaiveQueue {
     cv_.notify_one();
     worker_.join();
   }
+  NaiveQueue(const NaiveQueue&) = delete;
+  NaiveQueue& operator=(const NaiveQueue&) = delete;
   void Push(std::unique_ptr<NaiveSpanRecord> r) {
     std::lock_guard lock(mu_);
     if (queue_.size() >= capacity_) {

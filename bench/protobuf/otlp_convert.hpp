@@ -56,8 +56,9 @@ Status ConvertId(const std::string& bytes, std::array<uint8_t, N>& out) {
     out = {};
     return {};
   }
-  if (bytes.size() != N)
+  if (bytes.size() != N) {
     return core::InvalidArgument("id of " + std::to_string(bytes.size()) + " bytes");
+  }
   std::memcpy(out.data(), bytes.data(), N);
   return {};
 }

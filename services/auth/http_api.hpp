@@ -26,7 +26,7 @@
 namespace chat::auth_service {
 
 inline constexpr std::string_view kCredentialsRoute = "/auth/v1/credentials";
-inline constexpr size_t kMaxBodyBytes = 16 * 1024;
+inline constexpr size_t kMaxBodyBytes = size_t{16} * 1024;
 
 // Token bucket per key (a client address, a user): `per_second` requests per second, bursts up
 // to `burst`. At most ~10000 keys are kept (full buckets are forgotten first).

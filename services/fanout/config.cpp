@@ -22,12 +22,13 @@ core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
   c.rate_limit_per_minute = reader.Int("CHAT_FANOUT_RATE_LIMIT_PER_MINUTE", 60, 1, 1'000'000);
   std::string fallback =
       reader.Enum("CHAT_FANOUT_RATE_LIMIT_FALLBACK", "allow", {"allow", "block", "warn"});
-  if (fallback == "block")
+  if (fallback == "block") {
     c.rate_limit_fallback = RateLimitFallback::kBlock;
-  else if (fallback == "warn")
+  } else if (fallback == "warn") {
     c.rate_limit_fallback = RateLimitFallback::kWarn;
-  else
+  } else {
     c.rate_limit_fallback = RateLimitFallback::kAllow;
+  }
   c.handler_concurrency =
       static_cast<int>(reader.Int("CHAT_FANOUT_HANDLER_CONCURRENCY", 16, 1, 64));
   c.ingest_concurrency = static_cast<int>(reader.Int("CHAT_FANOUT_INGEST_CONCURRENCY", 1, 1, 64));

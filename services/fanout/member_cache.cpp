@@ -97,10 +97,11 @@ core::Result<MemberSnapshot> MemberCache::Get(std::string_view room, bool& hit,
   if (fetched.ok()) {
     auto set = std::make_shared<MemberSet>(fetched->begin(), fetched->end());
     for (const auto& [join, user] : flight->deltas) {
-      if (join)
+      if (join) {
         set->insert(user);
-      else
+      } else {
         set->erase(user);
+      }
     }
     MemberSnapshot snapshot = std::move(set);
     if (flight->generation == generation_) InsertLocked(key, snapshot);

@@ -169,8 +169,9 @@ RateLimiter::Outcome RateLimiter::Consult(const std::string& key, int64_t minute
     int64_t count = 0;
     const std::string& v = got->value;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), count);
-    if (ec != std::errc() || ptr != v.data() + v.size() || count < 0)
+    if (ec != std::errc() || ptr != v.data() + v.size() || count < 0) {
       count = 0;  // corrupt: restart
+    }
     if (count + pending >= limit_) {
       Remember(key, minute, {count, got->revision, pending, now});
       return Outcome::kLimited;

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <utility>
 
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
@@ -38,9 +39,8 @@ std::string AdminMembershipRoom(std::string_view admin_token) {
   return std::string(contracts::kAdminRoom) + std::string(admin_token);
 }
 
-FanoutService::FanoutService(const FanoutConfig& config, runtime::Bus& bus,
-                             const core::Clock& clock)
-    : config_(config),
+FanoutService::FanoutService(FanoutConfig config, runtime::Bus& bus, const core::Clock& clock)
+    : config_(std::move(config)),
       bus_(bus),
       clock_(clock),
       metrics_(FanoutMetrics::Create(*bus.telemetry().metrics)) {}
@@ -87,10 +87,11 @@ core::Status FanoutService::Start() {
     // (the limiter's fallback policy then decides).
     kv.discard_old = cache;
     CHAT_ASSIGN_OR_RETURN(auto handle, js_->CreateKeyValue(kv));
-    if (cache)
+    if (cache) {
       msg_cache_ = std::move(handle);
-    else
+    } else {
       rate_kv_ = std::move(handle);
+    }
   }
   tel.logger->Info("fanout buckets ready",
                    {{"fanout.buckets", "MSG_CACHE,RATE_LIMIT"},

@@ -45,6 +45,8 @@ class FanoutService final : public runtime::Service {
                                                              runtime::Bus& bus,
                                                              const core::Clock& clock);
   ~FanoutService() override;
+  FanoutService(const FanoutService&) = delete;
+  FanoutService& operator=(const FanoutService&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
@@ -60,7 +62,7 @@ class FanoutService final : public runtime::Service {
   void LearnRoomType(std::string_view room, contracts::RoomType type);
 
  private:
-  FanoutService(const FanoutConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  FanoutService(FanoutConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Start();
 
   // ---- routes (handlers/*.cpp) ----
@@ -85,7 +87,7 @@ class FanoutService final : public runtime::Service {
                         std::string payload, std::string_view kind);
   // ingest refusal: attribute, counter, `rejected{reason}` event and WARN log (dispatcher).
   core::Status Refuse(runtime::RequestContext& ctx, std::string_view result,
-                      std::string_view reason);
+                      std::string_view reason) const;
   std::string NewNotifyId(std::string_view room);
 
   FanoutConfig config_;

@@ -2,6 +2,7 @@
 #include "presence_state.hpp"
 
 #include <nlohmann/json.hpp>
+#include <ranges>
 
 namespace chat::presence_service {
 
@@ -97,9 +98,9 @@ std::vector<ConnectionTracker::Expired> ConnectionTracker::TakeExpired(int64_t c
     }
     if (conns.empty()) {
       // Only the last expired connection of a user that has none left takes it offline.
-      for (auto e = out.rbegin(); e != out.rend(); ++e) {
-        if (e->user == it->first) {
-          e->last = true;
+      for (auto& e : std::ranges::reverse_view(out)) {
+        if (e.user == it->first) {
+          e.last = true;
           break;
         }
       }
@@ -169,8 +170,9 @@ std::string EncodePresenceRecord(const PresenceRecord& record) {
 
 core::Result<PresenceRecord> DecodePresenceRecord(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
+  if (j.is_discarded() || !j.is_object()) {
     return core::InvalidArgument("PRESENCE value is not a JSON object");
+  }
   auto status = j.find("status");
   if (status == j.end() || !status->is_string()) {
     return core::InvalidArgument("PRESENCE value has no status");

@@ -35,6 +35,8 @@ class RoomService final : public runtime::Service {
       const RoomConfig& config, runtime::Bus& bus, const telemetry::Telemetry& telemetry,
       const core::Clock& clock, const runtime::ShutdownSignal* shutdown = nullptr);
   ~RoomService() override;
+  RoomService(const RoomService&) = delete;
+  RoomService& operator=(const RoomService&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).

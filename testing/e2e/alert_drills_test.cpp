@@ -83,6 +83,8 @@ class Ticker {
           }
         }) {}
   ~Ticker() { Stop(); }
+  Ticker(const Ticker&) = delete;
+  Ticker& operator=(const Ticker&) = delete;
   void Stop() {
     {
       std::lock_guard lock(mu_);
@@ -304,7 +306,7 @@ class AlertDrillsTest : public ::testing::Test {
     httplib::Client c(issuer.substr(0, path_at));
     c.set_connection_timeout(2);
     c.set_read_timeout(5);
-    auto res = c.Post((issuer.substr(path_at) + "/protocol/openid-connect/token").c_str(),
+    auto res = c.Post(issuer.substr(path_at) + "/protocol/openid-connect/token",
                       httplib::Params{{"grant_type", "password"},
                                       {"client_id", "nats-chat-app"},
                                       {"username", user},
@@ -316,14 +318,14 @@ class AlertDrillsTest : public ::testing::Test {
 
   // POST /auth/v1/credentials; the HTTP status (0 = no answer).
   int PostCredentials(const std::string& bearer) {
-    static const std::string nkey_body =
+    static const std::string kNkeyBody =
         json{{"nkey", nkeys::KeyPair::Generate(nkeys::KeyType::kUser)->public_key()}}.dump();
     httplib::Client c(stack().auth_url());
     c.set_connection_timeout(2);
     c.set_read_timeout(5);
     auto res =
         c.Post("/auth/v1/credentials", httplib::Headers{{"Authorization", "Bearer " + bearer}},
-               nkey_body, "application/json");
+               kNkeyBody, "application/json");
     return res ? res->status : 0;
   }
 
@@ -380,8 +382,9 @@ TEST_F(AlertDrillsTest, HealthyRunFiresNothing) {
   std::istringstream in(shared_->profile);
   for (std::string line; std::getline(in, line);) {
     auto at = line.find("for: ");
-    if (at != std::string::npos)
+    if (at != std::string::npos) {
       longest_for = std::max(longest_for, *ParsePromDuration(line.substr(at + 5)));
+    }
   }
   ASSERT_GT(longest_for, 0);
   const auto run_for = std::chrono::milliseconds(longest_for) + kScale.min_range + 5s;
@@ -494,8 +497,9 @@ TEST_F(AlertDrillsTest, PersistWorkerKilledFiresServiceDownAndLagThenResolves) {
   stack().service("persist-worker").process->Kill();  // SIGKILL: a crash
   // A failed assertion must not leave the worker dead for the next drill.
   ScopeExit restart_guard([this] {
-    if (!stack().service("persist-worker").process->Alive())
+    if (!stack().service("persist-worker").process->Alive()) {
       (void)stack().Restart("persist-worker");
+    }
   });
 
   auto down = prom().WaitForFiring("ServiceDown", {{"job", "persist-worker"}}, 60s);

@@ -278,8 +278,9 @@ TEST_F(ChatCoreE2eTest, SendTraceHasTheContractShapeAndLogsCarryItsId) {
   auto page = alice->History("general");
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   bool in_history = false;
-  for (const auto& m : page->messages)
+  for (const auto& m : page->messages) {
     in_history |= m.timestamp == sent->timestamp && m.user == "alice";
+  }
   EXPECT_TRUE(in_history);
 }
 
@@ -317,8 +318,9 @@ TEST_F(ChatCoreE2eTest, PostgresDownTenSecondsErrorsAreObservableAndNothingIsLos
   bool exception_event = false;
   for (const auto& s : (*trace)["spans"]) {
     if (s.value("service_name", "") != "persist-worker" ||
-        s["status"]["code"] != "STATUS_CODE_ERROR")
+        s["status"]["code"] != "STATUS_CODE_ERROR") {
       continue;
+    }
     for (const auto& e : s["events"]) exception_event |= e.value("name", "") == "exception";
   }
   EXPECT_TRUE(exception_event);

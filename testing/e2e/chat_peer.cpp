@@ -81,6 +81,8 @@ class Producer final : public chat::runtime::Service {
     if (worker_.joinable()) worker_.join();
   }
   ~Producer() override { Drain(std::chrono::milliseconds(0)); }
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
 
  private:
   void Rounds() {
@@ -95,15 +97,14 @@ class Producer final : public chat::runtime::Service {
       auto seq = js_->Publish(kJs, {room_}, payload, parent);
       std::string reply_text =
           reply.ok() ? std::string(reply->payload()) : reply.status().message();
-      PrintLine(std::string("{\"event\":\"round\",\"trace_id\":\"") +
-                root.Context().trace_id.Hex() +
-                "\",\"publish_ok\":" + (pub.ok() ? "true" : "false") +
+      PrintLine(std::string(R"({"event":"round","trace_id":")") + root.Context().trace_id.Hex() +
+                R"(","publish_ok":)" + (pub.ok() ? "true" : "false") +
                 ",\"request_ok\":" + (reply.ok() ? "true" : "false") +
                 ",\"js_ok\":" + (seq.ok() ? "true" : "false") + "}");
       ctx_.telemetry().logger->Info(root.Context(), "e2e round sent",
                                     {{"chat.room", room_}, {"chat.e2e.reply", reply_text}});
     }
-    PrintLine("{\"event\":\"done\"}");
+    PrintLine(R"({"event":"done"})");
   }
 
   // Many short spans as fast as asked, for the exporter-down drill: chat keeps working while
@@ -125,7 +126,7 @@ class Producer final : public chat::runtime::Service {
         std::this_thread::sleep_until(next_report);  // pacing of a load generator
       }
       if (Clock::now() >= next_report) {
-        PrintLine("{\"event\":\"spans\",\"count\":" + std::to_string(total) + "}");
+        PrintLine(R"({"event":"spans","count":)" + std::to_string(total) + "}");
         next_report += std::chrono::seconds(1);
         in_second = 0;
       }
@@ -199,6 +200,8 @@ class Consumer final : public chat::runtime::Service {
     for (auto& s : subs_) (void)s->Drain(timeout);
   }
   ~Consumer() override { Drain(std::chrono::milliseconds(1000)); }
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
 
  private:
   Status Handle(const chat::natsx::Message& msg, chat::natsx::MessageContext& mctx) {
@@ -226,14 +229,14 @@ template <typename T>
 Result<std::unique_ptr<chat::runtime::Service>> StartPeer(chat::runtime::ServiceContext& ctx) {
   auto peer = std::make_unique<T>(ctx);
   CHAT_RETURN_IF_ERROR(peer->Start());
-  PrintLine("{\"event\":\"ready\",\"metrics_port\":" + std::to_string(ctx.admin_port()) + "}");
+  PrintLine(R"({"event":"ready","metrics_port":)" + std::to_string(ctx.admin_port()) + "}");
   return std::unique_ptr<chat::runtime::Service>(std::move(peer));
 }
 
 }  // namespace
 
 int main() {
-  static const chat::core::ProcessEnv env;
+  static const chat::core::ProcessEnv kEnv;
   const char* mode_env = std::getenv("CHAT_PEER_MODE");
   std::string mode = mode_env != nullptr ? mode_env : "";
   if (mode != "producer" && mode != "consumer") {
@@ -244,5 +247,5 @@ int main() {
   chat::runtime::ServiceInfo info{"e2e-" + mode, 0};
   return chat::runtime::ServiceMain(info,
                                     mode == "producer" ? StartPeer<Producer> : StartPeer<Consumer>,
-                                    env, chat::core::SystemClock::Instance());
+                                    kEnv, chat::core::SystemClock::Instance());
 }

@@ -7,16 +7,17 @@
 
 #include <fcntl.h>
 #include <httplib.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <ranges>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -127,7 +128,7 @@ class ChatStack {
   }
   ~ChatStack() {
     // Services first (they drain to NATS and flush to the sink), then the infrastructure.
-    for (auto it = order_.rbegin(); it != order_.rend(); ++it) services_[*it].process->Stop();
+    for (auto& it : std::ranges::reverse_view(order_)) services_[it].process->Stop();
     if (idp_) idp_->Stop();
     nats_.reset();
     sink_.reset();
@@ -135,6 +136,8 @@ class ChatStack {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
+  ChatStack(const ChatStack&) = delete;
+  ChatStack& operator=(const ChatStack&) = delete;
 
   std::string nats_url() const { return nats_->url(); }
   std::string creds(const std::string& account) const {
@@ -195,8 +198,9 @@ class ChatStack {
     std::istringstream in(metrics);
     std::string line;
     while (std::getline(in, line)) {
-      if (line.rfind(series + " ", 0) == 0)
+      if (line.rfind(series + " ", 0) == 0) {
         return std::strtod(line.c_str() + series.size() + 1, nullptr);
+      }
     }
     return 0;
   }
@@ -205,7 +209,7 @@ class ChatStack {
     httplib::Client client("127.0.0.1", port);
     client.set_connection_timeout(2);
     client.set_read_timeout(5);
-    auto res = client.Get(path.c_str());
+    auto res = client.Get(path);
     if (!res) return core::Unavailable("no answer from 127.0.0.1:" + std::to_string(port));
     if (res->status != 200) return core::Unavailable("HTTP " + std::to_string(res->status));
     return res->body;

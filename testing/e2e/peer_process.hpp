@@ -4,14 +4,15 @@
 #pragma once
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <ranges>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,8 +94,8 @@ class PeerProcess {
   // The latest line with `event`.
   std::optional<nlohmann::json> Last(const std::string& event) const {
     std::lock_guard lock(mu_);
-    for (auto it = lines_.rbegin(); it != lines_.rend(); ++it) {
-      if (it->value("event", "") == event) return *it;
+    for (const auto& line : std::ranges::reverse_view(lines_)) {
+      if (line.value("event", "") == event) return line;
     }
     return std::nullopt;
   }

@@ -10,11 +10,11 @@
 
 #include <fcntl.h>
 #include <httplib.h>
-#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -240,7 +240,7 @@ class PrometheusProcess {
     httplib::Client client("127.0.0.1", port_);
     client.set_connection_timeout(2);
     client.set_read_timeout(10);
-    auto res = client.Get(path.c_str());
+    auto res = client.Get(path);
     return Data(res, path);
   }
 
@@ -369,7 +369,7 @@ class PrometheusProcess {
     return body["data"];
   }
 
-  core::Status Init(PrometheusOptions options) {
+  core::Status Init(const PrometheusOptions& options) {
     char tmpl[] = "/tmp/chat-prometheus-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) return core::Internal("mkdtemp failed");
     dir_ = tmpl;
@@ -388,7 +388,7 @@ class PrometheusProcess {
                                   "--storage.tsdb.path=" + (dir_ / "data").string(),
                                   "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
     argv.insert(argv.end(), flags->begin(), flags->end());
-    argv.push_back("--log.level=warn");
+    argv.push_back({"--log.level=warn"});
     pid_ = SpawnWithEnv(argv, {}, fd, fd);
     ::close(fd);
     if (pid_ <= 0) return core::Internal("could not spawn " + options.binary);

@@ -189,9 +189,10 @@ TEST_F(QuotaDrillTest, OneUserExhaustsEachQuotaWhileAnotherKeepsChatting) {
   ASSERT_NE(bob2, nullptr);
   // The user's limit arrives in an INFO update right after the CONNECT is accepted.
   EXPECT_TRUE(WaitFor(
-      [&] { return natsConnection_GetMaxPayload(bob2->connection().native()) == 64 * 1024; }, 10s))
+      [&] { return natsConnection_GetMaxPayload(bob2->connection().native()) == long{64} * 1024; },
+      10s))
       << natsConnection_GetMaxPayload(bob2->connection().native());
-  const std::string huge_text(70 * 1024, 'x');
+  const std::string huge_text(size_t{70} * 1024, 'x');
   const std::string body =
       json{{"user", "bob"}, {"text", huge_text}, {"timestamp", 1}, {"room", "general"}}.dump();
   core::Status huge = bob2->connection().Publish(subjects::kDeliverSend, {"bob", "general"}, body,

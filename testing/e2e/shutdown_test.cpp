@@ -33,7 +33,7 @@ using namespace std::chrono_literals;
 // A service binary as a child process, its output in a log file the test can read.
 class Service {
  public:
-  Service(const std::string& binary, std::map<std::string, std::string> env)
+  Service(const std::string& binary, const std::map<std::string, std::string>& env)
       : log_(std::filesystem::temp_directory_path() /
              ("shutdown-test-" + std::to_string(::getpid()) + "-" +
               std::filesystem::path(binary).filename().string() + ".log")) {
@@ -46,6 +46,8 @@ class Service {
     std::error_code ec;
     std::filesystem::remove(log_, ec);
   }
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
   pid_t pid() const { return pid_; }
   std::string Log() const {
     std::ifstream in(log_);

@@ -16,10 +16,12 @@
 #include <cstring>
 #include <fstream>
 
+#include "chat/core/status.hpp"
+
 namespace chat::testing {
 namespace {
 
-constexpr size_t kPiece = 64 * 1024;
+constexpr size_t kPiece = size_t{64} * 1024;
 
 std::string ZlibZeros(size_t inflated_bytes, int window_bits) {
   z_stream zs{};
@@ -91,7 +93,7 @@ int Connect(int port, std::string& error) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    error = std::string("connect failed: ") + std::strerror(errno);
+    error = std::string("connect failed: ") + core::ErrnoMessage(errno);
     ::close(fd);
     return -1;
   }
@@ -133,7 +135,7 @@ class FixedPayload final : public Payload {
 
 class ChunkedPayload final : public Payload {
  public:
-  ChunkedPayload(std::string head, size_t total) : left_(total) { buffer_ = std::move(head); }
+  ChunkedPayload(std::string head, size_t total) : buffer_(std::move(head)), left_(total) {}
   std::string_view Next() override {
     if (pos_ == buffer_.size()) Refill();
     return std::string_view(buffer_).substr(pos_);

@@ -3,21 +3,20 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "chat/core/status.hpp"
 #include "chat/testing/wait_for.hpp"
-
-extern char** environ;
 
 namespace chat::testing {
 
@@ -115,8 +114,9 @@ core::Status NatsServer::Launch(int port) {
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, "nats-server", &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0)
-    return core::Unavailable(std::string("cannot spawn nats-server: ") + std::strerror(rc));
+  if (rc != 0) {
+    return core::Unavailable(std::string("cannot spawn nats-server: ") + core::ErrnoMessage(rc));
+  }
   pid_ = pid;
 
   std::string ports_file = dir_ + "/nats-server_" + std::to_string(pid) + ".ports";

@@ -4,12 +4,13 @@
 
 #include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -94,8 +95,14 @@ core::Status PgCluster::Init() {
   }
   if (geteuid() == 0) {
     // initdb and postgres refuse to run as root.
-    const passwd* pw = getpwnam("postgres");
-    if (pw == nullptr) pw = getpwnam("nobody");
+    passwd entry{};
+    std::array<char, 4096> strings{};
+    passwd* pw = nullptr;
+    for (const char* name : {"postgres", "nobody"}) {
+      if (getpwnam_r(name, &entry, strings.data(), strings.size(), &pw) == 0 && pw != nullptr) {
+        break;
+      }
+    }
     if (pw == nullptr) return core::Internal("running as root and no postgres/nobody user exists");
     run_as_ = pw->pw_name;
     if (chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0 ||

@@ -1,17 +1,15 @@
 #include "chat/testing/process.hpp"
 
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
 #include "chat/testing/wait_for.hpp"
-
-extern char** environ;
 
 namespace chat::testing {
 

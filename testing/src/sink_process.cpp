@@ -3,18 +3,17 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <thread>
 #include <vector>
 
+#include "chat/core/status.hpp"
 #include "chat/testing/wait_for.hpp"
-
-extern char** environ;
 
 namespace chat::testing {
 namespace {
@@ -58,7 +57,7 @@ core::Status SinkProcess::Start(const SinkProcessOptions& options) {
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
-    return core::Unavailable("cannot start " + binary + ": " + std::strerror(rc));
+    return core::Unavailable("cannot start " + binary + ": " + core::ErrnoMessage(rc));
   }
   pid_ = pid;
   stdout_fd_ = fds[0];

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,7 +56,7 @@ int Usage(const char* problem) {
 }
 
 std::string TimeOf(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  auto t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   localtime_r(&t, &tm);
   char buf[32];
@@ -189,13 +190,13 @@ int SendConfirmed(Session& s, const std::string& room, const std::string& text,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Run(int argc, char** argv) {
   // SIGINT/SIGTERM are taken synchronously (TerminationSignals::WaitFor) by `watch`; block them
   // before any library thread starts so they are never delivered elsewhere.
   const chat::runtime::TerminationSignals signals;
 
-  static const chat::core::ProcessEnv env;
-  LoginOptions options = chat::client::LoginOptionsFromEnv(env);
+  static const chat::core::ProcessEnv kEnv;
+  LoginOptions options = chat::client::LoginOptionsFromEnv(kEnv);
   options.client_name = "chat-cli";
   std::vector<std::string> args;
   std::string thread;
@@ -211,7 +212,8 @@ int main(int argc, char** argv) {
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
-    } else if (a == "--user") {
+    }
+    if (a == "--user") {
       if ((v = value()) == nullptr) return Usage("--user needs a value");
       options.user = v;
     } else if (a == "--password") {
@@ -260,9 +262,9 @@ int main(int argc, char** argv) {
   auto need = [&](size_t n) { return args.size() >= n + 1; };
 
   // Telemetry: chat-cli's own resource; only WARN and above on stderr unless LOG_LEVEL says so.
-  auto config = chat::telemetry::sdk::TelemetryConfig::FromEnv(env, "chat-cli");
+  auto config = chat::telemetry::sdk::TelemetryConfig::FromEnv(kEnv, "chat-cli");
   config.metrics_exporter = "none";
-  if (!env.Get("LOG_LEVEL")) config.log_level = chat::telemetry::LogLevel::kWarn;
+  if (!kEnv.Get("LOG_LEVEL")) config.log_level = chat::telemetry::LogLevel::kWarn;
   auto sdk =
       chat::telemetry::sdk::TelemetrySdk::Create(config, chat::core::SystemClock::Instance());
   auto finish = [&](int code) {
@@ -296,9 +298,10 @@ int main(int argc, char** argv) {
             m.reply_count > 0 ? (" [" + std::to_string(m.reply_count) + " replies]").c_str() : "",
             static_cast<long long>(m.timestamp), m.user.c_str());
       }
-      if (page->has_more)
+      if (page->has_more) {
         std::printf("(more: --before %lld)\n",
                     static_cast<long long>(page->messages.front().timestamp));
+      }
     }
   } else if (cmd == "rooms") {
     auto rooms = s.Rooms();
@@ -377,4 +380,14 @@ int main(int argc, char** argv) {
   (void)s.Close(2s);
   session->reset();
   return finish(rc);
+}
+
+// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fatal: %s\n", e.what());
+    return 1;
+  }
 }

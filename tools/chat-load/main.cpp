@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -181,12 +182,12 @@ bool ParseDouble(const char* s, double& out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  static const chat::core::ProcessEnv env;
+static int Run(int argc, char** argv) {
+  static const chat::core::ProcessEnv kEnv;
   Config cfg;
-  cfg.login = chat::client::LoginOptionsFromEnv(env);
+  cfg.login = chat::client::LoginOptionsFromEnv(kEnv);
   cfg.login.client_name = "chat-load";
-  cfg.db = env.Get("DATABASE_URL").value_or("postgresql://postgres@127.0.0.1:5433/chatdb");
+  cfg.db = kEnv.Get("DATABASE_URL").value_or("postgresql://postgres@127.0.0.1:5433/chatdb");
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -205,7 +206,8 @@ int main(int argc, char** argv) {
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
-    } else if (a == "--users") {
+    }
+    if (a == "--users") {
       if (!number("--users", 1, 1000, tmp)) return 2;
       cfg.users = static_cast<int>(tmp);
     } else if (a == "--rooms") {
@@ -258,11 +260,11 @@ int main(int argc, char** argv) {
   const auto total = static_cast<uint64_t>(std::llround(cfg.rate * cfg.duration_s));
   if (total == 0) return Usage("--rate × --duration is less than one message");
 
-  auto tconfig = chat::telemetry::sdk::TelemetryConfig::FromEnv(env, "chat-load");
+  auto tconfig = chat::telemetry::sdk::TelemetryConfig::FromEnv(kEnv, "chat-load");
   tconfig.metrics_exporter = "none";
   tconfig.traces_sampler = "parentbased_traceidratio";
   tconfig.traces_sampler_arg = cfg.sampling;
-  if (!env.Get("LOG_LEVEL")) tconfig.log_level = chat::telemetry::LogLevel::kWarn;
+  if (!kEnv.Get("LOG_LEVEL")) tconfig.log_level = chat::telemetry::LogLevel::kWarn;
   auto sdk =
       chat::telemetry::sdk::TelemetrySdk::Create(tconfig, chat::core::SystemClock::Instance());
   const auto& clock = chat::core::SystemClock::Instance();
@@ -417,7 +419,7 @@ int main(int argc, char** argv) {
     auto now = Steady::now();
     if (now > hard_stop) break;  // far behind schedule: stop rather than run unbounded
     max_lag_ms = std::max(max_lag_ms, std::chrono::duration<double, std::milli>(now - due).count());
-    size_t k = static_cast<size_t>(i % sessions.size());
+    auto k = static_cast<size_t>(i % sessions.size());
     const auto& mine = rooms_of[k];
     const std::string& room = mine[static_cast<size_t>((i / sessions.size()) % mine.size())];
     std::string text = "load " + nonce + " " + std::to_string(i);
@@ -588,4 +590,14 @@ int main(int argc, char** argv) {
   sdk->Shutdown(3000ms);
   bool complete = delivered >= sent && (!use_db || static_cast<uint64_t>(dbf.distinct) >= sent);
   return complete ? 0 : 3;
+}
+
+// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fatal: %s\n", e.what());
+    return 1;
+  }
 }

@@ -5,6 +5,7 @@
 // Exit codes: 0 applied or up to date, 1 migration failure, 2 bad configuration.
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <thread>
 
 #include "chat/core/env.hpp"
@@ -39,7 +40,7 @@ int SetPasswords(const std::string& dir, const std::string& dsn,
 
 }  // namespace
 
-int main() {
+static int Run() {
   using namespace chat;
   core::ProcessEnv env;
   core::EnvReader reader(env);
@@ -69,5 +70,15 @@ int main() {
     // Postgres is still starting: back off and try again until the deadline.
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
+int main() {
+  try {
+    return Run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fatal: %s\n", e.what());
+    return 1;
   }
 }

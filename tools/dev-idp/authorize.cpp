@@ -82,17 +82,16 @@ void IdpServer::RenderLoginPage(RequestScope& rq, const Params& p, int status,
       "<h1>Sign in to nats-chat</h1>";
   bool has_error = !error.empty();
   if (has_error) {
-    html += "<p id=\"login-error\" class=\"error\" role=\"alert\">" + HtmlEscape(error) + "</p>";
+    html += R"(<p id="login-error" class="error" role="alert">)" + HtmlEscape(error) + "</p>";
   }
-  html += "<form method=\"post\" action=\"" + HtmlEscape(action) + "\">";
+  html += R"(<form method="post" action=")" + HtmlEscape(action) + "\">";
   for (auto key : kCarried) {
     auto it = p.find(key);
     if (it == p.end()) continue;
-    html += "<input type=\"hidden\" name=\"" + std::string(key) + "\" value=\"" +
+    html += R"(<input type="hidden" name=")" + std::string(key) + "\" value=\"" +
             HtmlEscape(it->second) + "\">";
   }
-  std::string described =
-      has_error ? " aria-describedby=\"login-error\" aria-invalid=\"true\"" : "";
+  std::string described = has_error ? R"( aria-describedby="login-error" aria-invalid="true")" : "";
   bool focus_password = !username.empty();
   html +=
       "<label for=\"username\">Username or email</label>"

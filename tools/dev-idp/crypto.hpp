@@ -43,6 +43,8 @@ class RsaKey {
   RsaKey(RsaKey&&) noexcept;
   RsaKey& operator=(RsaKey&&) noexcept;
   ~RsaKey();
+  RsaKey(const RsaKey&) = delete;
+  RsaKey& operator=(const RsaKey&) = delete;
 
   // PKCS#8 PEM of the private key (what is written to the state dir).
   std::string PrivatePem() const;

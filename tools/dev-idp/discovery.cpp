@@ -12,7 +12,7 @@ namespace chat::devidp {
 using nlohmann::json;
 namespace semconv = telemetry::semconv;
 
-void IdpServer::HandleDiscovery(RequestScope& rq) {
+void IdpServer::HandleDiscovery(RequestScope& rq) {  // NOLINT(readability-make-member-function-const)
   std::string iss = issuer();
   std::string oidc = iss + "/protocol/openid-connect";
   json doc = {

@@ -36,7 +36,7 @@ std::optional<std::string> PercentDecode(std::string_view s) {
 
 core::Result<FormParams> ParseForm(std::string_view body) {
   FormParams out;
-  if (body.size() > 64 * 1024) return core::InvalidArgument("request body too large");
+  if (body.size() > size_t{64} * 1024) return core::InvalidArgument("request body too large");
   size_t pos = 0;
   while (pos <= body.size()) {
     size_t amp = body.find('&', pos);

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat/core/status.hpp"
+
 namespace chat::devidp {
 namespace {
 
@@ -22,7 +24,7 @@ core::Status MakePrivateDir(const fs::path& dir) {
   if (ec) return core::Unavailable("cannot create " + dir.string() + ": " + ec.message());
   // Keys are secrets: the directory is ours alone even when it already existed.
   if (::chmod(dir.c_str(), 0700) != 0) {
-    return core::Unavailable("cannot chmod " + dir.string() + ": " + std::strerror(errno));
+    return core::Unavailable("cannot chmod " + dir.string() + ": " + core::ErrnoMessage(errno));
   }
   return core::Status::Ok();
 }
@@ -33,15 +35,16 @@ core::Status WritePrivateFile(const fs::path& path, const std::string& content) 
   fs::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return core::Unavailable("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  if (fd < 0) {
+    return core::Unavailable("cannot write " + tmp.string() + ": " + core::ErrnoMessage(errno));
+  }
   size_t off = 0;
   while (off < content.size()) {
     ssize_t n = ::write(fd, content.data() + off, content.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       ::close(fd);
-      return core::Unavailable("write failed: " + std::string(std::strerror(errno)));
+      return core::Unavailable("write failed: " + core::ErrnoMessage(errno));
     }
     off += static_cast<size_t>(n);
   }
@@ -50,7 +53,8 @@ core::Status WritePrivateFile(const fs::path& path, const std::string& content) 
     return core::Unavailable("cannot flush " + tmp.string());
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return core::Unavailable("cannot rename to " + path.string() + ": " + std::strerror(errno));
+    return core::Unavailable("cannot rename to " + path.string() + ": " +
+                             core::ErrnoMessage(errno));
   }
   return core::Status::Ok();
 }

@@ -155,16 +155,16 @@ void IdpServer::Route(const char* method, const std::string& path, const std::st
   options.span_attributes = {{"url.scheme", "http"}};
   if (cors) {
     options.finish = [this](telemetry::sdk::HttpExchange& ex) {
-      std::string origin = ex.req.get_header_value("Origin");
+      std::string origin = ex.req().get_header_value("Origin");
       if (!origin.empty() && RedirectAllowed(origin, config_.redirect_origins)) {
-        ex.res.set_header("Access-Control-Allow-Origin", origin);
-        ex.res.set_header("Vary", "Origin");
-        ex.res.set_header("Access-Control-Allow-Credentials", "true");
+        ex.res().set_header("Access-Control-Allow-Origin", origin);
+        ex.res().set_header("Vary", "Origin");
+        ex.res().set_header("Access-Control-Allow-Credentials", "true");
       }
     };
   }
   auto handler = [fn = std::move(fn)](telemetry::sdk::HttpExchange& ex) {
-    RequestScope rq{ex.req, ex.res, ex.ctx(), ex};
+    RequestScope rq{ex.req(), ex.res(), ex.ctx(), ex};
     fn(rq);
   };
   std::string pattern = RegexEscape(path);

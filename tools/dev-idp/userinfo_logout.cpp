@@ -15,7 +15,7 @@ void IdpServer::HandleUserinfo(RequestScope& rq) {
   auto unauthorized = [&](std::string_view description) {
     rq.res.status = 401;
     rq.res.set_header("WWW-Authenticate",
-                      "Bearer realm=\"nats-chat\", error=\"invalid_token\", error_description=\"" +
+                      R"(Bearer realm="nats-chat", error="invalid_token", error_description=")" +
                           std::string(description) + "\"");
     json body = {{"error", "invalid_token"}, {"error_description", description}};
     rq.res.set_content(body.dump(), "application/json");

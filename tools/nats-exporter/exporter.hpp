@@ -58,6 +58,7 @@ class ExporterServer {
   explicit ExporterServer(Config config);
   ExporterServer(const ExporterServer&) = delete;
   ExporterServer& operator=(const ExporterServer&) = delete;
+  ~ExporterServer() = default;
 
   // kUnavailable when the listen address cannot be bound.
   core::Status Start() { return server_.Start(); }

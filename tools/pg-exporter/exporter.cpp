@@ -228,6 +228,7 @@ void RenderStatActivity(const pg::Rows& rows, const std::string& server, Exposit
   std::map<std::vector<std::string>, std::pair<double, double>> series;
   for (int r = 0; r < rows.RowCount(); ++r) {
     std::vector<std::string> key;
+    key.reserve(7);
     for (int c = 0; c < 7; ++c) key.push_back(TextOrEmpty(rows, r, c));
     auto& v = series[key];
     v.first += NumberOrZero(rows, r, 7);

@@ -87,6 +87,7 @@ class ExporterServer {
   explicit ExporterServer(Collector& collector, Config config);
   ExporterServer(const ExporterServer&) = delete;
   ExporterServer& operator=(const ExporterServer&) = delete;
+  ~ExporterServer() = default;
 
   // kUnavailable when the listen address cannot be bound.
   core::Status Start() { return server_.Start(); }

@@ -17,7 +17,7 @@ core::Result<SinkConfig> SinkConfig::FromEnv(const core::Env& env) {
   c.max_logs = static_cast<size_t>(r.Int("SINK_MAX_LOGS", 200000, 1, 50'000'000));
   c.max_age = std::chrono::seconds(r.Int("SINK_MAX_AGE_SECONDS", 3600, 1, 30L * 24 * 3600));
   c.max_bytes = static_cast<size_t>(
-      r.Int("SINK_MAX_BYTES", 256L * 1024 * 1024, 1024 * 1024, 64L * 1024 * 1024 * 1024));
+      r.Int("SINK_MAX_BYTES", 256L * 1024 * 1024, int64_t{1024} * 1024, 64L * 1024 * 1024 * 1024));
   c.max_body_bytes = static_cast<size_t>(
       r.Int("SINK_MAX_BODY_BYTES", 8L * 1024 * 1024, 1024, 1024L * 1024 * 1024));
   if (auto old = env.Get("SINK_CORS_ORIGIN"); old && !old->empty()) {

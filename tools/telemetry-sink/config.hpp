@@ -32,8 +32,8 @@ struct SinkConfig {
   size_t max_spans = 200000;
   size_t max_logs = 200000;
   std::chrono::seconds max_age{3600};
-  size_t max_bytes = 256 * 1024 * 1024;     // the store (spans + logs), approximate heap bytes
-  size_t max_body_bytes = 8 * 1024 * 1024;  // before and after gunzip
+  size_t max_bytes = size_t{256} * 1024 * 1024;  // the store (spans + logs), approximate heap bytes
+  size_t max_body_bytes = size_t{8} * 1024 * 1024;  // before and after gunzip
   // Origins whose pages may read the API and post OTLP (CORS). The local web client's origin by
   // default; the browser normally posts through that origin's nginx and needs no CORS at all.
   // "*" only when configured.

@@ -43,7 +43,7 @@ class Forwarder {
  private:
   void Run();
   // Returns the result label: "ok", "http_4xx", "http_5xx", "timeout", "connection_error".
-  std::string Send(void* curl, const ForwardRequest& request);
+  std::string Send(void* handle, const ForwardRequest& request);
 
   const std::string endpoint_;
   const size_t queue_size_;

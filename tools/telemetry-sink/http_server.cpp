@@ -18,12 +18,12 @@ namespace sdk = telemetry::sdk;
 
 void Send(httplib::Response& res, const HttpReply& reply) {
   res.status = reply.status;
-  res.set_content(reply.body, reply.content_type.c_str());
+  res.set_content(reply.body, reply.content_type);
 }
 
 // A query answer; a refused query (bad id or parameters, unknown trace) logs at DEBUG.
 void SendQuery(sdk::HttpExchange& ex, const HttpReply& reply) {
-  Send(ex.res, reply);
+  Send(ex.res(), reply);
   if (reply.status >= 400 && reply.status < 500) {
     ex.Debug("sink query refused", {{"http.response.status_code", reply.status}});
   }
@@ -107,25 +107,25 @@ void SinkServer::Routes() {
   });
 
   router.Options(R"(/.*)", "*", [this](sdk::HttpExchange& ex) {
-    if (!sink_.OriginAllowed(ex.req.get_header_value("Origin"))) {
-      ex.res.status = 403;
-      ex.res.set_content(
+    if (!sink_.OriginAllowed(ex.req().get_header_value("Origin"))) {
+      ex.res().status = 403;
+      ex.res().set_content(
           sdk::HttpErrorBody(core::ErrorCode::kPermissionDenied, "origin not allowed"),
           "application/json");
       return;
     }
-    ex.res.status = 204;
-    ex.res.set_header("Access-Control-Allow-Methods", "POST, GET, OPTIONS");
-    ex.res.set_header("Access-Control-Allow-Headers",
-                      "Content-Type, Content-Encoding, traceparent, tracestate");
-    ex.res.set_header("Access-Control-Max-Age", "86400");
+    ex.res().status = 204;
+    ex.res().set_header("Access-Control-Allow-Methods", "POST, GET, OPTIONS");
+    ex.res().set_header("Access-Control-Allow-Headers",
+                        "Content-Type, Content-Encoding, traceparent, tracestate");
+    ex.res().set_header("Access-Control-Max-Age", "86400");
   });
 
   auto otlp = [this](OtlpSignal signal) {
     return [this, signal](sdk::HttpExchange& ex) {
       HttpReply reply =
-          sink_.HandleOtlp(signal, ex.req.get_header_value("Content-Type"),
-                           sdk::HttpBodyGuard::OriginalContentEncoding(ex.req), ex.req.body);
+          sink_.HandleOtlp(signal, ex.req().get_header_value("Content-Type"),
+                           sdk::HttpBodyGuard::OriginalContentEncoding(ex.req()), ex.req().body);
       if (!reply.rejected_reason.empty()) {
         // The request's one line: the reason is a bounded enum, the detail is our own
         // decoder's text (never the body).
@@ -134,7 +134,7 @@ void SinkServer::Routes() {
                                           {"detail", reply.rejected_detail},
                                           {"http.response.status_code", reply.status}});
       }
-      Send(ex.res, reply);
+      Send(ex.res(), reply);
     };
   };
   // The raw (possibly gzip) body is bounded by SINK_MAX_BODY_BYTES while it is read, chunked
@@ -146,29 +146,29 @@ void SinkServer::Routes() {
   router.Post("/v1/metrics", "/v1/metrics", otlp(OtlpSignal::kMetrics), otlp_route);
 
   router.Get(R"(/api/traces/([^/]+))", "/api/traces/{trace_id}", [this](sdk::HttpExchange& ex) {
-    SendQuery(ex, sink_.GetTrace(ex.req.matches[1].str()));
+    SendQuery(ex, sink_.GetTrace(ex.req().matches[1].str()));
   });
   router.Get("/api/traces", "/api/traces",
-             [this](sdk::HttpExchange& ex) { SendQuery(ex, sink_.SearchTraces(ex.req.params)); });
+             [this](sdk::HttpExchange& ex) { SendQuery(ex, sink_.SearchTraces(ex.req().params)); });
   router.Get("/api/logs", "/api/logs",
-             [this](sdk::HttpExchange& ex) { SendQuery(ex, sink_.SearchLogs(ex.req.params)); });
+             [this](sdk::HttpExchange& ex) { SendQuery(ex, sink_.SearchLogs(ex.req().params)); });
   router.Get("/api/services", "/api/services",
-             [this](sdk::HttpExchange& ex) { Send(ex.res, sink_.Services()); });
+             [this](sdk::HttpExchange& ex) { Send(ex.res(), sink_.Services()); });
   router.Get("/metrics", "/metrics", [this](sdk::HttpExchange& ex) {
-    Send(ex.res, sink_.Metrics(sdk::AcceptsOpenMetrics(ex.req.get_header_value("Accept"))));
+    Send(ex.res(), sink_.Metrics(sdk::AcceptsOpenMetrics(ex.req().get_header_value("Accept"))));
   });
   router.Get("/healthz", "/healthz", [](sdk::HttpExchange& ex) {
-    ex.res.set_content("{\"status\":\"ok\"}", "application/json");
+    ex.res().set_content(R"({"status":"ok"})", "application/json");
   });
   router.Get("/readyz", "/readyz", [this](sdk::HttpExchange& ex) {
     bool ready = ready_.load();
-    ex.res.status = ready ? 200 : 503;
-    ex.res.set_content(ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}",
-                       "application/json");
+    ex.res().status = ready ? 200 : 503;
+    ex.res().set_content(ready ? R"({"status":"ready"})" : R"({"status":"starting"})",
+                         "application/json");
     if (!ready) ex.Debug("sink not ready");  // a probe state, not a server failure
   });
   router.Get("/", "/", [](sdk::HttpExchange& ex) {
-    ex.res.set_content(kExplorerHtml, "text/html; charset=utf-8");
+    ex.res().set_content(kExplorerHtml, "text/html; charset=utf-8");
   });
 }
 
@@ -176,8 +176,8 @@ core::Result<uint16_t> SinkServer::Start() {
   const SinkConfig& cfg = sink_.config();
   int port = 0;
   if (cfg.port == 0) {
-    port = server_->bind_to_any_port(cfg.host.c_str());
-  } else if (server_->bind_to_port(cfg.host.c_str(), cfg.port)) {
+    port = server_->bind_to_any_port(cfg.host);
+  } else if (server_->bind_to_port(cfg.host, cfg.port)) {
     port = cfg.port;
   } else {
     port = -1;

@@ -3,8 +3,8 @@
 // forwarder and exits 0. Signals are taken synchronously with sigwait on the main thread, so no
 // code runs in signal-handler context.
 #include <curl/curl.h>
-#include <signal.h>
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 

@@ -36,8 +36,9 @@ std::string Trim(std::string_view s) {
 // "application/json; charset=utf-8" → kJson; nullopt for anything OTLP/HTTP does not define.
 std::optional<Format> ParseContentType(std::string_view content_type) {
   std::string media = Lower(Trim(content_type.substr(0, content_type.find(';'))));
-  if (media == "application/x-protobuf" || media == "application/protobuf")
+  if (media == "application/x-protobuf" || media == "application/protobuf") {
     return Format::kProtobuf;
+  }
   if (media == "application/json") return Format::kJson;
   return std::nullopt;
 }

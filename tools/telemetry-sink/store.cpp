@@ -48,22 +48,23 @@ bool ParseDuration(std::string_view s, int64_t& nanos) {
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string_view unit = s.substr(unit_start, i - unit_start);
     int64_t mult = 0;
-    if (unit == "ns")
+    if (unit == "ns") {
       mult = 1;
-    else if (unit == "us")
+    } else if (unit == "us") {
       mult = 1000;
-    else if (unit == "ms")
+    } else if (unit == "ms") {
       mult = 1'000'000;
-    else if (unit == "s")
+    } else if (unit == "s") {
       mult = 1'000'000'000;
-    else if (unit == "m")
+    } else if (unit == "m") {
       mult = 60'000'000'000;
-    else if (unit == "h")
+    } else if (unit == "h") {
       mult = 3'600'000'000'000;
-    else if (unit == "d")
+    } else if (unit == "d") {
       mult = 86'400'000'000'000;
-    else
+    } else {
       return false;
+    }
     if (n > INT64_MAX / mult) return false;
     total += n * mult;
   }
@@ -108,7 +109,7 @@ bool ParseRfc3339(std::string_view s, int64_t& unix_nano) {
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
     int oh = 0, om = 0;
     if (!num(i + 1, 2, oh) || !num(i + 4, 2, om)) return false;
-    offset_seconds = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    offset_seconds = int64_t{s[i] == '-' ? -1 : 1} * (int64_t{oh} * 3600 + int64_t{om} * 60);
     i += 6;
   } else {
     return false;
@@ -211,14 +212,15 @@ core::Result<TraceQuery> ParseTraceQuery(const QueryParams& params, int64_t now_
       q.name = value;
     } else if (key == "status") {
       std::string s = Lower(value);
-      if (s == "unset")
+      if (s == "unset") {
         q.status_code = 0;
-      else if (s == "ok")
+      } else if (s == "ok") {
         q.status_code = 1;
-      else if (s == "error")
+      } else if (s == "error") {
         q.status_code = 2;
-      else if (!s.empty())
+      } else if (!s.empty()) {
         return core::InvalidArgument("status must be unset, ok or error");
+      }
     } else if (key.rfind("attr.", 0) == 0 && key.size() > 5) {
       q.attributes.emplace_back(key.substr(5), value);
     } else if (key == "since" && !value.empty()) {
@@ -243,12 +245,13 @@ core::Result<LogQuery> ParseLogQuery(const QueryParams& params, int64_t now_unix
     } else if (key == "since" && !value.empty()) {
       CHAT_ASSIGN_OR_RETURN(q.since_unix_nano, ParseSince(value, now_unix_nano));
     } else if (key == "direction") {
-      if (value == "forward")
+      if (value == "forward") {
         q.forward = true;
-      else if (value == "backward" || value.empty())
+      } else if (value == "backward" || value.empty()) {
         q.forward = false;
-      else
+      } else {
         return core::InvalidArgument("direction must be forward or backward");
+      }
     }
   }
   CHAT_ASSIGN_OR_RETURN(q.limit, ParseLimit(params, 100));
@@ -518,8 +521,9 @@ void TelemetryStore::EvictLocked(int64_t now) {
       ++logs_by_bytes;
     }
   }
-  if (on_evict_ && spans_by_bytes > 0)
+  if (on_evict_ && spans_by_bytes > 0) {
     on_evict_(Signal::kSpans, EvictReason::kBytes, spans_by_bytes);
+  }
   if (on_evict_ && logs_by_bytes > 0) on_evict_(Signal::kLogs, EvictReason::kBytes, logs_by_bytes);
 }
 

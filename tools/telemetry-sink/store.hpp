@@ -75,7 +75,7 @@ struct StoreLimits {
   size_t max_spans = 200000;
   size_t max_logs = 200000;
   std::chrono::seconds max_age{3600};
-  size_t max_bytes = 256 * 1024 * 1024;
+  size_t max_bytes = size_t{256} * 1024 * 1024;
 };
 
 enum class Signal { kSpans, kLogs };

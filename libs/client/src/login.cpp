@@ -59,7 +59,7 @@ bool IsLoopbackUrl(std::string_view url) {
 
 LoginOptions LoginOptionsFromEnv(const core::Env& env) {
   LoginOptions o;
-  auto get = [&](std::string_view name, std::string fallback) {
+  auto get = [&](std::string_view name, const std::string& fallback) {
     auto v = env.Get(name);
     return v && !v->empty() ? *v : fallback;
   };

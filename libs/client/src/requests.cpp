@@ -36,8 +36,9 @@ core::Result<contracts::HistoryPage> Session::History(std::string_view room, int
     return reply.status();
   }
   auto page = contracts::FromReply<contracts::HistoryPage>(reply->payload());
-  if (page.ok())
+  if (page.ok()) {
     span.SetAttribute(attr::kHistoryReturned, static_cast<int64_t>(page->messages.size()));
+  }
   return page;
 }
 

@@ -523,8 +523,8 @@ TEST_F(ClientTest, WatchFetchesNotifiedMessagesAndTakesAdminCopies) {
       5s));
   std::lock_guard lock(mu);
   ASSERT_EQ(got.size(), 2u);
-  const Delivery* room = got[0].via == "room" ? &got[0] : &got[1];
-  const Delivery* admin = got[0].via == "admin" ? &got[0] : &got[1];
+  const Delivery* room = got[0].via == "room" ? got.data() : &got[1];
+  const Delivery* admin = got[0].via == "admin" ? got.data() : &got[1];
   EXPECT_EQ(room->via, "room");
   EXPECT_TRUE(room->fetched);
   EXPECT_EQ(room->message, stored);

@@ -105,6 +105,8 @@ bool PatternCovers(std::string_view outer, std::string_view inner) {
 
 std::vector<AuditTarget> AuditTargets() {
   std::vector<AuditTarget> targets;
+  targets.reserve(std::size(kSubjectCatalogue) + std::size(jetstream::kChatMessagesSubjects) +
+                  std::size(jetstream::kBuckets) + 5);
   for (const auto& spec : kSubjectCatalogue) {
     targets.push_back({spec.subject->Pattern(), "template " + std::string(spec.subject->text())});
   }

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 
 namespace chat::core {
@@ -50,5 +51,12 @@ void CheckFailed(const char* expr, const char* file, int line) {
   std::abort();
 }
 }  // namespace internal
+
+std::string ErrnoMessage(int err) {
+  std::array<char, 256> buf{};
+  // The GNU strerror_r (g++ and clang++ define _GNU_SOURCE): returns the text, which may be a
+  // static string rather than buf.
+  return std::string(strerror_r(err, buf.data(), buf.size()));
+}
 
 }  // namespace chat::core

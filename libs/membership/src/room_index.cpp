@@ -158,13 +158,19 @@ core::Status MembershipMirror::Hydrate(const KeyReader& read_keys,
     buffered_.clear();
   }
   // Leaves hydrating mode on every exit path; the old view stays when reading failed.
-  struct StopBuffering {
-    MembershipMirror& m;
+  class StopBuffering {
+   public:
+    explicit StopBuffering(MembershipMirror& m) : m_(m) {}
     ~StopBuffering() {
-      std::lock_guard<std::mutex> lock(m.hydrate_mu_);
-      m.hydrating_ = false;
-      m.buffered_.clear();
+      std::lock_guard<std::mutex> lock(m_.hydrate_mu_);
+      m_.hydrating_ = false;
+      m_.buffered_.clear();
     }
+    StopBuffering(const StopBuffering&) = delete;
+    StopBuffering& operator=(const StopBuffering&) = delete;
+
+   private:
+    MembershipMirror& m_;
   } stop{*this};
 
   RoomIndex fresh;

@@ -101,8 +101,9 @@ TEST(RoomIndexTest, ConcurrentAddsAreAllKept) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&idx, t] {
-      for (int i = 0; i < 200; ++i)
+      for (int i = 0; i < 200; ++i) {
         idx.Add("r" + std::to_string(i % 10), "u" + std::to_string(t * 1000 + i));
+      }
     });
   }
   for (auto& th : threads) th.join();

@@ -155,7 +155,7 @@ core::Status JetStream::AddOrUpdateStream(const StreamConfig& config) {
   cfg.Replicas = config.replicas;
   if (config.duplicate_window.count() > 0) cfg.Duplicates = ToNanos(config.duplicate_window);
   jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&si, js_, &cfg, nullptr, &jerr);
   if (s != NATS_OK && jerr == JSStreamNameExistErr) {
     jerr = static_cast<jsErrCode>(0);
@@ -173,7 +173,7 @@ core::Status JetStream::AddOrUpdateStream(const StreamConfig& config) {
 }
 
 core::Status JetStream::DeleteStream(const std::string& name) {
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_DeleteStream(js_, name.c_str(), nullptr, &jerr);
   return JsStatus(s, jerr, "delete stream");
 }
@@ -192,7 +192,7 @@ core::Status JetStream::AddOrUpdateConsumer(const ConsumerConfig& config) {
   cfg.DeliverPolicy = config.deliver_new_only ? js_DeliverNew : js_DeliverAll;
   if (!config.filter_subject.empty()) cfg.FilterSubject = config.filter_subject.c_str();
   jsConsumerInfo* ci = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_AddConsumer(&ci, js_, config.stream.c_str(), &cfg, nullptr, &jerr);
   if (s != NATS_OK && jerr != JSStreamNotFoundErr) {
     // Exists with another configuration: update it in place.
@@ -222,7 +222,7 @@ core::Result<uint64_t> JetStream::Publish(const core::SubjectTemplate& tmpl, Arg
   std::string id(msg_id);
   if (!id.empty()) po.MsgId = id.c_str();
   jsPubAck* pa = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_PublishMsg(&pa, js_, out.msg(), &po, &jerr);
   if (s != NATS_OK) {
     if (s == NATS_TIMEOUT) {
@@ -270,7 +270,7 @@ core::Result<std::unique_ptr<PullConsumer>> JetStream::BindPullConsumer(
     std::vector<core::SubjectTemplate> templates) {
   if (templates.empty()) return core::InvalidArgument("pull consumer needs a template");
   jsConsumerInfo* ci = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_GetConsumerInfo(&ci, js_, stream.c_str(), durable.c_str(), nullptr, &jerr);
   if (s != NATS_OK) return JsStatus(s, jerr, "consumer info");
   jsConsumerInfo_Destroy(ci);
@@ -287,8 +287,9 @@ core::Result<std::unique_ptr<PullConsumer>> JetStream::BindPullConsumer(
 
   natsSubscription* sub = nullptr;
   s = natsConnection_SubscribeSync(&sub, conn_.native(), (inbox + ".*").c_str());
-  if (s == NATS_OK)
+  if (s == NATS_OK) {
     s = natsSubscription_SetPendingLimits(sub, kPendingMsgsLimit, kPendingBytesLimit);
+  }
   if (s != NATS_OK) {
     if (sub != nullptr) natsSubscription_Destroy(sub);
     return internal::ToStatus(s, "subscribe pull inbox");

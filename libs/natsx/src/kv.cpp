@@ -233,7 +233,7 @@ core::Status JetStream::ApplyBucketLimits(const KeyValueConfig& config) {
   // before its bounds existed keeps its old configuration. Both are fixed on the stream itself.
   const std::string stream = "KV_" + config.bucket;
   jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
   if (s != NATS_OK) return internal::ToStatus(s, "kv bucket info");
   std::unique_ptr<jsStreamInfo, void (*)(jsStreamInfo*)> info(si, &jsStreamInfo_Destroy);

@@ -36,10 +36,11 @@ class SpanName {
   }
   SpanName(const SpanName&) = delete;
   SpanName& operator=(const SpanName&) = delete;
+  ~SpanName() = default;
   std::string_view view() const { return view_; }
 
  private:
-  char buf_[128];
+  char buf_[128]{};
   std::string heap_;
   std::string_view view_;
 };
@@ -66,6 +67,7 @@ class OutboundMessage {
   OutboundMessage(const Connection& conn, const SendKind& kind) : conn_(conn), kind_(kind) {}
   OutboundMessage(const OutboundMessage&) = delete;
   OutboundMessage& operator=(const OutboundMessage&) = delete;
+  ~OutboundMessage() = default;
 
   // Formats the subject (no allocation once the thread's buffer has grown), starts the span
   // "<prefix><template>" as a child of `parent` (a root when it is invalid), sets attribute set M

@@ -169,8 +169,9 @@ void Subscription::Dispatch(natsMsg* raw) {
   telemetry::SpanStartOptions start;
   start.kind = server ? SpanKind::kServer : SpanKind::kConsumer;
   if (options_.link_inbound && options_.traced) {
-    if (parent.IsValid())
+    if (parent.IsValid()) {
       start.links.push_back({parent, {{semconv::kChatLinkReason, "recipient"}}});
+    }
   } else {
     start.parent = parent;
   }

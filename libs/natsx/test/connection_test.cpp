@@ -25,7 +25,7 @@ constexpr chat::core::SubjectTemplate kStray{"chat.{room}.other.{x}"};
 constexpr chat::core::SubjectTemplate kCreate{"chat.room.create"};
 constexpr chat::core::SubjectTemplate kEvents{"events.{kind}"};
 
-const char* kValidTp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+constexpr const char* kValidTp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 void ExpectM(const tel::SpanData& s, std::string_view op_name, std::string_view op_type,
              std::string_view dest, std::string_view tmpl, int64_t size) {
@@ -410,7 +410,7 @@ TEST_F(NatsxTest, ExceptionOutsideTheHandlerIsCountedAndLogged) {
   std::lock_guard lock(lines_mu);
   bool logged = false;
   for (const auto& line : lines) {
-    if (line.find("\"level\":\"ERROR\"") != std::string::npos &&
+    if (line.find(R"("level":"ERROR")") != std::string::npos &&
         line.find("nats message delivery threw") != std::string::npos &&
         line.find("write to the log output failed") != std::string::npos) {
       logged = true;

@@ -63,8 +63,9 @@ class NatsxTest : public ::testing::Test {
     ASSERT_EQ(natsMsg_Create(&m, subject.c_str(), nullptr, payload.data(),
                              static_cast<int>(payload.size())),
               NATS_OK);
-    for (const auto& [k, v] : headers)
+    for (const auto& [k, v] : headers) {
       ASSERT_EQ(natsMsgHeader_Add(m, k.c_str(), v.c_str()), NATS_OK);
+    }
     EXPECT_EQ(natsConnection_PublishMsg(conn_->native(), m), NATS_OK);
     natsMsg_Destroy(m);
   }

@@ -65,7 +65,7 @@ TEST_F(JetStreamTest, SetUpHelpersAreIdempotent) {
 
 TEST_F(JetStreamTest, FirstDeliveryIsChildOfPublish) {
   auto root = tel_.tracer().StartSpan("send_message", SpanKind::kInternal, tel::SpanContext{});
-  auto seq = js_->Publish(kRoom, {"general"}, "{\"text\":\"hi\"}", root.Context());
+  auto seq = js_->Publish(kRoom, {"general"}, R"({"text":"hi"})", root.Context());
   ASSERT_TRUE(seq.ok()) << seq.status().ToString();
   EXPECT_GT(*seq, 0u);
 
@@ -253,7 +253,7 @@ TEST_F(JetStreamTest, ShortFetchesUnderLoadDeliverEveryMessageOnce) {
           ++seen[m->delivery().stream_sequence];
           EXPECT_TRUE(m->context().Ack().ok());
         }
-        return !publishing.load() && seen.size() >= static_cast<size_t>(kBacklog + kLive);
+        return !publishing.load() && seen.size() >= static_cast<size_t>(kBacklog) + kLive;
       },
       90s);
   publisher.join();
@@ -517,10 +517,11 @@ TEST_F(JetStreamTest, KeyValueBoundsRefuseOversizedValuesAndNewKeysWhenFull) {
   int stored = 0;
   for (int i = 0; i < 200 && refused.ok(); ++i) {
     auto r = (*kv)->Put("k" + std::to_string(i), std::string(90, 'x'), {});
-    if (r.ok())
+    if (r.ok()) {
       ++stored;
-    else
+    } else {
       refused = r.status();
+    }
   }
   ASSERT_FALSE(refused.ok()) << "4096 bytes never filled";
   EXPECT_EQ(refused.code(), ErrorCode::kResourceExhausted) << refused.ToString();

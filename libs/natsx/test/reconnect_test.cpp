@@ -9,7 +9,6 @@
 namespace natsx_test {
 namespace {
 
-using chat::core::Status;
 using chat::testing::WaitFor;
 
 constexpr chat::core::SubjectTemplate kPing{"svc.ping"};

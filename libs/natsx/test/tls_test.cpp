@@ -6,9 +6,9 @@
 // configuration error before any connect; with `verify: true` only a client with a certificate
 // from the CA gets in.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat/core/status.hpp"
+
 namespace chat::nkeys {
 namespace fs = std::filesystem;
 namespace {
@@ -133,7 +135,9 @@ core::Status WriteFileAtomic(const fs::path& path, std::string_view content, fs:
   fs::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return core::Internal("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  if (fd < 0) {
+    return core::Internal("cannot write " + tmp.string() + ": " + core::ErrnoMessage(errno));
+  }
   // fchmod after open: the umask cannot widen or narrow what we ask for.
   bool ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
   size_t done = 0;
@@ -146,7 +150,7 @@ core::Status WriteFileAtomic(const fs::path& path, std::string_view content, fs:
   ok = ::fsync(fd) == 0 && ok;
   ok = ::close(fd) == 0 && ok;
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = std::strerror(errno);
+    std::string err = core::ErrnoMessage(errno);
     ::unlink(tmp.c_str());
     return core::Internal("cannot write " + path.string() + ": " + err);
   }

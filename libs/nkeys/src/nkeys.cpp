@@ -53,7 +53,7 @@ std::string EncodeWithChecksum(Bytes raw) {
 core::Result<Bytes> DecodeWithChecksum(std::string_view text) {
   CHAT_ASSIGN_OR_RETURN(Bytes raw, Base32Decode(text));
   if (raw.size() < 4) return core::InvalidArgument("nkey too short");
-  uint16_t got = static_cast<uint16_t>(raw[raw.size() - 2] | (raw[raw.size() - 1] << 8));
+  auto got = static_cast<uint16_t>(raw[raw.size() - 2] | (raw[raw.size() - 1] << 8));
   raw.resize(raw.size() - 2);
   if (Crc16(raw) != got) {
     OPENSSL_cleanse(raw.data(), raw.size());
@@ -143,7 +143,7 @@ core::Result<DecodedKey> DecodeSeed(std::string_view seed) {
     return core::InvalidArgument("nkey seed has the wrong length");
   }
   uint8_t b1 = raw[0] & 248;
-  uint8_t prefix = static_cast<uint8_t>(((raw[0] & 7) << 5) | ((raw[1] & 248) >> 3));
+  auto prefix = static_cast<uint8_t>(((raw[0] & 7) << 5) | ((raw[1] & 248) >> 3));
   auto type = TypeOfPrefix(prefix);
   if (b1 != kPrefixSeed || !type) {
     OPENSSL_cleanse(raw.data(), raw.size());

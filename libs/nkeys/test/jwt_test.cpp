@@ -187,7 +187,7 @@ TEST_F(JwtTest, WrongSignerOrSubjectTypeIsInvalidArgument) {
 // claim of another JSON type than string threw nlohmann's type_error out of the decoder.
 TEST(Jwt, FieldsOfTheWrongTypeAreAnErrorNotAnException) {
   auto seg = [](std::string_view json) { return core::Base64UrlEncode(json); };
-  for (std::string token :
+  for (const std::string& token :
        {seg(R"({"typ":1,"alg":"ed25519-nkey"})") + "." + seg("{}") + ".c2ln",
         seg(R"({"typ":"JWT","alg":["ed25519-nkey"]})") + "." + seg("{}") + ".c2ln",
         seg(R"({"typ":"JWT","alg":"ed25519-nkey"})") + "." +

@@ -3,14 +3,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <nats/nats.h>
-#include <signal.h>
 #include <spawn.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cctype>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -21,8 +21,6 @@
 #include "chat/nkeys/local_operator.hpp"
 #include "chat/testing/wait_for.hpp"
 
-extern char** environ;
-
 namespace chat::nkeys {
 namespace {
 namespace fs = std::filesystem;
@@ -31,8 +29,10 @@ using namespace std::chrono_literals;
 // One nats-server in operator mode, JetStream on, random client and monitoring ports.
 class OperatorNatsServer {
  public:
-  explicit OperatorNatsServer(const fs::path& dir) : dir_(dir) {}
+  explicit OperatorNatsServer(fs::path dir) : dir_(std::move(dir)) {}
   ~OperatorNatsServer() { Stop(); }
+  OperatorNatsServer(const OperatorNatsServer&) = delete;
+  OperatorNatsServer& operator=(const OperatorNatsServer&) = delete;
 
   ::testing::AssertionResult Start(const OperatorSetup& setup) {
     fs::path conf = dir_ / "server.conf";
@@ -218,7 +218,7 @@ TEST_F(NkeysNatsServerTest, ServiceCredsPublishSubscribeAndJetStream) {
   cfg.SubjectsLen = 1;
   cfg.Storage = js_MemoryStorage;
   jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   // The CHAT account requires every stream to declare its size (ChatAccountLimits).
   natsStatus s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
   EXPECT_NE(s, NATS_OK) << "a stream without max_bytes was accepted";
@@ -286,6 +286,8 @@ TEST_F(NkeysNatsServerTest, CatalogueGrantsCannotForgeStreamMessagesOrReplies) {
   cfg.Name = contracts::jetstream::kStreamChatMessages.data();
   std::vector<const char*> filters;
   std::vector<std::string> filter_text;
+  filters.reserve(std::size(contracts::jetstream::kChatMessagesSubjects));
+  filter_text.reserve(std::size(contracts::jetstream::kChatMessagesSubjects));
   for (auto f : contracts::jetstream::kChatMessagesSubjects) filter_text.emplace_back(f);
   for (const auto& f : filter_text) filters.push_back(f.c_str());
   cfg.Subjects = filters.data();
@@ -293,7 +295,7 @@ TEST_F(NkeysNatsServerTest, CatalogueGrantsCannotForgeStreamMessagesOrReplies) {
   cfg.Storage = js_MemoryStorage;
   cfg.MaxBytes = 1 << 20;  // the CHAT account requires every stream to declare its size
   jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   ASSERT_EQ(js_AddStream(&si, js, &cfg, nullptr, &jerr), NATS_OK) << jerr;
   jsStreamInfo_Destroy(si);
 
@@ -464,7 +466,7 @@ TEST_F(NkeysNatsServerTest, ChatAccountJetStreamQuotasAreEnforced) {
   ASSERT_EQ(natsConnection_JetStream(&js, nc.get(), nullptr), NATS_OK);
   std::unique_ptr<jsCtx, decltype(&jsCtx_Destroy)> js_guard(js, &jsCtx_Destroy);
   jsAccountInfo* ai = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   ASSERT_EQ(js_GetAccountInfo(&ai, js, nullptr, &jerr), NATS_OK) << nats_GetLastError(nullptr);
   const AccountLimits want = ChatAccountLimits();
   EXPECT_EQ(ai->Limits.MaxMemory, want.jetstream.mem_storage);

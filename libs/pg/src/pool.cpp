@@ -274,8 +274,9 @@ core::Result<Rows> Pool::Execute(const telemetry::SpanContext& parent, const Sta
         .SetAttribute(sc::kDbQueryText, Truncate(statement.sql, kMaxQueryTextLength))
         .SetAttribute(sc::kServerAddress, default_host_)
         .SetAttribute(sc::kServerPort, default_port_);
-    if (!statement.collection.empty())
+    if (!statement.collection.empty()) {
       span.SetAttribute(sc::kDbCollectionName, statement.collection);
+    }
     span.RecordError(error_type, lease.status().message(), {},
                      exhausted ? "connection pool exhausted" : "database unavailable");
     if (has_metrics_) {
@@ -297,16 +298,16 @@ core::Result<Rows> Pool::Run(Slot& slot, const telemetry::SpanContext& parent,
   opts.parent = parent;
   using telemetry::Attribute;
   const std::string query_text = Truncate(statement.sql, kMaxQueryTextLength);
-  opts.attributes.push_back(Attribute(sc::kDbSystemName, "postgresql"));
-  opts.attributes.push_back(Attribute(sc::kDbSystem, "postgresql"));
-  opts.attributes.push_back(Attribute(sc::kDbNamespace, std::string_view(slot.db_namespace)));
+  opts.attributes.push_back({sc::kDbSystemName, "postgresql"});
+  opts.attributes.push_back({sc::kDbSystem, "postgresql"});
+  opts.attributes.push_back({sc::kDbNamespace, std::string_view(slot.db_namespace)});
   if (!statement.collection.empty()) {
-    opts.attributes.push_back(Attribute(sc::kDbCollectionName, statement.collection));
+    opts.attributes.push_back({sc::kDbCollectionName, statement.collection});
   }
-  opts.attributes.push_back(Attribute(sc::kDbOperationName, statement.operation));
-  opts.attributes.push_back(Attribute(sc::kDbQueryText, std::string_view(query_text)));
-  opts.attributes.push_back(Attribute(sc::kServerAddress, std::string_view(slot.host)));
-  opts.attributes.push_back(Attribute(sc::kServerPort, slot.port));
+  opts.attributes.push_back({sc::kDbOperationName, statement.operation});
+  opts.attributes.push_back({sc::kDbQueryText, std::string_view(query_text)});
+  opts.attributes.push_back({sc::kServerAddress, std::string_view(slot.host)});
+  opts.attributes.push_back({sc::kServerPort, slot.port});
   auto span = tracer_.StartSpan(span_name, std::move(opts));
   const auto start = Clock::now();
 

@@ -42,8 +42,9 @@ class RolesTest : public PgTest {
   static void SetUpTestSuite() {
     // Nothing from the caller's environment may supply a password (./nats-chat exports a
     // PGPASSFILE for its own stack).
-    unsetenv("PGPASSWORD");
-    unsetenv("PGPASSFILE");
+    // Before any test starts a thread, so changing the environment is safe here.
+    unsetenv("PGPASSWORD");  // NOLINT(concurrency-mt-unsafe)
+    unsetenv("PGPASSFILE");  // NOLINT(concurrency-mt-unsafe)
   }
 
   void SetUp() override {
@@ -110,7 +111,7 @@ class RolesTest : public PgTest {
 // Statements every service role is refused: DDL, temporary tables, role changes, the migration
 // ledger.
 const std::vector<std::string>& RefusedToAll() {
-  static const std::vector<std::string> v{
+  static const std::vector<std::string> kStatements{
       "CREATE TABLE evil (id int)",
       "CREATE TEMP TABLE evil (id int)",
       "CREATE SCHEMA evil",
@@ -120,7 +121,7 @@ const std::vector<std::string>& RefusedToAll() {
       "SELECT * FROM schema_migrations",
       "CREATE ROLE evil LOGIN",
   };
-  return v;
+  return kStatements;
 }
 
 std::vector<std::string> Plus(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -174,6 +175,7 @@ TEST_F(RolesTest, ServiceRolesAreLoginRolesWithoutAnyPowers) {
 TEST_F(RolesTest, PersistWorkerWritesMessagesAndNothingElse) {
   ExpectAccess(
       "persist-worker",
+      // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement on two lines
       {"INSERT INTO messages (room, username, text, \"timestamp\") VALUES ('r', 'u', 't', 1) "
        "ON CONFLICT (room, \"timestamp\", username) DO NOTHING RETURNING room",
        "UPDATE messages SET text = 'x', edited_at = 2 WHERE room = 'r' AND \"timestamp\" = 1",
@@ -199,6 +201,7 @@ TEST_F(RolesTest, HistoryServiceOnlyReads) {
       {"SELECT count(*) FROM messages", "SELECT count(*) FROM message_reactions",
        "SELECT type FROM rooms WHERE name = 'r'",
        "SELECT count(*) FROM room_members WHERE room_name = 'r'"},
+      // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement on two lines
       Plus(RefusedToAll(), {"INSERT INTO messages (room, username, text, \"timestamp\") "
                             "VALUES ('r', 'u', 't', 1)",
                             "UPDATE messages SET text = 'x'", "DELETE FROM messages",
@@ -211,6 +214,7 @@ TEST_F(RolesTest, RoomServiceManagesRoomsAndMembersOnly) {
       "room-service",
       {"INSERT INTO rooms (name, display_name, creator, type) VALUES ('r', 'R', 'u', 'private')",
        "SELECT name, type FROM rooms", "DELETE FROM rooms WHERE name = 'r'",
+       // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement on two lines
        "INSERT INTO room_members (room_name, username, role, invited_by) "
        "SELECT 'r', 'u', 'owner', NULL WHERE false ON CONFLICT (room_name, username) DO NOTHING",
        "SELECT role FROM room_members WHERE room_name = 'r' FOR UPDATE",

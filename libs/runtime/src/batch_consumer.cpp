@@ -19,8 +19,8 @@ BatchConsumer::~BatchConsumer() { Drain(std::chrono::seconds(10)); }
 
 core::Result<std::unique_ptr<BatchConsumer>> BatchConsumer::StartErased(
     natsx::JetStream& js, const core::Clock& clock, const std::string& stream,
-    const std::string& durable, std::vector<core::SubjectTemplate> templates, BatchOptions options,
-    ErasedHandler handler) {
+    const std::string& durable, const std::vector<core::SubjectTemplate>& templates,
+    BatchOptions options, ErasedHandler handler) {
   if (options.workers < 1) return core::InvalidArgument("batch consumer needs at least 1 worker");
   if (options.batch_size < 1) return core::InvalidArgument("batch size must be >= 1");
   std::unique_ptr<BatchConsumer> c(

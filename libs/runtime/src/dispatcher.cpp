@@ -56,7 +56,7 @@ struct Dispatcher::Route {
   std::string queue_group;
   Identity identity = Identity::kNone;
   int concurrency = 1;
-  natsx::ProcessKind kind;
+  natsx::ProcessKind kind = natsx::ProcessKind::kServer;
   ErasedHandler handler;
   std::vector<std::unique_ptr<natsx::Subscription>> subs;
   // Bound metric cells: one counter cell per allowed result, in options.metrics->results order;
@@ -169,7 +169,7 @@ core::Result<const contracts::SubjectSpec*> RouteSpec(const core::SubjectTemplat
 
 }  // namespace
 
-core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions options,
+core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, const RouteOptions& options,
                              natsx::ProcessKind kind, std::string_view request_type,
                              ErasedHandler handler) {
   CHAT_ASSIGN_OR_RETURN(const contracts::SubjectSpec* spec, RouteSpec(tmpl, kind, request_type));
@@ -199,7 +199,7 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, RouteOptions opt
   route->concurrency = concurrency;
   route->kind = kind;
   route->handler = std::move(handler);
-  route->options = std::move(options);
+  route->options = options;
 
   // Zero-initialise every series this route can produce (observability §6.1).
   if (const RouteMetrics* m = route->options.metrics) {

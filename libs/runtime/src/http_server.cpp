@@ -19,29 +19,29 @@ class RouterExchange final : public HttpExchange {
  public:
   explicit RouterExchange(sdk::HttpExchange& ex) : ex_(ex) {}
 
-  const std::string& method() const override { return ex_.req.method; }
-  const std::string& path() const override { return ex_.req.path; }
-  const std::string& body() const override { return ex_.req.body; }
+  const std::string& method() const override { return ex_.req().method; }
+  const std::string& path() const override { return ex_.req().path; }
+  const std::string& body() const override { return ex_.req().body; }
   std::string Header(std::string_view name) const override {
-    return ex_.req.get_header_value(std::string(name));
+    return ex_.req().get_header_value(std::string(name));
   }
   std::vector<std::string> HeaderValues(std::string_view name) const override {
     const std::string key(name);
     std::vector<std::string> out;
-    for (size_t i = 0, n = ex_.req.get_header_value_count(key); i < n; ++i) {
-      out.push_back(ex_.req.get_header_value(key, i));
+    for (size_t i = 0, n = ex_.req().get_header_value_count(key); i < n; ++i) {
+      out.push_back(ex_.req().get_header_value(key, i));
     }
     return out;
   }
-  const std::string& remote_address() const override { return ex_.req.remote_addr; }
+  const std::string& remote_address() const override { return ex_.req().remote_addr; }
 
-  void SetStatus(int status) override { ex_.res.status = status; }
-  int status() const override { return ex_.res.status; }
+  void SetStatus(int status) override { ex_.res().status = status; }
+  int status() const override { return ex_.res().status; }
   void SetBody(std::string body, std::string_view content_type) override {
-    ex_.res.set_content(body, std::string(content_type));
+    ex_.res().set_content(body, std::string(content_type));
   }
   void SetHeader(std::string_view name, std::string_view value) override {
-    ex_.res.set_header(std::string(name), std::string(value));
+    ex_.res().set_header(std::string(name), std::string(value));
   }
 
   telemetry::Span& span() override { return ex_.span(); }

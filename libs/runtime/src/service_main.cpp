@@ -1,10 +1,10 @@
 #include "chat/runtime/service_main.hpp"
 
 #include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <memory>
@@ -38,7 +38,11 @@ class SignalWatcher {
       : shutdown_(shutdown),
         thread_([&signals, &stop = shutdown] { stop.Request(signals.Wait()); }) {}
   ~SignalWatcher() {
-    if (!shutdown_.requested()) pthread_kill(thread_.native_handle(), SIGTERM);
+    // SIGTERM is blocked in every thread and taken by sigwait in this one: this wakes the waiter,
+    // it does not terminate the process.
+    if (!shutdown_.requested()) {
+      pthread_kill(thread_.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
+    }
     thread_.join();
   }
   SignalWatcher(const SignalWatcher&) = delete;
@@ -178,8 +182,8 @@ Bus& ServiceContext::bus() {
 }
 
 const core::Env& ProcessEnvironment() {
-  static const core::ProcessEnv env;  // trivially destructible wrapper over getenv
-  return env;
+  static const core::ProcessEnv kProcessEnv;  // trivially destructible wrapper over getenv
+  return kProcessEnv;
 }
 
 int ServiceMain(const ServiceInfo& info, const SetupFn& setup) {

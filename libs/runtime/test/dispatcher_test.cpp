@@ -107,8 +107,8 @@ class DispatcherTest : public ::testing::Test {
   }
   bool HasLogLine(std::string_view level, std::string_view msg) {
     for (const auto& line : tel_.LogLines()) {
-      if (line.find("\"level\":\"" + std::string(level) + "\"") != std::string::npos &&
-          line.find("\"msg\":\"" + std::string(msg) + "\"") != std::string::npos) {
+      if (line.find(R"("level":")" + std::string(level) + "\"") != std::string::npos &&
+          line.find(R"("msg":")" + std::string(msg) + "\"") != std::string::npos) {
         return true;
       }
     }
@@ -437,10 +437,11 @@ TEST_F(DispatcherTest, ConsumeRejectKeepsSpanUnsetAndLogsWarn) {
   auto st = dispatcher_->Consume<contracts::RoomMembershipRequest>(
       subjects::kRoomJoin, {.metrics = &join_metrics_},
       [&](const contracts::RoomMembershipRequest& req, RequestContext& ctx) -> Status {
-        if (ctx.Arg("room") == "secret")
+        if (ctx.Arg("room") == "secret") {
           ctx.Reject("access_denied");
-        else if (req.user_id == "alice")
+        } else if (req.user_id == "alice") {
           ctx.SetResult("noop");
+        }
         done.Set();
         return Status();
       });
@@ -542,10 +543,9 @@ TEST_F(DispatcherTest, ConcurrencyNeedsAQueueGroup) {
 // ---- routes follow the subject catalogue ----
 
 Status ConsumeRaw(Dispatcher& d, const chat::core::SubjectTemplate& tmpl,
-                  chat::runtime::RouteOptions options = {}) {
+                  const chat::runtime::RouteOptions& options = {}) {
   return d.Consume<chat::runtime::RawPayload>(
-      tmpl, std::move(options),
-      [](const chat::runtime::RawPayload&, RequestContext&) { return Status(); });
+      tmpl, options, [](const chat::runtime::RawPayload&, RequestContext&) { return Status(); });
 }
 
 TEST_F(DispatcherTest, QueueGroupAndIdentityComeFromTheCatalogue) {

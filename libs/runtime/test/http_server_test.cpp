@@ -55,7 +55,7 @@ class RuntimeHttpServerTest : public ::testing::Test {
   std::string Url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + path;
   }
-  core::Result<HttpCallResult> Call(HttpCall call) {
+  core::Result<HttpCallResult> Call(const HttpCall& call) {
     return CallHttp(call, tel_.telemetry(), telemetry::SpanContext{});
   }
 

@@ -2,8 +2,8 @@
 // environment and a bad path is a configuration error at start-up — ServiceMain exits 2 before
 // it connects anywhere or runs the service's setup.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>

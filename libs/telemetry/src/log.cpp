@@ -103,7 +103,7 @@ void AppendTimestamp(std::string& out, int64_t unix_nano) {
     nanos += 1'000'000'000;
     --secs;
   }
-  std::time_t t = static_cast<std::time_t>(secs);
+  auto t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
@@ -182,16 +182,16 @@ void Logger::Log(LogLevel level, const SpanContext* ctx, std::string_view msg,
   line.reserve(160 + msg.size() + fields.size() * 32);
   line.append("{\"timestamp\":");
   AppendTimestamp(line, now);
-  line.append(",\"level\":\"");
+  line.append(R"(,"level":")");
   line.append(LogLevelName(level));
-  line.append("\",\"msg\":");
+  line.append(R"(","msg":)");
   AppendEscaped(line, msg);
   line.append(",\"service\":");
   AppendEscaped(line, service_);
   if (with_ctx) {
-    line.append(",\"trace_id\":\"");
+    line.append(R"(,"trace_id":")");
     line.append(ctx->trace_id.Hex());
-    line.append("\",\"span_id\":\"");
+    line.append(R"(","span_id":")");
     line.append(ctx->span_id.Hex());
     line.push_back('"');
   }
@@ -221,7 +221,7 @@ void Logger::Log(LogLevel level, const SpanContext* ctx, std::string_view msg,
     rec->attributes = std::move(fields);
     if (carried_suppressed > 0) {
       rec->attributes.push_back(
-          Attribute("suppressed", AttributeValue(static_cast<int64_t>(carried_suppressed))));
+          {"suppressed", AttributeValue(static_cast<int64_t>(carried_suppressed))});
     }
     processor_->OnEmit(std::move(rec));
   }

@@ -7,8 +7,8 @@ namespace chat::telemetry {
 const Telemetry& Telemetry::Noop() {
   static MetricRegistry registry;
   static Logger logger;
-  static const Telemetry noop{Tracer(), &logger, &registry};
-  return noop;
+  static const Telemetry kNoop{Tracer(), &logger, &registry};
+  return kNoop;
 }
 
 }  // namespace chat::telemetry

@@ -107,8 +107,9 @@ void Seed(RngState& st) {
 
 uint64_t Next() {
   RngState& st = t_rng;
-  if (!st.seeded) [[unlikely]]
-    Seed(st);
+  if (!st.seeded) {
+    [[unlikely]] Seed(st);
+  }
   uint64_t* s = st.s;
   const uint64_t result = Rotl(s[1] * 5, 7) * 9;
   const uint64_t t = s[1] << 17;

@@ -473,7 +473,7 @@ TEST_F(AuthServiceTest, ExtremeTimeClaimsAreClampedNeverOverflowed) {
 
   // A far-future exp (int64 max, uint64 max, 1e300) is the issuer's choice: the user JWT is
   // then capped by our TTL, not wrapped into the past by exp + skew.
-  for (json exp : {json(kMax), json(std::numeric_limits<uint64_t>::max()), json(1e300)}) {
+  for (const json& exp : {json(kMax), json(std::numeric_limits<uint64_t>::max()), json(1e300)}) {
     json c = GoodClaims();
     c["exp"] = exp;
     auto r = Post(Forge(c), nkey_body);
@@ -485,7 +485,7 @@ TEST_F(AuthServiceTest, ExtremeTimeClaimsAreClampedNeverOverflowed) {
     EXPECT_EQ(json::parse(r->body)["expires_at"].get<int64_t>(), (now + 600) * 1000);
   }
   // Far-past and negative values are expired, never "no expiry".
-  for (json exp : {json(kMin), json(-1), json(0), json(-1e300)}) {
+  for (const json& exp : {json(kMin), json(-1), json(0), json(-1e300)}) {
     json c = GoodClaims();
     c["exp"] = exp;
     ExpectRejected(Forge(c), nkey_body, 401, "unauthenticated", "expired");
@@ -746,9 +746,9 @@ TEST_F(AuthServiceTest, MetricsAreZeroInitialisedAndHealthEndpointsAnswer) {
     }
   }
   for (const char* series :
-       {"auth_jwks_refresh_total{result=\"error\",trigger=\"unknown_kid\"} 0",
-        "auth_jwks_refresh_total{result=\"error\",trigger=\"scheduled\"} 0",
-        "auth_request_duration_seconds_bucket{auth_type=\"browser\",le=\"0.05\"} 0",
+       {R"(auth_jwks_refresh_total{result="error",trigger="unknown_kid"} 0)",
+        R"(auth_jwks_refresh_total{result="error",trigger="scheduled"} 0)",
+        R"(auth_request_duration_seconds_bucket{auth_type="browser",le="0.05"} 0)",
         "auth_jwks_keys 1"}) {
     EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
   }
@@ -836,6 +836,8 @@ class NginxFront {
   ~NginxFront() {
     if (pid_ > 0) testing::TerminateAndWait(pid_, 5s);
   }
+  NginxFront(const NginxFront&) = delete;
+  NginxFront& operator=(const NginxFront&) = delete;
   int port() const { return port_; }
   std::string Log() const {
     std::string out;
@@ -1128,7 +1130,7 @@ TEST(TrustedProxiesTest, ForwardedForCountsOnlyFromATrustedPeer) {
 // stops at the 16 KiB limit (413); this process's peak RSS grows by at most 5 MiB.
 TEST_F(AuthServiceTest, BodyBombsAreRefusedWithoutMemory) {
   using chat::testing::BombEncoding;
-  const size_t inflated = 64 * 1024 * 1024;
+  const size_t inflated = size_t{64} * 1024 * 1024;
   const std::pair<std::string, std::string> bombs[] = {
       {"gzip", chat::testing::CompressedZeros(BombEncoding::kGzip, inflated)},
       {"deflate", chat::testing::CompressedZeros(BombEncoding::kDeflate, inflated)},
@@ -1144,8 +1146,9 @@ TEST_F(AuthServiceTest, BodyBombsAreRefusedWithoutMemory) {
     EXPECT_EQ(r.status, 415) << encoding << " " << r.error << r.head;
     EXPECT_NE(r.body.find("\"error\""), std::string::npos) << r.body;
   }
-  auto chunked = chat::testing::SendChunked(
-      auth_->port(), "POST", route, {{"Content-Type", "application/json"}}, 50 * 1024 * 1024);
+  auto chunked =
+      chat::testing::SendChunked(auth_->port(), "POST", route,
+                                 {{"Content-Type", "application/json"}}, size_t{50} * 1024 * 1024);
   EXPECT_EQ(chunked.status, 413) << chunked.error << chunked.head;
   EXPECT_LT(chunked.body_bytes_sent, 50u * 1024 * 1024);
   auto healthz_body =

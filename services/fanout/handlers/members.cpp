@@ -73,7 +73,7 @@ void FanoutService::DeliverToMembers(runtime::RequestContext& ctx,
 }
 
 core::Status FanoutService::Refuse(runtime::RequestContext& ctx, std::string_view result,
-                                   std::string_view reason) {
+                                   std::string_view reason) const {
   ctx.span().SetAttribute(attr::kIngestResult, result);
   metrics_.ingest.With({result}).Add();
   ctx.Reject(reason, result);

@@ -72,8 +72,9 @@ core::Result<runtime::RawReply> FanoutService::MsgGet(const contracts::MsgGetReq
     return core::Unavailable("message cache unavailable");  // get MSG_CACHE span is ERROR
   }
   auto msg = contracts::FromJson<contracts::ChatMessage>(got->value);
-  if (msg.ok())
+  if (msg.ok()) {
     span.SetAttribute(attr::kMessageId, contracts::MessageId(msg->timestamp, msg->user));
+  }
   finish(kFetchFound);
   return runtime::RawReply{std::move(got->value)};
 }

@@ -29,6 +29,8 @@ class RouteTimer {
     m_.messages.With({kind_}).Add();
     m_.duration.With({kind_}).Record(d.count(), &ctx_.span_context());
   }
+  RouteTimer(const RouteTimer&) = delete;
+  RouteTimer& operator=(const RouteTimer&) = delete;
   void set_kind(std::string_view kind) {
     kind_ = kind;
     ctx_.span().SetAttribute(attr::kFanoutKind, kind);

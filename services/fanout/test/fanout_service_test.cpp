@@ -59,6 +59,8 @@ class RawPeer {
     }
     natsConnection_Destroy(nc_);
   }
+  RawPeer(const RawPeer&) = delete;
+  RawPeer& operator=(const RawPeer&) = delete;
 
   void Observe(const char* pattern) {
     natsSubscription* s = nullptr;

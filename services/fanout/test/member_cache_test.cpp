@@ -29,7 +29,7 @@ class MemberCacheTest : public ::testing::Test {
 TEST_F(MemberCacheTest, MissThenHitAndLruEviction) {
   MemberCache cache(2, rooms_, members_, &reconnects_);
   int fetches = 0;
-  auto fetch = [&](Users u) {
+  auto fetch = [&](const Users& u) {
     return [&fetches, u]() -> chat::core::Result<Users> {
       ++fetches;
       return u;

@@ -39,6 +39,8 @@ class HistoryService final : public runtime::Service {
                                                               runtime::Bus& bus,
                                                               const core::Clock& clock);
   ~HistoryService() override;
+  HistoryService(const HistoryService&) = delete;
+  HistoryService& operator=(const HistoryService&) = delete;
 
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).

@@ -37,7 +37,7 @@ std::string_view ActionLabel(MessageAction a) {
 // `action` when it is a known one, else send (what an absent action means).
 std::string_view GuessAction(std::string_view payload) {
   for (std::string_view a : {"edit", "delete", "react"}) {
-    std::string needle = "\"action\":\"";
+    std::string needle = R"("action":")";
     needle += a;
     needle += '"';
     if (payload.find(needle) != std::string_view::npos) return a;
@@ -177,8 +177,9 @@ void BatchProcessor::Handle(std::vector<BatchItem>& items) {
                                               : msg.sticker_url.empty()            ? "text"
                                                                                    : "sticker");
       }
-      if (msg.action == MessageAction::kReact)
+      if (msg.action == MessageAction::kReact) {
         span.SetAttribute(attr::kTargetUser, msg.target_user);
+      }
     }
     if (w.send()) {
       w.row = MessageRow{msg.room,      msg.user,       msg.text,

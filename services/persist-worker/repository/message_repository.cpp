@@ -12,7 +12,7 @@ using pg::Param;
 
 // RETURNING tells inserted rows from conflicting ones in the same round trip.
 const pg::BatchInsert& InsertMessagesBatch() {
-  static const pg::BatchInsert insert(
+  static const pg::BatchInsert kInsert(
       "persist_insert_messages", "messages",
       {{"room", "text"},
        {"username", "text"},
@@ -22,8 +22,8 @@ const pg::BatchInsert& InsertMessagesBatch() {
        {"parent_timestamp", "bigint"},
        {"broadcast", "boolean"},
        {"sticker_url", "text"}},
-      "(room, \"timestamp\", username) DO NOTHING RETURNING room, \"timestamp\", username");
-  return insert;
+      R"((room, "timestamp", username) DO NOTHING RETURNING room, "timestamp", username)");
+  return kInsert;
 }
 
 constexpr pg::Statement kInsertVersion{

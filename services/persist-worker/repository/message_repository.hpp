@@ -78,6 +78,7 @@ class MessageSession {
   explicit MessageSession(pg::Lease lease) : lease_(std::move(lease)) {}
   MessageSession(const MessageSession&) = delete;
   MessageSession& operator=(const MessageSession&) = delete;
+  ~MessageSession() = default;
 
   core::Result<InsertedMessages> InsertMessages(const telemetry::SpanContext& parent,
                                                 const std::vector<const MessageRow*>& rows) {

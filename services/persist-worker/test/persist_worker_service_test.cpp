@@ -538,12 +538,12 @@ TEST_F(PersistWorkerTest, EveryBatchedSendLinksToItsInsertAndRecordsThePersist) 
 // CHAT_PERSIST_STREAM_MAX_MSG_SIZE (128 KiB) is refused by the stream; one of the largest
 // legitimate user payload (64 KiB) is stored and persisted.
 TEST_F(PersistWorkerTest, StreamRefusesMessagesOverItsSizeBound) {
-  const std::string big =
-      Msg("alice", 1700000000001, "general", R"("text":")" + std::string(200 * 1024, 'x') + "\"");
+  const std::string big = Msg("alice", 1700000000001, "general",
+                              R"("text":")" + std::string(size_t{200} * 1024, 'x') + "\"");
   auto refused = js_->Publish(subjects::kChatRoom, {"general"}, big, {});
   EXPECT_FALSE(refused.ok()) << "a 200 KiB message was stored";
-  const std::string fits =
-      Msg("alice", 1700000000002, "general", R"("text":")" + std::string(60 * 1024, 'y') + "\"");
+  const std::string fits = Msg("alice", 1700000000002, "general",
+                               R"("text":")" + std::string(size_t{60} * 1024, 'y') + "\"");
   auto stored = js_->Publish(subjects::kChatRoom, {"general"}, fits, {});
   EXPECT_TRUE(stored.ok()) << stored.status().ToString();
 }

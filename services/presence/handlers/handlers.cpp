@@ -45,7 +45,7 @@ core::Status PresenceService::OnHeartbeat(const contracts::PresenceHeartbeat& re
                                           RequestContext& ctx) {
   const std::string user(ctx.user());
   metrics_.heartbeats.Default().Add(1);
-  const size_t cap = static_cast<size_t>(config_.max_connections_per_user);
+  const auto cap = static_cast<size_t>(config_.max_connections_per_user);
   if (!tracker_.Admits(user, req.conn_id, cap)) {
     // Issue 11 item 6: one user cannot fill PRESENCE_CONN (shared by everyone) with connection
     // ids. Known ids keep refreshing, so the user's live tabs stay online; nothing of anyone

@@ -37,9 +37,9 @@ std::optional<std::pair<std::string, std::string>> SplitReadStateKey(std::string
   return std::make_pair(std::string(key.substr(0, dot)), std::string(key.substr(dot + 1)));
 }
 
-ReadReceiptService::ReadReceiptService(const ReadReceiptConfig& config, runtime::Bus& bus,
+ReadReceiptService::ReadReceiptService(ReadReceiptConfig config, runtime::Bus& bus,
                                        const core::Clock& clock)
-    : config_(config),
+    : config_(std::move(config)),
       telemetry_(bus.telemetry()),
       metrics_(ReadReceiptMetrics::Create(*bus.telemetry().metrics)),
       mirror_(bus.telemetry()),

@@ -51,6 +51,8 @@ class ReadReceiptService final : public runtime::Service {
                                                                   runtime::Bus& bus,
                                                                   const core::Clock& clock);
   ~ReadReceiptService() override;
+  ReadReceiptService(const ReadReceiptService&) = delete;
+  ReadReceiptService& operator=(const ReadReceiptService&) = delete;
 
   // Stops the routes and the flusher, then flushes once more.
   void Drain(std::chrono::milliseconds timeout) override;
@@ -66,7 +68,7 @@ class ReadReceiptService final : public runtime::Service {
  private:
   using Key = std::pair<std::string, std::string>;  // (user, room)
 
-  ReadReceiptService(const ReadReceiptConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  ReadReceiptService(ReadReceiptConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status LoadState();
   core::Status Register();
   void FlushLoop();

@@ -27,7 +27,8 @@ ReceiptRepository::ReceiptRepository(pg::Pool& pool)
               "EXCLUDED.last_read), updated_at = now()") {}
 
 ReceiptRepository::ReceiptRepository(std::unique_ptr<pg::Pool> pool) : ReceiptRepository(*pool) {
-  owned_pool_ = std::move(pool);
+  // A delegating constructor cannot also initialise a member.
+  owned_pool_ = std::move(pool);  // NOLINT(cppcoreguidelines-prefer-member-initializer)
 }
 
 core::Result<std::unique_ptr<ReceiptRepository>> ReceiptRepository::Connect(

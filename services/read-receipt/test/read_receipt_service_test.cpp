@@ -249,8 +249,7 @@ TEST_F(ReadReceiptServiceTest, MembershipIsRehydratedAfterNatsReconnect) {
   ASSERT_TRUE(server_->Stop().ok());
   ASSERT_TRUE(testing::WaitFor([&] { return !service_conn_->IsConnected(); }, 10s));
   ASSERT_TRUE(server_->Start().ok());
-  ASSERT_TRUE(
-      testing::WaitFor([&] { return tel_.FindSpans("hydrate_membership").size() >= 1; }, 15s));
+  ASSERT_TRUE(testing::WaitFor([&] { return !tel_.FindSpans("hydrate_membership").empty(); }, 15s));
   ASSERT_TRUE(testing::WaitFor([&] { return service_->rebuilder().runs() >= 1; }, 5s));
 
   auto bob = User("bob");

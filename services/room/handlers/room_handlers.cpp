@@ -17,7 +17,6 @@ namespace attr = contracts::attr;
 namespace subjects = contracts::subjects;
 using contracts::RoomType;
 using runtime::RequestContext;
-using telemetry::LogLevel;
 
 // Join refusals (span event access_denied + rejected{chat.reason}, result denied, span UNSET).
 constexpr std::string_view kReasonInvalidRoom = "invalid_room";

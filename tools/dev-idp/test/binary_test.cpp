@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -120,7 +120,7 @@ class BinaryTest : public ::testing::Test {
 
 TEST_F(BinaryTest, InvalidConfigurationExitsWithCode2AndNamesTheVariable) {
   auto env = BaseEnv();
-  env.push_back("CHAT_IDP_TOKEN_TTL_SECONDS=forever");
+  env.push_back({"CHAT_IDP_TOKEN_TTL_SECONDS=forever"});
   Child c = Spawn({DEV_IDP_BINARY}, env);
   int code = WaitExit(c.pid, 10s);
   std::string err = ReadAll(c.err_fd);
@@ -166,7 +166,7 @@ TEST_F(BinaryTest, ServesOnARandomPortAndStopsOnSigterm) {
 // RSS grows by at most 5 MiB and every refusal is counted.
 TEST_F(BinaryTest, BodyBombsAreRefusedWithoutMemory) {
   using chat::testing::BombEncoding;
-  const size_t inflated = 64 * 1024 * 1024;
+  const size_t inflated = size_t{64} * 1024 * 1024;
   const std::pair<std::string, std::string> bombs[] = {
       {"gzip", chat::testing::CompressedZeros(BombEncoding::kGzip, inflated)},
       {"deflate", chat::testing::CompressedZeros(BombEncoding::kDeflate, inflated)},
@@ -200,7 +200,7 @@ TEST_F(BinaryTest, BodyBombsAreRefusedWithoutMemory) {
     }
     auto r = chat::testing::SendChunked(target_port, "POST", path,
                                         {{"Content-Type", "application/x-www-form-urlencoded"}},
-                                        50 * 1024 * 1024);
+                                        size_t{50} * 1024 * 1024);
     EXPECT_EQ(r.status, 413) << path << " " << r.error << r.head;
     EXPECT_LT(r.body_bytes_sent, 50u * 1024 * 1024) << path;
   }

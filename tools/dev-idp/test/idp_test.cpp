@@ -645,8 +645,9 @@ TEST_F(IdpTest, FailedLoginsAreThrottledPerUserBeforeAnyHashing) {
 
   // An unknown login is throttled the same way (the throttle does not reveal who exists), and
   // once throttled it costs no hash either.
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(PasswordGrant("mallory", "x" + std::to_string(i))->status, 401);
+  }
   hashes = server_->users().hashes_computed();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(PasswordGrant("mallory", "y")->status, 429);
   EXPECT_EQ(server_->users().hashes_computed(), hashes);
@@ -856,7 +857,7 @@ TEST_F(IdpTest, MalformedRequestsAre4xxNever5xx) {
       {"&&&=&==", kForm, 400, "invalid_request"},
   };
   for (const auto& c : cases) {
-    auto r = client_->Post(token, c.body, c.content_type.c_str());
+    auto r = client_->Post(token, c.body, c.content_type);
     ASSERT_TRUE(r) << c.body.substr(0, 80);
     EXPECT_EQ(r->status, c.status) << c.body.substr(0, 80) << " → " << r->body;
     json body = json::parse(r->body, nullptr, false);

@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nats/nats.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -22,8 +22,6 @@
 #include "chat/testing/process.hpp"
 #include "chat/testing/wait_for.hpp"
 #include "exporter.hpp"
-
-extern char** environ;
 
 namespace chat::nats_exporter {
 namespace {
@@ -68,6 +66,8 @@ class NatsServerProcess {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
+  NatsServerProcess(const NatsServerProcess&) = delete;
+  NatsServerProcess& operator=(const NatsServerProcess&) = delete;
 
   // Waits for the ports file; fills client_url and monitor_url.
   bool WaitReady() {
@@ -153,7 +153,7 @@ class NatsExporterTest : public ::testing::Test {
   }
 
   void CreateStreamAndConsumer() {
-    jsErrCode jerr = static_cast<jsErrCode>(0);
+    auto jerr = static_cast<jsErrCode>(0);
     jsStreamConfig sc;
     jsStreamConfig_Init(&sc);
     const char* subjects[] = {"orders.>"};
@@ -179,7 +179,7 @@ class NatsExporterTest : public ::testing::Test {
 
   void Publish(int n) {
     for (int i = 0; i < n; ++i) {
-      jsErrCode jerr = static_cast<jsErrCode>(0);
+      auto jerr = static_cast<jsErrCode>(0);
       jsPubAck* pa = nullptr;
       ASSERT_EQ(js_Publish(&pa, js_, "orders.new", "payload", 7, nullptr, &jerr), NATS_OK);
       jsPubAck_Destroy(pa);
@@ -211,7 +211,7 @@ TEST_F(NatsExporterTest, ConsumerPendingFollowsPublishFetchAndAck) {
   EXPECT_THAT(text, HasSubstr("server_id=\"" + nats_.monitor_url + "\""));
 
   // Fetch two without acking: they move from pending to ack-pending.
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   ASSERT_EQ(js_PullSubscribe(&sub_, js_, "orders.>", "worker", nullptr, nullptr, &jerr), NATS_OK)
       << jerr;
   natsMsgList list{};
@@ -252,7 +252,7 @@ TEST_F(NatsExporterTest, VarzSeriesCarryServerId) {
 TEST_F(NatsExporterTest, DeletedStreamDisappears) {
   CreateStreamAndConsumer();
   EXPECT_THAT(ScrapeText(), HasSubstr("stream_name=\"ORDERS\""));
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   ASSERT_EQ(js_DeleteStream(js_, "ORDERS", nullptr, &jerr), NATS_OK);
   EXPECT_THAT(ScrapeText(), Not(HasSubstr("ORDERS")));
 }

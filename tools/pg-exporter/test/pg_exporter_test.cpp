@@ -183,7 +183,7 @@ TEST_F(PgExporterTest, ReportsLiveValuesOfTheServer) {
         << mode;
   }
 
-  const double now = static_cast<double>(std::time(nullptr));
+  const auto now = static_cast<double>(std::time(nullptr));
   const double started = Sample(text, "pg_postmaster_start_time_seconds").value_or(0);
   EXPECT_GT(started, now - 3600);
   EXPECT_LE(started, now + 5);

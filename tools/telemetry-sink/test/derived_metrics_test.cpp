@@ -43,13 +43,13 @@ TEST_F(SinkDerivedTest, SpanMetricsCountCallsStatusActionAndLatency) {
   SpanList spans;
   auto a = MakeSpan(Tid(1), Sid(1), SpanId{}, "process chat.{room}", SpanKind::kConsumer, 0,
                     3'000'000);  // 3 ms
-  a->attributes.push_back(Attribute{"chat.action", "send"});
+  a->attributes.push_back({"chat.action", "send"});
   auto b = MakeSpan(Tid(2), Sid(2), SpanId{}, "process chat.{room}", SpanKind::kConsumer, 0,
                     30'000'000);  // 30 ms
-  b->attributes.push_back(Attribute{"chat.action", "send"});
+  b->attributes.push_back({"chat.action", "send"});
   auto c = MakeSpan(Tid(3), Sid(3), SpanId{}, "process chat.{room}", SpanKind::kConsumer, 0,
                     700'000'000, StatusCode::kError);  // 0.7 s
-  c->attributes.push_back(Attribute{"chat.action", "send"});
+  c->attributes.push_back({"chat.action", "send"});
   auto d = MakeSpan(Tid(4), Sid(4), SpanId{}, "INSERT messages", SpanKind::kInternal, 0, 1000);
   spans.push_back(std::move(a));
   spans.push_back(std::move(b));
@@ -185,13 +185,13 @@ TEST_F(SinkDerivedTest, ProducerConsumerEdgesWithMessagingLatency) {
 TEST_F(SinkDerivedTest, DatabaseEdgeToAVirtualNodeNamedByServerAddress) {
   SpanList spans;
   auto ins = MakeSpan(Tid(1), Sid(2), Sid(1), "INSERT messages", SpanKind::kClient, 0, 2'000'000);
-  ins->attributes.push_back(Attribute{"db.system", "postgresql"});
-  ins->attributes.push_back(Attribute{"db.system.name", "postgresql"});
-  ins->attributes.push_back(Attribute{"server.address", "db.local"});
+  ins->attributes.push_back({"db.system", "postgresql"});
+  ins->attributes.push_back({"db.system.name", "postgresql"});
+  ins->attributes.push_back({"server.address", "db.local"});
   spans.push_back(std::move(ins));
   auto kv = MakeSpan(Tid(1), Sid(3), Sid(1), "get RATE_LIMIT", SpanKind::kClient, 0, 1'000'000,
                      StatusCode::kError);
-  kv->attributes.push_back(Attribute{"db.system", "nats_kv"});
+  kv->attributes.push_back({"db.system", "nats_kv"});
   spans.push_back(std::move(kv));
   Post("persist-worker", spans);
   EXPECT_EQ(Edge("traces_service_graph_request_total", "persist-worker", "db.local", "database"),
@@ -213,7 +213,7 @@ TEST_F(SinkDerivedTest, UnpairedSpansBecomeVirtualNodesOrAreCounted) {
   SpanList idp;
   auto call =
       MakeSpan(Tid(1), Sid(1), SpanId{}, "POST {token endpoint}", SpanKind::kClient, 0, 1'000'000);
-  call->attributes.push_back(Attribute{"peer.service", "idp"});
+  call->attributes.push_back({"peer.service", "idp"});
   idp.push_back(std::move(call));
   Post("web-frontend", idp);
   Post("web-frontend", ClientSpan(Tid(2), Sid(2), "request room.info.{room}", SpanKind::kClient, 0,

@@ -31,7 +31,7 @@ struct Running {
 SinkConfig TestConfig() {
   SinkConfig c;
   c.port = 0;
-  c.max_body_bytes = 16 * 1024;
+  c.max_body_bytes = size_t{16} * 1024;
   c.cors_origins = {"http://localhost:5173"};
   return c;
 }
@@ -61,14 +61,14 @@ TEST(SinkHttpTest, CorsPreflightAndHeaders) {
   EXPECT_EQ(post->body, "{}");
   EXPECT_EQ(post->get_header_value("Access-Control-Allow-Origin"), "http://localhost:5173");
 
-  auto trace = cli.Get(("/api/traces/" + Tid(1).Hex()).c_str());
+  auto trace = cli.Get("/api/traces/" + Tid(1).Hex());
   ASSERT_TRUE(trace);
   EXPECT_EQ(trace->status, 200);
   EXPECT_EQ(nlohmann::json::parse(trace->body)["spans"][0]["name"], "send_message");
   auto list = cli.Get("/api/traces?service=web-frontend&limit=5");
   ASSERT_TRUE(list);
   EXPECT_EQ(nlohmann::json::parse(list->body)["traces"].size(), 1u);
-  auto missing = cli.Get(("/api/traces/" + Tid(2).Hex()).c_str());
+  auto missing = cli.Get("/api/traces/" + Tid(2).Hex());
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   auto page = cli.Get("/");
@@ -94,7 +94,7 @@ TEST(SinkHttpTest, GzipIsInflatedByTheSinkWithItsLimit) {
   EXPECT_EQ(ok->status, 200) << ok->body;
   EXPECT_EQ(r.sink.GetTrace(Tid(3).Hex()).status, 200);
 
-  auto bomb = telemetry::sdk::Gzip(std::string(2 * 1024 * 1024, 'a'));
+  auto bomb = telemetry::sdk::Gzip(std::string(size_t{2} * 1024 * 1024, 'a'));
   ASSERT_TRUE(bomb.ok());
   ASSERT_LT(bomb->size(), 16u * 1024);
   auto big =
@@ -114,7 +114,7 @@ TEST(SinkHttpTest, GzipIsInflatedByTheSinkWithItsLimit) {
 TEST(SinkHttpTest, DeclaredLengthAboveLimitIsRejectedBeforeReading) {
   Running r(TestConfig());
   httplib::Client cli("127.0.0.1", r.port);
-  auto res = cli.Post("/v1/traces", std::string(20 * 1024, 'x'), "application/x-protobuf");
+  auto res = cli.Post("/v1/traces", std::string(size_t{20} * 1024, 'x'), "application/x-protobuf");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
   auto err = nlohmann::json::parse(res->body, nullptr, false);
@@ -134,7 +134,7 @@ TEST(SinkHttpTest, ChunkedBodyOverTheLimitGetsTheRouterErrorBodyAndIsCounted) {
   auto res = cli.Post(
       "/v1/logs",
       [&](size_t offset, httplib::DataSink& out) {
-        if (offset < 64 * 1024) {
+        if (offset < size_t{64} * 1024) {
           out.write(chunk.data(), chunk.size());
         } else {
           out.done();

@@ -18,7 +18,7 @@ class SinkIngestTest : public ::testing::Test {
   SinkConfig Config() {
     SinkConfig c;
     c.port = 0;
-    c.max_body_bytes = 64 * 1024;
+    c.max_body_bytes = size_t{64} * 1024;
     return c;
   }
   void SetUp() override { sink_ = std::make_unique<Sink>(Config(), clock_); }
@@ -27,21 +27,21 @@ class SinkIngestTest : public ::testing::Test {
   SpanList SendTrace(TraceId t) {
     SpanList spans;
     auto root = MakeSpan(t, Sid(1), SpanId{}, "send_message", SpanKind::kInternal, 0, 9'000'000);
-    root->attributes.push_back(Attribute{"chat.action", "send"});
-    root->attributes.push_back(Attribute{"chat.room", "general"});
+    root->attributes.push_back({"chat.action", "send"});
+    root->attributes.push_back({"chat.room", "general"});
     root->events.push_back(telemetry::SpanEvent{
         "echo_rendered", kT0 + 8'000'000, {Attribute{"chat.message_id", "m1"}}});
     auto pub = MakeSpan(t, Sid(2), Sid(1), "publish deliver.{user}.send.{room}",
                         SpanKind::kProducer, 1'000'000, 500'000, StatusCode::kError);
     pub->status_message = "no responders";
-    pub->attributes.push_back(Attribute{"messaging.system", "nats"});
-    pub->attributes.push_back(Attribute{"chat.retry", 2});
-    pub->attributes.push_back(Attribute{"chat.sampled", true});
-    pub->attributes.push_back(Attribute{"chat.ratio", 0.25});
+    pub->attributes.push_back({"messaging.system", "nats"});
+    pub->attributes.push_back({"chat.retry", 2});
+    pub->attributes.push_back({"chat.sampled", true});
+    pub->attributes.push_back({"chat.ratio", 0.25});
     telemetry::SpanLink link;
     link.context.trace_id = Tid(99);
     link.context.span_id = Sid(98);
-    link.attributes.push_back(Attribute{"chat.link.reason", "backlog"});
+    link.attributes.push_back({"chat.link.reason", "backlog"});
     pub->links.push_back(link);
     spans.push_back(std::move(root));
     spans.push_back(std::move(pub));
@@ -149,7 +149,7 @@ TEST_F(SinkIngestTest, RejectionsHaveTheirStatusAndAreCounted) {
   std::string big(64 * 1024 + 1, 'x');
   EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "", big).status, 413);
   // Small on the wire, too big once inflated: the limit also holds after gunzip.
-  auto bomb = telemetry::sdk::Gzip(std::string(1024 * 1024, '\0'));
+  auto bomb = telemetry::sdk::Gzip(std::string(size_t{1024} * 1024, '\0'));
   ASSERT_TRUE(bomb.ok());
   ASSERT_LT(bomb->size(), 64u * 1024);
   EXPECT_EQ(sink_->HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "gzip", *bomb).status,
@@ -171,7 +171,7 @@ TEST_F(SinkIngestTest, RejectionsHaveTheirStatusAndAreCounted) {
 TEST_F(SinkIngestTest, LogsAreStoredAndQueried) {
   LogList logs;
   auto info = MakeLog(LogLevel::kInfo, "message persisted", Tid(5), Sid(3), 1000);
-  info->attributes.push_back(Attribute{"chat.message_id", "m-42"});
+  info->attributes.push_back({"chat.message_id", "m-42"});
   logs.push_back(std::move(info));
   logs.push_back(MakeLog(LogLevel::kError, "insert failed", Tid(5), Sid(3), 2000));
   logs.push_back(MakeLog(LogLevel::kInfo, "started", TraceId{}, SpanId{}, 0));

@@ -58,7 +58,7 @@ std::string SpanJsonBody(uint8_t trace, const std::string& attributes,
 }
 
 double Sample(const Sink& sink, const std::string& name,
-              std::map<std::string, std::string> labels = {}) {
+              const std::map<std::string, std::string>& labels = {}) {
   auto samples = ParseExposition(sink.Metrics(false).body);
   return FindSample(samples, name, labels).value_or(-1);
 }
@@ -144,14 +144,14 @@ TEST(SinkCorsTest, AnotherOriginCanNeitherReadNorPost) {
 
 TEST(SinkByteBoundTest, TenFourMebibyteSpansStayWithinMaxBytes) {
   SinkConfig c;
-  c.max_bytes = 16 * 1024 * 1024;
+  c.max_bytes = size_t{16} * 1024 * 1024;
   c.span_limits.attribute_value_length = 0;  // unlimited: the byte bound alone must hold
   Sink sink(c, core::SystemClock::Instance());
-  const std::string big(4 * 1024 * 1024, 'x');
+  const std::string big(size_t{4} * 1024 * 1024, 'x');
   for (uint8_t i = 1; i <= 10; ++i) {
     SpanList spans;
     spans.push_back(MakeSpan(Tid(i), Sid(1), SpanId{}, "op", SpanKind::kServer, 0, 10));
-    spans.back()->attributes.push_back(Attribute{"blob", big});
+    spans.back()->attributes.push_back({"blob", big});
     auto reply = sink.HandleOtlp(OtlpSignal::kTraces, "application/x-protobuf", "",
                                  EncodeTraces("svc", spans));
     ASSERT_EQ(reply.status, 200) << reply.body;
@@ -166,10 +166,10 @@ TEST(SinkByteBoundTest, TenFourMebibyteSpansStayWithinMaxBytes) {
 
 TEST(SinkByteBoundTest, LogsShareTheBound) {
   SinkConfig c;
-  c.max_bytes = 2 * 1024 * 1024;
+  c.max_bytes = size_t{2} * 1024 * 1024;
   c.span_limits.log_attribute_value_length = 0;
   Sink sink(c, core::SystemClock::Instance());
-  const std::string big(512 * 1024, 'y');
+  const std::string big(size_t{512} * 1024, 'y');
   for (int i = 0; i < 10; ++i) {
     std::string body = R"({"resourceLogs":[{"resource":{"attributes":[)" +
                        Attr("service.name", "svc") +
@@ -199,7 +199,7 @@ TEST(SinkSpanLimitsTest, ExcessIsDroppedTruncatedAndCounted) {
   }
   links += "]";
   std::string attrs = Attrs("a", 200);
-  attrs.insert(1, Attr("long", std::string(100 * 1024, 'z')) + ",");
+  attrs.insert(1, Attr("long", std::string(size_t{100} * 1024, 'z')) + ",");
   auto reply = sink.HandleOtlp(OtlpSignal::kTraces, "application/json", "",
                                SpanJsonBody(3, attrs, events, links));
   ASSERT_EQ(reply.status, 200) << reply.body;
@@ -232,7 +232,7 @@ TEST(SinkSpanLimitsTest, ExcessIsDroppedTruncatedAndCounted) {
 // deflate and br are refused unread, chunked bodies stop at the limit, and routes without a body
 // refuse any encoding or body; the sink's peak RSS grows by at most 5 MiB.
 TEST(SinkProcessBodyLimitTest, BombsCostNoMemory) {
-  const size_t inflated = 64 * 1024 * 1024;
+  const size_t inflated = size_t{64} * 1024 * 1024;
   const std::string gzip = chat::testing::CompressedZeros(BombEncoding::kGzip, inflated);
   const std::string deflate = chat::testing::CompressedZeros(BombEncoding::kDeflate, inflated);
   const std::string br = chat::testing::CompressedZeros(BombEncoding::kBrotli, inflated);
@@ -257,7 +257,8 @@ TEST(SinkProcessBodyLimitTest, BombsCostNoMemory) {
   EXPECT_EQ(r.status, 415) << r.error << r.head;
   r = chat::testing::SendWithLength(sink.port(), "POST", "/v1/logs", with("br"), br);
   EXPECT_EQ(r.status, 415) << r.error << r.head;
-  r = chat::testing::SendChunked(sink.port(), "POST", "/v1/traces", proto, 50 * 1024 * 1024);
+  r = chat::testing::SendChunked(sink.port(), "POST", "/v1/traces", proto,
+                                 size_t{50} * 1024 * 1024);
   EXPECT_EQ(r.status, 413) << r.error << r.head;
   EXPECT_LT(r.body_bytes_sent, 50u * 1024 * 1024);
   for (const char* path : {"/metrics", "/api/traces"}) {
@@ -266,7 +267,7 @@ TEST(SinkProcessBodyLimitTest, BombsCostNoMemory) {
       r = chat::testing::SendWithLength(sink.port(), "POST", path, with(encoding), *body);
       EXPECT_EQ(r.status, 415) << path << " " << encoding << r.error << r.head;
     }
-    r = chat::testing::SendChunked(sink.port(), "POST", path, {}, 50 * 1024 * 1024);
+    r = chat::testing::SendChunked(sink.port(), "POST", path, {}, size_t{50} * 1024 * 1024);
     EXPECT_EQ(r.status, 413) << path << r.error << r.head;
   }
 

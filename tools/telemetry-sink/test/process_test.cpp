@@ -22,7 +22,7 @@ TEST(SinkProcessTest, StartPostQueryAndStopCleanly) {
 
   SpanList spans;
   auto root = MakeSpan(Tid(1), Sid(1), SpanId{}, "send_message", SpanKind::kInternal, 0, 5000);
-  root->attributes.push_back(Attribute{"chat.action", "send"});
+  root->attributes.push_back({"chat.action", "send"});
   spans.push_back(std::move(root));
   auto post = sink.Http("POST", "/v1/traces", EncodeTraces("web-frontend", spans),
                         {{"Content-Type", "application/x-protobuf"}});

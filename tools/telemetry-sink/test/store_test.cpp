@@ -87,15 +87,15 @@ class SinkSearchTest : public ::testing::Test {
     SpanList fanout;
     auto c = MakeSpan(Tid(1), Sid(2), Sid(1), "process deliver.{user}.send.{room}",
                       SpanKind::kConsumer, 100, 2000, StatusCode::kError);
-    c->attributes.push_back(Attribute{"chat.action", "send"});
-    c->attributes.push_back(Attribute{"chat.message_id", "m-1"});
+    c->attributes.push_back({"chat.action", "send"});
+    c->attributes.push_back({"chat.message_id", "m-1"});
     fanout.push_back(std::move(c));
     store_.AddSpans(Decode("fanout-service", fanout));
     // Trace 2 (newer): history request, ok.
     SpanList hist;
     auto h = MakeSpan(Tid(2), Sid(3), SpanId{}, "process chat.history.{room}", SpanKind::kServer,
                       1'000'000'000, 3000, StatusCode::kOk);
-    h->attributes.push_back(Attribute{"chat.action", "history"});
+    h->attributes.push_back({"chat.action", "history"});
     hist.push_back(std::move(h));
     store_.AddSpans(Decode("history-service", hist));
   }

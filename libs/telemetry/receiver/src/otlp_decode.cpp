@@ -28,6 +28,8 @@ constexpr int kMaxJsonDepth = 64;
 // Like CHAT_RETURN_IF_ERROR, with a unique variable per expansion: decoders nest lambdas inside
 // the checked expression, where one fixed name would shadow itself.
 #define DECODE_TRY(expr) DECODE_TRY_IMPL(expr, CHAT_INTERNAL_CONCAT(decode_status_, __COUNTER__))
+// `var` is declared, so it cannot be parenthesised.
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
 #define DECODE_TRY_IMPL(expr, var)     \
   do {                                 \
     ::chat::core::Status var = (expr); \
@@ -501,7 +503,7 @@ Status WalkEnvelope(std::string_view body, OnItem&& on_item) {
         DECODE_TRY(ExpectWireType(rs, f2, wt2, wire::kLen));
         std::string_view v;
         DECODE_TRY(rs.ReadLen(v));
-        DECODE_TRY(Charge(sizeof(v)));
+        DECODE_TRY(Charge(sizeof(std::string_view)));
         scopes.push_back(v);
       }
       return {};
@@ -524,7 +526,7 @@ Status WalkEnvelope(std::string_view body, OnItem&& on_item) {
           DECODE_TRY(ExpectWireType(ss, f3, wt3, wire::kLen));
           std::string_view v;
           DECODE_TRY(ss.ReadLen(v));
-          DECODE_TRY(Charge(sizeof(v)));
+          DECODE_TRY(Charge(sizeof(std::string_view)));
           items.push_back(v);
         }
         return {};
@@ -855,7 +857,7 @@ Status JsonAnyValueText(const Json& v, int depth, std::string& out) {
   bool is_string = false;
   AttributeValue value;
   DECODE_TRY(JsonAnyValue(v, depth, value, &is_string));
-  bool empty = Field(v, "stringValue", "string_value") == nullptr && v.size() == 0;
+  bool empty = Field(v, "stringValue", "string_value") == nullptr && v.empty();
   if (empty) {
     out += "null";
     return {};

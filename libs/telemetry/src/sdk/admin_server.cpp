@@ -97,14 +97,14 @@ void AdminServer::AddReadinessCheck(std::string name, ReadinessCheck check) {
 void AdminServer::Routes() {
   router_->Install();
   router_->Get("/metrics", "/metrics", [this](HttpExchange& ex) {
-    const bool om = AcceptsOpenMetrics(ex.req.get_header_value("Accept"));
+    const bool om = AcceptsOpenMetrics(ex.req().get_header_value("Accept"));
     std::string body =
         registry_.Expose(om ? ExpositionFormat::kOpenMetrics : ExpositionFormat::kPrometheusText);
-    ex.res.set_content(std::move(body),
-                       std::string(om ? kOpenMetricsContentType : kPrometheusTextContentType));
+    ex.res().set_content(body,
+                         std::string(om ? kOpenMetricsContentType : kPrometheusTextContentType));
   });
   router_->Get("/healthz", "/healthz",
-               [](HttpExchange& ex) { ex.res.set_content("ok\n", "text/plain; charset=utf-8"); });
+               [](HttpExchange& ex) { ex.res().set_content("ok\n", "text/plain; charset=utf-8"); });
   router_->Get("/readyz", "/readyz", [this](HttpExchange& ex) {
     std::vector<NamedCheck> checks;
     {
@@ -124,8 +124,8 @@ void AdminServer::Routes() {
     nlohmann::json body;
     body["status"] = ready ? "ready" : "not_ready";
     body["failing"] = std::move(failing);
-    ex.res.status = ready ? 200 : 503;
-    ex.res.set_content(body.dump(), "application/json");
+    ex.res().status = ready ? 200 : 503;
+    ex.res().set_content(body.dump(), "application/json");
     // Not ready is a state the probe reports, not a server failure: no ERROR line per poll.
     if (!ready) ex.Debug("service not ready", {{"chat.readiness.failing", names}});
   });

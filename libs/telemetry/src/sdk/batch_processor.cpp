@@ -59,7 +59,7 @@ class BatchCore final : public ProcessorStats {
     if (shutdown_ || count_ == ring_.size()) {
       const bool full = !shutdown_;
       lock.unlock();
-      if (full) queue_full_.fetch_add(1, std::memory_order_relaxed);
+      if (full) CountQueueFull();
       Recycle(std::move(record));
       return;
     }
@@ -165,9 +165,9 @@ class BatchCore final : public ProcessorStats {
         TakeBatch(batch, options_.max_export_batch_size);
         if (batch.empty()) break;
         lock.unlock();
-        processed_.fetch_add(batch.size(), std::memory_order_relaxed);
+        CountProcessed(batch.size());
         ExportResult result = exporter_->Export(batch, options_.export_timeout);
-        exported_[static_cast<size_t>(result)].fetch_add(batch.size(), std::memory_order_relaxed);
+        CountExported(result, batch.size());
         RecycleBatch(batch);
         lock.lock();
       } while (count_ > 0 && (draining || count_ >= notify_threshold_));
@@ -259,9 +259,9 @@ void SimpleSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) {
   batch.push_back(std::move(span));
   std::lock_guard lock(mu_);
   if (shut_down_) return;
-  processed_.fetch_add(1, std::memory_order_relaxed);
+  CountProcessed(1);
   ExportResult r = exporter_->Export(batch, timeout_);
-  exported_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
+  CountExported(r, 1);
 }
 
 bool SimpleSpanProcessor::Shutdown(std::chrono::milliseconds) {
@@ -282,9 +282,9 @@ void SimpleLogProcessor::OnEmit(std::unique_ptr<LogRecordData> record) {
   batch.push_back(std::move(record));
   std::lock_guard lock(mu_);
   if (shut_down_) return;
-  processed_.fetch_add(1, std::memory_order_relaxed);
+  CountProcessed(1);
   ExportResult r = exporter_->Export(batch, timeout_);
-  exported_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
+  CountExported(r, 1);
 }
 
 bool SimpleLogProcessor::Shutdown(std::chrono::milliseconds) {

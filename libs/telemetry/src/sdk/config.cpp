@@ -174,7 +174,7 @@ TelemetryConfig TelemetryConfig::FromEnv(const core::Env& env,
   SetDefault(c.resource, semconv::kTelemetrySdkVersion, CHAT_VERSION);
   if (c.resource.Find("deployment.environment") != nullptr) {
     extra.push_back(
-        "OTEL_RESOURCE_ATTRIBUTES uses deployment.environment; use deployment.environment.name");
+        {"OTEL_RESOURCE_ATTRIBUTES uses deployment.environment; use deployment.environment.name"});
   }
 
   c.traces_sampler = r.Enum("OTEL_TRACES_SAMPLER", "parentbased_traceidratio",
@@ -236,7 +236,8 @@ TelemetryConfig TelemetryConfig::FromEnv(const core::Env& env,
   c.semconv_stability_opt_in = r.String("OTEL_SEMCONV_STABILITY_OPT_IN", "database/dup");
   c.otel_log_level = ReadLevel(env, "OTEL_LOG_LEVEL", LogLevel::kWarn, extra);
   c.log_level = ReadLevel(env, "LOG_LEVEL", LogLevel::kInfo, extra);
-  c.trace_link_age = std::chrono::seconds(r.Int("CHAT_TRACE_LINK_AGE_SECONDS", 30, 0, 7 * 86'400));
+  c.trace_link_age =
+      std::chrono::seconds(r.Int("CHAT_TRACE_LINK_AGE_SECONDS", 30, 0, int64_t{7} * 86'400));
 
   c.warnings = r.problems();
   c.warnings.insert(c.warnings.end(), extra.begin(), extra.end());

@@ -25,7 +25,7 @@ core::Result<std::string> Gzip(std::string_view data) {
     // avail_in is a uInt: feed very large inputs in chunks.
     uInt chunk = static_cast<uInt>(std::min<size_t>(in_left, UINT_MAX));
     zs.avail_in = chunk;
-    size_t produced = static_cast<size_t>(zs.next_out - reinterpret_cast<Bytef*>(out.data()));
+    auto produced = static_cast<size_t>(zs.next_out - reinterpret_cast<Bytef*>(out.data()));
     if (produced == out.size()) out.resize(out.size() * 2);
     zs.next_out = reinterpret_cast<Bytef*>(out.data()) + produced;
     zs.avail_out = static_cast<uInt>(std::min<size_t>(out.size() - produced, UINT_MAX));
@@ -33,7 +33,7 @@ core::Result<std::string> Gzip(std::string_view data) {
     in_left -= chunk - zs.avail_in;
     if (rc == Z_STREAM_END) break;
   }
-  size_t produced = static_cast<size_t>(zs.next_out - reinterpret_cast<Bytef*>(out.data()));
+  auto produced = static_cast<size_t>(zs.next_out - reinterpret_cast<Bytef*>(out.data()));
   deflateEnd(&zs);
   if (rc != Z_STREAM_END) return core::Internal("deflate failed");
   out.resize(produced);

@@ -35,8 +35,9 @@ core::Result<int> BindExclusive(httplib::Server& server, const std::string& host
   });
   if (port == 0) {
     int bound = server.bind_to_any_port(host);
-    if (bound <= 0)
+    if (bound <= 0) {
       return core::Unavailable(std::string(who) + ": cannot bind " + host + " on any port");
+    }
     return bound;
   }
   if (!server.bind_to_port(host, port)) {

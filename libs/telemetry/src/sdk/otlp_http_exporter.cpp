@@ -29,7 +29,7 @@ using std::chrono::milliseconds;
 constexpr milliseconds kInitialBackoff{250};
 constexpr milliseconds kMaxBackoff{5000};
 // Bodies we read back from the collector are only for diagnostics; cap what we keep.
-constexpr size_t kMaxResponseBody = 16 * 1024;
+constexpr size_t kMaxResponseBody = size_t{16} * 1024;
 
 struct ResponseState {
   std::string body;
@@ -92,19 +92,24 @@ bool IsRetryableStatus(long code) {
   return code == 429 || code == 502 || code == 503 || code == 504;
 }
 
+// curl_easy_init after the one process-wide curl_global_init.
+CURL* NewEasyHandle() {
+  CurlGlobalInitOnce();
+  return curl_easy_init();
+}
+
 class OtlpHttpClient {
  public:
   explicit OtlpHttpClient(OtlpHttpOptions options)
-      : options_(std::move(options)), rng_(std::random_device{}()) {
-    CurlGlobalInitOnce();
-    curl_ = curl_easy_init();
+      : options_(std::move(options)), curl_(NewEasyHandle()), rng_(std::random_device{}()) {
     headers_ = curl_slist_append(headers_, options_.json ? "Content-Type: application/json"
                                                          : "Content-Type: application/x-protobuf");
     if (options_.gzip) headers_ = curl_slist_append(headers_, "Content-Encoding: gzip");
     // No "Expect: 100-continue" round trip for large bodies.
     headers_ = curl_slist_append(headers_, "Expect:");
     for (const auto& [name, value] : options_.headers) {
-      std::string h = name + ": " + value;
+      std::string h = name;
+      h.append(": ").append(value);
       headers_ = curl_slist_append(headers_, h.c_str());
     }
   }

@@ -222,11 +222,11 @@ void AppendEnvelopeOpen(std::string_view resource_key, std::string_view scope_ke
                         const InstrumentationScope& scope, std::string& out) {
   out += "{\"";
   out += resource_key;
-  out += "\":[{\"resource\":{";
+  out += R"(":[{"resource":{)";
   AppendAttributes(resource.attributes, out);
   out += "},\"";
   out += scope_key;
-  out += "\":[{\"scope\":{\"name\":";
+  out += R"(":[{"scope":{"name":)";
   AppendEscaped(scope.name, out);
   if (!scope.version.empty()) {
     out += ",\"version\":";
@@ -340,9 +340,9 @@ void AppendLogRecord(const LogRecordData& r, std::string& out) {
   AppendInt64String(r.time_unix_nano, out);
   out += ",\"severityNumber\":";
   AppendInt(static_cast<int>(r.level), out);
-  out += ",\"severityText\":\"";
+  out += R"(,"severityText":")";
   out += wire::SeverityText(r.level);
-  out += "\",\"body\":{\"stringValue\":";
+  out += R"(","body":{"stringValue":)";
   AppendEscaped(r.body, out);
   out += "},";
   AppendAttributes(r.attributes, out);

@@ -215,8 +215,9 @@ void WriteSpan(Writer& w, const SpanData& s) {
   w.BytesField(f::kTraceId, IdBytes(s.trace_id));
   w.BytesField(f::kSpanId, IdBytes(s.span_id));
   WriteOptStringField(w, f::kTraceState, s.trace_state);
-  if (wire::IsNonZero(s.parent_span_id.bytes))
+  if (wire::IsNonZero(s.parent_span_id.bytes)) {
     w.BytesField(f::kParentSpanId, IdBytes(s.parent_span_id));
+  }
   WriteOptStringField(w, f::kName, s.name);
   WriteOptVarintField(w, f::kKind, static_cast<uint64_t>(s.kind));
   WriteOptFixed64Field(w, f::kStartTime, s.start_unix_nano);

@@ -54,13 +54,13 @@ void ScrapeServer::Routes() {
       }
       pos = end + 1;
     }
-    ex.res.set_content(text, std::string(kPrometheusTextContentType));
+    ex.res().set_content(text, std::string(kPrometheusTextContentType));
   });
   router_->Get("/healthz", "/healthz",
-               [](HttpExchange& ex) { ex.res.set_content("ok\n", "text/plain; charset=utf-8"); });
+               [](HttpExchange& ex) { ex.res().set_content("ok\n", "text/plain; charset=utf-8"); });
   if (!options_.landing.empty()) {
     router_->Get("/", "/", [this](HttpExchange& ex) {
-      ex.res.set_content(options_.landing, "text/plain; charset=utf-8");
+      ex.res().set_content(options_.landing, "text/plain; charset=utf-8");
     });
   }
 }

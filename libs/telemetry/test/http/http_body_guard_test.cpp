@@ -33,8 +33,8 @@ using chat::testing::RawResponse;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-constexpr size_t kInflated = 64 * 1024 * 1024;  // each compressed bomb inflates to 64 MiB
-constexpr size_t kChunked = 50 * 1024 * 1024;   // the chunked bomb
+constexpr size_t kInflated = size_t{64} * 1024 * 1024;  // each compressed bomb inflates to 64 MiB
+constexpr size_t kChunked = size_t{50} * 1024 * 1024;   // the chunked bomb
 constexpr long kMaxGrowthKib = chat::testing::kBombMaxRssGrowthKib;
 
 struct Bombs {
@@ -181,7 +181,9 @@ class GuardedServer {
     guard_.Post(server_, "/echo", BodyPolicy{1024, false},
                 [](const httplib::Request& req, httplib::Response& res) {
                   std::string params;
-                  for (const auto& [k, v] : req.params) params += k + "=" + v + ";";
+                  for (const auto& [k, v] : req.params) {
+                    params.append(k).append("=").append(v).append(";");
+                  }
                   res.set_content(std::to_string(req.body.size()) + "|" + params, "text/plain");
                 });
     guard_.Post(server_, "/otlp", BodyPolicy{1024, true},
@@ -199,6 +201,8 @@ class GuardedServer {
     EXPECT_TRUE(listener_.Start(server_, "127.0.0.1", port_).ok());
   }
   ~GuardedServer() { listener_.Stop(); }
+  GuardedServer(const GuardedServer&) = delete;
+  GuardedServer& operator=(const GuardedServer&) = delete;
   int port() const { return port_; }
   std::string Metrics() const { return registry_.Expose(ExpositionFormat::kPrometheusText); }
 

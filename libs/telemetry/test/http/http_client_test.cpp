@@ -42,6 +42,8 @@ class Peer {
     server_.stop();
     thread_.join();
   }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }

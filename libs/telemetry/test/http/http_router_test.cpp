@@ -28,29 +28,29 @@ class HttpRouterTest : public ::testing::Test {
                                            std::move(options));
     router_->Install();
     router_->Get("/ok/(\\d+)", "/ok/{id}",
-                 [](HttpExchange& ex) { ex.res.set_content("fine", "text/plain"); });
+                 [](HttpExchange& ex) { ex.res().set_content("fine", "text/plain"); });
     router_->Get("/missing", "/missing", [](HttpExchange& ex) {
-      ex.res.status = 404;
-      ex.res.set_content(HttpErrorBody(core::ErrorCode::kNotFound, "No such thing."),
-                         "application/json");
+      ex.res().status = 404;
+      ex.res().set_content(HttpErrorBody(core::ErrorCode::kNotFound, "No such thing."),
+                           "application/json");
     });
     router_->Get("/down", "/down", [](HttpExchange& ex) {
-      ex.res.status = 503;
+      ex.res().status = 503;
       ex.Fail("dependency_down", "the dependency is down", "dep", "dependency down");
       ex.Error("dependency down; request failed", {{"chat.test", "yes"}});
     });
     router_->Get("/throw", "/throw", [](HttpExchange& ex) -> void {
-      ex.res.set_content("partial", "text/plain");
+      ex.res().set_content("partial", "text/plain");
       throw std::runtime_error("secret internals /etc/passwd");
     });
     HttpRouter::RouteOptions post;
     post.body = BodyPolicy{16, false};
-    post.finish = [](HttpExchange& ex) { ex.res.set_header("Cache-Control", "no-store"); };
+    post.finish = [](HttpExchange& ex) { ex.res().set_header("Cache-Control", "no-store"); };
     router_->Post(
         "/echo", "/echo",
         [](HttpExchange& ex) {
-          ex.Info("echoed", {{"chat.bytes", static_cast<int64_t>(ex.req.body.size())}});
-          ex.res.set_content(ex.req.body, "text/plain");
+          ex.Info("echoed", {{"chat.bytes", static_cast<int64_t>(ex.req().body.size())}});
+          ex.res().set_content(ex.req().body, "text/plain");
         },
         std::move(post));
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -59,7 +59,7 @@ class HttpRouterTest : public ::testing::Test {
   }
   void TearDown() override { listener_.Stop(); }
 
-  httplib::Client Client() { return httplib::Client("127.0.0.1", port_); }
+  httplib::Client Client() const { return httplib::Client("127.0.0.1", port_); }
 
   SpanData WaitSpan(const std::string& name) {
     EXPECT_TRUE(chat::testing::WaitFor([&] { return tel_.FindSpan(name).has_value(); }, 5s))
@@ -252,12 +252,12 @@ TEST_F(HttpRouterTest, AnUntracedRouteBesideTracedOnes) {
   router_->Get(
       "/healthz", "/healthz",
       [](HttpExchange& ex) {
-        ex.res.status = 503;
+        ex.res().status = 503;
         ex.Debug("not ready");  // the outcome's line, at DEBUG: no ERROR per probe
       },
       untraced);
   router_->Get("/traced", "/traced",
-               [](HttpExchange& ex) { ex.res.set_content("t", "text/plain"); });
+               [](HttpExchange& ex) { ex.res().set_content("t", "text/plain"); });
   port_ = server_.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port_, 0);
   ASSERT_TRUE(listener_.Start(server_, "127.0.0.1", port_).ok());

@@ -27,7 +27,6 @@ namespace chat::telemetry::sdk {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
 TEST(AcceptsOpenMetricsTest, ParsesAcceptHeaders) {
@@ -202,6 +201,8 @@ class ChildProcess {
   explicit ChildProcess(const std::vector<std::string>& argv)
       : pid_(chat::testing::SpawnWithEnv(argv, {}, -1, -1)) {}
   ~ChildProcess() { chat::testing::TerminateAndWait(pid_, std::chrono::seconds(10)); }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
   bool ok() const { return pid_ > 0; }
 
  private:
@@ -209,7 +210,7 @@ class ChildProcess {
 };
 
 TEST(AdminServerPrometheusTest, PrometheusScrapesOpenMetricsWithExemplars) {
-  const char* kPrometheus = "/usr/bin/prometheus";
+  constexpr const char* kPrometheus = "/usr/bin/prometheus";
   if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << "prometheus not installed";
 
   MetricRegistry registry;

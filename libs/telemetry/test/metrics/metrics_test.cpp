@@ -110,6 +110,7 @@ TEST(HistogramCellTest, NanIsIgnored) {
 TEST(HistogramCellTest, ConcurrentRecordsAreAllCounted) {
   HistogramCell cell(kBucketsLag);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10000; ++i) cell.Record(0.5);
@@ -128,7 +129,7 @@ TEST(MetricRegistryTest, HistogramExpositionIsCumulativeWithSumAndCount) {
   for (double v : {0.001, 0.001, 0.004, 0.3, 1.0, 9.0}) cell.Record(v);
   for (auto format : {ExpositionFormat::kPrometheusText, ExpositionFormat::kOpenMetrics}) {
     std::string text = registry.Expose(format);
-    const std::string p = "chat_test_duration_seconds_bucket{action=\"a\",le=\"";
+    const std::string p = R"(chat_test_duration_seconds_bucket{action="a",le=")";
     EXPECT_EQ(SampleValue(text, p + "0.001\"}"), "2");
     EXPECT_EQ(SampleValue(text, p + "0.0025\"}"), "2");
     EXPECT_EQ(SampleValue(text, p + "0.005\"}"), "3");

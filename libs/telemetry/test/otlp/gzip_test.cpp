@@ -64,8 +64,8 @@ TEST(Gzip, BombLimitIsEnforced) {
 TEST(Gzip, CorruptInputIsInvalidArgument) {
   auto z = Gzip(std::string(10000, 'x') + "tail");
   ASSERT_TRUE(z.ok());
-  for (std::string bad : {std::string(), std::string("not gzip at all"), z->substr(0, 10),
-                          z->substr(0, z->size() - 4)}) {
+  for (const std::string& bad : {std::string(), std::string("not gzip at all"), z->substr(0, 10),
+                                 z->substr(0, z->size() - 4)}) {
     auto r = Gunzip(bad, 1 << 20);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), core::ErrorCode::kInvalidArgument);

@@ -130,9 +130,7 @@ TEST(OtlpProtoc, TracesDecodeWithExpectedValues) {
   ExpectContains(text, "double_value: 0.25");
   ExpectContains(text, "name: \"chat.telemetry\"");
   ExpectContains(text, "version: \"0.1.0\"");
-  ExpectContains(
-      text,
-      "trace_id: \"\\001\\002\\003\\004\\005\\006\\007\\010\\t\\n\\013\\014\\r\\016\\017\\020\"");
+  ExpectContains(text, R"(trace_id: "\001\002\003\004\005\006\007\010\t\n\013\014\r\016\017\020")");
   ExpectContains(text, "trace_state: \"vendor=abc,other=x\"");
   ExpectContains(text, "name: \"process chat.room.create\"");
   ExpectContains(text, "kind: SPAN_KIND_SERVER");
@@ -157,11 +155,11 @@ TEST(OtlpProtoc, TracesDecodeWithExpectedValues) {
   ExpectContains(text, "dropped_events_count: 2");
   ExpectContains(text, "trace_state: \"k=v\"");
   ExpectContains(text, "dropped_links_count: 3");
-  ExpectContains(text, "message: \"boom: \\\"unique\\\" violated\"");
+  ExpectContains(text, R"(message: "boom: \"unique\" violated")");
   ExpectContains(text, "code: STATUS_CODE_ERROR");
   ExpectContains(text, "code: STATUS_CODE_OK");
   ExpectContains(text, "flags: 1");
-  ExpectContains(text, "parent_span_id: \"\\241\\242\\243\\244\\245\\246\\247\\250\"");
+  ExpectContains(text, R"(parent_span_id: "\241\242\243\244\245\246\247\250")");
   // Exactly one parent_span_id: the root and the minimal span have none.
   size_t first = text.find("parent_span_id");
   EXPECT_EQ(text.find("parent_span_id", first + 1), std::string::npos);
@@ -190,7 +188,7 @@ TEST(OtlpProtoc, LogsDecodeWithExpectedValuesAndReEncodeIdentically) {
   ExpectContains(text, "severity_text: \"WARN\"");
   ExpectContains(text, "severity_number: 17");
   ExpectContains(text, "string_value: \"message persisted\"");
-  ExpectContains(text, "span_id: \"\\241\\242\\243\\244\\245\\246\\247\\250\"");
+  ExpectContains(text, R"(span_id: "\241\242\243\244\245\246\247\250")");
   ExpectContains(text, "flags: 1");
   ExpectContains(text, "int_value: 99");
   ExpectContains(text, "double_value: 0.125");

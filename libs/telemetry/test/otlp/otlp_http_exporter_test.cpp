@@ -53,6 +53,8 @@ class FakeCollector {
     server_.stop();
     thread_.join();
   }
+  FakeCollector(const FakeCollector&) = delete;
+  FakeCollector& operator=(const FakeCollector&) = delete;
 
   std::string url(const std::string& path = "/v1/traces") const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;

@@ -208,10 +208,10 @@ TEST(OtlpProtobufDecode, ArrayKvlistAndBytesRenderAsJson) {
   // KeyValue{key:"a", value: AnyValue{array_value{[string "x", int 3, kvlist{[k: bool true]}]}}}
   std::string kv_inner = std::string("\x0a\x01k\x12\x02\x10\x01", 7);  // KeyValue k=true
   std::string kvlist = "\x0a" + std::string(1, static_cast<char>(kv_inner.size())) + kv_inner;
-  std::string v_kvlist = "\x32" + std::string(1, static_cast<char>(kvlist.size())) + kvlist;
+  std::string v_kvlist = R"(2)" + std::string(1, static_cast<char>(kvlist.size())) + kvlist;
   std::string arr = std::string("\x0a\x03\x0a\x01x", 5) + std::string("\x0a\x02\x18\x03", 4) +
                     "\x0a" + std::string(1, static_cast<char>(v_kvlist.size())) + v_kvlist;
-  std::string any = "\x2a" + std::string(1, static_cast<char>(arr.size())) + arr;
+  std::string any = R"(*)" + std::string(1, static_cast<char>(arr.size())) + arr;
   std::string keyvalue = std::string(
                              "\x0a\x01"
                              "a",
@@ -222,8 +222,8 @@ TEST(OtlpProtobufDecode, ArrayKvlistAndBytesRenderAsJson) {
       "b"
       "\x12\x05\x3a\x03\x01\x02\x03",
       10);
-  std::string span = std::string("\x2a\x02op", 4) + "\x4a" +
-                     std::string(1, static_cast<char>(keyvalue.size())) + keyvalue + "\x4a" +
+  std::string span = std::string("\x2a\x02op", 4) + R"(J)" +
+                     std::string(1, static_cast<char>(keyvalue.size())) + keyvalue + R"(J)" +
                      std::string(1, static_cast<char>(bytes_kv.size())) + bytes_kv;
   std::string scope_spans = "\x12" + std::string(1, static_cast<char>(span.size())) + span;
   std::string resource_spans =

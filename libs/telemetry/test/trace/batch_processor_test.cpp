@@ -219,6 +219,7 @@ TEST(BatchSpanProcessorTest, ConcurrentProducersLoseNothingBelowCapacity) {
   auto store = std::make_shared<InMemorySpanStore>();
   BatchSpanProcessor p(std::make_unique<InMemorySpanExporter>(store), Options(100000, 512, 5ms));
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&p] {
       for (int i = 0; i < 2000; ++i) p.OnEnd(MakeSpan(i));
@@ -234,10 +235,10 @@ class CountingLogExporter final : public LogExporter {
  public:
   ExportResult Export(const std::vector<std::unique_ptr<LogRecordData>>& batch,
                       std::chrono::milliseconds) override {
-    count_ += batch.size();
+    count += batch.size();
     return ExportResult::kConnectionError;
   }
-  std::atomic<size_t> count_{0};
+  std::atomic<size_t> count{0};
 };
 
 TEST(BatchLogProcessorTest, ExportsAndCounts) {
@@ -246,7 +247,7 @@ TEST(BatchLogProcessorTest, ExportsAndCounts) {
   BatchLogProcessor p(std::move(exporter), Options(2, 2));
   for (int i = 0; i < 2; ++i) p.OnEmit(std::make_unique<LogRecordData>());
   ASSERT_TRUE(p.ForceFlush(5s));
-  EXPECT_EQ(raw->count_.load(), 2u);
+  EXPECT_EQ(raw->count.load(), 2u);
   EXPECT_EQ(p.stats().exported(ExportResult::kConnectionError), 2u);
   EXPECT_EQ(p.queue_capacity(), 2u);
   EXPECT_TRUE(p.Shutdown(5s));

@@ -187,7 +187,7 @@ TEST(SpanTest, EventsLinksAndStartOptions) {
     SpanStartOptions opts;
     opts.kind = SpanKind::kConsumer;
     opts.start_unix_nano = 42;
-    opts.attributes.push_back(Attribute("chat.a", 1));
+    opts.attributes.push_back({"chat.a", 1});
     opts.links.push_back(SpanLink{linked, {Attribute(semconv::kChatLinkReason, "backlog")}});
     opts.links.push_back(SpanLink{SpanContext{}, {}});  // invalid links are ignored
     Span span = t.tracer().StartSpan("process y", std::move(opts));

@@ -51,7 +51,7 @@ RawResponse SendChunked(int port, const std::string& method, const std::string& 
 #if defined(__SANITIZE_ADDRESS__)
 inline constexpr long kBombMaxRssGrowthKib = 32 * 1024;
 #else
-inline constexpr long kBombMaxRssGrowthKib = 5 * 1024;
+inline constexpr long kBombMaxRssGrowthKib = long{5} * 1024;
 #endif
 
 long PeakRssKib(pid_t pid = 0);

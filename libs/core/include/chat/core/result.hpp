@@ -59,10 +59,13 @@ class [[nodiscard]] Result {
     if (!chat_status_.ok()) return chat_status_; \
   } while (false)
 
-// `CHAT_ASSIGN_OR_RETURN(auto x, F());` binds the value or returns the error.
+// `CHAT_ASSIGN_OR_RETURN(auto x, F());` binds the value or returns the error. `lhs` and `tmp` are
+// declarations, which parentheses would turn into expressions.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CHAT_ASSIGN_OR_RETURN(lhs, expr) \
   CHAT_INTERNAL_ASSIGN_OR_RETURN(CHAT_INTERNAL_CONCAT(chat_result_, __LINE__), lhs, expr)
 #define CHAT_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp.ok()) return tmp.status();                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

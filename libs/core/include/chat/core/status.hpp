@@ -69,6 +69,9 @@ inline Status DeadlineExceeded(std::string m) {
 inline Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
+// The text of an errno value, safe to call from any thread (strerror is not).
+std::string ErrnoMessage(int err);
+
 }  // namespace chat::core
 
 // Aborts with file:line when a broken invariant is found (never for expected failures).

@@ -26,9 +26,9 @@
 #include "chat/telemetry/telemetry.hpp"
 
 // libnats types, declared exactly as nats.h does so this header does not pull nats.h in.
-typedef struct __natsConnection natsConnection;
-typedef struct __natsSubscription natsSubscription;
-typedef struct __natsMsg natsMsg;
+using natsConnection = struct __natsConnection;
+using natsSubscription = struct __natsSubscription;
+using natsMsg = struct __natsMsg;
 
 namespace chat::natsx {
 
@@ -95,7 +95,7 @@ struct ConnectionOptions {
   // may subscribe only to _INBOX.{user}.> (docs/adr/0001), so user clients must set it.
   std::string inbox_prefix{};
   // Inbound messages with a larger payload are rejected (counted, WARN) before any handler runs.
-  size_t max_inbound_payload_bytes = 1024 * 1024;
+  size_t max_inbound_payload_bytes = size_t{1024} * 1024;
 };
 
 // Where a message came from when it was delivered by JetStream (zero/empty otherwise).
@@ -150,6 +150,7 @@ class MessageContext {
       : conn_(conn), msg_(msg), span_(span) {}
   MessageContext(const MessageContext&) = delete;
   MessageContext& operator=(const MessageContext&) = delete;
+  ~MessageContext() = default;
 
   telemetry::Span& span() { return span_; }
   const telemetry::SpanContext& span_context() const { return span_.Context(); }
@@ -336,7 +337,7 @@ class Subscription {
   Subscription(Connection& conn, SubscribeOptions options, Handler handler);
   static void OnMessage(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   static void OnComplete(void* closure);
-  void Dispatch(natsMsg* msg);
+  void Dispatch(natsMsg* raw);
   void Close();
 
   Connection& conn_;

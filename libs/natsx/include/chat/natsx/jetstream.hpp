@@ -16,7 +16,7 @@
 #include "chat/core/result.hpp"
 #include "chat/natsx/connection.hpp"
 
-typedef struct __jsCtx jsCtx;
+using jsCtx = struct __jsCtx;
 
 namespace chat::natsx {
 
@@ -178,7 +178,7 @@ class PullConsumer {
   core::Status Pull(int batch, std::chrono::milliseconds timeout, std::vector<natsMsg*>& out);
   core::Status SendPullRequest(const std::string& reply, size_t batch,
                                std::chrono::nanoseconds expires, bool no_wait);
-  void Process(natsMsg* msg, const Handler& handler);
+  void Process(natsMsg* raw, const Handler& handler);
   // Takes ownership of `raw`: reads the delivery metadata, terminates undeliverable messages
   // (returns nullptr) and otherwise starts the process span (parent or link, §3.4).
   std::unique_ptr<ReceivedMessage> Receive(natsMsg* raw);

@@ -14,8 +14,8 @@
 #include "chat/core/result.hpp"
 #include "chat/natsx/connection.hpp"
 
-typedef struct __kvStore kvStore;
-typedef struct __kvWatcher kvWatcher;
+using kvStore = struct __kvStore;
+using kvWatcher = struct __kvWatcher;
 
 namespace chat::natsx {
 

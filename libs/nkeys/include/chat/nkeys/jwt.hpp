@@ -105,6 +105,7 @@ core::Result<std::string> EncodeAccountJwt(const AccountClaims& claims, const Ke
 core::Result<std::string> EncodeUserJwt(const UserClaims& claims, const KeyPair& signer,
                                         const core::Clock& clock);
 
+// NOLINTNEXTLINE(bugprone-exception-escape): flags the implicit members of nlohmann::json fields.
 struct DecodedJwt {
   nlohmann::json header;
   nlohmann::json claims;

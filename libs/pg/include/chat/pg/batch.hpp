@@ -31,6 +31,7 @@ class BatchInsert {
               std::string_view on_conflict = {});
   BatchInsert(const BatchInsert&) = delete;
   BatchInsert& operator=(const BatchInsert&) = delete;
+  ~BatchInsert() = default;
 
   // The generated statement (operation INSERT, collection = table); valid while *this lives.
   const Statement& statement() const { return statement_; }

@@ -21,6 +21,9 @@ class Rows {
   explicit Rows(pg_result* result);
   Rows(Rows&&) noexcept = default;
   Rows& operator=(Rows&&) noexcept = default;
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  ~Rows() = default;
 
   int RowCount() const;
   int ColumnCount() const;

@@ -124,7 +124,7 @@ class BatchItemContext {
 template <typename T>
 struct BatchItem {
   T value;
-  BatchItemContext context;
+  BatchItemContext context{};
   BatchResult result{};
 };
 
@@ -167,7 +167,7 @@ struct BatchOptions {
   std::string_view fetch_failed_log = "fetch failed";  // WARN, at most every 10 s per loop
   // RecordError's exception.type and status description on a NAK'd span, and the description
   // on a terminated span (whose exception.type is the reason).
-  std::string_view nak_exception_type = "";
+  std::string_view nak_exception_type;
   std::string_view nak_description = "processing failed";
   std::string_view term_description = "invalid payload";
 };
@@ -189,7 +189,7 @@ class BatchConsumer {
   template <typename T, typename F>
   static core::Result<std::unique_ptr<BatchConsumer>> Start(
       natsx::JetStream& js, const core::Clock& clock, const std::string& stream,
-      const std::string& durable, std::vector<core::SubjectTemplate> templates,
+      const std::string& durable, const std::vector<core::SubjectTemplate>& templates,
       BatchOptions options, F handler) {
     ErasedHandler erased = [h = std::move(handler)](std::vector<natsx::ReceivedMessage*>& ms,
                                                     std::vector<BatchResult>& results) mutable {
@@ -218,7 +218,7 @@ class BatchConsumer {
       }
       copy_back();
     };
-    return StartErased(js, clock, stream, durable, std::move(templates), std::move(options),
+    return StartErased(js, clock, stream, durable, templates, std::move(options),
                        std::move(erased));
   }
 
@@ -249,7 +249,7 @@ class BatchConsumer {
                 ErasedHandler handler);
   static core::Result<std::unique_ptr<BatchConsumer>> StartErased(
       natsx::JetStream& js, const core::Clock& clock, const std::string& stream,
-      const std::string& durable, std::vector<core::SubjectTemplate> templates,
+      const std::string& durable, const std::vector<core::SubjectTemplate>& templates,
       BatchOptions options, ErasedHandler handler);
   void Loop(natsx::PullConsumer& consumer);
   void Apply(natsx::ReceivedMessage& rm, BatchResult& result,

@@ -134,6 +134,7 @@ class RequestContext {
       : dispatcher_(dispatcher), msg_(msg), mctx_(mctx), user_(user) {}
   RequestContext(const RequestContext&) = delete;
   RequestContext& operator=(const RequestContext&) = delete;
+  ~RequestContext() = default;
 
   // The acting user per the route's Identity ("" for kNone).
   std::string_view user() const { return user_; }
@@ -246,17 +247,19 @@ std::string Encode(const Rep& reply) {
 template <typename Req>
 core::Status ReconcileBodyUser(Req& req, std::string_view user) {
   std::string* field = nullptr;
-  if constexpr (HasUser<Req>)
+  if constexpr (HasUser<Req>) {
     field = &req.user;
-  else if constexpr (HasUserId<Req>)
+  } else if constexpr (HasUserId<Req>) {
     field = &req.user_id;
+  }
   if (field == nullptr || user.empty()) return core::Status();
   if (field->empty()) {
     *field = std::string(user);
     return core::Status();
   }
-  if (*field != user)
+  if (*field != user) {
     return core::InvalidArgument("the body's user does not match the subject's user");
+  }
   return core::Status();
 }
 }  // namespace internal
@@ -281,10 +284,9 @@ class Dispatcher {
   // A request/reply route (SERVER span). `handler(const Req&, RequestContext&)` returns
   // core::Result<Rep>; Rep is a contracts wire struct (ToJson), or RawReply.
   template <typename Req, typename F>
-  core::Status Serve(const core::SubjectTemplate& tmpl, RouteOptions options, F handler) {
+  core::Status Serve(const core::SubjectTemplate& tmpl, const RouteOptions& options, F handler) {
     using Rep = typename std::invoke_result_t<F, const Req&, RequestContext&>::value_type;
-    return Add(tmpl, std::move(options), natsx::ProcessKind::kServer,
-               internal::RequestTypeName<Req>(),
+    return Add(tmpl, options, natsx::ProcessKind::kServer, internal::RequestTypeName<Req>(),
                [h = std::move(handler)](RequestContext& ctx) -> Outcome {
                  auto req = internal::Decode<Req>(ctx.payload());
                  if (!req.ok()) return {req.status(), std::nullopt};
@@ -299,9 +301,8 @@ class Dispatcher {
   // An event route (CONSUMER span, no reply). `handler(const Req&, RequestContext&)` returns
   // core::Status.
   template <typename Req, typename F>
-  core::Status Consume(const core::SubjectTemplate& tmpl, RouteOptions options, F handler) {
-    return Add(tmpl, std::move(options), natsx::ProcessKind::kConsumer,
-               internal::RequestTypeName<Req>(),
+  core::Status Consume(const core::SubjectTemplate& tmpl, const RouteOptions& options, F handler) {
+    return Add(tmpl, options, natsx::ProcessKind::kConsumer, internal::RequestTypeName<Req>(),
                [h = std::move(handler)](RequestContext& ctx) -> Outcome {
                  auto req = internal::Decode<Req>(ctx.payload());
                  if (!req.ok()) return {req.status(), std::nullopt};
@@ -331,8 +332,8 @@ class Dispatcher {
 
  private:
   struct Route;
-  core::Status Add(const core::SubjectTemplate& tmpl, RouteOptions options, natsx::ProcessKind kind,
-                   std::string_view request_type, ErasedHandler handler);
+  core::Status Add(const core::SubjectTemplate& tmpl, const RouteOptions& options,
+                   natsx::ProcessKind kind, std::string_view request_type, ErasedHandler handler);
   core::Status Run(Route& route, const natsx::Message& msg, natsx::MessageContext& mctx);
 
   natsx::Connection& conn_;

@@ -7,10 +7,9 @@
 // its own main (exporters, telemetry-sink, chat-cli): no code ever runs in signal-handler context.
 #pragma once
 
-#include <signal.h>
-
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <string_view>
 
@@ -21,6 +20,7 @@ class ShutdownSignal {
   ShutdownSignal() = default;
   ShutdownSignal(const ShutdownSignal&) = delete;
   ShutdownSignal& operator=(const ShutdownSignal&) = delete;
+  ~ShutdownSignal() = default;
 
   // Idempotent; wakes every waiter. `signal` is the signal number (0 when not from a signal).
   void Request(int signal = 0) {
@@ -71,6 +71,7 @@ class TerminationSignals {
   TerminationSignals();
   TerminationSignals(const TerminationSignals&) = delete;
   TerminationSignals& operator=(const TerminationSignals&) = delete;
+  ~TerminationSignals() = default;
 
   // Blocks until SIGTERM or SIGINT arrives; returns its number.
   int Wait() const;
@@ -79,7 +80,7 @@ class TerminationSignals {
   const sigset_t& set() const { return set_; }
 
  private:
-  sigset_t set_;
+  sigset_t set_{};
 };
 
 // "SIGINT" for SIGINT, "SIGTERM" otherwise (the only two TerminationSignals takes).

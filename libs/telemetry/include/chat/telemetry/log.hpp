@@ -62,6 +62,8 @@ class Logger {
   Logger(std::string service, LogLevel threshold, std::unique_ptr<LogProcessor> processor,
          const core::Clock& clock, LineWriter writer = {});
   ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
 
   bool Enabled(LogLevel level) const { return level >= threshold_; }
 

@@ -53,7 +53,7 @@ struct ParsedContext {
 // Parses a traceparent (and, only if it is valid, a tracestate). `traceparent_count` is how many
 // traceparent values the carrier held: 0 → neither field set; >1 → invalid kMultiple.
 // Only the sampled bit of the flags is kept (others are ignored and not forwarded).
-ParsedContext ParseTraceparent(std::string_view traceparent, std::string_view tracestate = {},
+ParsedContext ParseTraceparent(std::string_view tp, std::string_view tracestate = {},
                                int traceparent_count = 1);
 
 // "00-<trace>-<span>-<flags>"; requires ctx.IsValid().

@@ -36,6 +36,14 @@ class ProcessorStats {
   }
 
  protected:
+  void CountQueueFull() { queue_full_.fetch_add(1, std::memory_order_relaxed); }
+  // Counted when records are handed to the exporter, and again with the export's result.
+  void CountProcessed(uint64_t n) { processed_.fetch_add(n, std::memory_order_relaxed); }
+  void CountExported(ExportResult r, uint64_t n) {
+    exported_[static_cast<size_t>(r)].fetch_add(n, std::memory_order_relaxed);
+  }
+
+ private:
   std::atomic<uint64_t> processed_{0};
   std::atomic<uint64_t> queue_full_{0};
   std::atomic<uint64_t> exported_[5] = {};
@@ -50,6 +58,8 @@ class BatchSpanProcessor final : public SpanProcessor {
  public:
   BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchOptions options);
   ~BatchSpanProcessor() override;  // Shutdown(export_timeout) if not done, then joins
+  BatchSpanProcessor(const BatchSpanProcessor&) = delete;
+  BatchSpanProcessor& operator=(const BatchSpanProcessor&) = delete;
 
   void OnEnd(std::unique_ptr<SpanData> span) override;
   bool ForceFlush(std::chrono::milliseconds timeout) override;
@@ -68,6 +78,8 @@ class BatchLogProcessor final : public LogProcessor {
  public:
   BatchLogProcessor(std::unique_ptr<LogExporter> exporter, BatchOptions options);
   ~BatchLogProcessor() override;
+  BatchLogProcessor(const BatchLogProcessor&) = delete;
+  BatchLogProcessor& operator=(const BatchLogProcessor&) = delete;
 
   void OnEmit(std::unique_ptr<LogRecordData> record) override;
   bool ForceFlush(std::chrono::milliseconds timeout) override;

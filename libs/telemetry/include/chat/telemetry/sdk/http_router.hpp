@@ -43,8 +43,8 @@ std::string_view HttpCodeClass(int status);
 // reporting that the router turns into the one log line and the span status.
 class HttpExchange {
  public:
-  const httplib::Request& req;
-  httplib::Response& res;
+  const httplib::Request& req() const { return req_; }
+  httplib::Response& res() { return res_; }
 
   Span& span() { return span_; }
   const SpanContext& ctx() const { return span_.Context(); }
@@ -64,12 +64,14 @@ class HttpExchange {
 
  private:
   friend class HttpRouter;
+  const httplib::Request& req_;
+  httplib::Response& res_;
   struct Failure {
     std::string error_type, message, exception_type, description;
   };
   HttpExchange(const httplib::Request& r, httplib::Response& s, Span& span, Logger& logger,
                const core::Clock& clock, std::chrono::steady_clock::time_point start)
-      : req(r), res(s), span_(span), logger_(logger), clock_(clock), start_(start) {}
+      : req_(r), res_(s), span_(span), logger_(logger), clock_(clock), start_(start) {}
   Span& span_;
   Logger& logger_;
   const core::Clock& clock_;
