@@ -24,7 +24,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <map>
 #include <memory>
 #include <new>
@@ -33,6 +32,7 @@
 #include <vector>
 
 #include "baselines/naive_otlp_encoder.hpp"
+#include "chat/core/main.hpp"
 #include "chat/telemetry/log.hpp"
 #include "chat/telemetry/receiver/otlp_decode.hpp"
 #include "chat/telemetry/sdk/otlp.hpp"
@@ -672,12 +672,6 @@ static int Run(int argc, char** argv) {
   return 0;
 }
 
-// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fatal: %s\n", e.what());
-    return 1;
-  }
+  return chat::core::RunMain([&] { return Run(argc, argv); });
 }

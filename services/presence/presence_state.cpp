@@ -98,9 +98,10 @@ std::vector<ConnectionTracker::Expired> ConnectionTracker::TakeExpired(int64_t c
     }
     if (conns.empty()) {
       // Only the last expired connection of a user that has none left takes it offline.
-      for (auto& e : std::ranges::reverse_view(out)) {
-        if (e.user == it->first) {
-          e.last = true;
+      // Reverse iterators: clang 14 cannot compile libstdc++ 12's std::ranges::reverse_view.
+      for (auto e = out.rbegin(); e != out.rend(); ++e) {  // NOLINT(modernize-loop-convert)
+        if (e->user == it->first) {
+          e->last = true;
           break;
         }
       }

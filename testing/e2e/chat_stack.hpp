@@ -128,7 +128,10 @@ class ChatStack {
   }
   ~ChatStack() {
     // Services first (they drain to NATS and flush to the sink), then the infrastructure.
-    for (auto& it : std::ranges::reverse_view(order_)) services_[it].process->Stop();
+    // Reverse iterators: clang 14 cannot compile libstdc++ 12's std::ranges::reverse_view.
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {  // NOLINT(modernize-loop-convert)
+      services_[*it].process->Stop();
+    }
     if (idp_) idp_->Stop();
     nats_.reset();
     sink_.reset();

@@ -94,8 +94,10 @@ class PeerProcess {
   // The latest line with `event`.
   std::optional<nlohmann::json> Last(const std::string& event) const {
     std::lock_guard lock(mu_);
-    for (const auto& line : std::ranges::reverse_view(lines_)) {
-      if (line.value("event", "") == event) return line;
+    // Reverse iterators: clang 14 cannot compile libstdc++ 12's std::ranges::reverse_view.
+    // NOLINTNEXTLINE(modernize-loop-convert)
+    for (auto line = lines_.rbegin(); line != lines_.rend(); ++line) {
+      if (line->value("event", "") == event) return *line;
     }
     return std::nullopt;
   }

@@ -207,9 +207,9 @@ inline bool AlertMatches(const PromAlert& a, const std::string& name, const Labe
 
 class PrometheusProcess {
  public:
-  static core::Result<std::unique_ptr<PrometheusProcess>> Start(PrometheusOptions options) {
+  static core::Result<std::unique_ptr<PrometheusProcess>> Start(const PrometheusOptions& options) {
     auto p = std::unique_ptr<PrometheusProcess>(new PrometheusProcess());
-    CHAT_RETURN_IF_ERROR(p->Init(std::move(options)));
+    CHAT_RETURN_IF_ERROR(p->Init(options));
     return p;
   }
   ~PrometheusProcess() {

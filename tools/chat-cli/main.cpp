@@ -3,12 +3,13 @@
 // Its spans (service.name chat-cli) go to OTEL_EXPORTER_OTLP_ENDPOINT (the local sink by default)
 // and are flushed before exit, so `send` prints a trace id that can be looked up in the sink.
 
+#include "chat/core/main.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -382,12 +383,6 @@ static int Run(int argc, char** argv) {
   return finish(rc);
 }
 
-// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fatal: %s\n", e.what());
-    return 1;
-  }
+  return chat::core::RunMain([&] { return Run(argc, argv); });
 }

@@ -17,6 +17,8 @@
 //   their message keys (room, timestamp, user) never collide.
 // * --compare-tracing runs one phase only; the `./nats-chat load` wrapper restarts the services
 //   with tracing on and off and computes the ratio from two --json outputs.
+#include "chat/core/main.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -25,7 +27,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -592,12 +593,6 @@ static int Run(int argc, char** argv) {
   return complete ? 0 : 3;
 }
 
-// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fatal: %s\n", e.what());
-    return 1;
-  }
+  return chat::core::RunMain([&] { return Run(argc, argv); });
 }

@@ -3,9 +3,10 @@
 // is unavailable. Then, when CHAT_PG_ROLE_PASSWORDS_DIR is set, sets the password of each service
 // role named by a file there (pg::SetRolePasswords; the roles come from the migrations).
 // Exit codes: 0 applied or up to date, 1 migration failure, 2 bad configuration.
+#include "chat/core/main.hpp"
+
 #include <chrono>
 #include <cstdio>
-#include <exception>
 #include <thread>
 
 #include "chat/core/env.hpp"
@@ -73,12 +74,6 @@ static int Run() {
   }
 }
 
-// Whatever escapes Run() is reported and fails the process, rather than std::terminate.
 int main() {
-  try {
-    return Run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fatal: %s\n", e.what());
-    return 1;
-  }
+  return chat::core::RunMain([&] { return Run(); });
 }

@@ -15,6 +15,7 @@ TEST(TerminationSignalsTest, TakesPendingSignalsSynchronously) {
     const TerminationSignals signals;
     EXPECT_EQ(signals.WaitFor(std::chrono::milliseconds(0)), 0);  // none pending
     // Blocked, so the signal stays pending instead of killing the test process.
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
     ASSERT_EQ(pthread_kill(pthread_self(), SIGTERM), 0);
     EXPECT_EQ(signals.WaitFor(std::chrono::seconds(10)), SIGTERM);
     ASSERT_EQ(pthread_kill(pthread_self(), SIGINT), 0);

@@ -97,7 +97,7 @@ struct BatchProcessor::Work {
   int64_t insert_rows = 0;
 
   const contracts::ChatMessage& msg() const { return item->value; }
-  telemetry::Span& span() { return item->context.span(); }
+  telemetry::Span& span() const { return item->context.span(); }
   bool send() const {
     return msg().action == MessageAction::kSend || msg().action == MessageAction::kSystem;
   }

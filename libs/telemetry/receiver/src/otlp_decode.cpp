@@ -29,12 +29,13 @@ constexpr int kMaxJsonDepth = 64;
 // the checked expression, where one fixed name would shadow itself.
 #define DECODE_TRY(expr) DECODE_TRY_IMPL(expr, CHAT_INTERNAL_CONCAT(decode_status_, __COUNTER__))
 // `var` is declared, so it cannot be parenthesised.
-// NOLINTNEXTLINE(bugprone-macro-parentheses)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define DECODE_TRY_IMPL(expr, var)     \
   do {                                 \
     ::chat::core::Status var = (expr); \
     if (!var.ok()) return var;         \
   } while (false)
+// NOLINTEND(bugprone-macro-parentheses)
 
 // The memory one decode may use. Bounds checks stop reads past the body, but not amplification:
 // a body of 2-byte empty spans decoded to 236 times its size (≈1.9 GB for the sink's 8 MiB body

@@ -26,9 +26,9 @@
 #include "chat/telemetry/telemetry.hpp"
 
 // libnats types, declared exactly as nats.h does so this header does not pull nats.h in.
-using natsConnection = struct __natsConnection;
-using natsSubscription = struct __natsSubscription;
-using natsMsg = struct __natsMsg;
+typedef struct __natsConnection natsConnection;      // NOLINT(modernize-use-using)
+typedef struct __natsSubscription natsSubscription;  // NOLINT(modernize-use-using)
+typedef struct __natsMsg natsMsg;                    // NOLINT(modernize-use-using)
 
 namespace chat::natsx {
 

@@ -16,7 +16,7 @@
 #include "chat/core/result.hpp"
 #include "chat/natsx/connection.hpp"
 
-using jsCtx = struct __jsCtx;
+typedef struct __jsCtx jsCtx;  // NOLINT(modernize-use-using)
 
 namespace chat::natsx {
 

@@ -14,8 +14,8 @@
 #include "chat/core/result.hpp"
 #include "chat/natsx/connection.hpp"
 
-using kvStore = struct __kvStore;
-using kvWatcher = struct __kvWatcher;
+typedef struct __kvStore kvStore;      // NOLINT(modernize-use-using)
+typedef struct __kvWatcher kvWatcher;  // NOLINT(modernize-use-using)
 
 namespace chat::natsx {
 

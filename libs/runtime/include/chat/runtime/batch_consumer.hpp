@@ -38,6 +38,7 @@
 #include "chat/core/subject.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/attributes.hpp"
 #include "chat/telemetry/metrics.hpp"
 #include "chat/telemetry/trace.hpp"
@@ -121,10 +122,11 @@ class BatchItemContext {
 };
 
 // A decoded message plus the outcome the handler chose for it.
+// Always aggregate-initialised with its message: BatchItemContext has no default state.
 template <typename T>
-struct BatchItem {
+struct BatchItem {  // NOLINT(cppcoreguidelines-pro-type-member-init)
   T value;
-  BatchItemContext context{};
+  BatchItemContext context;
   BatchResult result{};
 };
 
@@ -171,9 +173,6 @@ struct BatchOptions {
   std::string_view nak_description = "processing failed";
   std::string_view term_description = "invalid payload";
 };
-
-// The natsx JetStream behind a runtime::JetStream that runtime opened (nats_bus.hpp).
-natsx::JetStream& NativeJetStream(JetStream& js);
 
 class BatchConsumer {
  public:
