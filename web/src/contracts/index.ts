@@ -5,6 +5,7 @@ import {
   AppUninstallRequestCodec,
   RoomAppListCodec,
 } from "./apps";
+import {
   KbPageCodec,
   KbPageCreatedCodec,
   KbPageListCodec,

@@ -9,22 +9,22 @@ import { useChatState, useClient } from "../../ui/hooks";
 import { ensureAppDefined, mountApp } from "./host";
 import { canManageApps } from "./permissions";
 import { appsServiceFor } from "./service";
-import type { RoomApp } from "./wire";
+import type { AppInfo } from "../../contracts/apps";
 
 export function AppsTab({ room }: { room: RoomView }) {
   const client = useClient();
   const { user, tier } = useChatState();
   const service = appsServiceFor(client);
   const manage = canManageApps(room, user, tier);
-  const [installed, setInstalled] = useState<RoomApp[] | null>(null);
-  const [catalogue, setCatalogue] = useState<RoomApp[]>([]);
+  const [installed, setInstalled] = useState<AppInfo[] | null>(null);
+  const [catalogue, setCatalogue] = useState<AppInfo[]>([]);
   const [active, setActive] = useState<string | null>(null);
   const [choice, setChoice] = useState("");
   const [busy, setBusy] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
   const hostRef = useRef<HTMLDivElement>(null);
 
-  const apply = useCallback((apps: RoomApp[], select?: string) => {
+  const apply = useCallback((apps: AppInfo[], select?: string) => {
     setInstalled(apps);
     setLoadError(null);
     setActive((cur) => {

@@ -4,7 +4,8 @@
 // and closes the bridge (all of its subscriptions go with it).
 import { type AppTransport, type AppEventHub, createBridge } from "./bridge";
 import type { RoomAppElement } from "./sdk";
-import { appIdProblem, sameOriginUrl } from "./wire";
+import { appIdProblem } from "../../contracts/apps";
+import { sameOriginUrl } from "./wire";
 
 const kDefineTimeoutMs = 15_000;
 const loading = new Map<string, Promise<void>>();

@@ -135,9 +135,13 @@ describe("registry", () => {
     expect(nc.sent[0]!.headers!.get("traceparent")).toContain(root.spanContext().traceId);
   });
 
-  it("uninstall refuses a string error reply", async () => {
-    nc.reply = () => '{"error":"uninstall failed"}';
-    await expect(service.setInstalled("general", "kb", false)).rejects.toThrow("uninstall failed");
+  it("uninstall throws the registry's refusal with its code", async () => {
+    nc.reply = () =>
+      '{"error":{"code":"permission_denied","message":"only admins may manage a public room\'s apps"}}';
+    await expect(service.setInstalled("general", "kb", false)).rejects.toMatchObject({
+      code: "permission_denied",
+    });
+    expect(JSON.parse(nc.sent[0]!.body)).toEqual({ appId: "kb", user: "alice" });
     expect(nc.sent[0]!.subject).toBe("apps.uninstall.general.alice");
     expect(span("uninstall_app")!.status.code).toBe(SpanStatusCode.ERROR);
   });
@@ -147,17 +151,26 @@ describe("registry", () => {
     expect(nc.sent).toHaveLength(0);
   });
 
-  it("lists the room's apps (array or {apps}) and the catalogue", async () => {
+  it("lists the catalogue and the room's apps with the contracts codecs", async () => {
     const app = {
       id: "poll",
       name: "Polls",
       componentUrl: "/apps/poll/poll-app.js",
       subjectPrefix: "app.poll",
     };
-    nc.reply = (s) => (s === "apps.list" ? JSON.stringify([app]) : JSON.stringify({ apps: [app] }));
+    const installed = { ...app, installedBy: "alice", installedAt: "2026-02-27T10:15:30.123Z" };
+    nc.reply = (s) => JSON.stringify(s === "apps.list" ? [app] : [installed]);
     expect((await service.list(null))[0]!.componentUrl).toBe("/apps/poll/poll-app.js");
-    expect((await service.list("general"))[0]!.id).toBe("poll");
+    const room = await service.list("general");
+    expect(room[0]!.installedBy).toBe("alice");
     expect(nc.sent.map((s) => s.subject)).toEqual(["apps.list", "apps.room.general"]);
+  });
+
+  it("refuses a room list whose entries lack who installed them", async () => {
+    const app = { id: "poll", name: "Polls", componentUrl: "/a.js", subjectPrefix: "app.poll" };
+    nc.reply = () => JSON.stringify([app]);
+    await expect(service.list("general")).rejects.toThrow("installedBy");
+    expect(span("load_apps")!.status.code).toBe(SpanStatusCode.ERROR);
   });
 });
 

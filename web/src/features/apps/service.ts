@@ -7,6 +7,15 @@
 // An inbound app event is a CONSUMER root `process deliver.{user}.app.{app}.{room}.{event}`
 // linked to the publisher's context, ended once the app's callbacks have run.
 import { type Tracer } from "@opentelemetry/api";
+import {
+  type AppInfo,
+  AppInstallRequestCodec,
+  appIdProblem,
+  AppListCodec,
+  AppUninstallRequestCodec,
+  RoomAppListCodec,
+} from "../../contracts/apps";
+import { OkReplyCodec } from "../../contracts/replies";
 import { parseSubject, Subjects } from "../../contracts/subjects";
 import type { Msg } from "../../nats/connection";
 import { NatsCallError, type TracedNats } from "../../nats/traced";
@@ -15,14 +24,7 @@ import { Attr, SpanNames } from "../../telemetry/attributes";
 import { getTracer } from "../../telemetry/setup";
 import { AppEventHub, type AppTransport } from "./bridge";
 import type { AppJson, AppJsonObject } from "./sdk";
-import {
-  AnyJsonCodec,
-  AppListCodec,
-  appActionAttr,
-  appIdAttr,
-  appIdProblem,
-  type RoomApp,
-} from "./wire";
+import { AnyJsonCodec, appActionAttr, appIdAttr } from "./wire";
 
 /** What the apps feature needs from the chat client. */
 export interface AppsHost {
@@ -90,7 +92,7 @@ export class AppsService implements AppTransport {
   }
 
   /** apps.list (the catalogue) or apps.room.{room} (installed, in install order). */
-  async list(room: string | null): Promise<RoomApp[]> {
+  async list(room: string | null): Promise<AppInfo[]> {
     const action = new Action(
       this.tracer,
       SpanNames.loadApps,
@@ -98,19 +100,22 @@ export class AppsService implements AppTransport {
     );
     try {
       const t = connection(this.host);
-      const apps =
+      const list =
         room === null
           ? await t.request(action.ctx, Subjects.appsList, {}, "", AppListCodec)
-          : await t.request(action.ctx, Subjects.appsRoom, { room }, "", AppListCodec);
+          : await t.request(action.ctx, Subjects.appsRoom, { room }, "", RoomAppListCodec);
       action.end();
-      return apps;
+      return list.apps;
     } catch (e) {
       action.fail(errorTypeOf(e), e);
       throw e;
     }
   }
 
-  /** `install_app` / `uninstall_app`: apps.{install|uninstall}.{room}.{user}. */
+  /**
+   * `install_app` / `uninstall_app`: apps.{install|uninstall}.{room}.{user}. A refusal arrives as
+   * the error envelope and is thrown as a NatsCallError carrying its code.
+   */
   async setInstalled(room: string, appId: string, install: boolean): Promise<void> {
     const action = new Action(
       this.tracer,
@@ -122,20 +127,17 @@ export class AppsService implements AppTransport {
       if (problem !== null) throw new NatsCallError("invalid_argument", problem);
       const t = connection(this.host);
       const user = this.host.user;
-      const reply = await t.request(
+      const body = install
+        ? AppInstallRequestCodec.encode({ appId, config: null, user })
+        : AppUninstallRequestCodec.encode({ appId, user });
+      await t.request(
         action.ctx,
         install ? Subjects.appsInstall : Subjects.appsUninstall,
         { room, user },
-        JSON.stringify({ appId, user }),
-        AnyJsonCodec,
+        JSON.stringify(body),
+        OkReplyCodec,
         { attributes: { [Attr.room]: room } },
       );
-      // system.md's registry answers failures as {"error":"…"} (a string, not the envelope).
-      if (typeof reply === "object" && reply !== null && !Array.isArray(reply) && "error" in reply)
-        throw new NatsCallError(
-          "error_reply",
-          typeof reply.error === "string" ? reply.error : "the registry refused",
-        );
       action.end();
     } catch (e) {
       action.fail(errorTypeOf(e), e);
