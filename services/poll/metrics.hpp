@@ -5,15 +5,15 @@
 //     oversized body, bounds, out-of-range option, unknown poll, unknown action) | error
 //     (database or publish failure)
 //   poll_request_duration_seconds{action} (B_NATS, exemplars)
-// All actions share one route (app.poll.{room}.{action}.{user}), so the service records these
-// itself with the dispatcher's result mapping (PollService::Record), not through RouteMetrics.
+// All actions share one route (app.poll.{room}.{action}.{user}); the dispatcher records them
+// with the action as a subject label (runtime::RouteMetrics::subject_label).
 #pragma once
 
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "chat/runtime/dispatcher.hpp"
 #include "chat/telemetry/metrics.hpp"
 
 namespace chat::poll_service {
@@ -21,19 +21,13 @@ namespace chat::poll_service {
 struct PollMetrics {
   telemetry::Counter requests;
   telemetry::Histogram duration;
+  runtime::RouteMetrics route;
 
-  static inline const std::vector<std::string> kActions{"create",  "list",  "vote",
-                                                        "results", "close", "unknown"};
+  static inline const std::vector<std::string> kActions{"create", "list", "vote", "results",
+                                                        "close"};
   static inline const std::vector<std::string> kResults{"ok", "denied", "invalid", "error"};
 
-  // The label for an action token: itself when known, else "unknown".
-  static std::string_view ActionLabel(std::string_view action) {
-    for (const auto& a : kActions) {
-      if (a == action && a != "unknown") return a;
-    }
-    return "unknown";
-  }
-
+  // Heap-allocated: the dispatcher keeps a pointer to `route`, which points into the struct.
   static std::unique_ptr<PollMetrics> Create(telemetry::MetricRegistry& registry) {
     auto m = std::make_unique<PollMetrics>();
     m->requests = registry.AddCounter("poll_requests_total", "Poll requests, by action and result.",
@@ -41,10 +35,8 @@ struct PollMetrics {
     m->duration =
         registry.AddHistogram("poll_request_duration_seconds", "Time to answer a poll request.",
                               telemetry::kBucketsNats, {"action"});
-    for (const auto& action : kActions) {
-      for (const auto& result : kResults) m->requests.With({action, result});
-      m->duration.With({action});
-    }
+    m->route = runtime::RouteMetrics{&m->requests, &m->duration, {}, kResults};
+    m->route.subject_label = runtime::RouteMetrics::SubjectLabel{"action", kActions, "unknown"};
     return m;
   }
 };

@@ -28,14 +28,6 @@ std::string MembershipRoom(std::string_view room) {
   return contracts::IsAdminRoom(room) ? std::string(kAdminMembershipRoom) : std::string(room);
 }
 
-// The action's metric label and span attribute: a listed action, else "unknown".
-std::string_view ActionLabel(std::string_view action) {
-  for (const auto& a : KbMetrics::kActions) {
-    if (a == action) return a;
-  }
-  return "unknown";
-}
-
 // Page ids are the UUIDs create hands out; anything else never names a page (and must not reach
 // a KV key).
 core::Status CheckPageId(std::string_view page_id) {
@@ -202,7 +194,7 @@ core::Result<RawReply> KbService::HandleRequest(const contracts::KbRequest& req,
                                                 RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
   const std::string_view action = ctx.Arg("action");
-  const std::string_view label = ActionLabel(action);
+  const std::string_view label = metrics_->route.subject_label->Of(action);
   ctx.span().SetAttribute(attr::kAppId, kAppId);
   ctx.span().SetAttribute(attr::kAppAction, label);
 

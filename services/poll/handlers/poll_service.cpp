@@ -24,13 +24,6 @@ std::string_view MembershipRoom(std::string_view room) {
   return contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
 }
 
-// poll_requests_total's result (observability §6.3: ok, denied, invalid, error): the dispatcher's
-// mapping, with an unknown poll counted as invalid input.
-std::string_view ResultOf(const core::Status& status) {
-  if (status.code() == core::ErrorCode::kNotFound) return "invalid";
-  return Dispatcher::ResultLabel(status, PollMetrics::kResults);
-}
-
 }  // namespace
 
 std::string NewPollId() {
@@ -111,22 +104,14 @@ core::Status PollService::Register() {
   // The subscription is app.poll.*.*.* (5 tokens): the 4-token app.poll.{room}.updated
   // broadcasts this service publishes never reach it.
   return dispatcher_->Serve<RawPayload>(
-      subjects::kAppPollRequest, {.concurrency = config_.concurrency},
+      subjects::kAppPollRequest, {.metrics = &metrics_->route, .concurrency = config_.concurrency},
       [this](const RawPayload& body, RequestContext& ctx) { return Handle(body, ctx); });
 }
 
 core::Result<RawReply> PollService::Handle(const RawPayload& body, RequestContext& ctx) {
-  const auto started = std::chrono::steady_clock::now();
-  const std::string_view action = PollMetrics::ActionLabel(ctx.Arg("action"));
+  const std::string_view action = metrics_->route.subject_label->Of(ctx.Arg("action"));
   ctx.span().SetAttribute(attr::kAppId, "poll");
   ctx.span().SetAttribute(attr::kAppAction, action);
-  core::Result<RawReply> reply = Dispatch(action, body, ctx);
-  Record(action, reply.status(), started, ctx);
-  return reply;
-}
-
-core::Result<RawReply> PollService::Dispatch(std::string_view action, const RawPayload& body,
-                                             RequestContext& ctx) {
   if (action == "unknown") return core::InvalidArgument("unknown action");
   const std::string_view room = ctx.Arg("room");
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
@@ -148,15 +133,6 @@ core::Result<RawReply> PollService::Dispatch(std::string_view action, const RawP
   if (action == "vote") return HandleVote(req, ctx);
   if (action == "results") return HandleResults(req, ctx);
   return HandleClose(req, ctx);
-}
-
-void PollService::Record(std::string_view action, const core::Status& status,
-                         std::chrono::steady_clock::time_point started, RequestContext& ctx) {
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const telemetry::SpanContext& span = ctx.span_context();
-  metrics_->requests.With({action, ResultOf(status)}).Add(1, &span);
-  metrics_->duration.With({action}).Record(seconds, &span);
 }
 
 core::Result<RawReply> PollService::HandleCreate(const contracts::PollRequest& req,
@@ -188,7 +164,10 @@ core::Result<contracts::Poll> PollService::FindPoll(const contracts::PollRequest
                                                     RequestContext& ctx) {
   if (req.poll_id.empty()) return core::InvalidArgument("pollId is required");
   CHAT_ASSIGN_OR_RETURN(auto poll, repo_->Get(ctx.span_context(), ctx.Arg("room"), req.poll_id));
-  if (!poll.has_value()) return core::NotFound("poll not found");
+  if (!poll.has_value()) {
+    ctx.SetResult("invalid");  // not_found on the wire; the apps' results have no not_found (§6.3)
+    return core::NotFound("poll not found");
+  }
   return std::move(*poll);
 }
 

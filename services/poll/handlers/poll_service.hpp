@@ -59,15 +59,9 @@ class PollService final : public runtime::Service {
   core::Status RebuildAfterReconnect(telemetry::Span& span);
   runtime::KeyValueConfig RoomsBucket() const;
 
-  // The whole request: checks, the action, then the metrics (the action label is dynamic, so
-  // the service records them itself with the dispatcher's result mapping).
+  // The whole request: the action's span attributes, the checks, then the action.
   core::Result<runtime::RawReply> Handle(const runtime::RawPayload& body,
                                          runtime::RequestContext& ctx);
-  core::Result<runtime::RawReply> Dispatch(std::string_view action, const runtime::RawPayload& body,
-                                           runtime::RequestContext& ctx);
-  void Record(std::string_view action, const core::Status& status,
-              std::chrono::steady_clock::time_point started, runtime::RequestContext& ctx);
-
   core::Result<runtime::RawReply> HandleCreate(const contracts::PollRequest& req,
                                                runtime::RequestContext& ctx);
   core::Result<runtime::RawReply> HandleList(runtime::RequestContext& ctx);

@@ -50,14 +50,6 @@ core::Result<T> Decode(std::string_view body, std::string_view user) {
   return req;
 }
 
-// The action as a span attribute value: the fixed list, else "unknown" (observability §6.3).
-std::string_view ActionLabel(std::string_view action) {
-  for (const auto& a : WhiteboardMetrics::kActions) {
-    if (a == action) return a;
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 bool MergeElements(std::vector<contracts::WhiteboardElement>& stored,
@@ -158,7 +150,7 @@ core::Status WhiteboardService::HandleRoomChanged(const contracts::RoomChanged& 
 
 core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayload& body,
                                                         RequestContext& ctx) {
-  const std::string_view action = ActionLabel(ctx.Arg("action"));
+  const std::string_view action = metrics_->route.subject_label->Of(ctx.Arg("action"));
   if (ctx.span().IsRecording()) {
     ctx.span().SetAttribute(attr::kAppId, kAppId);
     ctx.span().SetAttribute(attr::kAppAction, action);

@@ -79,6 +79,14 @@ struct RouteMetrics {
     std::string placeholder;
     std::vector<std::string> values;
     std::string fallback = "unknown";
+    // The label `token` gets: itself when listed, else the fallback (also for span attributes,
+    // so spans and metrics agree).
+    std::string_view Of(std::string_view token) const {
+      for (const auto& v : values) {
+        if (v == token) return v;
+      }
+      return fallback;
+    }
   };
   std::optional<SubjectLabel> subject_label{};
 };
