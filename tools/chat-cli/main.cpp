@@ -17,6 +17,7 @@
 
 #include "chat/client/session.hpp"
 #include "chat/contracts/rooms.hpp"
+#include "chat/contracts/replies.hpp"
 #include "chat/core/env.hpp"
 #include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
@@ -47,6 +48,9 @@ constexpr const char* kUsage =
     "                                 credentials; prints \"allowed\" or the server's refusal\n"
     "                                 (exit 3) — for checking what a user's grants let through\n"
     "  subscribe SUBJECT              the same for a subscription (interest only, no messages)\n"
+    "  request SUBJECT BODY           a raw request with this user's own credentials (reply\n"
+    "                                 inbox _INBOX.USER.…); prints the reply: exit 0, or 4 for\n"
+    "                                 an error reply, 3 when the server refuses the publish\n"
     "defaults: CHAT_USER, CHAT_PASSWORD, CHAT_IDP_URL, CHAT_AUTH_URL, NATS_URL, else the local\n"
     "stack ports (docs/ports.md). Telemetry: OTEL_* (OTLP to http://localhost:4318).\n";
 
@@ -91,13 +95,9 @@ bool Refused(const Session& s) {
          s.LastError().find("Permissions Violation") != std::string::npos;
 }
 
-// `publish` / `subscribe`: a raw subject with the user's own JWT, as an attacker holding only
-// their credentials would try it. The server answers a refused publish or subscription with an
-// asynchronous -ERR that the flush round trip brings back. Exit 0 allowed, 3 refused.
-int Probe(Session& s, const std::string& cmd, const std::string& subject, const std::string& body) {
-  // A subject natsx would take for a template (placeholders) or that no server accepts is the
-  // user's mistake: say so instead of aborting on the template's precondition.
-  const bool wildcards_ok = cmd == "subscribe";
+// A subject natsx would take for a template (placeholders) or that no server accepts is the
+// user's mistake: say so instead of aborting on the template's precondition.
+bool UsableSubject(const std::string& subject, bool wildcards_ok) {
   bool valid = !subject.empty() && subject.front() != '.' && subject.back() != '.' &&
                subject.find("..") == std::string::npos;
   for (char c : subject) {
@@ -108,8 +108,15 @@ int Probe(Session& s, const std::string& cmd, const std::string& subject, const 
   if (!valid) {
     std::fprintf(stderr, "chat-cli: \"%s\" is not a subject %s can take\n", subject.c_str(),
                  wildcards_ok ? "a subscription" : "a publish (literal tokens, no wildcards)");
-    return 2;
   }
+  return valid;
+}
+
+// `publish` / `subscribe`: a raw subject with the user's own JWT, as an attacker holding only
+// their credentials would try it. The server answers a refused publish or subscription with an
+// asynchronous -ERR that the flush round trip brings back. Exit 0 allowed, 3 refused.
+int Probe(Session& s, const std::string& cmd, const std::string& subject, const std::string& body) {
+  if (!UsableSubject(subject, cmd == "subscribe")) return 2;
   std::unique_ptr<chat::natsx::Subscription> sub;
   if (cmd == "publish") {
     const chat::core::SubjectTemplate literal{subject};  // no placeholders: the subject itself
@@ -134,6 +141,25 @@ int Probe(Session& s, const std::string& cmd, const std::string& subject, const 
   }
   std::printf("allowed\n");
   return 0;
+}
+
+// `request`: what a service answers this user on a raw subject (the attacker's view of the
+// services' own checks, beyond the server's grants). Exit 0 reply, 4 error reply, 3 refused.
+int RawRequest(Session& s, const std::string& subject, const std::string& body) {
+  if (!UsableSubject(subject, false)) return 2;
+  const chat::core::SubjectTemplate literal{subject};  // no placeholders: the subject itself
+  auto reply = s.connection().Request(literal, {}, body, 5s, {});
+  if (!reply.ok()) {
+    (void)s.Flush(2s);
+    if (Refused(s)) {
+      std::printf("refused: %s\n", s.LastError().c_str());
+      return 3;
+    }
+    return Fail(reply.status(), "request");
+  }
+  const std::string payload(reply->payload());
+  std::printf("%s\n", payload.c_str());
+  return chat::contracts::IsErrorReply(payload) ? 4 : 0;
 }
 
 // `send --no-wait`: the old fire-and-forget path. Only a permission refusal can be seen.
@@ -375,6 +401,9 @@ static int Run(int argc, char** argv) {
       return finish(Usage("publish needs SUBJECT and BODY, subscribe needs SUBJECT"));
     }
     rc = Probe(s, cmd, args[1], cmd == "publish" ? args[2] : std::string());
+  } else if (cmd == "request") {
+    if (!need(2)) return finish(Usage("request needs SUBJECT and BODY"));
+    rc = RawRequest(s, args[1], args[2]);
   } else {
     rc = Usage(("unknown command " + cmd).c_str());
   }

@@ -37,16 +37,19 @@
 #include <unordered_set>
 #include <vector>
 
+#include "apps_load.hpp"
 #include "chat/client/session.hpp"
 #include "chat/contracts/ids.hpp"
 #include "chat/core/env.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"
+#include "stats.hpp"
 #include "users.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using chat::client::Session;
+using chat::load::Percentile;
 using Steady = std::chrono::steady_clock;
 using nlohmann::json;
 
@@ -54,7 +57,7 @@ constexpr const char* kUsage =
     "usage: chat-load [--users N] [--rooms R] [--rate MSGS_PER_S] [--duration SECONDS]\n"
     "                 [--sampling RATIO] [--compare-tracing] [--phase NAME] [--json]\n"
     "                 [--fetch] [--drain SECONDS] [--db DSN|none] [--idp URL] [--auth URL]\n"
-    "                 [--nats URL]\n"
+    "                 [--nats URL] [--scenario chat|apps] [--workers N]\n"
     "Logs in N sessions as the seeded users with a role (more than 11 reuse logins), joins the\n"
     "public rooms load-1..R (users spread over the rooms), sends RATE messages/s in total (open "
     "loop, round-robin over the\n"
@@ -65,7 +68,11 @@ constexpr const char* kUsage =
     "own\n"
     "trace sampling ratio. --compare-tracing runs one phase (the ./nats-chat load wrapper "
     "restarts\n"
-    "the services with tracing on/off and computes the ratio). Loopback URLs only.\n";
+    "the services with tracing on/off and computes the ratio). Loopback URLs only.\n"
+    "--scenario apps: the sessions vote in one poll per room and send whiteboard deltas to one\n"
+    "board per room instead (RATE app requests/s, half each, over --workers threads, default two\n"
+    "per session); it reports latency from each request's due time, and lost votes, elements\n"
+    "and sync broadcasts (see tools/chat-load/apps_load.hpp).\n";
 
 int Usage(const std::string& problem) {
   if (!problem.empty()) std::fprintf(stderr, "chat-load: %s\n", problem.c_str());
@@ -85,6 +92,8 @@ struct Config {
   double drain_s = 10;
   std::string db;
   std::string phase;
+  bool apps = false;  // --scenario apps
+  int workers = 0;
   chat::client::LoginOptions login;
 };
 
@@ -104,16 +113,6 @@ struct Tracker {
   uint64_t foreign = 0;  // notifications for messages this run did not send
   std::unordered_set<std::string> warmups_pending;  // warm-up messages not yet echoed
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  double rank = p / 100.0 * static_cast<double>(v.size() - 1);
-  auto lo = static_cast<size_t>(std::floor(rank));
-  auto hi = static_cast<size_t>(std::ceil(rank));
-  double frac = rank - static_cast<double>(lo);
-  return v[lo] + (v[hi] - v[lo]) * frac;
-}
 
 std::string Nonce() {
   std::random_device rd;
@@ -228,6 +227,14 @@ static int Run(int argc, char** argv) {
       cfg.json = true;
     } else if (a == "--fetch") {
       cfg.fetch = true;
+    } else if (a == "--scenario") {
+      if ((v = value()) == nullptr || (std::string(v) != "chat" && std::string(v) != "apps")) {
+        return Usage("--scenario must be chat or apps");
+      }
+      cfg.apps = std::string(v) == "apps";
+    } else if (a == "--workers") {
+      if (!number("--workers", 1, 256, tmp)) return 2;
+      cfg.workers = static_cast<int>(tmp);
     } else if (a == "--phase") {
       if ((v = value()) == nullptr) return Usage("--phase needs a value");
       cfg.phase = v;
@@ -310,6 +317,20 @@ static int Run(int argc, char** argv) {
   for (size_t r = 0; r < rooms.size(); ++r) rooms_of[r % sessions.size()].push_back(rooms[r]);
   for (size_t k = rooms.size(); k < sessions.size(); ++k) {
     rooms_of[k].push_back(rooms[k % rooms.size()]);
+  }
+  if (cfg.apps) {
+    chat::load::AppsLoadOptions apps;
+    apps.rate = cfg.rate;
+    apps.duration_s = cfg.duration_s;
+    apps.drain_s = cfg.drain_s;
+    apps.workers = cfg.workers;
+    apps.phase = cfg.phase;
+    apps.json = cfg.json;
+    const int rc = chat::load::RunAppsLoad(apps, sessions, rooms_of, sdk->telemetry());
+    for (auto& s : sessions) (void)s->Close(2s);
+    sessions.clear();
+    sdk->Shutdown(3000ms);
+    return rc;
   }
   std::unordered_map<std::string, uint64_t> members_of;  // room → sessions watching it
   for (const auto& mine : rooms_of) {

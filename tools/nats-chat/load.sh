@@ -102,10 +102,14 @@ load_phase() {
     --arg drill "${DRILL:-}" --rawfile events "$out.drill" '
     . + (if $drill == "" then {} else
          {drill: {name: $drill, events: ($events | split("\n") | map(select(. != "")))}} end)
-      + {services_cpu_seconds: $cpu,
-         delivered_per_s: (.delivered_to_sender / .duration_s),
-         persisted_per_s: (.persisted / .duration_s),
-         messages_per_service_cpu_second: (if $cpu > 0 then .persisted / $cpu else null end)}' \
+      + {services_cpu_seconds: $cpu}
+      + (if .scenario == "apps" then
+           {requests_per_service_cpu_second: (if $cpu > 0 then .ok / $cpu else null end)}
+         else
+           {delivered_per_s: (.delivered_to_sender / .duration_s),
+            persisted_per_s: (.persisted / .duration_s),
+            messages_per_service_cpu_second: (if $cpu > 0 then .persisted / $cpu else null end)}
+         end)' \
     "$out.raw" >"$out" || die "chat-load produced no JSON (see $out.raw)"
 }
 
@@ -113,12 +117,18 @@ load_phase() {
 # limit that does not throttle the run (and, for --compare-tracing, once more with the SDK
 # disabled), then restored to their normal settings.
 cmd_load() {
-  local compare=false json=false args=() a drill="" drill_at=10 drill_outage=""
+  local compare=false json=false args=() a drill="" drill_at=10 drill_outage="" scenario=chat
   while (($#)); do
     a=$1
     shift
     case $a in
       --compare-tracing) compare=true ;;
+      --scenario)
+        (($#)) || die "--scenario needs chat or apps"
+        scenario=$1
+        args+=(--scenario "$1")
+        shift
+        ;;
       --json) json=true ;;
       --drill | --drill-at | --drill-outage)
         (($#)) || die "$a needs a value"
@@ -141,6 +151,9 @@ cmd_load() {
   [[ $drill_at =~ ^[0-9]+$ && ${drill_outage:-0} =~ ^[0-9]+$ ]] ||
     die "--drill-at and --drill-outage take whole seconds"
   [[ -n $drill ]] && $compare && die "--drill and --compare-tracing are separate runs"
+  [[ $scenario == chat || $scenario == apps ]] || die "--scenario must be chat or apps"
+  [[ $scenario == apps ]] && { $compare || [[ -n $drill ]]; } &&
+    die "--compare-tracing and --drill measure the chat scenario"
   # A drill's backlog (messages queued in the stream during the outage) must be given time to
   # land before rows are counted; chat-load stops waiting as soon as every row is there.
   [[ -n $drill ]] && args=(--drain 120 "${args[@]}")
@@ -174,6 +187,14 @@ cmd_load() {
   log "load: restoring the chat services' normal settings" >&2
   if $json; then
     jq -c . "$result"
+  elif [[ $scenario == apps ]]; then
+    jq -r '"apps: \(.sessions) sessions in \(.rooms) rooms, \(.rate_target) req/s for \(.duration_s) s",
+           "  requests \(.sent), ok \(.ok) (\(.ok_per_s|floor)/s), errors \(.errors)",
+           "  due→reply ms p50 \(.latency_ms.p50 // "-"|tostring|.[0:6]) p95 \(.latency_ms.p95 // "-"|tostring|.[0:6]) p99 \(.latency_ms.p99 // "-"|tostring|.[0:6]) (votes p99 \(.vote.latency_ms.p99 // "-"|tostring|.[0:6]), deltas p99 \(.delta.latency_ms.p99 // "-"|tostring|.[0:6]))",
+           "  due→own sync ms p50 \(.sync_ms.p50 // "-"|tostring|.[0:6]) p99 \(.sync_ms.p99 // "-"|tostring|.[0:6])",
+           "  lost: votes \(.lost_votes), elements \(.lost_elements), syncs \(.lost_syncs)",
+           "  services cpu s \(.services_cpu_seconds), ok requests per service cpu s \(.requests_per_service_cpu_second|floor)",
+           (.problems[] | "  problem: \(.)")' "$result"
   else
     jq -r 'def row(p): [p.phase // "run", p.sent, p.delivered_to_sender, p.persisted,
              p.lost_persist, p.duplicated, (p.persisted_per_s|floor),

@@ -52,6 +52,39 @@ expect_allowed() {
   if [[ $rc -eq 0 ]]; then pass "$name"; else fail "$name" "exit $rc: $(tail -n1 <<<"$out")"; fi
 }
 
+# A service's own check: USER's request must come back as an error reply with CODE (chat-cli
+# exit 4). Membership reaches the app services through room.changed, so a request that is
+# refused with permission_denied while another code is expected is retried for a few seconds.
+expect_error_reply() {
+  local name=$1 user=$2 code=$3 out rc deadline=$((SECONDS + 10))
+  shift 3
+  while true; do
+    rc=0
+    out=$(cli "$user" request "$@" 2>&1) || rc=$?
+    [[ $rc -eq 4 && $out == *'"code":"permission_denied"'* && $code != permission_denied &&
+      $SECONDS -lt $deadline ]] || break
+    sleep 0.5
+  done
+  if [[ $rc -eq 4 && $out == *"\"code\":\"$code\""* ]]; then
+    pass "$name"
+  else
+    fail "$name" "exit $rc: $(tail -n1 <<<"$out")"
+  fi
+}
+# USER's request must be answered (exit 0); prints the reply. Retried like expect_error_reply.
+request_ok() {
+  local user=$1 out rc deadline=$((SECONDS + 10))
+  shift
+  while true; do
+    rc=0
+    out=$(cli "$user" request "$@" 2>&1) || rc=$?
+    [[ $rc -eq 4 && $out == *'"code":"permission_denied"'* && $SECONDS -lt $deadline ]] || break
+    sleep 0.5
+  done
+  printf '%s\n' "$out"
+  return "$rc"
+}
+
 # HTTP status of a curl call (000 when nothing answered).
 status_of() { curl -s -o "$TMP/body" -w '%{http_code}' --max-time 30 "$@" || true; }
 
@@ -68,6 +101,44 @@ expect_refused admin-channel-as-another-admin alice publish 'admin.general.diana
 expect_refused jetstream-api charlie publish '$JS.API.STREAM.LIST' '{}'
 expect_refused kv-bucket-read charlie subscribe '$KV.>'
 expect_refused system-account charlie subscribe '$SYS.>'
+
+# ---- apps: members only, identity from the subject, stored HTML sanitised ----------------------
+expect_refused app-request-as-another-user charlie publish 'app.poll.general.list.alice' '{}'
+expect_refused app-broadcast-forged charlie publish 'app.poll.general.updated' '{"pollId":"x"}'
+expect_refused app-requests-eavesdropped charlie subscribe 'app.>'
+expect_refused app-events-of-another-user charlie subscribe 'deliver.alice.app.>'
+private="probe-apps-$RANDOM$RANDOM"
+if ! cli alice create "$private" >"$TMP/create" 2>&1; then
+  fail app-private-room-setup "alice could not create $private: $(tail -n1 "$TMP/create")"
+else
+  # alice's own request first: once it is answered, the services know the room's members.
+  expect_error_reply app-body-names-another-user alice invalid_argument \
+    "app.poll.$private.list.alice" '{"user":"bob"}'
+  expect_error_reply app-in-private-room-non-member charlie permission_denied \
+    "app.poll.$private.list.charlie" '{}'
+  expect_error_reply app-kb-in-private-room-non-member charlie permission_denied \
+    "app.kb.$private.list.charlie" '{}'
+  expect_error_reply app-install-private-room-non-member charlie permission_denied \
+    "apps.install.$private.charlie" '{"appId":"poll"}'
+  expect_error_reply app-unknown-action alice invalid_argument "app.poll.$private.drop.alice" '{}'
+  expect_error_reply app-malformed-body alice invalid_argument "app.whiteboard.$private.create.alice" '{"name":'
+  # A stored page never carries script: the service sanitises before it stores.
+  page=$(request_ok alice "app.kb.$private.create.alice" '{"title":"probe"}' | jq -r '.id // empty' 2>/dev/null)
+  if [[ -z $page ]]; then
+    fail kb-stored-html-sanitised "could not create a page"
+  else
+    html='<p>hi<img src=x onerror=alert(1)><script>alert(2)</script><a href=\"javascript:alert(3)\">x</a></p>'
+    request_ok alice "app.kb.$private.save.alice" "{\"pageId\":\"$page\",\"title\":\"probe\",\"content\":\"$html\"}" >/dev/null
+    stored=$(request_ok alice "app.kb.$private.load.alice" "{\"pageId\":\"$page\"}" | jq -r '.content // empty' 2>/dev/null)
+    if [[ $stored == *'<p>hi'* && $stored != *script* && $stored != *onerror* && $stored != *javascript:* ]]; then
+      pass kb-stored-html-sanitised
+    else
+      fail kb-stored-html-sanitised "stored: ${stored:0:200}"
+    fi
+  fi
+fi
+expect_error_reply app-install-public-room-non-admin charlie permission_denied \
+  'apps.install.general.charlie' '{"appId":"poll"}'
 
 # ---- 4: bounded bodies (gzip bomb, chunked flood) ---------------------------------------------
 head -c 20000000 /dev/zero | gzip -9 >"$TMP/bomb.gz" # 20 MB of zeros in ~20 KB

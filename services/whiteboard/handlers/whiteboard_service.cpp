@@ -155,7 +155,6 @@ core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayloa
     ctx.span().SetAttribute(attr::kAppId, kAppId);
     ctx.span().SetAttribute(attr::kAppAction, action);
   }
-  if (ctx.Arg("app") != kAppId) return core::InvalidArgument("not a whiteboard request");
   const std::string room(ctx.Arg("room"));
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   if (contracts::IsDmRoom(room)) {
