@@ -23,3 +23,11 @@ REVOKE UPDATE ON room_apps FROM "app-registry-service";
 REVOKE UPDATE ON polls, poll_votes FROM "poll-service";
 GRANT UPDATE (closed) ON polls TO "poll-service";
 GRANT UPDATE (option_idx, voted_at) ON poll_votes TO "poll-service";
+
+-- 4. whiteboard-service and kb-service create, edit and delete boards and pages, but an edit only
+--    changes the content and who/when: a board's or page's id, room and creator never change.
+--    (SELECT ... FOR UPDATE, which serialises deltas per board, needs UPDATE on one column.)
+REVOKE UPDATE ON whiteboard_boards FROM "whiteboard-service";
+GRANT UPDATE (elements, updated_at) ON whiteboard_boards TO "whiteboard-service";
+REVOKE UPDATE ON kb_pages FROM "kb-service";
+GRANT UPDATE (title, content, updated_by, updated_at) ON kb_pages TO "kb-service";

@@ -48,9 +48,11 @@ constexpr const char* kUsage =
     "                                 credentials; prints \"allowed\" or the server's refusal\n"
     "                                 (exit 3) — for checking what a user's grants let through\n"
     "  subscribe SUBJECT              the same for a subscription (interest only, no messages)\n"
-    "  request SUBJECT BODY           a raw request with this user's own credentials (reply\n"
-    "                                 inbox _INBOX.USER.…); prints the reply: exit 0, or 4 for\n"
-    "                                 an error reply, 3 when the server refuses the publish\n"
+    "  request SUBJECT BODY [--join ROOM]\n"
+    "                                 a raw request with this user's own credentials (reply\n"
+    "                                 inbox _INBOX.USER.…), in ROOM first with --join; prints\n"
+    "                                 the reply: exit 0, or 4 for an error reply, 3 when the\n"
+    "                                 server refuses the publish\n"
     "defaults: CHAT_USER, CHAT_PASSWORD, CHAT_IDP_URL, CHAT_AUTH_URL, NATS_URL, else the local\n"
     "stack ports (docs/ports.md). Telemetry: OTEL_* (OTLP to http://localhost:4318).\n";
 
@@ -227,6 +229,7 @@ static int Run(int argc, char** argv) {
   options.client_name = "chat-cli";
   std::vector<std::string> args;
   std::string thread;
+  std::string join_first;  // request --join ROOM
   int64_t before = 0;
   long count = 0;
   double timeout_s = -1;  // -1: the command's default (send: 10 s, watch: none)
@@ -271,6 +274,9 @@ static int Run(int argc, char** argv) {
       if (end == v || *end != '\0' || !(timeout_s > 0)) {
         return Usage("--timeout needs a positive number of seconds");
       }
+    } else if (a == "--join") {
+      if ((v = value()) == nullptr) return Usage("--join needs a room");
+      join_first = v;
     } else if (a == "--no-fetch") {
       fetch = false;
     } else if (a == "--no-wait") {
@@ -403,6 +409,9 @@ static int Run(int argc, char** argv) {
     rc = Probe(s, cmd, args[1], cmd == "publish" ? args[2] : std::string());
   } else if (cmd == "request") {
     if (!need(2)) return finish(Usage("request needs SUBJECT and BODY"));
+    // Live membership lasts as long as a connection that joined (libs/client): a one-shot
+    // client enters the room first, as a browser tab does.
+    if (!join_first.empty()) (void)s.JoinAndWait(join_first, 5000ms);
     rc = RawRequest(s, args[1], args[2]);
   } else {
     rc = Usage(("unknown command " + cmd).c_str());

@@ -111,25 +111,29 @@ private="probe-apps-$RANDOM$RANDOM"
 if ! cli alice create "$private" >"$TMP/create" 2>&1; then
   fail app-private-room-setup "alice could not create $private: $(tail -n1 "$TMP/create")"
 else
-  # alice's own request first: once it is answered, the services know the room's members.
+  # Live membership lasts as long as a connection that joined: alice's requests --join first,
+  # as her browser enters the room it opens.
   expect_error_reply app-body-names-another-user alice invalid_argument \
-    "app.poll.$private.list.alice" '{"user":"bob"}'
+    "app.poll.$private.list.alice" '{"user":"bob"}' --join "$private"
   expect_error_reply app-in-private-room-non-member charlie permission_denied \
     "app.poll.$private.list.charlie" '{}'
   expect_error_reply app-kb-in-private-room-non-member charlie permission_denied \
     "app.kb.$private.list.charlie" '{}'
-  expect_error_reply app-install-private-room-non-member charlie permission_denied \
-    "apps.install.$private.charlie" '{"appId":"poll"}'
+  # bob holds the user role (charlie, with none, may not even publish apps.install.*).
+  expect_error_reply app-install-private-room-non-member bob permission_denied \
+    "apps.install.$private.bob" '{"appId":"poll"}'
   expect_error_reply app-unknown-action alice invalid_argument "app.poll.$private.drop.alice" '{}'
-  expect_error_reply app-malformed-body alice invalid_argument "app.whiteboard.$private.create.alice" '{"name":'
+  expect_error_reply app-malformed-body alice invalid_argument \
+    "app.whiteboard.$private.create.alice" '{"name":' --join "$private"
   # A stored page never carries script: the service sanitises before it stores.
-  page=$(request_ok alice "app.kb.$private.create.alice" '{"title":"probe"}' | jq -r '.id // empty' 2>/dev/null)
+  page=$(request_ok alice "app.kb.$private.create.alice" '{"title":"probe"}' --join "$private" | jq -r '.id // empty' 2>/dev/null)
   if [[ -z $page ]]; then
     fail kb-stored-html-sanitised "could not create a page"
   else
     html='<p>hi<img src=x onerror=alert(1)><script>alert(2)</script><a href=\"javascript:alert(3)\">x</a></p>'
-    request_ok alice "app.kb.$private.save.alice" "{\"pageId\":\"$page\",\"title\":\"probe\",\"content\":\"$html\"}" >/dev/null
-    stored=$(request_ok alice "app.kb.$private.load.alice" "{\"pageId\":\"$page\"}" | jq -r '.content // empty' 2>/dev/null)
+    request_ok alice "app.kb.$private.save.alice" \
+      "{\"pageId\":\"$page\",\"title\":\"probe\",\"content\":\"$html\"}" --join "$private" >/dev/null
+    stored=$(request_ok alice "app.kb.$private.load.alice" "{\"pageId\":\"$page\"}" --join "$private" | jq -r '.content // empty' 2>/dev/null)
     if [[ $stored == *'<p>hi'* && $stored != *script* && $stored != *onerror* && $stored != *javascript:* ]]; then
       pass kb-stored-html-sanitised
     else
@@ -137,8 +141,9 @@ else
     fi
   fi
 fi
-expect_error_reply app-install-public-room-non-admin charlie permission_denied \
-  'apps.install.general.charlie' '{"appId":"poll"}'
+expect_refused app-install-without-a-role charlie publish 'apps.install.general.charlie' '{"appId":"poll"}'
+expect_error_reply app-install-public-room-non-admin bob permission_denied \
+  'apps.install.general.bob' '{"appId":"poll"}'
 
 # ---- 4: bounded bodies (gzip bomb, chunked flood) ---------------------------------------------
 head -c 20000000 /dev/zero | gzip -9 >"$TMP/bomb.gz" # 20 MB of zeros in ~20 KB

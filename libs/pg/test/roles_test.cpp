@@ -275,6 +275,33 @@ TEST_F(RolesTest, PollServiceCreatesPollsUpsertsVotesAndCloses) {
             "SELECT * FROM rooms", "SELECT * FROM room_apps"}));
 }
 
+// Boards and pages: created, edited (content and who/when only) and deleted.
+TEST_F(RolesTest, WhiteboardServiceEditsOnlyTheElementsOfItsBoards) {
+  ExpectAccess(
+      "whiteboard-service",
+      {"INSERT INTO whiteboard_boards (id, room, name, created_by) VALUES ('b', 'r', 'n', 'u')",
+       "SELECT elements::text FROM whiteboard_boards WHERE room = 'r' AND id = 'b' FOR UPDATE",
+       "UPDATE whiteboard_boards SET elements = '[]'::jsonb, updated_at = now() WHERE id = 'b'",
+       "DELETE FROM whiteboard_boards WHERE room = 'r' AND id = 'b'"},
+      Plus(RefusedToAll(),
+           {"UPDATE whiteboard_boards SET room = 'elsewhere'",
+            "UPDATE whiteboard_boards SET created_by = 'mallory'", "SELECT * FROM kb_pages",
+            "SELECT * FROM rooms"}));
+}
+
+TEST_F(RolesTest, KbServiceEditsOnlyTheContentOfItsPages) {
+  ExpectAccess(
+      "kb-service",
+      {"INSERT INTO kb_pages (id, room, title, content, created_by, updated_by) VALUES "
+       "('00000000-0000-0000-0000-000000000001', 'r', 't', '', 'u', 'u')",
+       "UPDATE kb_pages SET title = 't', content = 'c', updated_by = 'u', updated_at = now() "
+       "WHERE room = 'r'",
+       "DELETE FROM kb_pages WHERE room = 'r'"},
+      Plus(RefusedToAll(),
+           {"UPDATE kb_pages SET room = 'elsewhere'", "UPDATE kb_pages SET created_by = 'mallory'",
+            "SELECT * FROM whiteboard_boards", "SELECT * FROM rooms"}));
+}
+
 TEST_F(RolesTest, ExporterReadsStatisticsNotTables) {
   ExpectAccess(
       "pg-exporter",
