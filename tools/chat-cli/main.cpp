@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "chat/client/session.hpp"
-#include "chat/contracts/rooms.hpp"
 #include "chat/contracts/replies.hpp"
+#include "chat/contracts/rooms.hpp"
 #include "chat/core/env.hpp"
 #include "chat/runtime/shutdown.hpp"
 #include "chat/telemetry/sdk/sdk.hpp"

@@ -94,8 +94,15 @@ int StatusCodeOf(natsMsg* m, std::string_view& description) {
   return code;
 }
 
+bool IsOutOfStorage(jsErrCode code) {
+  return code == JSStorageResourcesExceededErr || code == JSMemoryResourcesExceededErr;
+}
+
 core::Status JsStatus(natsStatus s, jsErrCode code, std::string_view what) {
   if (s == NATS_OK) return core::Status::Ok();
+  if (IsOutOfStorage(code)) {
+    return core::ResourceExhausted(std::string(what) + ": insufficient JetStream storage");
+  }
   if (code == JSStreamNotFoundErr || code == JSConsumerNotFoundErr) {
     return core::NotFound(std::string(what) + ": not found");
   }
@@ -157,9 +164,20 @@ core::Status JetStream::AddOrUpdateStream(const StreamConfig& config) {
   jsStreamInfo* si = nullptr;
   auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&si, js_, &cfg, nullptr, &jerr);
-  if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+  // An existing stream is updated. nats-server 2.9 checks the storage reservation before it
+  // notices that the stream exists, so re-adding one whose max_bytes does not fit a second time
+  // beside everything reserved (itself included) fails with 10047 (10028 for memory) instead of
+  // 10058, and a restarted persist-worker could not set up CHAT_MESSAGES. Both mean "try an
+  // update"; when there is no such stream, the update's not-found gives the add's answer back.
+  if (s != NATS_OK && (jerr == JSStreamNameExistErr || IsOutOfStorage(jerr))) {
+    const natsStatus add_status = s;
+    const jsErrCode add_error = jerr;
     jerr = static_cast<jsErrCode>(0);
     s = js_UpdateStream(&si, js_, &cfg, nullptr, &jerr);
+    if (s != NATS_OK && jerr == JSStreamNotFoundErr) {
+      s = add_status;
+      jerr = add_error;
+    }
   }
   if (si != nullptr) jsStreamInfo_Destroy(si);
   if (s != NATS_OK) {

@@ -1,6 +1,10 @@
 #include "chat/natsx/jetstream.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -573,6 +577,39 @@ TEST_F(JetStreamTest, StreamMaxMsgSizeRefusesLargerMessages) {
   EXPECT_TRUE(js_->Publish(kSized, {"a"}, std::string(100, 'x'), {}).ok());
   auto big = js_->Publish(kSized, {"b"}, std::string(2000, 'x'), {});
   EXPECT_FALSE(big.ok());
+}
+
+// A server whose memory store holds 64 MiB: a 40 MiB stream fits once, not twice.
+class JetStreamLimitsTest : public NatsxTest {
+ protected:
+  chat::testing::NatsServer::Options ServerOptions() override {
+    config_ = std::filesystem::temp_directory_path() /
+              ("natsx-js-limits-" + std::to_string(getpid()) + ".conf");
+    std::ofstream(config_) << "jetstream { max_memory_store: 64MB }\n";
+    chat::testing::NatsServer::Options o;
+    o.config_file = config_.string();
+    return o;
+  }
+  void TearDown() override { std::filesystem::remove(config_); }
+  std::filesystem::path config_;
+};
+
+// nats-server 2.9 answers a re-add of such a stream with "insufficient storage" (its own
+// reservation counted twice) rather than "name in use": set-up must still be idempotent, as a
+// restarted service repeats it, while a stream that really does not fit is still refused.
+TEST_F(JetStreamLimitsTest, ReAddingAStreamThatFitsOnlyOnceIsAnUpdate) {
+  auto js = natsx::JetStream::Create(*conn_, {});
+  ASSERT_TRUE(js.ok()) << js.status().ToString();
+  const natsx::StreamConfig big{
+      .name = "BIG", .subjects = {"big.>"}, .memory_storage = true, .max_bytes = int64_t{40} << 20};
+  ASSERT_TRUE((*js)->AddOrUpdateStream(big).ok());
+  auto again = (*js)->AddOrUpdateStream(big);
+  EXPECT_TRUE(again.ok()) << again.ToString();
+  natsx::StreamConfig other = big;
+  other.name = "OTHER";
+  other.subjects = {"other.>"};
+  auto refused = (*js)->AddOrUpdateStream(other);
+  EXPECT_EQ(refused.code(), chat::core::ErrorCode::kResourceExhausted) << refused.ToString();
 }
 
 }  // namespace natsx_test

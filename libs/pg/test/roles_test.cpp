@@ -283,10 +283,9 @@ TEST_F(RolesTest, WhiteboardServiceEditsOnlyTheElementsOfItsBoards) {
        "SELECT elements::text FROM whiteboard_boards WHERE room = 'r' AND id = 'b' FOR UPDATE",
        "UPDATE whiteboard_boards SET elements = '[]'::jsonb, updated_at = now() WHERE id = 'b'",
        "DELETE FROM whiteboard_boards WHERE room = 'r' AND id = 'b'"},
-      Plus(RefusedToAll(),
-           {"UPDATE whiteboard_boards SET room = 'elsewhere'",
-            "UPDATE whiteboard_boards SET created_by = 'mallory'", "SELECT * FROM kb_pages",
-            "SELECT * FROM rooms"}));
+      Plus(RefusedToAll(), {"UPDATE whiteboard_boards SET room = 'elsewhere'",
+                            "UPDATE whiteboard_boards SET created_by = 'mallory'",
+                            "SELECT * FROM kb_pages", "SELECT * FROM rooms"}));
 }
 
 TEST_F(RolesTest, KbServiceEditsOnlyTheContentOfItsPages) {
