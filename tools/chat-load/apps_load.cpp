@@ -246,8 +246,7 @@ int RunAppsLoad(const AppsLoadOptions& options,
 
   // 4. Open loop: request i is due at start + i/rate on worker i mod W, whatever came before;
   // its latency runs from that due time.
-  const size_t n_workers = options.workers > 0 ? static_cast<size_t>(options.workers)
-                                               : std::min<size_t>(64, 2 * n_sessions);
+  const auto n_workers = static_cast<size_t>(std::max(1, options.workers));
   std::vector<std::vector<Outcome>> outcomes(n_workers);
   std::vector<double> worker_lag(n_workers, 0);
   std::atomic<uint64_t> sent{0};

@@ -25,9 +25,12 @@ struct AppsLoadOptions {
   double rate = 1000;      // requests/s in total, half votes and half deltas
   double duration_s = 10;  // sending time
   double drain_s = 10;     // how long to wait for the last sync events
-  int workers = 0;         // request threads; 0 = two per session (at most 64)
-  std::string phase;       // echoed in the report
-  bool json = false;       // one JSON object on stdout instead of the text report
+  // Request threads, each with at most one request in flight (a request is late when its worker
+  // is still waiting for an earlier reply: that wait counts in its latency). 64 by default, so a
+  // slow reply delays few others, as with independent browsers.
+  int workers = 64;
+  std::string phase;  // echoed in the report
+  bool json = false;  // one JSON object on stdout instead of the text report
 };
 
 // Runs the scenario with `sessions` (logged in) in `rooms_of[k]` for session k (each session

@@ -70,8 +70,8 @@ constexpr const char* kUsage =
     "restarts\n"
     "the services with tracing on/off and computes the ratio). Loopback URLs only.\n"
     "--scenario apps: the sessions vote in one poll per room and send whiteboard deltas to one\n"
-    "board per room instead (RATE app requests/s, half each, over --workers threads, default two\n"
-    "per session); it reports latency from each request's due time, and lost votes, elements\n"
+    "board per room instead (RATE app requests/s, half each, over --workers threads, default\n"
+    "64); it reports latency from each request's due time, and lost votes, elements\n"
     "and sync broadcasts (see tools/chat-load/apps_load.hpp).\n";
 
 int Usage(const std::string& problem) {
@@ -323,7 +323,7 @@ static int Run(int argc, char** argv) {
     apps.rate = cfg.rate;
     apps.duration_s = cfg.duration_s;
     apps.drain_s = cfg.drain_s;
-    apps.workers = cfg.workers;
+    if (cfg.workers > 0) apps.workers = cfg.workers;
     apps.phase = cfg.phase;
     apps.json = cfg.json;
     const int rc = chat::load::RunAppsLoad(apps, sessions, rooms_of, sdk->telemetry());
