@@ -189,8 +189,9 @@ int RunAppsLoad(const AppsLoadOptions& options,
   for (auto& [room, state] : rooms) {
     contracts::PollRequest create;
     create.question = run_name;
-    for (int64_t o = 0; o < kPollOptions; ++o)
+    for (int64_t o = 0; o < kPollOptions; ++o) {
       create.options.push_back("option " + std::to_string(o));
+    }
     auto poll = AppCall<contracts::PollRef>(*state.owner, telemetry, "poll", room, "create",
                                             contracts::ToJson(create));
     auto board = AppCall<contracts::WhiteboardCreateReply>(
@@ -284,7 +285,9 @@ int RunAppsLoad(const AppsLoadOptions& options,
         } else {
           const std::string id = ElementId(k, (round / 2) % kElementsPerSession);
           version = static_cast<int64_t>(i) + 1;  // later requests win (last writer by version)
-          element_key = room + "|" + id;
+          element_key = room;
+          element_key += "|";
+          element_key += id;
           {
             std::lock_guard lock(ledger.mu);
             ledger.awaiting_sync[element_key + "|" + std::to_string(version)] = due;

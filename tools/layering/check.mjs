@@ -23,7 +23,8 @@ const KNOWN_FILE = 'tools/layering/known-violations.txt';
 // What each library may depend on (style.md §2). `telemetry` is the API, `telemetry_sdk` the SDK.
 // Libraries style.md does not name are placed here (README "Libraries style.md does not name"):
 // membership is runtime-level service infrastructure, nkeys is pure like contracts, client is
-// the application library of the CLI/load tools and e2e tests, testing is test support.
+// the application library of the CLI/load tools and e2e tests, testing is test support, appkit is
+// what the room app backends share (their room membership view), above runtime and membership.
 // Nothing but a leaf (or testing itself) may depend on testing: it is in no other list.
 const ALLOWED = {
   core: [],
@@ -38,13 +39,14 @@ const ALLOWED = {
   nkeys: ['core'],
   runtime: ['natsx', 'pg', 'telemetry', 'telemetry_sdk', 'contracts', 'core'],
   membership: ['natsx', 'telemetry', 'contracts', 'core'],
+  appkit: ['runtime', 'membership', 'natsx', 'telemetry', 'contracts', 'core'],
   client: ['natsx', 'telemetry', 'telemetry_sdk', 'contracts', 'nkeys', 'core'],
   // Test support (chat::testing, header-only fixtures over pg/natsx/sdk): only leaves use it
   // (enforced below), so it may use every library, never a service.
   testing: ['core', 'telemetry', 'telemetry_sdk', 'natsx', 'pg', 'contracts', 'nkeys', 'runtime',
-    'membership', 'client'],
+    'membership', 'appkit', 'client'],
   // A service (its core library, its headers and its main.cpp). pg only inside repository/.
-  service: ['runtime', 'membership', 'contracts', 'nkeys', 'telemetry', 'pg', 'core'],
+  service: ['runtime', 'membership', 'appkit', 'contracts', 'nkeys', 'telemetry', 'pg', 'core'],
 };
 const LIBS = Object.keys(ALLOWED).filter((k) => k !== 'service');
 

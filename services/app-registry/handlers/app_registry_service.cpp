@@ -15,11 +15,6 @@ namespace subjects = contracts::subjects;
 using runtime::Dispatcher;
 using runtime::RequestContext;
 
-// The ROOMS key under which a room's members are listed (the admin channel has its own).
-std::string_view MembershipRoom(std::string_view room) {
-  return contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
-}
-
 // chat.app.id is an enum (observability §4.3): the seeded apps, else `unknown`.
 std::string_view AppIdAttribute(std::string_view app_id) {
   if (app_id == "poll" || app_id == "kb" || app_id == "whiteboard") return app_id;
@@ -32,11 +27,10 @@ AppRegistryService::AppRegistryService(AppRegistryConfig config, runtime::Bus& b
                                        const core::Clock& clock)
     : config_(std::move(config)),
       metrics_(AppRegistryMetrics::Create(*bus.telemetry().metrics)),
-      mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 AppRegistryService::~AppRegistryService() {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_.reset();
 }
 
@@ -45,48 +39,13 @@ core::Result<std::unique_ptr<AppRegistryService>> AppRegistryService::Create(
   std::unique_ptr<AppRegistryService> s(new AppRegistryService(config, bus, clock));
   CHAT_ASSIGN_OR_RETURN(s->repo_, AppRepository::Connect(config, bus.telemetry()));
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
-  // ROOMS belongs to room-service; create it with the same settings when we start first.
-  auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
-  if (rooms.ok()) {
-    s->rooms_ = std::move(*rooms);
-  } else {
-    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(s->RoomsBucket()));
-  }
+  CHAT_ASSIGN_OR_RETURN(
+      s->members_, appkit::RoomMembers::Start(bus, *s->js_, *s->dispatcher_, config.rooms_limits));
   CHAT_RETURN_IF_ERROR(s->Register());
-  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      membership::ReconnectHooks::Of(bus), bus.telemetry(),
-      membership::ReconnectRebuilder::Options{},
-      [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
   return s;
 }
 
-runtime::KeyValueConfig AppRegistryService::RoomsBucket() const {
-  runtime::KeyValueConfig c;
-  c.bucket = std::string(contracts::jetstream::kBucketRooms);
-  c.max_bytes = config_.rooms_limits.max_bytes;
-  c.max_value_size = config_.rooms_limits.max_value_size;
-  return c;
-}
-
-core::Status AppRegistryService::RebuildAfterReconnect(telemetry::Span& span) {
-  // Deltas published while we were disconnected are lost to the mirror (system.md §3.8).
-  if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
-    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
-  }
-  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
-}
-
 core::Status AppRegistryService::Register() {
-  // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8).
-  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      subjects::kRoomChanged, {}, [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
-        if (delta.room != ctx.Arg("room")) {
-          return core::InvalidArgument("the event's room does not match its subject");
-        }
-        mirror_.OnDelta(delta);
-        return core::Status();
-      }));
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       subjects::kAppsList, {.metrics = &metrics_->list},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) { return HandleList(ctx); }));
@@ -111,7 +70,7 @@ core::Status AppRegistryService::RequireMember(RequestContext& ctx, std::string_
     ctx.span().SetAttribute(attr::kRoomType, "dm");
     return core::FailedPrecondition("apps are not available in direct messages");
   }
-  if (!mirror_.index().IsMember(MembershipRoom(room), ctx.user())) {
+  if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only members of the room may list its apps");
   }
   return core::Status();
@@ -124,7 +83,7 @@ core::Status AppRegistryService::RequireManager(RequestContext& ctx, std::string
     ctx.span().SetAttribute(attr::kRoomType, "dm");
     return core::FailedPrecondition("apps cannot be installed in direct messages");
   }
-  const bool platform_admin = mirror_.index().IsMember(contracts::kAdminMembershipRoom, user);
+  const bool platform_admin = members_->index().IsMember(contracts::kAdminMembershipRoom, user);
   if (contracts::IsAdminRoom(room) || room == contracts::kAdminMembershipRoom) {
     ctx.span().SetAttribute(attr::kRoomType, "admin");
     if (platform_admin) return core::Status();
@@ -201,7 +160,7 @@ core::Result<contracts::OkReply> AppRegistryService::HandleUninstall(
 }
 
 void AppRegistryService::Drain(std::chrono::milliseconds timeout) {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_->Drain(timeout);
 }
 

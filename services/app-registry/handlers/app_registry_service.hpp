@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chat/appkit/room_members.hpp"
 #include "chat/contracts/apps.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/rooms.hpp"
@@ -45,13 +46,11 @@ class AppRegistryService final : public runtime::Service {
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
   std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
-  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
+  const membership::ReconnectRebuilder& rebuilder() const { return members_->rebuilder(); }
 
  private:
   AppRegistryService(AppRegistryConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
-  core::Status RebuildAfterReconnect(telemetry::Span& span);
-  runtime::KeyValueConfig RoomsBucket() const;
 
   // Members of the room (the admin channel: of its membership key) may read its apps.
   core::Status RequireMember(runtime::RequestContext& ctx, std::string_view room);
@@ -71,12 +70,11 @@ class AppRegistryService final : public runtime::Service {
   std::unique_ptr<AppRegistryMetrics> metrics_;
   std::unique_ptr<AppRepository> repo_;
   std::unique_ptr<runtime::JetStream> js_;
-  std::unique_ptr<runtime::KeyValue> rooms_;
-  membership::MembershipMirror mirror_;
+
+  std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)
 
   // Last members: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
-  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 }  // namespace chat::app_registry_service

@@ -23,11 +23,6 @@ constexpr std::string_view kPresenceEvent = "presence";
 constexpr size_t kMaxPageIdBytes = 64;
 constexpr auto kKvReadTimeout = std::chrono::seconds(5);
 
-// The ROOMS key under which a room's members are listed (the admin channel has its own).
-std::string MembershipRoom(std::string_view room) {
-  return contracts::IsAdminRoom(room) ? std::string(kAdminMembershipRoom) : std::string(room);
-}
-
 // Page ids are the UUIDs create hands out; anything else never names a page (and must not reach
 // a KV key).
 core::Status CheckPageId(std::string_view page_id) {
@@ -88,11 +83,10 @@ KbService::KbService(KbConfig config, runtime::Bus& bus, const core::Clock& cloc
     : config_(std::move(config)),
       telemetry_(bus.telemetry()),
       metrics_(KbMetrics::Create(*bus.telemetry().metrics)),
-      mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 KbService::~KbService() {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_.reset();
   StopGauge();
 }
@@ -104,20 +98,14 @@ core::Result<std::unique_ptr<KbService>> KbService::Create(const KbConfig& confi
   CHAT_ASSIGN_OR_RETURN(s->repo_, PageRepository::Connect(config, bus.telemetry()));
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
   CHAT_ASSIGN_OR_RETURN(s->editors_, s->js_->CreateKeyValue(s->EditorsBucket()));
-  // ROOMS belongs to room-service; create it with the same settings when we start first.
-  auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
-  if (rooms.ok()) {
-    s->rooms_ = std::move(*rooms);
-  } else {
-    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(s->RoomsBucket()));
-  }
+  CHAT_ASSIGN_OR_RETURN(s->members_,
+                        appkit::RoomMembers::Start(
+                            bus, *s->js_, *s->dispatcher_, config.rooms_limits, [raw = s.get()] {
+                              return raw->js_->CreateKeyValue(raw->EditorsBucket()).status();
+                            }));
   CHAT_RETURN_IF_ERROR(s->Register());
   (void)s->CountEditors();  // a failure is logged; the loop retries
   s->gauge_ = std::thread([raw = s.get()] { raw->GaugeLoop(); });
-  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      membership::ReconnectHooks::Of(bus), bus.telemetry(),
-      membership::ReconnectRebuilder::Options{},
-      [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
   return s;
 }
 
@@ -131,47 +119,13 @@ runtime::KeyValueConfig KbService::EditorsBucket() const {
   return c;
 }
 
-runtime::KeyValueConfig KbService::RoomsBucket() const {
-  runtime::KeyValueConfig c;
-  c.bucket = std::string(contracts::jetstream::kBucketRooms);
-  c.max_bytes = config_.rooms_limits.max_bytes;
-  c.max_value_size = config_.rooms_limits.max_value_size;
-  return c;
-}
-
-core::Status KbService::RebuildAfterReconnect(telemetry::Span& span) {
-  // Deltas published while we were disconnected are lost to the mirror (system.md §3.8). The
-  // bucket handles are name-based: making sure the buckets exist is the whole re-bind.
-  CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(EditorsBucket()).status());
-  if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
-    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
-  }
-  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
-}
-
 core::Status KbService::Register() {
-  // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8).
-  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      contracts::subjects::kRoomChanged, {},
-      [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
-        return HandleRoomChanged(delta, ctx);
-      }));
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
   return dispatcher_->Serve<contracts::KbRequest>(
       contracts::subjects::kAppKbRequest,
       {.metrics = &metrics_->route, .concurrency = config_.concurrency},
       [this](const contracts::KbRequest& req, RequestContext& ctx) {
         return HandleRequest(req, ctx);
       });
-}
-
-core::Status KbService::HandleRoomChanged(const contracts::RoomChanged& delta,
-                                          RequestContext& ctx) {
-  if (delta.room != ctx.Arg("room")) {
-    return core::InvalidArgument("the event's room does not match its subject");
-  }
-  mirror_.OnDelta(delta);
-  return core::Status();
 }
 
 core::Status KbService::CheckTitle(std::string_view title) const {
@@ -202,7 +156,7 @@ core::Result<RawReply> KbService::HandleRequest(const contracts::KbRequest& req,
   if (contracts::IsDmRoom(room)) {
     return core::PermissionDenied("apps are not available in direct-message rooms");
   }
-  if (!mirror_.index().IsMember(MembershipRoom(room), ctx.user())) {
+  if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only members of the room may use its knowledge base");
   }
   const std::string user(ctx.user());
@@ -343,7 +297,7 @@ void KbService::StopGauge() {
 }
 
 void KbService::Drain(std::chrono::milliseconds timeout) {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_->Drain(timeout);
   StopGauge();
 }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "chat/appkit/room_members.hpp"
 #include "chat/contracts/kb.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/clock.hpp"
@@ -34,9 +35,6 @@
 #include "repository/page_repository.hpp"
 
 namespace chat::kb_service {
-
-// ROOMS membership key of the admin channel (system.md §3.1).
-inline constexpr std::string_view kAdminMembershipRoom = "__admin__chat";
 
 // KB_EDITORS keys: "{room}.{page_id}.{user as base64url}" (usernames may hold characters a KV
 // key may not; base64url's alphabet is a valid key token).
@@ -60,7 +58,7 @@ class KbService final : public runtime::Service {
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
   std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
-  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
+  const membership::ReconnectRebuilder& rebuilder() const { return members_->rebuilder(); }
 
   // Recounts KB_EDITORS into kb_active_editors (the gauge thread calls it).
   core::Status CountEditors();
@@ -68,13 +66,10 @@ class KbService final : public runtime::Service {
  private:
   KbService(KbConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
-  core::Status RebuildAfterReconnect(telemetry::Span& span);
   runtime::KeyValueConfig EditorsBucket() const;
-  runtime::KeyValueConfig RoomsBucket() const;
   void GaugeLoop();
   void StopGauge();
 
-  core::Status HandleRoomChanged(const contracts::RoomChanged& delta, runtime::RequestContext& ctx);
   core::Result<runtime::RawReply> HandleRequest(const contracts::KbRequest& req,
                                                 runtime::RequestContext& ctx);
   core::Result<runtime::RawReply> Save(const contracts::KbRequest& req, std::string_view room,
@@ -92,19 +87,17 @@ class KbService final : public runtime::Service {
   std::unique_ptr<KbMetrics> metrics_;
   std::unique_ptr<PageRepository> repo_;
   std::unique_ptr<runtime::JetStream> js_;
-  std::unique_ptr<runtime::KeyValue> rooms_;
   std::unique_ptr<runtime::KeyValue> editors_;
-  membership::MembershipMirror mirror_;
 
   std::mutex gauge_mu_;
   std::condition_variable gauge_cv_;
   bool stop_ = false;
   std::thread gauge_;
 
+  std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)
+
   // Destroyed before the rest, so no handler runs while it is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
-  // Stopped first in Drain and the destructor.
-  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 }  // namespace chat::kb_service

@@ -19,11 +19,6 @@ using runtime::RawPayload;
 using runtime::RawReply;
 using runtime::RequestContext;
 
-// The ROOMS key under which a room's members are listed (the admin channel has its own).
-std::string_view MembershipRoom(std::string_view room) {
-  return contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
-}
-
 }  // namespace
 
 std::string NewPollId() {
@@ -46,11 +41,10 @@ std::string NewPollId() {
 PollService::PollService(PollConfig config, runtime::Bus& bus, const core::Clock& clock)
     : config_(std::move(config)),
       metrics_(PollMetrics::Create(*bus.telemetry().metrics)),
-      mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 PollService::~PollService() {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_.reset();
 }
 
@@ -60,47 +54,13 @@ core::Result<std::unique_ptr<PollService>> PollService::Create(const PollConfig&
   std::unique_ptr<PollService> s(new PollService(config, bus, clock));
   CHAT_ASSIGN_OR_RETURN(s->repo_, PollRepository::Connect(config, bus.telemetry()));
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
-  // ROOMS belongs to room-service; create it with the same settings when we start first.
-  auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
-  if (rooms.ok()) {
-    s->rooms_ = std::move(*rooms);
-  } else {
-    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(s->RoomsBucket()));
-  }
+  CHAT_ASSIGN_OR_RETURN(
+      s->members_, appkit::RoomMembers::Start(bus, *s->js_, *s->dispatcher_, config.rooms_limits));
   CHAT_RETURN_IF_ERROR(s->Register());
-  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      membership::ReconnectHooks::Of(bus), bus.telemetry(),
-      membership::ReconnectRebuilder::Options{},
-      [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
   return s;
 }
 
-runtime::KeyValueConfig PollService::RoomsBucket() const {
-  runtime::KeyValueConfig c;
-  c.bucket = std::string(contracts::jetstream::kBucketRooms);
-  c.max_bytes = config_.rooms_limits.max_bytes;
-  c.max_value_size = config_.rooms_limits.max_value_size;
-  return c;
-}
-
-core::Status PollService::RebuildAfterReconnect(telemetry::Span& span) {
-  if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
-    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
-  }
-  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
-}
-
 core::Status PollService::Register() {
-  // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8).
-  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      subjects::kRoomChanged, {}, [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
-        if (delta.room != ctx.Arg("room")) {
-          return core::InvalidArgument("the event's room does not match its subject");
-        }
-        mirror_.OnDelta(delta);
-        return core::Status();
-      }));
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
   // The subscription is app.poll.*.*.* (5 tokens): the 4-token app.poll.{room}.updated
   // broadcasts this service publishes never reach it.
   return dispatcher_->Serve<RawPayload>(
@@ -119,7 +79,7 @@ core::Result<RawReply> PollService::Handle(const RawPayload& body, RequestContex
     ctx.span().SetAttribute(attr::kRoomType, "dm");
     return core::FailedPrecondition("apps are not available in direct messages");
   }
-  if (!mirror_.index().IsMember(MembershipRoom(room), ctx.user())) {
+  if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only members of the room may use its polls");
   }
   CHAT_ASSIGN_OR_RETURN(contracts::PollRequest req,
@@ -235,7 +195,7 @@ void PollService::PublishUpdated(RequestContext& ctx, const std::string& poll_id
 }
 
 void PollService::Drain(std::chrono::milliseconds timeout) {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_->Drain(timeout);
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chat/appkit/room_members.hpp"
 #include "chat/contracts/polls.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/clock.hpp"
@@ -56,8 +57,6 @@ class PollService final : public runtime::Service {
  private:
   PollService(PollConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
-  core::Status RebuildAfterReconnect(telemetry::Span& span);
-  runtime::KeyValueConfig RoomsBucket() const;
 
   // The whole request: the action's span attributes, the checks, then the action.
   core::Result<runtime::RawReply> Handle(const runtime::RawPayload& body,
@@ -82,12 +81,11 @@ class PollService final : public runtime::Service {
   std::unique_ptr<PollMetrics> metrics_;
   std::unique_ptr<PollRepository> repo_;
   std::unique_ptr<runtime::JetStream> js_;
-  std::unique_ptr<runtime::KeyValue> rooms_;
-  membership::MembershipMirror mirror_;
+
+  std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)
 
   // Last members: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
-  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 }  // namespace chat::poll_service

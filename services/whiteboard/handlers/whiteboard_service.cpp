@@ -19,11 +19,6 @@ using runtime::RequestContext;
 
 constexpr int kCreateAttempts = 3;  // id collisions of 8 base-36 characters are rare
 
-// The ROOMS key under which a room's members are listed (the admin channel has its own).
-std::string MembershipRoom(std::string_view room) {
-  return contracts::IsAdminRoom(room) ? std::string(kAdminMembershipRoom) : std::string(room);
-}
-
 // 8 random base-36 characters (system.md §3.3.10).
 std::string NewBoardId() {
   static constexpr std::string_view kAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -77,11 +72,10 @@ WhiteboardService::WhiteboardService(WhiteboardConfig config, runtime::Bus& bus,
                                      const core::Clock& clock)
     : config_(std::move(config)),
       metrics_(WhiteboardMetrics::Create(*bus.telemetry().metrics)),
-      mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 WhiteboardService::~WhiteboardService() {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_.reset();
 }
 
@@ -90,45 +84,13 @@ core::Result<std::unique_ptr<WhiteboardService>> WhiteboardService::Create(
   std::unique_ptr<WhiteboardService> s(new WhiteboardService(config, bus, clock));
   CHAT_ASSIGN_OR_RETURN(s->repo_, BoardRepository::Connect(config, bus.telemetry()));
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
-  // ROOMS belongs to room-service; create it with the same settings when we start first.
-  auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
-  if (rooms.ok()) {
-    s->rooms_ = std::move(*rooms);
-  } else {
-    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(s->RoomsBucket()));
-  }
+  CHAT_ASSIGN_OR_RETURN(
+      s->members_, appkit::RoomMembers::Start(bus, *s->js_, *s->dispatcher_, config.rooms_limits));
   CHAT_RETURN_IF_ERROR(s->Register());
-  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      membership::ReconnectHooks::Of(bus), bus.telemetry(),
-      membership::ReconnectRebuilder::Options{},
-      [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
   return s;
 }
 
-runtime::KeyValueConfig WhiteboardService::RoomsBucket() const {
-  runtime::KeyValueConfig c;
-  c.bucket = std::string(contracts::jetstream::kBucketRooms);
-  c.max_bytes = config_.rooms_limits.max_bytes;
-  c.max_value_size = config_.rooms_limits.max_value_size;
-  return c;
-}
-
-core::Status WhiteboardService::RebuildAfterReconnect(telemetry::Span& span) {
-  // Deltas published while we were disconnected are lost to the mirror (system.md §3.8).
-  if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
-    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
-  }
-  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
-}
-
 core::Status WhiteboardService::Register() {
-  // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8).
-  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      contracts::subjects::kRoomChanged, {},
-      [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
-        return HandleRoomChanged(delta, ctx);
-      }));
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
   runtime::RouteOptions options;
   options.metrics = &metrics_->route;
   options.concurrency = config_.concurrency;
@@ -137,15 +99,6 @@ core::Status WhiteboardService::Register() {
       [this](const runtime::RawPayload& body, RequestContext& ctx) {
         return HandleRequest(body, ctx);
       });
-}
-
-core::Status WhiteboardService::HandleRoomChanged(const contracts::RoomChanged& delta,
-                                                  RequestContext& ctx) {
-  if (delta.room != ctx.Arg("room")) {
-    return core::InvalidArgument("the event's room does not match its subject");
-  }
-  mirror_.OnDelta(delta);
-  return core::Status();
 }
 
 core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayload& body,
@@ -160,7 +113,7 @@ core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayloa
   if (contracts::IsDmRoom(room)) {
     return core::PermissionDenied("apps are not available in direct-message rooms");
   }
-  if (!mirror_.index().IsMember(MembershipRoom(room), ctx.user())) {
+  if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only current members of the room may use its whiteboards");
   }
   if (action == "list") return List(room, ctx);
@@ -267,7 +220,7 @@ core::Result<RawReply> WhiteboardService::DeleteBoard(std::string_view room, std
 }
 
 void WhiteboardService::Drain(std::chrono::milliseconds timeout) {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_->Drain(timeout);
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chat/appkit/room_members.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/whiteboard.hpp"
 #include "chat/core/clock.hpp"
@@ -30,8 +31,6 @@
 
 namespace chat::whiteboard_service {
 
-// ROOMS membership key of the admin channel (system.md §3.1).
-inline constexpr std::string_view kAdminMembershipRoom = "__admin__chat";
 inline constexpr std::string_view kAppId = "whiteboard";
 
 // The delta merge (system.md §6.13, last writer wins per element): each incoming element is kept
@@ -58,15 +57,12 @@ class WhiteboardService final : public runtime::Service {
   void Drain(std::chrono::milliseconds timeout) override;
   // The routes registered on this service's dispatcher (README "Routes" test).
   std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
-  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
+  const membership::ReconnectRebuilder& rebuilder() const { return members_->rebuilder(); }
 
  private:
   WhiteboardService(WhiteboardConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
-  core::Status RebuildAfterReconnect(telemetry::Span& span);
-  runtime::KeyValueConfig RoomsBucket() const;
 
-  core::Status HandleRoomChanged(const contracts::RoomChanged& delta, runtime::RequestContext& ctx);
   core::Result<runtime::RawReply> HandleRequest(const runtime::RawPayload& body,
                                                 runtime::RequestContext& ctx);
   core::Result<runtime::RawReply> List(std::string_view room, runtime::RequestContext& ctx);
@@ -83,13 +79,11 @@ class WhiteboardService final : public runtime::Service {
   std::unique_ptr<WhiteboardMetrics> metrics_;
   std::unique_ptr<BoardRepository> repo_;
   std::unique_ptr<runtime::JetStream> js_;
-  std::unique_ptr<runtime::KeyValue> rooms_;
-  membership::MembershipMirror mirror_;
+
+  std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)
 
   // Last member: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
-  // Stopped first in Drain and the destructor.
-  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 }  // namespace chat::whiteboard_service

@@ -1,0 +1,65 @@
+// The room membership every app backend checks (issue 13: only members of a room may use its
+// apps). The view is room-service's ROOMS bucket mirrored in memory: bound (or created with the
+// service's configured limits when it starts before room-service), followed through
+// room.changed.{room} on the service's own dispatcher, and hydrated again after every reconnect,
+// because deltas published while a client is disconnected are lost to it (system.md §3.8).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "chat/contracts/quotas.hpp"
+#include "chat/core/result.hpp"
+#include "chat/membership/reconnect_rebuilder.hpp"
+#include "chat/membership/room_index.hpp"
+#include "chat/runtime/bus.hpp"
+#include "chat/runtime/dispatcher.hpp"
+#include "chat/runtime/jetstream.hpp"
+#include "chat/runtime/kv.hpp"
+
+namespace chat::appkit {
+
+class RoomMembers {
+ public:
+  // Runs after a reconnect before ROOMS is re-bound and hydrated (a service's own buckets).
+  using AlsoAfterReconnect = std::function<core::Status()>;
+
+  // Deltas first, then the hydration (the mirror buffers deltas that race it). `bus`, `js` and
+  // `dispatcher` must outlive the result, and the dispatcher must be destroyed before it: its
+  // room.changed route calls into it.
+  static core::Result<std::unique_ptr<RoomMembers>> Start(runtime::Bus& bus, runtime::JetStream& js,
+                                                          runtime::Dispatcher& dispatcher,
+                                                          contracts::quotas::BucketLimits limits,
+                                                          AlsoAfterReconnect also = {});
+  ~RoomMembers();
+  RoomMembers(const RoomMembers&) = delete;
+  RoomMembers& operator=(const RoomMembers&) = delete;
+  RoomMembers(RoomMembers&&) = delete;
+  RoomMembers& operator=(RoomMembers&&) = delete;
+
+  // Stops rebuilding after reconnects (on drain); the view stays as it is.
+  void Stop();
+
+  // Whether `user` is a current member of `room`; the admin channel's members are kept under
+  // its own membership key (contracts::kAdminMembershipRoom).
+  bool IsMember(std::string_view room, std::string_view user) const;
+  const membership::RoomIndex& index() const { return mirror_.index(); }
+  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
+
+ private:
+  RoomMembers(runtime::JetStream& js, const telemetry::Telemetry& telemetry,
+              contracts::quotas::BucketLimits limits, AlsoAfterReconnect also);
+  runtime::KeyValueConfig RoomsBucket() const;
+  core::Status BindRooms();
+  core::Status Rebuild(telemetry::Span& span);
+
+  runtime::JetStream& js_;
+  contracts::quotas::BucketLimits limits_;
+  AlsoAfterReconnect also_;
+  std::unique_ptr<runtime::KeyValue> rooms_;
+  membership::MembershipMirror mirror_;
+  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
+};
+
+}  // namespace chat::appkit

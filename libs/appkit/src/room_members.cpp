@@ -1,0 +1,79 @@
+#include "chat/appkit/room_members.hpp"
+
+#include <string>
+#include <utility>
+
+#include "chat/contracts/ids.hpp"
+#include "chat/contracts/rooms.hpp"
+#include "chat/contracts/subjects.hpp"
+
+namespace chat::appkit {
+
+RoomMembers::RoomMembers(runtime::JetStream& js, const telemetry::Telemetry& telemetry,
+                         contracts::quotas::BucketLimits limits, AlsoAfterReconnect also)
+    : js_(js), limits_(limits), also_(std::move(also)), mirror_(telemetry) {}
+
+RoomMembers::~RoomMembers() { Stop(); }
+
+void RoomMembers::Stop() {
+  if (rebuilder_) rebuilder_->Stop();
+}
+
+core::Result<std::unique_ptr<RoomMembers>> RoomMembers::Start(
+    runtime::Bus& bus, runtime::JetStream& js, runtime::Dispatcher& dispatcher,
+    contracts::quotas::BucketLimits limits, AlsoAfterReconnect also) {
+  std::unique_ptr<RoomMembers> m(new RoomMembers(js, bus.telemetry(), limits, std::move(also)));
+  CHAT_RETURN_IF_ERROR(m->BindRooms());
+  CHAT_RETURN_IF_ERROR(dispatcher.Consume<contracts::RoomChanged>(
+      contracts::subjects::kRoomChanged, {},
+      [raw = m.get()](const contracts::RoomChanged& delta, runtime::RequestContext& ctx) {
+        if (delta.room != ctx.Arg("room")) {
+          return core::InvalidArgument("the event's room does not match its subject");
+        }
+        raw->mirror_.OnDelta(delta);
+        return core::Status();
+      }));
+  CHAT_RETURN_IF_ERROR(
+      m->mirror_.Hydrate(runtime::LiveKeys(*m->rooms_, {}), telemetry::SpanContext{}));
+  m->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
+      membership::ReconnectHooks::Of(bus), bus.telemetry(),
+      membership::ReconnectRebuilder::Options{},
+      [raw = m.get()](telemetry::Span& span) { return raw->Rebuild(span); });
+  return m;
+}
+
+runtime::KeyValueConfig RoomMembers::RoomsBucket() const {
+  runtime::KeyValueConfig c;
+  c.bucket = std::string(contracts::jetstream::kBucketRooms);
+  c.max_bytes = limits_.max_bytes;
+  c.max_value_size = limits_.max_value_size;
+  return c;
+}
+
+core::Status RoomMembers::BindRooms() {
+  // ROOMS belongs to room-service; create it with the same settings when we start first.
+  auto rooms = js_.BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
+  if (rooms.ok()) {
+    rooms_ = std::move(*rooms);
+    return core::Status();
+  }
+  CHAT_ASSIGN_OR_RETURN(rooms_, js_.CreateKeyValue(RoomsBucket()));
+  return core::Status();
+}
+
+core::Status RoomMembers::Rebuild(telemetry::Span& span) {
+  if (also_) CHAT_RETURN_IF_ERROR(also_());
+  // The bucket handle is name-based: making sure the bucket exists is the whole re-bind.
+  if (!js_.BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
+    CHAT_RETURN_IF_ERROR(js_.CreateKeyValue(RoomsBucket()).status());
+  }
+  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
+}
+
+bool RoomMembers::IsMember(std::string_view room, std::string_view user) const {
+  const std::string_view key =
+      contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
+  return mirror_.index().IsMember(key, user);
+}
+
+}  // namespace chat::appkit
