@@ -46,6 +46,31 @@ export function replyError(reply: AppJson): string | null {
   return "the request failed";
 }
 
+/**
+ * An app's request through its bridge: the reply, or null after `showError` was given the error
+ * reply's text or the transport failure (the apps show it in their error line).
+ */
+export async function callApp(
+  bridge: AppBridge | null,
+  action: string,
+  data: Record<string, AppJson> | undefined,
+  showError: (text: string) => void,
+): Promise<AppJson | null> {
+  if (bridge === null) return null;
+  try {
+    const reply = await bridge.request(action, data);
+    const err = replyError(reply);
+    if (err !== null) {
+      showError(err);
+      return null;
+    }
+    return reply;
+  } catch (e) {
+    showError(e instanceof Error ? e.message : "the request failed");
+    return null;
+  }
+}
+
 /** A string field of a reply object, or `fallback`. */
 export function str(o: AppJsonObject, key: string, fallback = ""): string {
   const v = o[key];

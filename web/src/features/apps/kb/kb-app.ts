@@ -12,7 +12,7 @@ import {
   defineRoomApp,
   isJsonObject,
   listOf,
-  replyError,
+  callApp,
   str,
 } from "../sdk";
 import type * as EditorModuleNs from "./editor";
@@ -112,20 +112,8 @@ class KbApp extends HTMLElement {
     this.errorLine.textContent = msg;
   }
 
-  private async call(action: string, data?: Record<string, AppJson>): Promise<AppJson | null> {
-    if (this.bridge === null) return null;
-    try {
-      const reply = await this.bridge.request(action, data);
-      const err = replyError(reply);
-      if (err !== null) {
-        this.showError(err);
-        return null;
-      }
-      return reply;
-    } catch (e) {
-      this.showError(e instanceof Error ? e.message : "the request failed");
-      return null;
-    }
+  private call(action: string, data?: Record<string, AppJson>): Promise<AppJson | null> {
+    return callApp(this.bridge, action, data, (text) => this.showError(text));
   }
 
   // ------------------------------------------------------------------------ page list

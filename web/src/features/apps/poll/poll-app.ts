@@ -4,7 +4,7 @@
 // for the creator — and a create form (question, options starting at two, "+ Add option").
 // Live: `updated` with a pollId refreshes that poll, without one reloads everything.
 // Every text goes through textContent (never innerHTML): poll text is user input.
-import { type AppBridge, type AppJson, defineRoomApp, listOf, replyError } from "../sdk";
+import { type AppBridge, type AppJson, defineRoomApp, callApp, listOf } from "../sdk";
 import {
   canClose,
   canVote,
@@ -142,20 +142,8 @@ class PollApp extends HTMLElement {
     this.errorLine.textContent = text;
   }
 
-  private async call(action: string, data?: Record<string, AppJson>): Promise<AppJson | null> {
-    if (this.bridge === null) return null;
-    try {
-      const reply = await this.bridge.request(action, data);
-      const err = replyError(reply);
-      if (err !== null) {
-        this.showError(err);
-        return null;
-      }
-      return reply;
-    } catch (e) {
-      this.showError(e instanceof Error ? e.message : "the request failed");
-      return null;
-    }
+  private call(action: string, data?: Record<string, AppJson>): Promise<AppJson | null> {
+    return callApp(this.bridge, action, data, (text) => this.showError(text));
   }
 
   private addOption(value: string): void {
