@@ -19,7 +19,10 @@ const readDocs = (file: string) => parseAllDocuments(fs.readFileSync(file, 'utf8
 }).filter((d) => d !== null);
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-const kChatServices = ['auth-service', 'room-service', 'fanout-service', 'persist-worker', 'history-service', 'presence-service', 'read-receipt-service'];
+// Every C++ service the production stack runs (compose and k8s): the chat services and the room
+// app backends of issue 13.
+const kChatServices = ['auth-service', 'room-service', 'fanout-service', 'persist-worker', 'history-service', 'presence-service', 'read-receipt-service',
+  'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service'];
 const kBNats = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 function servicesList(): Map<string, number> {
@@ -174,19 +177,26 @@ test('chat services: OTEL_* env, ports equal services.list, probes and limits in
     assert.ok(ctr.resources.limits.memory, `${svc} memory limit`);
     assert.ok(k8s.some((d) => d.kind === 'Service' && d.metadata.name === svc), `k8s Service ${svc}`);
   }
-  // Every service of services.list has a Prometheus job named after it, on its port.
+  // Every service of services.list has a Prometheus job named after it, on its port: a static
+  // target when compose runs it, DNS discovery while it is not deployed (no false ServiceDown).
   for (const [svc, port] of ports) {
     const j = jobs.get(svc);
     assert.ok(j, `no Prometheus job ${svc}`);
     const target = j.static_configs?.[0]?.targets?.[0] ?? `${j.dns_sd_configs[0].names[0]}:${j.dns_sd_configs[0].port}`;
     assert.equal(target, `${svc}:${port}`);
+    assert.equal(Boolean(j.static_configs), svc in c.services, `${svc}: static target exactly when deployed`);
   }
+  // The k8s Deployments and the Prometheus policy's scrape list name the same services.
+  const deployed = k8s.filter((d) => d.kind === 'Deployment' && ports.has(d.metadata.name)).map((d) => d.metadata.name);
+  assert.deepEqual([...deployed].sort(), [...kChatServices].sort(), 'k8s Deployments of services.list');
+  assert.deepEqual(Object.keys(c.services).filter((n) => ports.has(n)).sort(), [...kChatServices].sort(), 'compose services of services.list');
 });
 
 // Issue 11 item 9: SCRAM only, and every service that uses Postgres logs in as its own role
 // (db/migrations/0003_service_roles.sql), never as the owner `chat`; the others get no DSN.
 test('postgres: scram-sha-256 initdb, one database role per service, passwords only from secrets', () => {
-  const kDbRoles = ['room-service', 'persist-worker', 'history-service', 'read-receipt-service'];
+  const kDbRoles = ['room-service', 'persist-worker', 'history-service', 'read-receipt-service',
+    'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service'];
   const migration = fs.readFileSync(path.join(kDeployDir, '..', 'db', 'migrations', '0003_service_roles.sql'), 'utf8');
   for (const r of [...kDbRoles, 'pg-exporter']) assert.ok(migration.includes(`'${r}'`), `0003 lacks role ${r}`);
   const c = readYaml(D('compose', 'docker-compose.yaml'));
@@ -385,6 +395,12 @@ test('nginx: config passes `nginx -t` (when installed) and exposes only the §8.
     const auth = /location \/auth\/ \{([\s\S]*?)\n    \}/.exec(c)?.[1] ?? '';
     assert.match(auth, /if \(\$http_content_encoding\) \{ return 415; \}/);
     assert.match(auth, /client_max_body_size 16k;/);
+  }
+  // Room app bundles (web/dist/apps, issue 13): served as files under /apps/ in both configs, a
+  // missing one a 404 (never the SPA's index.html), entries revalidated, hashed chunks immutable.
+  for (const c of [conf, fs.readFileSync(D('local', 'nginx.conf'), 'utf8')]) {
+    assert.match(/location \/apps\/ \{([^}]*)\}/.exec(c)?.[1] ?? '', /try_files \$uri =404;[\s\S]*Cache-Control "no-cache"/);
+    assert.match(/location ~ \^\/apps\/\(chunks\|assets\)\/ \{([^}]*)\}/.exec(c)?.[1] ?? '', /try_files \$uri =404;[\s\S]*immutable/);
   }
   if (!have('nginx')) { t.skip('nginx not installed'); return; }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nginxcfg-'));
