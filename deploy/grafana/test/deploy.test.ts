@@ -192,6 +192,26 @@ test('chat services: OTEL_* env, ports equal services.list, probes and limits in
   assert.deepEqual(Object.keys(c.services).filter((n) => ports.has(n)).sort(), [...kChatServices].sort(), 'compose services of services.list');
 });
 
+// natskeys init writes one .creds per name of DefaultServiceAccounts (libs/nkeys): every
+// credentials file compose and k8s hand a service must be one of them.
+test('NATS credentials: each service mounts its own .creds, one that natskeys init writes', () => {
+  const src = fs.readFileSync(path.join(kDeployDir, '..', 'libs', 'nkeys', 'src', 'local_operator.cpp'), 'utf8');
+  const body = /DefaultServiceAccounts\(\) \{[^}]*kAccounts = \{([^}]*)\}/.exec(src)?.[1];
+  assert.ok(body, 'DefaultServiceAccounts not found');
+  const accounts = new Set([...body.matchAll(/"([a-z-]+)"/g)].map((m) => m[1]));
+  const c = readYaml(D('compose', 'docker-compose.yaml'));
+  const k8s = readDocs(D('k8s', 'services.yaml'));
+  for (const svc of kChatServices) {
+    assert.ok(accounts.has(svc), `natskeys writes no ${svc}.creds`);
+    assert.equal(c.services[svc].environment.NATS_CREDS, `/keys/creds/${svc}.creds`);
+    const pod = k8s.find((d) => d.kind === 'Deployment' && d.metadata.name === svc).spec.template.spec;
+    assert.equal(pod.containers[0].env.find((e: any) => e.name === 'NATS_CREDS').value, `/keys/creds/${svc}.creds`);
+    const items = pod.volumes.find((v: any) => v.secret?.secretName === 'nats-keys').secret.items;
+    const creds = items.filter((i: any) => i.key.endsWith('.creds'));
+    assert.deepEqual(creds, [{ key: `${svc}.creds`, path: `creds/${svc}.creds` }], `${svc} mounts only its own credentials`);
+  }
+});
+
 // Issue 11 item 9: SCRAM only, and every service that uses Postgres logs in as its own role
 // (db/migrations/0003_service_roles.sql), never as the owner `chat`; the others get no DSN.
 test('postgres: scram-sha-256 initdb, one database role per service, passwords only from secrets', () => {
@@ -402,6 +422,16 @@ test('nginx: config passes `nginx -t` (when installed) and exposes only the §8.
     assert.match(/location \/apps\/ \{([^}]*)\}/.exec(c)?.[1] ?? '', /try_files \$uri =404;[\s\S]*Cache-Control "no-cache"/);
     assert.match(/location ~ \^\/apps\/\(chunks\|assets\)\/ \{([^}]*)\}/.exec(c)?.[1] ?? '', /try_files \$uri =404;[\s\S]*immutable/);
   }
+  // k8s: the document root is /dist of the nats-chat/web image, built with `npm run build`, which
+  // builds the app bundles into dist/apps too (compose mounts web/dist from the same build).
+  const web = readDocs(D('k8s', 'nginx.yaml')).find((d) => d.kind === 'Deployment').spec.template.spec.initContainers[0];
+  assert.deepEqual([web.image, web.command.at(-1)], ['nats-chat/web', 'cp -R /dist/. /html/']);
+  const dockerfile = fs.readFileSync(D('docker', 'Dockerfile.web'), 'utf8');
+  assert.match(dockerfile, /RUN npm run build/);
+  assert.match(dockerfile, /test -f dist\/apps\/poll\/poll-app\.js/);
+  assert.match(dockerfile, /COPY --from=build \/src\/web\/dist \/dist\n/);
+  const webPkg = JSON.parse(fs.readFileSync(path.join(kDeployDir, '..', 'web', 'package.json'), 'utf8'));
+  assert.match(webPkg.scripts.build, /vite build --config vite\.apps\.config\.ts/);
   if (!have('nginx')) { t.skip('nginx not installed'); return; }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nginxcfg-'));
   try {
