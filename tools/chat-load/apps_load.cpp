@@ -1,7 +1,6 @@
 #include "apps_load.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,7 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
-#include <unordered_map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -106,12 +105,12 @@ struct Outcome {
 struct Ledger {
   std::mutex mu;
   std::map<std::string, std::set<std::string>> voters;  // room → users with an ok vote
-  // room|element → highest version acknowledged (ok delta reply).
-  std::map<std::string, int64_t> acked_version;
-  // room|element|version → when the delta was due; erased when its sync reaches the sender.
-  std::unordered_map<std::string, Steady::time_point> awaiting_sync;
-  // room|element → highest version seen in a sync by its sender.
-  std::map<std::string, int64_t> synced_version;
+  // room → element → highest version acknowledged (ok delta reply).
+  std::map<std::string, std::map<std::string, int64_t>> acked_version;
+  // (room, element, version) → when the delta was due; erased when its sync reaches the sender.
+  std::map<std::tuple<std::string, std::string, int64_t>, Steady::time_point> awaiting_sync;
+  // (room, element) → highest version its sender saw in a sync.
+  std::map<std::pair<std::string, std::string>, int64_t> synced_version;
   std::vector<double> sync_ms;  // due → the sender's own sync
   uint64_t syncs_received = 0;
 };
@@ -125,21 +124,6 @@ std::string ElementJson(const std::string& id, int64_t version, uint64_t i) {
             {"x", i % 800}, {"y", (i / 800) % 600},     {"width", 40},
             {"height", 30}, {"strokeColor", "#1e1e1e"}, {"isDeleted", false}};
   return e.dump();
-}
-
-json Percentiles(const std::vector<double>& v) {
-  auto value = [&](double p) -> json {
-    double x = Percentile(v, p);
-    return std::isnan(x) ? json(nullptr) : json(x);
-  };
-  return {{"p50", value(50)}, {"p95", value(95)}, {"p99", value(99)}};
-}
-
-std::string Fmt(const json& j) {
-  if (!j.is_number()) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", j.get<double>());
-  return buf;
 }
 
 }  // namespace
@@ -225,10 +209,9 @@ int RunAppsLoad(const AppsLoadOptions& options,
           ++ledger.syncs_received;
           for (const auto& e : sync->elements) {
             if (e.id.rfind(prefix, 0) != 0) continue;  // another session's element
-            const std::string key = room + "|" + e.id;
-            auto& seen = ledger.synced_version[key];
+            auto& seen = ledger.synced_version[{room, e.id}];
             seen = std::max(seen, e.version);
-            auto it = ledger.awaiting_sync.find(key + "|" + std::to_string(e.version));
+            auto it = ledger.awaiting_sync.find({room, e.id, e.version});
             if (it != ledger.awaiting_sync.end()) {
               ledger.sync_ms.push_back(MsSince(it->second, now));
               ledger.awaiting_sync.erase(it);
@@ -250,7 +233,6 @@ int RunAppsLoad(const AppsLoadOptions& options,
   const auto n_workers = static_cast<size_t>(std::max(1, options.workers));
   std::vector<std::vector<Outcome>> outcomes(n_workers);
   std::vector<double> worker_lag(n_workers, 0);
-  std::atomic<uint64_t> sent{0};
   std::fprintf(stderr, "chat-load: sending started\n");
   std::fflush(stderr);
   const auto start = Steady::now() + 20ms;
@@ -275,7 +257,7 @@ int RunAppsLoad(const AppsLoadOptions& options,
         Outcome out;
         out.vote = round % 2 == 0;
         core::Status status;
-        std::string element_key;
+        std::string id;  // the delta's element
         int64_t version = 0;
         if (out.vote) {
           contracts::PollRequest vote;
@@ -283,14 +265,11 @@ int RunAppsLoad(const AppsLoadOptions& options,
           vote.option_idx = OptionOf(s.user());
           status = AppRequest(s, telemetry, "poll", room, "vote", contracts::ToJson(vote)).status();
         } else {
-          const std::string id = ElementId(k, (round / 2) % kElementsPerSession);
+          id = ElementId(k, (round / 2) % kElementsPerSession);
           version = static_cast<int64_t>(i) + 1;  // later requests win (last writer by version)
-          element_key = room;
-          element_key += "|";
-          element_key += id;
           {
             std::lock_guard lock(ledger.mu);
-            ledger.awaiting_sync[element_key + "|" + std::to_string(version)] = due;
+            ledger.awaiting_sync[{room, id, version}] = due;
           }
           contracts::WhiteboardDeltaRequest delta;
           delta.board_id = state.board_id;
@@ -299,16 +278,15 @@ int RunAppsLoad(const AppsLoadOptions& options,
                        .status();
         }
         out.latency_ms = MsSince(due, Steady::now());
-        sent.fetch_add(1);
         {
           std::lock_guard lock(ledger.mu);
           if (!status.ok()) {
             out.error = core::ErrorCodeName(status.code());
-            if (!out.vote) ledger.awaiting_sync.erase(element_key + "|" + std::to_string(version));
+            if (!out.vote) ledger.awaiting_sync.erase({room, id, version});
           } else if (out.vote) {
             ledger.voters[room].insert(s.user());
           } else {
-            auto& acked = ledger.acked_version[element_key];
+            auto& acked = ledger.acked_version[room][id];
             acked = std::max(acked, version);
           }
         }
@@ -324,9 +302,8 @@ int RunAppsLoad(const AppsLoadOptions& options,
   auto pending_syncs = [&ledger] {
     uint64_t pending = 0;
     for (const auto& [key, due] : ledger.awaiting_sync) {
-      const std::string element = key.substr(0, key.rfind('|'));
-      const int64_t version = std::stoll(key.substr(key.rfind('|') + 1));
-      auto seen = ledger.synced_version.find(element);
+      const auto& [room, id, version] = key;
+      auto seen = ledger.synced_version.find({room, id});
       if (seen == ledger.synced_version.end() || seen->second < version) ++pending;
     }
     return pending;
@@ -359,9 +336,8 @@ int RunAppsLoad(const AppsLoadOptions& options,
     } else {
       std::map<std::string, int64_t> stored;
       for (const auto& e : board->elements) stored[e.id] = e.version;
-      for (const auto& [key, version] : ledger.acked_version) {
-        if (key.rfind(room + "|", 0) != 0) continue;
-        auto it = stored.find(key.substr(room.size() + 1));
+      for (const auto& [id, version] : ledger.acked_version[room]) {
+        auto it = stored.find(id);
         if (it == stored.end() || it->second != version) ++lost_elements;
       }
     }
@@ -395,9 +371,11 @@ int RunAppsLoad(const AppsLoadOptions& options,
   std::vector<double> vote_ms;
   std::vector<double> delta_ms;
   std::map<std::string, uint64_t> errors;
+  uint64_t n_sent = 0;
   uint64_t ok = 0;
   uint64_t votes = 0;
   for (const auto& per_worker : outcomes) {
+    n_sent += per_worker.size();
     for (const auto& o : per_worker) {
       votes += o.vote ? 1 : 0;
       if (!o.error.empty()) {
@@ -410,7 +388,6 @@ int RunAppsLoad(const AppsLoadOptions& options,
     }
   }
   const double send_s = std::chrono::duration<double>(send_end - start).count();
-  const uint64_t n_sent = sent.load();
   json out = {{"scenario", "apps"},
               {"phase", options.phase},
               {"sessions", n_sessions},

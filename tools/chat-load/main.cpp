@@ -49,7 +49,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using chat::client::Session;
-using chat::load::Percentile;
+using chat::load::Fmt;
+using chat::load::Percentiles;
 using Steady = std::chrono::steady_clock;
 using nlohmann::json;
 
@@ -546,35 +547,17 @@ static int Run(int argc, char** argv) {
       {"lost_delivery", sent - std::min(sent, delivered)},
       {"permission_errors", permission_errors},
       {"fetch_failures", fetch_failures},
-      {"delivered_ms",
-       {{"p50", Percentile(delivered_ms, 50)},
-        {"p95", Percentile(delivered_ms, 95)},
-        {"p99", Percentile(delivered_ms, 99)}}},
+      {"delivered_ms", Percentiles(delivered_ms)},
   };
   if (use_db) {
     out["persisted"] = dbf.distinct;
     out["persisted_rows"] = dbf.rows;
     out["duplicated"] = dbf.duplicated;
     out["lost_persist"] = static_cast<int64_t>(sent) - dbf.distinct;
-    out["persisted_ms"] = {{"p50", Percentile(dbf.persisted_ms, 50)},
-                           {"p95", Percentile(dbf.persisted_ms, 95)},
-                           {"p99", Percentile(dbf.persisted_ms, 99)}};
+    out["persisted_ms"] = Percentiles(dbf.persisted_ms);
     if (!dbf.error.empty()) out["db_error"] = dbf.error;
   }
-  auto num = [](const json& j) {
-    if (j.is_number_float() && std::isnan(j.get<double>())) return std::string("-");
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", j.get<double>());
-    return std::string(buf);
-  };
   if (cfg.json) {
-    // NaN is not JSON: absent percentiles become null.
-    for (const char* key : {"delivered_ms", "persisted_ms"}) {
-      if (!out.contains(key)) continue;
-      for (auto& [k, v] : out[key].items()) {
-        if (v.is_number_float() && std::isnan(v.get<double>())) v = nullptr;
-      }
-    }
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf(
@@ -593,8 +576,8 @@ static int Run(int argc, char** argv) {
                 static_cast<unsigned long long>(deliveries),
                 static_cast<unsigned long long>(deliveries_expected));
     std::printf("  %-28s p50 %s  p95 %s  p99 %s ms\n", "send→delivered",
-                num(out["delivered_ms"]["p50"]).c_str(), num(out["delivered_ms"]["p95"]).c_str(),
-                num(out["delivered_ms"]["p99"]).c_str());
+                Fmt(out["delivered_ms"]["p50"]).c_str(), Fmt(out["delivered_ms"]["p95"]).c_str(),
+                Fmt(out["delivered_ms"]["p99"]).c_str());
     if (use_db) {
       if (!dbf.error.empty()) std::printf("  database error: %s\n", dbf.error.c_str());
       std::printf("  %-28s %lld (rows %lld, lost %lld, duplicated %lld)\n", "persisted",
@@ -602,8 +585,8 @@ static int Run(int argc, char** argv) {
                   static_cast<long long>(static_cast<int64_t>(sent) - dbf.distinct),
                   static_cast<long long>(dbf.duplicated));
       std::printf("  %-28s p50 %s  p95 %s  p99 %s ms\n", "send→persisted",
-                  num(out["persisted_ms"]["p50"]).c_str(), num(out["persisted_ms"]["p95"]).c_str(),
-                  num(out["persisted_ms"]["p99"]).c_str());
+                  Fmt(out["persisted_ms"]["p50"]).c_str(), Fmt(out["persisted_ms"]["p95"]).c_str(),
+                  Fmt(out["persisted_ms"]["p99"]).c_str());
     }
     if (permission_errors > 0) {
       std::printf("  permission errors: %.0f\n", permission_errors);

@@ -1,9 +1,12 @@
-// Percentiles for chat-load's reports.
+// Percentiles for chat-load's reports (both scenarios).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 namespace chat::load {
@@ -18,6 +21,23 @@ inline double Percentile(std::vector<double> v, double p) {
   const auto hi = static_cast<size_t>(std::ceil(rank));
   const double frac = rank - static_cast<double>(lo);
   return v[lo] + (v[hi] - v[lo]) * frac;
+}
+
+// {"p50","p95","p99"} of `v`; null where there is no value (NaN is not JSON).
+inline nlohmann::json Percentiles(const std::vector<double>& v) {
+  auto value = [&](double p) -> nlohmann::json {
+    const double x = Percentile(v, p);
+    return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x);
+  };
+  return {{"p50", value(50)}, {"p95", value(95)}, {"p99", value(99)}};
+}
+
+// One figure of a report line: "%.1f", or "-" for a missing value.
+inline std::string Fmt(const nlohmann::json& j) {
+  if (!j.is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", j.get<double>());
+  return buf;
 }
 
 }  // namespace chat::load
