@@ -20,6 +20,9 @@ struct WhiteboardConfig {
   // Handlers mostly wait on Postgres (a delta holds its board's row lock through COMMIT): with 4,
   // `load --scenario apps` at 1,000 req/s had deltas' p99 at 72 ms, with 8 at 15 ms.
   int concurrency = 8;
+  // Deltas to one board merged in one transaction at most (CHAT_WHITEBOARD_MAX_DELTA_BATCH;
+  // KeyedBatcher). 1 turns the group commit off: one transaction per delta.
+  int64_t max_delta_batch = 32;
   // Limits (issue 13 ★), each a clear error reply, counted and logged, nothing stored:
   int64_t max_delta_elements = 500;  // CHAT_WHITEBOARD_MAX_DELTA_ELEMENTS: elements per delta
   int64_t max_board_bytes =

@@ -8,6 +8,8 @@
 #include "chat/contracts/ids.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
+#include "chat/telemetry/semconv.hpp"
+#include "handlers/board_elements.hpp"
 
 namespace chat::whiteboard_service {
 namespace {
@@ -47,31 +49,11 @@ core::Result<T> Decode(std::string_view body, std::string_view user) {
 
 }  // namespace
 
-bool MergeElements(std::vector<contracts::WhiteboardElement>& stored,
-                   const std::vector<contracts::WhiteboardElement>& incoming,
-                   std::vector<contracts::WhiteboardElement>& changed) {
-  std::unordered_map<std::string, size_t> index;
-  index.reserve(stored.size() + incoming.size());
-  for (size_t i = 0; i < stored.size(); ++i) index[stored[i].id] = i;
-  for (const auto& e : incoming) {
-    auto it = index.find(e.id);
-    if (it == index.end()) {
-      index.emplace(e.id, stored.size());
-      stored.push_back(e);
-    } else if (e.version > stored[it->second].version) {
-      stored[it->second] = e;
-    } else {
-      continue;  // not newer: the stored element wins
-    }
-    changed.push_back(e);
-  }
-  return !changed.empty();
-}
-
 WhiteboardService::WhiteboardService(WhiteboardConfig config, runtime::Bus& bus,
                                      const core::Clock& clock)
     : config_(std::move(config)),
       metrics_(WhiteboardMetrics::Create(*bus.telemetry().metrics)),
+      delta_batches_(static_cast<size_t>(config_.max_delta_batch)),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 WhiteboardService::~WhiteboardService() {
@@ -173,21 +155,23 @@ core::Result<RawReply> WhiteboardService::Delta(std::string_view room, std::stri
     return core::InvalidArgument("a delta may carry at most " +
                                  std::to_string(config_.max_delta_elements) + " elements");
   }
-  std::vector<contracts::WhiteboardElement> changed;
-  CHAT_RETURN_IF_ERROR(repo_->MergeElements(
-      ctx.span_context(), room, req.board_id,
-      [&](std::string_view stored_json) -> core::Result<std::optional<std::string>> {
-        changed.clear();  // the callback runs once, but keep it self-contained
-        auto stored = contracts::WhiteboardElementsFromJson(stored_json);
-        if (!stored.ok()) return core::Internal("the stored board does not decode");
-        if (!MergeElements(*stored, req.elements, changed)) return std::optional<std::string>();
-        std::string merged = contracts::WhiteboardElementsToJson(*stored);
-        if (static_cast<int64_t>(merged.size()) > config_.max_board_bytes) {
-          return core::ResourceExhausted("the board would exceed " +
-                                         std::to_string(config_.max_board_bytes) + " bytes");
-        }
-        return std::optional<std::string>(std::move(merged));
-      }));
+  PendingDelta delta{&req.elements, core::Status(), {}, {}};
+  const auto served =
+      delta_batches_.Submit(BatchKey(room, req.board_id), delta, [&](const std::vector<PendingDelta*>& batch) {
+        MergeBatch(ctx.span_context(), room, req.board_id, batch);
+      });
+  if (served.batch_size > 1) {
+    // observability §5.1 "Batched rows", as persist-worker: the statement that stored this delta
+    // is findable from its request, whichever request's span it is a child of.
+    ctx.span().AddEvent("board_merged",
+                        {{attr::kBatchSize, static_cast<int64_t>(served.batch_size)},
+                         {telemetry::semconv::kDbCollectionName, "whiteboard_boards"}});
+    if (!served.led && delta.update_span.IsValid()) {
+      ctx.span().AddLink(delta.update_span, {{telemetry::semconv::kChatLinkReason, "batch"}});
+    }
+  }
+  CHAT_RETURN_IF_ERROR(delta.status);
+  std::vector<contracts::WhiteboardElement> changed = std::move(delta.changed);
   ctx.span().SetAttribute("chat.whiteboard.changed", static_cast<int64_t>(changed.size()));
   if (!changed.empty()) {
     contracts::WhiteboardSync sync;
@@ -206,6 +190,36 @@ core::Result<RawReply> WhiteboardService::Delta(std::string_view room, std::stri
     }
   }
   return RawReply{contracts::ToJson(contracts::OkReply{})};
+}
+
+void WhiteboardService::MergeBatch(const telemetry::SpanContext& parent, std::string_view room,
+                                   std::string_view board_id,
+                                   const std::vector<PendingDelta*>& batch) {
+  auto update = repo_->MergeElements(
+      parent, room, board_id,
+      [&](std::string_view stored_json) -> core::Result<std::optional<std::string>> {
+        auto stored = contracts::WhiteboardElementsFromJson(stored_json);
+        if (!stored.ok()) return core::Internal("the stored board does not decode");
+        BoardElements board(std::move(*stored));
+        bool any = false;
+        for (PendingDelta* d : batch) {
+          d->changed.clear();
+          d->status = board.Apply(*d->elements, config_.max_board_bytes, d->changed);
+          any = any || !d->changed.empty();
+        }
+        if (!any) return std::optional<std::string>();
+        return std::optional<std::string>(board.ToJson());
+      });
+  for (PendingDelta* d : batch) {
+    if (update.ok()) {
+      d->update_span = *update;
+      continue;
+    }
+    // Nothing was stored: no delta of the batch changed anything. A delta refused on its own
+    // keeps its own reason.
+    d->changed.clear();
+    if (d->status.ok()) d->status = update.status();
+  }
 }
 
 core::Result<RawReply> WhiteboardService::DeleteBoard(std::string_view room, std::string_view body,

@@ -2,9 +2,10 @@
 // app.whiteboard.{room}.{action}.{user}): list, create, load, delta and delete shared boards of a
 // room, broadcasting app.whiteboard.{room}.sync with only the changed elements. Deltas merge last
 // writer wins per element by `version` inside one transaction that holds the board's row lock, so
-// concurrent deltas from any number of threads and instances never lose an element. Only current
-// members of the room may call it; DM rooms are refused. State: the MembershipMirror fed by
-// room.changed.{room}.
+// concurrent deltas from any number of threads and instances never lose an element; deltas that
+// arrive at one instance while its transaction on that board runs are merged together in the
+// next one (KeyedBatcher: group commit per board). Only current members of the room may call it;
+// DM rooms are refused. State: the MembershipMirror fed by room.changed.{room}.
 #pragma once
 
 #include <chrono>
@@ -26,19 +27,13 @@
 #include "chat/runtime/kv.hpp"
 #include "chat/runtime/service_main.hpp"
 #include "config.hpp"
+#include "handlers/keyed_batcher.hpp"
 #include "metrics.hpp"
 #include "repository/board_repository.hpp"
 
 namespace chat::whiteboard_service {
 
 inline constexpr std::string_view kAppId = "whiteboard";
-
-// The delta merge (system.md §6.13, last writer wins per element): each incoming element is kept
-// when its id is new or its version is strictly greater than the stored one; `changed` receives
-// the kept elements in request order. Returns whether anything changed.
-bool MergeElements(std::vector<contracts::WhiteboardElement>& stored,
-                   const std::vector<contracts::WhiteboardElement>& incoming,
-                   std::vector<contracts::WhiteboardElement>& changed);
 
 class WhiteboardService final : public runtime::Service {
  public:
@@ -58,6 +53,10 @@ class WhiteboardService final : public runtime::Service {
   // The routes registered on this service's dispatcher (README "Routes" test).
   std::vector<runtime::RouteInfo> Routes() const { return dispatcher_->Routes(); }
   const membership::ReconnectRebuilder& rebuilder() const { return members_->rebuilder(); }
+  // Deltas to the board waiting for a batch on this instance (tests).
+  size_t QueuedDeltas(std::string_view room, std::string_view board_id) const {
+    return delta_batches_.Waiting(BatchKey(room, board_id));
+  }
 
  private:
   WhiteboardService(WhiteboardConfig config, runtime::Bus& bus, const core::Clock& clock);
@@ -72,12 +71,27 @@ class WhiteboardService final : public runtime::Service {
                                        runtime::RequestContext& ctx);
   core::Result<runtime::RawReply> Delta(std::string_view room, std::string_view body,
                                         runtime::RequestContext& ctx);
+  static std::string BatchKey(std::string_view room, std::string_view board_id) {
+    return std::string(room) + '\n' + std::string(board_id);  // neither may contain '\n'
+  }
+  // One delta waiting in its board's batch; the batch's leader fills in the outcome.
+  struct PendingDelta {
+    const std::vector<contracts::WhiteboardElement>* elements;
+    core::Status status;
+    std::vector<contracts::WhiteboardElement> changed;
+    telemetry::SpanContext update_span;  // the batch's UPDATE (invalid when nothing was written)
+  };
+  // Merges a batch of deltas to one board in one transaction, child of `parent` (the leader's
+  // request span); each delta is checked against the byte limit on its own.
+  void MergeBatch(const telemetry::SpanContext& parent, std::string_view room,
+                  std::string_view board_id, const std::vector<PendingDelta*>& batch);
   core::Result<runtime::RawReply> DeleteBoard(std::string_view room, std::string_view body,
                                               runtime::RequestContext& ctx);
 
   WhiteboardConfig config_;
   std::unique_ptr<WhiteboardMetrics> metrics_;
   std::unique_ptr<BoardRepository> repo_;
+  KeyedBatcher<PendingDelta> delta_batches_;  // per (room, board)
   std::unique_ptr<runtime::JetStream> js_;
 
   std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)

@@ -105,17 +105,21 @@ core::Result<int64_t> BoardRepository::Delete(const telemetry::SpanContext& pare
   return rows.RowsAffected();
 }
 
-core::Status BoardRepository::MergeElements(const telemetry::SpanContext& parent,
-                                            std::string_view room, std::string_view id,
-                                            const MergeFn& merge) {
+core::Result<telemetry::SpanContext> BoardRepository::MergeElements(
+    const telemetry::SpanContext& parent, std::string_view room, std::string_view id,
+    const MergeFn& merge) {
   CHAT_ASSIGN_OR_RETURN(pg::Lease lease, pool_->Acquire());
   CHAT_ASSIGN_OR_RETURN(pg::Transaction tx, lease.Begin(parent));
   CHAT_ASSIGN_OR_RETURN(pg::Rows rows, tx.Execute(kLockBoard, {room, id}));
   if (rows.RowCount() == 0) return core::NotFound("board not found");
   CHAT_ASSIGN_OR_RETURN(std::optional<std::string> merged, merge(rows.Text(0, 0)));
-  if (!merged.has_value()) return tx.Commit();  // nothing changed: release the row lock
-  CHAT_RETURN_IF_ERROR(tx.Execute(kUpdate, {room, id, std::move(*merged)}).status());
-  return tx.Commit();
+  if (!merged.has_value()) {  // nothing changed: release the row lock
+    CHAT_RETURN_IF_ERROR(tx.Commit());
+    return telemetry::SpanContext{};
+  }
+  CHAT_ASSIGN_OR_RETURN(pg::Rows updated, tx.Execute(kUpdate, {room, id, std::move(*merged)}));
+  CHAT_RETURN_IF_ERROR(tx.Commit());
+  return updated.span_context();
 }
 
 }  // namespace chat::whiteboard_service

@@ -54,11 +54,13 @@ class BoardRepository {
 
   // The delta merge, serialised per board across threads and instances: BEGIN; SELECT … FOR
   // UPDATE on the board's row; `merge(stored elements)` returns the new array, or nullopt when
-  // nothing changed (no write), or an error (rolled back); UPDATE; COMMIT. not_found when the
-  // room has no such board.
+  // nothing changed (no write), or an error (rolled back); UPDATE; COMMIT. Returns the UPDATE
+  // statement's span (invalid when nothing was written), which batched requests link to.
+  // not_found when the room has no such board.
   using MergeFn = std::function<core::Result<std::optional<std::string>>(std::string_view)>;
-  core::Status MergeElements(const telemetry::SpanContext& parent, std::string_view room,
-                             std::string_view id, const MergeFn& merge);
+  core::Result<telemetry::SpanContext> MergeElements(const telemetry::SpanContext& parent,
+                                                     std::string_view room, std::string_view id,
+                                                     const MergeFn& merge);
 
  private:
   std::unique_ptr<pg::Pool> pool_;

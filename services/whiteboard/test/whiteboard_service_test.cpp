@@ -25,6 +25,7 @@
 #include "chat/natsx/connection.hpp"
 #include "chat/natsx/jetstream.hpp"
 #include "chat/natsx/kv.hpp"
+#include "chat/pg/pool.hpp"
 #include "chat/runtime/nats_bus.hpp"
 #include "chat/telemetry/sdk/in_memory_exporter.hpp"
 #include "chat/telemetry/semconv.hpp"
@@ -206,24 +207,6 @@ class WhiteboardServiceTest : public testing::PgServiceTest {
   SyncCollector syncs_;
   std::unique_ptr<natsx::Subscription> sync_sub_;
 };
-
-TEST(MergeElementsTest, LastWriterWinsPerElementByStrictlyGreaterVersion) {
-  auto el = [](const std::string& id, int64_t v) { return WhiteboardElement{id, v, "{}"}; };
-  std::vector<WhiteboardElement> stored = {el("a", 2), el("b", 5)};
-  std::vector<WhiteboardElement> changed;
-  // a: newer (kept), b: equal (ignored), c: new (appended), c again older (ignored).
-  EXPECT_TRUE(MergeElements(stored, {el("a", 3), el("b", 5), el("c", 1), el("c", 0)}, changed));
-  ASSERT_EQ(stored.size(), 3u);
-  EXPECT_EQ(stored[0].version, 3);
-  EXPECT_EQ(stored[1].version, 5);
-  EXPECT_EQ(stored[2].id, "c");
-  ASSERT_EQ(changed.size(), 2u);
-  EXPECT_EQ(changed[0].id, "a");
-  EXPECT_EQ(changed[1].id, "c");
-  changed.clear();
-  EXPECT_FALSE(MergeElements(stored, {el("a", 1), el("b", 4)}, changed));
-  EXPECT_TRUE(changed.empty());
-}
 
 // The README's "Routes" table lists what the dispatcher really registers.
 TEST_F(WhiteboardServiceTest, RoutesMatchTheReadme) {
@@ -575,6 +558,111 @@ TEST_F(WhiteboardServiceTest, ConcurrentDeltasFromTwoInstancesNeverLoseAnElement
   EXPECT_GT(first, 0);
   EXPECT_GT(second, 0);
   EXPECT_EQ(first + second, 2 * kStreamsPerWriter * kDeltasPerStream);
+}
+
+// Group commit per board: while a transaction on the board runs, deltas reaching the instance
+// queue and are merged together in the next one. The test holds the board's row lock from its
+// own connection so the first delta's transaction waits inside Postgres, sends a burst, waits
+// until every other subscription's delta is queued, then lets go. The queued ones share one
+// UPDATE; each still gets its own reply and sync, the event board_merged, and (all but the one
+// that ran the batch) a link to that UPDATE. A delta over the byte limit in the burst is refused
+// alone.
+TEST_F(WhiteboardServiceTest, BatchedDeltasShareOneTransactionAndLinkToIt) {
+  Join("general", "alice");
+  config_.max_board_bytes = 4096;
+  StartService();
+  SubscribeSync();
+  auto alice = User("alice");
+  const std::string board = CreateBoard(*alice, "general", "alice");
+
+  sdk::InMemoryTelemetry lock_tel;
+  pg::PoolOptions po;
+  po.dsn = Dsn();
+  po.size = 1;
+  auto pool = pg::Pool::Create(std::move(po), lock_tel.telemetry());
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  auto lease = (*pool)->Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  auto tx = lease->Begin(telemetry::SpanContext{});
+  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+  constexpr pg::Statement kHold{"hold_board",
+                                "SELECT 1 FROM whiteboard_boards WHERE id = $1 FOR UPDATE",
+                                "SELECT", "whiteboard_boards"};
+  ASSERT_TRUE(tx->Execute(kHold, {board}).ok());
+
+  // The first delta, in its own transaction, waits for the row lock.
+  std::vector<std::unique_ptr<natsx::Connection>> clients;
+  // After the first: each other subscription gets one of the burst unless the queue group's
+  // random pick skips it 40 times (3 · 0.75^40 ≈ 3e-5).
+  constexpr size_t kBurst = 40;
+  for (int i = 0; i < 8; ++i) clients.push_back(User("alice"));
+  std::vector<std::string> replies(kBurst + 1);
+  std::vector<std::thread> threads;
+  auto send = [&](size_t i) {
+    // Delta 7 alone is too big for the board: 5 KiB of padding.
+    const std::string extra = i == 7 ? R"(,"pad":")" + std::string(5000, 'x') + "\"" : "";
+    replies[i] = Call(*clients[i % clients.size()], "general", "delta", "alice",
+                      Delta(board, {Element("e" + std::to_string(i), 1, extra)}), 30s);
+  };
+  threads.emplace_back(send, size_t{0});
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return Query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                     "application_name = 'whiteboard-service'") == "1\n";
+      },
+      10s));
+  for (size_t i = 1; i <= kBurst; ++i) threads.emplace_back(send, i);
+  // config_.concurrency subscriptions: one runs the blocked batch, the others each hold a delta.
+  const auto queued = static_cast<size_t>(config_.concurrency - 1);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return instances_[0].service->QueuedDeltas("general", board) == queued; }, 10s));
+  ASSERT_TRUE(tx->Commit().ok());
+  for (auto& t : threads) t.join();
+
+  for (size_t i = 0; i <= kBurst; ++i) {
+    EXPECT_EQ(Code(replies[i]), i == 7 ? "resource_exhausted" : "ok") << i << ": " << replies[i];
+  }
+  auto loaded = LoadBoard(*alice, "general", "alice", board);
+  EXPECT_EQ(loaded.elements.size(), kBurst);  // all but delta 7
+  ASSERT_TRUE(testing::WaitFor([&] { return syncs_.size() == kBurst; }, 10s));
+
+  // Fewer UPDATEs than stored deltas, and every batched request finds its UPDATE.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        size_t deltas = 0;
+        for (const auto& s : tel_.FindSpans(kProcessSpan)) {
+          if (sdk::StringAttribute(s, contracts::attr::kAppAction) == "delta") deltas++;
+        }
+        return deltas == kBurst + 1;
+      },
+      10s));
+  const auto updates = tel_.FindSpans("UPDATE whiteboard_boards");
+  EXPECT_LE(updates.size(), kBurst - queued + 1);
+  std::set<std::string> update_ids;
+  for (const auto& u : updates) update_ids.insert(u.span_id.Hex());
+  size_t merged = 0;
+  size_t linked = 0;
+  for (const auto& s : tel_.FindSpans(kProcessSpan)) {
+    if (sdk::StringAttribute(s, contracts::attr::kAppAction) != "delta") continue;
+    const telemetry::SpanEvent* ev = sdk::FindEvent(s, "board_merged");
+    if (ev == nullptr) continue;
+    merged++;
+    const auto* size = sdk::FindAttribute(ev->attributes, contracts::attr::kBatchSize);
+    ASSERT_NE(size, nullptr);
+    EXPECT_GE(std::get<int64_t>(*size), 2);
+    for (const auto& link : s.links) {
+      if (update_ids.count(link.context.span_id.Hex()) == 0) continue;
+      ASSERT_EQ(link.attributes.size(), 1u);
+      EXPECT_EQ(link.attributes[0].key, telemetry::semconv::kChatLinkReason);
+      EXPECT_EQ(std::get<std::string>(link.attributes[0].value), "batch");
+      linked++;
+    }
+  }
+  // At least the batch of the queued ones; all but its leader link (delta 7, if among them,
+  // was refused and links to the UPDATE of the others all the same).
+  EXPECT_GE(merged, queued);
+  EXPECT_GE(linked, queued - 1);
+  EXPECT_EQ(Requests("delta", "ok"), static_cast<double>(kBurst));
 }
 
 }  // namespace
