@@ -36,6 +36,9 @@ PG_DSN="postgresql://${PG_SUPERUSER}@${HOST}:${PG_PORT}/${PG_DB}"
 # service role (roles/<role>, set by db-migrate; <role>.pgpass is that service's PGPASSFILE).
 PG_SECRETS="$VAR/pg-secrets"
 export PGPASSFILE="$PG_SECRETS/superuser.pgpass"
+# libpq prefers these to PGPASSFILE and to the DSN's defaults: a PGPASSWORD left in the caller's
+# shell would make every service log in with it and fail authentication as its own role.
+unset PGPASSWORD PGSERVICE PGSERVICEFILE PGOPTIONS PGSSLMODE PGTARGETSESSIONATTRS
 # Components that use Postgres, each as its own least-privilege role of the same name
 # (db/migrations/0003_service_roles.sql); the other services get no DATABASE_URL.
 PG_SERVICE_ROLES=(room-service persist-worker history-service read-receipt-service pg-exporter

@@ -154,7 +154,8 @@ core::Result<RawReply> KbService::HandleRequest(const contracts::KbRequest& req,
 
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   if (contracts::IsDmRoom(room)) {
-    return core::PermissionDenied("apps are not available in direct-message rooms");
+    ctx.span().SetAttribute(attr::kRoomType, "dm");
+    return core::FailedPrecondition("apps are not available in direct messages");
   }
   if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only members of the room may use its knowledge base");

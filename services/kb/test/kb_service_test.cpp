@@ -349,8 +349,8 @@ TEST_F(KbServiceTest, RefusalsAreClearCountedAndStoreNothing) {
          ErrorCode::kPermissionDenied, "only members");
   // DM rooms: never, even for a participant.
   Join("dm-alice-bob", "alice");
-  expect(Refusal(*alice, "dm-alice-bob", "create", "alice", "{}"), ErrorCode::kPermissionDenied,
-         "direct-message");
+  expect(Refusal(*alice, "dm-alice-bob", "create", "alice", "{}"), ErrorCode::kFailedPrecondition,
+         "direct messages");
   // Malformed JSON, a body user other than the subject's, an unknown action.
   expect(Refusal(*alice, "general", "create", "alice", "{nope"), ErrorCode::kInvalidArgument, "");
   expect(Refusal(*alice, "general", "create", "alice", R"({"user":"bob"})"),

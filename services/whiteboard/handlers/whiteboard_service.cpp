@@ -93,7 +93,8 @@ core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayloa
   const std::string room(ctx.Arg("room"));
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   if (contracts::IsDmRoom(room)) {
-    return core::PermissionDenied("apps are not available in direct-message rooms");
+    ctx.span().SetAttribute(attr::kRoomType, "dm");
+    return core::FailedPrecondition("apps are not available in direct messages");
   }
   if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only current members of the room may use its whiteboards");
@@ -156,8 +157,8 @@ core::Result<RawReply> WhiteboardService::Delta(std::string_view room, std::stri
                                  std::to_string(config_.max_delta_elements) + " elements");
   }
   PendingDelta delta{&req.elements, core::Status(), {}, {}};
-  const auto served =
-      delta_batches_.Submit(BatchKey(room, req.board_id), delta, [&](const std::vector<PendingDelta*>& batch) {
+  const auto served = delta_batches_.Submit(
+      BatchKey(room, req.board_id), delta, [&](const std::vector<PendingDelta*>& batch) {
         MergeBatch(ctx.span_context(), room, req.board_id, batch);
       });
   if (served.batch_size > 1) {

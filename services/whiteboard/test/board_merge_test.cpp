@@ -20,8 +20,8 @@ using namespace std::chrono_literals;
 using contracts::WhiteboardElement;
 
 WhiteboardElement El(const std::string& id, int64_t v, const std::string& extra = "") {
-  return WhiteboardElement{
-      id, v, R"({"id":")" + id + R"(","version":)" + std::to_string(v) + extra + "}"};
+  return WhiteboardElement{id, v,
+                           R"({"id":")" + id + R"(","version":)" + std::to_string(v) + extra + "}"};
 }
 
 constexpr int64_t kNoLimit = int64_t{1} << 40;
@@ -30,7 +30,8 @@ TEST(BoardElementsTest, LastWriterWinsPerElementByStrictlyGreaterVersion) {
   BoardElements board({El("a", 2), El("b", 5)});
   std::vector<WhiteboardElement> changed;
   // a: newer (kept), b: equal (ignored), c: new (appended), c again older (ignored).
-  ASSERT_TRUE(board.Apply({El("a", 3), El("b", 5), El("c", 1), El("c", 0)}, kNoLimit, changed).ok());
+  ASSERT_TRUE(
+      board.Apply({El("a", 3), El("b", 5), El("c", 1), El("c", 0)}, kNoLimit, changed).ok());
   ASSERT_EQ(board.elements().size(), 3u);
   EXPECT_EQ(board.elements()[0].version, 3);
   EXPECT_EQ(board.elements()[1].version, 5);
@@ -51,8 +52,8 @@ TEST(BoardElementsTest, BytesAreTheStoredJsonsSize) {
   EXPECT_EQ(board.bytes(), static_cast<int64_t>(board.ToJson().size()));
   std::vector<WhiteboardElement> changed;
   // Appends, a replacement by a longer and then a shorter element, a duplicate id in one delta.
-  ASSERT_TRUE(board.Apply({El("b", 1), El("a", 2, R"(,"x":123456)"), El("b", 2)}, kNoLimit, changed)
-                  .ok());
+  ASSERT_TRUE(
+      board.Apply({El("b", 1), El("a", 2, R"(,"x":123456)"), El("b", 2)}, kNoLimit, changed).ok());
   EXPECT_EQ(board.bytes(), static_cast<int64_t>(board.ToJson().size()));
   ASSERT_TRUE(board.Apply({El("a", 3)}, kNoLimit, changed).ok());
   EXPECT_EQ(board.bytes(), static_cast<int64_t>(board.ToJson().size()));
@@ -111,9 +112,12 @@ TEST(KeyedBatcherTest, CallersArrivingDuringABatchFormTheNextOne) {
   ASSERT_TRUE(testing::WaitFor([&] { return batcher.Waiting("board") == 3; }, 10s));
   // Another key is not held up by the running batch.
   Item other;
-  EXPECT_TRUE(batcher.Submit("other", other, [](const std::vector<Item*>& b) {
-    for (Item* i : b) i->ran_in_batch_of = b.size();
-  }).led);
+  EXPECT_TRUE(batcher
+                  .Submit("other", other,
+                          [](const std::vector<Item*>& b) {
+                            for (Item* i : b) i->ran_in_batch_of = b.size();
+                          })
+                  .led);
   EXPECT_EQ(other.ran_in_batch_of, 1u);
   release = true;
   for (auto& t : threads) t.join();
@@ -148,7 +152,8 @@ TEST(KeyedBatcherTest, BatchesHoldAtMostTheCap) {
   std::vector<std::thread> threads;
   threads.emplace_back([&] { batcher.Submit("board", items[0], run); });
   ASSERT_TRUE(testing::WaitFor([&] { return batches.load() == 1; }, 10s));
-  for (size_t i = 1; i < 6; ++i) threads.emplace_back([&, i] { batcher.Submit("board", items[i], run); });
+  for (size_t i = 1; i < 6; ++i)
+    threads.emplace_back([&, i] { batcher.Submit("board", items[i], run); });
   ASSERT_TRUE(testing::WaitFor([&] { return batcher.Waiting("board") == 5; }, 10s));
   release = true;
   for (auto& t : threads) t.join();

@@ -377,7 +377,7 @@ TEST_F(WhiteboardServiceTest, RefusalsAreClearCountedLoggedAndStoreNothing) {
       {"carol", "general", "create", R"({"name":"x"})", "permission_denied", "create", "denied"},
       {"carol", "general", "delta", Delta(board, {Element("z", 1)}), "permission_denied", "delta",
        "denied"},
-      {"alice", "dm-alice-bob", "create", "{}", "permission_denied", "create", "denied"},
+      {"alice", "dm-alice-bob", "create", "{}", "failed_precondition", "create", "denied"},
       // Malformed bodies and fields.
       {"alice", "general", "create", "{nope", "invalid_argument", "create", "invalid"},
       {"alice", "general", "delta", "{nope", "invalid_argument", "delta", "invalid"},
@@ -607,8 +607,9 @@ TEST_F(WhiteboardServiceTest, BatchedDeltasShareOneTransactionAndLinkToIt) {
   threads.emplace_back(send, size_t{0});
   ASSERT_TRUE(testing::WaitFor(
       [&] {
-        return Query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-                     "application_name = 'whiteboard-service'") == "1\n";
+        return Query(
+                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                   "application_name = 'whiteboard-service'") == "1\n";
       },
       10s));
   for (size_t i = 1; i <= kBurst; ++i) threads.emplace_back(send, i);
