@@ -66,8 +66,8 @@ core::Result<std::unique_ptr<WhiteboardService>> WhiteboardService::Create(
   std::unique_ptr<WhiteboardService> s(new WhiteboardService(config, bus, clock));
   CHAT_ASSIGN_OR_RETURN(s->repo_, BoardRepository::Connect(config, bus.telemetry()));
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
-  CHAT_ASSIGN_OR_RETURN(
-      s->members_, appkit::RoomMembers::Start(bus, *s->js_, *s->dispatcher_, config.rooms_limits));
+  CHAT_ASSIGN_OR_RETURN(s->members_, membership::RoomMembers::Start(bus, *s->js_, *s->dispatcher_,
+                                                                    config.rooms_limits));
   CHAT_RETURN_IF_ERROR(s->Register());
   return s;
 }
@@ -156,8 +156,8 @@ core::Result<RawReply> WhiteboardService::Delta(std::string_view room, std::stri
                                  std::to_string(config_.max_delta_elements) + " elements");
   }
   PendingDelta delta{&req.elements, core::Status(), {}, {}};
-  const auto served =
-      delta_batches_.Submit(BatchKey(room, req.board_id), delta, [&](const std::vector<PendingDelta*>& batch) {
+  const auto served = delta_batches_.Submit(
+      BatchKey(room, req.board_id), delta, [&](const std::vector<PendingDelta*>& batch) {
         MergeBatch(ctx.span_context(), room, req.board_id, batch);
       });
   if (served.batch_size > 1) {

@@ -1,4 +1,4 @@
-#include "chat/appkit/room_members.hpp"
+#include "chat/membership/room_members.hpp"
 
 #include <string>
 #include <utility>
@@ -7,7 +7,7 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/subjects.hpp"
 
-namespace chat::appkit {
+namespace chat::membership {
 
 RoomMembers::RoomMembers(runtime::JetStream& js, const telemetry::Telemetry& telemetry,
                          contracts::quotas::BucketLimits limits, AlsoAfterReconnect also)
@@ -35,9 +35,8 @@ core::Result<std::unique_ptr<RoomMembers>> RoomMembers::Start(
       }));
   CHAT_RETURN_IF_ERROR(
       m->mirror_.Hydrate(runtime::LiveKeys(*m->rooms_, {}), telemetry::SpanContext{}));
-  m->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      membership::ReconnectHooks::Of(bus), bus.telemetry(),
-      membership::ReconnectRebuilder::Options{},
+  m->rebuilder_ = std::make_unique<ReconnectRebuilder>(
+      ReconnectHooks::Of(bus), bus.telemetry(), ReconnectRebuilder::Options{},
       [raw = m.get()](telemetry::Span& span) { return raw->Rebuild(span); });
   return m;
 }
@@ -76,4 +75,4 @@ bool RoomMembers::IsMember(std::string_view room, std::string_view user) const {
   return mirror_.index().IsMember(key, user);
 }
 
-}  // namespace chat::appkit
+}  // namespace chat::membership
