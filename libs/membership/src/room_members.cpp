@@ -8,6 +8,14 @@
 #include "chat/contracts/subjects.hpp"
 
 namespace chat::membership {
+namespace {
+
+// The ROOMS key under which a room's members are listed: the admin channel has its own.
+std::string_view MembershipKey(std::string_view room) {
+  return contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
+}
+
+}  // namespace
 
 RoomMembers::RoomMembers(runtime::JetStream& js, const telemetry::Telemetry& telemetry,
                          contracts::quotas::BucketLimits limits, AlsoAfterReconnect also)
@@ -70,9 +78,11 @@ core::Status RoomMembers::Rebuild(telemetry::Span& span) {
 }
 
 bool RoomMembers::IsMember(std::string_view room, std::string_view user) const {
-  const std::string_view key =
-      contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
-  return mirror_.index().IsMember(key, user);
+  return mirror_.index().IsMember(MembershipKey(room), user);
+}
+
+std::vector<std::string> RoomMembers::Members(std::string_view room) const {
+  return mirror_.index().Members(MembershipKey(room));
 }
 
 }  // namespace chat::membership

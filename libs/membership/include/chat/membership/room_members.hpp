@@ -1,5 +1,5 @@
 // RoomMembers: a service's view of room membership, for the services that only read it (the app
-// backends, issue 13). The view is room-service's ROOMS bucket mirrored in
+// backends, issue 13; read-receipt-service). The view is room-service's ROOMS bucket mirrored in
 // memory: bound (or created with the service's configured limits when it starts before
 // room-service), followed through room.changed.{room} on the service's own dispatcher, and
 // hydrated again after every reconnect, because deltas published while a client is disconnected
@@ -9,7 +9,9 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "chat/contracts/quotas.hpp"
 #include "chat/core/result.hpp"
@@ -46,6 +48,8 @@ class RoomMembers {
   // Whether `user` is a current member of `room`; the admin channel's members are kept under
   // its own membership key (contracts::kAdminMembershipRoom).
   bool IsMember(std::string_view room, std::string_view user) const;
+  // The current members of `room`, sorted, with the same admin-channel mapping as IsMember.
+  std::vector<std::string> Members(std::string_view room) const;
   const RoomIndex& index() const { return mirror_.index(); }
   const ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
