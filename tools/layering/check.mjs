@@ -22,9 +22,9 @@ const KNOWN_FILE = 'tools/layering/known-violations.txt';
 
 // What each library may depend on (style.md §2). `telemetry` is the API, `telemetry_sdk` the SDK.
 // Libraries style.md does not name are placed here (README "Libraries style.md does not name"):
-// membership is runtime-level service infrastructure, nkeys is pure like contracts, client is
-// the application library of the CLI/load tools and e2e tests, testing is test support, appkit is
-// what the room app backends share (their room membership view), above runtime and membership.
+// membership is service infrastructure above runtime (RoomMembers wires its mirror to runtime's
+// Dispatcher), nkeys is pure like contracts, client is the application library of the CLI/load
+// tools and e2e tests, testing is test support.
 // Nothing but a leaf (or testing itself) may depend on testing: it is in no other list.
 const ALLOWED = {
   core: [],
@@ -38,15 +38,14 @@ const ALLOWED = {
   contracts: ['core'],
   nkeys: ['core'],
   runtime: ['natsx', 'pg', 'telemetry', 'telemetry_sdk', 'contracts', 'core'],
-  membership: ['natsx', 'telemetry', 'contracts', 'core'],
-  appkit: ['runtime', 'membership', 'natsx', 'telemetry', 'contracts', 'core'],
+  membership: ['runtime', 'natsx', 'telemetry', 'contracts', 'core'],
   client: ['natsx', 'telemetry', 'telemetry_sdk', 'contracts', 'nkeys', 'core'],
   // Test support (chat::testing, header-only fixtures over pg/natsx/sdk): only leaves use it
   // (enforced below), so it may use every library, never a service.
   testing: ['core', 'telemetry', 'telemetry_sdk', 'natsx', 'pg', 'contracts', 'nkeys', 'runtime',
-    'membership', 'appkit', 'client'],
+    'membership', 'client'],
   // A service (its core library, its headers and its main.cpp). pg only inside repository/.
-  service: ['runtime', 'membership', 'appkit', 'contracts', 'nkeys', 'telemetry', 'pg', 'core'],
+  service: ['runtime', 'membership', 'contracts', 'nkeys', 'telemetry', 'pg', 'core'],
 };
 const LIBS = Object.keys(ALLOWED).filter((k) => k !== 'service');
 
@@ -440,6 +439,10 @@ function selfTest() {
       'libs/core/src/y.cpp:3: core may not include telemetry'],
     ['natsx includes the sdk', { 'libs/natsx/src/z.cpp': '#include "chat/telemetry/sdk/s.hpp"\n' },
       'libs/natsx/src/z.cpp:1: natsx may not include telemetry_sdk'],
+    // membership may use runtime (RoomMembers), so the reverse edge would be a cycle.
+    ['runtime includes membership',
+      { 'libs/runtime/src/m.cpp': '#include "chat/membership/room_members.hpp"\n' },
+      'libs/runtime/src/m.cpp:1: runtime may not include membership'],
     ['service includes natsx', { 'services/room/x.cpp': '#include "chat/natsx/n.hpp"\n' },
       'services/room/x.cpp:1: service room may not include natsx'],
     ['service includes the sdk', { 'services/room/main.cpp': '#include "chat/telemetry/sdk/s.hpp"\n' },

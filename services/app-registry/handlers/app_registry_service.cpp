@@ -39,8 +39,8 @@ core::Result<std::unique_ptr<AppRegistryService>> AppRegistryService::Create(
   std::unique_ptr<AppRegistryService> s(new AppRegistryService(config, bus, clock));
   CHAT_ASSIGN_OR_RETURN(s->repo_, AppRepository::Connect(config, bus.telemetry()));
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
-  CHAT_ASSIGN_OR_RETURN(
-      s->members_, appkit::RoomMembers::Start(bus, *s->js_, *s->dispatcher_, config.rooms_limits));
+  CHAT_ASSIGN_OR_RETURN(s->members_, membership::RoomMembers::Start(bus, *s->js_, *s->dispatcher_,
+                                                                    config.rooms_limits));
   CHAT_RETURN_IF_ERROR(s->Register());
   return s;
 }

@@ -11,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "chat/appkit/room_members.hpp"
 #include "chat/contracts/apps.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/rooms.hpp"
@@ -19,6 +18,7 @@
 #include "chat/core/result.hpp"
 #include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
+#include "chat/membership/room_members.hpp"
 #include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
 #include "chat/runtime/jetstream.hpp"
@@ -71,7 +71,7 @@ class AppRegistryService final : public runtime::Service {
   std::unique_ptr<AppRepository> repo_;
   std::unique_ptr<runtime::JetStream> js_;
 
-  std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)
+  std::unique_ptr<membership::RoomMembers> members_;  // outlives the dispatcher (its route)
 
   // Last members: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;

@@ -99,7 +99,7 @@ core::Result<std::unique_ptr<KbService>> KbService::Create(const KbConfig& confi
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
   CHAT_ASSIGN_OR_RETURN(s->editors_, s->js_->CreateKeyValue(s->EditorsBucket()));
   CHAT_ASSIGN_OR_RETURN(s->members_,
-                        appkit::RoomMembers::Start(
+                        membership::RoomMembers::Start(
                             bus, *s->js_, *s->dispatcher_, config.rooms_limits, [raw = s.get()] {
                               return raw->js_->CreateKeyValue(raw->EditorsBucket()).status();
                             }));

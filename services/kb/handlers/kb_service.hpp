@@ -18,13 +18,13 @@
 #include <thread>
 #include <vector>
 
-#include "chat/appkit/room_members.hpp"
 #include "chat/contracts/kb.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
 #include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
+#include "chat/membership/room_members.hpp"
 #include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
 #include "chat/runtime/jetstream.hpp"
@@ -94,7 +94,7 @@ class KbService final : public runtime::Service {
   bool stop_ = false;
   std::thread gauge_;
 
-  std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)
+  std::unique_ptr<membership::RoomMembers> members_;  // outlives the dispatcher (its route)
 
   // Destroyed before the rest, so no handler runs while it is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;

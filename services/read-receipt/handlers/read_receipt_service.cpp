@@ -14,11 +14,6 @@ namespace attr = contracts::attr;
 using runtime::Dispatcher;
 using runtime::RequestContext;
 
-// The ROOMS key under which a room's members are listed (the admin channel has its own).
-std::string MembershipRoom(std::string_view room) {
-  return contracts::IsAdminRoom(room) ? std::string(kAdminMembershipRoom) : std::string(room);
-}
-
 std::string PositionValue(std::int64_t last_read) {
   contracts::ReadUpdate v;
   v.last_read = last_read;
@@ -42,11 +37,10 @@ ReadReceiptService::ReadReceiptService(ReadReceiptConfig config, runtime::Bus& b
     : config_(std::move(config)),
       telemetry_(bus.telemetry()),
       metrics_(ReadReceiptMetrics::Create(*bus.telemetry().metrics)),
-      mirror_(bus.telemetry()),
       dispatcher_(std::make_unique<Dispatcher>(bus, clock)) {}
 
 ReadReceiptService::~ReadReceiptService() {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_.reset();
   StopFlusher();
 }
@@ -57,23 +51,18 @@ core::Result<std::unique_ptr<ReadReceiptService>> ReadReceiptService::Create(
   CHAT_ASSIGN_OR_RETURN(s->repo_, ReceiptRepository::Connect(config, bus.telemetry()));
   CHAT_ASSIGN_OR_RETURN(s->js_, bus.OpenJetStream({}));
 
-  runtime::KeyValueConfig read_state = s->ReadStateBucket();
-  CHAT_ASSIGN_OR_RETURN(s->read_state_, s->js_->CreateKeyValue(read_state));
-  // ROOMS belongs to room-service; create it with the same settings when we start first.
-  auto rooms = s->js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms));
-  if (rooms.ok()) {
-    s->rooms_ = std::move(*rooms);
-  } else {
-    CHAT_ASSIGN_OR_RETURN(s->rooms_, s->js_->CreateKeyValue(s->RoomsBucket()));
-  }
-
+  CHAT_ASSIGN_OR_RETURN(s->read_state_, s->js_->CreateKeyValue(s->ReadStateBucket()));
   CHAT_RETURN_IF_ERROR(s->LoadState());
+  // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8). After a
+  // reconnect READ_STATE is re-created too: its handle is name-based, so making sure the bucket
+  // exists is the whole re-bind.
+  CHAT_ASSIGN_OR_RETURN(s->members_,
+                        membership::RoomMembers::Start(
+                            bus, *s->js_, *s->dispatcher_, config.rooms_limits, [raw = s.get()] {
+                              return raw->js_->CreateKeyValue(raw->ReadStateBucket()).status();
+                            }));
   CHAT_RETURN_IF_ERROR(s->Register());
   s->flusher_ = std::thread([raw = s.get()] { raw->FlushLoop(); });
-  s->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      membership::ReconnectHooks::Of(bus), bus.telemetry(),
-      membership::ReconnectRebuilder::Options{},
-      [raw = s.get()](telemetry::Span& span) { return raw->RebuildAfterReconnect(span); });
   return s;
 }
 
@@ -83,24 +72,6 @@ runtime::KeyValueConfig ReadReceiptService::ReadStateBucket() const {
   c.max_bytes = config_.read_state_limits.max_bytes;
   c.max_value_size = config_.read_state_limits.max_value_size;
   return c;
-}
-
-runtime::KeyValueConfig ReadReceiptService::RoomsBucket() const {
-  runtime::KeyValueConfig c;
-  c.bucket = std::string(contracts::jetstream::kBucketRooms);
-  c.max_bytes = config_.rooms_limits.max_bytes;
-  c.max_value_size = config_.rooms_limits.max_value_size;
-  return c;
-}
-
-core::Status ReadReceiptService::RebuildAfterReconnect(telemetry::Span& span) {
-  // Deltas published while we were disconnected are lost to the mirror (system.md §3.8). The
-  // bucket handles are name-based: making sure the buckets exist is the whole re-bind.
-  CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(ReadStateBucket()).status());
-  if (!js_->BindKeyValue(std::string(contracts::jetstream::kBucketRooms)).ok()) {
-    CHAT_RETURN_IF_ERROR(js_->CreateKeyValue(RoomsBucket()).status());
-  }
-  return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
 }
 
 core::Status ReadReceiptService::LoadState() {
@@ -156,13 +127,6 @@ core::Status ReadReceiptService::LoadState() {
 }
 
 core::Status ReadReceiptService::Register() {
-  // Deltas first, then hydrate: the mirror buffers deltas that race the hydration (§3.8).
-  CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::RoomChanged>(
-      contracts::subjects::kRoomChanged, {},
-      [this](const contracts::RoomChanged& delta, RequestContext& ctx) {
-        return HandleRoomChanged(delta, ctx);
-      }));
-  CHAT_RETURN_IF_ERROR(mirror_.Hydrate(runtime::LiveKeys(*rooms_, {}), telemetry::SpanContext{}));
   // Plain subscriptions (no queue group, subjects.json): every instance keeps the full state.
   CHAT_RETURN_IF_ERROR(dispatcher_->Consume<contracts::ReadUpdate>(
       contracts::subjects::kReadUpdate, {.metrics = &metrics_->update_route},
@@ -172,15 +136,6 @@ core::Status ReadReceiptService::Register() {
   CHAT_RETURN_IF_ERROR(dispatcher_->Serve<runtime::IgnoredBody>(
       contracts::subjects::kReadState, {.metrics = &metrics_->query_route},
       [this](const runtime::IgnoredBody&, RequestContext& ctx) { return HandleState(ctx); }));
-  return core::Status();
-}
-
-core::Status ReadReceiptService::HandleRoomChanged(const contracts::RoomChanged& delta,
-                                                   RequestContext& ctx) {
-  if (delta.room != ctx.Arg("room")) {
-    return core::InvalidArgument("the event's room does not match its subject");
-  }
-  mirror_.OnDelta(delta);
   return core::Status();
 }
 
@@ -213,15 +168,14 @@ core::Result<contracts::ReadStateReply> ReadReceiptService::HandleState(RequestC
   std::string room(ctx.Arg("room"));
   std::string caller(ctx.user());
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
-  const std::string members_of = MembershipRoom(room);
-  if (!mirror_.index().IsMember(members_of, caller)) {
+  if (!members_->IsMember(room, caller)) {
     return core::PermissionDenied("only current members of the room may read its positions");
   }
   contracts::ReadStateReply reply;
   std::optional<size_t> caller_entry;
   {
     std::lock_guard<std::mutex> lock(state_mu_);
-    for (const auto& member : mirror_.index().Members(members_of)) {
+    for (const auto& member : members_->Members(room)) {
       auto it = positions_.find(Key{member, room});
       if (it == positions_.end()) continue;
       if (member == caller) caller_entry = reply.entries.size();
@@ -306,7 +260,7 @@ void ReadReceiptService::StopFlusher() {
 }
 
 void ReadReceiptService::Drain(std::chrono::milliseconds timeout) {
-  if (rebuilder_) rebuilder_->Stop();
+  if (members_) members_->Stop();
   dispatcher_->Drain(timeout);
   StopFlusher();
   (void)Flush();  // the final flush (§6.7); a failure is logged and counted

@@ -1,8 +1,8 @@
 // read-receipt-service (system.md §3.3.5, §6.7 with docs/adr/0001): monotonic read positions per
 // user and room in READ_STATE KV, flushed to Postgres periodically and at shutdown; read.state
-// answers the room's current members (from the membership mirror) and gives the caller an unread
+// answers the room's current members (from membership::RoomMembers) and gives the caller an unread
 // count. State: an in-memory map (loaded from read_receipts and READ_STATE at start), the
-// dirty-key set, and the MembershipMirror fed by room.changed.{room}.
+// dirty-key set, and RoomMembers (ROOMS mirrored and fed by room.changed.{room}).
 #pragma once
 
 #include <chrono>
@@ -19,11 +19,10 @@
 #include <vector>
 
 #include "chat/contracts/receipts.hpp"
-#include "chat/contracts/rooms.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
 #include "chat/membership/reconnect_rebuilder.hpp"
-#include "chat/membership/room_index.hpp"
+#include "chat/membership/room_members.hpp"
 #include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
 #include "chat/runtime/jetstream.hpp"
@@ -35,17 +34,14 @@
 
 namespace chat::read_receipt_service {
 
-// ROOMS membership key of the admin channel (system.md §3.1).
-inline constexpr std::string_view kAdminMembershipRoom = "__admin__chat";
-
 // READ_STATE keys are "{user}.{room}" and split on the first dot (system.md §4.2).
 std::string ReadStateKey(std::string_view user, std::string_view room);
 std::optional<std::pair<std::string, std::string>> SplitReadStateKey(std::string_view key);
 
 class ReadReceiptService final : public runtime::Service {
  public:
-  // Connects the pool, creates READ_STATE (binds or creates ROOMS), loads positions from
-  // read_receipts and READ_STATE, subscribes to room.changed and hydrates the mirror, then serves
+  // Connects the pool, creates READ_STATE, loads positions from read_receipts and READ_STATE,
+  // starts RoomMembers (binds or creates ROOMS, subscribes to room.changed, hydrates), then serves
   // read.update / read.state and starts the flusher. `bus` and `clock` must outlive it.
   static core::Result<std::unique_ptr<ReadReceiptService>> Create(const ReadReceiptConfig& config,
                                                                   runtime::Bus& bus,
@@ -63,7 +59,7 @@ class ReadReceiptService final : public runtime::Service {
   core::Status Flush();
   size_t dirty_count() const;
   // Re-binds the buckets and re-hydrates membership after every NATS reconnect (§3.8).
-  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
+  const membership::ReconnectRebuilder& rebuilder() const { return members_->rebuilder(); }
 
  private:
   using Key = std::pair<std::string, std::string>;  // (user, room)
@@ -73,14 +69,11 @@ class ReadReceiptService final : public runtime::Service {
   core::Status Register();
   void FlushLoop();
   void StopFlusher();
-  core::Status RebuildAfterReconnect(telemetry::Span& span);
   // Bucket settings with the configured bounds (issue 11 item 6).
   runtime::KeyValueConfig ReadStateBucket() const;
-  runtime::KeyValueConfig RoomsBucket() const;
   void UpdateDirtyGauge();  // requires state_mu_
 
   core::Status HandleUpdate(const contracts::ReadUpdate& req, runtime::RequestContext& ctx);
-  core::Status HandleRoomChanged(const contracts::RoomChanged& delta, runtime::RequestContext& ctx);
   core::Result<contracts::ReadStateReply> HandleState(runtime::RequestContext& ctx);
 
   ReadReceiptConfig config_;
@@ -88,9 +81,10 @@ class ReadReceiptService final : public runtime::Service {
   std::unique_ptr<ReadReceiptMetrics> metrics_;
   std::unique_ptr<ReceiptRepository> repo_;
   std::unique_ptr<runtime::JetStream> js_;
-  std::unique_ptr<runtime::KeyValue> rooms_;
   std::unique_ptr<runtime::KeyValue> read_state_;
-  membership::MembershipMirror mirror_;
+  // Outlives the dispatcher (its room.changed route); stopped first in Drain and the destructor,
+  // so no reconnect rebuild (which re-creates READ_STATE too) runs during teardown.
+  std::unique_ptr<membership::RoomMembers> members_;
 
   std::mutex update_mu_;  // serialises check-then-put of read.update (monotonicity)
   mutable std::mutex state_mu_;
@@ -105,8 +99,6 @@ class ReadReceiptService final : public runtime::Service {
 
   // Last member: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;
-  // Stopped first in Drain and the destructor.
-  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
 };
 
 }  // namespace chat::read_receipt_service

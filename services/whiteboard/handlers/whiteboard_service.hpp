@@ -14,13 +14,13 @@
 #include <string_view>
 #include <vector>
 
-#include "chat/appkit/room_members.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/whiteboard.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/core/result.hpp"
 #include "chat/membership/reconnect_rebuilder.hpp"
 #include "chat/membership/room_index.hpp"
+#include "chat/membership/room_members.hpp"
 #include "chat/runtime/bus.hpp"
 #include "chat/runtime/dispatcher.hpp"
 #include "chat/runtime/jetstream.hpp"
@@ -94,7 +94,7 @@ class WhiteboardService final : public runtime::Service {
   KeyedBatcher<PendingDelta> delta_batches_;  // per (room, board)
   std::unique_ptr<runtime::JetStream> js_;
 
-  std::unique_ptr<appkit::RoomMembers> members_;  // outlives the dispatcher (its route)
+  std::unique_ptr<membership::RoomMembers> members_;  // outlives the dispatcher (its route)
 
   // Last member: destroyed first, so no handler runs while the rest is torn down.
   std::unique_ptr<runtime::Dispatcher> dispatcher_;

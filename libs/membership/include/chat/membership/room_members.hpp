@@ -1,13 +1,17 @@
-// The room membership every app backend checks (issue 13: only members of a room may use its
-// apps). The view is room-service's ROOMS bucket mirrored in memory: bound (or created with the
-// service's configured limits when it starts before room-service), followed through
-// room.changed.{room} on the service's own dispatcher, and hydrated again after every reconnect,
-// because deltas published while a client is disconnected are lost to it (system.md §3.8).
+// RoomMembers: a service's view of room membership, for the services that only read it (the app
+// backends, issue 13; read-receipt-service). The view is room-service's ROOMS bucket mirrored in
+// memory: bound (or created with the service's configured limits when it starts before
+// room-service), followed through room.changed.{room} on the service's own dispatcher, and
+// hydrated again after every reconnect, because deltas published while a client is disconnected
+// are lost to it (system.md §3.8). It sits here, above runtime, because it wires the mirror and
+// the rebuilder to runtime's Dispatcher and JetStream (docs/adr/0003).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "chat/contracts/quotas.hpp"
 #include "chat/core/result.hpp"
@@ -18,7 +22,7 @@
 #include "chat/runtime/jetstream.hpp"
 #include "chat/runtime/kv.hpp"
 
-namespace chat::appkit {
+namespace chat::membership {
 
 class RoomMembers {
  public:
@@ -44,8 +48,10 @@ class RoomMembers {
   // Whether `user` is a current member of `room`; the admin channel's members are kept under
   // its own membership key (contracts::kAdminMembershipRoom).
   bool IsMember(std::string_view room, std::string_view user) const;
-  const membership::RoomIndex& index() const { return mirror_.index(); }
-  const membership::ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
+  // The current members of `room`, sorted, with the same admin-channel mapping as IsMember.
+  std::vector<std::string> Members(std::string_view room) const;
+  const RoomIndex& index() const { return mirror_.index(); }
+  const ReconnectRebuilder& rebuilder() const { return *rebuilder_; }
 
  private:
   RoomMembers(runtime::JetStream& js, const telemetry::Telemetry& telemetry,
@@ -58,8 +64,8 @@ class RoomMembers {
   contracts::quotas::BucketLimits limits_;
   AlsoAfterReconnect also_;
   std::unique_ptr<runtime::KeyValue> rooms_;
-  membership::MembershipMirror mirror_;
-  std::unique_ptr<membership::ReconnectRebuilder> rebuilder_;
+  MembershipMirror mirror_;
+  std::unique_ptr<ReconnectRebuilder> rebuilder_;
 };
 
-}  // namespace chat::appkit
+}  // namespace chat::membership

@@ -1,4 +1,4 @@
-#include "chat/appkit/room_members.hpp"
+#include "chat/membership/room_members.hpp"
 
 #include <string>
 #include <utility>
@@ -7,7 +7,15 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/subjects.hpp"
 
-namespace chat::appkit {
+namespace chat::membership {
+namespace {
+
+// The ROOMS key under which a room's members are listed: the admin channel has its own.
+std::string_view MembershipKey(std::string_view room) {
+  return contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
+}
+
+}  // namespace
 
 RoomMembers::RoomMembers(runtime::JetStream& js, const telemetry::Telemetry& telemetry,
                          contracts::quotas::BucketLimits limits, AlsoAfterReconnect also)
@@ -35,9 +43,8 @@ core::Result<std::unique_ptr<RoomMembers>> RoomMembers::Start(
       }));
   CHAT_RETURN_IF_ERROR(
       m->mirror_.Hydrate(runtime::LiveKeys(*m->rooms_, {}), telemetry::SpanContext{}));
-  m->rebuilder_ = std::make_unique<membership::ReconnectRebuilder>(
-      membership::ReconnectHooks::Of(bus), bus.telemetry(),
-      membership::ReconnectRebuilder::Options{},
+  m->rebuilder_ = std::make_unique<ReconnectRebuilder>(
+      ReconnectHooks::Of(bus), bus.telemetry(), ReconnectRebuilder::Options{},
       [raw = m.get()](telemetry::Span& span) { return raw->Rebuild(span); });
   return m;
 }
@@ -71,9 +78,11 @@ core::Status RoomMembers::Rebuild(telemetry::Span& span) {
 }
 
 bool RoomMembers::IsMember(std::string_view room, std::string_view user) const {
-  const std::string_view key =
-      contracts::IsAdminRoom(room) ? contracts::kAdminMembershipRoom : room;
-  return mirror_.index().IsMember(key, user);
+  return mirror_.index().IsMember(MembershipKey(room), user);
 }
 
-}  // namespace chat::appkit
+std::vector<std::string> RoomMembers::Members(std::string_view room) const {
+  return mirror_.index().Members(MembershipKey(room));
+}
+
+}  // namespace chat::membership
