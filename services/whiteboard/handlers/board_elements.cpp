@@ -1,5 +1,6 @@
 #include "handlers/board_elements.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace chat::whiteboard_service {
@@ -49,9 +50,8 @@ core::Status BoardElements::Apply(const std::vector<contracts::WhiteboardElement
   if (changed.size() > changed_from && bytes > max_bytes) {
     // Replacements first (one may have replaced an element this delta appended), then the
     // appended tail.
-    for (auto r = replaced.rbegin(); r != replaced.rend(); ++r) {
-      elements_[r->index] = std::move(r->previous);
-    }
+    std::for_each(replaced.rbegin(), replaced.rend(),
+                  [this](Replaced& r) { elements_[r.index] = std::move(r.previous); });
     for (size_t i = appended_from; i < elements_.size(); ++i) index_.erase(elements_[i].id);
     elements_.resize(appended_from);
     changed.resize(changed_from);

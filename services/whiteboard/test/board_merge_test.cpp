@@ -152,8 +152,9 @@ TEST(KeyedBatcherTest, BatchesHoldAtMostTheCap) {
   std::vector<std::thread> threads;
   threads.emplace_back([&] { batcher.Submit("board", items[0], run); });
   ASSERT_TRUE(testing::WaitFor([&] { return batches.load() == 1; }, 10s));
-  for (size_t i = 1; i < 6; ++i)
+  for (size_t i = 1; i < 6; ++i) {
     threads.emplace_back([&, i] { batcher.Submit("board", items[i], run); });
+  }
   ASSERT_TRUE(testing::WaitFor([&] { return batcher.Waiting("board") == 5; }, 10s));
   release = true;
   for (auto& t : threads) t.join();

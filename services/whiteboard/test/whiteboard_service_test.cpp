@@ -39,7 +39,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace sdk = telemetry::sdk;
 namespace subjects = contracts::subjects;
-using contracts::WhiteboardElement;
 
 constexpr std::string_view kProcessSpan = "process app.whiteboard.{room}.{action}.{user}";
 
