@@ -20,6 +20,11 @@ core::Status ValidateAppId(std::string_view app_id) {
   return core::Status();
 }
 
+core::Status AppNotInstalled(std::string_view app_id) {
+  return core::FailedPrecondition("the " + std::string(app_id) +
+                                  " app is not installed in this room");
+}
+
 namespace {
 
 // An optional JSON object field kept as its canonical text.

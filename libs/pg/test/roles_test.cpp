@@ -105,6 +105,14 @@ class RolesTest : public PgTest {
     }
   }
 
+  // 0005_app_installation.sql: the app backends read, never write, the installations
+  // app-registry-service records (is their app installed in the request's room).
+  void ExpectReadsInstallationOnly(const std::string& role, const std::string& app_id) {
+    ExpectAccess(role, {"SELECT 1 FROM room_apps WHERE room = 'r' AND app_id = '" + app_id + "'"},
+                 {"INSERT INTO room_apps (room, app_id, installed_by) VALUES ('r', 'poll', 'u')",
+                  "UPDATE room_apps SET installed_by = 'mallory'", "DELETE FROM room_apps"});
+  }
+
   std::string direct_db_;
 };
 
@@ -272,7 +280,8 @@ TEST_F(RolesTest, PollServiceCreatesPollsUpsertsVotesAndCloses) {
       Plus(RefusedToAll(),
            {"DELETE FROM polls", "DELETE FROM poll_votes", "UPDATE polls SET question = 'x'",
             "UPDATE polls SET created_by = 'mallory'", "UPDATE poll_votes SET user_id = 'mallory'",
-            "SELECT * FROM rooms", "SELECT * FROM room_apps"}));
+            "SELECT * FROM rooms"}));
+  ExpectReadsInstallationOnly("poll-service", "poll");
 }
 
 // Boards and pages: created, edited (content and who/when only) and deleted.
@@ -286,6 +295,7 @@ TEST_F(RolesTest, WhiteboardServiceEditsOnlyTheElementsOfItsBoards) {
       Plus(RefusedToAll(), {"UPDATE whiteboard_boards SET room = 'elsewhere'",
                             "UPDATE whiteboard_boards SET created_by = 'mallory'",
                             "SELECT * FROM kb_pages", "SELECT * FROM rooms"}));
+  ExpectReadsInstallationOnly("whiteboard-service", "whiteboard");
 }
 
 TEST_F(RolesTest, KbServiceEditsOnlyTheContentOfItsPages) {
@@ -299,6 +309,7 @@ TEST_F(RolesTest, KbServiceEditsOnlyTheContentOfItsPages) {
       Plus(RefusedToAll(),
            {"UPDATE kb_pages SET room = 'elsewhere'", "UPDATE kb_pages SET created_by = 'mallory'",
             "SELECT * FROM whiteboard_boards", "SELECT * FROM rooms"}));
+  ExpectReadsInstallationOnly("kb-service", "kb");
 }
 
 TEST_F(RolesTest, ExporterReadsStatisticsNotTables) {

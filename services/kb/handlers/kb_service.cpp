@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
 #include "chat/contracts/replies.hpp"
@@ -160,6 +161,9 @@ core::Result<RawReply> KbService::HandleRequest(const contracts::KbRequest& req,
   if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only members of the room may use its knowledge base");
   }
+  // Only a room's managers install apps (app-registry-service); members use what they chose.
+  CHAT_ASSIGN_OR_RETURN(bool installed, repo_->IsInstalled(ctx.span_context(), room));
+  if (!installed) return contracts::AppNotInstalled(kAppId);
   const std::string user(ctx.user());
 
   if (label == "list") {

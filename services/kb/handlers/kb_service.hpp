@@ -1,7 +1,8 @@
 // kb-service (system.md §3.3.10 "Knowledge Base", §6.14; issue 13): rich-text pages per room in
 // kb_pages and "who is editing" presence in the KB_EDITORS bucket. One route serves every action
 // of app.kb.{room}.{action}.{user} (queue group kb-workers); only current members of the room
-// may call it (membership mirror fed by ROOMS + room.changed), never in DM rooms. Page HTML is
+// may call it (membership mirror fed by ROOMS + room.changed), only while the kb app is installed
+// there (room_apps, written by app-registry-service), never in DM rooms. Page HTML is
 // sanitised (sanitizer/html_sanitizer.hpp) before it is stored. Editing presence is shared by
 // every instance: one key per page and editor with the bucket's TTL, re-put by `editing` (the
 // browser refreshes it while the page is open), deleted by `stopedit`; the editor list is read

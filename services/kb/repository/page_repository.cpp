@@ -2,10 +2,14 @@
 
 #include <utility>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/pg/statement.hpp"
 
 namespace chat::kb_service {
 namespace {
+
+constexpr pg::Statement kInstalled{"kb_app_installed", contracts::kAppInstalledSql, "SELECT",
+                                   "room_apps"};
 
 // Timestamps as RFC 3339 UTC with milliseconds: to_char(<column> AT TIME ZONE 'UTC',
 // 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"').
@@ -57,6 +61,12 @@ core::Result<std::unique_ptr<PageRepository>> PageRepository::Connect(
   options.application_name = "kb-service";
   CHAT_ASSIGN_OR_RETURN(auto pool, pg::Pool::Create(std::move(options), telemetry));
   return std::make_unique<PageRepository>(std::move(pool));
+}
+
+core::Result<bool> PageRepository::IsInstalled(const telemetry::SpanContext& parent,
+                                               std::string_view room) {
+  CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_->Execute(parent, kInstalled, {room, "kb"}));
+  return rows.RowCount() > 0;
 }
 
 core::Result<std::vector<contracts::KbPageSummary>> PageRepository::List(

@@ -1,5 +1,6 @@
-// SQL of kb-service (system.md §5.3: kb_pages only). Each call is one libs/pg statement and one
-// CLIENT span (`SELECT kb_pages`, `INSERT kb_pages`, `UPDATE kb_pages`, `DELETE kb_pages`).
+// SQL of kb-service (system.md §5.3: kb_pages; and, since 0005, a read of room_apps: is the app
+// installed). Each call is one libs/pg statement and one CLIENT span (`SELECT kb_pages`,
+// `INSERT kb_pages`, `UPDATE kb_pages`, `DELETE kb_pages`, `SELECT room_apps`).
 // Every statement is scoped to the page's room: a page id from another room is "no such page".
 // Timestamps are formatted by Postgres as RFC 3339 UTC with milliseconds.
 #pragma once
@@ -29,6 +30,8 @@ class PageRepository {
   static core::Result<std::unique_ptr<PageRepository>> Connect(
       const KbConfig& config, const telemetry::Telemetry& telemetry);
 
+  // Whether app-registry-service has installed the kb app in `room` (a room_apps row).
+  core::Result<bool> IsInstalled(const telemetry::SpanContext& parent, std::string_view room);
   // The room's pages, most recently updated first.
   core::Result<std::vector<contracts::KbPageSummary>> List(const telemetry::SpanContext& parent,
                                                            std::string_view room);

@@ -1,7 +1,8 @@
 // kb-service against a real nats-server (one per test: KB_EDITORS and ROOMS start empty) and a
 // throwaway PostgreSQL cluster. The service is built in-process (KbService::Create, as main()
 // does) on an InMemoryTelemetry, connected to Postgres as its own role; users request over natsx
-// connections whose inbox prefix is _INBOX.{user} (docs/adr/0001).
+// connections whose inbox prefix is _INBOX.{user} (docs/adr/0001). The kb app is installed in
+// general (a room_apps row, as app-registry-service writes it), not in offtopic.
 #include "handlers/kb_service.hpp"
 
 #include <gtest/gtest.h>
@@ -69,6 +70,7 @@ class KbServiceTest : public testing::PgServiceTest {
     auto kv = js_->CreateKeyValue(rooms);
     ASSERT_TRUE(kv.ok()) << kv.status().ToString();
     rooms_ = std::move(*kv);
+    Sql("INSERT INTO room_apps (room, app_id, installed_by) VALUES ('general', 'kb', 'alice')");
     config_.database_url = ServiceDsn("kb-service");  // its own role, as deployed
     config_.editors_gauge_interval = 100ms;
   }
@@ -417,6 +419,47 @@ TEST_F(KbServiceTest, RefusalsAreClearCountedAndStoreNothing) {
     }
   }
   EXPECT_TRUE(denied_span);
+}
+
+// Members of a room where no manager installed the kb app (or one uninstalled it) cannot use it:
+// every action is refused before anything is read, stored or broadcast.
+TEST_F(KbServiceTest, RefusedWhereTheKbAppIsNotInstalled) {
+  using core::ErrorCode;
+  Join("offtopic", "alice");
+  ASSERT_NE(Start(), nullptr);
+  auto alice = User("alice");
+  core::Status refused = Refusal(*alice, "offtopic", "create", "alice", R"({"title":"T"})");
+  EXPECT_EQ(refused.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(), "the kb app is not installed in this room");
+  EXPECT_EQ(Refusal(*alice, "offtopic", "list", "alice", "").code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Rows(), "0\n");
+  EXPECT_TRUE(WaitCounter("create", "denied", 1));
+  EXPECT_TRUE(WaitCounter("list", "denied", 1));
+  EXPECT_FALSE(tel_.FindSpans("SELECT room_apps").empty());
+
+  // Installed: it works; uninstalled again (the registry deletes the row): refused again, also
+  // for the page created meanwhile, and no editing presence is published.
+  Sql("INSERT INTO room_apps (room, app_id, installed_by) VALUES ('offtopic', 'kb', 'alice')");
+  auto created =
+      CallAs<contracts::KbPageCreated>(*alice, "offtopic", "create", "alice", R"({"title":"T"})");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Sql("DELETE FROM room_apps WHERE room = 'offtopic' AND app_id = 'kb'");
+  const std::string page = R"({"pageId":")" + created->id + "\"";
+  for (const char* action : {"load", "editing", "stopedit", "delete"}) {
+    core::Status s = Refusal(*alice, "offtopic", action, "alice", page + "}");
+    EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition) << action;
+    EXPECT_EQ(s.message(), "the kb app is not installed in this room") << action;
+    EXPECT_TRUE(WaitCounter(action, "denied", 1)) << action;
+  }
+  EXPECT_EQ(
+      Refusal(*alice, "offtopic", "save", "alice", page + R"(,"title":"New","content":"<p>x</p>"})")
+          .code(),
+      ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(WaitCounter("save", "denied", 1));
+  EXPECT_EQ(Query("SELECT title || '|' || content FROM kb_pages"), "T|\n");
+  EXPECT_TRUE(WaitCounter("create", "ok", 1));
+  EXPECT_TRUE(tel_.FindSpans("publish app.{app}.{room}.{event}").empty());
 }
 
 TEST_F(KbServiceTest, MembershipFollowsRoomChanged) {

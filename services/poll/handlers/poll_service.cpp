@@ -5,6 +5,7 @@
 #include <array>
 #include <utility>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
 #include "chat/contracts/subjects.hpp"
@@ -82,6 +83,9 @@ core::Result<RawReply> PollService::Handle(const RawPayload& body, RequestContex
   if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only members of the room may use its polls");
   }
+  // Only a room's managers install apps (app-registry-service); members use what they chose.
+  CHAT_ASSIGN_OR_RETURN(bool installed, repo_->IsInstalled(ctx.span_context(), room));
+  if (!installed) return contracts::AppNotInstalled("poll");
   CHAT_ASSIGN_OR_RETURN(contracts::PollRequest req,
                         contracts::FromJson<contracts::PollRequest>(body.bytes));
   // ADR 0001: the body's user (the bridge adds it) may only repeat the subject's.

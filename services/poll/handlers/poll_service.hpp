@@ -2,7 +2,8 @@
 // route on app.poll.{room}.{action}.{user} (queue group poll-workers) for create, list, vote,
 // results and close; after create/vote/close it publishes app.poll.{room}.updated {"pollId"} as
 // a child of the request's span (fanout delivers it to the room's members in the same trace).
-// Only members of the room may call it (MembershipMirror of ROOMS + room.changed.{room}); DM
+// Only members of the room may call it (MembershipMirror of ROOMS + room.changed.{room}), and
+// only while the poll app is installed there (room_apps, written by app-registry-service); DM
 // rooms have no apps; the acting user is the subject's; one vote per user (changeable while
 // open), out-of-range options refused, only the creator closes, a closed poll refuses votes.
 #pragma once

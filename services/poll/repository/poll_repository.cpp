@@ -3,11 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/pg/statement.hpp"
 
 namespace chat::poll_service {
 namespace {
 
+constexpr pg::Statement kInstalled{"poll_app_installed", contracts::kAppInstalledSql, "SELECT",
+                                   "room_apps"};
 constexpr pg::Statement kInsert{
     "poll_insert",
     "INSERT INTO polls (id, room, question, options, created_by) VALUES ($1, $2, $3, $4::jsonb, "
@@ -75,6 +78,12 @@ core::Result<std::unique_ptr<PollRepository>> PollRepository::Connect(
   options.application_name = "poll-service";
   CHAT_ASSIGN_OR_RETURN(auto pool, pg::Pool::Create(std::move(options), telemetry));
   return std::make_unique<PollRepository>(std::move(pool));
+}
+
+core::Result<bool> PollRepository::IsInstalled(const telemetry::SpanContext& parent,
+                                               std::string_view room) {
+  CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_->Execute(parent, kInstalled, {room, "poll"}));
+  return rows.RowCount() > 0;
 }
 
 core::Status PollRepository::Insert(const telemetry::SpanContext& parent,

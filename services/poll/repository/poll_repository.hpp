@@ -1,7 +1,8 @@
 // SQL of poll-service (system.md §5.3 with 0004_apps.sql's narrowed grants): polls and
-// poll_votes. Each call is one libs/pg statement and one CLIENT span (`INSERT polls`,
-// `SELECT polls`, `UPDATE polls`, `INSERT poll_votes`, `SELECT poll_votes`). Every statement is
-// scoped to the room of the request's subject: a poll of another room is "not found".
+// poll_votes, and the read of room_apps that tells whether the app is installed (0005). Each call
+// is one libs/pg statement and one CLIENT span (`INSERT polls`, `SELECT polls`, `UPDATE polls`,
+// `INSERT poll_votes`, `SELECT poll_votes`, `SELECT room_apps`). Every statement is scoped to the
+// room of the request's subject: a poll of another room is "not found".
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,8 @@ class PollRepository {
   static core::Result<std::unique_ptr<PollRepository>> Connect(
       const PollConfig& config, const telemetry::Telemetry& telemetry);
 
+  // Whether app-registry-service has installed the poll app in `room` (a room_apps row).
+  core::Result<bool> IsInstalled(const telemetry::SpanContext& parent, std::string_view room);
   // Inserts an open poll (id, room, question, options, created_by); created_at is the database's.
   core::Status Insert(const telemetry::SpanContext& parent, const contracts::Poll& poll);
   // The room's newest `limit` polls, newest first.

@@ -2,7 +2,8 @@
 // The service runs in-process as its own Postgres role on an InMemoryTelemetry; users request
 // app.poll.{room}.{action}.{user} over natsx connections whose inbox prefix is _INBOX.{user}
 // (docs/adr/0001); a watcher subscribes to the app.poll.{room}.updated broadcasts as fanout does.
-// Membership is seeded in ROOMS before the service starts (hydration).
+// Membership is seeded in ROOMS before the service starts (hydration); the poll app is installed
+// in general and random (room_apps rows, as app-registry-service writes them), not in offtopic.
 #include "handlers/poll_service.hpp"
 
 #include <gtest/gtest.h>
@@ -52,9 +53,10 @@ class PollServiceTest : public testing::PgServiceTest {
     auto kv = js_->CreateKeyValue(rooms);
     ASSERT_TRUE(kv.ok()) << kv.status().ToString();
     rooms_ = std::move(*kv);
-    // alice, bob and carol are in general; bob is also in random; dave is in no room.
-    for (const char* key :
-         {"general.alice", "general.bob", "general.carol", "random.bob", "dm-alice-bob.alice"}) {
+    // alice, bob and carol are in general; bob is also in random; alice and bob are in
+    // offtopic; dave is in no room.
+    for (const char* key : {"general.alice", "general.bob", "general.carol", "random.bob",
+                            "offtopic.alice", "offtopic.bob", "dm-alice-bob.alice"}) {
       ASSERT_TRUE(rooms_->Put(key, "{}", telemetry::SpanContext{}).ok());
     }
     // What fanout does with the broadcasts: receive app.{app}.{room}.{event}.
@@ -71,6 +73,8 @@ class PollServiceTest : public testing::PgServiceTest {
     ASSERT_TRUE(sub.ok()) << sub.status().ToString();
     watch_sub_ = std::move(*sub);
     ASSERT_TRUE(watcher_->Flush(5s).ok());
+    Sql("INSERT INTO room_apps (room, app_id, installed_by) VALUES ('general', 'poll', 'alice'), "
+        "('random', 'poll', 'admin')");
 
     PollConfig config;
     config.database_url = ServiceDsn("poll-service");  // its own role, as deployed
@@ -370,6 +374,48 @@ TEST_F(PollServiceTest, RefusalsAreClearCountedAndStoreNothing) {
   // Only the create and the close were broadcast.
   ASSERT_TRUE(testing::WaitFor([&] { return UpdateCount() >= 2; }, 10s));
   EXPECT_EQ(UpdateCount(), 2u);
+}
+
+// Members of a room where no manager installed the poll app (or one uninstalled it) cannot use
+// it: every action is refused before anything is read, stored or broadcast.
+TEST_F(PollServiceTest, RefusedWhereThePollAppIsNotInstalled) {
+  const std::string create = R"({"question":"Q","options":["a","b"]})";
+  auto refused = CallAs<contracts::PollRef>("offtopic", "create", "alice", create);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(), "the poll app is not installed in this room");
+  EXPECT_EQ(Code("offtopic", "list", "bob", "{}"), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Code("offtopic", "vote", "bob", R"({"pollId":"0123456789abcdef","optionIdx":0})"),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Stored(), "0/0\n");
+  ASSERT_TRUE(WaitCounter("create", "denied", 1));
+  ASSERT_TRUE(WaitCounter("list", "denied", 1));
+  ASSERT_TRUE(WaitCounter("vote", "denied", 1));
+  EXPECT_FALSE(tel_.FindSpans("SELECT room_apps").empty());
+
+  // Installed: it works; uninstalled again (the registry deletes the row): refused again, and
+  // the poll created meanwhile can no longer be voted on, read or closed.
+  Sql("INSERT INTO room_apps (room, app_id, installed_by) VALUES ('offtopic', 'poll', 'alice')");
+  auto ref = CallAs<contracts::PollRef>("offtopic", "create", "alice", create);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  ASSERT_TRUE(testing::WaitFor([&] { return UpdateCount() >= 1; }, 10s));
+  Sql("DELETE FROM room_apps WHERE room = 'offtopic' AND app_id = 'poll'");
+  const std::string poll = R"({"pollId":")" + ref->poll_id + "\"";
+  auto vote = CallAs<contracts::OkReply>("offtopic", "vote", "bob", poll + R"(,"optionIdx":0})");
+  EXPECT_EQ(vote.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(vote.status().message(), "the poll app is not installed in this room");
+  EXPECT_EQ(Code("offtopic", "results", "bob", poll + "}"), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Code("offtopic", "close", "alice", poll + "}"), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Code("offtopic", "create", "alice", create), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Stored(), "1/0\n");
+  EXPECT_EQ(Query("SELECT closed FROM polls"), "f\n");
+  ASSERT_TRUE(WaitCounter("create", "denied", 2));
+  ASSERT_TRUE(WaitCounter("vote", "denied", 2));
+  ASSERT_TRUE(WaitCounter("results", "denied", 1));
+  ASSERT_TRUE(WaitCounter("close", "denied", 1));
+  EXPECT_EQ(Counter("create", "ok"), 1);
+  // Only the create made while installed was broadcast.
+  ASSERT_TRUE(service_conn_->Flush(5s).ok());
+  EXPECT_EQ(UpdateCount(), 1u);
 }
 
 // The service's own app.poll.{room}.updated broadcasts (no reply subject, 4 tokens) never reach

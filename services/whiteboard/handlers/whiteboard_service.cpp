@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
 #include "chat/contracts/replies.hpp"
@@ -99,6 +100,9 @@ core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayloa
   if (!members_->IsMember(room, ctx.user())) {
     return core::PermissionDenied("only current members of the room may use its whiteboards");
   }
+  // Only a room's managers install apps (app-registry-service); members use what they chose.
+  CHAT_ASSIGN_OR_RETURN(bool installed, repo_->IsInstalled(ctx.span_context(), room));
+  if (!installed) return contracts::AppNotInstalled(kAppId);
   if (action == "list") return List(room, ctx);
   if (action == "create") return CreateBoard(room, body.bytes, ctx);
   if (action == "load") return Load(room, body.bytes, ctx);

@@ -4,8 +4,10 @@
 // writer wins per element by `version` inside one transaction that holds the board's row lock, so
 // concurrent deltas from any number of threads and instances never lose an element; deltas that
 // arrive at one instance while its transaction on that board runs are merged together in the
-// next one (KeyedBatcher: group commit per board). Only current members of the room may call it;
-// DM rooms are refused. State: the MembershipMirror fed by room.changed.{room}.
+// next one (KeyedBatcher: group commit per board). Only current members of the room may call it,
+// and only while the whiteboard app is installed there (room_apps, written by
+// app-registry-service); DM rooms are refused. State: the MembershipMirror fed by
+// room.changed.{room}.
 #pragma once
 
 #include <chrono>

@@ -2,10 +2,14 @@
 
 #include <utility>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/pg/statement.hpp"
 
 namespace chat::whiteboard_service {
 namespace {
+
+constexpr pg::Statement kInstalled{"whiteboard_app_installed", contracts::kAppInstalledSql,
+                                   "SELECT", "room_apps"};
 
 constexpr pg::Statement kList{
     "whiteboard_list",
@@ -61,6 +65,12 @@ core::Result<std::unique_ptr<BoardRepository>> BoardRepository::Connect(
   options.application_name = "whiteboard-service";
   CHAT_ASSIGN_OR_RETURN(auto pool, pg::Pool::Create(std::move(options), telemetry));
   return std::make_unique<BoardRepository>(std::move(pool));
+}
+
+core::Result<bool> BoardRepository::IsInstalled(const telemetry::SpanContext& parent,
+                                                std::string_view room) {
+  CHAT_ASSIGN_OR_RETURN(pg::Rows rows, pool_->Execute(parent, kInstalled, {room, "whiteboard"}));
+  return rows.RowCount() > 0;
 }
 
 core::Result<std::vector<contracts::WhiteboardSummary>> BoardRepository::List(

@@ -1,6 +1,7 @@
-// SQL of whiteboard-service (system.md §5.3: whiteboard_boards only). Every statement is a
-// libs/pg CLIENT span (`SELECT whiteboard_boards`, `INSERT whiteboard_boards`, `UPDATE …`,
-// `DELETE …`, `BEGIN`, `COMMIT`). Boards are always addressed by (room, id): a board id from
+// SQL of whiteboard-service (system.md §5.3: whiteboard_boards; and, since 0005, a read of
+// room_apps: is the app installed). Every statement is a libs/pg CLIENT span
+// (`SELECT whiteboard_boards`, `INSERT whiteboard_boards`, `UPDATE …`, `DELETE …`, `BEGIN`,
+// `COMMIT`, `SELECT room_apps`). Boards are always addressed by (room, id): a board id from
 // another room is "not found".
 #pragma once
 
@@ -36,6 +37,8 @@ class BoardRepository {
   static core::Result<std::unique_ptr<BoardRepository>> Connect(
       const WhiteboardConfig& config, const telemetry::Telemetry& telemetry);
 
+  // Whether app-registry-service has installed the whiteboard app in `room` (a room_apps row).
+  core::Result<bool> IsInstalled(const telemetry::SpanContext& parent, std::string_view room);
   // The room's boards, newest first (createdAt in RFC 3339, UTC, milliseconds).
   core::Result<std::vector<contracts::WhiteboardSummary>> List(const telemetry::SpanContext& parent,
                                                                std::string_view room);

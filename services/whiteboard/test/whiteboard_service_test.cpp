@@ -2,7 +2,8 @@
 // database. The service is built in-process (WhiteboardService::Create, as main() does) on an
 // InMemoryTelemetry; users request over natsx connections whose inbox prefix is _INBOX.{user}
 // (docs/adr/0001). The race tests run two service instances on separate connections, each with
-// several subscriptions in whiteboard-workers, against one board.
+// several subscriptions in whiteboard-workers, against one board. The whiteboard app is installed
+// in general (a room_apps row, as app-registry-service writes it), not in offtopic.
 #include "handlers/whiteboard_service.hpp"
 
 #include <gtest/gtest.h>
@@ -105,6 +106,8 @@ class WhiteboardServiceTest : public testing::PgServiceTest {
     auto kv = js_->CreateKeyValue(rooms);
     ASSERT_TRUE(kv.ok()) << kv.status().ToString();
     rooms_ = std::move(*kv);
+    Sql("INSERT INTO room_apps (room, app_id, installed_by) VALUES ('general', 'whiteboard', "
+        "'alice')");
     config_.database_url = ServiceDsn("whiteboard-service");  // its own role, as deployed
     config_.concurrency = 4;
   }
@@ -464,6 +467,51 @@ TEST_F(WhiteboardServiceTest, RefusalsAreClearCountedLoggedAndStoreNothing) {
   }
   EXPECT_EQ(warns + tel_.telemetry().logger->suppressed(telemetry::LogLevel::kWarn),
             cases.size() + 1);
+}
+
+// Members of a room where no manager installed the whiteboard app (or one uninstalled it) cannot
+// use it: every action is refused before anything is read, stored or broadcast.
+TEST_F(WhiteboardServiceTest, RefusedWhereTheWhiteboardAppIsNotInstalled) {
+  Join("offtopic", "alice");
+  StartService();
+  SubscribeSync();
+  auto alice = User("alice");
+  // The dispatcher counts a request after sending its reply.
+  auto counted = [this](std::string_view action, std::string_view result, double n) {
+    return testing::WaitFor([&] { return Requests(action, result) == n; }, 10s);
+  };
+  const std::string refused = Call(*alice, "offtopic", "create", "alice", R"({"name":"x"})");
+  EXPECT_EQ(Code(refused), "failed_precondition") << refused;
+  EXPECT_NE(refused.find("the whiteboard app is not installed in this room"), std::string::npos)
+      << refused;
+  EXPECT_EQ(Code(Call(*alice, "offtopic", "list", "alice", "")), "failed_precondition");
+  EXPECT_EQ(Stored("SELECT count(*) FROM whiteboard_boards"), "0\n");
+  EXPECT_TRUE(counted("create", "denied", 1));
+  EXPECT_TRUE(counted("list", "denied", 1));
+  EXPECT_FALSE(tel_.FindSpans("SELECT room_apps").empty());
+
+  // Installed: it works; uninstalled again (the registry deletes the row): refused again, also
+  // for the board created meanwhile.
+  Sql("INSERT INTO room_apps (room, app_id, installed_by) VALUES ('offtopic', 'whiteboard', "
+      "'alice')");
+  const std::string board = CreateBoard(*alice, "offtopic", "alice");
+  ASSERT_FALSE(board.empty());
+  Sql("DELETE FROM room_apps WHERE room = 'offtopic' AND app_id = 'whiteboard'");
+  const std::string delta =
+      Call(*alice, "offtopic", "delta", "alice", Delta(board, {Element("a", 1)}));
+  EXPECT_EQ(Code(delta), "failed_precondition") << delta;
+  EXPECT_NE(delta.find("the whiteboard app is not installed in this room"), std::string::npos);
+  EXPECT_EQ(Code(Call(*alice, "offtopic", "load", "alice", R"({"boardId":")" + board + R"("})")),
+            "failed_precondition");
+  EXPECT_EQ(Code(Call(*alice, "offtopic", "delete", "alice", R"({"boardId":")" + board + R"("})")),
+            "failed_precondition");
+  EXPECT_EQ(Stored("SELECT elements::text FROM whiteboard_boards"), "[]\n");
+  EXPECT_TRUE(counted("create", "ok", 1));
+  EXPECT_TRUE(counted("delta", "denied", 1));
+  EXPECT_TRUE(counted("load", "denied", 1));
+  EXPECT_TRUE(counted("delete", "denied", 1));
+  ASSERT_TRUE(admin_conn_->Flush(5s).ok());
+  EXPECT_EQ(syncs_.size(), 0u);
 }
 
 // A request whose reply subject is not the subject user's own inbox is refused (ADR 0001).

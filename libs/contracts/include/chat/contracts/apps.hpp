@@ -20,6 +20,20 @@ inline constexpr std::size_t kMaxAppConfigBytes = 4096;
 // An app id is 1-64 bytes of [a-z0-9-] (it is the {app} token of app.{app}.…).
 core::Status ValidateAppId(std::string_view app_id);
 
+// Installation is a contract between app-registry-service, the only writer of room_apps (on
+// apps.install / apps.uninstall, for a room's managers), and the app backends (poll, whiteboard,
+// kb), which serve a room only while its row exists. Both halves live here so the three
+// backends ask the same question and refuse with the same words.
+//
+// The backends' query, $1 = room, $2 = app id: a row means installed (one primary-key lookup).
+// Each backend declares it as a pg::Statement in its repository (db/migrations/0005 grants the
+// SELECT); contracts cannot name libs/pg.
+inline constexpr std::string_view kAppInstalledSql =
+    "SELECT 1 FROM room_apps WHERE room = $1 AND app_id = $2";
+// The refusal for a room where `app_id` is not installed: failed_precondition (the caller may
+// retry once a room manager installs it) "the {app} app is not installed in this room".
+core::Status AppNotInstalled(std::string_view app_id);
+
 // One catalogue row; the installation fields are set only in a room's list (apps.room.{room}).
 struct AppInfo {
   std::string id;
