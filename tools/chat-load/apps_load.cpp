@@ -15,7 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "chat/contracts/apps.hpp"
 #include "chat/contracts/attributes.hpp"
+#include "chat/contracts/ids.hpp"
 #include "chat/contracts/polls.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
@@ -87,6 +89,40 @@ core::Result<T> AppCall(client::Session& session, const telemetry::Telemetry& te
   return contracts::FromJson<T>(payload);
 }
 
+// Installs the poll and whiteboard apps in `rooms` as `admin`, as a room manager would before
+// anyone uses them: the app services refuse rooms without them (failed_precondition). The rooms
+// are public (load-1..R), so only a platform admin may install, i.e. a member of the admin
+// channel; `admin` joins it, and app-registry-service learns that from room.changed, so a
+// permission_denied is retried until kMembershipWait. Re-installing is a no-op, so repeated runs
+// (and rooms an earlier run set up) are fine; the installations are left in place.
+core::Status InstallApps(client::Session& admin, const std::set<std::string>& rooms) {
+  CHAT_RETURN_IF_ERROR(admin.Join(contracts::kAdminMembershipRoom));
+  const auto deadline = Steady::now() + kMembershipWait;
+  for (const auto& room : rooms) {
+    for (const char* app : {"poll", "whiteboard"}) {
+      contracts::AppInstallRequest req;
+      req.app_id = app;
+      req.user = admin.user();
+      while (true) {
+        // Set-up, not measured load: untraced.
+        auto reply = admin.connection().Request(subjects::kAppsInstall, {room, admin.user()},
+                                                contracts::ToJson(req), kRequestTimeout, {});
+        core::Status status = reply.status();
+        if (reply.ok()) {
+          status = contracts::FromReply<contracts::OkReply>(reply->payload()).status();
+        }
+        if (status.ok()) break;
+        if (status.code() != core::ErrorCode::kPermissionDenied || Steady::now() >= deadline) {
+          return core::Status(status.code(), "installing " + std::string(app) + " in " + room +
+                                                 " as " + admin.user() + ": " + status.message());
+        }
+        std::this_thread::sleep_for(100ms);  // polling a condition with a deadline
+      }
+    }
+  }
+  return core::Status();
+}
+
 struct RoomState {
   std::string room;
   client::Session* owner = nullptr;  // creates, checks and cleans up the poll and the board
@@ -147,6 +183,21 @@ int RunAppsLoad(const AppsLoadOptions& options,
       auto& state = rooms[r];
       if (state.owner == nullptr) state = RoomState{r, sessions[k].get(), "", ""};
     }
+  }
+  // The first admin-tier session installs the apps (the seeded users start with alice, an admin).
+  client::Session* admin = nullptr;
+  for (const auto& s : sessions) {
+    if (admin == nullptr && s->tier() == "admin") admin = s.get();
+  }
+  std::set<std::string> room_names;
+  for (const auto& [room, state] : rooms) room_names.insert(room);
+  const core::Status installed = admin == nullptr
+                                     ? core::FailedPrecondition("no session holds the admin role")
+                                     : InstallApps(*admin, room_names);
+  if (!installed.ok()) {
+    std::fprintf(stderr, "chat-load: cannot install the poll and whiteboard apps: %s\n",
+                 installed.message().c_str());
+    return 1;
   }
   for (size_t k = 0; k < n_sessions; ++k) {
     for (const auto& r : rooms_of[k]) {

@@ -9,6 +9,9 @@
 //   the users who voted (each user always picks the same option, so the expected result does not
 //   depend on the order concurrent votes were applied);
 // * each delta's `sync` broadcast reaching its sender (deliver.{user}.app.whiteboard.{room}.sync).
+// Before it starts, the first admin-tier session (alice among the seeded users) joins the admin
+// channel and installs the poll and whiteboard apps in the rooms (public load-1..R, where only a
+// platform admin may), since the app services refuse rooms without them; they stay installed.
 // The run closes its polls and deletes its boards, so repeated runs stay within the services'
 // per-room limits.
 #pragma once

@@ -102,7 +102,7 @@ expect_refused jetstream-api charlie publish '$JS.API.STREAM.LIST' '{}'
 expect_refused kv-bucket-read charlie subscribe '$KV.>'
 expect_refused system-account charlie subscribe '$SYS.>'
 
-# ---- apps: members only, identity from the subject, stored HTML sanitised ----------------------
+# ---- apps: installed apps only, members only, identity from the subject, stored HTML sanitised -
 expect_refused app-request-as-another-user charlie publish 'app.poll.general.list.alice' '{}'
 expect_refused app-broadcast-forged charlie publish 'app.poll.general.updated' '{"pollId":"x"}'
 expect_refused app-requests-eavesdropped charlie subscribe 'app.>'
@@ -113,6 +113,20 @@ if ! cli alice create "$private" >"$TMP/create" 2>&1; then
 else
   # Live membership lasts as long as a connection that joined: alice's requests --join first,
   # as her browser enters the room it opens.
+  # Nothing is installed in a new room: even its owner's requests are refused until she installs.
+  expect_error_reply app-not-installed alice failed_precondition \
+    "app.poll.$private.list.alice" '{}' --join "$private"
+  # The owner installs the apps the probes below use (the services refuse the room otherwise).
+  not_installed=""
+  for app in poll whiteboard kb; do
+    out=$(request_ok alice "apps.install.$private.alice" "{\"appId\":\"$app\"}") ||
+      not_installed+="$app: $(tail -n1 <<<"$out"); "
+  done
+  if [[ -z $not_installed ]]; then
+    pass app-install-private-room-owner
+  else
+    fail app-install-private-room-owner "$not_installed"
+  fi
   expect_error_reply app-body-names-another-user alice invalid_argument \
     "app.poll.$private.list.alice" '{"user":"bob"}' --join "$private"
   expect_error_reply app-in-private-room-non-member charlie permission_denied \
