@@ -119,7 +119,7 @@ else
   # The owner installs the apps the probes below use (the services refuse the room otherwise).
   not_installed=""
   for app in poll whiteboard kb; do
-    out=$(request_ok alice "apps.install.$private.alice" "{\"appId\":\"$app\"}") ||
+    out=$(request_ok alice "apps.install.$private.alice" "{\"appId\":\"$app\"}" --join "$private") ||
       not_installed+="$app: $(tail -n1 <<<"$out"); "
   done
   if [[ -z $not_installed ]]; then
