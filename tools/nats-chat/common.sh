@@ -12,6 +12,22 @@ die() {
 
 jobs_count() { nproc 2>/dev/null || echo 2; }
 
+# Dies unless every DIR's filesystem has MIN_GIB free. Short of space, nothing fails where the
+# cause is: nats-server refuses streams ("insufficient JetStream storage"), Postgres stops
+# writing, the linker dies mid-file; a run then reports dozens of unrelated test failures.
+require_free_space() {
+  local min_gib=$1 dir avail_kib
+  shift
+  for dir in "$@"; do
+    mkdir -p "$dir"
+    avail_kib=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
+    [[ $avail_kib =~ ^[0-9]+$ ]] || continue
+    if ((avail_kib < min_gib * 1024 * 1024)); then
+      die "only $((avail_kib / 1024)) MiB free for $dir (this needs ${min_gib} GiB: builds, JetStream and the throwaway Postgres clusters); free some space and run again"
+    fi
+  done
+}
+
 # ---- process bookkeeping ---------------------------------------------------------------------
 pid_file() { echo "$RUN_DIR/$1.pid"; }
 

@@ -5,6 +5,7 @@
 cmd_up() {
   [[ $# -eq 0 ]] || die "up takes no arguments"
   ensure_packages
+  require_free_space 3 "$ROOT" "${TMPDIR:-/tmp}"
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   local failed=() name pid rc
   # Keep going on a failed build: components whose binaries exist still start, and the

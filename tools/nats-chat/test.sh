@@ -76,6 +76,8 @@ run_node_suite() {
 cmd_test() {
   [[ $# -eq 0 ]] || die "test takes no arguments"
   ensure_packages
+  # Four builds (asan, fuzz, tsan, the browser stack's) and the tests' temp clusters.
+  require_free_space 6 "$ROOT" "${TMPDIR:-/tmp}"
   mkdir -p "$LOG_DIR"
   PASSED=0
   FAILED=0
