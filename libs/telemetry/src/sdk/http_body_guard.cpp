@@ -16,6 +16,9 @@ namespace chat::telemetry::sdk {
 namespace {
 
 // Where an accepted Content-Encoding is kept once hidden from cpp-httplib's inflater.
+// What a refused (over-limit) body may still be read for, and dropped: see Post().
+constexpr size_t kMaxDiscardedBytes = size_t{1} << 20;
+
 constexpr const char* kOriginalEncodingHeader = "X-Chat-Original-Content-Encoding";
 
 constexpr std::string_view kAllReasons[] = {kRefusedTooLarge,         kRefusedEncoding,
@@ -206,10 +209,16 @@ void HttpBodyGuard::Post(httplib::Server& server, const std::string& pattern, Bo
                            const httplib::ContentReader& reader) {
     std::string body;
     bool too_large = false;
+    size_t discarded = 0;
     bool complete = reader([&](const char* data, size_t n) {
-      if (n > policy.max_bytes - body.size()) {
+      if (too_large || n > policy.max_bytes - body.size()) {
+        // Over the limit: nothing more is kept. The rest is read and dropped up to a bound, so
+        // a client that sends a moderately oversized body reaches its end and reads the 413;
+        // closing with its bytes unread makes the kernel answer with RST, which may destroy
+        // the response before the client reads it (the client then sees only a write error).
         too_large = true;
-        return false;  // stops reading (and, for encoded bodies, inflating) at once
+        discarded += n;
+        return discarded <= kMaxDiscardedBytes;
       }
       body.append(data, n);
       return true;
