@@ -161,6 +161,7 @@ TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
                                      std::string(queue_groups::kPresenceWorkers),
                                      std::string(queue_groups::kTranslateWorkers),
                                      std::string(queue_groups::kAppRegistryWorkers),
+                                     std::string(queue_groups::kStickerWorkers),
                                      std::string(queue_groups::kPollWorkers),
                                      std::string(queue_groups::kWhiteboardWorkers),
                                      std::string(queue_groups::kKbWorkers)};
