@@ -280,6 +280,7 @@ TEST_F(RolesTest, StickerServiceOnlyReadsTheCatalogue) {
   EXPECT_EQ(Query("SELECT count(*) FROM sticker_products") + Query("SELECT count(*) FROM stickers"),
             "3\n14\n");
   for (const char* bad :
+       // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement on two lines
        {"INSERT INTO sticker_products (id, name, thumbnail) VALUES ('x', 'X', "
         "'https://tracker.example/p.gif')",
         "INSERT INTO sticker_products (id, name, thumbnail) VALUES ('x', 'X', '../auth/x.svg')",
