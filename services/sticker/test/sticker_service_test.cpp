@@ -157,6 +157,20 @@ TEST_F(StickerServiceTest, ListsAPacksStickersBySortOrderUnderTheFanoutsStickerB
   EXPECT_TRUE(HasChild(*span, "SELECT stickers"));
 }
 
+// fanout-service loads the catalogue over its own connection (StickerCatalogue), whose replies
+// come to the library's default _INBOX.<nuid> inbox rather than a user's: still answered.
+TEST_F(StickerServiceTest, AServiceConnectionWithTheDefaultInboxIsAnswered) {
+  StartService();
+  auto fanout = Connect("fanout-service", "");
+  ASSERT_NE(fanout, nullptr);
+  auto msg =
+      fanout->Request(subjects::kStickerProduct, {"party"}, "", 5s, telemetry::SpanContext{});
+  ASSERT_TRUE(msg.ok()) << msg.status().ToString();
+  auto list = contracts::FromReply<contracts::StickerList>(msg->payload());
+  ASSERT_TRUE(list.ok()) << msg->payload();
+  EXPECT_EQ(list->stickers.size(), 4u);
+}
+
 TEST_F(StickerServiceTest, UrlsFollowTheConfiguredBase) {
   StartService("https://chat.example/static/stickers/");
   auto list = Products();
