@@ -38,6 +38,8 @@ core::Result<FanoutConfig> FanoutConfig::FromEnv(const core::Env& env) {
     reader.AddProblem("CHAT_FANOUT_MEMBERS_TIMEOUT_MS must be > 0");
   }
   c.kv_timeout = reader.Millis("CHAT_FANOUT_KV_TIMEOUT_MS", std::chrono::milliseconds(1000));
+  c.sticker_catalogue_ttl =
+      reader.Millis("CHAT_FANOUT_STICKER_CATALOGUE_TTL_MS", std::chrono::milliseconds(300000));
   if (c.kv_timeout.count() <= 0) reader.AddProblem("CHAT_FANOUT_KV_TIMEOUT_MS must be > 0");
   c.sticker_base_url = reader.String("CHAT_FANOUT_STICKER_BASE_URL", "/stickers/");
   if (!contracts::IsValidStickerBaseUrl(c.sticker_base_url)) {

@@ -37,6 +37,12 @@ struct FanoutConfig {
   // CHAT_FANOUT_STICKER_BASE_URL: a message's stickerUrl must name an image under it (issue 11 item
   // 14); the local stack serves the sticker set from nginx on the web client's origin.
   std::string sticker_base_url = "/stickers/";
+  // CHAT_FANOUT_STICKER_CATALOGUE_TTL_MS: how long the set of known sticker images (from
+  // sticker-service, StickerCatalogue) is used before it is reloaded. A URL not in the set
+  // reloads it early, at most once per sticker_catalogue_miss_reload (fixed; tests shorten it).
+  std::chrono::milliseconds sticker_catalogue_ttl{std::chrono::minutes(5)};
+  std::chrono::milliseconds sticker_catalogue_miss_reload{std::chrono::seconds(10)};
+  std::chrono::milliseconds sticker_catalogue_timeout{std::chrono::seconds(2)};  // per request
   // CHAT_FANOUT_KV_TIMEOUT_MS: JetStream API / KV wait. An unresponsive bucket holds an ingest
   // handler this long per operation until the breaker opens, so it stays short.
   std::chrono::milliseconds kv_timeout{1000};

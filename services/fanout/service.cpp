@@ -43,7 +43,12 @@ FanoutService::FanoutService(FanoutConfig config, runtime::Bus& bus, const core:
     : config_(std::move(config)),
       bus_(bus),
       clock_(clock),
-      metrics_(FanoutMetrics::Create(*bus.telemetry().metrics)) {}
+      metrics_(FanoutMetrics::Create(*bus.telemetry().metrics)),
+      stickers_(std::make_unique<StickerCatalogue>(
+          StickerCatalogue::Options{config_.sticker_catalogue_ttl,
+                                    config_.sticker_catalogue_miss_reload,
+                                    config_.sticker_catalogue_timeout},
+          clock)) {}
 
 FanoutService::~FanoutService() {
   dispatcher_.reset();  // no handler may run while the state below is destroyed

@@ -29,6 +29,7 @@
 #include "member_cache.hpp"
 #include "metrics.hpp"
 #include "rate_limiter.hpp"
+#include "sticker_catalogue.hpp"
 
 namespace chat::fanout {
 
@@ -89,6 +90,9 @@ class FanoutService final : public runtime::Service {
   core::Status Refuse(runtime::RequestContext& ctx, std::string_view result,
                       std::string_view reason) const;
   std::string NewNotifyId(std::string_view room);
+  // A sticker message names an image of the catalogue (issue 14): the shape under the sticker
+  // base first, then StickerCatalogue. Returns the refusal reason, or "" when admitted.
+  std::string_view CheckSticker(std::string_view url, runtime::RequestContext& ctx);
 
   FanoutConfig config_;
   runtime::Bus& bus_;
@@ -100,6 +104,7 @@ class FanoutService final : public runtime::Service {
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<MemberCache> members_;
   std::unique_ptr<DeliveryPool> pool_;
+  std::unique_ptr<StickerCatalogue> stickers_;
 
   mutable std::mutex types_mu_;
   // Learnt from room.members replies and room.changed deltas; never cleared (§3.2.5). A room not

@@ -42,7 +42,7 @@ unset PGPASSWORD PGSERVICE PGSERVICEFILE PGOPTIONS PGSSLMODE PGTARGETSESSIONATTR
 # Components that use Postgres, each as its own least-privilege role of the same name
 # (db/migrations/0003_service_roles.sql); the other services get no DATABASE_URL.
 PG_SERVICE_ROLES=(room-service persist-worker history-service read-receipt-service pg-exporter
-  app-registry-service poll-service kb-service whiteboard-service)
+  app-registry-service poll-service kb-service whiteboard-service sticker-service)
 # Binaries the stack runs: the release build by default; the test command's browser stack runs
 # the ASan build it has just built and tested (NATS_CHAT_BIN_DIR, NATS_CHAT_SKIP_BUILD=1).
 RELEASE_BIN="${NATS_CHAT_BIN_DIR:-$ROOT/build/release}"
@@ -71,10 +71,11 @@ declare -A SERVICE_BINS=(
   [poll-service]=poll/poll-service
   [kb-service]=kb/kb-service
   [whiteboard-service]=whiteboard/whiteboard-service
+  [sticker-service]=sticker/sticker-service
 )
 CHAT_SERVICES=(auth-service room-service persist-worker fanout-service history-service
   presence-service read-receipt-service app-registry-service poll-service kb-service
-  whiteboard-service)
+  whiteboard-service sticker-service)
 AUTH_HTTP_PORT="${NATS_CHAT_AUTH_PORT:-$((9430 + PORT_OFFSET))}"
 # Extra KEY=VALUE settings for every chat service (the load generator restarts services with
 # OTEL_SDK_DISABLED=true or a higher fanout rate limit through this).

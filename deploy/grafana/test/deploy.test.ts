@@ -19,10 +19,10 @@ const readDocs = (file: string) => parseAllDocuments(fs.readFileSync(file, 'utf8
 }).filter((d) => d !== null);
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-// Every C++ service the production stack runs (compose and k8s): the chat services and the room
-// app backends of issue 13.
+// Every C++ service the production stack runs (compose and k8s): the chat services, the room
+// app backends of issue 13 and sticker-service (issue 14).
 const kChatServices = ['auth-service', 'room-service', 'fanout-service', 'persist-worker', 'history-service', 'presence-service', 'read-receipt-service',
-  'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service'];
+  'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service', 'sticker-service'];
 const kBNats = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 function servicesList(): Map<string, number> {
@@ -216,7 +216,7 @@ test('NATS credentials: each service mounts its own .creds, one that natskeys in
 // (db/migrations/0003_service_roles.sql), never as the owner `chat`; the others get no DSN.
 test('postgres: scram-sha-256 initdb, one database role per service, passwords only from secrets', () => {
   const kDbRoles = ['room-service', 'persist-worker', 'history-service', 'read-receipt-service',
-    'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service'];
+    'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service', 'sticker-service'];
   const migration = fs.readFileSync(path.join(kDeployDir, '..', 'db', 'migrations', '0003_service_roles.sql'), 'utf8');
   for (const r of [...kDbRoles, 'pg-exporter']) assert.ok(migration.includes(`'${r}'`), `0003 lacks role ${r}`);
   const c = readYaml(D('compose', 'docker-compose.yaml'));

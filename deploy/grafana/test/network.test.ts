@@ -209,9 +209,9 @@ test('k8s: the policies admit exactly the flows the manifests and configs use', 
     'otel-collector→tempo:4318', 'otel-collector→loki:3100', 'tempo→prometheus:9090', 'grafana→prometheus:9090',
     'grafana→tempo:3200', 'grafana→loki:3100', 'auth-service→otel-collector:4318',
     // the room app backends (issue 13)
-    ...['app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service'].flatMap((s) =>
+    ...['app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service', 'sticker-service'].flatMap((s) =>
       [`${s}→nats:4222`, `${s}→postgres:5432`, `${s}→otel-collector:4318`]),
-    'prometheus→app-registry-service:9411', 'prometheus→poll-service:9412', 'prometheus→whiteboard-service:9413', 'prometheus→kb-service:9414']) {
+    'prometheus→sticker-service:9409', 'prometheus→app-registry-service:9411', 'prometheus→poll-service:9412', 'prometheus→whiteboard-service:9413', 'prometheus→kb-service:9414']) {
     assert.ok(required.has(f), `derivation misses ${f}`);
   }
   for (const f of ['fanout-service→postgres:5432', 'presence-service→postgres:5432', 'auth-service→postgres:5432']) {

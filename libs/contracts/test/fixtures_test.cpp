@@ -20,6 +20,7 @@
 #include "chat/contracts/receipts.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/rooms.hpp"
+#include "chat/contracts/stickers.hpp"
 #include "chat/contracts/translate.hpp"
 #include "chat/contracts/whiteboard.hpp"
 
@@ -82,6 +83,8 @@ const std::map<std::string, RoundTrip>& Codecs() {
       {"RoomAppList", Codec<RoomAppList>()},
       {"AppInstallRequest", Codec<AppInstallRequest>()},
       {"AppUninstallRequest", Codec<AppUninstallRequest>()},
+      {"StickerProductList", Codec<StickerProductList>()},
+      {"StickerList", Codec<StickerList>()},
       {"PollRequest", Codec<PollRequest>()},
       {"PollRef", Codec<PollRef>()},
       {"PollList", Codec<PollList>()},

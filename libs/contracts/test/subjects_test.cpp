@@ -161,6 +161,7 @@ TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
                                      std::string(queue_groups::kPresenceWorkers),
                                      std::string(queue_groups::kTranslateWorkers),
                                      std::string(queue_groups::kAppRegistryWorkers),
+                                     std::string(queue_groups::kStickerWorkers),
                                      std::string(queue_groups::kPollWorkers),
                                      std::string(queue_groups::kWhiteboardWorkers),
                                      std::string(queue_groups::kKbWorkers)};
@@ -320,6 +321,11 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
   EXPECT_TRUE(has(charlie->pub_allow, "presence.heartbeat.charlie"));
   EXPECT_TRUE(has(charlie->pub_allow, "read.update.*.charlie"));
   EXPECT_TRUE(has(charlie->pub_allow, "translate.request.charlie"));
+  // The sticker picker (sticker-service, issue 14): every signed-in user, whatever the role.
+  for (const auto* p : {&alice->pub_allow, &bob->pub_allow, &charlie->pub_allow}) {
+    EXPECT_TRUE(has(*p, "stickers.products"));
+    EXPECT_TRUE(has(*p, "stickers.product.*"));
+  }
 
   // Nobody may publish under another user's name.
   for (const auto& p : bob->pub_allow) {

@@ -265,6 +265,32 @@ TEST_F(RolesTest, AppRegistryServiceInstallsAppsAndReadsRoles) {
             "UPDATE room_members SET role = 'owner'", "SELECT * FROM polls"}));
 }
 
+// 0006_sticker_service.sql: the sticker catalogue is read only, and only by sticker-service; its
+// rows must keep ids that are subject tokens and relative image paths.
+TEST_F(RolesTest, StickerServiceOnlyReadsTheCatalogue) {
+  ExpectAccess(
+      "sticker-service",
+      {"SELECT id, name, thumbnail FROM sticker_products ORDER BY name",
+       "SELECT id, image_file FROM stickers WHERE product_id = 'party' ORDER BY sort_order"},
+      Plus(RefusedToAll(),
+           {"INSERT INTO sticker_products (id, name, thumbnail) VALUES ('x', 'X', 'x/t.svg')",
+            "UPDATE stickers SET image_file = 'https://tracker.example/p.gif'",
+            "DELETE FROM stickers", "SELECT * FROM messages", "SELECT * FROM apps",
+            "SELECT * FROM rooms"}));
+  EXPECT_EQ(Query("SELECT count(*) FROM sticker_products") + Query("SELECT count(*) FROM stickers"),
+            "3\n14\n");
+  for (const char* bad :
+       // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement on two lines
+       {"INSERT INTO sticker_products (id, name, thumbnail) VALUES ('x', 'X', "
+        "'https://tracker.example/p.gif')",
+        "INSERT INTO sticker_products (id, name, thumbnail) VALUES ('x', 'X', '../auth/x.svg')",
+        "INSERT INTO sticker_products (id, name, thumbnail) VALUES ('X.y', 'X', 'x/t.svg')",
+        "INSERT INTO stickers (id, product_id, image_file) VALUES ('x', 'party', '/abs.svg')",
+        "INSERT INTO stickers (id, product_id, image_file) VALUES ('x', 'party', 'a.svg?x=1')"}) {
+    EXPECT_FALSE(cluster_->RunSql(direct_db_, bad).ok()) << bad;
+  }
+}
+
 // Votes upsert (option and time only); polls are inserted and closed, never deleted or edited.
 TEST_F(RolesTest, PollServiceCreatesPollsUpsertsVotesAndCloses) {
   ExpectAccess(

@@ -1,6 +1,6 @@
 // Ingest: deliver.{user}.send.{room}[.thread.{thread_id}] → chat.{room}[.thread.{thread_id}]
-// (system.md §3.2.3 step 1). Order: rate limit, parse, sender, membership, republish of the
-// unchanged bytes. Refusals are silent for the sender: counted, `rejected{reason}` event, WARN.
+// (system.md §3.2.3 step 1). Order: rate limit, parse, sender, membership, sticker, republish of
+// the unchanged bytes. Refusals are silent for the sender: counted, `rejected{reason}` event, WARN.
 #include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
 #include "chat/contracts/messages.hpp"
@@ -64,6 +64,13 @@ core::Status FanoutService::Ingest(const runtime::RawPayload& body, runtime::Req
     }
     if (!*member) return Refuse(ctx, attr::ingest::kRejectedMembership, "not_member");
   }
+  // (d') ... and one sticker-service knows (issue 14). After the membership check, so only a
+  // room's members can make fanout consult the catalogue.
+  if (!msg->sticker_url.empty()) {
+    if (std::string_view reason = CheckSticker(msg->sticker_url, ctx); !reason.empty()) {
+      return Refuse(ctx, attr::ingest::kInvalid, reason);
+    }
+  }
 
   // (e) republish the exact bytes; CHAT_MESSAGES captures chat.* for persist-worker.
   core::Status published =
@@ -73,6 +80,14 @@ core::Status FanoutService::Ingest(const runtime::RawPayload& body, runtime::Req
   span.SetAttribute(attr::kIngestResult, attr::ingest::kAccepted);
   metrics_.ingest.With({attr::ingest::kAccepted}).Add();
   return core::Status::Ok();
+}
+
+std::string_view FanoutService::CheckSticker(std::string_view url, runtime::RequestContext& ctx) {
+  if (!contracts::IsAllowedStickerUrl(url, config_.sticker_base_url)) return "sticker_url";
+  auto known = stickers_->Contains(url, ctx);
+  // Fail closed: while no catalogue could be loaded, no sticker is known. Text is unaffected.
+  if (!known.ok()) return "sticker_catalogue_unavailable";
+  return *known ? std::string_view() : std::string_view("unknown_sticker");
 }
 
 }  // namespace chat::fanout

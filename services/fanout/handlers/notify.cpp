@@ -132,9 +132,10 @@ core::Status FanoutService::Admin(const runtime::RawPayload& body, runtime::Requ
   if (msg->room != contracts::kAdminRoom) {
     return Refuse(ctx, attr::ingest::kInvalid, "room_mismatch");
   }
-  if (!msg->sticker_url.empty() &&
-      !contracts::IsAllowedStickerUrl(msg->sticker_url, config_.sticker_base_url)) {
-    return Refuse(ctx, attr::ingest::kInvalid, "sticker_url");
+  if (!msg->sticker_url.empty()) {
+    if (std::string_view reason = CheckSticker(msg->sticker_url, ctx); !reason.empty()) {
+      return Refuse(ctx, attr::ingest::kInvalid, reason);
+    }
   }
   CHAT_ASSIGN_OR_RETURN(auto members, Members(membership_room, ctx));
   // Admin copies carry the full payload (system.md §3.2.4).

@@ -16,6 +16,7 @@
 #include "chat/contracts/messages.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/rooms.hpp"
+#include "chat/contracts/stickers.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/core/clock.hpp"
 #include "chat/natsx/connection.hpp"
@@ -72,6 +73,23 @@ class RawPeer {
     ASSERT_EQ(natsConnection_Subscribe(&s, nc_, "room.members.*", &RawPeer::OnMembers, this),
               NATS_OK);
     subs_.push_back(s);
+  }
+  // Plays sticker-service (stickers.products, stickers.product.{id}) from SetStickers.
+  void ServeStickers() {
+    for (const char* pattern : {"stickers.products", "stickers.product.*"}) {
+      natsSubscription* s = nullptr;
+      ASSERT_EQ(natsConnection_Subscribe(&s, nc_, pattern, &RawPeer::OnStickers, this), NATS_OK);
+      subs_.push_back(s);
+    }
+  }
+  // pack id → its stickers' image URLs.
+  void SetStickers(std::map<std::string, std::vector<std::string>> packs) {
+    std::lock_guard lock(mu_);
+    stickers_ = std::move(packs);
+  }
+  int sticker_product_requests() {
+    std::lock_guard lock(mu_);
+    return sticker_product_requests_;
   }
   void Flush() { ASSERT_EQ(natsConnection_FlushTimeout(nc_, 5000), NATS_OK); }
   void Publish(const std::string& subject, const std::string& payload) {
@@ -154,12 +172,43 @@ class RawPeer {
     natsMsg_Destroy(msg);
   }
 
+  static void OnStickers(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* self = static_cast<RawPeer*>(closure);
+    std::string subject = natsMsg_GetSubject(msg);
+    std::string json;
+    {
+      std::lock_guard lock(self->mu_);
+      if (subject == "stickers.products") {
+        ++self->sticker_product_requests_;
+        contracts::StickerProductList list;
+        for (const auto& [id, urls] : self->stickers_) {
+          list.products.push_back({id, id, "/stickers/" + id + "/thumb.svg"});
+        }
+        json = contracts::ToJson(list);
+      } else {
+        contracts::StickerList list;
+        const std::string id = subject.substr(std::string("stickers.product.").size());
+        int n = 0;
+        for (const auto& url : self->stickers_[id]) {
+          list.stickers.push_back({id + "-" + std::to_string(n++), url});
+        }
+        json = contracts::ToJson(list);
+      }
+    }
+    if (natsMsg_GetReply(msg) != nullptr) {
+      natsConnection_Publish(nc, natsMsg_GetReply(msg), json.data(), static_cast<int>(json.size()));
+    }
+    natsMsg_Destroy(msg);
+  }
+
   natsConnection* nc_ = nullptr;
   std::vector<natsSubscription*> subs_;
   std::mutex mu_;
   std::map<std::string, std::vector<std::string>> members_;
   std::map<std::string, std::optional<contracts::RoomType>> types_;
   int member_requests_ = 0;
+  std::map<std::string, std::vector<std::string>> stickers_;
+  int sticker_product_requests_ = 0;
   std::vector<Captured> received_;
 };
 
@@ -739,6 +788,9 @@ TEST_F(FanoutServiceTest, AdminMessageNamingAnotherAuthorIsRefused) {
 
 // Issue 11 item 14: a stickerUrl outside the sticker base URL is refused at ingest.
 TEST_F(FanoutServiceTest, StickerUrlOutsideTheStickerBaseIsRefused) {
+  peer_->SetStickers({{"cats", {"/stickers/cats/wave.svg"}}});
+  peer_->ServeStickers();
+  peer_->Flush();
   StartService();
   auto alice = Connect("alice", "_INBOX.alice");
   contracts::ChatMessage m;
@@ -756,6 +808,63 @@ TEST_F(FanoutServiceTest, StickerUrlOutsideTheStickerBaseIsRefused) {
   ASSERT_TRUE(republished.has_value());
   EXPECT_NE(republished->payload.find("/stickers/cats/wave.svg"), std::string::npos);
   EXPECT_EQ(peer_->Received("chat.general").size(), 1u);
+}
+
+// Issue 14: a sticker message must name an image sticker-service knows. The catalogue is
+// loaded once and reused; an unknown image reloads it (rate limited), so a pack added since is
+// accepted; with no catalogue at all stickers are refused (fail closed) while text still flows.
+TEST_F(FanoutServiceTest, OnlyStickersTheCatalogueKnowsAreAccepted) {
+  peer_->SetStickers({{"cats", {"/stickers/cats/wave.svg", "/stickers/cats/nap.svg"}}});
+  peer_->ServeStickers();
+  peer_->Flush();
+  fanout::FanoutConfig config;
+  config.sticker_catalogue_miss_reload = 0ms;  // every miss may reload here
+  StartService(config);
+  auto alice = Connect("alice", "_INBOX.alice");
+  contracts::ChatMessage m;
+  m.user = "alice";
+  m.room = "general";
+  m.timestamp = 60;
+  m.sticker_url = "/stickers/cats/wave.svg";
+  Send(*alice, "alice", "general", contracts::ToJson(m));
+  ASSERT_TRUE(peer_->WaitOne("chat.general").has_value());
+  m.timestamp = 61;
+  m.sticker_url = "/stickers/cats/nap.svg";
+  Send(*alice, "alice", "general", contracts::ToJson(m));
+  ASSERT_TRUE(peer_->WaitOne("chat.general", 1).has_value());
+  EXPECT_EQ(peer_->sticker_product_requests(), 1) << "known stickers reuse the loaded catalogue";
+
+  m.timestamp = 62;
+  m.sticker_url = "/stickers/cats/made-up.svg";  // the right shape, but no such sticker
+  Send(*alice, "alice", "general", contracts::ToJson(m));
+  ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "invalid", 1));
+  EXPECT_TRUE(HasWarn("message rejected", "unknown_sticker"));
+
+  // A pack added to the catalogue is accepted without waiting for the ttl.
+  peer_->SetStickers(
+      {{"cats", {"/stickers/cats/wave.svg"}}, {"dogs", {"/stickers/dogs/bark.svg"}}});
+  m.timestamp = 63;
+  m.sticker_url = "/stickers/dogs/bark.svg";
+  Send(*alice, "alice", "general", contracts::ToJson(m));
+  ASSERT_TRUE(peer_->WaitOne("chat.general", 2).has_value());
+  EXPECT_EQ(peer_->Received("chat.general").size(), 3u);
+}
+
+TEST_F(FanoutServiceTest, StickersAreRefusedWhileNoCatalogueCanBeLoaded) {
+  StartService();  // nobody answers stickers.*
+  auto alice = Connect("alice", "_INBOX.alice");
+  contracts::ChatMessage m;
+  m.user = "alice";
+  m.room = "general";
+  m.timestamp = 70;
+  m.sticker_url = "/stickers/cats/wave.svg";
+  Send(*alice, "alice", "general", contracts::ToJson(m));
+  ASSERT_TRUE(WaitCounter("fanout_ingest_total", "result", "invalid", 1));
+  EXPECT_TRUE(HasWarn("message rejected", "sticker_catalogue_unavailable"));
+  Send(*alice, "alice", "general", Msg("alice", "general", 71));
+  ASSERT_TRUE(peer_->WaitOne("chat.general").has_value());
+  EXPECT_EQ(peer_->Received("chat.general").size(), 1u);
+  EXPECT_NE(peer_->Received("chat.general")[0].payload.find("\"timestamp\":71"), std::string::npos);
 }
 
 // Manual throughput probe (not a CI assertion: the machine is shared and noisy). Run with

@@ -46,6 +46,7 @@ import {
   RoomMembershipRequestCodec,
   RoomTargetRequestCodec,
 } from "./rooms";
+import { StickerListCodec, StickerProductListCodec } from "./stickers";
 import { TranslateChunkCodec, TranslateRequestCodec } from "./translate";
 import {
   WhiteboardBoardCodec,
@@ -94,6 +95,8 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   RoomAppList: RoomAppListCodec,
   AppInstallRequest: AppInstallRequestCodec,
   AppUninstallRequest: AppUninstallRequestCodec,
+  StickerProductList: StickerProductListCodec,
+  StickerList: StickerListCodec,
   PollRequest: PollRequestCodec,
   PollRef: PollRefCodec,
   PollList: PollListCodec,
@@ -124,6 +127,7 @@ export * from "./presence";
 export * from "./receipts";
 export * from "./replies";
 export * from "./rooms";
+export * from "./stickers";
 export * from "./subjects";
 export * from "./whiteboard";
 export { fromJson, toJson, type Codec } from "./reader";

@@ -22,9 +22,9 @@ namespace chat::testing {
 // The services' database roles (db/migrations/0003_service_roles.sql) that tests log in as.
 inline const std::vector<std::string>& ServiceRoles() {
   static const std::vector<std::string> kRoles{
-      "persist-worker",       "history-service", "room-service",
-      "read-receipt-service", "pg-exporter",     "app-registry-service",
-      "poll-service",         "kb-service",      "whiteboard-service"};
+      "persist-worker",     "history-service",      "room-service", "read-receipt-service",
+      "pg-exporter",        "app-registry-service", "poll-service", "kb-service",
+      "whiteboard-service", "sticker-service"};
   return kRoles;
 }
 

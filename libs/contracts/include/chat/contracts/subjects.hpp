@@ -121,6 +121,9 @@ inline constexpr std::string_view kRoomMembersWorkers = "room-members-workers";
 inline constexpr std::string_view kPresenceWorkers = "presence-workers";
 inline constexpr std::string_view kTranslateWorkers = "translate-workers";
 inline constexpr std::string_view kAppRegistryWorkers = "app-registry-workers";
+// The reference subscribed plainly (system.md §10 item 16: every instance answered every request,
+// so two instances sent two replies); one queue group makes instances share the work.
+inline constexpr std::string_view kStickerWorkers = "sticker-workers";
 inline constexpr std::string_view kPollWorkers = "poll-workers";
 inline constexpr std::string_view kWhiteboardWorkers = "whiteboard-workers";
 inline constexpr std::string_view kKbWorkers = "kb-workers";
@@ -266,8 +269,8 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kTranslateRequest", &subjects::kTranslateRequest, Pattern::kPublish, "web", "TranslateRequest", "", queue_groups::kTranslateWorkers, "translate.request.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
     SubjectSpec{"kDeliverTranslate", &subjects::kDeliverTranslate, Pattern::kPublish, "translation-service", "TranslateChunk", "", "", "", kNoTiers, "deliver.{user}.>", kAllTiers, Identity::kNone, Concurrency::kOne},
     SubjectSpec{"kTranslatePing", &subjects::kTranslatePing, Pattern::kRequest, "web", "Empty", "TranslatePingReply", "", "translate.ping", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
-    SubjectSpec{"kStickerProducts", &subjects::kStickerProducts, Pattern::kRequest, "web", "Empty", "StickerProductList", "", "stickers.products", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
-    SubjectSpec{"kStickerProduct", &subjects::kStickerProduct, Pattern::kRequest, "web", "Empty", "StickerList", "", "stickers.product.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kStickerProducts", &subjects::kStickerProducts, Pattern::kRequest, "web", "Empty", "StickerProductList", queue_groups::kStickerWorkers, "stickers.products", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kStickerProduct", &subjects::kStickerProduct, Pattern::kRequest, "web", "Empty", "StickerList", queue_groups::kStickerWorkers, "stickers.product.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
     SubjectSpec{"kUsersSearch", &subjects::kUsersSearch, Pattern::kRequest, "web", "PlainText", "UserSearchReply", "", "users.search", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
     SubjectSpec{"kAppsList", &subjects::kAppsList, Pattern::kRequest, "web", "Empty", "AppList", queue_groups::kAppRegistryWorkers, "apps.list", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
     SubjectSpec{"kAppsRoom", &subjects::kAppsRoom, Pattern::kRequest, "web", "Empty", "RoomAppList", queue_groups::kAppRegistryWorkers, "apps.room.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
