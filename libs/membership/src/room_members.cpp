@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "chat/contracts/attributes.hpp"
 #include "chat/contracts/ids.hpp"
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/subjects.hpp"
@@ -75,6 +76,17 @@ core::Status RoomMembers::Rebuild(telemetry::Span& span) {
     CHAT_RETURN_IF_ERROR(js_.CreateKeyValue(RoomsBucket()).status());
   }
   return mirror_.Hydrate(runtime::LiveKeys(*rooms_, span.Context()), span.Context());
+}
+
+core::Status RoomMembers::RequireAppUser(runtime::RequestContext& ctx, std::string_view room,
+                                         std::string_view not_member) const {
+  CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
+  if (contracts::IsDmRoom(room)) {
+    ctx.span().SetAttribute(contracts::attr::kRoomType, "dm");
+    return core::FailedPrecondition("apps are not available in direct messages");
+  }
+  if (!IsMember(room, ctx.user())) return core::PermissionDenied(std::string(not_member));
+  return core::Status();
 }
 
 bool RoomMembers::IsMember(std::string_view room, std::string_view user) const {

@@ -64,18 +64,6 @@ core::Status AppRegistryService::Register() {
       });
 }
 
-core::Status AppRegistryService::RequireMember(RequestContext& ctx, std::string_view room) {
-  CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
-  if (contracts::IsDmRoom(room)) {
-    ctx.span().SetAttribute(attr::kRoomType, "dm");
-    return core::FailedPrecondition("apps are not available in direct messages");
-  }
-  if (!members_->IsMember(room, ctx.user())) {
-    return core::PermissionDenied("only members of the room may list its apps");
-  }
-  return core::Status();
-}
-
 core::Status AppRegistryService::RequireManager(RequestContext& ctx, std::string_view room) {
   CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
   const std::string_view user = ctx.user();
@@ -122,7 +110,8 @@ core::Result<contracts::AppList> AppRegistryService::HandleList(RequestContext& 
 
 core::Result<contracts::RoomAppList> AppRegistryService::HandleRoom(RequestContext& ctx) {
   const std::string room(ctx.Arg("room"));
-  CHAT_RETURN_IF_ERROR(RequireMember(ctx, room));
+  CHAT_RETURN_IF_ERROR(
+      members_->RequireAppUser(ctx, room, "only members of the room may list its apps"));
   contracts::RoomAppList reply;
   CHAT_ASSIGN_OR_RETURN(reply.apps, repo_->RoomApps(ctx.span_context(), room));
   return reply;

@@ -52,8 +52,6 @@ class AppRegistryService final : public runtime::Service {
   AppRegistryService(AppRegistryConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
 
-  // Members of the room (the admin channel: of its membership key) may read its apps.
-  core::Status RequireMember(runtime::RequestContext& ctx, std::string_view room);
   // Install/uninstall: a private room's owner or admin; a platform admin elsewhere.
   core::Status RequireManager(runtime::RequestContext& ctx, std::string_view room);
   // The app exists in the catalogue (not_found otherwise, counted as invalid).

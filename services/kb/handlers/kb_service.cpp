@@ -153,14 +153,8 @@ core::Result<RawReply> KbService::HandleRequest(const contracts::KbRequest& req,
   ctx.span().SetAttribute(attr::kAppId, kAppId);
   ctx.span().SetAttribute(attr::kAppAction, label);
 
-  CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
-  if (contracts::IsDmRoom(room)) {
-    ctx.span().SetAttribute(attr::kRoomType, "dm");
-    return core::FailedPrecondition("apps are not available in direct messages");
-  }
-  if (!members_->IsMember(room, ctx.user())) {
-    return core::PermissionDenied("only members of the room may use its knowledge base");
-  }
+  CHAT_RETURN_IF_ERROR(
+      members_->RequireAppUser(ctx, room, "only members of the room may use its knowledge base"));
   // Only a room's managers install apps (app-registry-service); members use what they chose.
   CHAT_ASSIGN_OR_RETURN(bool installed, repo_->IsInstalled(ctx.span_context(), room));
   if (!installed) return contracts::AppNotInstalled(kAppId);

@@ -92,14 +92,8 @@ core::Result<RawReply> WhiteboardService::HandleRequest(const runtime::RawPayloa
     ctx.span().SetAttribute(attr::kAppAction, action);
   }
   const std::string room(ctx.Arg("room"));
-  CHAT_RETURN_IF_ERROR(contracts::ValidateRoomKey(room));
-  if (contracts::IsDmRoom(room)) {
-    ctx.span().SetAttribute(attr::kRoomType, "dm");
-    return core::FailedPrecondition("apps are not available in direct messages");
-  }
-  if (!members_->IsMember(room, ctx.user())) {
-    return core::PermissionDenied("only current members of the room may use its whiteboards");
-  }
+  CHAT_RETURN_IF_ERROR(members_->RequireAppUser(
+      ctx, room, "only current members of the room may use its whiteboards"));
   // Only a room's managers install apps (app-registry-service); members use what they chose.
   CHAT_ASSIGN_OR_RETURN(bool installed, repo_->IsInstalled(ctx.span_context(), room));
   if (!installed) return contracts::AppNotInstalled(kAppId);

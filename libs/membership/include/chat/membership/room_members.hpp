@@ -48,6 +48,12 @@ class RoomMembers {
   // Whether `user` is a current member of `room`; the admin channel's members are kept under
   // its own membership key (contracts::kAdminMembershipRoom).
   bool IsMember(std::string_view room, std::string_view user) const;
+  // The refusals every room app route starts with (issue 13), in this order: a malformed room
+  // key (invalid_argument); a DM room (failed_precondition "apps are not available in direct
+  // messages", span attribute chat.room.type=dm); a caller who is not a current member
+  // (permission_denied `not_member`). OK when the caller may use the room's apps.
+  core::Status RequireAppUser(runtime::RequestContext& ctx, std::string_view room,
+                              std::string_view not_member) const;
   // The current members of `room`, sorted, with the same admin-channel mapping as IsMember.
   std::vector<std::string> Members(std::string_view room) const;
   const RoomIndex& index() const { return mirror_.index(); }
