@@ -15,8 +15,8 @@ namespace chat::kb_service {
 struct KbConfig {
   std::string database_url;  // DATABASE_URL (required; never logged)
   size_t db_pool_size = 4;   // CHAT_KB_DB_POOL_SIZE
-  // CHAT_KB_CONCURRENCY: native subscriptions in the kb-workers queue group (handlers wait on
-  // Postgres and KV).
+  // CHAT_KB_CONCURRENCY: handler threads sharing the instance's kb-workers subscription
+  // (handlers wait on Postgres and KV).
   int concurrency = 4;
   // CHAT_KB_MAX_TITLE_BYTES / CHAT_KB_MAX_CONTENT_BYTES: a longer title or page (the HTML as
   // sent, and again after sanitising) is refused with invalid_argument naming the limit.

@@ -14,8 +14,8 @@ namespace chat::poll_service {
 struct PollConfig {
   std::string database_url;  // DATABASE_URL (required; never logged)
   size_t db_pool_size = 8;   // CHAT_POLL_DB_POOL_SIZE
-  // CHAT_POLL_CONCURRENCY: native subscriptions in the poll-workers queue group (handlers wait
-  // on Postgres; the catalogue's concurrency class is `configured`).
+  // CHAT_POLL_CONCURRENCY: handler threads sharing the instance's poll-workers subscription
+  // (handlers wait on Postgres; the catalogue's concurrency class is `configured`).
   // 8: see WhiteboardConfig::concurrency (votes' p99 45 ms with 4, 12 ms with 8).
   int concurrency = 8;
   // CHAT_KV_ROOMS_MAX_BYTES / _MAX_VALUE_SIZE for ROOMS when this service creates it first.

@@ -15,7 +15,7 @@ namespace chat::whiteboard_service {
 struct WhiteboardConfig {
   std::string database_url;  // DATABASE_URL (required; never logged)
   size_t db_pool_size = 8;   // CHAT_WHITEBOARD_DB_POOL_SIZE
-  // Native subscriptions in the whiteboard-workers group per instance
+  // Handler threads sharing the instance's whiteboard-workers subscription
   // (CHAT_WHITEBOARD_CONCURRENCY); deltas to one board are serialised in Postgres either way.
   // Handlers mostly wait on Postgres (a delta holds its board's row lock through COMMIT): with 4,
   // `load --scenario apps` at 1,000 req/s had deltas' p99 at 72 ms, with 8 at 15 ms.

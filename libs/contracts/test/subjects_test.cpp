@@ -145,7 +145,7 @@ TEST(SubjectCatalogueTest, IdentityFollowsPublishersAndTemplate) {
     if (spec.identity == Identity::kReplyInbox) {
       EXPECT_EQ(PatternName(spec.pattern), "request");
     }
-    // Several native subscriptions only share work inside a queue group.
+    // Several handler threads per instance imply several instances may run: a queue group.
     if (spec.concurrency == Concurrency::kConfigured) {
       EXPECT_FALSE(spec.queue_group.empty());
     }

@@ -23,8 +23,10 @@ core::Result<std::unique_ptr<Subscription>> Connection::Subscribe(SubscribeOptio
                                                                   Handler handler) {
   if (options.templates.empty()) return core::InvalidArgument("subscription needs a template");
   if (!handler) return core::InvalidArgument("subscription needs a handler");
+  if (options.workers < 1) return core::InvalidArgument("subscription needs at least one worker");
   std::unique_ptr<Subscription> sub(
       new Subscription(*this, std::move(options), std::move(handler)));
+  sub->StartWorkers();  // before the first delivery can arrive
   std::vector<std::string> patterns;
   if (!sub->options_.pattern.empty()) {
     patterns.push_back(sub->options_.pattern);
@@ -78,17 +80,90 @@ void Subscription::Close() {
     std::unique_lock lock(mu_);
     done_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return completed_ >= subs_.size(); });
   }
+  // Like the messages libnats still held when unsubscribed, those queued for the pool are
+  // dropped; a running handler finishes first.
+  StopWorkers();
   for (auto* ns : subs_) natsSubscription_Destroy(ns);
   subs_.clear();
 }
 
 core::Status Subscription::Drain(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (auto* ns : subs_) natsSubscription_Drain(ns);
-  std::unique_lock lock(mu_);
-  if (!done_cv_.wait_for(lock, timeout, [&] { return completed_ >= subs_.size(); })) {
+  {
+    std::unique_lock lock(mu_);
+    if (!done_cv_.wait_until(lock, deadline, [&] { return completed_ >= subs_.size(); })) {
+      return core::DeadlineExceeded("subscription did not drain in time");
+    }
+  }
+  std::unique_lock lock(pool_mu_);
+  if (!idle_cv_.wait_until(lock, deadline, [&] { return in_flight_ == 0; })) {
     return core::DeadlineExceeded("subscription did not drain in time");
   }
   return core::Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker pool (options_.workers > 1)
+
+void Subscription::StartWorkers() {
+  if (options_.workers <= 1) return;
+  workers_.reserve(static_cast<size_t>(options_.workers));
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+void Subscription::Enqueue(natsMsg* raw) {
+  std::unique_lock lock(pool_mu_);
+  // Blocking the delivery thread while every worker has a message waiting leaves the rest in
+  // libnats' pending queue, whose limits count a slow consumer: the pool adds no unbounded buffer.
+  space_cv_.wait(lock, [&] { return queue_.size() < workers_.size() || stopping_; });
+  if (stopping_) {
+    lock.unlock();
+    natsMsg_Destroy(raw);
+    return;
+  }
+  try {
+    queue_.push_back(raw);
+  } catch (...) {
+    // No memory for one more queue node: handle it on the delivery thread instead of losing it.
+    lock.unlock();
+    Deliver(raw);
+    return;
+  }
+  ++in_flight_;
+  lock.unlock();
+  work_cv_.notify_one();  // one worker per message: waking them all cost fanout a third more CPU
+}
+
+void Subscription::WorkerLoop() {
+  std::unique_lock lock(pool_mu_);
+  while (true) {
+    work_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) return;  // stopping, nothing left
+    natsMsg* raw = queue_.front();
+    queue_.pop_front();
+    const bool discard = stopping_;
+    lock.unlock();
+    space_cv_.notify_one();  // the delivery thread may be waiting for room
+    if (discard) {
+      natsMsg_Destroy(raw);
+    } else {
+      Deliver(raw);
+    }
+    lock.lock();
+    if (--in_flight_ == 0) idle_cv_.notify_all();
+  }
+}
+
+void Subscription::StopWorkers() {
+  {
+    std::lock_guard lock(pool_mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  space_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 void Subscription::OnComplete(void* closure) {
@@ -99,14 +174,23 @@ void Subscription::OnComplete(void* closure) {
 }
 
 void Subscription::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  // noexcept boundary: nats.c threads must never see an exception. The handler's own exceptions
-  // are contained by RunHandler; what arrives here came from the delivery code around it (span
-  // set-up, a log write that failed, an allocation): counted and logged, never silent.
   auto* self = static_cast<Subscription*>(closure);
+  if (self->workers_.empty()) {
+    self->Deliver(msg);
+  } else {
+    self->Enqueue(msg);
+  }
+}
+
+void Subscription::Deliver(natsMsg* raw) noexcept {
+  // noexcept boundary: nats.c threads (and the pool's) must never see an exception. The
+  // handler's own exceptions are contained by RunHandler; what arrives here came from the
+  // delivery code around it (span set-up, a log write that failed, an allocation): counted and
+  // logged, never silent.
   std::string what;
   std::string type;
   try {
-    self->Dispatch(msg);
+    Dispatch(raw);
     return;
   } catch (const std::exception& e) {
     what = e.what();
@@ -116,12 +200,12 @@ void Subscription::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, v
     type = "unknown";
   }
   try {
-    self->conn_.metrics().dispatch_exceptions->Add(1);
-    self->conn_.telemetry().logger->Error(
+    conn_.metrics().dispatch_exceptions->Add(1);
+    conn_.telemetry().logger->Error(
         "nats message delivery threw; message dropped",
         {{semconv::kMessagingDestinationTemplate,
-          std::string_view(self->options_.pattern.empty() ? self->options_.templates.front().text()
-                                                          : self->options_.pattern)},
+          std::string_view(options_.pattern.empty() ? options_.templates.front().text()
+                                                    : options_.pattern)},
          {semconv::kExceptionType, std::string_view(type)},
          {semconv::kExceptionMessage, std::string_view(what)}});
   } catch (...) {

@@ -491,6 +491,42 @@ TEST_F(NatsxTest, SlowConsumerIsCounted) {
   EXPECT_TRUE(counted);
 }
 
+TEST_F(NatsxTest, WorkerPoolHandlesOtherMessagesWhileOneHandlerWaits) {
+  // One subscription, three handler threads: a message stuck in its handler must not hold up
+  // the ones behind it (with one thread, or one of several queue subscriptions picked at random
+  // by the server, they would wait for it).
+  chat::testing::Latch release;
+  std::atomic<int> others{0};
+  std::atomic<int> handled{0};
+  auto sub = conn_->Subscribe({.templates = {kEvents}, .queue_group = "pool", .workers = 3},
+                              [&](const natsx::Message& msg, natsx::MessageContext&) {
+                                if (msg.payload() == "stuck") {
+                                  release.Wait(10s);
+                                } else {
+                                  ++others;
+                                }
+                                ++handled;
+                                return Status::Ok();
+                              });
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  ASSERT_TRUE(conn_->Flush(2s).ok());
+  ASSERT_TRUE(conn_->Publish(kEvents, {"pool"}, "stuck", {}).ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(conn_->Publish(kEvents, {"pool"}, "next", {}).ok());
+  EXPECT_TRUE(WaitFor([&] { return others.load() == 20; }, 10s)) << others.load();
+  EXPECT_EQ(handled.load(), 20);  // the stuck one is still running
+  release.Set();
+  ASSERT_TRUE((*sub)->Drain(5s).ok());
+  EXPECT_EQ(handled.load(), 21);
+  EXPECT_EQ((*sub)->delivered(), 21u);
+}
+
+TEST_F(NatsxTest, WorkerPoolNeedsAWorker) {
+  auto sub =
+      conn_->Subscribe({.templates = {kEvents}, .workers = 0},
+                       [](const natsx::Message&, natsx::MessageContext&) { return Status::Ok(); });
+  EXPECT_EQ(sub.status().code(), ErrorCode::kInvalidArgument);
+}
+
 class NatsxAuthTest : public NatsxTest {
  protected:
   chat::testing::NatsServer::Options ServerOptions() override {

@@ -58,7 +58,7 @@ struct Dispatcher::Route {
   int concurrency = 1;
   natsx::ProcessKind kind = natsx::ProcessKind::kServer;
   ErasedHandler handler;
-  std::vector<std::unique_ptr<natsx::Subscription>> subs;
+  std::unique_ptr<natsx::Subscription> sub;
   // Bound metric cells: one counter cell per allowed result, in options.metrics->results order;
   // with a subject label, one such row per value of label_values (and one duration cell each).
   std::vector<telemetry::CounterCell*> result_cells;
@@ -108,7 +108,7 @@ Dispatcher::Dispatcher(Bus& bus, const core::Clock& clock)
 
 Dispatcher::~Dispatcher() {
   std::lock_guard lock(mu_);
-  for (auto& route : routes_) route->subs.clear();  // unsubscribes, waits for in-flight handlers
+  for (auto& route : routes_) route->sub.reset();  // unsubscribes, waits for in-flight handlers
 }
 
 std::optional<std::string_view> Dispatcher::InboxOwner(std::string_view reply_to) {
@@ -186,7 +186,7 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, const RouteOptio
   const int concurrency = std::max(options.concurrency, 1);
   if (concurrency > 1 && spec->concurrency != contracts::Concurrency::kConfigured) {
     return core::InvalidArgument("route " + std::string(tmpl.text()) +
-                                 ": the catalogue allows one subscription");
+                                 ": the catalogue allows one handler thread");
   }
   if (concurrency > 1 && spec->queue_group.empty()) {
     return core::InvalidArgument("route concurrency > 1 needs a queue group");
@@ -239,15 +239,16 @@ core::Status Dispatcher::Add(const core::SubjectTemplate& tmpl, const RouteOptio
   sub_options.queue_group = route->queue_group;
   sub_options.kind = kind;
   sub_options.traced = route->options.traced;
+  // One subscription and a pool of `concurrency` handlers, not one subscription per handler:
+  // see natsx::SubscribeOptions::workers.
+  sub_options.workers = route->concurrency;
   Route* raw = route.get();
-  for (int i = 0; i < route->concurrency; ++i) {
-    auto sub = conn_.Subscribe(sub_options,
-                               [this, raw](const natsx::Message& msg, natsx::MessageContext& mctx) {
-                                 return Run(*raw, msg, mctx);
-                               });
-    if (!sub.ok()) return sub.status();
-    route->subs.push_back(std::move(*sub));
-  }
+  auto sub = conn_.Subscribe(sub_options,
+                             [this, raw](const natsx::Message& msg, natsx::MessageContext& mctx) {
+                               return Run(*raw, msg, mctx);
+                             });
+  if (!sub.ok()) return sub.status();
+  route->sub = std::move(*sub);
   std::lock_guard lock(mu_);
   routes_.push_back(std::move(route));
   return core::Status();
@@ -429,7 +430,7 @@ std::vector<RouteInfo> Dispatcher::Routes() const {
 void Dispatcher::Drain(std::chrono::milliseconds timeout) {
   std::lock_guard lock(mu_);
   for (auto& route : routes_) {
-    for (auto& sub : route->subs) (void)sub->Drain(timeout);
+    if (route->sub) (void)route->sub->Drain(timeout);
   }
 }
 

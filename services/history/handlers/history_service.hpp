@@ -48,7 +48,7 @@ class HistoryService final : public runtime::Service {
 
  private:
   HistoryService(runtime::Bus& bus, const core::Clock& clock);
-  // `concurrency` native subscriptions per route (one per pooled connection): handlers block on
+  // `concurrency` handler threads per route (one per pooled connection): handlers block on
   // Postgres, so one delivery thread would serialise every request of the instance.
   core::Status Register(int concurrency);
 

@@ -195,7 +195,7 @@ enum class Identity : std::uint8_t {
 };
 std::string_view IdentityName(Identity identity);  // "none", "subject_user", "reply_inbox"
 
-// How many native subscriptions a service's route on a template gets.
+// How many handler threads a service's route on a template gets (natsx::SubscribeOptions::workers).
 enum class Concurrency : std::uint8_t {
   kOne,         // one (ordered delivery per instance; cheap handlers)
   kConfigured,  // handlers wait on I/O: the service passes its configured count (queue group)
