@@ -42,9 +42,10 @@ core::Result<UserSearchConfig> UserSearchConfig::FromEnv(const core::Env& env) {
   if (c.idp_timeout < std::chrono::milliseconds(100) || c.idp_timeout > std::chrono::seconds(60)) {
     reader.AddProblem("CHAT_USER_SEARCH_IDP_TIMEOUT_MS must be 100-60000");
   }
-  c.rate_per_minute =
-      static_cast<int>(reader.Int("CHAT_USER_SEARCH_RATE_PER_MINUTE", c.rate_per_minute, 1, 100000));
-  c.rate_burst = static_cast<int>(reader.Int("CHAT_USER_SEARCH_RATE_BURST", c.rate_burst, 1, 10000));
+  c.rate_per_minute = static_cast<int>(
+      reader.Int("CHAT_USER_SEARCH_RATE_PER_MINUTE", c.rate_per_minute, 1, 100000));
+  c.rate_burst =
+      static_cast<int>(reader.Int("CHAT_USER_SEARCH_RATE_BURST", c.rate_burst, 1, 10000));
   c.startup_attempts = static_cast<int>(
       reader.Int("CHAT_USER_SEARCH_STARTUP_ATTEMPTS", c.startup_attempts, 1, 1000));
   CHAT_RETURN_IF_ERROR(reader.Finish());

@@ -12,15 +12,15 @@
 namespace chat::user_search_service {
 
 struct UserSearchConfig {
-  // CHAT_USER_SEARCH_IDP_URL (the reference's KEYCLOAK_URL; required): the identity provider's root URL,
-  // http(s), without the realm path ("http://keycloak:8080", dev-idp "http://127.0.0.1:8080");
+  // CHAT_USER_SEARCH_IDP_URL (the reference's KEYCLOAK_URL; required): the identity provider's root
+  // URL, http(s), without the realm path ("http://keycloak:8080", dev-idp "http://127.0.0.1:8080");
   // normalised without a trailing '/'.
   std::string idp_url;
   // CHAT_USER_SEARCH_REALM (the reference's KEYCLOAK_REALM): the realm whose users are searched.
   std::string realm = "nats-chat";
-  // CHAT_USER_SEARCH_ADMIN_USER / _ADMIN_PASSWORD (the reference's KEYCLOAK_ADMIN_USER / _PASS): a master
-  // realm administrator (password grant, client admin-cli). The password is required and never
-  // logged.
+  // CHAT_USER_SEARCH_ADMIN_USER / _ADMIN_PASSWORD (the reference's KEYCLOAK_ADMIN_USER / _PASS): a
+  // master realm administrator (password grant, client admin-cli). The password is required and
+  // never logged.
   std::string admin_user = "admin";
   std::string admin_password;
   // CHAT_USER_SEARCH_IDP_TIMEOUT_MS: connect + total time of one IdP call.

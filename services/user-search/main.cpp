@@ -9,7 +9,6 @@ int main() {
   return chat::runtime::ServiceMain<UserSearchConfig>(
       {"user-search-service", 9410},
       [](chat::runtime::ServiceContext& ctx, UserSearchConfig& config) {
-        return chat::user_search_service::UserSearchService::Create(config, ctx.bus(),
-                                                                    ctx.clock());
+        return chat::user_search_service::UserSearchService::Create(config, ctx.bus(), ctx.clock());
       });
 }

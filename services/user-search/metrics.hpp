@@ -27,9 +27,9 @@ struct UserSearchMetrics {
     auto m = std::make_unique<UserSearchMetrics>();
     m->requests = registry.AddCounter("user_search_requests_total",
                                       "users.search requests, by result.", {"result"});
-    m->duration = registry.AddHistogram("user_search_duration_seconds",
-                                        "Time to answer a users.search request.",
-                                        telemetry::kBucketsSlow);
+    m->duration =
+        registry.AddHistogram("user_search_duration_seconds",
+                              "Time to answer a users.search request.", telemetry::kBucketsSlow);
     for (const auto& result : kResults) m->requests.With({result});
     m->duration.With({});
     m->search = runtime::RouteMetrics{&m->requests, &m->duration, {}, kResults};

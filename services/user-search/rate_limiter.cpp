@@ -36,8 +36,8 @@ bool RateLimiter::TryAcquire(std::string_view user, std::chrono::milliseconds& r
     b.tokens -= 1;
     return true;
   }
-  retry_after =
-      std::chrono::milliseconds(static_cast<int64_t>(std::ceil((1 - b.tokens) / per_second_ * 1000)));
+  retry_after = std::chrono::milliseconds(
+      static_cast<int64_t>(std::ceil((1 - b.tokens) / per_second_ * 1000)));
   return false;
 }
 

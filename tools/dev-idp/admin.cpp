@@ -153,12 +153,8 @@ void IdpServer::HandleMasterToken(RequestScope& rq) {
   }
   // Keycloak's token response; no refresh token (dev-idp has no refresh grant for admin-cli:
   // a caller asks for a new token with the password grant, as user-search-service does).
-  json body = {{"access_token", *token},
-               {"expires_in", exp - now},
-               {"refresh_expires_in", 0},
-               {"token_type", "Bearer"},
-               {"not-before-policy", 0},
-               {"session_state", sid},
+  json body = {{"access_token", *token},  {"expires_in", exp - now}, {"refresh_expires_in", 0},
+               {"token_type", "Bearer"},  {"not-before-policy", 0},  {"session_state", sid},
                {"scope", "profile email"}};
   rq.res.status = 200;
   rq.res.set_header("Cache-Control", "no-store");
@@ -198,9 +194,9 @@ void IdpServer::HandleAdminUsers(RequestScope& rq) {
   }
   json claims = json::parse(*master, nullptr, false);
   bool admin = false;
-  if (claims.is_object() && claims.value("typ", "") == "Bearer" && claims.contains("realm_access") &&
-      claims["realm_access"].is_object() && claims["realm_access"].contains("roles") &&
-      claims["realm_access"]["roles"].is_array()) {
+  if (claims.is_object() && claims.value("typ", "") == "Bearer" &&
+      claims.contains("realm_access") && claims["realm_access"].is_object() &&
+      claims["realm_access"].contains("roles") && claims["realm_access"]["roles"].is_array()) {
     for (const auto& r : claims["realm_access"]["roles"]) admin |= r.is_string() && r == "admin";
   }
   if (!admin) {
@@ -212,8 +208,9 @@ void IdpServer::HandleAdminUsers(RequestScope& rq) {
   auto first = IntParam(rq.req, "first", 0);
   if (search.size() > kMaxSearchBytes || !max || !first) {
     refuse(400, "invalid",
-           search.size() > kMaxSearchBytes ? "search is too long" : "max and first must be "
-                                                                    "non-negative integers");
+           search.size() > kMaxSearchBytes ? "search is too long"
+                                           : "max and first must be "
+                                             "non-negative integers");
     return;
   }
   // Keycloak's wildcard spelling ("*fio*") means the same substring search here.

@@ -117,11 +117,10 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
   metrics_->login_failures =
       reg.AddCounter("idp_login_failures_total",
                      "Rejected logins and authorization requests by reason", {"reason"});
-  metrics_->admin_tokens_issued =
-      reg.AddCounter("idp_admin_tokens_issued_total",
-                     "Master realm admin-cli access tokens issued (admin API)");
-  metrics_->admin_requests = reg.AddCounter(
-      "idp_admin_requests_total", "Admin API requests by result", {"result"});
+  metrics_->admin_tokens_issued = reg.AddCounter(
+      "idp_admin_tokens_issued_total", "Master realm admin-cli access tokens issued (admin API)");
+  metrics_->admin_requests =
+      reg.AddCounter("idp_admin_requests_total", "Admin API requests by result", {"result"});
   metrics_->admin_tokens_issued.Default();
   for (auto r : kAdminResults) metrics_->admin_requests.With({r});
   for (auto g : kGrantTypes) metrics_->tokens_issued.With({g});

@@ -24,7 +24,9 @@ bool ValidUtf8(std::string_view s) {
   return true;
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 core::Status DecodeEntry(const Json& j, const std::string& path, UserSearchEntry& v) {
   CHAT_RETURN_IF_ERROR(internal::ExpectObject(j, path));

@@ -17,9 +17,9 @@ constexpr std::chrono::seconds kStartupRetryWait{2};
 
 }  // namespace
 
-UserSearchService::UserSearchService(const UserSearchConfig& config, runtime::Bus& bus,
+UserSearchService::UserSearchService(UserSearchConfig config, runtime::Bus& bus,
                                      const core::Clock& clock)
-    : config_(config),
+    : config_(std::move(config)),
       metrics_(UserSearchMetrics::Create(*bus.telemetry().metrics)),
       idp_(std::make_unique<IdpAdminClient>(config_, bus.telemetry(), clock)),
       limiter_(config_.rate_per_minute, config_.rate_burst, clock),
@@ -84,8 +84,7 @@ core::Result<contracts::UserSearchReply> UserSearchService::HandleSearch(
   contracts::UserSearchReply reply;
   reply.users.reserve(users->size());
   for (auto& u : *users) {
-    reply.users.push_back(
-        {std::move(u.username), std::move(u.first_name), std::move(u.last_name)});
+    reply.users.push_back({std::move(u.username), std::move(u.first_name), std::move(u.last_name)});
   }
   return reply;
 }

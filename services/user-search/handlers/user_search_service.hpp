@@ -46,7 +46,7 @@ class UserSearchService final : public runtime::Service {
   const IdpAdminClient& idp() const { return *idp_; }
 
  private:
-  UserSearchService(const UserSearchConfig& config, runtime::Bus& bus, const core::Clock& clock);
+  UserSearchService(UserSearchConfig config, runtime::Bus& bus, const core::Clock& clock);
   core::Status Register();
 
   core::Result<contracts::UserSearchReply> HandleSearch(const runtime::RawPayload& body,

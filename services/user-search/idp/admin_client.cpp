@@ -22,9 +22,9 @@ std::string Text(const json& o, const char* key) {
 
 }  // namespace
 
-IdpAdminClient::IdpAdminClient(const UserSearchConfig& config,
-                               const telemetry::Telemetry& telemetry, const core::Clock& clock)
-    : config_(config), telemetry_(telemetry), clock_(clock) {}
+IdpAdminClient::IdpAdminClient(UserSearchConfig config, const telemetry::Telemetry& telemetry,
+                               const core::Clock& clock)
+    : config_(std::move(config)), telemetry_(telemetry), clock_(clock) {}
 
 std::size_t IdpAdminClient::token_requests() const {
   std::lock_guard lock(mu_);

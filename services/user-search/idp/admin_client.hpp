@@ -41,7 +41,7 @@ class IdpAdminClient {
   // Refresh this long before the token's expiry at most (system.md §6.10: 30 s).
   static constexpr std::chrono::seconds kRefreshMargin{30};
 
-  IdpAdminClient(const UserSearchConfig& config, const telemetry::Telemetry& telemetry,
+  IdpAdminClient(UserSearchConfig config, const telemetry::Telemetry& telemetry,
                  const core::Clock& clock);
 
   // Up to `max` users of the realm matching `query` (the IdP's search semantics), in its order.

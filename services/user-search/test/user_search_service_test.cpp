@@ -74,7 +74,7 @@ class UserSearchServiceTest : public testing::ServiceTest {
     return c;
   }
 
-  void StartService(UserSearchConfig config) {
+  void StartService(const UserSearchConfig& config) {
     auto service = UserSearchService::Create(config, *service_bus_, clock_);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);

@@ -90,7 +90,7 @@ class AdminApiTest : public ::testing::Test {
     return out;
   }
   double Counter(const std::string& name, std::vector<std::string> labels,
-                 std::vector<std::string> values) {
+                 const std::vector<std::string>& values) {
     return tel_.metrics().AddCounter(name, "", std::move(labels)).With(values).Value();
   }
 
@@ -242,8 +242,7 @@ TEST_F(AdminApiTest, SearchIsACaseInsensitiveSubstringOfUsernameNamesAndEmail) {
   EXPECT_EQ(Usernames("?search=designer"), std::vector<std::string>{"fiona"});  // last name
   EXPECT_EQ(Usernames("?search=Ops"), std::vector<std::string>{"kevin"});
   // Substring, not prefix: "an" is inside diana (and Manager), evan, hannah, ivan.
-  EXPECT_EQ(Usernames("?search=an"),
-            (std::vector<std::string>{"diana", "evan", "hannah", "ivan"}));
+  EXPECT_EQ(Usernames("?search=an"), (std::vector<std::string>{"diana", "evan", "hannah", "ivan"}));
   EXPECT_EQ(Usernames("?search=hannah%40example"), std::vector<std::string>{"hannah"});  // e-mail
   EXPECT_EQ(Usernames("?search=*fio*"), std::vector<std::string>{"fiona"});  // Keycloak wildcard
   EXPECT_TRUE(Usernames("?search=nobody").empty());
@@ -262,7 +261,7 @@ TEST_F(AdminApiTest, MalformedPagingAndOverlongSearchAreRefused) {
   Start();
   std::string token = AdminToken();
   const std::vector<std::string> queries = {"?max=abc", "?first=-1", "?max=1e3",
-                                           "?search=" + std::string(300, 'a')};
+                                            "?search=" + std::string(300, 'a')};
   for (const auto& q : queries) {
     auto res = Users(q, token);
     ASSERT_TRUE(res) << q;
