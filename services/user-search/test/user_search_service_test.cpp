@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <nats/nats.h>
 
 #include <chrono>
 #include <filesystem>
@@ -256,6 +257,28 @@ TEST_F(UserSearchServiceTest, BadQueriesGetAClearErrorAreCountedAndLogged) {
     EXPECT_NE(s.status_code, telemetry::StatusCode::kError);
     EXPECT_TRUE(sdk::StringAttribute(s, telemetry::semconv::kErrorType).has_value());
   }
+}
+
+// Only a signed-in user's reply inbox identifies a searcher: a raw request whose reply subject is
+// not _INBOX.{user}.… gets no directory entries, is counted `denied` and never reaches the IdP.
+TEST_F(UserSearchServiceTest, AReplySubjectThatIsNotAUserInboxIsDenied) {
+  StartIdp();
+  StartService();
+  natsSubscription* sub = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&sub, service_conn_->native(), "spy.replies"), NATS_OK);
+  ASSERT_EQ(natsConnection_PublishRequestString(service_conn_->native(), "users.search",
+                                                "spy.replies", "fio"),
+            NATS_OK);
+  ASSERT_TRUE(WaitCounter("denied", 1));
+  natsMsg* reply = nullptr;
+  if (natsSubscription_NextMsg(&reply, sub, 200) == NATS_OK) {
+    std::string body(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+    natsMsg_Destroy(reply);
+    EXPECT_EQ(body.find("fiona"), std::string::npos) << body;
+  }
+  natsSubscription_Destroy(sub);
+  EXPECT_EQ(Counter("ok"), 0);
+  EXPECT_TRUE(idp_tel_.FindSpans("GET /admin/realms/{realm}/users").empty());
 }
 
 TEST_F(UserSearchServiceTest, EachUsersSearchesAreRateLimited) {
