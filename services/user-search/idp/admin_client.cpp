@@ -32,16 +32,28 @@ std::size_t IdpAdminClient::token_requests() const {
 }
 
 core::Status IdpAdminClient::EnsureToken(const telemetry::SpanContext& parent) {
-  auto token = Token(parent, {});
+  auto token = Token(parent, {}, /*force=*/true);
   return token.ok() ? core::Status() : token.status();
 }
 
 core::Result<std::string> IdpAdminClient::Token(const telemetry::SpanContext& parent,
-                                                std::string_view rejected) {
+                                                std::string_view rejected, bool force) {
   std::lock_guard lock(mu_);
   const auto now = clock_.SteadyNow();
   if (!token_.empty() && now < refresh_at_ && token_ != rejected) return token_;
   token_.clear();
+  if (!force && now < failed_until_) return last_failure_;
+  auto token = FetchToken(parent, now);
+  if (!token.ok()) {
+    last_failure_ = token.status();
+    failed_until_ = now + kFailureBackoff;
+  }
+  return token;
+}
+
+// Called with mu_ held.
+core::Result<std::string> IdpAdminClient::FetchToken(const telemetry::SpanContext& parent,
+                                                     std::chrono::steady_clock::time_point now) {
   ++token_requests_;
   runtime::HttpCall call;
   call.method = "POST";

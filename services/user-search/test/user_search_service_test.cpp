@@ -389,6 +389,30 @@ TEST_F(UserSearchServiceTest, AnUnreachableIdpIsAnUnavailableError) {
   EXPECT_EQ(span.back().status_code, telemetry::StatusCode::kError);
 }
 
+// While the IdP is down, a failed token fetch is not repeated by every search (each would wait
+// for its own timeout behind the single-flight lock): for a second the failure is answered at
+// once, then the next search tries again.
+TEST_F(UserSearchServiceTest, AFailedTokenFetchIsNotRepeatedForASecond) {
+  StartIdp();
+  StartService();
+  idp_->Stop();
+  clock_.Advance(31s);  // the start-up token is due for refresh
+  auto first = Search("fio");
+  EXPECT_EQ(first.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(first.status().message().find("identity provider unreachable (admin token)"),
+            std::string::npos)
+      << first.status().message();
+  EXPECT_EQ(service_->idp().token_requests(), 2u);
+  auto second = Search("fio");
+  EXPECT_EQ(second.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(second.status().message(), first.status().message());
+  EXPECT_EQ(service_->idp().token_requests(), 2u);  // answered from the failure, no new fetch
+  clock_.Advance(1s);
+  EXPECT_EQ(Search("fio").status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(service_->idp().token_requests(), 3u);
+  ASSERT_TRUE(WaitCounter("unavailable", 3));
+}
+
 TEST_F(UserSearchServiceTest, StartUpFailsClearlyWithWrongAdminCredentials) {
   StartIdp();
   UserSearchConfig config = Config();
