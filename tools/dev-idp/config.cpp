@@ -97,6 +97,10 @@ IdpConfig IdpConfig::FromEnv(core::EnvReader& reader) {
       static_cast<int>(reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_USER_PER_MINUTE", 10, 1, 100000));
   c.login_failures_per_address_per_minute =
       static_cast<int>(reader.Int("CHAT_IDP_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", 30, 1, 100000));
+  c.admin_username = reader.String("KEYCLOAK_ADMIN", c.admin_username);
+  c.admin_password = reader.String("KEYCLOAK_ADMIN_PASSWORD", c.admin_password);
+  c.admin_token_ttl =
+      std::chrono::seconds(reader.Int("CHAT_IDP_ADMIN_TOKEN_TTL_SECONDS", 60, 1, 86400));
   return c;
 }
 

@@ -33,10 +33,19 @@ struct IdpConfig {
   // login, known or not) and per client address; beyond them 429 before any password hashing.
   int login_failures_per_user_per_minute = 10;
   int login_failures_per_address_per_minute = 30;
+  // The master realm's bootstrap administrator, configured like Keycloak's (KEYCLOAK_ADMIN,
+  // KEYCLOAK_ADMIN_PASSWORD; admin/admin locally, system.md §2.6): the only account of the
+  // `master` realm, whose password grant with client `admin-cli` yields the admin token the
+  // admin API (GET /admin/realms/{realm}/users) takes. Never logged.
+  std::string admin_username = "admin";
+  std::string admin_password = "admin";
+  // Lifespan of master-realm access tokens (Keycloak's master realm default: 60 s).
+  std::chrono::seconds admin_token_ttl{60};
 
   // CHAT_IDP_HOST, _PORT, _ISSUER, _STATE_DIR, _TOKEN_TTL_SECONDS, _CLIENT_ID,
   // _REDIRECT_ORIGINS, _USERS_FILE, _PBKDF2_ITERATIONS, _LOGIN_FAILURES_PER_USER_PER_MINUTE,
-  // _LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE. Problems are recorded in `reader`.
+  // _LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE, _ADMIN_TOKEN_TTL_SECONDS, and KEYCLOAK_ADMIN /
+  // KEYCLOAK_ADMIN_PASSWORD. Problems are recorded in `reader`.
   static IdpConfig FromEnv(core::EnvReader& reader);
   static core::Result<IdpConfig> FromEnv(const core::Env& env);
 };

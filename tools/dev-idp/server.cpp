@@ -27,6 +27,7 @@ constexpr std::string_view kLoginFailureReasons[] = {"bad_password", "unknown_us
                                                      "bad_code",     "bad_redirect", "throttled",
                                                      "refresh_reuse"};
 constexpr std::string_view kGrantTypes[] = {"authorization_code", "password", "refresh_token"};
+constexpr std::string_view kAdminResults[] = {"ok", "unauthorized", "forbidden", "invalid"};
 
 }  // namespace
 
@@ -49,6 +50,11 @@ core::Result<std::unique_ptr<IdpServer>> IdpServer::Create(IdpConfig config,
   }
   CHAT_ASSIGN_OR_RETURN(UserDirectory users,
                         UserDirectory::Create(seeds, config.pbkdf2_iterations));
+  SeedUser admin{config.admin_username, config.admin_password, "", "", {"admin"}, ""};
+  auto admins = UserDirectory::Create({admin}, config.pbkdf2_iterations);
+  if (!admins.ok()) {
+    return core::InvalidArgument("KEYCLOAK_ADMIN: " + admins.status().message());
+  }
   CHAT_ASSIGN_OR_RETURN(KeyStore::OpenOutcome opened, KeyStore::Open(config.state_dir));
   auto signing = opened.store->SigningKey();
   if (opened.generated) {
@@ -59,7 +65,8 @@ core::Result<std::unique_ptr<IdpServer>> IdpServer::Create(IdpConfig config,
                             {"chat.idp.published_keys", opened.store->PublishedKeys().size()}});
   }
   std::unique_ptr<IdpServer> server(new IdpServer(std::move(config), telemetry, clock,
-                                                  std::move(opened.store), std::move(users)));
+                                                  std::move(opened.store), std::move(users),
+                                                  std::move(admins).value()));
   if (!server->config_.issuer.empty()) {
     CHAT_ASSIGN_OR_RETURN(server->base_path_, UrlPath(server->config_.issuer));
     server->issuer_ = server->config_.issuer;
@@ -68,16 +75,24 @@ core::Result<std::unique_ptr<IdpServer>> IdpServer::Create(IdpConfig config,
   }
   size_t slash = server->base_path_.rfind('/');
   server->route_prefix_ = server->base_path_.substr(0, slash) + "/{realm}";
+  server->realm_ = server->base_path_.substr(slash + 1);
+  server->started_ms_ = clock.NowUnixMillis();
+  server->master_path_ = server->base_path_.substr(0, slash + 1) + std::string(kMasterRealm);
+  if (server->realm_ == kMasterRealm) {
+    return core::InvalidArgument("the issuer's realm must not be master (the admin realm)");
+  }
   return server;
 }
 
 IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
-                     const core::Clock& clock, std::unique_ptr<KeyStore> keys, UserDirectory users)
+                     const core::Clock& clock, std::unique_ptr<KeyStore> keys, UserDirectory users,
+                     UserDirectory admins)
     : config_(std::move(config)),
       telemetry_(telemetry),
       clock_(clock),
       keys_(std::move(keys)),
       users_(std::move(users)),
+      admins_(std::move(admins)),
       metrics_(std::make_unique<Metrics>()),
       user_throttle_(config_.login_failures_per_user_per_minute, clock),
       address_throttle_(config_.login_failures_per_address_per_minute, clock),
@@ -102,6 +117,12 @@ IdpServer::IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry,
   metrics_->login_failures =
       reg.AddCounter("idp_login_failures_total",
                      "Rejected logins and authorization requests by reason", {"reason"});
+  metrics_->admin_tokens_issued = reg.AddCounter(
+      "idp_admin_tokens_issued_total", "Master realm admin-cli access tokens issued (admin API)");
+  metrics_->admin_requests =
+      reg.AddCounter("idp_admin_requests_total", "Admin API requests by result", {"result"});
+  metrics_->admin_tokens_issued.Default();
+  for (auto r : kAdminResults) metrics_->admin_requests.With({r});
   for (auto g : kGrantTypes) metrics_->tokens_issued.With({g});
   for (auto r : kLoginFailureReasons) metrics_->login_failures.With({r});
 }
@@ -111,6 +132,12 @@ IdpServer::~IdpServer() { Stop(); }
 std::string IdpServer::issuer() const {
   std::lock_guard lock(issuer_mu_);
   return issuer_;
+}
+
+std::string IdpServer::master_issuer() const {
+  std::string iss = issuer();
+  size_t slash = iss.rfind('/');
+  return iss.substr(0, slash + 1) + std::string(kMasterRealm);
 }
 
 int64_t IdpServer::NowSeconds() const {
@@ -202,6 +229,11 @@ void IdpServer::RegisterRoutes() {
       {"GET", oidc + "/logout", oidc_route + "/logout", false, &IdpServer::HandleLogout},
       {"POST", oidc + "/logout", oidc_route + "/logout", false, &IdpServer::HandleLogout},
       {"POST", "/admin/rotate-keys", "/admin/rotate-keys", false, &IdpServer::HandleRotate},
+      // Keycloak's admin API subset (admin.cpp): what user-search-service calls.
+      {"POST", master_path_ + "/protocol/openid-connect/token", oidc_route + "/token", false,
+       &IdpServer::HandleMasterToken},
+      {"GET", "/admin" + base_path_ + "/users", "/admin" + route_prefix_ + "/users", false,
+       &IdpServer::HandleAdminUsers},
   };
   std::set<std::string> preflight_paths;
   for (const auto& e : entries) {
@@ -231,6 +263,11 @@ core::Result<std::string> IdpServer::SignJwt(const std::string& payload_json) co
 }
 
 core::Result<std::string> IdpServer::VerifyJwt(std::string_view token, bool allow_expired) const {
+  return VerifyJwtFor(token, allow_expired, issuer());
+}
+
+core::Result<std::string> IdpServer::VerifyJwtFor(std::string_view token, bool allow_expired,
+                                                  const std::string& expected_issuer) const {
   size_t d1 = token.find('.');
   size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
@@ -258,7 +295,7 @@ core::Result<std::string> IdpServer::VerifyJwt(std::string_view token, bool allo
   if (!key->VerifyRs256(token.substr(0, d2), *sig)) return core::Unauthenticated("bad signature");
   json claims = json::parse(*payload_raw, nullptr, false);
   if (!claims.is_object()) return core::Unauthenticated("payload is not an object");
-  if (text(claims, "iss") != issuer()) return core::Unauthenticated("wrong issuer");
+  if (text(claims, "iss") != expected_issuer) return core::Unauthenticated("wrong issuer");
   if (!claims.contains("exp") || !claims["exp"].is_number_integer()) {
     return core::Unauthenticated("no exp");
   }

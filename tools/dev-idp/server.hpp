@@ -7,7 +7,8 @@
 // One job per file: server.cpp (construction, routing, spans, metrics, JWT signing),
 // discovery.cpp (discovery, JWKS, key rotation), authorize.cpp (authorization endpoint and login
 // page), login.cpp (sign-in throttling and rejection accounting), token.cpp (token grants),
-// userinfo_logout.cpp, with http_util.hpp for the shared HTTP helpers.
+// userinfo_logout.cpp, admin.cpp (the Keycloak admin API subset: the master realm's admin-cli
+// password grant and the realm's user search), with http_util.hpp for the shared HTTP helpers.
 #pragma once
 
 #include <atomic>
@@ -60,6 +61,8 @@ class IdpServer {
   std::string issuer() const;
   KeyStore& keys() { return *keys_; }
   const UserDirectory& users() const { return users_; }
+  // The master realm's issuer (`iss` of admin tokens): the realm issuer with "master" as realm.
+  std::string master_issuer() const;
 
  private:
   struct Metrics;
@@ -67,7 +70,7 @@ class IdpServer {
   using Params = std::map<std::string, std::string, std::less<>>;
 
   IdpServer(IdpConfig config, const telemetry::Telemetry& telemetry, const core::Clock& clock,
-            std::unique_ptr<KeyStore> keys, UserDirectory users);
+            std::unique_ptr<KeyStore> keys, UserDirectory users, UserDirectory admins);
 
   void RegisterRoutes();
   // Registers a handler on the router (span, RED metrics, body limit, log line, exception catch)
@@ -84,6 +87,8 @@ class IdpServer {
   void HandleUserinfo(RequestScope& rq);
   void HandleLogout(RequestScope& rq);
   void HandleRotate(RequestScope& rq);
+  void HandleMasterToken(RequestScope& rq);
+  void HandleAdminUsers(RequestScope& rq);
 
   // Validates an authorization request; on failure writes the response (error page or error
   // redirect) and returns false.
@@ -120,6 +125,9 @@ class IdpServer {
   core::Result<std::string> SignJwt(const std::string& payload_json) const;
   // Verifies signature (any published key), `iss`, and — unless allow_expired — `exp`.
   core::Result<std::string> VerifyJwt(std::string_view token, bool allow_expired) const;
+  // The same against another realm's issuer (the master realm's admin tokens).
+  core::Result<std::string> VerifyJwtFor(std::string_view token, bool allow_expired,
+                                         const std::string& expected_issuer) const;
   int64_t NowSeconds() const;
 
   IdpConfig config_;
@@ -127,9 +135,13 @@ class IdpServer {
   const core::Clock& clock_;
   std::unique_ptr<KeyStore> keys_;
   UserDirectory users_;
+  UserDirectory admins_;  // the master realm: the one bootstrap administrator
   std::unique_ptr<Metrics> metrics_;
   std::string base_path_;     // path of the issuer, e.g. /realms/nats-chat
   std::string route_prefix_;  // the same with the realm replaced: /realms/{realm}
+  std::string realm_;         // the realm's name, the last segment of base_path_: nats-chat
+  std::string master_path_;   // base_path_ with the realm replaced by master: /realms/master
+  int64_t started_ms_ = 0;    // createdTimestamp of every user (the directory is built at start)
   LoginThrottle user_throttle_;
   LoginThrottle address_throttle_;
   const std::string log_key_;  // per-process key of chat.idp.login_ref hashes

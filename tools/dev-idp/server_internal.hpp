@@ -21,7 +21,12 @@ inline constexpr std::string_view kScope = "openid profile email";
 struct IdpServer::Metrics {
   telemetry::Counter tokens_issued;
   telemetry::Counter login_failures;
+  telemetry::Counter admin_tokens_issued;  // master realm, client admin-cli
+  telemetry::Counter admin_requests;       // admin API calls by result
 };
+
+inline constexpr std::string_view kMasterRealm = "master";
+inline constexpr std::string_view kAdminCliClient = "admin-cli";
 
 // An endpoint's view of the request: `ex` writes the outcome's log line (so the router adds none).
 struct IdpServer::RequestScope {

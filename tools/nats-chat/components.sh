@@ -35,7 +35,8 @@ start_nats() {
 start_idp() {
   [[ -x $IDP_BIN ]] || { warn "dev-idp not built ($IDP_BIN)"; return 1; }
   spawn dev-idp env CHAT_IDP_HOST="$HOST" CHAT_IDP_PORT="$IDP_PORT" CHAT_IDP_ISSUER="$IDP_ISSUER" \
-    CHAT_IDP_STATE_DIR="$VAR/idp" OTEL_EXPORTER_OTLP_ENDPOINT="http://$HOST:$SINK_PORT" \
+    CHAT_IDP_STATE_DIR="$VAR/idp" KEYCLOAK_ADMIN="$IDP_ADMIN_USER" \
+    KEYCLOAK_ADMIN_PASSWORD="$IDP_ADMIN_PASSWORD" OTEL_EXPORTER_OTLP_ENDPOINT="http://$HOST:$SINK_PORT" \
     OTEL_EXPORTER_PROMETHEUS_HOST="$HOST" OTEL_EXPORTER_PROMETHEUS_PORT="$IDP_METRICS_PORT" \
     OTEL_RESOURCE_ATTRIBUTES="deployment.environment.name=dev" "$IDP_BIN"
   wait_healthy dev-idp http_ok "$IDP_ISSUER/.well-known/openid-configuration"
@@ -155,6 +156,12 @@ start_service() {
       CHAT_AUTH_HTTP_PORT="$AUTH_HTTP_PORT"
       CHAT_AUTH_ACCOUNT_SIGNING_SEED_FILE="$VAR/nats/keys/CHAT-signing.seed"
       CHAT_AUTH_TRUSTED_PROXIES="127.0.0.1,::1")  # the web nginx proxies from loopback
+  fi
+  if [[ $name == user-search-service ]]; then
+    # dev-idp's root URL: the service adds /realms/master/… and /admin/realms/{realm}/… itself.
+    env_args+=(CHAT_USER_SEARCH_IDP_URL="http://$HOST:$IDP_PORT" CHAT_USER_SEARCH_REALM=nats-chat
+      CHAT_USER_SEARCH_ADMIN_USER="$IDP_ADMIN_USER"
+      CHAT_USER_SEARCH_ADMIN_PASSWORD="$IDP_ADMIN_PASSWORD")
   fi
   local kv
   for kv in $SERVICE_EXTRA_ENV; do env_args+=("$kv"); done

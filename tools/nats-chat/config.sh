@@ -54,6 +54,10 @@ EXPORTER_BIN="$RELEASE_BIN/tools/nats-exporter/nats-exporter"
 PG_EXPORTER_BIN="$RELEASE_BIN/tools/pg-exporter/pg-exporter"
 IDP_BIN="$RELEASE_BIN/tools/dev-idp/dev-idp"
 IDP_ISSUER="http://$HOST:$IDP_PORT/realms/nats-chat"
+# dev-idp's master realm administrator (Keycloak's KEYCLOAK_ADMIN / KEYCLOAK_ADMIN_PASSWORD; the
+# demo admin/admin of system.md §2.6): user-search-service gets its admin-API token with these.
+IDP_ADMIN_USER="${NATS_CHAT_IDP_ADMIN_USER:-admin}"
+IDP_ADMIN_PASSWORD="${NATS_CHAT_IDP_ADMIN_PASSWORD:-admin}"
 DB_MIGRATE_BIN="$RELEASE_BIN/tools/db-migrate/db-migrate"
 SERVICES_LIST="$ROOT/deploy/local/services.list"
 
@@ -72,10 +76,11 @@ declare -A SERVICE_BINS=(
   [kb-service]=kb/kb-service
   [whiteboard-service]=whiteboard/whiteboard-service
   [sticker-service]=sticker/sticker-service
+  [user-search-service]=user-search/user-search-service
 )
 CHAT_SERVICES=(auth-service room-service persist-worker fanout-service history-service
   presence-service read-receipt-service app-registry-service poll-service kb-service
-  whiteboard-service sticker-service)
+  whiteboard-service sticker-service user-search-service)
 AUTH_HTTP_PORT="${NATS_CHAT_AUTH_PORT:-$((9430 + PORT_OFFSET))}"
 # Extra KEY=VALUE settings for every chat service (the load generator restarts services with
 # OTEL_SDK_DISABLED=true or a higher fanout rate limit through this).

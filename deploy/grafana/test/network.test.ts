@@ -211,6 +211,9 @@ test('k8s: the policies admit exactly the flows the manifests and configs use', 
     // the room app backends (issue 13)
     ...['app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service', 'sticker-service'].flatMap((s) =>
       [`${s}→nats:4222`, `${s}→postgres:5432`, `${s}→otel-collector:4318`]),
+    // user-search-service: no database; Keycloak's admin API in the cluster
+    'user-search-service→nats:4222', 'user-search-service→otel-collector:4318', 'user-search-service→keycloak:8080',
+    'prometheus→user-search-service:9410',
     'prometheus→sticker-service:9409', 'prometheus→app-registry-service:9411', 'prometheus→poll-service:9412', 'prometheus→whiteboard-service:9413', 'prometheus→kb-service:9414']) {
     assert.ok(required.has(f), `derivation misses ${f}`);
   }

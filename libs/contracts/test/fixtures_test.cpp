@@ -22,6 +22,7 @@
 #include "chat/contracts/rooms.hpp"
 #include "chat/contracts/stickers.hpp"
 #include "chat/contracts/translate.hpp"
+#include "chat/contracts/users.hpp"
 #include "chat/contracts/whiteboard.hpp"
 
 namespace chat::contracts {
@@ -85,6 +86,7 @@ const std::map<std::string, RoundTrip>& Codecs() {
       {"AppUninstallRequest", Codec<AppUninstallRequest>()},
       {"StickerProductList", Codec<StickerProductList>()},
       {"StickerList", Codec<StickerList>()},
+      {"UserSearchReply", Codec<UserSearchReply>()},
       {"PollRequest", Codec<PollRequest>()},
       {"PollRef", Codec<PollRef>()},
       {"PollList", Codec<PollList>()},

@@ -162,6 +162,7 @@ TEST_F(SubjectsJsonTest, QueueGroupsStreamsAndBucketsMatchTheHeader) {
                                      std::string(queue_groups::kTranslateWorkers),
                                      std::string(queue_groups::kAppRegistryWorkers),
                                      std::string(queue_groups::kStickerWorkers),
+                                     std::string(queue_groups::kUserSearchWorkers),
                                      std::string(queue_groups::kPollWorkers),
                                      std::string(queue_groups::kWhiteboardWorkers),
                                      std::string(queue_groups::kKbWorkers)};
@@ -325,6 +326,11 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
   for (const auto* p : {&alice->pub_allow, &bob->pub_allow, &charlie->pub_allow}) {
     EXPECT_TRUE(has(*p, "stickers.products"));
     EXPECT_TRUE(has(*p, "stickers.product.*"));
+  }
+  // The user directory search (user-search-service): every signed-in user, whatever the role;
+  // the searcher is the owner of the reply inbox.
+  for (const auto* p : {&alice->pub_allow, &bob->pub_allow, &charlie->pub_allow}) {
+    EXPECT_TRUE(has(*p, "users.search"));
   }
 
   // Nobody may publish under another user's name.

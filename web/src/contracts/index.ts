@@ -48,6 +48,7 @@ import {
 } from "./rooms";
 import { StickerListCodec, StickerProductListCodec } from "./stickers";
 import { TranslateChunkCodec, TranslateRequestCodec } from "./translate";
+import { UserSearchReplyCodec } from "./users";
 import {
   WhiteboardBoardCodec,
   WhiteboardBoardRequestCodec,
@@ -97,6 +98,7 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   AppUninstallRequest: AppUninstallRequestCodec,
   StickerProductList: StickerProductListCodec,
   StickerList: StickerListCodec,
+  UserSearchReply: UserSearchReplyCodec,
   PollRequest: PollRequestCodec,
   PollRef: PollRefCodec,
   PollList: PollListCodec,
@@ -129,5 +131,6 @@ export * from "./replies";
 export * from "./rooms";
 export * from "./stickers";
 export * from "./subjects";
+export * from "./users";
 export * from "./whiteboard";
 export { fromJson, toJson, type Codec } from "./reader";
