@@ -184,6 +184,17 @@ component_url() {
   esac
 }
 
+# The project-built binary of a component, or failure for packaged ones.
+component_binary() {
+  case $1 in
+    telemetry-sink) echo "$SINK_BIN" ;;
+    dev-idp) echo "$IDP_BIN" ;;
+    nats-exporter) echo "$EXPORTER_BIN" ;;
+    pg-exporter) echo "$PG_EXPORTER_BIN" ;;
+    *) [[ -n ${SERVICE_BINS[$1]:-} ]] && echo "$RELEASE_BIN/services/${SERVICE_BINS[$1]}" ;;
+  esac
+}
+
 start_component() {
   case $1 in
     nats) start_nats ;;

@@ -19,9 +19,12 @@ cmd_up() {
     failed+=("web-build")
   fi
   for name in "${COMPONENTS[@]}"; do
-    if pid=$(component_pid "$name"); then
+    if pid=$(component_pid "$name") && ! binary_rebuilt "$name"; then
       log "$name: already running (pid $pid)"
     else
+      # A binary built after its process started (a pull, then `up`) would keep serving the old
+      # code: restarted, like a component that was not running.
+      [[ -n ${pid:-} ]] && { log "$name: rebuilt since it started; restarting"; stop_component "$name"; }
       log "$name: starting"
       # A subshell with errexit on: any failing step stops this component only.
       set +e
@@ -83,6 +86,15 @@ hand:
   julia/julia123 (admin, user)   kevin/kevin123 (user)     laura/laura123 (user)
   mike/mike123 (no role)
 EOF
+}
+
+# True when the project built `name`'s binary after its running process was spawned (the pid
+# file is written at spawn). Components from Debian packages (nats, postgres, prometheus, web)
+# have no project binary and are never "rebuilt".
+binary_rebuilt() {
+  local bin
+  bin=$(component_binary "$1") || return 1
+  [[ $bin -nt $(pid_file "$1") ]]
 }
 
 stop_component() {
