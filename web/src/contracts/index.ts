@@ -47,7 +47,11 @@ import {
   RoomTargetRequestCodec,
 } from "./rooms";
 import { StickerListCodec, StickerProductListCodec } from "./stickers";
-import { TranslateChunkCodec, TranslateRequestCodec } from "./translate";
+import {
+  TranslateChunkCodec,
+  TranslatePingReplyCodec,
+  TranslateRequestCodec,
+} from "./translate";
 import {
   WhiteboardBoardCodec,
   WhiteboardBoardRequestCodec,
@@ -89,6 +93,7 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   ReadStateReply: ReadStateReplyCodec,
   TranslateRequest: TranslateRequestCodec,
   TranslateChunk: TranslateChunkCodec,
+  TranslatePingReply: TranslatePingReplyCodec,
   ErrorReply: ErrorReplyCodec,
   OkReply: OkReplyCodec,
   AppList: AppListCodec,
