@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -53,6 +54,32 @@ struct Pipe {
 
 std::string Errno(std::string_view what, int err) {
   return std::string(what) + ": " + core::ErrnoMessage(err);
+}
+
+// write() to a pipe whose reader has gone raises SIGPIPE, which would end this whole process
+// (the child may exit before reading its input: a failing program, a killed pipeline). The
+// signal is blocked on this thread for the write, and a pending one it caused is consumed, so
+// the write just fails with EPIPE; the rest of the process keeps its SIGPIPE disposition.
+ssize_t WriteWithoutSigpipe(int fd, const char* data, std::size_t size) {
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  sigset_t old;
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t w = ::write(fd, data, size);
+  const int saved = errno;
+  if (w < 0 && saved == EPIPE && !was_pending) {
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return w;
 }
 
 // Kills the child's process group and waits for the child (never left a zombie).
@@ -153,7 +180,8 @@ core::Result<ProcessExit> RunProcess(const ProcessRun& run) {
     }
     if (in_at != kNone && fds[in_at].revents != 0) {
       if ((fds[in_at].revents & POLLOUT) != 0) {
-        ssize_t w = ::write(in.write.get(), run.input.data() + written, run.input.size() - written);
+        ssize_t w = WriteWithoutSigpipe(in.write.get(), run.input.data() + written,
+                                        run.input.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
         if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == run.input.size()) {
           in.write.Close();
