@@ -211,10 +211,12 @@ test('k8s: the policies admit exactly the flows the manifests and configs use', 
     // the room app backends (issue 13)
     ...['app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service', 'sticker-service'].flatMap((s) =>
       [`${s}→nats:4222`, `${s}→postgres:5432`, `${s}→otel-collector:4318`]),
-    'prometheus→sticker-service:9409', 'prometheus→app-registry-service:9411', 'prometheus→poll-service:9412', 'prometheus→whiteboard-service:9413', 'prometheus→kb-service:9414']) {
+    'prometheus→sticker-service:9409', 'translation-service→nats:4222',
+    'translation-service→otel-collector:4318', 'prometheus→translation-service:9408', 'prometheus→app-registry-service:9411', 'prometheus→poll-service:9412', 'prometheus→whiteboard-service:9413', 'prometheus→kb-service:9414']) {
     assert.ok(required.has(f), `derivation misses ${f}`);
   }
-  for (const f of ['fanout-service→postgres:5432', 'presence-service→postgres:5432', 'auth-service→postgres:5432']) {
+  for (const f of ['fanout-service→postgres:5432', 'presence-service→postgres:5432', 'auth-service→postgres:5432',
+    'translation-service→postgres:5432']) {
     assert.ok(!required.has(f), `${f}: the service does not read DATABASE_URL`);
   }
   const admitted = new Set<string>();
