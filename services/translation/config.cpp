@@ -33,13 +33,14 @@ core::Result<TranslationConfig> TranslationConfig::FromEnv(const core::Env& env)
                   : BackendKind::kApertium;
   c.max_concurrent = static_cast<int>(reader.Int("CHAT_TRANSLATE_MAX_CONCURRENT", 2, 1, 64));
   c.queue = static_cast<int>(reader.Int("CHAT_TRANSLATE_QUEUE", 8, 0, 256));
-  c.queue_wait = std::chrono::milliseconds(
-      reader.Int("CHAT_TRANSLATE_QUEUE_WAIT_MS", 5000, 0, 60000));
-  c.timeout = std::chrono::milliseconds(reader.Int("CHAT_TRANSLATE_TIMEOUT_MS", 30000, 100, 300000));
+  c.queue_wait =
+      std::chrono::milliseconds(reader.Int("CHAT_TRANSLATE_QUEUE_WAIT_MS", 5000, 0, 60000));
+  c.timeout =
+      std::chrono::milliseconds(reader.Int("CHAT_TRANSLATE_TIMEOUT_MS", 30000, 100, 300000));
   c.max_text_bytes = static_cast<std::size_t>(reader.Int(
       "CHAT_TRANSLATE_MAX_TEXT_BYTES", 4000, 1, static_cast<int64_t>(contracts::kMaxTextBytes)));
-  c.max_output_bytes = static_cast<std::size_t>(
-      reader.Int("CHAT_TRANSLATE_MAX_OUTPUT_BYTES", 32768, 256, 1 << 20));
+  c.max_output_bytes =
+      static_cast<std::size_t>(reader.Int("CHAT_TRANSLATE_MAX_OUTPUT_BYTES", 32768, 256, 1 << 20));
   c.chunk_interval =
       std::chrono::milliseconds(reader.Int("CHAT_TRANSLATE_CHUNK_INTERVAL_MS", 100, 0, 10000));
   c.probe_interval = std::chrono::milliseconds(

@@ -40,8 +40,9 @@ struct TranslationConfig {
   std::string default_source = "en";
 
   // ---- Apertium ----
-  std::string apertium_bin = "apertium";              // CHAT_TRANSLATE_APERTIUM_BIN
-  std::string apertium_data_dir = "/usr/share/apertium";  // CHAT_TRANSLATE_APERTIUM_DATA_DIR (modes/ inside)
+  std::string apertium_bin = "apertium";  // CHAT_TRANSLATE_APERTIUM_BIN
+  std::string apertium_data_dir =
+      "/usr/share/apertium";  // CHAT_TRANSLATE_APERTIUM_DATA_DIR (modes/ inside)
 
   // ---- Ollama-compatible HTTP backend ----
   std::string ollama_url = "http://localhost:11434";  // CHAT_TRANSLATE_OLLAMA_URL (was OLLAMA_URL)

@@ -40,8 +40,8 @@ struct TranslationMetrics {
     m->available.With({}).Set(0);
     // No leading labels: target_lang is the route's "subject" label, set from the body.
     m->route = runtime::RouteMetrics{&m->requests, &m->duration, {}, kResults};
-    m->route.subject_label = runtime::RouteMetrics::SubjectLabel{
-        "target_lang", std::move(target_langs), "other"};
+    m->route.subject_label =
+        runtime::RouteMetrics::SubjectLabel{"target_lang", std::move(target_langs), "other"};
     return m;
   }
 };

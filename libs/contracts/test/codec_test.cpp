@@ -228,8 +228,9 @@ TEST(ReceiptsAndTranslateTest, StructsRoundTrip) {
   EXPECT_EQ(ToJson(last),
             R"({"translatedText":"","targetLang":"de","msgKey":"1740650000123-bob","done":true})");
   TranslateChunk failed{"", "de", "1-bob", true, ErrorReply{core::ErrorCode::kNotFound, "no"}};
-  EXPECT_EQ(ToJson(failed),
-            R"({"translatedText":"","targetLang":"de","msgKey":"1-bob","done":true,"error":{"code":"not_found","message":"no"}})");
+  EXPECT_EQ(
+      ToJson(failed),
+      R"({"translatedText":"","targetLang":"de","msgKey":"1-bob","done":true,"error":{"code":"not_found","message":"no"}})");
   EXPECT_EQ(*FromJson<TranslateChunk>(ToJson(failed)), failed);
   EXPECT_EQ(EchoTranslateFields(R"({"targetLang":"es","msgKey":"1-bob","text":""})").msg_key,
             "1-bob");

@@ -336,8 +336,7 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
     EXPECT_FALSE(has(*p, "translate.>"));
     // Nobody publishes translation chunks: only the service (whose identity publishes `>`).
     for (const auto& g : *p) {
-      EXPECT_FALSE(g.rfind("deliver.", 0) == 0 && g.find(".translate.") != std::string::npos)
-          << g;
+      EXPECT_FALSE(g.rfind("deliver.", 0) == 0 && g.find(".translate.") != std::string::npos) << g;
     }
   }
   EXPECT_TRUE(has(charlie->sub_allow, "deliver.charlie.>"));

@@ -82,11 +82,11 @@ core::Status ApertiumBackend::Probe(const telemetry::SpanContext& parent) {
   std::string out;
   TranslateLimits limits;
   limits.timeout = std::chrono::milliseconds(10000);
-  CHAT_RETURN_IF_ERROR(Translate(modes_.front().pair, "Hello.", limits, parent,
-                                 [&out](std::string_view piece) {
-                                   out.append(piece);
-                                   return true;
-                                 }));
+  CHAT_RETURN_IF_ERROR(
+      Translate(modes_.front().pair, "Hello.", limits, parent, [&out](std::string_view piece) {
+        out.append(piece);
+        return true;
+      }));
   if (out.find_first_not_of(" \n") == std::string::npos) {
     return core::Unavailable("apertium produced no output for the probe");
   }
@@ -97,8 +97,8 @@ core::Status ApertiumBackend::Translate(const LanguagePair& pair, std::string_vi
                                         const TranslateLimits& limits,
                                         const telemetry::SpanContext& /*parent*/,
                                         const TextSink& sink) {
-  auto mode = std::find_if(modes_.begin(), modes_.end(),
-                           [&](const Mode& m) { return m.pair == pair; });
+  auto mode =
+      std::find_if(modes_.begin(), modes_.end(), [&](const Mode& m) { return m.pair == pair; });
   if (mode == modes_.end()) return core::NotFound("no Apertium mode for " + pair.Name());
   ProcessRun run;
   // -u: unknown words without the '*' mark; -d: the data directory whose modes/ we listed.

@@ -16,10 +16,20 @@ constexpr std::size_t kMaxLineBytes = 64 * 1024;
 
 std::string LanguageName(std::string_view tag) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kNames = {{
-      {"en", "English"}, {"es", "Spanish"}, {"ca", "Catalan"}, {"de", "German"},
-      {"pl", "Polish"}, {"ja", "Japanese"}, {"hi", "Hindi"}, {"zh-TW", "Traditional Chinese"},
-      {"fr", "French"}, {"it", "Italian"}, {"pt", "Portuguese"}, {"nl", "Dutch"},
-      {"zh", "Chinese"}, {"ko", "Korean"},
+      {"en", "English"},
+      {"es", "Spanish"},
+      {"ca", "Catalan"},
+      {"de", "German"},
+      {"pl", "Polish"},
+      {"ja", "Japanese"},
+      {"hi", "Hindi"},
+      {"zh-TW", "Traditional Chinese"},
+      {"fr", "French"},
+      {"it", "Italian"},
+      {"pt", "Portuguese"},
+      {"nl", "Dutch"},
+      {"zh", "Chinese"},
+      {"ko", "Korean"},
   }};
   for (const auto& [code, name] : kNames) {
     if (code == tag) return std::string(name);
@@ -82,9 +92,9 @@ class NdjsonStream {
       return false;
     }
     if (auto e = j.find("error"); e != j.end()) {
-      status_ = core::Unavailable("the model reported an error: " +
-                                  (e->is_string() ? e->get<std::string>().substr(0, 200)
-                                                  : std::string("(not a string)")));
+      status_ = core::Unavailable(
+          "the model reported an error: " +
+          (e->is_string() ? e->get<std::string>().substr(0, 200) : std::string("(not a string)")));
       return false;
     }
     auto r = j.find("response");
@@ -136,8 +146,8 @@ OllamaBackend::OllamaBackend(std::string url, std::string model,
 std::string OllamaBackend::Prompt(const LanguagePair& pair, std::string_view text) {
   std::string target = LanguageName(pair.target) + " (" + PromptCode(pair.target) + ")";
   std::string source = LanguageName(pair.source) + " (" + PromptCode(pair.source) + ")";
-  std::string p = "You are a professional translator. Translate the following text from " +
-                  source + " into " + target +
+  std::string p = "You are a professional translator. Translate the following text from " + source +
+                  " into " + target +
                   ". Preserve its meaning and tone. Output only the translation, with no "
                   "explanations or notes.\n\n";
   p.append(text);

@@ -133,8 +133,7 @@ core::Result<ProcessExit> RunProcess(const ProcessRun& run) {
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETPGROUP |
-                                                     POSIX_SPAWN_SETSIGDEF |
+  posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
                                                      POSIX_SPAWN_SETSIGMASK));
   std::vector<char*> argv;
   argv.reserve(run.argv.size() + 1);
@@ -171,7 +170,8 @@ core::Result<ProcessExit> RunProcess(const ProcessRun& run) {
     const std::size_t in_at = in.write.get() >= 0 ? n++ : kNone;
     if (in_at != kNone) fds[in_at] = {in.write.get(), POLLOUT, 0};
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(run.deadline - now).count();
-    int ready = ::poll(fds.data(), static_cast<nfds_t>(n), static_cast<int>(std::min<int64_t>(wait + 1, 60000)));
+    int ready = ::poll(fds.data(), static_cast<nfds_t>(n),
+                       static_cast<int>(std::min<int64_t>(wait + 1, 60000)));
     if (ready < 0) {
       if (errno == EINTR) continue;
       int e = errno;

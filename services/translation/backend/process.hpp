@@ -24,8 +24,8 @@ struct ProcessRun {
 };
 
 struct ProcessExit {
-  int exit_code = 0;   // when exited normally
-  int signal = 0;      // when killed by a signal
+  int exit_code = 0;  // when exited normally
+  int signal = 0;     // when killed by a signal
   std::string stderr_text;
 };
 

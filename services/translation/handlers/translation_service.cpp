@@ -86,8 +86,8 @@ core::Result<std::unique_ptr<TranslationService>> TranslationService::Create(
 }
 
 core::Result<std::unique_ptr<TranslationService>> TranslationService::Create(
-    const TranslationConfig& config, std::unique_ptr<TranslationBackend> backend,
-    runtime::Bus& bus, const core::Clock& clock) {
+    const TranslationConfig& config, std::unique_ptr<TranslationBackend> backend, runtime::Bus& bus,
+    const core::Clock& clock) {
   std::unique_ptr<TranslationService> s(
       new TranslationService(config, std::move(backend), bus, clock));
   auto& log = *bus.telemetry().logger;
@@ -162,9 +162,8 @@ void TranslationService::ProbeLoop() {
 
 bool TranslationService::AcquireSlot() {
   std::unique_lock lock(mu_);
-  bool got = slot_freed_.wait_for(lock, config_.queue_wait, [this] {
-    return stopping_ || running_ < config_.max_concurrent;
-  });
+  bool got = slot_freed_.wait_for(
+      lock, config_.queue_wait, [this] { return stopping_ || running_ < config_.max_concurrent; });
   if (!got || stopping_) return false;
   ++running_;
   return true;
@@ -232,16 +231,16 @@ core::Status TranslationService::HandleRequest(const runtime::RawPayload& body,
     return fail(core::InvalidArgument("the body's user does not match the subject's user"));
   }
   if (req->text.size() > config_.max_text_bytes) {
-    return fail(core::InvalidArgument("text exceeds " + std::to_string(config_.max_text_bytes) +
-                                      " bytes"));
+    return fail(
+        core::InvalidArgument("text exceeds " + std::to_string(config_.max_text_bytes) + " bytes"));
   }
   LanguagePair pair{req->source_lang.empty() ? config_.default_source : req->source_lang,
                     req->target_lang};
   const auto& pairs = backend_->Pairs();
   if (std::find(pairs.begin(), pairs.end(), pair) == pairs.end()) {
-    return fail(core::NotFound("no translation from " + pair.source + " to " + pair.target +
-                               "; available: " +
-                               (languages_text_.empty() ? "none" : languages_text_)));
+    return fail(
+        core::NotFound("no translation from " + pair.source + " to " + pair.target +
+                       "; available: " + (languages_text_.empty() ? "none" : languages_text_)));
   }
   if (!AcquireSlot()) {
     return fail(core::ResourceExhausted(
@@ -296,8 +295,7 @@ core::Status TranslationService::Translate(const LanguagePair& pair,
   core::Status s = backend_->Translate(pair, req.text, limits, span.Context(), sink);
   if (!publish_failed.ok()) s = publish_failed;
   if (!s.ok()) {
-    span.RecordError(core::ErrorCodeName(s.code()), s.message(), "translate",
-                     "translation failed");
+    span.RecordError(core::ErrorCodeName(s.code()), s.message(), "translate", "translation failed");
     if (s.code() == core::ErrorCode::kUnavailable ||
         s.code() == core::ErrorCode::kDeadlineExceeded) {
       SetAvailable(false, s.message(), span.Context());
@@ -323,8 +321,6 @@ core::Status TranslationService::Translate(const LanguagePair& pair,
   return core::Status::Ok();
 }
 
-void TranslationService::Drain(std::chrono::milliseconds timeout) {
-  dispatcher_->Drain(timeout);
-}
+void TranslationService::Drain(std::chrono::milliseconds timeout) { dispatcher_->Drain(timeout); }
 
 }  // namespace chat::translation_service

@@ -53,7 +53,7 @@ class FakeModelServer {
     server_.Post("/api/generate", [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard lock(mu_);
-        traceparent_ = req.get_header_value("traceparent");
+        traceparent_ = req.get_header_value(std::string(telemetry::semconv::kTraceparentHeader));
         body_ = req.body;
         ++requests_;
       }
@@ -154,16 +154,17 @@ class TranslationServiceTest : public chat::testing::ServiceTest {
     natsx::SubscribeOptions options;
     options.templates = {subjects::kDeliverTranslate};
     options.pattern = "deliver.alice.translate.response";
-    auto sub = alice_->Subscribe(options, [this](const natsx::Message& msg, natsx::MessageContext&) {
-      auto chunk = contracts::FromJson<contracts::TranslateChunk>(msg.payload());
-      std::lock_guard lock(mu_);
-      if (chunk.ok()) {
-        chunks_.push_back(*chunk);
-      } else {
-        undecodable_.push_back(std::string(msg.payload()));
-      }
-      return core::Status();
-    });
+    auto sub =
+        alice_->Subscribe(options, [this](const natsx::Message& msg, natsx::MessageContext&) {
+          auto chunk = contracts::FromJson<contracts::TranslateChunk>(msg.payload());
+          std::lock_guard lock(mu_);
+          if (chunk.ok()) {
+            chunks_.push_back(*chunk);
+          } else {
+            undecodable_.push_back(std::string(msg.payload()));
+          }
+          return core::Status();
+        });
     ASSERT_TRUE(sub.ok()) << sub.status().ToString();
     sub_ = std::move(*sub);
     ASSERT_TRUE(alice_->Flush(5s).ok());
@@ -205,9 +206,9 @@ class TranslationServiceTest : public chat::testing::ServiceTest {
   }
 
   void Send(const std::string& body) {
-    ASSERT_TRUE(alice_->Publish(subjects::kTranslateRequest, {"alice"}, body,
-                                telemetry::SpanContext{})
-                    .ok());
+    ASSERT_TRUE(
+        alice_->Publish(subjects::kTranslateRequest, {"alice"}, body, telemetry::SpanContext{})
+            .ok());
   }
   static std::string Request(const std::string& text, const std::string& target,
                              const std::string& key, const std::string& source = "") {
@@ -341,8 +342,8 @@ TEST(ApertiumBackendTest, DiscoversTheInstalledPairs) {
   std::vector<LanguagePair> pairs;
   for (const auto& m : modes) pairs.push_back(m.pair);
   // apertium-eng-spa and apertium-eng-cat, without the dialect variants.
-  EXPECT_EQ(pairs, (std::vector<LanguagePair>{{"ca", "en"}, {"en", "ca"}, {"en", "es"},
-                                              {"es", "en"}}));
+  EXPECT_EQ(pairs,
+            (std::vector<LanguagePair>{{"ca", "en"}, {"en", "ca"}, {"en", "es"}, {"es", "en"}}));
   EXPECT_TRUE(ApertiumBackend::DiscoverModes("/nonexistent").empty());
   EXPECT_EQ(ApertiumBackend::WireTag("spa"), "es");
 }
@@ -350,9 +351,8 @@ TEST(ApertiumBackendTest, DiscoversTheInstalledPairs) {
 TEST(ApertiumBackendTest, AFailingProgramIsUnavailable) {
   auto backend = ApertiumBackend::Create("false", kApertiumData);
   ASSERT_TRUE(backend.ok());
-  auto s = (*backend)->Translate({"en", "es"}, "Hello.", {}, {}, [](std::string_view) {
-    return true;
-  });
+  auto s =
+      (*backend)->Translate({"en", "es"}, "Hello.", {}, {}, [](std::string_view) { return true; });
   EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
   EXPECT_EQ((*backend)->Probe({}).code(), ErrorCode::kUnavailable);
   // A program that exits without reading a large input: the write fails with EPIPE instead of
@@ -366,9 +366,9 @@ TEST(ApertiumBackendTest, AFailingProgramIsUnavailable) {
 
 TEST(Utf8Test, ChunksNeverEndInsideACharacter) {
   EXPECT_EQ(CompleteUtf8Prefix("abc"), 3u);
-  EXPECT_EQ(CompleteUtf8Prefix("a\xC3"), 1u);          // first byte of "é"
-  EXPECT_EQ(CompleteUtf8Prefix("a\xC3\xA9"), 3u);      // "aé"
-  EXPECT_EQ(CompleteUtf8Prefix("\xE3\x81"), 0u);       // two of three bytes
+  EXPECT_EQ(CompleteUtf8Prefix("a\xC3"), 1u);             // first byte of "é"
+  EXPECT_EQ(CompleteUtf8Prefix("a\xC3\xA9"), 3u);         // "aé"
+  EXPECT_EQ(CompleteUtf8Prefix("\xE3\x81"), 0u);          // two of three bytes
   EXPECT_EQ(CompleteUtf8Prefix("\xF0\x9F\x91\x8D"), 4u);  // 👍
 }
 
@@ -497,7 +497,8 @@ TEST_F(TranslationServiceTest, RefusalsEndWithAnErrorChunkAndAreCounted) {
                       .Value();
   EXPECT_EQ(failures, 4);
   int warned = 0;
-  for (const auto& line : tel_.LogLines()) warned += line.find("request rejected") != std::string::npos;
+  for (const auto& line : tel_.LogLines())
+    warned += line.find("request rejected") != std::string::npos;
   EXPECT_GE(warned, 6);
 }
 

@@ -47,11 +47,7 @@ import {
   RoomTargetRequestCodec,
 } from "./rooms";
 import { StickerListCodec, StickerProductListCodec } from "./stickers";
-import {
-  TranslateChunkCodec,
-  TranslatePingReplyCodec,
-  TranslateRequestCodec,
-} from "./translate";
+import { TranslateChunkCodec, TranslatePingReplyCodec, TranslateRequestCodec } from "./translate";
 import {
   WhiteboardBoardCodec,
   WhiteboardBoardRequestCodec,
