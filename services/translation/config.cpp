@@ -55,7 +55,10 @@ core::Result<TranslationConfig> TranslationConfig::FromEnv(const core::Env& env)
   if (c.apertium_data_dir.empty() || c.apertium_data_dir.front() != '/') {
     reader.AddProblem("CHAT_TRANSLATE_APERTIUM_DATA_DIR must be an absolute directory");
   }
-  c.ollama_url = reader.Url("CHAT_TRANSLATE_OLLAMA_URL", "http://localhost:11434");
+  // system.md §6.8 names the reference's variable OLLAMA_URL: still honoured when the service's
+  // own name is unset.
+  const std::string reference_url = reader.Url("OLLAMA_URL", "http://localhost:11434");
+  c.ollama_url = reader.Url("CHAT_TRANSLATE_OLLAMA_URL", reference_url);
   while (c.ollama_url.size() > 1 && c.ollama_url.back() == '/') c.ollama_url.pop_back();
   c.ollama_model = reader.String("CHAT_TRANSLATE_OLLAMA_MODEL", "translategemma");
   if (c.ollama_model.empty() || c.ollama_model.size() > 128 ||

@@ -45,7 +45,7 @@ struct TranslationConfig {
       "/usr/share/apertium";  // CHAT_TRANSLATE_APERTIUM_DATA_DIR (modes/ inside)
 
   // ---- Ollama-compatible HTTP backend ----
-  std::string ollama_url = "http://localhost:11434";  // CHAT_TRANSLATE_OLLAMA_URL (was OLLAMA_URL)
+  std::string ollama_url = "http://localhost:11434";  // CHAT_TRANSLATE_OLLAMA_URL, else OLLAMA_URL
   std::string ollama_model = "translategemma";        // CHAT_TRANSLATE_OLLAMA_MODEL
   // CHAT_TRANSLATE_OLLAMA_LANGUAGES: the tags the model is offered for; every ordered pair of
   // two different ones is a pair.

@@ -105,8 +105,6 @@ const std::vector<RenamedVariable>& RenamedVariables() {
         {"FANOUT_STICKER_BASE_URL", "CHAT_FANOUT_STICKER_BASE_URL"},
         // system.md §6.9 names the reference's variable STICKER_BASE_URL.
         {"STICKER_BASE_URL", "CHAT_STICKER_BASE_URL"},
-        // system.md §6.8 names the reference's variable OLLAMA_URL.
-        {"OLLAMA_URL", "CHAT_TRANSLATE_OLLAMA_URL"},
         {"HISTORY_DB_POOL_SIZE", "CHAT_HISTORY_DB_POOL_SIZE"},
         {"HISTORY_STATEMENT_TIMEOUT_MS", "CHAT_HISTORY_STATEMENT_TIMEOUT_MS"},
         {"PERSIST_BATCH_SIZE", "CHAT_PERSIST_BATCH_SIZE"},

@@ -372,6 +372,42 @@ TEST(Utf8Test, ChunksNeverEndInsideACharacter) {
   EXPECT_EQ(CompleteUtf8Prefix("\xF0\x9F\x91\x8D"), 4u);  // 👍
 }
 
+TEST(ConfigTest, DefaultsAndInvalidSettings) {
+  core::MapEnv empty;
+  auto c = TranslationConfig::FromEnv(empty);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->backend, BackendKind::kApertium);
+  EXPECT_EQ(c->apertium_data_dir, "/usr/share/apertium");
+  EXPECT_EQ(c->max_text_bytes, 4000u);
+  EXPECT_EQ(c->chunk_interval, 100ms);
+
+  core::MapEnv ollama{{"CHAT_TRANSLATE_BACKEND", "ollama"},
+                      {"OLLAMA_URL", "http://models:11434/"},
+                      {"CHAT_TRANSLATE_OLLAMA_LANGUAGES", "en, es,zh-TW"}};
+  auto o = TranslationConfig::FromEnv(ollama);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->backend, BackendKind::kOllama);
+  EXPECT_EQ(o->ollama_url, "http://models:11434");  // system.md's name, trailing '/' dropped
+  EXPECT_EQ(o->ollama_languages, (std::vector<std::string>{"en", "es", "zh-TW"}));
+
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"CHAT_TRANSLATE_BACKEND", "google"},
+           {"CHAT_TRANSLATE_MAX_TEXT_BYTES", "5000"},
+           {"CHAT_TRANSLATE_MAX_CONCURRENT", "0"},
+           {"CHAT_TRANSLATE_APERTIUM_DATA_DIR", "relative/dir"},
+           {"CHAT_TRANSLATE_OLLAMA_URL", "ftp://x"},
+           {"CHAT_TRANSLATE_OLLAMA_MODEL", "a\"b"},
+           {"CHAT_TRANSLATE_OLLAMA_LANGUAGES", "en,e_s"},
+           {"CHAT_TRANSLATE_DEFAULT_SOURCE", "e n"}}) {
+    core::MapEnv bad{{name, value}};
+    auto r = TranslationConfig::FromEnv(bad);
+    EXPECT_FALSE(r.ok()) << name << "=" << value;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find(name), std::string::npos) << r.status().message();
+    }
+  }
+}
+
 // ---- the service over NATS with Apertium ----
 
 TEST_F(TranslationServiceTest, RoutesMatchTheReadme) {
