@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "chat/core/status.hpp"
@@ -22,7 +23,9 @@ struct LanguagePair {
 
   std::string Name() const { return source + "-" + target; }
   friend bool operator==(const LanguagePair&, const LanguagePair&) = default;
-  friend auto operator<=>(const LanguagePair&, const LanguagePair&) = default;
+  friend bool operator<(const LanguagePair& a, const LanguagePair& b) {
+    return std::tie(a.source, a.target) < std::tie(b.source, b.target);
+  }
 };
 
 struct TranslateLimits {

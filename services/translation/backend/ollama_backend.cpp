@@ -12,7 +12,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::size_t kMaxLineBytes = 64 * 1024;
+constexpr std::size_t kMaxLineBytes = std::size_t{64} * 1024;
 
 std::string LanguageName(std::string_view tag) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kNames = {{

@@ -3,13 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <thread>
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): posix_spawn's environment

@@ -533,8 +533,9 @@ TEST_F(TranslationServiceTest, RefusalsEndWithAnErrorChunkAndAreCounted) {
                       .Value();
   EXPECT_EQ(failures, 4);
   int warned = 0;
-  for (const auto& line : tel_.LogLines())
+  for (const auto& line : tel_.LogLines()) {
     warned += line.find("request rejected") != std::string::npos;
+  }
   EXPECT_GE(warned, 6);
 }
 
