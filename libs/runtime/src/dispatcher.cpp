@@ -81,6 +81,11 @@ core::Status RequestContext::Publish(const core::SubjectTemplate& tmpl, natsx::A
   return dispatcher_.connection().Publish(tmpl, args, payload, span_context());
 }
 
+core::Status RequestContext::PublishInSpan(const core::SubjectTemplate& tmpl, natsx::Args args,
+                                           std::string_view payload) {
+  return dispatcher_.connection().PublishInContext(tmpl, args, payload, span_context());
+}
+
 core::Result<natsx::Message> RequestContext::Request(const core::SubjectTemplate& tmpl,
                                                      natsx::Args args, std::string_view payload,
                                                      std::chrono::milliseconds timeout) {

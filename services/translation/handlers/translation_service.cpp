@@ -179,7 +179,8 @@ void TranslationService::ReleaseSlot() {
 
 core::Status TranslationService::PublishChunk(RequestContext& ctx,
                                               const contracts::TranslateChunk& chunk) {
-  return ctx.Publish(subjects::kDeliverTranslate, {ctx.user()}, contracts::ToJson(chunk));
+  // With the process span's own context, no span per chunk (observability §4.6).
+  return ctx.PublishInSpan(subjects::kDeliverTranslate, {ctx.user()}, contracts::ToJson(chunk));
 }
 
 core::Result<contracts::TranslatePingReply> TranslationService::HandlePing(RequestContext& ctx) {

@@ -160,6 +160,8 @@ class TranslationServiceTest : public chat::testing::ServiceTest {
           std::lock_guard lock(mu_);
           if (chunk.ok()) {
             chunks_.push_back(*chunk);
+            auto tp = msg.Header(telemetry::semconv::kTraceparentHeader);
+            traceparents_.push_back(tp ? std::string(*tp) : std::string());
           } else {
             undecodable_.push_back(std::string(msg.payload()));
           }
@@ -287,6 +289,7 @@ class TranslationServiceTest : public chat::testing::ServiceTest {
   std::mutex mu_;
   std::vector<contracts::TranslateChunk> chunks_;
   std::vector<std::string> undecodable_;
+  std::vector<std::string> traceparents_;  // of each chunk in chunks_
 };
 
 // ---- the process runner and the Apertium backend on their own ----
@@ -444,6 +447,13 @@ TEST_F(TranslationServiceTest, TranslatesEnglishToSpanishAsStreamedChunks) {
   const auto* lang = telemetry::sdk::FindAttribute(*process, "chat.translate.target_lang");
   ASSERT_NE(lang, nullptr);
   EXPECT_EQ(std::get<std::string>(*lang), "es");
+  // Every chunk carries the process span's own context; no span per chunk (observability §4.6).
+  EXPECT_FALSE(tel_.FindSpan("publish deliver.{user}.translate.response").has_value());
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(traceparents_.size(), chunks_.size());
+  for (const auto& tp : traceparents_) {
+    EXPECT_EQ(tp, "00-" + process->trace_id.Hex() + "-" + process->span_id.Hex() + "-01");
+  }
 }
 
 TEST_F(TranslationServiceTest, TranslatesToCatalanAndBackToEnglish) {

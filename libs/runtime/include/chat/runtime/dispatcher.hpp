@@ -170,6 +170,10 @@ class RequestContext {
   // Publishes as a child of the process span (natsx makes the PRODUCER span and injects it).
   core::Status Publish(const core::SubjectTemplate& tmpl, natsx::Args args,
                        std::string_view payload);
+  // Publishes one message of a stream that belongs to the process span: the message carries
+  // the process span's own context and no PRODUCER span is made (translation chunks).
+  core::Status PublishInSpan(const core::SubjectTemplate& tmpl, natsx::Args args,
+                             std::string_view payload);
   // Requests as a child of the process span.
   core::Result<natsx::Message> Request(const core::SubjectTemplate& tmpl, natsx::Args args,
                                        std::string_view payload, std::chrono::milliseconds timeout);
