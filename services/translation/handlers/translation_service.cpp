@@ -103,7 +103,6 @@ core::Result<std::unique_ptr<TranslationService>> TranslationService::Create(
 core::Status TranslationService::Register() {
   runtime::RouteOptions request_options;
   request_options.metrics = &metrics_->route;
-  request_options.success_level = telemetry::LogLevel::kInfo;
   // One subscription per slot plus the queue: a request beyond the running ones waits (at most
   // queue_wait) on its own subscription thread instead of behind a long translation.
   request_options.concurrency = config_.max_concurrent + config_.queue;
