@@ -66,15 +66,18 @@ core::Result<TranslationConfig> TranslationConfig::FromEnv(const core::Env& env)
     reader.AddProblem("CHAT_TRANSLATE_OLLAMA_MODEL must be a model name such as translategemma");
   }
   c.ollama_languages =
-      SplitList(reader.String("CHAT_TRANSLATE_OLLAMA_LANGUAGES", "en,es,ca,de,pl,ja,hi,zh-TW"));
+      SplitList(reader.String("CHAT_TRANSLATE_OLLAMA_LANGUAGES", "en,ja,hi,pl,de,zh-TW"));
   for (const auto& tag : c.ollama_languages) {
     if (!contracts::IsValidLanguageTag(tag)) {
       reader.AddProblem("CHAT_TRANSLATE_OLLAMA_LANGUAGES must list language tags such as en,es");
       break;
     }
   }
-  if (c.backend == BackendKind::kOllama && c.ollama_languages.size() < 2) {
-    reader.AddProblem("CHAT_TRANSLATE_OLLAMA_LANGUAGES needs at least two languages");
+  // n languages make n·(n−1) pairs, each a span name `translate {pair}` and a label value:
+  // six keep the service under observability §11's 40 span names.
+  if (c.backend == BackendKind::kOllama &&
+      (c.ollama_languages.size() < 2 || c.ollama_languages.size() > 6)) {
+    reader.AddProblem("CHAT_TRANSLATE_OLLAMA_LANGUAGES needs two to six languages");
   }
   CHAT_RETURN_IF_ERROR(reader.Finish());
   return c;

@@ -49,7 +49,7 @@ struct TranslationConfig {
   std::string ollama_model = "translategemma";        // CHAT_TRANSLATE_OLLAMA_MODEL
   // CHAT_TRANSLATE_OLLAMA_LANGUAGES: the tags the model is offered for; every ordered pair of
   // two different ones is a pair.
-  std::vector<std::string> ollama_languages{"en", "es", "ca", "de", "pl", "ja", "hi", "zh-TW"};
+  std::vector<std::string> ollama_languages{"en", "ja", "hi", "pl", "de", "zh-TW"};
 
   static core::Result<TranslationConfig> FromEnv(const core::Env& env);
 };

@@ -392,6 +392,9 @@ TEST(ConfigTest, DefaultsAndInvalidSettings) {
   EXPECT_EQ(o->backend, BackendKind::kOllama);
   EXPECT_EQ(o->ollama_url, "http://models:11434");  // system.md's name, trailing '/' dropped
   EXPECT_EQ(o->ollama_languages, (std::vector<std::string>{"en", "es", "zh-TW"}));
+  core::MapEnv seven{{"CHAT_TRANSLATE_BACKEND", "ollama"},
+                     {"CHAT_TRANSLATE_OLLAMA_LANGUAGES", "en,es,ca,de,pl,ja,hi"}};
+  EXPECT_FALSE(TranslationConfig::FromEnv(seven).ok());  // 42 pairs: too many span names
 
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
            {"CHAT_TRANSLATE_BACKEND", "google"},
