@@ -25,6 +25,29 @@ std::string FirstLine(std::string_view text) {
   return out;
 }
 
+// The text in null-flush form (`apertium -z`): a NUL after each sentence (after its ".", "!",
+// "?" or newline and the whitespace that follows), so every stage of the pipeline flushes there
+// and a sentence's translation comes out while the next ones are still being translated. The
+// output is the same as without -z. NULs in the text itself would be flush marks: dropped.
+std::string NullFlushSegments(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 16 + 1);
+  bool sentence_end = false;
+  for (char c : text) {
+    if (c == '\0') continue;
+    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (sentence_end && !space) out.push_back('\0');
+    out.push_back(c);
+    if (c == '.' || c == '!' || c == '?' || c == '\n') {
+      sentence_end = true;
+    } else if (!space) {
+      sentence_end = false;
+    }
+  }
+  out.push_back('\0');
+  return out;
+}
+
 }  // namespace
 
 std::string ApertiumBackend::WireTag(std::string_view iso639_3) {
@@ -101,12 +124,19 @@ core::Status ApertiumBackend::Translate(const LanguagePair& pair, std::string_vi
       std::find_if(modes_.begin(), modes_.end(), [&](const Mode& m) { return m.pair == pair; });
   if (mode == modes_.end()) return core::NotFound("no Apertium mode for " + pair.Name());
   ProcessRun run;
-  // -u: unknown words without the '*' mark; -d: the data directory whose modes/ we listed.
-  run.argv = {bin_, "-u", "-d", data_dir_, mode->mode};
-  run.input = text;
+  // -u: unknown words without the '*' mark; -z: null-flush mode (output per sentence, above);
+  // -d: the data directory whose modes/ we listed.
+  run.argv = {bin_, "-u", "-z", "-d", data_dir_, mode->mode};
+  const std::string input = NullFlushSegments(text);
+  run.input = input;
   run.deadline = std::chrono::steady_clock::now() + limits.timeout;
   run.max_output_bytes = limits.max_output_bytes;
-  run.on_output = sink;
+  std::string piece_text;
+  run.on_output = [&sink, &piece_text](std::string_view piece) {
+    piece_text.assign(piece);
+    std::erase(piece_text, '\0');  // flush marks, if a stage echoes them
+    return piece_text.empty() || sink(piece_text);
+  };
   CHAT_ASSIGN_OR_RETURN(ProcessExit exit, RunProcess(run));
   if (exit.signal != 0) {
     return core::Unavailable("apertium was killed by signal " + std::to_string(exit.signal));

@@ -351,6 +351,28 @@ TEST(ApertiumBackendTest, DiscoversTheInstalledPairs) {
   EXPECT_EQ(ApertiumBackend::WireTag("spa"), "es");
 }
 
+TEST(ApertiumBackendTest, TranslatesSentenceBySentenceWithTheTextIntact) {
+  auto backend = ApertiumBackend::Create("apertium", kApertiumData);
+  ASSERT_TRUE(backend.ok());
+  std::string out;
+  int pieces = 0;
+  // A NUL inside the text (JSON allows \u0000) must not split or corrupt anything.
+  std::string text = "The house is big and the cat is black. Where is the station?\n\nI like ";
+  text.push_back('\0');
+  text += "books!";
+  auto s = (*backend)->Translate({"en", "es"}, text, {}, {}, [&](std::string_view piece) {
+    out.append(piece);
+    ++pieces;
+    return true;
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_GE(pieces, 1);
+  EXPECT_EQ(out.find('\0'), std::string::npos);
+  EXPECT_NE(out.find("La casa es grande y el gato es negro. "), std::string::npos) << out;
+  EXPECT_NE(out.find("canal?\n\n"), std::string::npos) << out;  // paragraph kept
+  EXPECT_NE(out.find("libros!"), std::string::npos) << out;
+}
+
 TEST(ApertiumBackendTest, AFailingProgramIsUnavailable) {
   auto backend = ApertiumBackend::Create("false", kApertiumData);
   ASSERT_TRUE(backend.ok());
