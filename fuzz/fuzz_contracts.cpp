@@ -46,6 +46,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       c::PresenceUpdate, c::ReadStateEntry, c::ReadStateReply, c::ReadUpdate, c::RoomChanged,
       c::RoomCreateRequest, c::RoomDepartRequest, c::RoomInfo, c::RoomListReply, c::RoomListRequest,
       c::RoomMember, c::RoomMembersReply, c::RoomMembershipRequest, c::RoomTargetRequest,
-      c::TranslateChunk, c::TranslateRequest>(json);
+      c::TranslateChunk, c::TranslatePingReply, c::TranslateRequest>(json);
   return 0;
 }

@@ -76,11 +76,13 @@ declare -A SERVICE_BINS=(
   [kb-service]=kb/kb-service
   [whiteboard-service]=whiteboard/whiteboard-service
   [sticker-service]=sticker/sticker-service
+  [translation-service]=translation/translation-service
   [user-search-service]=user-search/user-search-service
 )
 CHAT_SERVICES=(auth-service room-service persist-worker fanout-service history-service
   presence-service read-receipt-service app-registry-service poll-service kb-service
-  whiteboard-service sticker-service user-search-service)
+  whiteboard-service sticker-service translation-service
+  user-search-service)
 AUTH_HTTP_PORT="${NATS_CHAT_AUTH_PORT:-$((9430 + PORT_OFFSET))}"
 # Extra KEY=VALUE settings for every chat service (the load generator restarts services with
 # OTEL_SDK_DISABLED=true or a higher fanout rate limit through this).

@@ -7,7 +7,8 @@ PACKAGES=(build-essential g++ cmake ninja-build ccache pkg-config libgtest-dev l
   libbenchmark-dev libnats-dev nats-server postgresql libpq-dev prometheus libcpp-httplib-dev
   nlohmann-json3-dev libgumbo-dev libcurl4-openssl-dev libssl-dev zlib1g-dev protobuf-compiler curl jq
   nginx chromium fonts-noto-color-emoji nodejs clang-14 libclang-rt-14-dev clang-format-14
-  clang-tidy-14)
+  clang-tidy-14
+  apertium apertium-eng-spa apertium-eng-cat)  # translation-service's default backend
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then

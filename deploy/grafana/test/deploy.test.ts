@@ -20,9 +20,10 @@ const readDocs = (file: string) => parseAllDocuments(fs.readFileSync(file, 'utf8
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 // Every C++ service the production stack runs (compose and k8s): the chat services, the room
-// app backends of issue 13, sticker-service (issue 14) and user-search-service.
+// app backends of issue 13, sticker-service, translation-service and user-search-service (issue 14).
 const kChatServices = ['auth-service', 'room-service', 'fanout-service', 'persist-worker', 'history-service', 'presence-service', 'read-receipt-service',
-  'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service', 'sticker-service', 'user-search-service'];
+  'app-registry-service', 'poll-service', 'whiteboard-service', 'kb-service', 'sticker-service',
+  'translation-service', 'user-search-service'];
 const kBNats = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 function servicesList(): Map<string, number> {

@@ -213,11 +213,13 @@ test('k8s: the policies admit exactly the flows the manifests and configs use', 
       [`${s}→nats:4222`, `${s}→postgres:5432`, `${s}→otel-collector:4318`]),
     // user-search-service: no database; Keycloak's admin API in the cluster
     'user-search-service→nats:4222', 'user-search-service→otel-collector:4318', 'user-search-service→keycloak:8080',
-    'prometheus→user-search-service:9410',
+    'prometheus→user-search-service:9410', 'translation-service→nats:4222',
+    'translation-service→otel-collector:4318', 'prometheus→translation-service:9408',
     'prometheus→sticker-service:9409', 'prometheus→app-registry-service:9411', 'prometheus→poll-service:9412', 'prometheus→whiteboard-service:9413', 'prometheus→kb-service:9414']) {
     assert.ok(required.has(f), `derivation misses ${f}`);
   }
-  for (const f of ['fanout-service→postgres:5432', 'presence-service→postgres:5432', 'auth-service→postgres:5432']) {
+  for (const f of ['fanout-service→postgres:5432', 'presence-service→postgres:5432', 'auth-service→postgres:5432',
+    'translation-service→postgres:5432']) {
     assert.ok(!required.has(f), `${f}: the service does not read DATABASE_URL`);
   }
   const admitted = new Set<string>();

@@ -222,11 +222,20 @@ TEST(PresenceTest, StructsRoundTrip) {
 TEST(ReceiptsAndTranslateTest, StructsRoundTrip) {
   ReadStateReply state{{{"alice", 5, std::nullopt}, {"bob", 7, 3}}};
   EXPECT_EQ(*FromJson<ReadStateReply>(ToJson(state)), state);
-  TranslateRequest req{"hi", "de", "bob", MessageId(1740650000123, "bob")};
+  TranslateRequest req{"hi", "de", "bob", MessageId(1740650000123, "bob"), "en"};
   EXPECT_EQ(*FromJson<TranslateRequest>(ToJson(req)), req);
-  TranslateChunk last{"", "de", "1740650000123-bob", true};
+  TranslateChunk last{"", "de", "1740650000123-bob", true, std::nullopt};
   EXPECT_EQ(ToJson(last),
             R"({"translatedText":"","targetLang":"de","msgKey":"1740650000123-bob","done":true})");
+  TranslateChunk failed{"", "de", "1-bob", true, ErrorReply{core::ErrorCode::kNotFound, "no"}};
+  EXPECT_EQ(
+      ToJson(failed),
+      R"({"translatedText":"","targetLang":"de","msgKey":"1-bob","done":true,"error":{"code":"not_found","message":"no"}})");
+  EXPECT_EQ(*FromJson<TranslateChunk>(ToJson(failed)), failed);
+  EXPECT_EQ(EchoTranslateFields(R"({"targetLang":"es","msgKey":"1-bob","text":""})").msg_key,
+            "1-bob");
+  EXPECT_EQ(EchoTranslateFields(R"({"targetLang":"e s","msgKey":7})").target_lang, "");
+  EXPECT_EQ(EchoTranslateFields("not json").msg_key, "");
 }
 
 TEST(RepliesTest, EveryErrorCodeRoundTrips) {

@@ -78,6 +78,7 @@ const std::map<std::string, RoundTrip>& Codecs() {
       {"ReadStateReply", Codec<ReadStateReply>()},
       {"TranslateRequest", Codec<TranslateRequest>()},
       {"TranslateChunk", Codec<TranslateChunk>()},
+      {"TranslatePingReply", Codec<TranslatePingReply>()},
       {"ErrorReply", Codec<ErrorReply>()},
       {"OkReply", Codec<OkReply>()},
       {"AppList", Codec<AppList>()},

@@ -332,6 +332,21 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
   for (const auto* p : {&alice->pub_allow, &bob->pub_allow, &charlie->pub_allow}) {
     EXPECT_TRUE(has(*p, "users.search"));
   }
+  // Translation (translation-service): every user requests only under their own name and pings;
+  // the chunks come back on deliver.{user}.translate.response, inside their own deliver.{user}.>.
+  EXPECT_TRUE(has(alice->pub_allow, "translate.request.alice"));
+  EXPECT_TRUE(has(bob->pub_allow, "translate.request.bob"));
+  for (const auto* p : {&alice->pub_allow, &bob->pub_allow, &charlie->pub_allow}) {
+    EXPECT_TRUE(has(*p, "translate.ping"));
+    EXPECT_FALSE(has(*p, "translate.request.*"));
+    EXPECT_FALSE(has(*p, "translate.>"));
+    // Nobody publishes translation chunks: only the service (whose identity publishes `>`).
+    for (const auto& g : *p) {
+      EXPECT_FALSE(g.rfind("deliver.", 0) == 0 && g.find(".translate.") != std::string::npos) << g;
+    }
+  }
+  EXPECT_TRUE(has(charlie->sub_allow, "deliver.charlie.>"));
+  EXPECT_FALSE(has(charlie->sub_allow, "deliver.*.translate.response"));
 
   // Nobody may publish under another user's name.
   for (const auto& p : bob->pub_allow) {

@@ -26,6 +26,21 @@ core::Status Connection::Publish(const core::SubjectTemplate& tmpl, Args args,
   return core::Status::Ok();
 }
 
+core::Status Connection::PublishInContext(const core::SubjectTemplate& tmpl, Args args,
+                                          std::string_view payload, const SpanContext& context) {
+  std::string subject;
+  CHAT_RETURN_IF_ERROR(core::FormatSubjectInto(tmpl, args.begin(), args.size(), subject));
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  if (s != NATS_OK) return internal::ToStatus(s, "create message");
+  std::unique_ptr<natsMsg, internal::MsgDeleter> msg(raw);
+  CHAT_RETURN_IF_ERROR(InjectHeaders(msg.get(), context, {}));
+  s = natsConnection_PublishMsg(nc_, msg.get());
+  if (s != NATS_OK) return internal::ToStatus(s, "publish");
+  return core::Status::Ok();
+}
+
 core::Result<Message> Connection::Request(const core::SubjectTemplate& tmpl, Args args,
                                           std::string_view payload,
                                           std::chrono::milliseconds timeout,

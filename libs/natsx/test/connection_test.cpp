@@ -111,6 +111,28 @@ TEST_F(NatsxTest, PublishWithoutParentStartsRootAndInjectsItsOwnContext) {
   EXPECT_EQ(tp, tel::FormatTraceparent(pc));
 }
 
+TEST_F(NatsxTest, PublishInContextInjectsTheCallersContextWithoutASpan) {
+  Latch got;
+  std::string tp;
+  auto sub = conn_->Subscribe({.templates = {kEvents}},
+                              [&](const natsx::Message& m, natsx::MessageContext&) {
+                                tp = std::string(m.Header("traceparent").value_or(""));
+                                got.Set();
+                                return Status::Ok();
+                              });
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(conn_->Flush(2s).ok());
+  tel::Span stream =
+      tel_.telemetry().tracer.StartSpan("stream", tel::SpanKind::kInternal, tel::SpanContext{});
+  ASSERT_TRUE(conn_->PublishInContext(kEvents, {"x"}, "{}", stream.Context()).ok());
+  ASSERT_TRUE(got.Wait(5s));
+  EXPECT_EQ(tp, tel::FormatTraceparent(stream.Context()));
+  stream.End();
+  EXPECT_FALSE(tel_.FindSpan("publish events.{kind}").has_value());
+  EXPECT_EQ(conn_->PublishInContext(kEvents, {"a.b"}, "{}", stream.Context()).code(),
+            chat::core::ErrorCode::kInvalidArgument);
+}
+
 TEST_F(NatsxTest, OneSubscriptionServesSeveralTemplates) {
   std::atomic<int> n{0};
   auto sub = conn_->Subscribe({.templates = {kRoom, kThread}, .pattern = "chat.>"},

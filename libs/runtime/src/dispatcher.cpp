@@ -81,6 +81,11 @@ core::Status RequestContext::Publish(const core::SubjectTemplate& tmpl, natsx::A
   return dispatcher_.connection().Publish(tmpl, args, payload, span_context());
 }
 
+core::Status RequestContext::PublishInSpan(const core::SubjectTemplate& tmpl, natsx::Args args,
+                                           std::string_view payload) {
+  return dispatcher_.connection().PublishInContext(tmpl, args, payload, span_context());
+}
+
 core::Result<natsx::Message> RequestContext::Request(const core::SubjectTemplate& tmpl,
                                                      natsx::Args args, std::string_view payload,
                                                      std::chrono::milliseconds timeout) {
@@ -340,7 +345,8 @@ core::Status Dispatcher::Run(Route& route, const natsx::Message& msg, natsx::Mes
     if (result.empty()) result = ResultLabel(status, m->results);
     size_t row = 0;  // the subject label's value; the fallback (last) when it is not listed
     if (m->subject_label) {
-      auto token = msg.Arg(m->subject_label->placeholder);
+      std::optional<std::string_view> token = msg.Arg(m->subject_label->placeholder);
+      if (ctx.label_override()) token = *ctx.label_override();
       row = route.label_values.size() - 1;
       for (size_t v = 0; token && v + 1 < route.label_values.size(); ++v) {
         if (route.label_values[v] == *token) {

@@ -20,6 +20,8 @@ core::Result<HttpCallResult> CallHttp(const HttpCall& call, const telemetry::Tel
   request.timeout = call.timeout;
   request.failure_description = call.failure_description;
   request.status_message_prefix = call.status_message_prefix;
+  request.on_body_data = call.on_body_data;
+  request.max_body_bytes = call.max_body_bytes;
   CHAT_ASSIGN_OR_RETURN(telemetry::sdk::HttpResponse response,
                         telemetry::sdk::PerformHttp(request, telemetry, parent));
   return HttpCallResult{response.status, std::move(response.body)};

@@ -12,10 +12,6 @@ import { waitFor } from "../lib/wait.js";
 // Metric name prefixes that nothing emits in the local stack, and why.
 const NOT_LOCAL: { prefix: RegExp; reason: string }[] = [
   {
-    prefix: /\b(translate|translation)_/,
-    reason: "the translation service is not built yet",
-  },
-  {
     prefix: /\botelcol_/,
     reason: "no OpenTelemetry Collector locally (the sink replaces it; production only)",
   },

@@ -47,7 +47,7 @@ import {
   RoomTargetRequestCodec,
 } from "./rooms";
 import { StickerListCodec, StickerProductListCodec } from "./stickers";
-import { TranslateChunkCodec, TranslateRequestCodec } from "./translate";
+import { TranslateChunkCodec, TranslatePingReplyCodec, TranslateRequestCodec } from "./translate";
 import { UserSearchReplyCodec } from "./users";
 import {
   WhiteboardBoardCodec,
@@ -90,6 +90,7 @@ export const Codecs: Readonly<Record<string, Codec<unknown>>> = {
   ReadStateReply: ReadStateReplyCodec,
   TranslateRequest: TranslateRequestCodec,
   TranslateChunk: TranslateChunkCodec,
+  TranslatePingReply: TranslatePingReplyCodec,
   ErrorReply: ErrorReplyCodec,
   OkReply: OkReplyCodec,
   AppList: AppListCodec,

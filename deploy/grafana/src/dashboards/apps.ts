@@ -1,7 +1,7 @@
 // Apps (uid chat-apps): observability.md §10.2 "Apps", panels 1-8. Panels 3 and 6 each name a
 // time series and a stat; they become two panels ("Knowledge-base editors", "Translation backend").
-// The app services and sticker-service are built (services/app-registry, poll, kb, whiteboard,
-// sticker); user search and translation are not yet: see metrics-pending.json.
+// The app services, sticker-service and translation-service are built (services/app-registry,
+// poll, kb, whiteboard, sticker, translation); user search is not yet: see metrics-pending.json.
 import { addPanels, logsPanel, newDashboard, statPanel, timeSeries, traceTable } from '../panels.ts';
 
 export function apps() {

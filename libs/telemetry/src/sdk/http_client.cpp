@@ -3,20 +3,38 @@
 
 #include <curl/curl.h>
 
+#include <functional>
 #include <mutex>
+#include <string_view>
 
 #include "chat/telemetry/semconv.hpp"
 
 namespace chat::telemetry::sdk {
 namespace {
 
+// Where the body goes: collected (discovery, JWKS, token and credential responses are a few
+// KB) or handed to the caller's streaming callback; bounded either way.
+struct BodySink {
+  CURL* curl = nullptr;
+  std::string* out = nullptr;
+  const std::function<bool(std::string_view)>* on_data = nullptr;
+  std::size_t max_bytes = 0;
+  std::size_t received = 0;
+};
+
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  // Discovery, JWKS, token and credential responses are a few KB.
-  constexpr size_t kMaxBody = 1 << 20;
-  if (out->size() + size * count > kMaxBody) return 0;  // aborts the transfer
-  out->append(data, size * count);
-  return size * count;
+  auto* sink = static_cast<BodySink*>(user);
+  const size_t n = size * count;
+  if (sink->received + n > sink->max_bytes) return 0;  // aborts the transfer
+  sink->received += n;
+  if (sink->on_data != nullptr && *sink->on_data) {
+    // An error status's body is the server's complaint, not the stream: it is collected.
+    long status = 0;
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 400) return (*sink->on_data)(std::string_view(data, n)) ? n : 0;
+  }
+  sink->out->append(data, n);
+  return n;
 }
 
 std::string ErrorTypeForCurl(CURLcode code) {
@@ -145,7 +163,8 @@ core::Result<HttpResponse> PerformHttp(const HttpRequest& request, const Telemet
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  BodySink sink{curl, &response.body, &request.on_body_data, request.max_body_bytes, 0};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(headers);

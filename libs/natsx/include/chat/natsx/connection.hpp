@@ -239,6 +239,13 @@ class Connection {
   core::Status Publish(const core::SubjectTemplate& tmpl, Args args, std::string_view payload,
                        const telemetry::SpanContext& parent, const Headers& headers = {});
 
+  // One message of a stream that belongs to the caller's span (translation chunks,
+  // observability §4.6: "chunks are published with this span's context, no span per chunk"):
+  // `context` itself is injected as traceparent/tracestate and no PRODUCER span is made. Errors
+  // as Publish.
+  core::Status PublishInContext(const core::SubjectTemplate& tmpl, Args args,
+                                std::string_view payload, const telemetry::SpanContext& context);
+
   // CLIENT span "request {template}". Errors: deadline_exceeded (timeout), unavailable
   // (no_responders or connection failure), invalid_argument (bad args).
   core::Result<Message> Request(const core::SubjectTemplate& tmpl, Args args,

@@ -74,7 +74,9 @@ struct RouteMetrics {
   // `fallback` otherwise — a token a client controls never becomes a label value itself
   // (observability §6.3: app actions outside the list are `unknown`). For routes that serve
   // several actions on one subscription (app.kb.{room}.{action}.{user}). Every value and the
-  // fallback get their series at 0.
+  // fallback get their series at 0. A handler whose label value is in the body rather than the
+  // subject (translation's target_lang) names a placeholder the template does not have and
+  // hands the value to RequestContext::SetLabel; the same list-or-fallback rule applies.
   struct SubjectLabel {
     std::string placeholder;
     std::vector<std::string> values;
@@ -168,6 +170,10 @@ class RequestContext {
   // Publishes as a child of the process span (natsx makes the PRODUCER span and injects it).
   core::Status Publish(const core::SubjectTemplate& tmpl, natsx::Args args,
                        std::string_view payload);
+  // Publishes one message of a stream that belongs to the process span: the message carries
+  // the process span's own context and no PRODUCER span is made (translation chunks).
+  core::Status PublishInSpan(const core::SubjectTemplate& tmpl, natsx::Args args,
+                             std::string_view payload);
   // Requests as a child of the process span.
   core::Result<natsx::Message> Request(const core::SubjectTemplate& tmpl, natsx::Args args,
                                        std::string_view payload, std::chrono::milliseconds timeout);
@@ -175,6 +181,9 @@ class RequestContext {
   // Overrides the metric `result` label for this request (e.g. "noop", "denied" on a request
   // that is answered OK but refused by business rules). Must be one of the route's results.
   void SetResult(std::string_view result) { result_override_ = result; }
+  // The route's subject-label value for this request when it comes from the body (see
+  // RouteMetrics::SubjectLabel); a value not in the label's list counts as its fallback.
+  void SetLabel(std::string_view value) { label_override_ = std::string(value); }
   // A handled, silent refusal on an event route (fanout's non-member drop, a denied join):
   // event `rejected{chat.reason}` on the span, WARN log, result label `result` (default
   // "denied"); the handler then returns OK, so the span stays UNSET (§4.4).
@@ -182,6 +191,7 @@ class RequestContext {
 
   // ---- for the dispatcher ----
   std::string_view result_override() const { return result_override_; }
+  const std::optional<std::string>& label_override() const { return label_override_; }
   std::string_view reject_reason() const { return reject_reason_; }
   natsx::MessageContext& message_context() { return mctx_; }
 
@@ -192,6 +202,7 @@ class RequestContext {
   std::string_view user_;
   std::string_view result_override_{};
   std::string_view reject_reason_{};
+  std::optional<std::string> label_override_{};
 };
 
 namespace internal {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,11 +43,17 @@ struct HttpRequest {
   // status >= 400 ("{prefix}HTTP 503"), so each caller names its peer the way its docs say.
   std::string failure_description = "HTTP request failed";
   std::string status_message_prefix;
+  // Streaming: when set, each piece of the response body is handed to it as it arrives instead
+  // of being collected into the response's body (which then stays empty; the body of an HTTP
+  // status >= 400 is still collected); returning false aborts the transfer (a transport
+  // failure). `max_body_bytes` bounds the body either way.
+  std::function<bool(std::string_view)> on_body_data;
+  std::size_t max_body_bytes = std::size_t{1} << 20;
 };
 
 struct HttpResponse {
   long status = 0;
-  std::string body;  // at most 1 MiB; a larger body fails the transfer
+  std::string body;  // at most max_body_bytes (1 MiB); a larger body fails the transfer
 };
 
 // invalid_argument when the URL is not http(s) (no span); unavailable with libcurl's message on
