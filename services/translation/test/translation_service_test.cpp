@@ -648,9 +648,8 @@ TEST_F(TranslationServiceTest, RefusesWhenEverySlotIsBusy) {
   Start(config);
   Send(Request("Hello.", "es", "0-first"));
   ASSERT_TRUE(model_->WaitRequests(1));  // the first holds the only slot
-  // The queue group hands each request to one of the 4 subscriptions at random; those that
-  // reach an idle one wait 300 ms for the slot and are refused. (One that lands behind the
-  // running translation waits for it: README, Failure modes.)
+  // The 3 other handler threads take one each, wait 300 ms for the slot and are refused; the
+  // rest wait in the pool for a thread, then the same.
   constexpr int kMore = 6;
   for (int i = 1; i <= kMore; ++i) Send(Request("Hello again.", "es", std::to_string(i) + "-more"));
   auto refused = [&] {
