@@ -185,6 +185,8 @@ export class ChatClient {
   private refreshAction: Action | null = null;
   // Handlers of deliver.{user}.app.… (src/features/apps dispatches them to the app bridges).
   private readonly appEventHandlers = new Set<(msg: Msg) => void>();
+  // Handlers of deliver.{user}.translate.response (src/features/translate).
+  private readonly translateHandlers = new Set<(msg: Msg) => void>();
 
   get user(): string {
     return this.store.getState().user;
@@ -203,6 +205,12 @@ export class ChatClient {
   onAppEvent(handler: (msg: Msg) => void): () => void {
     this.appEventHandlers.add(handler);
     return () => this.appEventHandlers.delete(handler);
+  }
+
+  /** Registers a handler for `deliver.{user}.translate.response` chunks; returns its removal. */
+  onTranslateChunk(handler: (msg: Msg) => void): () => void {
+    this.translateHandlers.add(handler);
+    return () => this.translateHandlers.delete(handler);
   }
 
   // ---------------------------------------------------------------- login and connection
@@ -658,8 +666,11 @@ export class ChatClient {
       case "app":
         for (const h of this.appEventHandlers) h(msg);
         return;
+      case "translate":
+        for (const h of this.translateHandlers) h(msg);
+        return;
       default:
-        // send (our own ingest echo) and translate: not used by this client.
+        // send (our own ingest echo): not used by this client.
         return;
     }
   }
@@ -1230,10 +1241,13 @@ export class ChatClient {
     }
   }
 
-  /** `send_message` in the open room, or as a reply of `thread`. */
-  async send(room: string, text: string, thread?: ThreadView): Promise<void> {
+  /**
+   * `send_message` in the open room, or as a reply of `thread`; `stickerUrl` (an imageUrl of the
+   * sticker-service catalogue, src/features/stickers) makes it a sticker message.
+   */
+  async send(room: string, text: string, thread?: ThreadView, stickerUrl = ""): Promise<void> {
     const body = text.trim();
-    if (body === "" || !this.canWrite()) return;
+    if ((body === "" && stickerUrl === "") || !this.canWrite()) return;
     if (utf8Bytes(body) > kMaxTextBytes) {
       this.store.pushError("Messages are limited to 4000 bytes.");
       return;
@@ -1244,6 +1258,7 @@ export class ChatClient {
       text: body,
       timestamp: this.nextTimestamp(),
       room,
+      stickerUrl,
       mentions: extractMentions(body).filter((u) => usernameProblem(u) === null),
       ...(thread ? { threadId: thread.threadId, parentTimestamp: thread.parentTimestamp } : {}),
     });

@@ -41,6 +41,11 @@ export const Subjects = {
   appsRoom: "apps.room.{room}",
   appsInstall: "apps.install.{room}.{user}",
   appsUninstall: "apps.uninstall.{room}.{user}",
+  translateRequest: "translate.request.{user}",
+  translatePing: "translate.ping",
+  stickerProducts: "stickers.products",
+  stickerProduct: "stickers.product.{product}",
+  usersSearch: "users.search",
   inbox: "_INBOX.{user}",
 } as const;
 

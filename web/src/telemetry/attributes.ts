@@ -31,6 +31,7 @@ export const Attr = {
   linkReason: "chat.link.reason",
   appId: "chat.app.id",
   appAction: "chat.app.action",
+  translateTargetLang: "chat.translate.target_lang",
 } as const;
 
 /** The browser's span names (observability.md §4.5). */
@@ -50,6 +51,8 @@ export const SpanNames = {
   setStatus: "set_status",
   markRead: "mark_read",
   searchUsers: "search_users",
+  loadStickers: "load_stickers",
+  translateMessage: "translate_message",
   // Room management (not listed in §4.5; same rule: INTERNAL root, ends when the reply is handled).
   createRoom: "create_room",
   inviteMember: "invite_member",

@@ -1,6 +1,7 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { kReactionEmojis, type MessageView } from "../chat/model";
-import { isAllowedStickerUrl } from "../contracts/messages";
+import { StickerImage } from "../features/stickers/StickerImage";
+import { TranslateMessage } from "../features/translate/TranslateMessage";
 import { avatarColour, formatTime, isoTime, useChatState, useClient } from "./hooks";
 
 /** Message text with @mentions highlighted (plain text otherwise; newlines kept by CSS). */
@@ -106,9 +107,7 @@ export function MessageItem({
         ) : (
           <>
             <MessageText text={m.text} me={me} />
-            {m.stickerUrl && isAllowedStickerUrl(m.stickerUrl) && (
-              <img className="sticker" src={m.stickerUrl} alt="sticker" />
-            )}
+            {m.stickerUrl !== "" && <StickerImage url={m.stickerUrl} />}
             {m.edited && (
               <span className="edited" data-testid="message-edited">
                 {" "}
@@ -117,6 +116,7 @@ export function MessageItem({
             )}
           </>
         )}
+        {!editing && m.state !== "pending" && <TranslateMessage m={m} />}
         {m.reactions.length > 0 && !m.deleted && (
           <div className="reactions">
             {m.reactions.map((r) => (

@@ -5,6 +5,7 @@ import { roomHasApps } from "../features/apps/permissions";
 import { Composer } from "./Composer";
 import { useChatState, useClient } from "./hooks";
 import { MessageItem } from "./MessageItem";
+import { UserInput } from "../features/users/UserInput";
 
 function PresenceBar({ room }: { room: Room }) {
   const entries = Object.entries(room.presence).sort(([a], [b]) => a.localeCompare(b));
@@ -61,12 +62,14 @@ function MembersPanel({ room }: { room: Room }) {
           <label className="sr-only" htmlFor="invite-user">
             Invite a user
           </label>
-          <input
+          <UserInput
             id="invite-user"
-            data-testid="invite-input"
+            testId="invite-input"
             placeholder="Invite username…"
             value={target}
-            onChange={(e) => setTarget(e.target.value)}
+            onChange={setTarget}
+            onPick={setTarget}
+            exclude={members.map((m) => m.username)}
           />
           <button type="submit" data-testid="invite-button">
             Invite
@@ -239,6 +242,7 @@ export function RoomView({ room }: { room: Room }) {
             testId="composer-input"
             sendTestId="send-button"
             onSend={(text) => void client.send(room.key, text)}
+            onSticker={(url) => void client.send(room.key, "", undefined, url)}
           />
         </>
       )}

@@ -3,6 +3,7 @@ import type { RoomView } from "../chat/model";
 import { roomLabel } from "../chat/model";
 import { useChatState, useClient } from "./hooks";
 import { CreateRoomDialog } from "./CreateRoomDialog";
+import { UserInput } from "../features/users/UserInput";
 
 function RoomItem({ room, me, active }: { room: RoomView; me: string; active: boolean }) {
   const client = useClient();
@@ -108,21 +109,22 @@ export function Sidebar() {
         <label className="sr-only" htmlFor="dm-user">
           Message a user
         </label>
-        <input
+        <UserInput
           id="dm-user"
-          data-testid="dm-user-input"
+          testId="dm-user-input"
           placeholder="Message user…"
           value={dmUser}
-          onChange={(e) => setDmUser(e.target.value)}
+          onChange={setDmUser}
+          onPick={(u) => {
+            setDmUser("");
+            void client.openDm(u);
+          }}
         />
         <button type="submit" data-testid="dm-start" aria-label="Start direct message">
           →
         </button>
       </form>
-      <p className="hint">
-        User search, stickers and translation are not available in this version (no such service
-        yet). Room apps are on each room&apos;s Apps tab.
-      </p>
+      <p className="hint">Room apps are on each room&apos;s Apps tab.</p>
       {creating && <CreateRoomDialog onClose={() => setCreating(false)} />}
     </nav>
   );

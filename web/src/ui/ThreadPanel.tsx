@@ -46,6 +46,7 @@ export function ThreadPanel() {
         testId="thread-composer-input"
         sendTestId="thread-send-button"
         onSend={(text) => void client.send(t.room, text, t)}
+        onSticker={(url) => void client.send(t.room, "", t, url)}
       />
     </aside>
   );
