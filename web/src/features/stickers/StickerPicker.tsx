@@ -80,7 +80,7 @@ export function StickerPicker({
               <p className="sticker-picker-title">Sticker packs</p>
               {state.loading && <p className="hint">Loading…</p>}
               {state.error !== "" && (
-                <p className="error" role="alert" data-testid="sticker-error">
+                <p className="inline-error" role="alert" data-testid="sticker-error">
                   {state.error}
                 </p>
               )}
@@ -123,7 +123,7 @@ export function StickerPicker({
               </p>
               {state.loading && <p className="hint">Loading…</p>}
               {state.error !== "" && (
-                <p className="error" role="alert" data-testid="sticker-error">
+                <p className="inline-error" role="alert" data-testid="sticker-error">
                   {state.error}
                 </p>
               )}

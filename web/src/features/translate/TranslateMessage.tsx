@@ -39,7 +39,7 @@ export function TranslateMessage({ m }: { m: MessageView }) {
             <span className="hint">Checking languages…</span>
           )}
           {availability.state === "unavailable" && (
-            <span className="error" role="alert" data-testid="translate-unavailable">
+            <span className="inline-error" role="alert" data-testid="translate-unavailable">
               Translation is unavailable: {availability.reason}.
             </span>
           )}
@@ -76,7 +76,7 @@ export function TranslateMessage({ m }: { m: MessageView }) {
           </span>
           {t.status === "streaming" && <span className="cursor" aria-hidden="true" />}
           {t.error !== "" && (
-            <span className="error" role="alert" data-testid="translation-error">
+            <span className="inline-error" role="alert" data-testid="translation-error">
               {" "}
               {t.error}
             </span>

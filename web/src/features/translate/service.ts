@@ -216,7 +216,7 @@ export class TranslateService {
     try {
       chunk = fromJson(TranslateChunkCodec, decoder.decode(msg.data));
     } catch (e) {
-      console.debug("undecodable translation chunk ignored", e);
+      console.debug(`translation chunk ignored: ${errorTypeOf(e)}`);
       return;
     }
     const cur = this.translations.get(chunk.msgKey);

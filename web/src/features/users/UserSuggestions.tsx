@@ -18,7 +18,7 @@ export function UserSuggestions({
   return (
     <div className="user-suggestions" data-testid={testId}>
       {state.error !== "" && (
-        <p className="error" role="alert" data-testid="user-search-error">
+        <p className="inline-error" role="alert" data-testid="user-search-error">
           {state.error}
         </p>
       )}
