@@ -23,10 +23,10 @@ export function UserInput({
   exclude?: readonly string[];
 }) {
   const { state, input, clear } = useUserSuggestions(exclude);
-  const [active, setActive] = useState(0);
+  const [active, setActive] = useState(-1);
   const pick = (u: string) => {
     clear();
-    setActive(0);
+    setActive(-1);
     onPick(u);
   };
   return (
@@ -42,7 +42,7 @@ export function UserInput({
         value={value}
         onChange={(e) => {
           onChange(e.target.value);
-          setActive(0);
+          setActive(-1);
           input(e.target.value);
         }}
         onKeyDown={(e) => {

@@ -53,7 +53,11 @@ export function UserSuggestions({
   );
 }
 
-/** Arrow keys move the highlight, Enter/Tab pick it; returns true when the key was used. */
+/**
+ * Arrow keys move the highlight, Tab picks it (or the first), Enter picks the highlighted one
+ * (`active` -1 = none: Enter then keeps its usual meaning, e.g. submitting the form with the
+ * typed name). Returns true when the key was used.
+ */
 export function suggestionKey(
   key: string,
   state: SuggestState,
@@ -68,10 +72,13 @@ export function suggestionKey(
       setActive((active + 1) % n);
       return true;
     case "ArrowUp":
-      setActive((active - 1 + n) % n);
+      setActive(active <= 0 ? n - 1 : active - 1);
+      return true;
+    case "Tab":
+      onPick(state.users[Math.min(Math.max(active, 0), n - 1)]!.username);
       return true;
     case "Enter":
-    case "Tab":
+      if (active < 0) return false;
       onPick(state.users[Math.min(active, n - 1)]!.username);
       return true;
     default:
