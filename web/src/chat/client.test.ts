@@ -22,6 +22,7 @@ type Answer = string | NatsError | (() => Promise<string>);
 
 class ScriptedTransport implements NatsTransport {
   published: string[] = [];
+  bodies: string[] = [];
   requests: string[] = [];
   /** Answers by subject prefix; a queue per prefix is consumed first-to-last (last one sticks). */
   answers = new Map<string, Answer[]>();
@@ -30,8 +31,9 @@ class ScriptedTransport implements NatsTransport {
     this.answers.set(prefix, a);
   }
 
-  publish(subject: string): void {
+  publish(subject: string, payload?: Uint8Array): void {
     this.published.push(subject);
+    this.bodies.push(new TextDecoder().decode(payload));
   }
 
   async request(subject: string): Promise<Msg> {
@@ -314,5 +316,42 @@ describe("echo settling (§4.5 send/edit/delete/react end at their echo)", () =>
     expect(internals.echoes.size).toBe(0);
     expect(client.store.getState().rooms.general!.messages[0]!.reactions).toEqual([]);
     expect(client.store.getState().errors).toEqual([]);
+  });
+});
+
+describe("feature hooks (stickers, translation)", () => {
+  it("send with a stickerUrl publishes a sticker message (no text) under send_message kind=sticker", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      await client.send("general", "", undefined, "/stickers/party/cake.svg");
+      expect(nc.published).toEqual(["deliver.alice.send.general"]);
+      const body = JSON.parse(nc.bodies[0]!) as Record<string, unknown>;
+      expect(body.stickerUrl).toBe("/stickers/party/cake.svg");
+      expect(body.text).toBeUndefined();
+      const pending = client.store.getState().rooms.general!.messages[0]!;
+      expect(pending).toMatchObject({ stickerUrl: "/stickers/party/cake.svg", state: "pending" });
+      vi.advanceTimersByTime(10_001);
+      expect(one("send_message").attributes["chat.message.kind"]).toBe("sticker");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("send with neither text nor sticker publishes nothing", async () => {
+    await client.send("general", "   ");
+    expect(nc.published).toEqual([]);
+  });
+
+  it("deliver.{user}.translate.response goes to the onTranslateChunk handlers until removed", async () => {
+    const seen: string[] = [];
+    const off = client.onTranslateChunk((m) => seen.push(m.subject));
+    const msg = delivered(
+      "deliver.alice.translate.response",
+      '{"translatedText":"Hola","targetLang":"es","msgKey":"1-bob","done":true}',
+    );
+    await internals.onDeliver(msg);
+    off();
+    await internals.onDeliver(msg);
+    expect(seen).toEqual(["deliver.alice.translate.response"]);
   });
 });
