@@ -74,15 +74,20 @@ Subscription::~Subscription() { Close(); }
 
 void Subscription::Close() {
   for (auto* ns : subs_) natsSubscription_Unsubscribe(ns);
+  // A delivery thread waiting for room in the pool must return before libnats can call
+  // OnComplete: stopping the pool first lets it drop its message (nothing more is handled once
+  // unsubscribed, like the messages libnats still held), so the wait below ends.
+  StopWorkers();
   {
     // The on-complete callback fires once the delivery thread will call the handler no more,
     // so `this` stays valid for any handler still running.
     std::unique_lock lock(mu_);
     done_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return completed_ >= subs_.size(); });
   }
-  // Like the messages libnats still held when unsubscribed, those queued for the pool are
-  // dropped; a running handler finishes first.
-  StopWorkers();
+  // The pool's running handlers finish; what was still queued was dropped.
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
   for (auto* ns : subs_) natsSubscription_Destroy(ns);
   subs_.clear();
 }
@@ -108,7 +113,8 @@ core::Status Subscription::Drain(std::chrono::milliseconds timeout) {
 
 void Subscription::StartWorkers() {
   if (options_.workers <= 1) return;
-  workers_.reserve(static_cast<size_t>(options_.workers));
+  pool_capacity_ = static_cast<size_t>(options_.workers);  // fixed before the first delivery
+  workers_.reserve(pool_capacity_);
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
@@ -116,7 +122,7 @@ void Subscription::Enqueue(natsMsg* raw) {
   std::unique_lock lock(pool_mu_);
   // Blocking the delivery thread while every worker has a message waiting leaves the rest in
   // libnats' pending queue, whose limits count a slow consumer: the pool adds no unbounded buffer.
-  space_cv_.wait(lock, [&] { return queue_.size() < workers_.size() || stopping_; });
+  space_cv_.wait(lock, [&] { return queue_.size() < pool_capacity_ || stopping_; });
   if (stopping_) {
     lock.unlock();
     natsMsg_Destroy(raw);
@@ -162,8 +168,6 @@ void Subscription::StopWorkers() {
   }
   work_cv_.notify_all();
   space_cv_.notify_all();
-  for (auto& t : workers_) t.join();
-  workers_.clear();
 }
 
 void Subscription::OnComplete(void* closure) {
@@ -175,7 +179,7 @@ void Subscription::OnComplete(void* closure) {
 
 void Subscription::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* self = static_cast<Subscription*>(closure);
-  if (self->workers_.empty()) {
+  if (self->pool_capacity_ == 0) {
     self->Deliver(msg);
   } else {
     self->Enqueue(msg);

@@ -2,6 +2,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chat/telemetry/semconv.hpp"
@@ -540,6 +541,35 @@ TEST_F(NatsxTest, WorkerPoolHandlesOtherMessagesWhileOneHandlerWaits) {
   ASSERT_TRUE((*sub)->Drain(5s).ok());
   EXPECT_EQ(handled.load(), 21);
   EXPECT_EQ((*sub)->delivered(), 21u);
+}
+
+TEST_F(NatsxTest, ClosingAFullPoolReturnsAndDropsWhatWaits) {
+  // Both workers stuck, two messages queued, the delivery thread waiting for room with more
+  // behind it: closing must wake that thread (else libnats never reports the subscription
+  // complete) and let the running handlers finish; what still waits may be dropped.
+  chat::testing::Latch release;
+  std::atomic<int> started{0};
+  std::atomic<int> finished{0};
+  auto sub = conn_->Subscribe({.templates = {kEvents}, .queue_group = "pool", .workers = 2},
+                              [&](const natsx::Message&, natsx::MessageContext&) {
+                                ++started;
+                                release.Wait(10s);
+                                ++finished;
+                                return Status::Ok();
+                              });
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  ASSERT_TRUE(conn_->Flush(2s).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(conn_->Publish(kEvents, {"pool"}, "x", {}).ok());
+  ASSERT_TRUE(WaitFor([&] { return started.load() == 2; }, 10s));
+  std::atomic<bool> closed{false};
+  std::thread closer([&] {
+    sub->reset();
+    closed = true;
+  });
+  release.Set();
+  EXPECT_TRUE(WaitFor([&] { return closed.load(); }, 10s));
+  closer.join();
+  EXPECT_EQ(started.load(), finished.load());  // no handler cut short, none left running
 }
 
 TEST_F(NatsxTest, WorkerPoolNeedsAWorker) {

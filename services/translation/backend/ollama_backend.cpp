@@ -199,7 +199,10 @@ core::Status OllamaBackend::Translate(const LanguagePair& pair, std::string_view
   call.timeout = limits.timeout;
   call.failure_description = "model request failed";
   call.status_message_prefix = "model server: ";
-  call.max_body_bytes = limits.max_output_bytes * 4 + kMaxLineBytes;
+  // The body is streamed, never held: this only bounds the transfer. Each NDJSON line wraps one
+  // token of 1–4 bytes in ~100 bytes of JSON (and the last one carries the context array), so a
+  // Hindi or Japanese text at the output limit needs far more than a few times that limit.
+  call.max_body_bytes = limits.max_output_bytes * 128 + kMaxLineBytes;
   call.on_body_data = [&stream](std::string_view data) { return stream.Feed(data); };
   auto res = runtime::CallHttp(call, telemetry_, parent);
   if (!stream.status().ok()) return stream.status();  // we aborted it: our reason is the one

@@ -118,6 +118,9 @@ core::Result<ProcessExit> RunProcess(const ProcessRun& run) {
   posix_spawn_file_actions_adddup2(&actions, in.read.get(), STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out.write.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err.write.get(), STDERR_FILENO);
+  // Apertium gets its three pipes and nothing else: not the NATS or HTTP sockets (or any other
+  // descriptor a library opened without O_CLOEXEC) of this process.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Own process group (so a timeout kills the whole pipeline the apertium script starts),

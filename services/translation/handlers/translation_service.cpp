@@ -248,8 +248,28 @@ core::Status TranslationService::HandleRequest(const runtime::RawPayload& body,
         " translations running and no slot freed within " +
         std::to_string(config_.queue_wait.count()) + " ms; try again later"));
   }
-  core::Status s = Translate(pair, *req, ctx);
-  ReleaseSlot();
+  // The slot comes back and the user gets a final chunk whatever happens inside: a leaked slot
+  // would leave the service "busy" for good, and without an error chunk the browser waits for
+  // its own timeout.
+  class SlotGuard {
+   public:
+    explicit SlotGuard(TranslationService* service) : service_(service) {}
+    ~SlotGuard() { service_->ReleaseSlot(); }
+    SlotGuard(const SlotGuard&) = delete;
+    SlotGuard& operator=(const SlotGuard&) = delete;
+    SlotGuard(SlotGuard&&) = delete;
+    SlotGuard& operator=(SlotGuard&&) = delete;
+
+   private:
+    TranslationService* service_;
+  };
+  SlotGuard slot(this);
+  core::Status s;
+  try {
+    s = Translate(pair, *req, ctx);
+  } catch (const std::exception& e) {
+    s = core::Internal(std::string("translation failed: ") + e.what());
+  }
   if (!s.ok()) return fail(s);
   return core::Status::Ok();
 }
@@ -293,13 +313,14 @@ core::Status TranslationService::Translate(const LanguagePair& pair,
 
   TranslateLimits limits{config_.timeout, config_.max_output_bytes};
   core::Status s = backend_->Translate(pair, req.text, limits, span.Context(), sink);
+  // Only the backend failing marks it down for everyone (ping answers unavailable until the next
+  // good probe or translation). A timeout may be this request's own long text, and a chunk we
+  // could not publish is NATS's fault: either would let one user switch translation off.
+  const bool backend_down = publish_failed.ok() && s.code() == core::ErrorCode::kUnavailable;
   if (!publish_failed.ok()) s = publish_failed;
   if (!s.ok()) {
     span.RecordError(core::ErrorCodeName(s.code()), s.message(), "translate", "translation failed");
-    if (s.code() == core::ErrorCode::kUnavailable ||
-        s.code() == core::ErrorCode::kDeadlineExceeded) {
-      SetAvailable(false, s.message(), span.Context());
-    }
+    if (backend_down) SetAvailable(false, s.message(), span.Context());
     return s;
   }
   SetAvailable(true, "", span.Context());

@@ -100,6 +100,11 @@ class FakeModelServer {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void set_mode(Mode m) { mode_ = m; }
+  // Streams wait at the hold point again (after a Release).
+  void Hold() {
+    std::lock_guard lock(mu_);
+    released_ = false;
+  }
   void Release() {
     {
       std::lock_guard lock(mu_);
@@ -628,13 +633,24 @@ TEST_F(TranslationServiceTest, OllamaFailuresEndWithAnErrorChunk) {
   EXPECT_EQ(bad.back().error->code, ErrorCode::kUnavailable);
   EXPECT_NE(bad.back().error->message.find("NDJSON"), std::string::npos);
 
+  // A good translation marks the backend available again; a timeout (maybe this request's own
+  // long text) does not mark it down for everyone.
+  model_->set_mode(FakeModelServer::Mode::kStream);
+  model_->Release();
+  Send(Request("Hello.", "es", "3-good"));
+  auto good = WaitDone("3-good");
+  ASSERT_FALSE(good.empty());
+  EXPECT_FALSE(good.back().error.has_value());
+  EXPECT_EQ(Available(), 1.0);
+  model_->Hold();
   model_->set_mode(FakeModelServer::Mode::kNeverEnds);
-  Send(Request("Hello.", "es", "3-slow"));
-  auto slow = WaitDone("3-slow");
+  Send(Request("Hello.", "es", "4-slow"));
+  auto slow = WaitDone("4-slow");
   ASSERT_FALSE(slow.empty());
   ASSERT_TRUE(slow.back().error.has_value());
   EXPECT_EQ(slow.back().error->code, ErrorCode::kDeadlineExceeded) << slow.back().error->message;
   ASSERT_TRUE(WaitCounter("es", "error", 1));
+  EXPECT_EQ(Available(), 1.0);
   auto run = tel_.FindSpans("translate en-es");
   ASSERT_FALSE(run.empty());
   EXPECT_EQ(run.front().status_code, telemetry::StatusCode::kError);

@@ -22,19 +22,25 @@ struct BodySink {
   std::size_t received = 0;
 };
 
-size_t WriteBody(char* data, size_t size, size_t count, void* user) {
+size_t WriteBody(char* data, size_t size, size_t count, void* user) noexcept {
   auto* sink = static_cast<BodySink*>(user);
   const size_t n = size * count;
   if (sink->received + n > sink->max_bytes) return 0;  // aborts the transfer
   sink->received += n;
-  if (sink->on_data != nullptr && *sink->on_data) {
-    // An error status's body is the server's complaint, not the stream: it is collected.
-    long status = 0;
-    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 400) return (*sink->on_data)(std::string_view(data, n)) ? n : 0;
+  // libcurl's C frames must not be unwound: whatever the callback or the append throws aborts
+  // the transfer instead (the caller sees a write error).
+  try {
+    if (sink->on_data != nullptr && *sink->on_data) {
+      // An error status's body is the server's complaint, not the stream: it is collected.
+      long status = 0;
+      curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+      if (status < 400) return (*sink->on_data)(std::string_view(data, n)) ? n : 0;
+    }
+    sink->out->append(data, n);
+    return n;
+  } catch (...) {
+    return 0;
   }
-  sink->out->append(data, n);
-  return n;
 }
 
 std::string ErrorTypeForCurl(CURLcode code) {

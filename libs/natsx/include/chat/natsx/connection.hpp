@@ -340,7 +340,9 @@ class Connection {
 // delivery threads or on its worker pool).
 class Subscription {
  public:
-  ~Subscription();  // unsubscribes and waits (bounded) for in-flight handlers
+  // Unsubscribes and waits for in-flight handlers: bounded (10 s) for the delivery thread, and
+  // the pool's running handlers are joined (they are bounded by their own deadlines).
+  ~Subscription();
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
@@ -359,7 +361,8 @@ class Subscription {
   void StartWorkers();
   void Enqueue(natsMsg* raw);
   void WorkerLoop();
-  // Stops the pool: a running handler finishes, what is still queued is destroyed unhandled.
+  // Tells the pool to stop: workers drop what is still queued and exit once their running
+  // handler returns, a delivery thread waiting for room drops its message. Close joins them.
   void StopWorkers();
   void Close();
 
@@ -372,7 +375,9 @@ class Subscription {
   std::condition_variable done_cv_;
   size_t completed_ = 0;
   std::atomic<uint64_t> delivered_{0};
-  // The worker pool (options_.workers > 1), guarded by pool_mu_.
+  // The worker pool (options_.workers > 1). pool_capacity_ and workers_ are set before the first
+  // delivery and never change (0: no pool); the rest is guarded by pool_mu_.
+  size_t pool_capacity_ = 0;
   std::mutex pool_mu_;
   std::condition_variable work_cv_;   // a message was queued, or stopping
   std::condition_variable space_cv_;  // a message left the queue, or stopping
