@@ -1,7 +1,8 @@
 // user-search-service metrics (docs/observability.md §6.3), every series created at 0 (§6.1):
 //   user_search_requests_total{result}  result = ok | invalid (empty, over-long or non-text
-//     query, oversized body) | denied (no per-user reply inbox) | rate_limited (the user's token
-//     bucket is empty) | unavailable (the identity provider failed or refused) | error
+//     query, oversized body, a subject user that is not a valid username) | denied (the reply
+//     subject is not the subject user's own inbox, or there is none) | rate_limited (the user's
+//     token bucket is empty) | unavailable (the identity provider failed or refused) | error
 //   user_search_duration_seconds (B_SLOW: the answer waits for the IdP; exemplars)
 #pragma once
 
@@ -26,10 +27,10 @@ struct UserSearchMetrics {
   static std::unique_ptr<UserSearchMetrics> Create(telemetry::MetricRegistry& registry) {
     auto m = std::make_unique<UserSearchMetrics>();
     m->requests = registry.AddCounter("user_search_requests_total",
-                                      "users.search requests, by result.", {"result"});
-    m->duration =
-        registry.AddHistogram("user_search_duration_seconds",
-                              "Time to answer a users.search request.", telemetry::kBucketsSlow);
+                                      "users.search.{user} requests, by result.", {"result"});
+    m->duration = registry.AddHistogram("user_search_duration_seconds",
+                                        "Time to answer a users.search.{user} request.",
+                                        telemetry::kBucketsSlow);
     for (const auto& result : kResults) m->requests.With({result});
     m->duration.With({});
     m->search = runtime::RouteMetrics{&m->requests, &m->duration, {}, kResults};

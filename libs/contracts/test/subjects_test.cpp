@@ -327,10 +327,18 @@ TEST(PermissionsTest, SeededUsersGetTheirTier) {
     EXPECT_TRUE(has(*p, "stickers.products"));
     EXPECT_TRUE(has(*p, "stickers.product.*"));
   }
-  // The user directory search (user-search-service): every signed-in user, whatever the role;
-  // the searcher is the owner of the reply inbox.
+  // The user directory search (user-search-service): every signed-in user, whatever the role,
+  // searches only under their own name (the searcher keys the rate limit, so it is the subject's
+  // user, not the reply inbox's owner); no wildcard, and the plain subject is gone.
+  EXPECT_TRUE(has(alice->pub_allow, "users.search.alice"));
+  EXPECT_TRUE(has(bob->pub_allow, "users.search.bob"));
+  EXPECT_TRUE(has(charlie->pub_allow, "users.search.charlie"));
+  EXPECT_FALSE(has(alice->pub_allow, "users.search.bob"));
   for (const auto* p : {&alice->pub_allow, &bob->pub_allow, &charlie->pub_allow}) {
-    EXPECT_TRUE(has(*p, "users.search"));
+    EXPECT_FALSE(has(*p, "users.search"));
+    EXPECT_FALSE(has(*p, "users.search.*"));
+    EXPECT_FALSE(has(*p, "users.search.>"));
+    EXPECT_FALSE(has(*p, "users.>"));
   }
   // Translation (translation-service): every user requests only under their own name and pings;
   // the chunks come back on deliver.{user}.translate.response, inside their own deliver.{user}.>.

@@ -4,6 +4,7 @@
 #include <thread>
 #include <utility>
 
+#include "chat/contracts/ids.hpp"
 #include "chat/contracts/subjects.hpp"
 
 namespace chat::user_search_service {
@@ -59,9 +60,15 @@ core::Status UserSearchService::Register() {
 
 core::Result<contracts::UserSearchReply> UserSearchService::HandleSearch(
     const runtime::RawPayload& body, RequestContext& ctx) {
-  if (ctx.user().empty()) {
-    // The dispatcher refuses a foreign reply subject already; this keeps the rule local too.
+  // The searcher is the subject's user (docs/adr/0001 mechanism 2): only they may publish
+  // users.search.{their name}, and the dispatcher refuses a reply subject outside their inbox.
+  // It keys the rate-limit bucket, so it must be a real username (bounding invented names), and
+  // a request nobody can be answered on (no reply subject) must not spend anyone's budget.
+  if (ctx.user().empty() || ctx.reply_to().empty()) {
     return core::PermissionDenied("users.search needs a signed-in user's reply inbox");
+  }
+  if (!contracts::ValidateUsername(ctx.user()).ok()) {
+    return core::InvalidArgument("the subject's user is not a valid username");
   }
   if (body.bytes.size() > kMaxBodyBytes) {
     return core::InvalidArgument("search request body exceeds " + std::to_string(kMaxBodyBytes) +

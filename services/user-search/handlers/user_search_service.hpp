@@ -1,8 +1,10 @@
-// user-search-service (system.md §3.3.8, §6.10): users.search answers up to 20 users of the
-// realm — only username, firstName and lastName — found through the identity provider's admin
-// API (IdpAdminClient). Only a signed-in user may search: the acting user comes from the
-// per-user reply inbox (docs/adr/0001), never from the body, and each user's searches are rate
-// limited (RateLimiter). Every refusal is an ErrorReply, counted and logged by the dispatcher.
+// user-search-service (system.md §3.3.8, §6.10): users.search.{user} answers up to 20 users of
+// the realm — only username, firstName and lastName — found through the identity provider's
+// admin API (IdpAdminClient) and kept only when the query is in one of those three fields (never
+// a match on the e-mail alone). Only a signed-in user may search: the acting user is the
+// subject's `{user}`, which only that user may publish (docs/adr/0001 mechanism 2; the reply must
+// go to their own inbox), never the body, and each user's searches are rate limited
+// (RateLimiter). Every refusal is an ErrorReply, counted and logged by the dispatcher.
 #pragma once
 
 #include <chrono>
@@ -23,14 +25,14 @@
 
 namespace chat::user_search_service {
 
-// A users.search body is the query itself; anything longer than this is refused before it is
+// A users.search.{user} body is the query itself; anything longer than this is refused before it is
 // looked at (the trimmed query may be at most contracts::kMaxUserSearchQueryBytes).
 inline constexpr std::size_t kMaxBodyBytes = 1024;
 
 class UserSearchService final : public runtime::Service {
  public:
   // Obtains the first admin token (config.startup_attempts tries, 2 s apart: the IdP may start
-  // after us), then serves users.search. `bus` and `clock` must outlive it.
+  // after us), then serves users.search.{user}. `bus` and `clock` must outlive it.
   static core::Result<std::unique_ptr<UserSearchService>> Create(const UserSearchConfig& config,
                                                                  runtime::Bus& bus,
                                                                  const core::Clock& clock);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <utility>
 
 #include "chat/contracts/ids.hpp"
@@ -18,6 +19,25 @@ constexpr std::size_t kMaxNameBytes = 256;  // Keycloak's first/last name column
 std::string Text(const json& o, const char* key) {
   auto it = o.find(key);
   return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// ASCII letters lowered; other bytes (UTF-8 sequences included) unchanged.
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The IdP's `search` also matches the e-mail address (Keycloak and dev-idp), which the reply
+// never carries: a user found only through it would reveal whose address the query was. Keep a
+// user only when the query is in their username, first or last name (ASCII case-insensitive).
+bool MatchesVisibleField(const IdpUser& user, std::string_view lowered_query) {
+  for (const std::string* field : {&user.username, &user.first_name, &user.last_name}) {
+    if (AsciiLower(*field).find(lowered_query) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -129,6 +149,7 @@ core::Result<std::vector<IdpUser>> IdpAdminClient::SearchUsers(
   if (!body.is_array()) {
     return core::Unavailable("identity provider user search answer is not a JSON array");
   }
+  const std::string lowered_query = AsciiLower(query);
   std::vector<IdpUser> users;
   for (const auto& u : body) {
     if (users.size() >= max) break;
@@ -138,6 +159,7 @@ core::Result<std::vector<IdpUser>> IdpAdminClient::SearchUsers(
     IdpUser user{Text(u, "username"), Text(u, "firstName"), Text(u, "lastName")};
     if (!contracts::ValidateUsername(user.username).ok()) continue;
     if (user.first_name.size() > kMaxNameBytes || user.last_name.size() > kMaxNameBytes) continue;
+    if (!MatchesVisibleField(user, lowered_query)) continue;
     users.push_back(std::move(user));
   }
   return users;

@@ -48,9 +48,10 @@ class IdpAdminClient {
   IdpAdminClient(UserSearchConfig config, const telemetry::Telemetry& telemetry,
                  const core::Clock& clock);
 
-  // Up to `max` users of the realm matching `query` (the IdP's search semantics), in its order.
-  // Users that are disabled, or whose username cannot be a chat user id (system.md §2.2), are
-  // left out.
+  // Up to `max` users of the realm matching `query` (the IdP's search semantics), in its order,
+  // kept only when `query` is in the username, first or last name (ASCII case-insensitive): the
+  // IdP also matches e-mail addresses, which must not reveal a username. Users that are
+  // disabled, or whose username cannot be a chat user id (system.md §2.2), are left out.
   core::Result<std::vector<IdpUser>> SearchUsers(std::string_view query, std::size_t max,
                                                  const telemetry::SpanContext& parent);
 

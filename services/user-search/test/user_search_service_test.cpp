@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/contracts/ids.hpp"
 #include "chat/contracts/replies.hpp"
 #include "chat/contracts/subjects.hpp"
 #include "chat/contracts/users.hpp"
@@ -97,7 +98,7 @@ class UserSearchServiceTest : public testing::ServiceTest {
   core::Result<natsx::Message> Raw(const std::string& body, const std::string& user = "alice") {
     auto client = User(user);
     if (client == nullptr) return core::Unavailable("no client");
-    return client->Request(subjects::kUsersSearch, {}, body, 5s, telemetry::SpanContext{});
+    return client->Request(subjects::kUsersSearch, {user}, body, 5s, telemetry::SpanContext{});
   }
   core::Result<contracts::UserSearchReply> Search(const std::string& body,
                                                   const std::string& user = "alice") {
@@ -168,7 +169,8 @@ TEST_F(UserSearchServiceTest, FioFindsFionaWithOnlyHerUsernameAndNames) {
   auto decoded = contracts::FromJson<contracts::UserSearchReply>(msg->payload());
   ASSERT_TRUE(decoded.ok());
 
-  // Last names and e-mail addresses match too (the IdP's search semantics).
+  // Last names match too, case-insensitively (e-mail addresses do not: see
+  // AMatchOnlyInTheEmailAddressIsLeftOut).
   auto by_last = Search("ENGINEER");
   ASSERT_TRUE(by_last.ok()) << by_last.status().ToString();
   EXPECT_EQ(Names(*by_last), std::vector<std::string>{"george"});
@@ -177,7 +179,7 @@ TEST_F(UserSearchServiceTest, FioFindsFionaWithOnlyHerUsernameAndNames) {
   EXPECT_TRUE(none->users.empty());
 
   ASSERT_TRUE(WaitCounter("ok", 3));
-  auto span = tel_.FindSpan("process users.search");
+  auto span = tel_.FindSpan("process users.search.{user}");
   ASSERT_TRUE(span.has_value());
   EXPECT_EQ(span->kind, telemetry::SpanKind::kServer);
   auto gets = Children(*span, "GET /admin/realms/{realm}/users");
@@ -253,20 +255,21 @@ TEST_F(UserSearchServiceTest, BadQueriesGetAClearErrorAreCountedAndLogged) {
   int warns = 0;
   for (const auto& r : tel_.LogRecords()) warns += r.level == telemetry::LogLevel::kWarn ? 1 : 0;
   EXPECT_GE(warns, static_cast<int>(cases.size()));
-  for (const auto& s : tel_.FindSpans("process users.search")) {
+  for (const auto& s : tel_.FindSpans("process users.search.{user}")) {
     EXPECT_NE(s.status_code, telemetry::StatusCode::kError);
     EXPECT_TRUE(sdk::StringAttribute(s, telemetry::semconv::kErrorType).has_value());
   }
 }
 
-// Only a signed-in user's reply inbox identifies a searcher: a raw request whose reply subject is
-// not _INBOX.{user}.… gets no directory entries, is counted `denied` and never reaches the IdP.
+// The answer goes only to the subject user's own inbox: a raw request on users.search.alice whose
+// reply subject is not _INBOX.alice.… gets no directory entries, is counted `denied` and never
+// reaches the IdP.
 TEST_F(UserSearchServiceTest, AReplySubjectThatIsNotAUserInboxIsDenied) {
   StartIdp();
   StartService();
   natsSubscription* sub = nullptr;
   ASSERT_EQ(natsConnection_SubscribeSync(&sub, service_conn_->native(), "spy.replies"), NATS_OK);
-  ASSERT_EQ(natsConnection_PublishRequestString(service_conn_->native(), "users.search",
+  ASSERT_EQ(natsConnection_PublishRequestString(service_conn_->native(), "users.search.alice",
                                                 "spy.replies", "fio"),
             NATS_OK);
   ASSERT_TRUE(WaitCounter("denied", 1));
@@ -279,6 +282,40 @@ TEST_F(UserSearchServiceTest, AReplySubjectThatIsNotAUserInboxIsDenied) {
   natsSubscription_Destroy(sub);
   EXPECT_EQ(Counter("ok"), 0);
   EXPECT_TRUE(idp_tel_.FindSpans("GET /admin/realms/{realm}/users").empty());
+}
+
+// Review finding: the searcher keys the rate-limit bucket, so it must not be forgeable. In
+// production only bob may publish users.search.bob (auth-service's permissions, PermissionsTest);
+// this harness has no permissions, so it proves the service's side: a request under bob's name
+// whose reply inbox is alice's (or that has no reply subject at all) is refused without touching
+// bob's budget or the IdP, and a subject user that is not a valid username (an invented name,
+// even with a matching inbox) is refused before the limiter sees it.
+TEST_F(UserSearchServiceTest, ASearchUnderSomeoneElsesNameSpendsNoBudget) {
+  StartIdp();
+  UserSearchConfig config = Config();
+  config.rate_burst = 1;
+  config.rate_per_minute = 1;
+  StartService(config);
+  natsConnection* nc = service_conn_->native();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(natsConnection_PublishRequestString(nc, "users.search.bob", "_INBOX.alice.x", "fio"),
+              NATS_OK);
+  }
+  ASSERT_EQ(natsConnection_PublishString(nc, "users.search.bob", "fio"), NATS_OK);
+  ASSERT_TRUE(WaitCounter("denied", 4));
+  const std::string invented(contracts::kMaxUsernameBytes + 1, 'z');
+  ASSERT_EQ(natsConnection_PublishRequestString(nc, ("users.search." + invented).c_str(),
+                                                ("_INBOX." + invented + ".x").c_str(), "fio"),
+            NATS_OK);
+  ASSERT_TRUE(WaitCounter("invalid", 1));
+  EXPECT_EQ(Counter("rate_limited"), 0);
+  EXPECT_TRUE(idp_tel_.FindSpans("GET /admin/realms/{realm}/users").empty());
+  // bob's one search is still his, and alice's own bucket is untouched too.
+  auto bob = Search("fio", "bob");
+  ASSERT_TRUE(bob.ok()) << bob.status().ToString();
+  EXPECT_EQ(Names(*bob), std::vector<std::string>{"fiona"});
+  EXPECT_TRUE(Search("fio", "alice").ok());
+  EXPECT_EQ(Search("fio", "bob").status().code(), ErrorCode::kResourceExhausted);
 }
 
 TEST_F(UserSearchServiceTest, EachUsersSearchesAreRateLimited) {
@@ -300,7 +337,7 @@ TEST_F(UserSearchServiceTest, EachUsersSearchesAreRateLimited) {
   EXPECT_TRUE(bob.ok()) << bob.status().ToString();
   ASSERT_TRUE(WaitCounter("rate_limited", 1));
   ASSERT_TRUE(WaitCounter("ok", 4));
-  auto span = tel_.FindSpans("process users.search");
+  auto span = tel_.FindSpans("process users.search.{user}");
   bool event = false;
   for (const auto& s : span) {
     for (const auto& e : s.events) event |= e.name == "rate_limited";
@@ -311,6 +348,41 @@ TEST_F(UserSearchServiceTest, EachUsersSearchesAreRateLimited) {
   EXPECT_TRUE(Search("fio").ok());
   EXPECT_EQ(Search("fio").status().code(), ErrorCode::kResourceExhausted);
   ASSERT_TRUE(WaitCounter("rate_limited", 2));
+}
+
+// Review finding: the IdP's `search` also matches e-mail addresses (dev-idp as Keycloak), so a
+// query naming someone's address would reveal their username. A user is kept only when the query
+// is in their username, first or last name.
+TEST_F(UserSearchServiceTest, AMatchOnlyInTheEmailAddressIsLeftOut) {
+  json users = json::array();
+  users.push_back({{"username", "carol"},
+                   {"password", "carol-pw"},
+                   {"firstName", "Carol"},
+                   {"lastName", "Private"},
+                   {"email", "boss@corp.example"},
+                   {"roles", json::array({"user"})}});
+  users.push_back({{"username", "bossman"},
+                   {"password", "bossman-pw"},
+                   {"firstName", "Big"},
+                   {"lastName", "Boss"},
+                   {"email", "bm@corp.example"},
+                   {"roles", json::array({"user"})}});
+  std::string file = dir_ + "/users.json";
+  std::ofstream(file) << json{{"users", users}}.dump();
+  StartIdp(file);
+  StartService();
+  for (const char* query : {"boss@corp.example", "@corp.example", "corp", "bm@"}) {
+    auto r = Search(query);
+    ASSERT_TRUE(r.ok()) << query << ": " << r.status().ToString();
+    EXPECT_TRUE(r->users.empty()) << query << ": " << Names(*r).front();
+  }
+  // dev-idp answers both users for "BOSS" (carol by her e-mail); only bossman is returned.
+  auto boss = Search("BOSS");
+  ASSERT_TRUE(boss.ok()) << boss.status().ToString();
+  EXPECT_EQ(Names(*boss), std::vector<std::string>{"bossman"});
+  auto carol = Search("private");
+  ASSERT_TRUE(carol.ok());
+  EXPECT_EQ(Names(*carol), std::vector<std::string>{"carol"});
 }
 
 TEST_F(UserSearchServiceTest, TheAdminTokenIsCachedAcrossSearches) {
@@ -339,7 +411,7 @@ TEST_F(UserSearchServiceTest, TheAdminTokenIsRefreshedBeforeItExpires) {
   // The refresh is a child of the search that needed it.
   ASSERT_TRUE(WaitCounter("ok", 4));
   bool child = false;
-  for (const auto& s : tel_.FindSpans("process users.search")) {
+  for (const auto& s : tel_.FindSpans("process users.search.{user}")) {
     child |= !Children(s, "POST /realms/{realm}/protocol/openid-connect/token").empty();
   }
   EXPECT_TRUE(child);
@@ -363,7 +435,7 @@ TEST_F(UserSearchServiceTest, ARejectedTokenIsReplacedAndTheSearchRetriedOnce) {
   ASSERT_TRUE(WaitCounter("ok", 2));
   // The second search: GET (401), POST token, GET (200), all its children.
   bool retried = false;
-  for (const auto& s : tel_.FindSpans("process users.search")) {
+  for (const auto& s : tel_.FindSpans("process users.search.{user}")) {
     retried |= Children(s, "GET /admin/realms/{realm}/users").size() == 2 &&
                Children(s, "POST /realms/{realm}/protocol/openid-connect/token").size() == 1;
   }
@@ -384,7 +456,7 @@ TEST_F(UserSearchServiceTest, AnUnreachableIdpIsAnUnavailableError) {
   bool logged = false;
   for (const auto& r : tel_.LogRecords()) logged |= r.level == telemetry::LogLevel::kError;
   EXPECT_TRUE(logged);
-  auto span = tel_.FindSpans("process users.search");
+  auto span = tel_.FindSpans("process users.search.{user}");
   ASSERT_EQ(span.size(), 2u);
   EXPECT_EQ(span.back().status_code, telemetry::StatusCode::kError);
 }

@@ -45,7 +45,7 @@ export const Subjects = {
   translatePing: "translate.ping",
   stickerProducts: "stickers.products",
   stickerProduct: "stickers.product.{product}",
-  usersSearch: "users.search",
+  usersSearch: "users.search.{user}",
   inbox: "_INBOX.{user}",
 } as const;
 

@@ -5,7 +5,7 @@ import { useChatState } from "./hooks";
 
 /**
  * Multi-line input: Enter sends, Shift+Enter inserts a newline (system.md §7.7); `@name`
- * autocomplete (users.search) and, with `onSticker`, the sticker picker.
+ * autocomplete (users.search.{user}) and, with `onSticker`, the sticker picker.
  */
 export function Composer({
   label,

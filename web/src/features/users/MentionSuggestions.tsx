@@ -1,4 +1,4 @@
-// `@` autocomplete in the composer: the `@word` before the caret is searched (users.search,
+// `@` autocomplete in the composer: the `@word` before the caret is searched (users.search.{user},
 // debounced, from 2 characters) and picking a user replaces it with `@username `.
 import { type RefObject, useState } from "react";
 import { UserSuggestions, suggestionKey } from "./UserSuggestions";

@@ -1,5 +1,5 @@
-// A username input with as-you-type suggestions (users.search): the DM-start box in the sidebar
-// and the invite box of a private room. Picking a suggestion calls `onPick`; typing a name and
+// A username input with as-you-type suggestions (users.search.{user}): the DM-start box in the
+// sidebar and the invite box of a private room. Picking a suggestion calls `onPick`; typing a name and
 // submitting the surrounding form still works without a pick.
 import { useState } from "react";
 import { UserSuggestions, suggestionKey } from "./UserSuggestions";

@@ -1,5 +1,6 @@
-// search_users on the wire: a root span around `request users.search` with the plain-text query
-// and traceparent; error replies (rate limit) fail the span and reach the caller.
+// search_users on the wire: a root span around `request users.search.{user}` (under the signed-in
+// user's own name) with the plain-text query and traceparent; error replies (rate limit) fail the
+// span and reach the caller.
 import { SpanStatusCode } from "@opentelemetry/api";
 import {
   BasicTracerProvider,
@@ -56,11 +57,11 @@ describe("UserSearchService", () => {
     await expect(svc.search("fio")).resolves.toEqual([
       { username: "fiona", firstName: "Fiona", lastName: "Apple" },
     ]);
-    expect(nc.sent[0]!.subject).toBe("users.search");
+    expect(nc.sent[0]!.subject).toBe("users.search.alice");
     expect(nc.sent[0]!.body).toBe("fio");
     const spans = exporter.getFinishedSpans();
     const root = spans.find((s) => s.name === "search_users")!;
-    const req = spans.find((s) => s.name === "request users.search")!;
+    const req = spans.find((s) => s.name === "request users.search.{user}")!;
     expect(req.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
     expect(nc.sent[0]!.headers!.get("traceparent")).toContain(req.spanContext().spanId);
   });

@@ -99,7 +99,7 @@ inline constexpr core::SubjectTemplate kDeliverTranslate{"deliver.{user}.transla
 inline constexpr core::SubjectTemplate kTranslatePing{"translate.ping"};
 inline constexpr core::SubjectTemplate kStickerProducts{"stickers.products"};
 inline constexpr core::SubjectTemplate kStickerProduct{"stickers.product.{product}"};
-inline constexpr core::SubjectTemplate kUsersSearch{"users.search"};
+inline constexpr core::SubjectTemplate kUsersSearch{"users.search.{user}"};
 inline constexpr core::SubjectTemplate kAppsList{"apps.list"};
 inline constexpr core::SubjectTemplate kAppsRoom{"apps.room.{room}"};
 inline constexpr core::SubjectTemplate kAppsInstall{"apps.install.{room}.{user}"};
@@ -124,7 +124,8 @@ inline constexpr std::string_view kAppRegistryWorkers = "app-registry-workers";
 // The reference subscribed plainly (system.md §10 item 16: every instance answered every request,
 // so two instances sent two replies); one queue group makes instances share the work.
 inline constexpr std::string_view kStickerWorkers = "sticker-workers";
-// Likewise for users.search (plain in the reference): one answer per request, one IdP call.
+// Likewise for users.search.{user} (plain users.search in the reference): one answer per
+// request, one IdP call.
 inline constexpr std::string_view kUserSearchWorkers = "user-search-workers";
 inline constexpr std::string_view kPollWorkers = "poll-workers";
 inline constexpr std::string_view kWhiteboardWorkers = "whiteboard-workers";
@@ -273,7 +274,7 @@ inline constexpr std::array kSubjectCatalogue = {
     SubjectSpec{"kTranslatePing", &subjects::kTranslatePing, Pattern::kRequest, "web", "Empty", "TranslatePingReply", "", "translate.ping", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
     SubjectSpec{"kStickerProducts", &subjects::kStickerProducts, Pattern::kRequest, "web", "Empty", "StickerProductList", queue_groups::kStickerWorkers, "stickers.products", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
     SubjectSpec{"kStickerProduct", &subjects::kStickerProduct, Pattern::kRequest, "web", "Empty", "StickerList", queue_groups::kStickerWorkers, "stickers.product.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
-    SubjectSpec{"kUsersSearch", &subjects::kUsersSearch, Pattern::kRequest, "web", "PlainText", "UserSearchReply", queue_groups::kUserSearchWorkers, "users.search", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
+    SubjectSpec{"kUsersSearch", &subjects::kUsersSearch, Pattern::kRequest, "web", "PlainText", "UserSearchReply", queue_groups::kUserSearchWorkers, "users.search.{user}", kAllTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},
     SubjectSpec{"kAppsList", &subjects::kAppsList, Pattern::kRequest, "web", "Empty", "AppList", queue_groups::kAppRegistryWorkers, "apps.list", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
     SubjectSpec{"kAppsRoom", &subjects::kAppsRoom, Pattern::kRequest, "web", "Empty", "RoomAppList", queue_groups::kAppRegistryWorkers, "apps.room.*", kAllTiers, "", kNoTiers, Identity::kReplyInbox, Concurrency::kOne},
     SubjectSpec{"kAppsInstall", &subjects::kAppsInstall, Pattern::kRequest, "web", "AppInstallRequest", "OkReply", queue_groups::kAppRegistryWorkers, "apps.install.*.{user}", kRoleTiers, "", kNoTiers, Identity::kSubjectUser, Concurrency::kOne},

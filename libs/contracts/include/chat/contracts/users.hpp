@@ -1,7 +1,7 @@
-// user-search-service wire types (system.md §3.3.8): users.search takes the query as plain text
-// (trimmed; 1..kMaxUserSearchQueryBytes) and answers a bare array of at most kMaxUserSearchResults
-// users, each only {"username","firstName","lastName"} — never an id, e-mail or role, whatever
-// the identity provider's admin API returned.
+// user-search-service wire types (system.md §3.3.8; ADR 0001's users.search.{user}): a search
+// takes the query as plain text (trimmed; 1..kMaxUserSearchQueryBytes) and answers a bare array
+// of at most kMaxUserSearchResults users, each only {"username","firstName","lastName"} — never
+// an id, e-mail or role, whatever the identity provider's admin API returned.
 #pragma once
 
 #include <cstddef>
@@ -19,9 +19,9 @@ inline constexpr std::size_t kMaxUserSearchResults = 20;
 // an URL to the identity provider.
 inline constexpr std::size_t kMaxUserSearchQueryBytes = 100;
 
-// The query a users.search body carries: surrounding whitespace (ASCII) trimmed; invalid_argument
-// for an empty, over-long, non-UTF-8 or control-character query, and for one that starts like
-// JSON ('{' or '['): the body is the query itself, never a JSON document.
+// The query a users.search.{user} body carries: surrounding whitespace (ASCII) trimmed;
+// invalid_argument for an empty, over-long, non-UTF-8 or control-character query, and for one
+// that starts like JSON ('{' or '['): the body is the query itself, never a JSON document.
 core::Result<std::string> ParseUserSearchQuery(std::string_view body);
 
 // One directory entry: {"username","firstName","lastName"} (names may be empty: an IdP user need
@@ -33,7 +33,7 @@ struct UserSearchEntry {
   friend bool operator==(const UserSearchEntry&, const UserSearchEntry&) = default;
 };
 
-// users.search reply: at most kMaxUserSearchResults entries, in the IdP's order.
+// users.search.{user} reply: at most kMaxUserSearchResults entries, in the IdP's order.
 struct UserSearchReply {
   std::vector<UserSearchEntry> users;
   friend bool operator==(const UserSearchReply&, const UserSearchReply&) = default;
