@@ -79,22 +79,10 @@ json UserRepresentation(const User& u, int64_t created_ms) {
 }  // namespace
 
 void IdpServer::HandleMasterToken(RequestScope& rq) {
-  if (!rq.req.get_header_value("Content-Type").starts_with(kFormContentType)) {
-    TokenError(rq.res, 400, "invalid_request",
-               "Content-Type must be application/x-www-form-urlencoded");
-    return;
-  }
-  auto params = ParseForm(rq.req.body);
-  if (!params.ok()) {
-    TokenError(rq.res, 400, "invalid_request", params.status().message());
-    return;
-  }
-  const Params& p = *params;
+  std::optional<Params> form = ReadTokenForm(rq.req, rq.res);
+  if (!form) return;
+  const Params& p = *form;
   std::string grant = Get(p, "grant_type");
-  if (grant.empty()) {
-    TokenError(rq.res, 400, "invalid_request", "Missing form parameter: grant_type");
-    return;
-  }
   if (Get(p, "client_id") != kAdminCliClient) {
     rq.res.set_header("WWW-Authenticate", "Basic realm=\"master\"");
     TokenError(rq.res, 401, "invalid_client", "Invalid client or Invalid client credentials");

@@ -4,11 +4,13 @@
 
 #include <httplib.h>
 
+#include <optional>
 #include <string_view>
 
 #include "chat/telemetry/metrics.hpp"
 #include "chat/telemetry/sdk/http_router.hpp"
 #include "chat/telemetry/trace_context.hpp"
+#include "http_util.hpp"
 #include "server.hpp"
 
 namespace chat::devidp {
@@ -35,5 +37,9 @@ struct IdpServer::RequestScope {
   const telemetry::SpanContext& ctx;
   telemetry::sdk::HttpExchange& ex;
 };
+
+// The start both token endpoints share (the realm's and the master realm's): a form body that
+// names a grant_type. On anything else it writes the OAuth error and returns nothing.
+std::optional<Params> ReadTokenForm(const httplib::Request& req, httplib::Response& res);
 
 }  // namespace chat::devidp

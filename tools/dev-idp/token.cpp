@@ -2,6 +2,8 @@
 // the token response (access, ID and refresh JWTs). Codes, sessions and refresh rotation are
 // SessionStore's.
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "chat/core/base64.hpp"
 #include "chat/telemetry/semconv.hpp"
@@ -16,23 +18,29 @@ namespace chat::devidp {
 using nlohmann::json;
 namespace semconv = telemetry::semconv;
 
-void IdpServer::HandleToken(RequestScope& rq) {
-  if (!rq.req.get_header_value("Content-Type").starts_with(kFormContentType)) {
-    TokenError(rq.res, 400, "invalid_request",
+std::optional<Params> ReadTokenForm(const httplib::Request& req, httplib::Response& res) {
+  if (!req.get_header_value("Content-Type").starts_with(kFormContentType)) {
+    TokenError(res, 400, "invalid_request",
                "Content-Type must be application/x-www-form-urlencoded");
-    return;
+    return std::nullopt;
   }
-  auto params = ParseForm(rq.req.body);
+  auto params = ParseForm(req.body);
   if (!params.ok()) {
-    TokenError(rq.res, 400, "invalid_request", params.status().message());
-    return;
+    TokenError(res, 400, "invalid_request", params.status().message());
+    return std::nullopt;
   }
-  const Params& p = *params;
+  if (Get(*params, "grant_type").empty()) {
+    TokenError(res, 400, "invalid_request", "Missing form parameter: grant_type");
+    return std::nullopt;
+  }
+  return std::move(*params);
+}
+
+void IdpServer::HandleToken(RequestScope& rq) {
+  std::optional<Params> form = ReadTokenForm(rq.req, rq.res);
+  if (!form) return;
+  const Params& p = *form;
   std::string grant = Get(p, "grant_type");
-  if (grant.empty()) {
-    TokenError(rq.res, 400, "invalid_request", "Missing form parameter: grant_type");
-    return;
-  }
   if (grant != "authorization_code" && grant != "password" && grant != "refresh_token") {
     TokenError(rq.res, 400, "unsupported_grant_type", "Unsupported grant_type");
     return;
